@@ -1,0 +1,27 @@
+# engine/: the portable core above the store (job manager, GUIDs, log). Native + mingw builds.
+ENGINE_SRCS := $(wildcard engine/*.c)
+ENGINE_NOBJS := $(ENGINE_SRCS:%.c=$(BUILD)/native/%.o)
+ENGINE_WOBJS := $(ENGINE_SRCS:%.c=$(BUILD)/win/%.o)
+ENGINE_INCLUDES := -Iengine -Istore -Iidl
+
+$(BUILD)/native/engine/%.o: engine/%.c
+	@mkdir -p $(@D)
+	$(NCC) $(NCFLAGS) $(ENGINE_INCLUDES) -MMD -MP -c $< -o $@
+
+$(BUILD)/win/engine/%.o: engine/%.c $(BOOTSTRAP_STAMP)
+	@mkdir -p $(@D)
+	$(WCC) $(WCFLAGS) $(ENGINE_INCLUDES) -MMD -MP -c $< -o $@
+
+$(BUILD)/native/libengine.a: $(ENGINE_NOBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/win/libengine.a: $(ENGINE_WOBJS)
+	rm -f $@ && $(WAR) rcs $@ $^
+
+$(BUILD)/native/tests/test_jobs: tests/unit/test_jobs.c $(BUILD)/native/libengine.a $(BUILD)/native/libstore.a
+	@mkdir -p $(@D)
+	$(NCC) $(NCFLAGS) $(ENGINE_INCLUDES) -MMD -MP $< $(BUILD)/native/libengine.a \
+	    $(BUILD)/native/libstore.a -luv -lsqlite3 $(NLDFLAGS) -o $@
+
+all: $(BUILD)/native/libengine.a $(BUILD)/win/libengine.a $(BUILD)/native/tests/test_jobs
+-include $(ENGINE_NOBJS:.o=.d) $(ENGINE_WOBJS:.o=.d) $(BUILD)/native/tests/test_jobs.d

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Prepare a Debian 12 machine to build and test opendo:
+#   1. install the Debian binary packages (only if one is missing; needs root then),
+#   2. cross-build the static Windows dependencies (scripts/build-deps.sh -> build/deps).
+# Idempotent; a second run uses neither apt nor the network and takes well under a second.
+#   bash scripts/bootstrap.sh        (any cwd)
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+PACKAGES=(
+    mingw-w64 mingw-w64-tools wine wine64 libwine-dev cmake tcl nginx libz-mingw-w64-dev
+    libuv1-dev libsqlite3-dev libcurl4-openssl-dev dpkg-dev pkg-config openssl ca-certificates sqlite3
+)
+
+say() { echo "bootstrap: $*"; }
+die() { echo "bootstrap: error: $*" >&2; exit 1; }
+
+missing_packages() {
+    # One dpkg-query for all; unknown packages make it fail and print nothing for them.
+    local installed
+    installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null || true)
+    local p
+    for p in "${PACKAGES[@]}"; do
+        printf '%s\n' "$installed" | grep -qx "$p install ok installed" || echo "$p"
+    done
+}
+
+# nginx comes with a system service; the tests start their own nginx on loopback, so keep the
+# packaged one stopped and disabled.
+disable_system_nginx() {
+    if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+        systemctl disable --now nginx >/dev/null 2>&1 || true
+    else
+        if command -v service >/dev/null; then service nginx stop >/dev/null 2>&1 || true; fi
+        if command -v update-rc.d >/dev/null; then update-rc.d nginx disable >/dev/null 2>&1 || true; fi
+    fi
+}
+
+command -v dpkg-query >/dev/null || die "this script expects Debian 12 (dpkg-query not found)"
+mapfile -t MISSING < <(missing_packages)
+if [ ${#MISSING[@]} -gt 0 ]; then
+    [ "$(id -u)" -eq 0 ] || die "missing packages (${MISSING[*]}); run as root to install them"
+    say "installing ${MISSING[*]}"
+    log=$(mktemp /tmp/opendo-bootstrap-apt.XXXXXX.log)
+    export DEBIAN_FRONTEND=noninteractive
+    if ! { apt-get update && apt-get install -y --no-install-recommends "${PACKAGES[@]}"; } \
+            >"$log" 2>&1; then
+        echo "bootstrap: error: apt-get failed; last lines of $log:" >&2
+        tail -n 40 "$log" >&2
+        exit 1
+    fi
+    rm -f "$log"
+    case " ${MISSING[*]} " in *" nginx "*) disable_system_nginx ;; esac
+    mapfile -t MISSING < <(missing_packages)
+    [ ${#MISSING[@]} -eq 0 ] || die "still missing after install: ${MISSING[*]}"
+else
+    say "Debian packages present"
+fi
+
+bash "$TOP/scripts/build-deps.sh"

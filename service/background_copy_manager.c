@@ -1,0 +1,140 @@
+/* IBackgroundCopyManager: CreateJob, GetJob, EnumJobs. Each client gets its own manager
+ * object; all of them share the process's job manager (dosvc_jobs). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dosvc.h"
+
+typedef struct manager {
+    IBackgroundCopyManager iface;
+    LONG refs;
+} manager_t;
+
+static manager_t *impl(IBackgroundCopyManager *iface)
+{
+    return (manager_t *)iface;
+}
+
+static HRESULT STDMETHODCALLTYPE manager_query_interface(IBackgroundCopyManager *iface,
+                                                         REFIID riid, void **out)
+{
+    if (!out)
+        return E_POINTER;
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyManager)) {
+        *out = iface;
+        IBackgroundCopyManager_AddRef(iface);
+        return S_OK;
+    }
+    *out = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG STDMETHODCALLTYPE manager_add_ref(IBackgroundCopyManager *iface)
+{
+    return (ULONG)InterlockedIncrement(&impl(iface)->refs);
+}
+
+static ULONG STDMETHODCALLTYPE manager_release(IBackgroundCopyManager *iface)
+{
+    LONG refs = InterlockedDecrement(&impl(iface)->refs);
+    if (!refs)
+        free(impl(iface));
+    return (ULONG)refs;
+}
+
+static HRESULT STDMETHODCALLTYPE manager_create_job(IBackgroundCopyManager *iface,
+                                                    LPCWSTR display_name, BG_JOB_TYPE type,
+                                                    GUID *job_id, IBackgroundCopyJob **job)
+{
+    (void)iface;
+    if (!job_id || !job)
+        return E_INVALIDARG;
+    *job = NULL;
+    memset(job_id, 0, sizeof *job_id);
+    if (!display_name)
+        return E_INVALIDARG;
+    caller_t caller;
+    HRESULT hr = caller_identify(&caller);
+    if (FAILED(hr))
+        return hr;
+    char *name = utf8_from_wide(display_name);
+    if (!name)
+        return E_INVALIDARG; /* not valid UTF-16 */
+    store_guid_t id;
+    hr = jobs_create(dosvc_jobs, &caller, name, (int32_t)type, &id);
+    free(name);
+    if (SUCCEEDED(hr))
+        hr = background_copy_job_create((const GUID *)&id, job);
+    if (SUCCEEDED(hr))
+        memcpy(job_id, &id, sizeof *job_id);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE manager_get_job(IBackgroundCopyManager *iface, REFGUID job_id,
+                                                 IBackgroundCopyJob **job)
+{
+    (void)iface;
+    if (!job)
+        return E_INVALIDARG;
+    *job = NULL;
+    if (!job_id)
+        return E_INVALIDARG;
+    caller_t caller;
+    HRESULT hr = caller_identify(&caller);
+    if (FAILED(hr))
+        return hr;
+    store_job_t snapshot = {0};
+    hr = jobs_get(dosvc_jobs, &caller, (const store_guid_t *)job_id, &snapshot);
+    store_job_clear(&snapshot);
+    return SUCCEEDED(hr) ? background_copy_job_create(job_id, job) : hr;
+}
+
+static HRESULT STDMETHODCALLTYPE manager_enum_jobs(IBackgroundCopyManager *iface, DWORD flags,
+                                                   IEnumBackgroundCopyJobs **enum_jobs)
+{
+    (void)iface;
+    if (!enum_jobs)
+        return E_INVALIDARG;
+    *enum_jobs = NULL;
+    caller_t caller;
+    HRESULT hr = caller_identify(&caller);
+    if (FAILED(hr))
+        return hr;
+    store_guid_t *ids = NULL;
+    size_t count = 0;
+    hr = jobs_list(dosvc_jobs, &caller, flags, &ids, &count);
+    if (SUCCEEDED(hr) && count > ULONG_MAX)
+        hr = E_OUTOFMEMORY;
+    if (FAILED(hr)) {
+        free(ids);
+        return hr;
+    }
+    return enum_background_copy_jobs_create((GUID *)ids, (ULONG)count, enum_jobs);
+}
+
+static HRESULT STDMETHODCALLTYPE manager_get_error_description(IBackgroundCopyManager *iface,
+                                                               HRESULT code, DWORD language,
+                                                               LPWSTR *description)
+{
+    (void)iface, (void)code, (void)language;
+    if (description)
+        *description = NULL;
+    return E_NOTIMPL; /* message texts arrive with the error work (issue 3) */
+}
+
+static IBackgroundCopyManagerVtbl manager_vtbl = {
+    manager_query_interface, manager_add_ref, manager_release, manager_create_job,
+    manager_get_job, manager_enum_jobs, manager_get_error_description,
+};
+
+HRESULT background_copy_manager_create(REFIID riid, void **out)
+{
+    manager_t *manager = calloc(1, sizeof *manager);
+    if (!manager)
+        return E_OUTOFMEMORY;
+    manager->iface.lpVtbl = &manager_vtbl;
+    manager->refs = 1;
+    HRESULT hr = IBackgroundCopyManager_QueryInterface(&manager->iface, riid, out);
+    IBackgroundCopyManager_Release(&manager->iface);
+    return hr;
+}

@@ -1,0 +1,87 @@
+/* Establishes the identity of the client making the current COM call.
+ *
+ * On Windows CoImpersonateClient is the right call. Inside a Wine out-of-process server there is
+ * no COM call context (CoImpersonateClient returns RPC_E_CALL_COMPLETE), but the RPC binding of
+ * the call is there: RpcImpersonateClient(NULL) gives the caller's token. Without either, the
+ * call is refused rather than run with the service's own identity. */
+#include "dosvc.h"
+
+#include <sddl.h>
+#include <string.h>
+
+#include "log.h"
+
+static HRESULT impersonate_client(int *used_rpc)
+{
+    *used_rpc = 0;
+    if (SUCCEEDED(CoImpersonateClient()))
+        return S_OK;
+    *used_rpc = 1;
+    RPC_STATUS status = RpcImpersonateClient(NULL);
+    return status == RPC_S_OK ? S_OK : HRESULT_FROM_WIN32(status);
+}
+
+static void revert_impersonation(int used_rpc)
+{
+    if (used_rpc)
+        RpcRevertToSelf();
+    else
+        CoRevertToSelf();
+}
+
+static HRESULT token_user_sid(HANDLE token, char *sid_text, size_t size)
+{
+    BYTE buffer[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+    DWORD length = 0;
+    LPSTR text = NULL;
+    if (!GetTokenInformation(token, TokenUser, buffer, sizeof buffer, &length) ||
+        !ConvertSidToStringSidA(((TOKEN_USER *)buffer)->User.Sid, &text))
+        return HRESULT_FROM_WIN32(GetLastError());
+    HRESULT hr = strlen(text) < size ? S_OK : E_FAIL;
+    if (SUCCEEDED(hr))
+        strcpy(sid_text, text);
+    LocalFree(text);
+    return hr;
+}
+
+static int token_is_admin(HANDLE token)
+{
+    BYTE sid[SECURITY_MAX_SID_SIZE];
+    DWORD size = sizeof sid;
+    BOOL member = FALSE;
+    if (!CreateWellKnownSid(WinBuiltinAdministratorsSid, NULL, sid, &size) ||
+        !CheckTokenMembership(token, sid, &member))
+        return 0;
+    return member != FALSE;
+}
+
+static HRESULT identify_impersonated_thread(caller_t *caller)
+{
+    HANDLE token = NULL;
+    if (!OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &token))
+        return HRESULT_FROM_WIN32(GetLastError());
+    HRESULT hr = token_user_sid(token, caller->sid, sizeof caller->sid);
+    caller->is_admin = token_is_admin(token);
+    CloseHandle(token);
+    return hr;
+}
+
+HRESULT caller_identify(caller_t *caller)
+{
+    memset(caller, 0, sizeof *caller);
+    int used_rpc;
+    HRESULT hr = impersonate_client(&used_rpc);
+    if (FAILED(hr)) {
+        log_event(LOG_WARN, NULL, "cannot establish the caller's identity (0x%08lx): call refused",
+                  (unsigned long)hr);
+        return E_ACCESSDENIED;
+    }
+    hr = identify_impersonated_thread(caller);
+    revert_impersonation(used_rpc);
+    if (FAILED(hr)) {
+        log_event(LOG_WARN, NULL, "cannot read the caller's token (0x%08lx): call refused",
+                  (unsigned long)hr);
+        return E_ACCESSDENIED;
+    }
+    return S_OK;
+}

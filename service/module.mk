@@ -1,0 +1,24 @@
+# service/: dosvc.exe, the Windows service and its COM objects (a thin shell around the core).
+SERVICE_SRCS := $(wildcard service/*.c)
+SERVICE_OBJS := $(SERVICE_SRCS:%.c=$(BUILD)/win/%.o)
+SERVICE_INCLUDES := -Iservice -Iengine -Istore -Iidl
+# Every Windows program that talks COM links the generated IIDs/CLSID once, from here.
+IDL_I_OBJ := $(BUILD)/win/idl/deliveryoptimization_i.o
+WIN_SYSLIBS := -lole32 -loleaut32 -luuid -lrpcrt4 -ladvapi32 -lshell32
+include service/messages.mk
+
+$(IDL_I_OBJ): $(BUILD)/idl/deliveryoptimization_i.c
+	@mkdir -p $(@D)
+	$(WCC) $(WCFLAGS) -Wno-missing-braces -c $< -o $@
+
+$(BUILD)/win/service/%.o: service/%.c $(BUILD)/idl/deliveryoptimization.h $(BOOTSTRAP_STAMP)
+	@mkdir -p $(@D)
+	$(WCC) $(WCFLAGS) $(SERVICE_INCLUDES) -MMD -MP -c $< -o $@
+
+$(BUILD)/win/dosvc.exe: $(SERVICE_OBJS) $(IDL_I_OBJ) $(SERVICE_MESSAGES_OBJ) $(BUILD)/win/libengine.a \
+                        $(BUILD)/win/libstore.a
+	$(WCC) $(WLDFLAGS) -o $@ $(SERVICE_OBJS) $(IDL_I_OBJ) $(SERVICE_MESSAGES_OBJ) $(BUILD)/win/libengine.a \
+	    $(BUILD)/win/libstore.a $(DEPS_WIN_LIBS) $(WIN_SYSLIBS)
+
+all: $(BUILD)/win/dosvc.exe
+-include $(SERVICE_OBJS:.o=.d)

@@ -1,0 +1,97 @@
+/* Start-up and shutdown of the COM server, shared by the SCM path and the console mode:
+ * data directory, log, job store (with its integrity check), class registration. */
+#include <shlobj.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "dosvc.h"
+#include "log.h"
+
+jobs_t *dosvc_jobs;
+static DWORD class_cookie;
+
+/* %ProgramData%\opendo, created if needed, as UTF-8. */
+static HRESULT data_directory(char *out, size_t size)
+{
+    PWSTR base = NULL;
+    HRESULT hr = SHGetKnownFolderPath(&FOLDERID_ProgramData, KF_FLAG_CREATE, NULL, &base);
+    if (FAILED(hr))
+        return hr;
+    WCHAR dir[MAX_PATH];
+    int written = _snwprintf(dir, MAX_PATH, L"%ls\\opendo", base);
+    CoTaskMemFree(base);
+    if (written < 0 || written >= MAX_PATH)
+        return HRESULT_FROM_WIN32(ERROR_BUFFER_OVERFLOW);
+    if (!CreateDirectoryW(dir, NULL) && GetLastError() != ERROR_ALREADY_EXISTS)
+        return HRESULT_FROM_WIN32(GetLastError());
+    if (!WideCharToMultiByte(CP_UTF8, 0, dir, -1, out, (int)size, NULL, NULL))
+        return HRESULT_FROM_WIN32(GetLastError());
+    return S_OK;
+}
+
+static void log_store_report(const char *db_path, const store_open_report_t *report)
+{
+    log_event(LOG_INFO, NULL, "job store %s: schema v%d%s%s, integrity %s", db_path,
+              report->schema_version, report->created ? ", created" : "",
+              report->migrated_from && report->migrated_from != report->schema_version
+                  ? ", migrated" : "",
+              report->integrity_ok ? "ok" : "FAILED");
+    if (report->quarantined)
+        log_event(LOG_ERROR, NULL,
+                  "job store was damaged (%s); kept aside as %s; salvaged %ld job(s), %ld file(s)",
+                  report->detail, report->quarantine_path, report->salvaged_jobs,
+                  report->salvaged_files);
+}
+
+static HRESULT open_job_store(void)
+{
+    char dir[MAX_PATH * 3], path[MAX_PATH * 3 + 32];
+    HRESULT hr = data_directory(dir, sizeof dir);
+    if (FAILED(hr))
+        return hr;
+    snprintf(path, sizeof path, "%s\\dosvc.log", dir);
+    if (log_open(path) != 0)
+        return HRESULT_FROM_WIN32(ERROR_OPEN_FAILED);
+    snprintf(path, sizeof path, "%s\\jobs.db", dir);
+    store_open_report_t report = {0};
+    hr = jobs_open(path, &dosvc_jobs, &report);
+    if (SUCCEEDED(hr))
+        log_store_report(path, &report);
+    return hr;
+}
+
+HRESULT server_start(void)
+{
+    HRESULT hr = CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    if (FAILED(hr))
+        return hr;
+    /* Identify-level impersonation is all the service needs: it reads the caller's token. */
+    CoInitializeSecurity(NULL, -1, NULL, NULL, RPC_C_AUTHN_LEVEL_DEFAULT,
+                         RPC_C_IMP_LEVEL_IDENTIFY, NULL, EOAC_NONE, NULL);
+    hr = open_job_store();
+    if (SUCCEEDED(hr))
+        hr = class_factory_register(&class_cookie);
+    if (FAILED(hr)) {
+        log_event(LOG_ERROR, NULL, "service start failed: 0x%08lx", (unsigned long)hr);
+        server_stop();
+        return hr;
+    }
+    log_event(LOG_INFO, NULL, "service started, pid %lu", GetCurrentProcessId());
+    return S_OK;
+}
+
+void server_stop(void)
+{
+    if (class_cookie) {
+        CoRevokeClassObject(class_cookie);
+        class_cookie = 0;
+    }
+    if (dosvc_jobs) {
+        /* Every change is already committed; closing checkpoints the WAL. Calls still in flight
+         * on RPC threads get DO_E_NO_SERVICE from here on; the process exits right after. */
+        jobs_shutdown(dosvc_jobs);
+        log_event(LOG_INFO, NULL, "service stopped cleanly");
+    }
+    log_close();
+    CoUninitialize();
+}

@@ -1,0 +1,150 @@
+/* opendo job store: portable C over SQLite. No Windows headers.
+ *
+ * Every mutating call is one transaction, committed durably (WAL, synchronous=FULL) before it
+ * returns. Strings are UTF-8. Times are FILETIME units (100 ns since 1601-01-01 UTC) so they pass
+ * to Windows callers unchanged. A store handle is used from one thread at a time; callers that
+ * share it across threads serialise access themselves.
+ */
+#ifndef OPENDO_STORE_H
+#define OPENDO_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct store store_t;
+
+typedef enum store_status {
+    STORE_OK = 0,
+    STORE_NOT_FOUND,   /* no such row */
+    STORE_EXISTS,      /* primary key already present */
+    STORE_CORRUPT,     /* integrity check failed and the damage could not be set aside */
+    STORE_IO,          /* open/read/write failure */
+    STORE_NOMEM,
+    STORE_INVALID,     /* bad argument (NULL, over-long, out of range) */
+    STORE_NEWER_SCHEMA /* the database was written by a newer opendo: left untouched */
+} store_status_t;
+
+typedef struct store_guid {
+    uint8_t bytes[16]; /* in Windows GUID memory order */
+} store_guid_t;
+
+/* Limits enforced by the store itself (the API layer enforces the documented ones first). */
+#define STORE_MAX_TEXT 65536 /* bytes, any single text column */
+
+/* One job row. Text members are heap strings owned by the struct (store_job_clear frees them);
+ * NULL means "not set". Enumerations are stored as the numeric BITS/DO values. */
+typedef struct store_job {
+    store_guid_t id;
+    char *display_name;
+    char *description;
+    char *owner_sid;          /* e.g. "S-1-5-21-0-0-0-1000" */
+    int32_t type;             /* BG_JOB_TYPE */
+    int32_t state;            /* BG_JOB_STATE */
+    int32_t priority;         /* BG_JOB_PRIORITY */
+    uint32_t notify_flags;
+    store_guid_t notify_clsid;
+    char *notify_program;
+    char *notify_parameters;
+    uint32_t min_retry_delay;     /* seconds */
+    uint32_t no_progress_timeout; /* seconds */
+    uint32_t max_download_time;   /* seconds, 0 = none */
+    int32_t proxy_usage;          /* BG_JOB_PROXY_USAGE */
+    char *proxy_list;
+    char *proxy_bypass_list;
+    uint32_t cost_flags;
+    uint32_t acl_flags;
+    uint32_t peer_caching_flags;
+    char *custom_headers;
+    int64_t creation_time;
+    int64_t modification_time;
+    int64_t transfer_completion_time; /* 0 until TRANSFERRED */
+    /* last error: code 0 means none */
+    int32_t error_context;    /* BG_ERROR_CONTEXT */
+    uint32_t error_code;      /* HRESULT */
+    int32_t error_file_index; /* -1 when not tied to a file */
+    char *error_detail;       /* human-readable explanation for admins */
+    uint32_t error_count;
+} store_job_t;
+
+/* One file of a job. */
+typedef struct store_file {
+    store_guid_t job_id;
+    uint32_t index;           /* order added, from 0 */
+    char *file_id;            /* DO fileId, NULL for BITS-style AddFile */
+    char *remote_name;
+    char *local_name;
+    char *temp_name;
+    uint64_t bytes_total;     /* UINT64_MAX = unknown */
+    uint64_t bytes_transferred;
+    int32_t completed;        /* BG_FILE_PROGRESS.Completed */
+    char *validator;          /* ETag or Last-Modified used for If-Range */
+    char *response_headers;
+} store_file_t;
+
+typedef struct store_range {
+    uint64_t offset;
+    uint64_t length;          /* UINT64_MAX = to end of file */
+} store_range_t;
+
+/* What store_open found and did; reported by the caller (service log, admin tool). */
+typedef struct store_open_report {
+    int created;                  /* a new, empty database was created */
+    int migrated_from;            /* schema version before open (0 for a new database) */
+    int schema_version;           /* schema version after open */
+    int integrity_ok;             /* PRAGMA integrity_check passed on the opened database */
+    int quarantined;              /* a damaged database was moved aside */
+    char quarantine_path[1024];   /* where it now is (kept, never deleted) */
+    char detail[512];             /* the integrity check's first complaint, if any */
+    long salvaged_jobs;           /* rows recovered from the damaged file into the new one */
+    long salvaged_files;
+} store_open_report_t;
+
+/* Opens (creating if needed) the database at path, migrates it to the current schema and checks
+ * its integrity. A damaged database is renamed aside (with its -wal/-shm), a new one is created,
+ * whatever rows can still be read are copied over, and report says so. report may be NULL. */
+store_status_t store_open(const char *path, store_t **out, store_open_report_t *report);
+void store_close(store_t *store);
+const char *store_status_text(store_status_t status);
+/* The most recent SQLite error message for this handle (for logs). */
+const char *store_last_error(const store_t *store);
+
+/* Runs PRAGMA integrity_check; STORE_OK or STORE_CORRUPT (detail filled when given). */
+store_status_t store_check_integrity(store_t *store, char *detail, size_t detail_size);
+int store_schema_version(store_t *store);
+
+/* Jobs. */
+store_status_t store_job_insert(store_t *store, const store_job_t *job);
+/* Inserts count jobs in one transaction: all or nothing (for bulk loads; one fsync in all). */
+store_status_t store_job_insert_many(store_t *store, const store_job_t *jobs, size_t count);
+store_status_t store_job_get(store_t *store, const store_guid_t *id, store_job_t *out);
+store_status_t store_job_update(store_t *store, const store_job_t *job); /* all columns */
+store_status_t store_job_delete(store_t *store, const store_guid_t *id); /* with files, ranges */
+/* Ids of jobs owned by owner_sid (or all jobs when NULL), oldest first. *ids is malloc'ed. */
+store_status_t store_job_list(store_t *store, const char *owner_sid, store_guid_t **ids,
+                              size_t *count);
+store_status_t store_job_count(store_t *store, const char *owner_sid, size_t *count);
+void store_job_clear(store_job_t *job); /* frees text members, zeroes the struct */
+
+/* Files. Insertion of several files and their ranges is atomic: all or nothing. */
+store_status_t store_files_insert(store_t *store, const store_file_t *files, size_t count,
+                                  const store_range_t *const *ranges, const size_t *range_counts);
+store_status_t store_file_get(store_t *store, const store_guid_t *job_id, uint32_t index,
+                              store_file_t *out);
+store_status_t store_file_update(store_t *store, const store_file_t *file);
+store_status_t store_file_count(store_t *store, const store_guid_t *job_id, uint32_t *count);
+/* Ranges of one file, ordered by offset; *ranges is malloc'ed (NULL when count is 0). */
+store_status_t store_file_ranges(store_t *store, const store_guid_t *job_id, uint32_t index,
+                                 store_range_t **ranges, size_t *count);
+void store_file_clear(store_file_t *file);
+
+/* Now, in FILETIME units. */
+int64_t store_now_filetime(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,63 @@
+/* Internals shared by the store's translation units (and the store unit test). Not public API. */
+#ifndef OPENDO_STORE_INTERNAL_H
+#define OPENDO_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define FILETIME_UNIX_EPOCH INT64_C(116444736000000000) /* 1970-01-01 in FILETIME units */
+
+/* Statements prepared once at open and reused for the life of the handle. */
+enum store_stmt {
+    STMT_BEGIN,
+    STMT_COMMIT,
+    STMT_ROLLBACK,
+    STMT_JOB_INSERT,
+    STMT_JOB_SELECT,
+    STMT_JOB_UPDATE,
+    STMT_JOB_DELETE,
+    STMT_JOB_LIST_ALL,
+    STMT_JOB_LIST_OWNER,
+    STMT_JOB_COUNT_ALL,
+    STMT_JOB_COUNT_OWNER,
+    STMT_FILE_INSERT,
+    STMT_FILE_SELECT,
+    STMT_FILE_UPDATE,
+    STMT_FILE_COUNT,
+    STMT_RANGE_INSERT,
+    STMT_RANGE_SELECT,
+    STMT_COUNT
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[STMT_COUNT];
+    char last_error[256];
+};
+
+/* An ordered list of schema migrations: steps[i] is the SQL taking version i to version i + 1. */
+typedef struct store_migrations {
+    const char *const *steps;
+    int count; /* = the schema version the list produces */
+} store_migrations_t;
+
+/* The migrations this build applies; its count is the current schema version. */
+extern const store_migrations_t store_builtin_migrations;
+
+/* store_open with an explicit migration list; store_open passes the built-in one. The unit test
+ * uses it to simulate newer code (an extra step) and a failing step. */
+store_status_t store_open_with_migrations(const char *path, const store_migrations_t *migrations,
+                                          store_t **out, store_open_report_t *report);
+
+/* Maps an SQLite result code to a store status. */
+store_status_t store_status_from_sqlite(int rc);
+/* Records the handle's current SQLite error message and returns the mapped status of rc. */
+store_status_t store_fail(store_t *store, int rc);
+/* Records message as the handle's last error and returns status. */
+store_status_t store_fail_with(store_t *store, store_status_t status, const char *message);
+
+int store_prepare_statements(store_t *store);
+void store_finalize_statements(store_t *store);
+
+#endif

@@ -1,0 +1,27 @@
+# Sourced by the end-to-end test scripts: reporting in the tests/check.h format, and helpers to
+# drive the prefix that tests/run.sh created and installed (OPENDO_TEST_PREFIX).
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+: "${OPENDO_TEST_PREFIX:?run the end-to-end tests through tests/run.sh}"
+. "$top/scripts/wine-env.sh" "$OPENDO_TEST_PREFIX"
+. "$top/scripts/service-control.sh"
+
+e2e_failures=0
+ok()     { echo "ok - $1"; }
+not_ok() { echo "not ok - $1${2:+: $2}"; e2e_failures=$((e2e_failures + 1)); }
+check()  { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name"; fi; }
+
+client_exe="$top/build/win/tests/e2e_client.exe"
+# Runs the e2e client; its check lines go to stdout, and its exit status is returned.
+client() { wine "$client_exe" "$@" </dev/null 2>/dev/null | tr -d '\r'; return "${PIPESTATUS[0]}"; }
+
+# Creates a job and prints its id; the client's own check lines go to stderr of this function.
+create_job() {
+    local label=$1 name=$2 out
+    out=$(client "$label" create "$name")
+    printf '%s\n' "$out" | grep -v '^JOB ' >&2
+    printf '%s\n' "$out" | awk '/^JOB / {print $2}'
+}
+
+db_path="$WINEPREFIX/drive_c/ProgramData/opendo/jobs.db"
+log_path="$WINEPREFIX/drive_c/ProgramData/opendo/dosvc.log"
+e2e_exit() { exit $((e2e_failures > 0)); }

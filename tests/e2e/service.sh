@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The service end to end: activation starts it, jobs survive sc stop/start and a hard kill of the
+# whole prefix (no STOP control, as in a power loss), unknown ids and bad input are refused.
+. "$(dirname "$0")/lib.sh"
+
+# --- activation starts the service on demand
+service_stop
+check "activation: DoSvc is stopped before the first client" [ "$(service_state)" = STOPPED ]
+job1=$(create_job activation "first job, créé via DCOM" 2>/dev/null)
+check "activation: CreateJob returned a job id" [ -n "$job1" ]
+check "activation: CoCreateInstance started DoSvc" [ "$(service_state)" = RUNNING ]
+
+# --- sc stop / sc start keeps the job
+client "restart" expect "$job1" "first job, créé via DCOM"
+service_stop
+check "restart: sc stop DoSvc stops the service" [ "$(service_state)" = STOPPED ]
+check "restart: clean stop is logged" grep -q "service stopped cleanly" "$log_path"
+check "restart: sc start DoSvc starts it again" service_start
+client "after sc stop/start" expect "$job1" "first job, créé via DCOM"
+
+# --- hard kill of the whole prefix keeps the job (committed before CreateJob returned)
+job2=$(create_job "power loss" "job created just before a hard kill" 2>/dev/null)
+check "power loss: second job created" [ -n "$job2" ]
+wineserver -k
+wineserver -w
+wine_prefix_up
+client "after hard kill" expect "$job2" "job created just before a hard kill"
+client "after hard kill" expect "$job1" "first job, créé via DCOM"
+check "after hard kill: the service checked the store's integrity at start-up" \
+    bash -c "grep 'job store' '$log_path' | tail -n 1 | grep -q 'integrity ok'"
+if command -v sqlite3 >/dev/null; then
+    check "after hard kill: PRAGMA integrity_check on the database is ok" \
+        bash -c "[ \"\$(sqlite3 '$db_path' 'PRAGMA integrity_check')\" = ok ]"
+fi
+
+# --- unknown ids, bad input, enumeration
+client "unknown id" notfound
+client "bad input" badinput
+client "enumeration" enum "$job1" "$job2"
+check "bad input: the service is still running" [ "$(service_state)" = RUNNING ]
+check "log: every created job is logged with its id" grep -q "$job2 created by" "$log_path"
+e2e_exit

@@ -1,0 +1,1592 @@
+/* echosrv.exe: an out-of-process COM server (LocalServer32, MTA, REGCLS_MULTIPLEUSE) whose objects
+ * implement every interface of idl/deliveryoptimization.idl by echoing: setters store their
+ * inputs, getters hand them back or values derived from them (echo_data.h).  It proves, together
+ * with marshal_test.exe, that doproxy.dll marshals every parameter of every method.
+ *
+ * Objects: manager (IBackgroundCopyManager) -> jobs (IBackgroundCopyJob..Job5,
+ * IDeliveryOptimizationJob, IDeliveryOptimizationJob2) -> files (IBackgroundCopyFile..File5,
+ * IDeliveryOptimizationFile, IDeliveryOptimizationFile2); enumerators of files and jobs; error
+ * objects.  The server calls back the client's sink (IBackgroundCopyCallback/Callback2) from
+ * IBackgroundCopyJob::Resume.  It exits once its last object is released (or after a 5-minute
+ * safety timeout), or dies on purpose on ECHO_CMD_DIE. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "echo_data.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* process-wide state                                                                          */
+
+static CRITICAL_SECTION g_cs;       /* guards every object's state and g_lastcall */
+static LONG g_objects;              /* live objects (manager, jobs, files, enums, errors) */
+static HANDLE g_done;               /* set when g_objects drops back to 0 */
+static WCHAR g_lastcall[1024];      /* log line of the last setter that has no getter */
+
+static void obj_created(void) { InterlockedIncrement(&g_objects); }
+static void obj_destroyed(void)
+{
+    if (InterlockedDecrement(&g_objects) == 0)
+        SetEvent(g_done);
+}
+
+static WCHAR *str_dup(const WCHAR *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = (wcslen(s) + 1) * sizeof(WCHAR);
+    WCHAR *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static void str_set(WCHAR **slot, const WCHAR *s)
+{
+    WCHAR *n = str_dup(s);
+    free(*slot);
+    *slot = n;
+}
+
+/* Out-string: a CoTaskMem copy, or NULL for NULL. */
+static HRESULT co_str(const WCHAR *s, LPWSTR *out)
+{
+    if (!out)
+        return E_INVALIDARG;
+    *out = NULL;
+    if (!s)
+        return S_OK;
+    size_t n = (wcslen(s) + 1) * sizeof(WCHAR);
+    *out = CoTaskMemAlloc(n);
+    if (!*out)
+        return E_OUTOFMEMORY;
+    memcpy(*out, s, n);
+    return S_OK;
+}
+
+static void lastcall(const WCHAR *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    EnterCriticalSection(&g_cs);
+    _vsnwprintf(g_lastcall, ARRAYSIZE(g_lastcall) - 1, fmt, ap);
+    g_lastcall[ARRAYSIZE(g_lastcall) - 1] = 0;
+    LeaveCriticalSection(&g_cs);
+    va_end(ap);
+}
+
+static const WCHAR *nz(const WCHAR *s) { return s ? s : L"(null)"; }
+
+/* ------------------------------------------------------------------------------------------ */
+/* files                                                                                       */
+
+#define N_DOFILE_PROPS 7
+
+typedef struct EchoFile {
+    IBackgroundCopyFile5 IBackgroundCopyFile5_iface;
+    IDeliveryOptimizationFile IDeliveryOptimizationFile_iface;
+    IDeliveryOptimizationFile2 IDeliveryOptimizationFile2_iface;
+    LONG ref;
+    unsigned index;
+    WCHAR *remote, *local, *file_id, *headers;
+    BG_FILE_RANGE *ranges;
+    DWORD nranges;
+    UINT64 size;
+    BOOL validation;
+    VARIANT props[N_DOFILE_PROPS];
+    BOOL props_set[N_DOFILE_PROPS];
+} EchoFile;
+
+static inline EchoFile *file_from_bg(IBackgroundCopyFile5 *i) { return CONTAINING_RECORD(i, EchoFile, IBackgroundCopyFile5_iface); }
+static inline EchoFile *file_from_do(IDeliveryOptimizationFile *i) { return CONTAINING_RECORD(i, EchoFile, IDeliveryOptimizationFile_iface); }
+static inline EchoFile *file_from_do2(IDeliveryOptimizationFile2 *i) { return CONTAINING_RECORD(i, EchoFile, IDeliveryOptimizationFile2_iface); }
+
+static HRESULT STDMETHODCALLTYPE file_QueryInterface(IBackgroundCopyFile5 *iface, REFIID riid, void **ppv)
+{
+    EchoFile *f = file_from_bg(iface);
+    if (!ppv)
+        return E_POINTER;
+    *ppv = NULL;
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyFile)
+        || IsEqualIID(riid, &IID_IBackgroundCopyFile2) || IsEqualIID(riid, &IID_IBackgroundCopyFile3)
+        || IsEqualIID(riid, &IID_IBackgroundCopyFile4) || IsEqualIID(riid, &IID_IBackgroundCopyFile5))
+        *ppv = &f->IBackgroundCopyFile5_iface;
+    else if (IsEqualIID(riid, &IID_IDeliveryOptimizationFile))
+        *ppv = &f->IDeliveryOptimizationFile_iface;
+    else if (IsEqualIID(riid, &IID_IDeliveryOptimizationFile2))
+        *ppv = &f->IDeliveryOptimizationFile2_iface;
+    else
+        return E_NOINTERFACE;
+    InterlockedIncrement(&f->ref);
+    return S_OK;
+}
+
+static ULONG STDMETHODCALLTYPE file_AddRef(IBackgroundCopyFile5 *iface)
+{
+    return InterlockedIncrement(&file_from_bg(iface)->ref);
+}
+
+static ULONG STDMETHODCALLTYPE file_Release(IBackgroundCopyFile5 *iface)
+{
+    EchoFile *f = file_from_bg(iface);
+    LONG r = InterlockedDecrement(&f->ref);
+    if (!r) {
+        free(f->remote);
+        free(f->local);
+        free(f->file_id);
+        free(f->headers);
+        free(f->ranges);
+        for (int i = 0; i < N_DOFILE_PROPS; i++)
+            VariantClear(&f->props[i]);
+        free(f);
+        obj_destroyed();
+    }
+    return r;
+}
+
+static HRESULT STDMETHODCALLTYPE file_GetRemoteName(IBackgroundCopyFile5 *iface, LPWSTR *pVal)
+{
+    EchoFile *f = file_from_bg(iface);
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = co_str(f->remote, pVal);
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE file_GetLocalName(IBackgroundCopyFile5 *iface, LPWSTR *pVal)
+{
+    EchoFile *f = file_from_bg(iface);
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = co_str(f->local, pVal);
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE file_GetProgress(IBackgroundCopyFile5 *iface, BG_FILE_PROGRESS *pVal)
+{
+    EchoFile *f = file_from_bg(iface);
+    *pVal = echo_file_progress(f->index, f->size);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE file_GetFileRanges(IBackgroundCopyFile5 *iface, DWORD *RangeCount, BG_FILE_RANGE **Ranges)
+{
+    EchoFile *f = file_from_bg(iface);
+    if (!RangeCount || !Ranges)
+        return E_INVALIDARG;
+    *Ranges = NULL;
+    *RangeCount = 0;
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = S_FALSE;
+    if (f->nranges) {
+        *Ranges = CoTaskMemAlloc(f->nranges * sizeof(BG_FILE_RANGE));
+        if (*Ranges) {
+            memcpy(*Ranges, f->ranges, f->nranges * sizeof(BG_FILE_RANGE));
+            *RangeCount = f->nranges;
+            hr = S_OK;
+        } else
+            hr = E_OUTOFMEMORY;
+    }
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE file_SetRemoteName(IBackgroundCopyFile5 *iface, LPCWSTR Val)
+{
+    EchoFile *f = file_from_bg(iface);
+    if (!Val[0])
+        return E_INVALIDARG;
+    EnterCriticalSection(&g_cs);
+    str_set(&f->remote, Val);
+    LeaveCriticalSection(&g_cs);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE file_GetTemporaryName(IBackgroundCopyFile5 *iface, LPWSTR *pFilename)
+{
+    EchoFile *f = file_from_bg(iface);
+    WCHAR buf[4096];
+    EnterCriticalSection(&g_cs);
+    _snwprintf(buf, ARRAYSIZE(buf) - 1, L"%ls.do-tmp", f->local ? f->local : L"");
+    LeaveCriticalSection(&g_cs);
+    buf[ARRAYSIZE(buf) - 1] = 0;
+    return co_str(buf, pFilename);
+}
+
+static HRESULT STDMETHODCALLTYPE file_SetValidationState(IBackgroundCopyFile5 *iface, BOOL state)
+{
+    file_from_bg(iface)->validation = state;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE file_GetValidationState(IBackgroundCopyFile5 *iface, BOOL *pState)
+{
+    *pState = file_from_bg(iface)->validation;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE file_IsDownloadedFromPeer(IBackgroundCopyFile5 *iface, BOOL *pVal)
+{
+    *pVal = (file_from_bg(iface)->index & 1) ? TRUE : FALSE;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE file_GetPeerDownloadStats(IBackgroundCopyFile5 *iface, UINT64 *pFromOrigin, UINT64 *pFromPeers)
+{
+    EchoFile *f = file_from_bg(iface);
+    *pFromOrigin = ECHO_FROM_ORIGIN(f->index);
+    *pFromPeers = ECHO_FROM_PEERS(f->index);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE file_SetProperty(IBackgroundCopyFile5 *iface, BITS_FILE_PROPERTY_ID PropertyId, BITS_FILE_PROPERTY_VALUE PropertyValue)
+{
+    EchoFile *f = file_from_bg(iface);
+    if (PropertyId != BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS)
+        return E_INVALIDARG;
+    EnterCriticalSection(&g_cs);
+    str_set(&f->headers, PropertyValue.String);
+    LeaveCriticalSection(&g_cs);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE file_GetProperty(IBackgroundCopyFile5 *iface, BITS_FILE_PROPERTY_ID PropertyId, BITS_FILE_PROPERTY_VALUE *PropertyValue)
+{
+    EchoFile *f = file_from_bg(iface);
+    PropertyValue->String = NULL;
+    if (PropertyId != BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS)
+        return E_INVALIDARG;
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = co_str(f->headers ? f->headers : L"HTTP/1.1 200 OK\r\nServer: echo\r\n", &PropertyValue->String);
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static const IBackgroundCopyFile5Vtbl file_vtbl = {
+    .QueryInterface = file_QueryInterface,
+    .AddRef = file_AddRef,
+    .Release = file_Release,
+    .GetRemoteName = file_GetRemoteName,
+    .GetLocalName = file_GetLocalName,
+    .GetProgress = file_GetProgress,
+    .GetFileRanges = file_GetFileRanges,
+    .SetRemoteName = file_SetRemoteName,
+    .GetTemporaryName = file_GetTemporaryName,
+    .SetValidationState = file_SetValidationState,
+    .GetValidationState = file_GetValidationState,
+    .IsDownloadedFromPeer = file_IsDownloadedFromPeer,
+    .GetPeerDownloadStats = file_GetPeerDownloadStats,
+    .SetProperty = file_SetProperty,
+    .GetProperty = file_GetProperty,
+};
+
+static HRESULT STDMETHODCALLTYPE dofile_QueryInterface(IDeliveryOptimizationFile *iface, REFIID riid, void **ppv)
+{
+    return file_QueryInterface(&file_from_do(iface)->IBackgroundCopyFile5_iface, riid, ppv);
+}
+static ULONG STDMETHODCALLTYPE dofile_AddRef(IDeliveryOptimizationFile *iface)
+{
+    return file_AddRef(&file_from_do(iface)->IBackgroundCopyFile5_iface);
+}
+static ULONG STDMETHODCALLTYPE dofile_Release(IDeliveryOptimizationFile *iface)
+{
+    return file_Release(&file_from_do(iface)->IBackgroundCopyFile5_iface);
+}
+
+static HRESULT STDMETHODCALLTYPE dofile_GetStats(IDeliveryOptimizationFile *iface, DOSwarmStats *s)
+{
+    EchoFile *f = file_from_do(iface);
+    memset(s, 0, sizeof(*s));
+    echo_swarm_numbers(s, f->index, f->size);
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = co_str(f->file_id, &s->fileId);
+    if (SUCCEEDED(hr))
+        hr = co_str(f->remote, &s->sourceURL);
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static const IDeliveryOptimizationFileVtbl dofile_vtbl = {
+    .QueryInterface = dofile_QueryInterface,
+    .AddRef = dofile_AddRef,
+    .Release = dofile_Release,
+    .GetStats = dofile_GetStats,
+};
+
+static HRESULT STDMETHODCALLTYPE dofile2_QueryInterface(IDeliveryOptimizationFile2 *iface, REFIID riid, void **ppv)
+{
+    return file_QueryInterface(&file_from_do2(iface)->IBackgroundCopyFile5_iface, riid, ppv);
+}
+static ULONG STDMETHODCALLTYPE dofile2_AddRef(IDeliveryOptimizationFile2 *iface)
+{
+    return file_AddRef(&file_from_do2(iface)->IBackgroundCopyFile5_iface);
+}
+static ULONG STDMETHODCALLTYPE dofile2_Release(IDeliveryOptimizationFile2 *iface)
+{
+    return file_Release(&file_from_do2(iface)->IBackgroundCopyFile5_iface);
+}
+
+static HRESULT STDMETHODCALLTYPE dofile2_GetProperty(IDeliveryOptimizationFile2 *iface, DOFilePropertyId id, VARIANT *v)
+{
+    EchoFile *f = file_from_do2(iface);
+    VariantInit(v);
+    if ((unsigned)id >= N_DOFILE_PROPS)
+        return ECHO_DO_E_UNKNOWN_PROPERTY_ID;
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = f->props_set[id] ? VariantCopy(v, &f->props[id]) : HRESULT_FROM_WIN32(ERROR_NOT_FOUND);
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+/* NULL (the parameter is [unique]) clears the property and returns S_FALSE. */
+static HRESULT STDMETHODCALLTYPE dofile2_SetProperty(IDeliveryOptimizationFile2 *iface, DOFilePropertyId id, const VARIANT *v)
+{
+    EchoFile *f = file_from_do2(iface);
+    if ((unsigned)id >= N_DOFILE_PROPS)
+        return ECHO_DO_E_UNKNOWN_PROPERTY_ID;
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = VariantClear(&f->props[id]);
+    f->props_set[id] = FALSE;
+    if (v && SUCCEEDED(hr)) {
+        hr = VariantCopy(&f->props[id], (VARIANT *)v);
+        f->props_set[id] = SUCCEEDED(hr);
+    } else if (SUCCEEDED(hr))
+        hr = S_FALSE;
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static const IDeliveryOptimizationFile2Vtbl dofile2_vtbl = {
+    .QueryInterface = dofile2_QueryInterface,
+    .AddRef = dofile2_AddRef,
+    .Release = dofile2_Release,
+    .GetProperty = dofile2_GetProperty,
+    .SetProperty = dofile2_SetProperty,
+};
+
+static EchoFile *file_create(unsigned index, const WCHAR *file_id, const WCHAR *remote, const WCHAR *local,
+                             DWORD nranges, const BG_FILE_RANGE *ranges, UINT64 size)
+{
+    EchoFile *f = calloc(1, sizeof(*f));
+    if (!f)
+        return NULL;
+    f->IBackgroundCopyFile5_iface.lpVtbl = &file_vtbl;
+    f->IDeliveryOptimizationFile_iface.lpVtbl = &dofile_vtbl;
+    f->IDeliveryOptimizationFile2_iface.lpVtbl = &dofile2_vtbl;
+    f->ref = 1;
+    f->index = index;
+    f->file_id = str_dup(file_id);
+    f->remote = str_dup(remote);
+    f->local = str_dup(local);
+    f->size = size;
+    if (nranges && ranges) {
+        f->ranges = malloc(nranges * sizeof(*ranges));
+        if (f->ranges) {
+            memcpy(f->ranges, ranges, nranges * sizeof(*ranges));
+            f->nranges = nranges;
+        }
+    }
+    for (int i = 0; i < N_DOFILE_PROPS; i++)
+        VariantInit(&f->props[i]);
+    obj_created();
+    return f;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* enumerators (files and jobs)                                                                */
+
+typedef struct EchoEnum {
+    IEnumBackgroundCopyFiles IEnumBackgroundCopyFiles_iface;
+    IEnumBackgroundCopyJobs IEnumBackgroundCopyJobs_iface;
+    LONG ref;
+    BOOL jobs;
+    IUnknown **items; /* IBackgroundCopyFile * or IBackgroundCopyJob *, AddRef'd */
+    ULONG n, pos;
+} EchoEnum;
+
+static EchoEnum *enum_create(BOOL jobs, IUnknown **items, ULONG n, ULONG pos)
+{
+    EchoEnum *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    extern const IEnumBackgroundCopyFilesVtbl enumfiles_vtbl;
+    extern const IEnumBackgroundCopyJobsVtbl enumjobs_vtbl;
+    e->IEnumBackgroundCopyFiles_iface.lpVtbl = &enumfiles_vtbl;
+    e->IEnumBackgroundCopyJobs_iface.lpVtbl = &enumjobs_vtbl;
+    e->ref = 1;
+    e->jobs = jobs;
+    e->items = calloc(n ? n : 1, sizeof(*e->items));
+    if (!e->items) {
+        free(e);
+        return NULL;
+    }
+    for (ULONG i = 0; i < n; i++) {
+        e->items[i] = items[i];
+        IUnknown_AddRef(items[i]);
+    }
+    e->n = n;
+    e->pos = pos;
+    obj_created();
+    return e;
+}
+
+static ULONG enum_release(EchoEnum *e)
+{
+    LONG r = InterlockedDecrement(&e->ref);
+    if (!r) {
+        for (ULONG i = 0; i < e->n; i++)
+            IUnknown_Release(e->items[i]);
+        free(e->items);
+        free(e);
+        obj_destroyed();
+    }
+    return r;
+}
+
+static HRESULT enum_next(EchoEnum *e, ULONG celt, IUnknown **rgelt, ULONG *fetched)
+{
+    if (!rgelt || (!fetched && celt != 1))
+        return E_INVALIDARG;
+    ULONG got = 0;
+    EnterCriticalSection(&g_cs);
+    while (got < celt && e->pos < e->n) {
+        rgelt[got] = e->items[e->pos++];
+        IUnknown_AddRef(rgelt[got]);
+        got++;
+    }
+    LeaveCriticalSection(&g_cs);
+    if (fetched)
+        *fetched = got;
+    return got == celt ? S_OK : S_FALSE;
+}
+
+static HRESULT enum_skip(EchoEnum *e, ULONG celt)
+{
+    HRESULT hr = S_OK;
+    EnterCriticalSection(&g_cs);
+    if (e->n - e->pos < celt) {
+        e->pos = e->n;
+        hr = S_FALSE;
+    } else
+        e->pos += celt;
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static inline EchoEnum *enum_from_files(IEnumBackgroundCopyFiles *i) { return CONTAINING_RECORD(i, EchoEnum, IEnumBackgroundCopyFiles_iface); }
+static inline EchoEnum *enum_from_jobs(IEnumBackgroundCopyJobs *i) { return CONTAINING_RECORD(i, EchoEnum, IEnumBackgroundCopyJobs_iface); }
+
+static HRESULT STDMETHODCALLTYPE enumfiles_QueryInterface(IEnumBackgroundCopyFiles *iface, REFIID riid, void **ppv)
+{
+    EchoEnum *e = enum_from_files(iface);
+    *ppv = NULL;
+    if (e->jobs || !(IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IEnumBackgroundCopyFiles)))
+        return E_NOINTERFACE;
+    *ppv = iface;
+    InterlockedIncrement(&e->ref);
+    return S_OK;
+}
+static ULONG STDMETHODCALLTYPE enumfiles_AddRef(IEnumBackgroundCopyFiles *iface) { return InterlockedIncrement(&enum_from_files(iface)->ref); }
+static ULONG STDMETHODCALLTYPE enumfiles_Release(IEnumBackgroundCopyFiles *iface) { return enum_release(enum_from_files(iface)); }
+static HRESULT STDMETHODCALLTYPE enumfiles_Next(IEnumBackgroundCopyFiles *iface, ULONG celt, IBackgroundCopyFile **rgelt, ULONG *fetched)
+{
+    return enum_next(enum_from_files(iface), celt, (IUnknown **)rgelt, fetched);
+}
+static HRESULT STDMETHODCALLTYPE enumfiles_Skip(IEnumBackgroundCopyFiles *iface, ULONG celt) { return enum_skip(enum_from_files(iface), celt); }
+static HRESULT STDMETHODCALLTYPE enumfiles_Reset(IEnumBackgroundCopyFiles *iface)
+{
+    enum_from_files(iface)->pos = 0;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE enumfiles_Clone(IEnumBackgroundCopyFiles *iface, IEnumBackgroundCopyFiles **ppenum)
+{
+    EchoEnum *e = enum_from_files(iface);
+    EnterCriticalSection(&g_cs);
+    EchoEnum *c = enum_create(FALSE, e->items, e->n, e->pos);
+    LeaveCriticalSection(&g_cs);
+    *ppenum = c ? &c->IEnumBackgroundCopyFiles_iface : NULL;
+    return c ? S_OK : E_OUTOFMEMORY;
+}
+static HRESULT STDMETHODCALLTYPE enumfiles_GetCount(IEnumBackgroundCopyFiles *iface, ULONG *puCount)
+{
+    *puCount = enum_from_files(iface)->n;
+    return S_OK;
+}
+
+const IEnumBackgroundCopyFilesVtbl enumfiles_vtbl = {
+    .QueryInterface = enumfiles_QueryInterface,
+    .AddRef = enumfiles_AddRef,
+    .Release = enumfiles_Release,
+    .Next = enumfiles_Next,
+    .Skip = enumfiles_Skip,
+    .Reset = enumfiles_Reset,
+    .Clone = enumfiles_Clone,
+    .GetCount = enumfiles_GetCount,
+};
+
+static HRESULT STDMETHODCALLTYPE enumjobs_QueryInterface(IEnumBackgroundCopyJobs *iface, REFIID riid, void **ppv)
+{
+    EchoEnum *e = enum_from_jobs(iface);
+    *ppv = NULL;
+    if (!e->jobs || !(IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IEnumBackgroundCopyJobs)))
+        return E_NOINTERFACE;
+    *ppv = iface;
+    InterlockedIncrement(&e->ref);
+    return S_OK;
+}
+static ULONG STDMETHODCALLTYPE enumjobs_AddRef(IEnumBackgroundCopyJobs *iface) { return InterlockedIncrement(&enum_from_jobs(iface)->ref); }
+static ULONG STDMETHODCALLTYPE enumjobs_Release(IEnumBackgroundCopyJobs *iface) { return enum_release(enum_from_jobs(iface)); }
+static HRESULT STDMETHODCALLTYPE enumjobs_Next(IEnumBackgroundCopyJobs *iface, ULONG celt, IBackgroundCopyJob **rgelt, ULONG *fetched)
+{
+    return enum_next(enum_from_jobs(iface), celt, (IUnknown **)rgelt, fetched);
+}
+static HRESULT STDMETHODCALLTYPE enumjobs_Skip(IEnumBackgroundCopyJobs *iface, ULONG celt) { return enum_skip(enum_from_jobs(iface), celt); }
+static HRESULT STDMETHODCALLTYPE enumjobs_Reset(IEnumBackgroundCopyJobs *iface)
+{
+    enum_from_jobs(iface)->pos = 0;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE enumjobs_Clone(IEnumBackgroundCopyJobs *iface, IEnumBackgroundCopyJobs **ppenum)
+{
+    EchoEnum *e = enum_from_jobs(iface);
+    EnterCriticalSection(&g_cs);
+    EchoEnum *c = enum_create(TRUE, e->items, e->n, e->pos);
+    LeaveCriticalSection(&g_cs);
+    *ppenum = c ? &c->IEnumBackgroundCopyJobs_iface : NULL;
+    return c ? S_OK : E_OUTOFMEMORY;
+}
+static HRESULT STDMETHODCALLTYPE enumjobs_GetCount(IEnumBackgroundCopyJobs *iface, ULONG *puCount)
+{
+    *puCount = enum_from_jobs(iface)->n;
+    return S_OK;
+}
+
+const IEnumBackgroundCopyJobsVtbl enumjobs_vtbl = {
+    .QueryInterface = enumjobs_QueryInterface,
+    .AddRef = enumjobs_AddRef,
+    .Release = enumjobs_Release,
+    .Next = enumjobs_Next,
+    .Skip = enumjobs_Skip,
+    .Reset = enumjobs_Reset,
+    .Clone = enumjobs_Clone,
+    .GetCount = enumjobs_GetCount,
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* error objects                                                                               */
+
+typedef struct EchoError {
+    IBackgroundCopyError IBackgroundCopyError_iface;
+    LONG ref;
+    EchoFile *file; /* may be NULL */
+} EchoError;
+
+static inline EchoError *error_from(IBackgroundCopyError *i) { return CONTAINING_RECORD(i, EchoError, IBackgroundCopyError_iface); }
+
+static HRESULT STDMETHODCALLTYPE error_QueryInterface(IBackgroundCopyError *iface, REFIID riid, void **ppv)
+{
+    *ppv = NULL;
+    if (!IsEqualIID(riid, &IID_IUnknown) && !IsEqualIID(riid, &IID_IBackgroundCopyError))
+        return E_NOINTERFACE;
+    *ppv = iface;
+    InterlockedIncrement(&error_from(iface)->ref);
+    return S_OK;
+}
+static ULONG STDMETHODCALLTYPE error_AddRef(IBackgroundCopyError *iface) { return InterlockedIncrement(&error_from(iface)->ref); }
+static ULONG STDMETHODCALLTYPE error_Release(IBackgroundCopyError *iface)
+{
+    EchoError *e = error_from(iface);
+    LONG r = InterlockedDecrement(&e->ref);
+    if (!r) {
+        if (e->file)
+            file_Release(&e->file->IBackgroundCopyFile5_iface);
+        free(e);
+        obj_destroyed();
+    }
+    return r;
+}
+static HRESULT STDMETHODCALLTYPE error_GetError(IBackgroundCopyError *iface, BG_ERROR_CONTEXT *pContext, HRESULT *pCode)
+{
+    (void)iface;
+    *pContext = ECHO_ERROR_CONTEXT;
+    *pCode = ECHO_ERROR_CODE;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE error_GetFile(IBackgroundCopyError *iface, IBackgroundCopyFile **pVal)
+{
+    EchoError *e = error_from(iface);
+    *pVal = NULL;
+    if (!e->file)
+        return ECHO_DO_E_FILE_NOT_AVAILABLE;
+    file_AddRef(&e->file->IBackgroundCopyFile5_iface);
+    *pVal = (IBackgroundCopyFile *)&e->file->IBackgroundCopyFile5_iface;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE error_GetErrorDescription(IBackgroundCopyError *iface, DWORD LanguageId, LPWSTR *p)
+{
+    WCHAR buf[128];
+    (void)iface;
+    _snwprintf(buf, ARRAYSIZE(buf) - 1, L"error description lang=%lu", (unsigned long)LanguageId);
+    buf[ARRAYSIZE(buf) - 1] = 0;
+    return co_str(buf, p);
+}
+static HRESULT STDMETHODCALLTYPE error_GetErrorContextDescription(IBackgroundCopyError *iface, DWORD LanguageId, LPWSTR *p)
+{
+    WCHAR buf[128];
+    (void)iface;
+    _snwprintf(buf, ARRAYSIZE(buf) - 1, L"contexte \u00e9 \u4e2d lang=%lu", (unsigned long)LanguageId);
+    buf[ARRAYSIZE(buf) - 1] = 0;
+    return co_str(buf, p);
+}
+static HRESULT STDMETHODCALLTYPE error_GetProtocol(IBackgroundCopyError *iface, LPWSTR *p)
+{
+    (void)iface;
+    return co_str(ECHO_PROTOCOL, p);
+}
+
+static const IBackgroundCopyErrorVtbl error_vtbl = {
+    .QueryInterface = error_QueryInterface,
+    .AddRef = error_AddRef,
+    .Release = error_Release,
+    .GetError = error_GetError,
+    .GetFile = error_GetFile,
+    .GetErrorDescription = error_GetErrorDescription,
+    .GetErrorContextDescription = error_GetErrorContextDescription,
+    .GetProtocol = error_GetProtocol,
+};
+
+static EchoError *error_create(EchoFile *file)
+{
+    EchoError *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    e->IBackgroundCopyError_iface.lpVtbl = &error_vtbl;
+    e->ref = 1;
+    e->file = file;
+    if (file)
+        file_AddRef(&file->IBackgroundCopyFile5_iface);
+    obj_created();
+    return e;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* jobs                                                                                        */
+
+#define N_JOB_PROPS 11
+#define N_DOJOB_PROPS 4
+
+typedef struct EchoJob {
+    IBackgroundCopyJob5 IBackgroundCopyJob5_iface;
+    IDeliveryOptimizationJob IDeliveryOptimizationJob_iface;
+    IDeliveryOptimizationJob2 IDeliveryOptimizationJob2_iface;
+    LONG ref;
+    unsigned index;
+    GUID id;
+    BG_JOB_TYPE type;
+    BG_JOB_STATE state;
+    BG_JOB_PRIORITY priority;
+    BG_JOB_PROXY_USAGE proxy_usage;
+    WCHAR *name, *description, *owner, *proxy_list, *proxy_bypass, *cmd_prog, *cmd_params, *reply_file;
+    ULONG notify_flags, retry_delay, noprogress_timeout, max_download_time;
+    DWORD acl_flags, peer_flags;
+    IUnknown *sink;
+    EchoFile **files;
+    unsigned nfiles, cap;
+    BITS_JOB_PROPERTY_VALUE props[N_JOB_PROPS];
+    VARIANT doprops[N_DOJOB_PROPS];
+    BOOL doprops_set[N_DOJOB_PROPS];
+} EchoJob;
+
+static inline EchoJob *job_from(IBackgroundCopyJob5 *i) { return CONTAINING_RECORD(i, EchoJob, IBackgroundCopyJob5_iface); }
+static inline EchoJob *job_from_do(IDeliveryOptimizationJob *i) { return CONTAINING_RECORD(i, EchoJob, IDeliveryOptimizationJob_iface); }
+static inline EchoJob *job_from_do2(IDeliveryOptimizationJob2 *i) { return CONTAINING_RECORD(i, EchoJob, IDeliveryOptimizationJob2_iface); }
+
+static HRESULT STDMETHODCALLTYPE job_QueryInterface(IBackgroundCopyJob5 *iface, REFIID riid, void **ppv)
+{
+    EchoJob *j = job_from(iface);
+    if (!ppv)
+        return E_POINTER;
+    *ppv = NULL;
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyJob)
+        || IsEqualIID(riid, &IID_IBackgroundCopyJob2) || IsEqualIID(riid, &IID_IBackgroundCopyJob3)
+        || IsEqualIID(riid, &IID_IBackgroundCopyJob4) || IsEqualIID(riid, &IID_IBackgroundCopyJob5))
+        *ppv = &j->IBackgroundCopyJob5_iface;
+    else if (IsEqualIID(riid, &IID_IDeliveryOptimizationJob))
+        *ppv = &j->IDeliveryOptimizationJob_iface;
+    else if (IsEqualIID(riid, &IID_IDeliveryOptimizationJob2))
+        *ppv = &j->IDeliveryOptimizationJob2_iface;
+    else
+        return E_NOINTERFACE;
+    InterlockedIncrement(&j->ref);
+    return S_OK;
+}
+
+static ULONG STDMETHODCALLTYPE job_AddRef(IBackgroundCopyJob5 *iface) { return InterlockedIncrement(&job_from(iface)->ref); }
+
+static ULONG STDMETHODCALLTYPE job_Release(IBackgroundCopyJob5 *iface)
+{
+    EchoJob *j = job_from(iface);
+    LONG r = InterlockedDecrement(&j->ref);
+    if (!r) {
+        for (unsigned i = 0; i < j->nfiles; i++)
+            file_Release(&j->files[i]->IBackgroundCopyFile5_iface);
+        free(j->files);
+        if (j->sink)
+            IUnknown_Release(j->sink);
+        free(j->name);
+        free(j->description);
+        free(j->owner);
+        free(j->proxy_list);
+        free(j->proxy_bypass);
+        free(j->cmd_prog);
+        free(j->cmd_params);
+        free(j->reply_file);
+        for (int i = 0; i < N_DOJOB_PROPS; i++)
+            VariantClear(&j->doprops[i]);
+        free(j);
+        obj_destroyed();
+    }
+    return r;
+}
+
+/* Appends a file (the job takes the creation reference); call with g_cs held. */
+static HRESULT job_add_file(EchoJob *j, EchoFile *f)
+{
+    if (!f)
+        return E_OUTOFMEMORY;
+    if (j->nfiles == j->cap) {
+        unsigned cap = j->cap ? j->cap * 2 : 8;
+        EchoFile **n = realloc(j->files, cap * sizeof(*n));
+        if (!n) {
+            file_Release(&f->IBackgroundCopyFile5_iface);
+            return E_OUTOFMEMORY;
+        }
+        j->files = n;
+        j->cap = cap;
+    }
+    j->files[j->nfiles++] = f;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE job_AddFileSet(IBackgroundCopyJob5 *iface, ULONG cFileCount, BG_FILE_INFO *pFileSet)
+{
+    EchoJob *j = job_from(iface);
+    HRESULT hr = S_OK;
+    for (ULONG i = 0; i < cFileCount; i++)
+        if (!pFileSet[i].RemoteName || !pFileSet[i].LocalName)
+            return E_INVALIDARG;
+    EnterCriticalSection(&g_cs);
+    for (ULONG i = 0; i < cFileCount && SUCCEEDED(hr); i++)
+        hr = job_add_file(j, file_create(j->nfiles, NULL, pFileSet[i].RemoteName, pFileSet[i].LocalName, 0, NULL,
+                                         DO_UNKNOWN_FILE_SIZE));
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE job_AddFile(IBackgroundCopyJob5 *iface, LPCWSTR RemoteUrl, LPCWSTR LocalName)
+{
+    EchoJob *j = job_from(iface);
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = job_add_file(j, file_create(j->nfiles, NULL, RemoteUrl, LocalName, 0, NULL, DO_UNKNOWN_FILE_SIZE));
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE job_EnumFiles(IBackgroundCopyJob5 *iface, IEnumBackgroundCopyFiles **pEnum)
+{
+    EchoJob *j = job_from(iface);
+    EnterCriticalSection(&g_cs);
+    IUnknown **items = calloc(j->nfiles ? j->nfiles : 1, sizeof(*items));
+    EchoEnum *e = NULL;
+    if (items) {
+        for (unsigned i = 0; i < j->nfiles; i++)
+            items[i] = (IUnknown *)&j->files[i]->IBackgroundCopyFile5_iface;
+        e = enum_create(FALSE, items, j->nfiles, 0);
+        free(items);
+    }
+    LeaveCriticalSection(&g_cs);
+    *pEnum = e ? &e->IEnumBackgroundCopyFiles_iface : NULL;
+    return e ? S_OK : E_OUTOFMEMORY;
+}
+
+static BOOL job_final(EchoJob *j) { return j->state == BG_JOB_STATE_CANCELLED || j->state == BG_JOB_STATE_ACKNOWLEDGED; }
+
+static HRESULT STDMETHODCALLTYPE job_Suspend(IBackgroundCopyJob5 *iface)
+{
+    EchoJob *j = job_from(iface);
+    HRESULT hr = S_OK;
+    EnterCriticalSection(&g_cs);
+    if (job_final(j))
+        hr = ECHO_BG_E_INVALID_STATE;
+    else
+        j->state = BG_JOB_STATE_SUSPENDED;
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+/* Resume: QUEUED, then every callback selected by the notify flags is invoked synchronously on
+ * the registered sink, with objects of this server as arguments.  Returns
+ * ECHO_RESUME_CALLBACKS_OK when the sink was called and every callback returned the agreed code,
+ * S_OK when there was no sink, 0x80EC00xx (bit mask of failed callbacks) otherwise. */
+static HRESULT STDMETHODCALLTYPE job_Resume(IBackgroundCopyJob5 *iface)
+{
+    EchoJob *j = job_from(iface);
+    IUnknown *sink = NULL;
+    ULONG flags;
+    EchoFile *file = NULL;
+    EnterCriticalSection(&g_cs);
+    if (job_final(j)) {
+        LeaveCriticalSection(&g_cs);
+        return ECHO_BG_E_INVALID_STATE;
+    }
+    j->state = BG_JOB_STATE_QUEUED;
+    flags = j->notify_flags;
+    if (j->sink) {
+        sink = j->sink;
+        IUnknown_AddRef(sink);
+    }
+    if (j->nfiles) {
+        file = j->files[0];
+        file_AddRef(&file->IBackgroundCopyFile5_iface);
+    }
+    LeaveCriticalSection(&g_cs);
+    if (!sink) {
+        if (file)
+            file_Release(&file->IBackgroundCopyFile5_iface);
+        return S_OK;
+    }
+
+    unsigned failed = 0;
+    IBackgroundCopyJob *job = (IBackgroundCopyJob *)&j->IBackgroundCopyJob5_iface;
+    IBackgroundCopyCallback *cb = NULL;
+    IBackgroundCopyCallback2 *cb2 = NULL;
+    if (FAILED(IUnknown_QueryInterface(sink, &IID_IBackgroundCopyCallback, (void **)&cb)))
+        failed |= 0x10;
+    if (cb && (flags & BG_NOTIFY_JOB_TRANSFERRED) && IBackgroundCopyCallback_JobTransferred(cb, job) != ECHO_CB_TRANSFERRED_HR)
+        failed |= 0x01;
+    if (cb && (flags & BG_NOTIFY_JOB_ERROR)) {
+        EchoError *err = error_create(file);
+        if (!err || IBackgroundCopyCallback_JobError(cb, job, &err->IBackgroundCopyError_iface) != ECHO_CB_ERROR_HR)
+            failed |= 0x02;
+        if (err)
+            error_Release(&err->IBackgroundCopyError_iface);
+    }
+    if (cb && (flags & BG_NOTIFY_JOB_MODIFICATION)
+        && IBackgroundCopyCallback_JobModification(cb, job, ECHO_JOBMOD_RESERVED) != ECHO_CB_MODIFIED_HR)
+        failed |= 0x04;
+    if (flags & BG_NOTIFY_FILE_TRANSFERRED) {
+        if (FAILED(IUnknown_QueryInterface(sink, &IID_IBackgroundCopyCallback2, (void **)&cb2)) || !file
+            || IBackgroundCopyCallback2_FileTransferred(cb2, job, (IBackgroundCopyFile *)&file->IBackgroundCopyFile5_iface)
+                   != ECHO_CB_FILE_HR)
+            failed |= 0x08;
+    }
+    if (cb2)
+        IBackgroundCopyCallback2_Release(cb2);
+    if (cb)
+        IBackgroundCopyCallback_Release(cb);
+    IUnknown_Release(sink);
+    if (file)
+        file_Release(&file->IBackgroundCopyFile5_iface);
+    return failed ? (HRESULT)(0x80EC0000u | failed) : ECHO_RESUME_CALLBACKS_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE job_Cancel(IBackgroundCopyJob5 *iface)
+{
+    EchoJob *j = job_from(iface);
+    HRESULT hr = S_OK;
+    EnterCriticalSection(&g_cs);
+    if (job_final(j))
+        hr = ECHO_BG_E_INVALID_STATE;
+    else
+        j->state = BG_JOB_STATE_CANCELLED;
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE job_Complete(IBackgroundCopyJob5 *iface)
+{
+    EchoJob *j = job_from(iface);
+    HRESULT hr = ECHO_BG_S_PARTIAL_COMPLETE;
+    EnterCriticalSection(&g_cs);
+    if (job_final(j))
+        hr = ECHO_BG_E_INVALID_STATE;
+    else
+        j->state = BG_JOB_STATE_ACKNOWLEDGED;
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE job_GetId(IBackgroundCopyJob5 *iface, GUID *pVal)
+{
+    *pVal = job_from(iface)->id;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE job_GetType(IBackgroundCopyJob5 *iface, BG_JOB_TYPE *pVal)
+{
+    *pVal = job_from(iface)->type;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE job_GetProgress(IBackgroundCopyJob5 *iface, BG_JOB_PROGRESS *pVal)
+{
+    *pVal = echo_job_progress(job_from(iface)->nfiles);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE job_GetTimes(IBackgroundCopyJob5 *iface, BG_JOB_TIMES *pVal)
+{
+    *pVal = echo_job_times(job_from(iface)->index);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE job_GetState(IBackgroundCopyJob5 *iface, BG_JOB_STATE *pVal)
+{
+    *pVal = job_from(iface)->state;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE job_GetError(IBackgroundCopyJob5 *iface, IBackgroundCopyError **ppError)
+{
+    EchoJob *j = job_from(iface);
+    EnterCriticalSection(&g_cs);
+    EchoError *e = error_create(j->nfiles ? j->files[0] : NULL);
+    LeaveCriticalSection(&g_cs);
+    *ppError = e ? &e->IBackgroundCopyError_iface : NULL;
+    return e ? S_OK : E_OUTOFMEMORY;
+}
+
+#define STRING_GETTER(fn, member)                                                                 \
+    static HRESULT STDMETHODCALLTYPE fn(IBackgroundCopyJob5 *iface, LPWSTR *pVal)                 \
+    {                                                                                             \
+        EchoJob *j = job_from(iface);                                                             \
+        EnterCriticalSection(&g_cs);                                                              \
+        HRESULT hr = co_str(j->member, pVal);                                                     \
+        LeaveCriticalSection(&g_cs);                                                              \
+        return hr;                                                                                \
+    }
+#define STRING_SETTER(fn, member)                                                                 \
+    static HRESULT STDMETHODCALLTYPE fn(IBackgroundCopyJob5 *iface, LPCWSTR Val)                  \
+    {                                                                                             \
+        EchoJob *j = job_from(iface);                                                             \
+        EnterCriticalSection(&g_cs);                                                              \
+        str_set(&j->member, Val);                                                                 \
+        LeaveCriticalSection(&g_cs);                                                              \
+        return S_OK;                                                                              \
+    }
+#define ULONG_ACCESSORS(set, get, type, member)                                                   \
+    static HRESULT STDMETHODCALLTYPE set(IBackgroundCopyJob5 *iface, type v)                      \
+    {                                                                                             \
+        job_from(iface)->member = v;                                                              \
+        return S_OK;                                                                              \
+    }                                                                                             \
+    static HRESULT STDMETHODCALLTYPE get(IBackgroundCopyJob5 *iface, type *p)                     \
+    {                                                                                             \
+        *p = job_from(iface)->member;                                                             \
+        return S_OK;                                                                              \
+    }
+
+STRING_GETTER(job_GetOwner, owner)
+STRING_SETTER(job_SetDisplayName, name)
+STRING_GETTER(job_GetDisplayName, name)
+STRING_SETTER(job_SetDescription, description)
+STRING_GETTER(job_GetDescription, description)
+ULONG_ACCESSORS(job_SetPriority, job_GetPriority, BG_JOB_PRIORITY, priority)
+ULONG_ACCESSORS(job_SetNotifyFlags, job_GetNotifyFlags, ULONG, notify_flags)
+ULONG_ACCESSORS(job_SetMinimumRetryDelay, job_GetMinimumRetryDelay, ULONG, retry_delay)
+ULONG_ACCESSORS(job_SetNoProgressTimeout, job_GetNoProgressTimeout, ULONG, noprogress_timeout)
+ULONG_ACCESSORS(job_SetFileACLFlags, job_GetFileACLFlags, DWORD, acl_flags)
+ULONG_ACCESSORS(job_SetPeerCachingFlags, job_GetPeerCachingFlags, DWORD, peer_flags)
+ULONG_ACCESSORS(job_SetMaximumDownloadTime, job_GetMaximumDownloadTime, ULONG, max_download_time)
+STRING_SETTER(job_SetReplyFileName, reply_file)
+STRING_GETTER(job_GetReplyFileName, reply_file)
+
+static HRESULT STDMETHODCALLTYPE job_SetNotifyInterface(IBackgroundCopyJob5 *iface, IUnknown *Val)
+{
+    EchoJob *j = job_from(iface);
+    if (Val)
+        IUnknown_AddRef(Val);
+    EnterCriticalSection(&g_cs);
+    IUnknown *old = j->sink;
+    j->sink = Val;
+    LeaveCriticalSection(&g_cs);
+    if (old)
+        IUnknown_Release(old);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE job_GetNotifyInterface(IBackgroundCopyJob5 *iface, IUnknown **pVal)
+{
+    EchoJob *j = job_from(iface);
+    EnterCriticalSection(&g_cs);
+    *pVal = j->sink;
+    if (j->sink)
+        IUnknown_AddRef(j->sink);
+    LeaveCriticalSection(&g_cs);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE job_GetErrorCount(IBackgroundCopyJob5 *iface, ULONG *Errors)
+{
+    *Errors = 40 + job_from(iface)->nfiles;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE job_SetProxySettings(IBackgroundCopyJob5 *iface, BG_JOB_PROXY_USAGE usage, const WCHAR *list, const WCHAR *bypass)
+{
+    EchoJob *j = job_from(iface);
+    EnterCriticalSection(&g_cs);
+    j->proxy_usage = usage;
+    str_set(&j->proxy_list, list);
+    str_set(&j->proxy_bypass, bypass);
+    LeaveCriticalSection(&g_cs);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE job_GetProxySettings(IBackgroundCopyJob5 *iface, BG_JOB_PROXY_USAGE *usage, LPWSTR *list, LPWSTR *bypass)
+{
+    EchoJob *j = job_from(iface);
+    EnterCriticalSection(&g_cs);
+    *usage = j->proxy_usage;
+    HRESULT hr = co_str(j->proxy_list, list);
+    if (SUCCEEDED(hr))
+        hr = co_str(j->proxy_bypass, bypass);
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE job_TakeOwnership(IBackgroundCopyJob5 *iface)
+{
+    EchoJob *j = job_from(iface);
+    EnterCriticalSection(&g_cs);
+    str_set(&j->owner, ECHO_OWNER_TAKEN);
+    LeaveCriticalSection(&g_cs);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE job_SetNotifyCmdLine(IBackgroundCopyJob5 *iface, LPCWSTR Program, LPCWSTR Parameters)
+{
+    EchoJob *j = job_from(iface);
+    EnterCriticalSection(&g_cs);
+    str_set(&j->cmd_prog, Program);
+    str_set(&j->cmd_params, Parameters);
+    LeaveCriticalSection(&g_cs);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE job_GetNotifyCmdLine(IBackgroundCopyJob5 *iface, LPWSTR *pProgram, LPWSTR *pParameters)
+{
+    EchoJob *j = job_from(iface);
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = co_str(j->cmd_prog, pProgram);
+    if (SUCCEEDED(hr))
+        hr = co_str(j->cmd_params, pParameters);
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE job_GetReplyProgress(IBackgroundCopyJob5 *iface, BG_JOB_REPLY_PROGRESS *p)
+{
+    (void)iface;
+    p->BytesTotal += 1;
+    p->BytesTransferred *= 2;
+    return S_OK;
+}
+
+/* *pLength in: how many bytes the caller wants (0: ECHO_REPLY_LEN). */
+static HRESULT STDMETHODCALLTYPE job_GetReplyData(IBackgroundCopyJob5 *iface, byte **ppBuffer, UINT64 *pLength)
+{
+    (void)iface;
+    if (!ppBuffer || !pLength)
+        return E_INVALIDARG;
+    UINT64 n = *pLength ? *pLength : ECHO_REPLY_LEN;
+    *ppBuffer = NULL;
+    *pLength = 0;
+    if (n > 1u << 20)
+        return E_INVALIDARG;
+    *ppBuffer = CoTaskMemAlloc((SIZE_T)n);
+    if (!*ppBuffer)
+        return E_OUTOFMEMORY;
+    for (UINT64 i = 0; i < n; i++)
+        (*ppBuffer)[i] = ECHO_REPLY_BYTE(i);
+    *pLength = n;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE job_SetCredentials(IBackgroundCopyJob5 *iface, BG_AUTH_CREDENTIALS *c)
+{
+    (void)iface;
+    if (c->Scheme >= BG_AUTH_SCHEME_BASIC && c->Scheme <= BG_AUTH_SCHEME_PASSPORT)
+        lastcall(L"SetCredentials target=%d scheme=%d user=%ls password=%ls", (int)c->Target, (int)c->Scheme,
+                 nz(c->Credentials.Basic.UserName), nz(c->Credentials.Basic.Password));
+    else
+        lastcall(L"SetCredentials target=%d scheme=%d (no credentials)", (int)c->Target, (int)c->Scheme);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE job_RemoveCredentials(IBackgroundCopyJob5 *iface, BG_AUTH_TARGET Target, BG_AUTH_SCHEME Scheme)
+{
+    (void)iface;
+    lastcall(L"RemoveCredentials target=%d scheme=%d", (int)Target, (int)Scheme);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE job_ReplaceRemotePrefix(IBackgroundCopyJob5 *iface, LPCWSTR OldPrefix, LPCWSTR NewPrefix)
+{
+    EchoJob *j = job_from(iface);
+    size_t ol = wcslen(OldPrefix);
+    unsigned replaced = 0;
+    EnterCriticalSection(&g_cs);
+    for (unsigned i = 0; i < j->nfiles; i++) {
+        EchoFile *f = j->files[i];
+        if (f->remote && !wcsncmp(f->remote, OldPrefix, ol)) {
+            size_t n = wcslen(NewPrefix) + wcslen(f->remote + ol) + 1;
+            WCHAR *s = malloc(n * sizeof(WCHAR));
+            if (s) {
+                wcscpy(s, NewPrefix);
+                wcscat(s, f->remote + ol);
+                free(f->remote);
+                f->remote = s;
+                replaced++;
+            }
+        }
+    }
+    LeaveCriticalSection(&g_cs);
+    return replaced ? S_OK : S_FALSE;
+}
+
+static HRESULT STDMETHODCALLTYPE job_AddFileWithRanges(IBackgroundCopyJob5 *iface, LPCWSTR RemoteUrl, LPCWSTR LocalName, DWORD RangeCount, BG_FILE_RANGE Ranges[])
+{
+    EchoJob *j = job_from(iface);
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = job_add_file(j, file_create(j->nfiles, NULL, RemoteUrl, LocalName, RangeCount, Ranges, DO_UNKNOWN_FILE_SIZE));
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE job_GetOwnerIntegrityLevel(IBackgroundCopyJob5 *iface, ULONG *pLevel)
+{
+    (void)iface;
+    *pLevel = ECHO_INTEGRITY;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE job_GetOwnerElevationState(IBackgroundCopyJob5 *iface, BOOL *pElevated)
+{
+    *pElevated = (job_from(iface)->peer_flags & 1) ? TRUE : FALSE;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE job_SetProperty(IBackgroundCopyJob5 *iface, BITS_JOB_PROPERTY_ID id, BITS_JOB_PROPERTY_VALUE v)
+{
+    EchoJob *j = job_from(iface);
+    if ((unsigned)id >= N_JOB_PROPS || id == 0)
+        return E_INVALIDARG;
+    EnterCriticalSection(&g_cs);
+    j->props[id] = v;
+    LeaveCriticalSection(&g_cs);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE job_GetProperty(IBackgroundCopyJob5 *iface, BITS_JOB_PROPERTY_ID id, BITS_JOB_PROPERTY_VALUE *v)
+{
+    EchoJob *j = job_from(iface);
+    memset(v, 0, sizeof(*v));
+    if ((unsigned)id >= N_JOB_PROPS || id == 0)
+        return E_INVALIDARG;
+    EnterCriticalSection(&g_cs);
+    *v = j->props[id];
+    LeaveCriticalSection(&g_cs);
+    return S_OK;
+}
+
+static const IBackgroundCopyJob5Vtbl job_vtbl = {
+    .QueryInterface = job_QueryInterface,
+    .AddRef = job_AddRef,
+    .Release = job_Release,
+    .AddFileSet = job_AddFileSet,
+    .AddFile = job_AddFile,
+    .EnumFiles = job_EnumFiles,
+    .Suspend = job_Suspend,
+    .Resume = job_Resume,
+    .Cancel = job_Cancel,
+    .Complete = job_Complete,
+    .GetId = job_GetId,
+    .GetType = job_GetType,
+    .GetProgress = job_GetProgress,
+    .GetTimes = job_GetTimes,
+    .GetState = job_GetState,
+    .GetError = job_GetError,
+    .GetOwner = job_GetOwner,
+    .SetDisplayName = job_SetDisplayName,
+    .GetDisplayName = job_GetDisplayName,
+    .SetDescription = job_SetDescription,
+    .GetDescription = job_GetDescription,
+    .SetPriority = job_SetPriority,
+    .GetPriority = job_GetPriority,
+    .SetNotifyFlags = job_SetNotifyFlags,
+    .GetNotifyFlags = job_GetNotifyFlags,
+    .SetNotifyInterface = job_SetNotifyInterface,
+    .GetNotifyInterface = job_GetNotifyInterface,
+    .SetMinimumRetryDelay = job_SetMinimumRetryDelay,
+    .GetMinimumRetryDelay = job_GetMinimumRetryDelay,
+    .SetNoProgressTimeout = job_SetNoProgressTimeout,
+    .GetNoProgressTimeout = job_GetNoProgressTimeout,
+    .GetErrorCount = job_GetErrorCount,
+    .SetProxySettings = job_SetProxySettings,
+    .GetProxySettings = job_GetProxySettings,
+    .TakeOwnership = job_TakeOwnership,
+    .SetNotifyCmdLine = job_SetNotifyCmdLine,
+    .GetNotifyCmdLine = job_GetNotifyCmdLine,
+    .GetReplyProgress = job_GetReplyProgress,
+    .GetReplyData = job_GetReplyData,
+    .SetReplyFileName = job_SetReplyFileName,
+    .GetReplyFileName = job_GetReplyFileName,
+    .SetCredentials = job_SetCredentials,
+    .RemoveCredentials = job_RemoveCredentials,
+    .ReplaceRemotePrefix = job_ReplaceRemotePrefix,
+    .AddFileWithRanges = job_AddFileWithRanges,
+    .SetFileACLFlags = job_SetFileACLFlags,
+    .GetFileACLFlags = job_GetFileACLFlags,
+    .SetPeerCachingFlags = job_SetPeerCachingFlags,
+    .GetPeerCachingFlags = job_GetPeerCachingFlags,
+    .GetOwnerIntegrityLevel = job_GetOwnerIntegrityLevel,
+    .GetOwnerElevationState = job_GetOwnerElevationState,
+    .SetMaximumDownloadTime = job_SetMaximumDownloadTime,
+    .GetMaximumDownloadTime = job_GetMaximumDownloadTime,
+    .SetProperty = job_SetProperty,
+    .GetProperty = job_GetProperty,
+};
+
+/* IDeliveryOptimizationJob */
+static HRESULT STDMETHODCALLTYPE dojob_QueryInterface(IDeliveryOptimizationJob *iface, REFIID riid, void **ppv)
+{
+    return job_QueryInterface(&job_from_do(iface)->IBackgroundCopyJob5_iface, riid, ppv);
+}
+static ULONG STDMETHODCALLTYPE dojob_AddRef(IDeliveryOptimizationJob *iface) { return job_AddRef(&job_from_do(iface)->IBackgroundCopyJob5_iface); }
+static ULONG STDMETHODCALLTYPE dojob_Release(IDeliveryOptimizationJob *iface) { return job_Release(&job_from_do(iface)->IBackgroundCopyJob5_iface); }
+
+static HRESULT STDMETHODCALLTYPE dojob_AddFileWithRanges(IDeliveryOptimizationJob *iface, LPCWSTR fileId, LPCWSTR remoteUrl, LPCWSTR localName,
+                                                        DWORD rangeCount, BG_FILE_RANGE *ranges, UINT64 fileSize)
+{
+    EchoJob *j = job_from_do(iface);
+    if (!localName[0])
+        return E_INVALIDARG;
+    if (rangeCount && !ranges)
+        return E_POINTER;
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = job_add_file(j, file_create(j->nfiles, fileId, remoteUrl, localName, rangeCount, ranges, fileSize));
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static const IDeliveryOptimizationJobVtbl dojob_vtbl = {
+    .QueryInterface = dojob_QueryInterface,
+    .AddRef = dojob_AddRef,
+    .Release = dojob_Release,
+    .AddFileWithRanges = dojob_AddFileWithRanges,
+};
+
+/* IDeliveryOptimizationJob2 */
+static HRESULT STDMETHODCALLTYPE dojob2_QueryInterface(IDeliveryOptimizationJob2 *iface, REFIID riid, void **ppv)
+{
+    return job_QueryInterface(&job_from_do2(iface)->IBackgroundCopyJob5_iface, riid, ppv);
+}
+static ULONG STDMETHODCALLTYPE dojob2_AddRef(IDeliveryOptimizationJob2 *iface) { return job_AddRef(&job_from_do2(iface)->IBackgroundCopyJob5_iface); }
+static ULONG STDMETHODCALLTYPE dojob2_Release(IDeliveryOptimizationJob2 *iface) { return job_Release(&job_from_do2(iface)->IBackgroundCopyJob5_iface); }
+
+/* The file gets no local name (an empty one) and the size DO_UNKNOWN_FILE_SIZE. */
+static HRESULT STDMETHODCALLTYPE dojob2_AddFile(IDeliveryOptimizationJob2 *iface, LPCWSTR fileId, LPCWSTR remoteUrl, DWORD rangeCount,
+                                               BG_FILE_RANGE *ranges, REFIID riid, void **object)
+{
+    EchoJob *j = job_from_do2(iface);
+    *object = NULL;
+    if (rangeCount && !ranges)
+        return E_POINTER;
+    EnterCriticalSection(&g_cs);
+    EchoFile *f = file_create(j->nfiles, fileId, remoteUrl, L"", rangeCount, ranges, DO_UNKNOWN_FILE_SIZE);
+    HRESULT hr = f ? file_QueryInterface(&f->IBackgroundCopyFile5_iface, riid, object) : E_OUTOFMEMORY;
+    if (SUCCEEDED(hr))
+        hr = job_add_file(j, f);
+    else if (f)
+        file_Release(&f->IBackgroundCopyFile5_iface);
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE dojob2_GetProperty(IDeliveryOptimizationJob2 *iface, DOJobPropertyId id, VARIANT *v)
+{
+    EchoJob *j = job_from_do2(iface);
+    VariantInit(v);
+    if ((unsigned)id >= N_DOJOB_PROPS)
+        return ECHO_DO_E_UNKNOWN_PROPERTY_ID;
+    EnterCriticalSection(&g_cs);
+    HRESULT hr;
+    if (j->doprops_set[id])
+        hr = VariantCopy(v, &j->doprops[id]);
+    else if (id == DOJobPropertyId_ExtendedErrorInfo) {
+        V_VT(v) = VT_BSTR;
+        V_BSTR(v) = SysAllocString(L"{\"echo\":\"extended error info\"}");
+        hr = V_BSTR(v) ? S_OK : E_OUTOFMEMORY;
+    } else
+        hr = HRESULT_FROM_WIN32(ERROR_NOT_FOUND);
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE dojob2_SetProperty(IDeliveryOptimizationJob2 *iface, DOJobPropertyId id, const VARIANT *v)
+{
+    EchoJob *j = job_from_do2(iface);
+    if ((unsigned)id >= N_DOJOB_PROPS)
+        return ECHO_DO_E_UNKNOWN_PROPERTY_ID;
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = VariantClear(&j->doprops[id]);
+    if (SUCCEEDED(hr))
+        hr = VariantCopy(&j->doprops[id], (VARIANT *)v);
+    j->doprops_set[id] = SUCCEEDED(hr);
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static const IDeliveryOptimizationJob2Vtbl dojob2_vtbl = {
+    .QueryInterface = dojob2_QueryInterface,
+    .AddRef = dojob2_AddRef,
+    .Release = dojob2_Release,
+    .AddFile = dojob2_AddFile,
+    .GetProperty = dojob2_GetProperty,
+    .SetProperty = dojob2_SetProperty,
+};
+
+static EchoJob *job_create(unsigned index, const WCHAR *name, BG_JOB_TYPE type)
+{
+    EchoJob *j = calloc(1, sizeof(*j));
+    if (!j)
+        return NULL;
+    j->IBackgroundCopyJob5_iface.lpVtbl = &job_vtbl;
+    j->IDeliveryOptimizationJob_iface.lpVtbl = &dojob_vtbl;
+    j->IDeliveryOptimizationJob2_iface.lpVtbl = &dojob2_vtbl;
+    j->ref = 1;
+    j->index = index;
+    j->id = echo_job_id(index);
+    j->type = type;
+    j->state = BG_JOB_STATE_SUSPENDED;
+    j->priority = BG_JOB_PRIORITY_NORMAL;
+    j->name = str_dup(name);
+    j->description = str_dup(L"");
+    j->owner = str_dup(ECHO_OWNER);
+    for (int i = 0; i < N_DOJOB_PROPS; i++)
+        VariantInit(&j->doprops[i]);
+    obj_created();
+    return j;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* manager                                                                                     */
+
+typedef struct EchoManager {
+    IBackgroundCopyManager IBackgroundCopyManager_iface;
+    LONG ref;
+    EchoJob **jobs;
+    unsigned njobs, cap;
+} EchoManager;
+
+static inline EchoManager *mgr_from(IBackgroundCopyManager *i) { return CONTAINING_RECORD(i, EchoManager, IBackgroundCopyManager_iface); }
+
+static HRESULT STDMETHODCALLTYPE mgr_QueryInterface(IBackgroundCopyManager *iface, REFIID riid, void **ppv)
+{
+    *ppv = NULL;
+    if (!IsEqualIID(riid, &IID_IUnknown) && !IsEqualIID(riid, &IID_IBackgroundCopyManager))
+        return E_NOINTERFACE;
+    *ppv = iface;
+    InterlockedIncrement(&mgr_from(iface)->ref);
+    return S_OK;
+}
+static ULONG STDMETHODCALLTYPE mgr_AddRef(IBackgroundCopyManager *iface) { return InterlockedIncrement(&mgr_from(iface)->ref); }
+static ULONG STDMETHODCALLTYPE mgr_Release(IBackgroundCopyManager *iface)
+{
+    EchoManager *m = mgr_from(iface);
+    LONG r = InterlockedDecrement(&m->ref);
+    if (!r) {
+        for (unsigned i = 0; i < m->njobs; i++)
+            job_Release(&m->jobs[i]->IBackgroundCopyJob5_iface);
+        free(m->jobs);
+        free(m);
+        obj_destroyed();
+    }
+    return r;
+}
+
+static HRESULT STDMETHODCALLTYPE mgr_CreateJob(IBackgroundCopyManager *iface, LPCWSTR DisplayName, BG_JOB_TYPE Type, GUID *pJobId, IBackgroundCopyJob **ppJob)
+{
+    EchoManager *m = mgr_from(iface);
+    *ppJob = NULL;
+    memset(pJobId, 0, sizeof(*pJobId));
+    if (wcslen(DisplayName) > 256)
+        return E_INVALIDARG;
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = E_OUTOFMEMORY;
+    if (m->njobs == m->cap) {
+        unsigned cap = m->cap ? m->cap * 2 : 8;
+        EchoJob **n = realloc(m->jobs, cap * sizeof(*n));
+        if (n) {
+            m->jobs = n;
+            m->cap = cap;
+        }
+    }
+    EchoJob *j = m->njobs < m->cap ? job_create(m->njobs, DisplayName, Type) : NULL;
+    if (j) {
+        m->jobs[m->njobs++] = j; /* the manager keeps the creation reference */
+        job_AddRef(&j->IBackgroundCopyJob5_iface);
+        *ppJob = (IBackgroundCopyJob *)&j->IBackgroundCopyJob5_iface;
+        *pJobId = j->id;
+        hr = S_OK;
+    }
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE mgr_GetJob(IBackgroundCopyManager *iface, REFGUID jobID, IBackgroundCopyJob **ppJob)
+{
+    EchoManager *m = mgr_from(iface);
+    HRESULT hr = ECHO_BG_E_NOT_FOUND;
+    *ppJob = NULL;
+    EnterCriticalSection(&g_cs);
+    for (unsigned i = 0; i < m->njobs; i++)
+        if (IsEqualGUID(jobID, &m->jobs[i]->id)) {
+            job_AddRef(&m->jobs[i]->IBackgroundCopyJob5_iface);
+            *ppJob = (IBackgroundCopyJob *)&m->jobs[i]->IBackgroundCopyJob5_iface;
+            hr = S_OK;
+            break;
+        }
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+/* dwFlags: 0 or BG_JOB_ENUM_ALL_USERS (both list every job); anything else is E_INVALIDARG. */
+static HRESULT STDMETHODCALLTYPE mgr_EnumJobs(IBackgroundCopyManager *iface, DWORD dwFlags, IEnumBackgroundCopyJobs **ppEnum)
+{
+    EchoManager *m = mgr_from(iface);
+    *ppEnum = NULL;
+    if (dwFlags & ~(DWORD)BG_JOB_ENUM_ALL_USERS)
+        return E_INVALIDARG;
+    EnterCriticalSection(&g_cs);
+    IUnknown **items = calloc(m->njobs ? m->njobs : 1, sizeof(*items));
+    EchoEnum *e = NULL;
+    if (items) {
+        for (unsigned i = 0; i < m->njobs; i++)
+            items[i] = (IUnknown *)&m->jobs[i]->IBackgroundCopyJob5_iface;
+        e = enum_create(TRUE, items, m->njobs, 0);
+        free(items);
+    }
+    LeaveCriticalSection(&g_cs);
+    *ppEnum = e ? &e->IEnumBackgroundCopyJobs_iface : NULL;
+    return e ? S_OK : E_OUTOFMEMORY;
+}
+
+static DWORD WINAPI die_thread(void *arg)
+{
+    (void)arg;
+    Sleep(300);
+    TerminateProcess(GetCurrentProcess(), 3);
+    return 0;
+}
+
+static HRESULT STDMETHODCALLTYPE mgr_GetErrorDescription(IBackgroundCopyManager *iface, HRESULT hResult, DWORD LanguageId, LPWSTR *p)
+{
+    WCHAR buf[1024];
+    (void)iface;
+    if (hResult == ECHO_CMD_LASTCALL) {
+        EnterCriticalSection(&g_cs);
+        HRESULT hr = co_str(g_lastcall, p);
+        LeaveCriticalSection(&g_cs);
+        return hr;
+    }
+    if (hResult == ECHO_CMD_OBJECTS)
+        _snwprintf(buf, ARRAYSIZE(buf) - 1, L"objects=%ld pid=%lu", (long)g_objects, (unsigned long)GetCurrentProcessId());
+    else if (hResult == ECHO_CMD_DIE) {
+        HANDLE t = CreateThread(NULL, 0, die_thread, NULL, 0, NULL);
+        if (t)
+            CloseHandle(t);
+        _snwprintf(buf, ARRAYSIZE(buf) - 1, L"dying");
+    } else
+        _snwprintf(buf, ARRAYSIZE(buf) - 1, L"hr=0x%08lX lang=%lu \u4e2d\u6587", (unsigned long)hResult, (unsigned long)LanguageId);
+    buf[ARRAYSIZE(buf) - 1] = 0;
+    return co_str(buf, p);
+}
+
+static const IBackgroundCopyManagerVtbl mgr_vtbl = {
+    .QueryInterface = mgr_QueryInterface,
+    .AddRef = mgr_AddRef,
+    .Release = mgr_Release,
+    .CreateJob = mgr_CreateJob,
+    .GetJob = mgr_GetJob,
+    .EnumJobs = mgr_EnumJobs,
+    .GetErrorDescription = mgr_GetErrorDescription,
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* class factory and main                                                                      */
+
+static HRESULT STDMETHODCALLTYPE cf_QueryInterface(IClassFactory *iface, REFIID riid, void **ppv)
+{
+    *ppv = NULL;
+    if (!IsEqualIID(riid, &IID_IUnknown) && !IsEqualIID(riid, &IID_IClassFactory))
+        return E_NOINTERFACE;
+    *ppv = iface;
+    return S_OK;
+}
+static ULONG STDMETHODCALLTYPE cf_AddRef(IClassFactory *iface) { (void)iface; return 2; }
+static ULONG STDMETHODCALLTYPE cf_Release(IClassFactory *iface) { (void)iface; return 1; }
+
+static HRESULT STDMETHODCALLTYPE cf_CreateInstance(IClassFactory *iface, IUnknown *outer, REFIID riid, void **ppv)
+{
+    (void)iface;
+    *ppv = NULL;
+    if (outer)
+        return CLASS_E_NOAGGREGATION;
+    EchoManager *m = calloc(1, sizeof(*m));
+    if (!m)
+        return E_OUTOFMEMORY;
+    m->IBackgroundCopyManager_iface.lpVtbl = &mgr_vtbl;
+    m->ref = 1;
+    obj_created();
+    HRESULT hr = mgr_QueryInterface(&m->IBackgroundCopyManager_iface, riid, ppv);
+    mgr_Release(&m->IBackgroundCopyManager_iface);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE cf_LockServer(IClassFactory *iface, BOOL lock)
+{
+    (void)iface;
+    if (lock)
+        obj_created();
+    else
+        obj_destroyed();
+    return S_OK;
+}
+
+static const IClassFactoryVtbl cf_vtbl = {
+    .QueryInterface = cf_QueryInterface,
+    .AddRef = cf_AddRef,
+    .Release = cf_Release,
+    .CreateInstance = cf_CreateInstance,
+    .LockServer = cf_LockServer,
+};
+static IClassFactory g_cf = {&cf_vtbl};
+
+int wmain(void)
+{
+    DWORD cookie;
+    InitializeCriticalSection(&g_cs);
+    g_done = CreateEventW(NULL, TRUE, FALSE, NULL);
+    HRESULT hr = CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    if (FAILED(hr))
+        return 2;
+    hr = CoRegisterClassObject(&CLSID_OpendoEchoServer, (IUnknown *)&g_cf, CLSCTX_LOCAL_SERVER, REGCLS_MULTIPLEUSE, &cookie);
+    if (FAILED(hr)) {
+        fprintf(stderr, "echosrv: CoRegisterClassObject failed 0x%08lx\n", (unsigned long)hr);
+        CoUninitialize();
+        return 2;
+    }
+    /* Exit when the last object goes away; the timeout only guards against a lost client. */
+    WaitForSingleObject(g_done, 5 * 60 * 1000);
+    CoRevokeClassObject(cookie);
+    CoUninitialize();
+    return 0;
+}

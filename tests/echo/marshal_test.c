@@ -1,0 +1,1229 @@
+/* marshal_test.exe: round-trips every method of every interface of idl/deliveryoptimization.idl
+ * through doproxy.dll, against echosrv.exe (an out-of-process echo server, see echosrv.c).
+ *
+ * Output follows tests/check.h: one "ok - <Interface>::<Method> ..." line per check.  At the end
+ * it prints "# methods exercised: N of M", where M is the number of methods (IUnknown's excluded)
+ * declared by the interfaces of the IDL, counted from the proxy DLL's own tables (so a method
+ * added to the IDL without a test here makes the run fail), and checks N == M.
+ *
+ * Phases: (1) registration of doproxy.dll, (2) a first server instance that must exit once its
+ * last object is released, (3) every method, (4) a server that dies under a live proxy: calls
+ * must return an error HRESULT, not crash. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "echo_data.h"
+#include <rpcproxy.h>
+#include "check.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* bookkeeping: which methods were exercised                                                   */
+
+#define MAX_METHODS 256
+static struct {
+    const char *iface, *method;
+} g_ex[MAX_METHODS];
+static int g_nex;
+
+static void exercised(const char *iface, const char *method)
+{
+    for (int i = 0; i < g_nex; i++)
+        if (!strcmp(g_ex[i].iface, iface) && !strcmp(g_ex[i].method, method))
+            return;
+    if (g_nex < MAX_METHODS) {
+        g_ex[g_nex].iface = iface;
+        g_ex[g_nex].method = method;
+        g_nex++;
+    }
+}
+
+static int exercised_in(const char *iface)
+{
+    int n = 0;
+    for (int i = 0; i < g_nex; i++)
+        n += !strcmp(g_ex[i].iface, iface);
+    return n;
+}
+
+/* T: mark I::M as exercised and report one check named "I::M what". */
+#define T(I, M, cond, what)                                                                       \
+    do {                                                                                          \
+        exercised(I, M);                                                                          \
+        CHECK(cond, I "::" M " " what);                                                           \
+    } while (0)
+#define TH(I, M, hr, want, what)                                                                  \
+    do {                                                                                          \
+        exercised(I, M);                                                                          \
+        CHECK_HR(hr, want, I "::" M " " what);                                                    \
+    } while (0)
+
+static int wstr_eq(const WCHAR *a, const WCHAR *b)
+{
+    if (!a || !b)
+        return a == b;
+    return !wcscmp(a, b);
+}
+
+/* Compares and frees a CoTaskMem string. */
+static int take_eq(WCHAR *got, const WCHAR *want)
+{
+    int r = wstr_eq(got, want);
+    if (!r)
+        printf("#   string mismatch: got %s (len %d), want len %d\n", got ? "a string" : "NULL",
+               got ? (int)wcslen(got) : -1, want ? (int)wcslen(want) : -1);
+    CoTaskMemFree(got);
+    return r;
+}
+
+static WCHAR *make_long(const WCHAR *prefix, size_t n)
+{
+    size_t pl = wcslen(prefix);
+    WCHAR *s = malloc((pl + n + 1) * sizeof(WCHAR));
+    wcscpy(s, prefix);
+    for (size_t i = 0; i < n; i++)
+        s[pl + i] = (WCHAR)(i % 7 == 6 ? 0x00e9 : L'a' + i % 26); /* with non-ASCII in it */
+    s[pl + n] = 0;
+    return s;
+}
+
+static IUnknown *identity(void *obj)
+{
+    IUnknown *u = NULL;
+    if (obj && SUCCEEDED(IUnknown_QueryInterface((IUnknown *)obj, &IID_IUnknown, (void **)&u)))
+        IUnknown_Release(u); /* the identity stays valid while obj lives */
+    return u;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* phase 1: registration, and M from the proxy DLL's tables                                    */
+
+static int g_declared_total;
+static struct {
+    char name[64];
+    int declared;
+} g_ifaces[64];
+static int g_nifaces;
+
+static BOOL reg_string(HKEY root, const WCHAR *path, const WCHAR *value, WCHAR *out, DWORD cb)
+{
+    HKEY k;
+    if (RegOpenKeyExW(root, path, 0, KEY_READ, &k))
+        return FALSE;
+    DWORD type;
+    LONG r = RegQueryValueExW(k, value, NULL, &type, (BYTE *)out, &cb);
+    RegCloseKey(k);
+    return !r && (type == REG_SZ || type == REG_EXPAND_SZ);
+}
+
+static void guid_str(const GUID *g, WCHAR *buf)
+{
+    StringFromGUID2(g, buf, 39);
+}
+
+typedef void(RPC_ENTRY *GetProxyDllInfo_fn)(const ProxyFileInfo ***, const CLSID **);
+
+static void check_registration(void)
+{
+    WCHAR path[MAX_PATH * 2], key[128], val[128];
+    swprintf(key, ARRAYSIZE(key), L"CLSID\\%ls\\InprocServer32", PROXY_CLSID_STRING);
+    int ok = reg_string(HKEY_CLASSES_ROOT, key, NULL, path, sizeof(path));
+    CHECK(ok, "registration: HKCR\\CLSID\\{proxy}\\InprocServer32 names doproxy.dll");
+    if (!ok)
+        return;
+    HMODULE dll = LoadLibraryW(path);
+    GetProxyDllInfo_fn info_fn = dll ? (GetProxyDllInfo_fn)(void (*)(void))GetProcAddress(dll, "GetProxyDllInfo") : NULL;
+    CHECK(info_fn != NULL, "registration: doproxy.dll loads and exports GetProxyDllInfo");
+    if (!info_fn)
+        return;
+    const ProxyFileInfo **files = NULL;
+    const CLSID *clsid = NULL;
+    info_fn(&files, &clsid);
+    CHECK(clsid && IsEqualCLSID(clsid, &CLSID_OpendoProxyStub), "registration: GetProxyDllInfo reports our proxy CLSID");
+
+    /* Every interface of every proxy file: registration keys, and its declared method count
+     * (its own methods, without its base interface's: the base is the interface whose format
+     * string offsets are the longest proper prefix of this one's). */
+    for (int f = 0; files && files[f]; f++) {
+        const ProxyFileInfo *pfi = files[f];
+        for (int i = 0; i < pfi->TableSize; i++) {
+            const CInterfaceStubHeader *h = &pfi->pStubVtblList[i]->header;
+            const unsigned short *off = h->pServerInfo->FmtStringOffset;
+            unsigned long base = 3;
+            for (int j = 0; j < pfi->TableSize; j++) {
+                const CInterfaceStubHeader *b = &pfi->pStubVtblList[j]->header;
+                if (j == i || b->DispatchTableCount >= h->DispatchTableCount || b->DispatchTableCount <= base)
+                    continue;
+                if (!memcmp(&b->pServerInfo->FmtStringOffset[3], &off[3], (b->DispatchTableCount - 3) * sizeof(*off)))
+                    base = b->DispatchTableCount;
+            }
+            int declared = (int)(h->DispatchTableCount - base);
+            if (g_nifaces < (int)ARRAYSIZE(g_ifaces)) {
+                snprintf(g_ifaces[g_nifaces].name, sizeof(g_ifaces[0].name), "%s", pfi->pNamesArray[i]);
+                g_ifaces[g_nifaces].declared = declared;
+                g_nifaces++;
+            }
+            g_declared_total += declared;
+
+            WCHAR iid[40], want[16];
+            char name[200];
+            guid_str(h->piid, iid);
+            swprintf(key, ARRAYSIZE(key), L"Interface\\%ls\\ProxyStubClsid32", iid);
+            int r1 = reg_string(HKEY_CLASSES_ROOT, key, NULL, val, sizeof(val)) && !_wcsicmp(val, PROXY_CLSID_STRING);
+            swprintf(key, ARRAYSIZE(key), L"Interface\\%ls\\NumMethods", iid);
+            swprintf(want, ARRAYSIZE(want), L"%lu", (unsigned long)h->DispatchTableCount);
+            int r2 = reg_string(HKEY_CLASSES_ROOT, key, NULL, val, sizeof(val)) && !wcscmp(val, want);
+            snprintf(name, sizeof(name), "registration: %s -> doproxy (ProxyStubClsid32, NumMethods %lu, %d declared)",
+                     pfi->pNamesArray[i], (unsigned long)h->DispatchTableCount, declared);
+            CHECK(r1 && r2, name);
+        }
+    }
+    CHECK(g_nifaces == 20, "registration: doproxy.dll carries the 20 interfaces of the IDL");
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the client's callback sink (IBackgroundCopyCallback2)                                       */
+
+typedef struct Sink {
+    IBackgroundCopyCallback2 IBackgroundCopyCallback2_iface;
+    LONG ref;
+    const WCHAR *expect_name, *expect_file;
+    GUID expect_id;
+    LONG transferred, errors, modifications, files;
+    LONG transferred_ok, error_ok, modification_ok, file_ok;
+} Sink;
+
+static inline Sink *sink_from(IBackgroundCopyCallback2 *i) { return CONTAINING_RECORD(i, Sink, IBackgroundCopyCallback2_iface); }
+
+static HRESULT STDMETHODCALLTYPE sink_QueryInterface(IBackgroundCopyCallback2 *iface, REFIID riid, void **ppv)
+{
+    *ppv = NULL;
+    if (!IsEqualIID(riid, &IID_IUnknown) && !IsEqualIID(riid, &IID_IBackgroundCopyCallback)
+        && !IsEqualIID(riid, &IID_IBackgroundCopyCallback2))
+        return E_NOINTERFACE;
+    *ppv = iface;
+    InterlockedIncrement(&sink_from(iface)->ref);
+    return S_OK;
+}
+static ULONG STDMETHODCALLTYPE sink_AddRef(IBackgroundCopyCallback2 *iface) { return InterlockedIncrement(&sink_from(iface)->ref); }
+static ULONG STDMETHODCALLTYPE sink_Release(IBackgroundCopyCallback2 *iface) { return InterlockedDecrement(&sink_from(iface)->ref); }
+
+/* The job proxy handed to a callback must talk to the right server job. */
+static int sink_job_ok(Sink *s, IBackgroundCopyJob *job)
+{
+    WCHAR *name = NULL;
+    GUID id;
+    IBackgroundCopyJob5 *j5 = NULL;
+    int ok = job && SUCCEEDED(IBackgroundCopyJob_GetDisplayName(job, &name)) && wstr_eq(name, s->expect_name);
+    CoTaskMemFree(name);
+    ok = ok && SUCCEEDED(IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob5, (void **)&j5))
+         && SUCCEEDED(IBackgroundCopyJob5_GetId(j5, &id)) && IsEqualGUID(&id, &s->expect_id);
+    if (j5)
+        IBackgroundCopyJob5_Release(j5);
+    return ok;
+}
+
+static HRESULT STDMETHODCALLTYPE sink_JobTransferred(IBackgroundCopyCallback2 *iface, IBackgroundCopyJob *pJob)
+{
+    Sink *s = sink_from(iface);
+    InterlockedIncrement(&s->transferred);
+    if (sink_job_ok(s, pJob))
+        InterlockedIncrement(&s->transferred_ok);
+    return ECHO_CB_TRANSFERRED_HR;
+}
+
+static HRESULT STDMETHODCALLTYPE sink_JobError(IBackgroundCopyCallback2 *iface, IBackgroundCopyJob *pJob, IBackgroundCopyError *pError)
+{
+    Sink *s = sink_from(iface);
+    BG_ERROR_CONTEXT ctx = 0;
+    HRESULT code = 0;
+    IBackgroundCopyFile *file = NULL;
+    WCHAR *remote = NULL;
+    InterlockedIncrement(&s->errors);
+    int ok = sink_job_ok(s, pJob) && pError && SUCCEEDED(IBackgroundCopyError_GetError(pError, &ctx, &code))
+             && ctx == ECHO_ERROR_CONTEXT && code == ECHO_ERROR_CODE
+             && SUCCEEDED(IBackgroundCopyError_GetFile(pError, &file)) && file
+             && SUCCEEDED(IBackgroundCopyFile_GetRemoteName(file, &remote)) && wstr_eq(remote, s->expect_file);
+    CoTaskMemFree(remote);
+    if (file)
+        IBackgroundCopyFile_Release(file);
+    if (ok)
+        InterlockedIncrement(&s->error_ok);
+    return ECHO_CB_ERROR_HR;
+}
+
+static HRESULT STDMETHODCALLTYPE sink_JobModification(IBackgroundCopyCallback2 *iface, IBackgroundCopyJob *pJob, DWORD dwReserved)
+{
+    Sink *s = sink_from(iface);
+    InterlockedIncrement(&s->modifications);
+    if (dwReserved == ECHO_JOBMOD_RESERVED && sink_job_ok(s, pJob))
+        InterlockedIncrement(&s->modification_ok);
+    return ECHO_CB_MODIFIED_HR;
+}
+
+static HRESULT STDMETHODCALLTYPE sink_FileTransferred(IBackgroundCopyCallback2 *iface, IBackgroundCopyJob *pJob, IBackgroundCopyFile *pFile)
+{
+    Sink *s = sink_from(iface);
+    WCHAR *remote = NULL;
+    InterlockedIncrement(&s->files);
+    int ok = sink_job_ok(s, pJob) && pFile && SUCCEEDED(IBackgroundCopyFile_GetRemoteName(pFile, &remote))
+             && wstr_eq(remote, s->expect_file);
+    CoTaskMemFree(remote);
+    if (ok)
+        InterlockedIncrement(&s->file_ok);
+    return ECHO_CB_FILE_HR;
+}
+
+static const IBackgroundCopyCallback2Vtbl sink_vtbl = {
+    .QueryInterface = sink_QueryInterface,
+    .AddRef = sink_AddRef,
+    .Release = sink_Release,
+    .JobTransferred = sink_JobTransferred,
+    .JobError = sink_JobError,
+    .JobModification = sink_JobModification,
+    .FileTransferred = sink_FileTransferred,
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* helpers                                                                                     */
+
+static IBackgroundCopyManager *new_manager(HRESULT *phr)
+{
+    IBackgroundCopyManager *m = NULL;
+    *phr = CoCreateInstance(&CLSID_OpendoEchoServer, NULL, CLSCTX_LOCAL_SERVER, &IID_IBackgroundCopyManager, (void **)&m);
+    return SUCCEEDED(*phr) ? m : NULL;
+}
+
+/* "objects=N pid=P" from the server */
+static BOOL server_info(IBackgroundCopyManager *m, long *objects, DWORD *pid)
+{
+    WCHAR *s = NULL;
+    unsigned long p = 0;
+    BOOL ok = SUCCEEDED(IBackgroundCopyManager_GetErrorDescription(m, ECHO_CMD_OBJECTS, 0, &s)) && s
+              && swscanf(s, L"objects=%ld pid=%lu", objects, &p) == 2;
+    CoTaskMemFree(s);
+    *pid = p;
+    return ok;
+}
+
+static WCHAR *last_call(IBackgroundCopyManager *m)
+{
+    WCHAR *s = NULL;
+    if (FAILED(IBackgroundCopyManager_GetErrorDescription(m, ECHO_CMD_LASTCALL, 0, &s)))
+        return NULL;
+    return s;
+}
+
+/* The n-th file of a job (0-based), through EnumFiles + Skip + Next(1, NULL). */
+static IBackgroundCopyFile *nth_file(IBackgroundCopyJob *job, ULONG n)
+{
+    IEnumBackgroundCopyFiles *e = NULL;
+    IBackgroundCopyFile *f = NULL;
+    if (FAILED(IBackgroundCopyJob_EnumFiles(job, &e)))
+        return NULL;
+    if (IEnumBackgroundCopyFiles_Skip(e, n) != S_OK || IEnumBackgroundCopyFiles_Next(e, 1, &f, NULL) != S_OK)
+        f = NULL;
+    IEnumBackgroundCopyFiles_Release(e);
+    return f;
+}
+
+static ULONG file_count(IBackgroundCopyJob *job)
+{
+    IEnumBackgroundCopyFiles *e = NULL;
+    ULONG n = 0;
+    if (SUCCEEDED(IBackgroundCopyJob_EnumFiles(job, &e))) {
+        IEnumBackgroundCopyFiles_GetCount(e, &n);
+        IEnumBackgroundCopyFiles_Release(e);
+    }
+    return n;
+}
+
+static int remote_is(IBackgroundCopyFile *f, const WCHAR *want)
+{
+    WCHAR *s = NULL;
+    return f && SUCCEEDED(IBackgroundCopyFile_GetRemoteName(f, &s)) && take_eq(s, want);
+}
+
+static int job_id_is(IBackgroundCopyJob *j, unsigned n)
+{
+    GUID id, want = echo_job_id(n);
+    return j && SUCCEEDED(IBackgroundCopyJob_GetId(j, &id)) && IsEqualGUID(&id, &want);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* phase 2: a server instance exits once its last object is released                          */
+
+static void test_server_lifetime(void)
+{
+    HRESULT hr;
+    long objects = -1;
+    DWORD pid = 0;
+    IBackgroundCopyManager *m = new_manager(&hr);
+    CHECK_HR(hr, S_OK, "lifetime: CoCreateInstance(CLSCTX_LOCAL_SERVER) of the echo server");
+    if (!m)
+        return;
+    GUID id;
+    IBackgroundCopyJob *job = NULL;
+    hr = IBackgroundCopyManager_CreateJob(m, L"lifetime", BG_JOB_TYPE_DOWNLOAD, &id, &job);
+    CHECK(server_info(m, &objects, &pid) && objects == 2 && pid, "lifetime: server counts 2 live objects (manager, job)");
+    if (job)
+        IBackgroundCopyJob_Release(job);
+    IBackgroundCopyManager_Release(m);
+    HANDLE proc = pid ? OpenProcess(SYNCHRONIZE, FALSE, pid) : NULL;
+    DWORD w = proc ? WaitForSingleObject(proc, 10000) : WAIT_FAILED;
+    CHECK(!proc || w == WAIT_OBJECT_0, "lifetime: the server process exits after its last object is released");
+    if (proc)
+        CloseHandle(proc);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* phase 3: every method                                                                       */
+
+#define MGR "IBackgroundCopyManager"
+#define JOB "IBackgroundCopyJob"
+#define JOB2 "IBackgroundCopyJob2"
+#define JOB3 "IBackgroundCopyJob3"
+#define JOB4 "IBackgroundCopyJob4"
+#define JOB5 "IBackgroundCopyJob5"
+#define EJOBS "IEnumBackgroundCopyJobs"
+#define EFILES "IEnumBackgroundCopyFiles"
+#define FILE1 "IBackgroundCopyFile"
+#define FILE2 "IBackgroundCopyFile2"
+#define FILE3 "IBackgroundCopyFile3"
+#define FILE4 "IBackgroundCopyFile4"
+#define FILE5 "IBackgroundCopyFile5"
+#define ERR "IBackgroundCopyError"
+#define CB "IBackgroundCopyCallback"
+#define CB2 "IBackgroundCopyCallback2"
+#define DOJOB "IDeliveryOptimizationJob"
+#define DOJOB2 "IDeliveryOptimizationJob2"
+#define DOFILE "IDeliveryOptimizationFile"
+#define DOFILE2 "IDeliveryOptimizationFile2"
+
+static const WCHAR NAME0[] = L"job \u00e9t\u00e9 \u4e2d\u6587 \U0001F600";
+static const WCHAR REMOTE_OLD[] = L"http://old.example/";
+static const WCHAR REMOTE_NEW[] = L"https://nouveau.example/\u00e9/";
+
+static WCHAR *g_long_url;  /* 2200 characters, non-ASCII inside */
+static WCHAR *g_long_text; /* 5000 characters */
+
+typedef struct Ctx {
+    IBackgroundCopyManager *mgr;
+    IBackgroundCopyJob *job0, *job1, *job2;
+    WCHAR *remote[4], *local[4]; /* files 0-3 of job0 */
+} Ctx;
+
+static void test_manager(Ctx *c)
+{
+    HRESULT hr;
+    GUID id, want;
+    WCHAR *s = NULL;
+
+    hr = IBackgroundCopyManager_CreateJob(c->mgr, NAME0, BG_JOB_TYPE_UPLOAD_REPLY, &id, &c->job0);
+    want = echo_job_id(0);
+    T(MGR, "CreateJob", hr == S_OK && c->job0 && IsEqualGUID(&id, &want), "non-ASCII name, type, GUID and job out");
+
+    WCHAR *toolong = make_long(L"", 257);
+    IBackgroundCopyJob *none = (IBackgroundCopyJob *)(ULONG_PTR)1;
+    hr = IBackgroundCopyManager_CreateJob(c->mgr, toolong, BG_JOB_TYPE_DOWNLOAD, &id, &none);
+    free(toolong);
+    T(MGR, "CreateJob", hr == E_INVALIDARG && none == NULL, "257-character name: E_INVALIDARG and NULL job");
+
+    hr = IBackgroundCopyManager_CreateJob(c->mgr, L"", BG_JOB_TYPE_DOWNLOAD, &id, &c->job1);
+    want = echo_job_id(1);
+    T(MGR, "CreateJob", hr == S_OK && c->job1 && IsEqualGUID(&id, &want), "empty name");
+    hr = IBackgroundCopyManager_CreateJob(c->mgr, L"third", BG_JOB_TYPE_UPLOAD, &id, &c->job2);
+    T(MGR, "CreateJob", hr == S_OK && c->job2, "third job");
+
+    IBackgroundCopyJob *got = NULL;
+    want = echo_job_id(0);
+    hr = IBackgroundCopyManager_GetJob(c->mgr, &want, &got);
+    T(MGR, "GetJob", hr == S_OK && job_id_is(got, 0) && identity(got) == identity(c->job0),
+      "finds the job by GUID (same object identity)");
+    if (got)
+        IBackgroundCopyJob_Release(got);
+    got = (IBackgroundCopyJob *)(ULONG_PTR)1;
+    want = CLSID_OpendoEchoServer;
+    hr = IBackgroundCopyManager_GetJob(c->mgr, &want, &got);
+    T(MGR, "GetJob", hr == ECHO_BG_E_NOT_FOUND && got == NULL, "unknown GUID: BG_E_NOT_FOUND and NULL");
+
+    hr = IBackgroundCopyManager_GetErrorDescription(c->mgr, (HRESULT)0x80200001, 0x409, &s);
+    T(MGR, "GetErrorDescription", hr == S_OK && take_eq(s, L"hr=0x80200001 lang=1033 \u4e2d\u6587"),
+      "HRESULT and language in, string out");
+
+    /* EnumJobs and the job enumerator */
+    IEnumBackgroundCopyJobs *e = NULL, *clone = NULL;
+    hr = IBackgroundCopyManager_EnumJobs(c->mgr, BG_JOB_ENUM_ALL_USERS, &e);
+    T(MGR, "EnumJobs", hr == S_OK && e, "BG_JOB_ENUM_ALL_USERS");
+    IEnumBackgroundCopyJobs *bad = (IEnumBackgroundCopyJobs *)(ULONG_PTR)1;
+    hr = IBackgroundCopyManager_EnumJobs(c->mgr, 0x10, &bad);
+    T(MGR, "EnumJobs", hr == E_INVALIDARG && bad == NULL, "unknown flag: E_INVALIDARG and NULL");
+    if (!e)
+        return;
+    ULONG n = 0, fetched = 99;
+    IBackgroundCopyJob *jobs[4] = {0};
+    T(EJOBS, "GetCount", SUCCEEDED(IEnumBackgroundCopyJobs_GetCount(e, &n)) && n == 3, "3 jobs");
+    hr = IEnumBackgroundCopyJobs_Next(e, 2, jobs, &fetched);
+    T(EJOBS, "Next", hr == S_OK && fetched == 2 && job_id_is(jobs[0], 0) && job_id_is(jobs[1], 1), "celt=2: S_OK, 2 jobs in order");
+    for (int i = 0; i < 4; i++)
+        if (jobs[i])
+            IBackgroundCopyJob_Release(jobs[i]), jobs[i] = NULL;
+    hr = IEnumBackgroundCopyJobs_Next(e, 1, jobs, NULL);
+    T(EJOBS, "Next", hr == S_OK && job_id_is(jobs[0], 2), "celt=1 with NULL pceltFetched");
+    if (jobs[0])
+        IBackgroundCopyJob_Release(jobs[0]), jobs[0] = NULL;
+    fetched = 99;
+    hr = IEnumBackgroundCopyJobs_Next(e, 2, jobs, &fetched);
+    T(EJOBS, "Next", hr == S_FALSE && fetched == 0 && !jobs[0], "at the end: S_FALSE, 0 fetched");
+    T(EJOBS, "Reset", IEnumBackgroundCopyJobs_Reset(e) == S_OK, "S_OK");
+    T(EJOBS, "Skip", IEnumBackgroundCopyJobs_Skip(e, 1) == S_OK, "1: S_OK");
+    hr = IEnumBackgroundCopyJobs_Clone(e, &clone);
+    T(EJOBS, "Clone", hr == S_OK && clone, "returns an enumerator");
+    if (clone) {
+        fetched = 99;
+        hr = IEnumBackgroundCopyJobs_Next(clone, 4, jobs, &fetched);
+        T(EJOBS, "Clone", hr == S_FALSE && fetched == 2 && job_id_is(jobs[0], 1) && job_id_is(jobs[1], 2),
+          "keeps the position (Next(4) on the clone: S_FALSE, jobs 1 and 2)");
+        for (int i = 0; i < 4; i++)
+            if (jobs[i])
+                IBackgroundCopyJob_Release(jobs[i]), jobs[i] = NULL;
+        IEnumBackgroundCopyJobs_Release(clone);
+    }
+    T(EJOBS, "Skip", IEnumBackgroundCopyJobs_Skip(e, 10) == S_FALSE, "past the end: S_FALSE");
+    IEnumBackgroundCopyJobs_Release(e);
+}
+
+static void test_job_basics(Ctx *c)
+{
+    IBackgroundCopyJob *j = c->job0;
+    WCHAR *s = NULL;
+    GUID id, want = echo_job_id(0);
+    BG_JOB_TYPE type = 0;
+    BG_JOB_STATE state = 0;
+    BG_JOB_PROGRESS prog, wprog;
+    BG_JOB_TIMES times, wtimes;
+    ULONG u = 0;
+
+    T(JOB, "GetId", IBackgroundCopyJob_GetId(j, &id) == S_OK && IsEqualGUID(&id, &want), "GUID out");
+    T(JOB, "GetType", IBackgroundCopyJob_GetType(j, &type) == S_OK && type == BG_JOB_TYPE_UPLOAD_REPLY, "enum out");
+    T(JOB, "GetState", IBackgroundCopyJob_GetState(j, &state) == S_OK && state == BG_JOB_STATE_SUSPENDED, "SUSPENDED after CreateJob");
+    wprog = echo_job_progress(0);
+    T(JOB, "GetProgress", IBackgroundCopyJob_GetProgress(j, &prog) == S_OK && !memcmp(&prog, &wprog, sizeof(prog)), "struct out");
+    wtimes = echo_job_times(0);
+    T(JOB, "GetTimes", IBackgroundCopyJob_GetTimes(j, &times) == S_OK && !memcmp(&times, &wtimes, sizeof(times)), "FILETIMEs out");
+
+    T(JOB, "GetDisplayName", IBackgroundCopyJob_GetDisplayName(j, &s) == S_OK && take_eq(s, NAME0), "non-ASCII name given to CreateJob");
+    T(JOB, "SetDisplayName", IBackgroundCopyJob_SetDisplayName(c->job1, g_long_text) == S_OK, "5000 characters");
+    T(JOB, "GetDisplayName", IBackgroundCopyJob_GetDisplayName(c->job1, &s) == S_OK && take_eq(s, g_long_text), "5000 characters back");
+    T(JOB, "SetDisplayName", IBackgroundCopyJob_SetDisplayName(c->job1, L"") == S_OK, "empty");
+    T(JOB, "GetDisplayName", IBackgroundCopyJob_GetDisplayName(c->job1, &s) == S_OK && take_eq(s, L""), "empty back");
+    T(JOB, "GetDescription", IBackgroundCopyJob_GetDescription(j, &s) == S_OK && take_eq(s, L""), "empty by default");
+    T(JOB, "SetDescription", IBackgroundCopyJob_SetDescription(j, g_long_text) == S_OK, "5000 characters");
+    T(JOB, "GetDescription", IBackgroundCopyJob_GetDescription(j, &s) == S_OK && take_eq(s, g_long_text), "5000 characters back");
+
+    T(JOB, "GetOwner", IBackgroundCopyJob_GetOwner(j, &s) == S_OK && take_eq(s, ECHO_OWNER), "SID string");
+    T(JOB, "TakeOwnership", IBackgroundCopyJob_TakeOwnership(j) == S_OK, "S_OK");
+    T(JOB, "TakeOwnership", IBackgroundCopyJob_GetOwner(j, &s) == S_OK && take_eq(s, ECHO_OWNER_TAKEN), "owner changed");
+
+    BG_JOB_PRIORITY prio = 0;
+    T(JOB, "SetPriority", IBackgroundCopyJob_SetPriority(j, BG_JOB_PRIORITY_LOW) == S_OK, "LOW");
+    T(JOB, "GetPriority", IBackgroundCopyJob_GetPriority(j, &prio) == S_OK && prio == BG_JOB_PRIORITY_LOW, "LOW back");
+    T(JOB, "SetNotifyFlags", IBackgroundCopyJob_SetNotifyFlags(j, 0x3F) == S_OK, "0x3F");
+    T(JOB, "GetNotifyFlags", IBackgroundCopyJob_GetNotifyFlags(j, &u) == S_OK && u == 0x3F, "0x3F back");
+    T(JOB, "SetMinimumRetryDelay", IBackgroundCopyJob_SetMinimumRetryDelay(j, 0xFFFFFFFFu) == S_OK, "0xFFFFFFFF");
+    T(JOB, "GetMinimumRetryDelay", IBackgroundCopyJob_GetMinimumRetryDelay(j, &u) == S_OK && u == 0xFFFFFFFFu, "0xFFFFFFFF back");
+    T(JOB, "SetNoProgressTimeout", IBackgroundCopyJob_SetNoProgressTimeout(j, 1209600) == S_OK, "1209600");
+    T(JOB, "GetNoProgressTimeout", IBackgroundCopyJob_GetNoProgressTimeout(j, &u) == S_OK && u == 1209600, "1209600 back");
+
+    BG_JOB_PROXY_USAGE usage = 0;
+    WCHAR *list = (WCHAR *)L"x", *bypass = (WCHAR *)L"x";
+    T(JOB, "SetProxySettings", IBackgroundCopyJob_SetProxySettings(j, BG_JOB_PROXY_USAGE_OVERRIDE, L"proxy.example:8080", NULL) == S_OK,
+      "list, NULL bypass list");
+    T(JOB, "GetProxySettings",
+      IBackgroundCopyJob_GetProxySettings(j, &usage, &list, &bypass) == S_OK && usage == BG_JOB_PROXY_USAGE_OVERRIDE
+          && take_eq(list, L"proxy.example:8080") && take_eq(bypass, NULL),
+      "list back, NULL bypass list back");
+    T(JOB, "SetProxySettings", IBackgroundCopyJob_SetProxySettings(j, BG_JOB_PROXY_USAGE_AUTODETECT, NULL, L"<local>;*.\u00e9xample") == S_OK,
+      "NULL list, bypass list");
+    list = bypass = (WCHAR *)L"x";
+    T(JOB, "GetProxySettings",
+      IBackgroundCopyJob_GetProxySettings(j, &usage, &list, &bypass) == S_OK && usage == BG_JOB_PROXY_USAGE_AUTODETECT
+          && take_eq(list, NULL) && take_eq(bypass, L"<local>;*.\u00e9xample"),
+      "NULL list back, bypass list back");
+    T(JOB, "SetProxySettings", IBackgroundCopyJob_SetProxySettings(j, BG_JOB_PROXY_USAGE_PRECONFIG, NULL, NULL) == S_OK, "both NULL");
+    list = bypass = (WCHAR *)L"x";
+    T(JOB, "GetProxySettings",
+      IBackgroundCopyJob_GetProxySettings(j, &usage, &list, &bypass) == S_OK && usage == BG_JOB_PROXY_USAGE_PRECONFIG
+          && take_eq(list, NULL) && take_eq(bypass, NULL),
+      "both NULL back");
+}
+
+static void test_job_files(Ctx *c)
+{
+    IBackgroundCopyJob *j = c->job0;
+    HRESULT hr;
+    BG_FILE_INFO info[3];
+    c->remote[0] = _wcsdup(L"http://old.example/dir/\u00e9t\u00e9 1.bin");
+    c->local[0] = _wcsdup(L"C:\\downloads\\\u00e9t\u00e9 1.bin");
+    c->remote[1] = g_long_url;
+    c->local[1] = _wcsdup(L"C:\\downloads\\long.bin");
+    c->remote[2] = _wcsdup(L"http://other.example/3.bin");
+    c->local[2] = _wcsdup(L"C:\\downloads\\\u4e2d\u6587.bin");
+    c->remote[3] = _wcsdup(L"http://old.example/4.bin");
+    c->local[3] = _wcsdup(L"C:\\downloads\\4.bin");
+    for (int i = 0; i < 3; i++) {
+        info[i].RemoteName = c->remote[i];
+        info[i].LocalName = c->local[i];
+    }
+    hr = IBackgroundCopyJob_AddFileSet(j, 3, info);
+    T(JOB, "AddFileSet", hr == S_OK, "3 files (array of structs with strings)");
+    hr = IBackgroundCopyJob_AddFileSet(j, 1, NULL);
+    T(JOB, "AddFileSet", FAILED(hr), "NULL array (a [ref] pointer) fails in the proxy, no crash");
+    if (FAILED(hr))
+        printf("#   AddFileSet(1, NULL) returned 0x%08lx\n", (unsigned long)hr);
+    hr = IBackgroundCopyJob_AddFile(j, c->remote[3], c->local[3]);
+    T(JOB, "AddFile", hr == S_OK, "strings in");
+    ULONG errors = 0;
+    T(JOB, "GetErrorCount", IBackgroundCopyJob_GetErrorCount(j, &errors) == S_OK && errors == 44, "value derived from 4 files");
+    BG_JOB_PROGRESS prog, wprog = echo_job_progress(4);
+    T(JOB, "GetProgress", IBackgroundCopyJob_GetProgress(j, &prog) == S_OK && !memcmp(&prog, &wprog, sizeof(prog)), "4 files");
+
+    /* EnumFiles and the file enumerator */
+    IEnumBackgroundCopyFiles *e = NULL, *clone = NULL;
+    hr = IBackgroundCopyJob_EnumFiles(j, &e);
+    T(JOB, "EnumFiles", hr == S_OK && e, "enumerator out");
+    if (!e)
+        return;
+    ULONG n = 0, fetched = 99;
+    IBackgroundCopyFile *files[5] = {0};
+    WCHAR *s = NULL;
+    T(EFILES, "GetCount", IEnumBackgroundCopyFiles_GetCount(e, &n) == S_OK && n == 4, "4 files");
+    hr = IEnumBackgroundCopyFiles_Next(e, 3, files, &fetched);
+    T(EFILES, "Next", hr == S_OK && fetched == 3 && remote_is(files[0], c->remote[0]) && remote_is(files[1], c->remote[1])
+                          && remote_is(files[2], c->remote[2]),
+      "celt=3: S_OK, 3 files in order");
+    for (int i = 0; i < 5; i++)
+        if (files[i])
+            IBackgroundCopyFile_Release(files[i]), files[i] = NULL;
+    hr = IEnumBackgroundCopyFiles_Next(e, 1, files, NULL);
+    T(EFILES, "Next", hr == S_OK && remote_is(files[0], c->remote[3]), "celt=1 with NULL pceltFetched");
+    if (files[0])
+        IBackgroundCopyFile_Release(files[0]), files[0] = NULL;
+    fetched = 99;
+    hr = IEnumBackgroundCopyFiles_Next(e, 3, files, &fetched);
+    T(EFILES, "Next", hr == S_FALSE && fetched == 0 && !files[0], "at the end: S_FALSE, 0 fetched");
+    T(EFILES, "Reset", IEnumBackgroundCopyFiles_Reset(e) == S_OK, "S_OK");
+    T(EFILES, "Skip", IEnumBackgroundCopyFiles_Skip(e, 2) == S_OK, "2: S_OK");
+    hr = IEnumBackgroundCopyFiles_Clone(e, &clone);
+    T(EFILES, "Clone", hr == S_OK && clone, "returns an enumerator");
+    if (clone) {
+        fetched = 99;
+        hr = IEnumBackgroundCopyFiles_Next(clone, 5, files, &fetched);
+        T(EFILES, "Clone", hr == S_FALSE && fetched == 2 && remote_is(files[0], c->remote[2]) && remote_is(files[1], c->remote[3]),
+          "keeps the position (Next(5) on the clone: S_FALSE, files 2 and 3)");
+        for (int i = 0; i < 5; i++)
+            if (files[i])
+                IBackgroundCopyFile_Release(files[i]), files[i] = NULL;
+        IEnumBackgroundCopyFiles_Release(clone);
+    }
+    T(EFILES, "Skip", IEnumBackgroundCopyFiles_Skip(e, 7) == S_FALSE, "past the end: S_FALSE");
+    IEnumBackgroundCopyFiles_Release(e);
+
+    /* IBackgroundCopyFile on each of the four */
+    for (ULONG i = 0; i < 4; i++) {
+        IBackgroundCopyFile *f = nth_file(j, i);
+        BG_FILE_PROGRESS p, wp = echo_file_progress(i, DO_UNKNOWN_FILE_SIZE);
+        int ok = f && IBackgroundCopyFile_GetRemoteName(f, &s) == S_OK && take_eq(s, c->remote[i]);
+        if (i == 1)
+            T(FILE1, "GetRemoteName", ok, "2200-character URL");
+        else
+            T(FILE1, "GetRemoteName", ok, "URL");
+        T(FILE1, "GetLocalName", f && IBackgroundCopyFile_GetLocalName(f, &s) == S_OK && take_eq(s, c->local[i]), "path");
+        T(FILE1, "GetProgress", f && IBackgroundCopyFile_GetProgress(f, &p) == S_OK && p.BytesTotal == wp.BytesTotal
+                                    && p.BytesTransferred == wp.BytesTransferred && p.Completed == wp.Completed,
+          "struct out");
+        if (f)
+            IBackgroundCopyFile_Release(f);
+    }
+}
+
+static void test_error(Ctx *c)
+{
+    IBackgroundCopyError *err = NULL;
+    BG_ERROR_CONTEXT ctx = 0;
+    HRESULT code = 0;
+    IBackgroundCopyFile *f = NULL;
+    WCHAR *s = NULL;
+    HRESULT hr = IBackgroundCopyJob_GetError(c->job0, &err);
+    T(JOB, "GetError", hr == S_OK && err, "error object out");
+    if (err) {
+        T(ERR, "GetError", IBackgroundCopyError_GetError(err, &ctx, &code) == S_OK && ctx == ECHO_ERROR_CONTEXT && code == ECHO_ERROR_CODE,
+          "context SERVER_CERTIFICATE_CALLBACK and code out");
+        T(ERR, "GetFile", IBackgroundCopyError_GetFile(err, &f) == S_OK && remote_is(f, c->remote[0]), "file object out");
+        if (f)
+            IBackgroundCopyFile_Release(f), f = NULL;
+        T(ERR, "GetErrorDescription", IBackgroundCopyError_GetErrorDescription(err, 1033, &s) == S_OK
+                                          && take_eq(s, L"error description lang=1033"),
+          "language in, string out");
+        T(ERR, "GetErrorContextDescription", IBackgroundCopyError_GetErrorContextDescription(err, 1036, &s) == S_OK
+                                                 && take_eq(s, L"contexte \u00e9 \u4e2d lang=1036"),
+          "language in, non-ASCII string out");
+        T(ERR, "GetProtocol", IBackgroundCopyError_GetProtocol(err, &s) == S_OK && take_eq(s, ECHO_PROTOCOL), "string out");
+        IBackgroundCopyError_Release(err);
+        err = NULL;
+    }
+    hr = IBackgroundCopyJob_GetError(c->job1, &err);
+    if (err) {
+        f = (IBackgroundCopyFile *)(ULONG_PTR)1;
+        hr = IBackgroundCopyError_GetFile(err, &f);
+        T(ERR, "GetFile", hr == ECHO_DO_E_FILE_NOT_AVAILABLE && f == NULL, "no file: DO_E_FILE_NOT_AVAILABLE and NULL");
+        IBackgroundCopyError_Release(err);
+    } else
+        T(ERR, "GetFile", 0, "no error object for the file-less job");
+}
+
+static void test_states_and_callbacks(Ctx *c)
+{
+    IBackgroundCopyJob *j = c->job0;
+    BG_JOB_STATE state = 0;
+    HRESULT hr;
+    T(JOB, "Suspend", IBackgroundCopyJob_Suspend(j) == S_OK, "S_OK");
+    T(JOB, "Resume", IBackgroundCopyJob_Resume(j) == S_OK, "no sink: S_OK");
+    T(JOB, "GetState", IBackgroundCopyJob_GetState(j, &state) == S_OK && state == BG_JOB_STATE_QUEUED, "QUEUED after Resume");
+
+    Sink sink = {.IBackgroundCopyCallback2_iface.lpVtbl = &sink_vtbl, .ref = 1};
+    sink.expect_name = NAME0;
+    sink.expect_file = c->remote[0];
+    sink.expect_id = echo_job_id(0);
+    IUnknown *sink_unk = (IUnknown *)&sink.IBackgroundCopyCallback2_iface;
+    IUnknown *got = (IUnknown *)(ULONG_PTR)1;
+    T(JOB, "GetNotifyInterface", IBackgroundCopyJob_GetNotifyInterface(j, &got) == S_OK && got == NULL, "none registered: NULL");
+    T(JOB, "SetNotifyInterface", IBackgroundCopyJob_SetNotifyInterface(j, sink_unk) == S_OK, "client-side IBackgroundCopyCallback2 object");
+    got = NULL;
+    hr = IBackgroundCopyJob_GetNotifyInterface(j, &got);
+    T(JOB, "GetNotifyInterface", hr == S_OK && got && identity(got) == identity(sink_unk), "the client's own object comes back");
+    if (got)
+        IUnknown_Release(got);
+    T(JOB, "SetNotifyFlags", IBackgroundCopyJob_SetNotifyFlags(j, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_ERROR
+                                                                        | BG_NOTIFY_JOB_MODIFICATION | BG_NOTIFY_FILE_TRANSFERRED) == S_OK,
+      "TRANSFERRED|ERROR|MODIFICATION|FILE_TRANSFERRED");
+    hr = IBackgroundCopyJob_Resume(j);
+    TH(JOB, "Resume", hr, ECHO_RESUME_CALLBACKS_OK, "server calls the sink; every callback returned the agreed HRESULT");
+    exercised(CB, "JobTransferred");
+    exercised(CB, "JobError");
+    exercised(CB, "JobModification");
+    exercised(CB2, "FileTransferred");
+    CHECK(sink.transferred == 1 && sink.transferred_ok == 1, CB "::JobTransferred job proxy in (name, GUID via QI to Job5)");
+    CHECK(sink.errors == 1 && sink.error_ok == 1, CB "::JobError job and error proxies in (GetError, GetFile)");
+    CHECK(sink.modifications == 1 && sink.modification_ok == 1, CB "::JobModification job proxy and dwReserved in");
+    CHECK(sink.files == 1 && sink.file_ok == 1, CB2 "::FileTransferred job and file proxies in");
+    T(JOB, "SetNotifyInterface", IBackgroundCopyJob_SetNotifyInterface(j, NULL) == S_OK, "NULL");
+    got = (IUnknown *)(ULONG_PTR)1;
+    T(JOB, "GetNotifyInterface", IBackgroundCopyJob_GetNotifyInterface(j, &got) == S_OK && got == NULL, "NULL after clearing");
+    CHECK(sink.ref == 1, "IBackgroundCopyCallback2 sink: every reference the server took was released");
+
+    T(JOB, "Complete", IBackgroundCopyJob_Complete(c->job1) == ECHO_BG_S_PARTIAL_COMPLETE, "success code BG_S_PARTIAL_COMPLETE crosses");
+    T(JOB, "GetState", IBackgroundCopyJob_GetState(c->job1, &state) == S_OK && state == BG_JOB_STATE_ACKNOWLEDGED, "ACKNOWLEDGED");
+    T(JOB, "Cancel", IBackgroundCopyJob_Cancel(c->job2) == S_OK, "S_OK");
+    T(JOB, "Cancel", IBackgroundCopyJob_Cancel(c->job2) == ECHO_BG_E_INVALID_STATE, "again: BG_E_INVALID_STATE");
+    T(JOB, "GetState", IBackgroundCopyJob_GetState(c->job2, &state) == S_OK && state == BG_JOB_STATE_CANCELLED, "CANCELLED");
+    T(JOB, "Suspend", IBackgroundCopyJob_Suspend(c->job2) == ECHO_BG_E_INVALID_STATE, "cancelled job: BG_E_INVALID_STATE");
+}
+
+static void test_job2(Ctx *c)
+{
+    IBackgroundCopyJob2 *j = NULL;
+    WCHAR *a = NULL, *b = NULL, *s = NULL;
+    if (FAILED(IBackgroundCopyJob_QueryInterface(c->job0, &IID_IBackgroundCopyJob2, (void **)&j))) {
+        CHECK(0, JOB2 " QueryInterface");
+        return;
+    }
+    const WCHAR *prog = L"C:\\Program Files\\\u00e9cho\\notify.exe";
+    const WCHAR *params = L"\"C:\\Program Files\\\u00e9cho\\notify.exe\" /job \u4e2d";
+    T(JOB2, "SetNotifyCmdLine", IBackgroundCopyJob2_SetNotifyCmdLine(j, prog, params) == S_OK, "two strings");
+    T(JOB2, "GetNotifyCmdLine", IBackgroundCopyJob2_GetNotifyCmdLine(j, &a, &b) == S_OK && take_eq(a, prog) && take_eq(b, params),
+      "two strings back");
+    T(JOB2, "SetNotifyCmdLine", IBackgroundCopyJob2_SetNotifyCmdLine(j, NULL, NULL) == S_OK, "NULL, NULL ([unique])");
+    a = b = (WCHAR *)L"x";
+    T(JOB2, "GetNotifyCmdLine", IBackgroundCopyJob2_GetNotifyCmdLine(j, &a, &b) == S_OK && take_eq(a, NULL) && take_eq(b, NULL),
+      "NULL, NULL back");
+
+    BG_JOB_REPLY_PROGRESS rp = {0x7FFFFFFFFFFFFFF0ull, 0x100000000ull};
+    T(JOB2, "GetReplyProgress", IBackgroundCopyJob2_GetReplyProgress(j, &rp) == S_OK && rp.BytesTotal == 0x7FFFFFFFFFFFFFF1ull
+                                    && rp.BytesTransferred == 0x200000000ull,
+      "[in, out] struct");
+
+    byte *buf = NULL;
+    UINT64 len = 0;
+    HRESULT hr = IBackgroundCopyJob2_GetReplyData(j, &buf, &len);
+    int ok = hr == S_OK && buf && len == ECHO_REPLY_LEN;
+    for (UINT64 i = 0; ok && i < len; i++)
+        ok = buf[i] == ECHO_REPLY_BYTE(i);
+    CoTaskMemFree(buf);
+    T(JOB2, "GetReplyData", ok, "1000 bytes out (size_is(, *pLength))");
+    buf = NULL;
+    len = 5;
+    hr = IBackgroundCopyJob2_GetReplyData(j, &buf, &len);
+    ok = hr == S_OK && buf && len == 5 && buf[0] == ECHO_REPLY_BYTE(0) && buf[4] == ECHO_REPLY_BYTE(4);
+    CoTaskMemFree(buf);
+    T(JOB2, "GetReplyData", ok, "*pLength in (5) and 5 bytes out");
+
+    T(JOB2, "GetReplyFileName", IBackgroundCopyJob2_GetReplyFileName(j, &s) == S_OK && take_eq(s, NULL), "NULL when unset");
+    T(JOB2, "SetReplyFileName", IBackgroundCopyJob2_SetReplyFileName(j, L"C:\\reply \u00fc.bin") == S_OK, "string");
+    T(JOB2, "GetReplyFileName", IBackgroundCopyJob2_GetReplyFileName(j, &s) == S_OK && take_eq(s, L"C:\\reply \u00fc.bin"), "string back");
+    T(JOB2, "SetReplyFileName", IBackgroundCopyJob2_SetReplyFileName(j, NULL) == S_OK, "NULL ([unique])");
+    T(JOB2, "GetReplyFileName", IBackgroundCopyJob2_GetReplyFileName(j, &s) == S_OK && take_eq(s, NULL), "NULL back");
+
+    BG_AUTH_CREDENTIALS cred;
+    memset(&cred, 0, sizeof(cred));
+    cred.Target = BG_AUTH_TARGET_PROXY;
+    cred.Scheme = BG_AUTH_SCHEME_BASIC;
+    cred.Credentials.Basic.UserName = (LPWSTR)L"us\u00e9r";
+    cred.Credentials.Basic.Password = (LPWSTR)L"p\u00e4ss \u4e2d";
+    T(JOB2, "SetCredentials", IBackgroundCopyJob2_SetCredentials(j, &cred) == S_OK
+                                  && take_eq(last_call(c->mgr), L"SetCredentials target=2 scheme=1 user=us\u00e9r password=p\u00e4ss \u4e2d"),
+      "union arm Basic (scheme BASIC) with both strings");
+    cred.Target = BG_AUTH_TARGET_SERVER;
+    cred.Scheme = BG_AUTH_SCHEME_NEGOTIATE;
+    cred.Credentials.Basic.UserName = NULL;
+    cred.Credentials.Basic.Password = NULL;
+    T(JOB2, "SetCredentials", IBackgroundCopyJob2_SetCredentials(j, &cred) == S_OK
+                                  && take_eq(last_call(c->mgr), L"SetCredentials target=1 scheme=4 user=(null) password=(null)"),
+      "union arm Basic (scheme NEGOTIATE) with NULL strings");
+    cred.Scheme = (BG_AUTH_SCHEME)0;
+    T(JOB2, "SetCredentials", IBackgroundCopyJob2_SetCredentials(j, &cred) == S_OK
+                                  && take_eq(last_call(c->mgr), L"SetCredentials target=1 scheme=0 (no credentials)"),
+      "union [default] arm (scheme 0)");
+    T(JOB2, "RemoveCredentials", IBackgroundCopyJob2_RemoveCredentials(j, BG_AUTH_TARGET_PROXY, BG_AUTH_SCHEME_PASSPORT) == S_OK
+                                     && take_eq(last_call(c->mgr), L"RemoveCredentials target=2 scheme=5"),
+      "two enums in");
+    IBackgroundCopyJob2_Release(j);
+}
+
+static void test_job3_4_5(Ctx *c)
+{
+    IBackgroundCopyJob3 *j3 = NULL;
+    IBackgroundCopyJob4 *j4 = NULL;
+    IBackgroundCopyJob5 *j5 = NULL;
+    HRESULT hr;
+    if (FAILED(IBackgroundCopyJob_QueryInterface(c->job0, &IID_IBackgroundCopyJob3, (void **)&j3))
+        || FAILED(IBackgroundCopyJob_QueryInterface(c->job0, &IID_IBackgroundCopyJob4, (void **)&j4))
+        || FAILED(IBackgroundCopyJob_QueryInterface(c->job0, &IID_IBackgroundCopyJob5, (void **)&j5))) {
+        CHECK(0, JOB3 "/" JOB4 "/" JOB5 " QueryInterface");
+        return;
+    }
+    /* Job3 */
+    hr = IBackgroundCopyJob3_ReplaceRemotePrefix(j3, REMOTE_OLD, REMOTE_NEW);
+    IBackgroundCopyFile *f0 = nth_file(c->job0, 0), *f3 = nth_file(c->job0, 3);
+    T(JOB3, "ReplaceRemotePrefix", hr == S_OK && remote_is(f0, L"https://nouveau.example/\u00e9/dir/\u00e9t\u00e9 1.bin")
+                                       && remote_is(f3, L"https://nouveau.example/\u00e9/4.bin"),
+      "two prefixes in; the files' URLs changed");
+    if (f0)
+        IBackgroundCopyFile_Release(f0);
+    if (f3)
+        IBackgroundCopyFile_Release(f3);
+    T(JOB3, "ReplaceRemotePrefix", IBackgroundCopyJob3_ReplaceRemotePrefix(j3, L"ftp://none/", L"x") == S_FALSE, "no match: S_FALSE");
+    BG_FILE_RANGE ranges[3] = {{0, 100}, {0x100000000ull, 4096}, {0x200000000ull, BG_LENGTH_TO_EOF}};
+    hr = IBackgroundCopyJob3_AddFileWithRanges(j3, L"http://ranges.example/r.bin", L"C:\\r.bin", 3, ranges);
+    IBackgroundCopyFile *f4 = nth_file(c->job0, 4);
+    IBackgroundCopyFile2 *f4b = NULL;
+    DWORD count = 0;
+    BG_FILE_RANGE *got = NULL;
+    if (f4)
+        IBackgroundCopyFile_QueryInterface(f4, &IID_IBackgroundCopyFile2, (void **)&f4b);
+    T(JOB3, "AddFileWithRanges", hr == S_OK && remote_is(f4, L"http://ranges.example/r.bin"), "3 ranges in");
+    hr = f4b ? IBackgroundCopyFile2_GetFileRanges(f4b, &count, &got) : E_FAIL;
+    T(FILE2, "GetFileRanges", hr == S_OK && count == 3 && got && !memcmp(got, ranges, sizeof(ranges)),
+      "3 ranges out (incl. BG_LENGTH_TO_EOF), CoTaskMem array");
+    CoTaskMemFree(got);
+    if (f4b)
+        IBackgroundCopyFile2_Release(f4b);
+    if (f4)
+        IBackgroundCopyFile_Release(f4);
+    DWORD flags = 0;
+    T(JOB3, "SetFileACLFlags", IBackgroundCopyJob3_SetFileACLFlags(j3, BG_COPY_FILE_ALL) == S_OK, "BG_COPY_FILE_ALL");
+    T(JOB3, "GetFileACLFlags", IBackgroundCopyJob3_GetFileACLFlags(j3, &flags) == S_OK && flags == BG_COPY_FILE_ALL, "back");
+
+    /* Job4 */
+    ULONG u = 0;
+    BOOL b = FALSE;
+    T(JOB4, "SetPeerCachingFlags", IBackgroundCopyJob4_SetPeerCachingFlags(j4, BG_JOB_ENABLE_PEERCACHING_CLIENT | BG_JOB_DISABLE_BRANCH_CACHE) == S_OK,
+      "CLIENT|DISABLE_BRANCH_CACHE");
+    T(JOB4, "GetPeerCachingFlags", IBackgroundCopyJob4_GetPeerCachingFlags(j4, &flags) == S_OK && flags == 5, "back");
+    T(JOB4, "GetOwnerIntegrityLevel", IBackgroundCopyJob4_GetOwnerIntegrityLevel(j4, &u) == S_OK && u == ECHO_INTEGRITY, "ULONG out");
+    T(JOB4, "GetOwnerElevationState", IBackgroundCopyJob4_GetOwnerElevationState(j4, &b) == S_OK && b == TRUE, "BOOL out");
+    T(JOB4, "SetMaximumDownloadTime", IBackgroundCopyJob4_SetMaximumDownloadTime(j4, 30 * 86400) == S_OK, "30 days");
+    T(JOB4, "GetMaximumDownloadTime", IBackgroundCopyJob4_GetMaximumDownloadTime(j4, &u) == S_OK && u == 30 * 86400, "back");
+
+    /* Job5: one SetProperty/GetProperty round trip per union arm */
+    BITS_JOB_PROPERTY_VALUE v;
+    memset(&v, 0, sizeof(v));
+    v.Dword = BITS_COST_STATE_TRANSFER_NOT_ROAMING;
+    T(JOB5, "SetProperty", IBackgroundCopyJob5_SetProperty(j5, BITS_JOB_PROPERTY_ID_COST_FLAGS, v) == S_OK, "COST_FLAGS (Dword arm)");
+    memset(&v, 0, sizeof(v));
+    v.ClsID = CLSID_OpendoEchoServer;
+    T(JOB5, "SetProperty", IBackgroundCopyJob5_SetProperty(j5, BITS_JOB_PROPERTY_NOTIFICATION_CLSID, v) == S_OK, "NOTIFICATION_CLSID (ClsID arm)");
+    memset(&v, 0, sizeof(v));
+    v.Enable = TRUE;
+    T(JOB5, "SetProperty", IBackgroundCopyJob5_SetProperty(j5, BITS_JOB_PROPERTY_DYNAMIC_CONTENT, v) == S_OK, "DYNAMIC_CONTENT (Enable arm)");
+    T(JOB5, "SetProperty", IBackgroundCopyJob5_SetProperty(j5, BITS_JOB_PROPERTY_ON_DEMAND_MODE, v) == S_OK, "ON_DEMAND_MODE (Enable arm)");
+    memset(&v, 0, sizeof(v));
+    v.Uint64 = 0xFEDCBA9876543210ull;
+    T(JOB5, "SetProperty", IBackgroundCopyJob5_SetProperty(j5, BITS_JOB_PROPERTY_MAX_DOWNLOAD_SIZE, v) == S_OK, "MAX_DOWNLOAD_SIZE (Uint64 arm)");
+    memset(&v, 0, sizeof(v));
+    v.Target = BG_AUTH_TARGET_PROXY;
+    T(JOB5, "SetProperty", IBackgroundCopyJob5_SetProperty(j5, BITS_JOB_PROPERTY_USE_STORED_CREDENTIALS, v) == S_OK, "USE_STORED_CREDENTIALS (Target arm)");
+    memset(&v, 0, sizeof(v));
+    v.Dword = 0xCAFEBABE;
+    T(JOB5, "SetProperty", IBackgroundCopyJob5_SetProperty(j5, (BITS_JOB_PROPERTY_ID)6, v) == S_OK, "id 6 (Dword arm by case value)");
+
+    memset(&v, 0xAA, sizeof(v));
+    T(JOB5, "GetProperty", IBackgroundCopyJob5_GetProperty(j5, BITS_JOB_PROPERTY_ID_COST_FLAGS, &v) == S_OK
+                               && v.Dword == BITS_COST_STATE_TRANSFER_NOT_ROAMING,
+      "COST_FLAGS (Dword arm)");
+    memset(&v, 0xAA, sizeof(v));
+    T(JOB5, "GetProperty", IBackgroundCopyJob5_GetProperty(j5, BITS_JOB_PROPERTY_NOTIFICATION_CLSID, &v) == S_OK
+                               && IsEqualGUID(&v.ClsID, &CLSID_OpendoEchoServer),
+      "NOTIFICATION_CLSID (ClsID arm)");
+    memset(&v, 0xAA, sizeof(v));
+    T(JOB5, "GetProperty", IBackgroundCopyJob5_GetProperty(j5, BITS_JOB_PROPERTY_DYNAMIC_CONTENT, &v) == S_OK && v.Enable == TRUE,
+      "DYNAMIC_CONTENT (Enable arm)");
+    memset(&v, 0xAA, sizeof(v));
+    T(JOB5, "GetProperty", IBackgroundCopyJob5_GetProperty(j5, BITS_JOB_PROPERTY_HIGH_PERFORMANCE, &v) == S_OK && v.Enable == FALSE,
+      "HIGH_PERFORMANCE never set (Enable arm, FALSE)");
+    memset(&v, 0xAA, sizeof(v));
+    T(JOB5, "GetProperty", IBackgroundCopyJob5_GetProperty(j5, BITS_JOB_PROPERTY_MAX_DOWNLOAD_SIZE, &v) == S_OK
+                               && v.Uint64 == 0xFEDCBA9876543210ull,
+      "MAX_DOWNLOAD_SIZE (Uint64 arm)");
+    memset(&v, 0xAA, sizeof(v));
+    T(JOB5, "GetProperty", IBackgroundCopyJob5_GetProperty(j5, BITS_JOB_PROPERTY_USE_STORED_CREDENTIALS, &v) == S_OK
+                               && v.Target == BG_AUTH_TARGET_PROXY,
+      "USE_STORED_CREDENTIALS (Target arm)");
+    memset(&v, 0xAA, sizeof(v));
+    T(JOB5, "GetProperty", IBackgroundCopyJob5_GetProperty(j5, BITS_JOB_PROPERTY_ON_DEMAND_MODE, &v) == S_OK && v.Enable == TRUE,
+      "ON_DEMAND_MODE (Enable arm)");
+    memset(&v, 0xAA, sizeof(v));
+    T(JOB5, "GetProperty", IBackgroundCopyJob5_GetProperty(j5, (BITS_JOB_PROPERTY_ID)6, &v) == S_OK && v.Dword == 0xCAFEBABE,
+      "id 6 (Dword arm by case value)");
+
+    IBackgroundCopyJob3_Release(j3);
+    IBackgroundCopyJob4_Release(j4);
+    IBackgroundCopyJob5_Release(j5);
+}
+
+static void test_file_2_to_5(Ctx *c)
+{
+    IBackgroundCopyFile *f = nth_file(c->job0, 1); /* index 1: odd */
+    IBackgroundCopyFile5 *f5 = NULL;
+    WCHAR *s = NULL;
+    if (!f || FAILED(IBackgroundCopyFile_QueryInterface(f, &IID_IBackgroundCopyFile5, (void **)&f5))) {
+        CHECK(0, FILE5 " QueryInterface");
+        if (f)
+            IBackgroundCopyFile_Release(f);
+        return;
+    }
+    DWORD count = 99;
+    BG_FILE_RANGE *ranges = (BG_FILE_RANGE *)(ULONG_PTR)1;
+    T(FILE2, "GetFileRanges", IBackgroundCopyFile5_GetFileRanges(f5, &count, &ranges) == S_FALSE && count == 0 && ranges == NULL,
+      "no ranges: S_FALSE, 0, NULL");
+    T(FILE2, "SetRemoteName", IBackgroundCopyFile5_SetRemoteName(f5, L"http://moved.example/\u00e9.bin") == S_OK, "string in");
+    T(FILE2, "SetRemoteName", IBackgroundCopyFile5_GetRemoteName(f5, &s) == S_OK && take_eq(s, L"http://moved.example/\u00e9.bin"),
+      "new name back");
+    T(FILE2, "SetRemoteName", IBackgroundCopyFile5_SetRemoteName(f5, L"") == E_INVALIDARG, "empty: E_INVALIDARG");
+
+    WCHAR want[512];
+    swprintf(want, ARRAYSIZE(want), L"%ls.do-tmp", c->local[1]);
+    T(FILE3, "GetTemporaryName", IBackgroundCopyFile5_GetTemporaryName(f5, &s) == S_OK && take_eq(s, want), "string out");
+    BOOL b = FALSE;
+    T(FILE3, "SetValidationState", IBackgroundCopyFile5_SetValidationState(f5, TRUE) == S_OK, "TRUE");
+    T(FILE3, "GetValidationState", IBackgroundCopyFile5_GetValidationState(f5, &b) == S_OK && b == TRUE, "TRUE back");
+    T(FILE3, "SetValidationState", IBackgroundCopyFile5_SetValidationState(f5, FALSE) == S_OK, "FALSE");
+    T(FILE3, "GetValidationState", IBackgroundCopyFile5_GetValidationState(f5, &b) == S_OK && b == FALSE, "FALSE back");
+    T(FILE3, "IsDownloadedFromPeer", IBackgroundCopyFile5_IsDownloadedFromPeer(f5, &b) == S_OK && b == TRUE, "BOOL out");
+    UINT64 origin = 0, peers = 0;
+    T(FILE4, "GetPeerDownloadStats", IBackgroundCopyFile5_GetPeerDownloadStats(f5, &origin, &peers) == S_OK
+                                         && origin == ECHO_FROM_ORIGIN(1) && peers == ECHO_FROM_PEERS(1),
+      "two UINT64 out");
+
+    BITS_FILE_PROPERTY_VALUE v = {0};
+    T(FILE5, "GetProperty", IBackgroundCopyFile5_GetProperty(f5, BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS, &v) == S_OK
+                                && take_eq(v.String, L"HTTP/1.1 200 OK\r\nServer: echo\r\n"),
+      "HTTP_RESPONSE_HEADERS (String arm) out");
+    WCHAR *headers = make_long(L"HTTP/1.1 206 Partial Content\r\nX-\u00e9: ", 3000);
+    v.String = headers;
+    T(FILE5, "SetProperty", IBackgroundCopyFile5_SetProperty(f5, BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS, v) == S_OK,
+      "HTTP_RESPONSE_HEADERS (String arm, 3000+ characters) in");
+    v.String = NULL;
+    T(FILE5, "GetProperty", IBackgroundCopyFile5_GetProperty(f5, BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS, &v) == S_OK
+                                && take_eq(v.String, headers),
+      "the long string back");
+    free(headers);
+    IBackgroundCopyFile5_Release(f5);
+    IBackgroundCopyFile_Release(f);
+}
+
+static int variant_bstr_is(VARIANT *v, const WCHAR *want)
+{
+    int r = V_VT(v) == VT_BSTR && wstr_eq(V_BSTR(v), want);
+    VariantClear(v);
+    return r;
+}
+
+static void test_do(Ctx *c)
+{
+    IDeliveryOptimizationJob *dj = NULL;
+    IDeliveryOptimizationJob2 *dj2 = NULL;
+    HRESULT hr;
+    if (FAILED(IBackgroundCopyJob_QueryInterface(c->job0, &IID_IDeliveryOptimizationJob, (void **)&dj))
+        || FAILED(IBackgroundCopyJob_QueryInterface(c->job0, &IID_IDeliveryOptimizationJob2, (void **)&dj2))) {
+        CHECK(0, DOJOB "/" DOJOB2 " QueryInterface on the job");
+        if (dj)
+            IDeliveryOptimizationJob_Release(dj);
+        return;
+    }
+    ULONG before = file_count(c->job0);
+    BG_FILE_RANGE ranges[2] = {{10, 20}, {1000, DO_LENGTH_TO_EOF}};
+    hr = IDeliveryOptimizationJob_AddFileWithRanges(dj, L"file-id \u00e9", L"http://do.example/a.bin", L"C:\\do\\a.bin", 2, ranges,
+                                                    0x40000000ull);
+    T(DOJOB, "AddFileWithRanges", hr == S_OK, "file id, URL, path, 2 ranges, size in");
+    hr = IDeliveryOptimizationJob_AddFileWithRanges(dj, L"file-id 2", L"http://do.example/b.bin", L"C:\\do\\b.bin", 0, NULL,
+                                                    DO_UNKNOWN_FILE_SIZE);
+    T(DOJOB, "AddFileWithRanges", hr == S_OK, "0 ranges with a NULL array ([unique]), DO_UNKNOWN_FILE_SIZE");
+    hr = IDeliveryOptimizationJob_AddFileWithRanges(dj, L"x", L"http://do.example/c.bin", L"", 0, NULL, 0);
+    T(DOJOB, "AddFileWithRanges", hr == E_INVALIDARG, "empty local name: E_INVALIDARG");
+
+    /* IDeliveryOptimizationFile / File2 on the first DO file */
+    IBackgroundCopyFile *f = nth_file(c->job0, before);
+    IDeliveryOptimizationFile *df = NULL;
+    IDeliveryOptimizationFile2 *df2 = NULL;
+    IBackgroundCopyFile2 *f2 = NULL;
+    if (f) {
+        IBackgroundCopyFile_QueryInterface(f, &IID_IDeliveryOptimizationFile, (void **)&df);
+        IBackgroundCopyFile_QueryInterface(f, &IID_IDeliveryOptimizationFile2, (void **)&df2);
+        IBackgroundCopyFile_QueryInterface(f, &IID_IBackgroundCopyFile2, (void **)&f2);
+    }
+    DOSwarmStats st, want;
+    memset(&st, 0, sizeof(st));
+    memset(&want, 0, sizeof(want));
+    echo_swarm_numbers(&want, before, 0x40000000ull);
+    hr = df ? IDeliveryOptimizationFile_GetStats(df, &st) : E_NOINTERFACE;
+    WCHAR *fid = st.fileId, *url = st.sourceURL;
+    st.fileId = st.sourceURL = NULL;
+    T(DOFILE, "GetStats", hr == S_OK && take_eq(fid, L"file-id \u00e9") && take_eq(url, L"http://do.example/a.bin")
+                              && !memcmp(&st, &want, sizeof(st)),
+      "struct with two [string] members and every counter out");
+    DWORD count = 0;
+    BG_FILE_RANGE *got = NULL;
+    hr = f2 ? IBackgroundCopyFile2_GetFileRanges(f2, &count, &got) : E_NOINTERFACE;
+    T(FILE2, "GetFileRanges", hr == S_OK && count == 2 && got && !memcmp(got, ranges, sizeof(ranges)), "ranges given to AddFileWithRanges");
+    CoTaskMemFree(got);
+
+    VARIANT v, in;
+    VariantInit(&v);
+    VariantInit(&in);
+    hr = df2 ? IDeliveryOptimizationFile2_GetProperty(df2, DOFilePropertyId_DecryptionInfo, &v) : E_NOINTERFACE;
+    T(DOFILE2, "GetProperty", hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND) && V_VT(&v) == VT_EMPTY, "never set: E_NOT_SET, VT_EMPTY");
+    V_VT(&in) = VT_BSTR;
+    V_BSTR(&in) = SysAllocString(L"C:\\sink \u00e9\u4e2d.bin");
+    T(DOFILE2, "SetProperty", df2 && IDeliveryOptimizationFile2_SetProperty(df2, DOFilePropertyId_DownloadSinkFilePath, &in) == S_OK,
+      "VT_BSTR in");
+    T(DOFILE2, "GetProperty", df2 && IDeliveryOptimizationFile2_GetProperty(df2, DOFilePropertyId_DownloadSinkFilePath, &v) == S_OK
+                                  && variant_bstr_is(&v, V_BSTR(&in)),
+      "VT_BSTR out");
+    VariantClear(&in);
+    V_VT(&in) = VT_BOOL;
+    V_BOOL(&in) = VARIANT_TRUE;
+    T(DOFILE2, "SetProperty", df2 && IDeliveryOptimizationFile2_SetProperty(df2, DOFilePropertyId_IntegrityCheckMandatory, &in) == S_OK,
+      "VT_BOOL in");
+    T(DOFILE2, "GetProperty", df2 && IDeliveryOptimizationFile2_GetProperty(df2, DOFilePropertyId_IntegrityCheckMandatory, &v) == S_OK
+                                  && V_VT(&v) == VT_BOOL && V_BOOL(&v) == VARIANT_TRUE,
+      "VT_BOOL out");
+    VariantClear(&v);
+    V_VT(&in) = VT_UI8;
+    V_UI8(&in) = 0x1122334455667788ull;
+    T(DOFILE2, "SetProperty", df2 && IDeliveryOptimizationFile2_SetProperty(df2, DOFilePropertyId_TotalSizeBytes, &in) == S_OK,
+      "VT_UI8 in");
+    T(DOFILE2, "GetProperty", df2 && IDeliveryOptimizationFile2_GetProperty(df2, DOFilePropertyId_TotalSizeBytes, &v) == S_OK
+                                  && V_VT(&v) == VT_UI8 && V_UI8(&v) == 0x1122334455667788ull,
+      "VT_UI8 out");
+    VariantClear(&v);
+    /* an interface pointer inside a VARIANT: a client object goes to the server and comes back */
+    Sink obj = {.IBackgroundCopyCallback2_iface.lpVtbl = &sink_vtbl, .ref = 1};
+    V_VT(&in) = VT_UNKNOWN;
+    V_UNKNOWN(&in) = (IUnknown *)&obj.IBackgroundCopyCallback2_iface;
+    T(DOFILE2, "SetProperty", df2 && IDeliveryOptimizationFile2_SetProperty(df2, DOFilePropertyId_DownloadSinkInterface, &in) == S_OK,
+      "VT_UNKNOWN (client object) in");
+    hr = df2 ? IDeliveryOptimizationFile2_GetProperty(df2, DOFilePropertyId_DownloadSinkInterface, &v) : E_NOINTERFACE;
+    T(DOFILE2, "GetProperty", hr == S_OK && V_VT(&v) == VT_UNKNOWN && identity(V_UNKNOWN(&v)) == identity(V_UNKNOWN(&in)),
+      "VT_UNKNOWN out is the client's own object");
+    VariantClear(&v);
+    V_VT(&in) = VT_EMPTY;
+    T(DOFILE2, "SetProperty", df2 && IDeliveryOptimizationFile2_SetProperty(df2, DOFilePropertyId_DownloadSinkInterface, NULL) == S_FALSE,
+      "NULL VARIANT pointer ([unique]): S_FALSE");
+    hr = df2 ? IDeliveryOptimizationFile2_GetProperty(df2, DOFilePropertyId_DownloadSinkInterface, &v) : E_NOINTERFACE;
+    T(DOFILE2, "GetProperty", hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND), "cleared by the NULL SetProperty");
+    CHECK(obj.ref == 1, DOFILE2 "::SetProperty the server released the VT_UNKNOWN client object");
+    hr = df2 ? IDeliveryOptimizationFile2_GetProperty(df2, (DOFilePropertyId)42, &v) : E_NOINTERFACE;
+    T(DOFILE2, "GetProperty", hr == ECHO_DO_E_UNKNOWN_PROPERTY_ID, "unknown id: DO_E_UNKNOWN_PROPERTY_ID");
+    if (df)
+        IDeliveryOptimizationFile_Release(df);
+    if (df2)
+        IDeliveryOptimizationFile2_Release(df2);
+    if (f2)
+        IBackgroundCopyFile2_Release(f2);
+    if (f)
+        IBackgroundCopyFile_Release(f);
+
+    /* IDeliveryOptimizationJob2 */
+    void *obj_out = NULL;
+    BG_FILE_RANGE r1 = {4096, 512};
+    hr = IDeliveryOptimizationJob2_AddFile(dj2, L"id-2", L"http://do.example/2.bin", 1, &r1, &IID_IDeliveryOptimizationFile, &obj_out);
+    memset(&st, 0, sizeof(st));
+    HRESULT hr2 = obj_out ? IDeliveryOptimizationFile_GetStats((IDeliveryOptimizationFile *)obj_out, &st) : E_POINTER;
+    T(DOJOB2, "AddFile", hr == S_OK && hr2 == S_OK && take_eq(st.fileId, L"id-2") && take_eq(st.sourceURL, L"http://do.example/2.bin"),
+      "1 range in, IDeliveryOptimizationFile out (iid_is)");
+    if (obj_out)
+        IUnknown_Release((IUnknown *)obj_out), obj_out = NULL;
+    hr = IDeliveryOptimizationJob2_AddFile(dj2, L"id-3", NULL, 0, NULL, &IID_IBackgroundCopyFile5, &obj_out);
+    WCHAR *s = (WCHAR *)L"x";
+    hr2 = obj_out ? IBackgroundCopyFile5_GetRemoteName((IBackgroundCopyFile5 *)obj_out, &s) : E_POINTER;
+    T(DOJOB2, "AddFile", hr == S_OK && hr2 == S_OK && take_eq(s, NULL), "NULL URL and NULL ranges ([unique]), IBackgroundCopyFile5 out");
+    if (obj_out)
+        IUnknown_Release((IUnknown *)obj_out), obj_out = NULL;
+    obj_out = (void *)(ULONG_PTR)1;
+    hr = IDeliveryOptimizationJob2_AddFile(dj2, L"id-4", L"http://do.example/4.bin", 0, NULL, &IID_IBackgroundCopyJob, &obj_out);
+    T(DOJOB2, "AddFile", hr == E_NOINTERFACE && obj_out == NULL, "wrong riid: E_NOINTERFACE and NULL");
+
+    hr = IDeliveryOptimizationJob2_GetProperty(dj2, DOJobPropertyId_ExtendedErrorInfo, &v);
+    T(DOJOB2, "GetProperty", hr == S_OK && variant_bstr_is(&v, L"{\"echo\":\"extended error info\"}"), "ExtendedErrorInfo: VT_BSTR out");
+    V_VT(&in) = VT_BSTR;
+    V_BSTR(&in) = SysAllocString(L"{\"\u00e9rreur\":42}");
+    T(DOJOB2, "SetProperty", IDeliveryOptimizationJob2_SetProperty(dj2, DOJobPropertyId_ExtendedErrorInfo, &in) == S_OK, "VT_BSTR in");
+    hr = IDeliveryOptimizationJob2_GetProperty(dj2, DOJobPropertyId_ExtendedErrorInfo, &v);
+    T(DOJOB2, "GetProperty", hr == S_OK && variant_bstr_is(&v, V_BSTR(&in)), "VT_BSTR back");
+    VariantClear(&in);
+    V_VT(&in) = VT_I4;
+    V_I4(&in) = -5;
+    T(DOJOB2, "SetProperty", IDeliveryOptimizationJob2_SetProperty(dj2, (DOJobPropertyId)1, &in) == S_OK, "VT_I4 in");
+    hr = IDeliveryOptimizationJob2_GetProperty(dj2, (DOJobPropertyId)1, &v);
+    T(DOJOB2, "GetProperty", hr == S_OK && V_VT(&v) == VT_I4 && V_I4(&v) == -5, "VT_I4 back");
+    VariantClear(&v);
+    T(DOJOB2, "SetProperty", IDeliveryOptimizationJob2_SetProperty(dj2, (DOJobPropertyId)9, &in) == ECHO_DO_E_UNKNOWN_PROPERTY_ID,
+      "unknown id: DO_E_UNKNOWN_PROPERTY_ID");
+    hr = IDeliveryOptimizationJob2_GetProperty(dj2, (DOJobPropertyId)9, &v);
+    T(DOJOB2, "GetProperty", hr == ECHO_DO_E_UNKNOWN_PROPERTY_ID && V_VT(&v) == VT_EMPTY, "unknown id: DO_E_UNKNOWN_PROPERTY_ID, VT_EMPTY");
+
+    IDeliveryOptimizationJob_Release(dj);
+    IDeliveryOptimizationJob2_Release(dj2);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* phase 4: the server dies under live proxies                                                 */
+
+static void test_dead_server(Ctx *c)
+{
+    WCHAR *s = NULL;
+    long objects = 0;
+    DWORD pid = 0;
+    server_info(c->mgr, &objects, &pid);
+    HRESULT hr = IBackgroundCopyManager_GetErrorDescription(c->mgr, ECHO_CMD_DIE, 0, &s);
+    CHECK(hr == S_OK && take_eq(s, L"dying"), "dead server: the server is told to kill itself");
+    HANDLE proc = pid ? OpenProcess(SYNCHRONIZE, FALSE, pid) : NULL;
+    if (proc) {
+        WaitForSingleObject(proc, 10000);
+        CloseHandle(proc);
+    } else
+        Sleep(2000);
+    BG_JOB_STATE state;
+    hr = IBackgroundCopyJob_GetState(c->job0, &state);
+    CHECK(FAILED(hr), "dead server: IBackgroundCopyJob::GetState on a live proxy returns an error HRESULT");
+    printf("#   GetState after the server died: 0x%08lx\n", (unsigned long)hr);
+    s = (WCHAR *)L"x";
+    hr = IBackgroundCopyJob_GetDisplayName(c->job0, &s);
+    CHECK(FAILED(hr) && s == NULL, "dead server: an [out] LPWSTR * call fails cleanly and leaves NULL");
+    GUID id;
+    IBackgroundCopyJob *j = NULL;
+    hr = IBackgroundCopyManager_CreateJob(c->mgr, L"after death", BG_JOB_TYPE_DOWNLOAD, &id, &j);
+    CHECK(FAILED(hr) && j == NULL, "dead server: IBackgroundCopyManager::CreateJob returns an error HRESULT");
+    printf("#   CreateJob after the server died: 0x%08lx\n", (unsigned long)hr);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+static DWORD WINAPI watchdog(void *arg)
+{
+    (void)arg;
+    Sleep(180 * 1000);
+    printf("not ok - watchdog: marshal_test did not finish within 180 s\n");
+    fflush(stdout);
+    ExitProcess(1);
+}
+
+int wmain(void)
+{
+    HRESULT hr;
+    Ctx c;
+    memset(&c, 0, sizeof(c));
+    setvbuf(stdout, NULL, _IONBF, 0);
+    CloseHandle(CreateThread(NULL, 0, watchdog, NULL, 0, NULL));
+    hr = CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    CHECK_HR(hr, S_OK, "CoInitializeEx(COINIT_MULTITHREADED)");
+    g_long_url = make_long(L"http://old.example/long/", 2200 - 24);
+    g_long_text = make_long(L"", 5000);
+
+    check_registration();
+    test_server_lifetime();
+
+    c.mgr = new_manager(&hr);
+    CHECK_HR(hr, S_OK, "CoCreateInstance(CLSCTX_LOCAL_SERVER) of the echo server, IBackgroundCopyManager proxy");
+    if (c.mgr) {
+        test_manager(&c);
+        if (c.job0 && c.job1 && c.job2) {
+            test_job_basics(&c);
+            test_job_files(&c);
+            test_error(&c);
+            test_states_and_callbacks(&c);
+            test_job2(&c);
+            test_job3_4_5(&c);
+            test_file_2_to_5(&c);
+            test_do(&c);
+        }
+        long objects = -1, want = 4;
+        DWORD pid = 0;
+        if (c.job0 && c.job1 && c.job2)
+            want += (long)(file_count(c.job0) + file_count(c.job1) + file_count(c.job2));
+        CHECK(server_info(c.mgr, &objects, &pid) && objects == want,
+              "server objects: only the manager, its 3 jobs and their files are left (no leaked enumerator, error, sink)");
+        if (objects != want)
+            printf("#   server reports %ld live objects, expected %ld\n", objects, want);
+        test_dead_server(&c);
+        if (c.job0)
+            IBackgroundCopyJob_Release(c.job0);
+        if (c.job1)
+            IBackgroundCopyJob_Release(c.job1);
+        if (c.job2)
+            IBackgroundCopyJob_Release(c.job2);
+        IBackgroundCopyManager_Release(c.mgr);
+        CHECK(1, "dead server: releasing proxies of a dead server does not crash");
+    }
+
+    /* N of M */
+    int n = 0;
+    for (int i = 0; i < g_nifaces; i++) {
+        int e = exercised_in(g_ifaces[i].name);
+        if (e < g_ifaces[i].declared)
+            printf("#   %s: %d of %d methods exercised\n", g_ifaces[i].name, e, g_ifaces[i].declared);
+        n += e < g_ifaces[i].declared ? e : g_ifaces[i].declared;
+    }
+    printf("# methods exercised: %d of %d\n", n, g_declared_total);
+    CHECK(g_declared_total > 0 && n == g_declared_total, "every method of every interface in the IDL was exercised");
+    for (int i = 0; i < 4; i++) {
+        free(c.remote[i] == g_long_url ? NULL : c.remote[i]);
+        free(c.local[i]);
+    }
+    free(g_long_url);
+    free(g_long_text);
+    CoUninitialize();
+    return CHECK_EXIT_CODE();
+}

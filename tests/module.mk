@@ -1,0 +1,6 @@
+# tests/: the Wine end-to-end client (native unit tests are built by their modules' fragments).
+$(BUILD)/win/tests/e2e_client.exe: tests/e2e/e2e_client.c tests/check.h $(IDL_I_OBJ) $(BUILD)/idl/deliveryoptimization.h
+	@mkdir -p $(@D)
+	$(WCC) $(WCFLAGS) $(WLDFLAGS) $< $(IDL_I_OBJ) -o $@ -lole32 -luuid
+
+all: $(BUILD)/win/tests/e2e_client.exe

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The one test runner: native unit tests (ASan/UBSan), then the Wine end-to-end tests in a
+# throw-away prefix that it creates, installs opendo into, and always tears down (also on
+# failure or interrupt). Every program reports "ok - ..." / "not ok - ..." lines; a program that
+# exits non-zero without reporting a failure counts as one. Last line: "N passed, N failed".
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+passed=0
+failed=0
+
+# Runs one test program or script, echoing its output and counting its check lines.
+run_test() {
+    local name=$1; shift
+    local out status ok notok
+    echo "# $name"
+    out=$("$@" 2>&1)
+    status=$?
+    printf '%s\n' "$out" | grep -E '^(ok|not ok) - |^# ' || true
+    ok=$(printf '%s\n' "$out" | grep -c '^ok - ')
+    notok=$(printf '%s\n' "$out" | grep -c '^not ok - ')
+    if [ "$status" -ne 0 ] && [ "$notok" -eq 0 ]; then
+        echo "not ok - $name exited with status $status"
+        printf '%s\n' "$out" | grep -vE '^(ok|not ok) - ' | tail -n 20 | sed 's/^/#   /'
+        notok=1
+    fi
+    passed=$((passed + ok))
+    failed=$((failed + notok))
+}
+
+for t in build/native/tests/*; do
+    [ -x "$t" ] && run_test "native: $(basename "$t")" "$t"
+done
+
+export OPENDO_TEST_PREFIX="$top/build/tests/wine"
+export WINEPREFIX="$OPENDO_TEST_PREFIX"
+. scripts/wine-env.sh "$OPENDO_TEST_PREFIX"
+. scripts/service-control.sh
+teardown() {
+    service_stop >/dev/null 2>&1
+    wine_prefix_down
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+echo "# creating the test prefix $OPENDO_TEST_PREFIX"
+wineserver -k >/dev/null 2>&1
+rm -rf "$OPENDO_TEST_PREFIX"
+if bash scripts/install.sh >build/tests-install.log 2>&1; then
+    echo "ok - install into a fresh prefix"
+    passed=$((passed + 1))
+    for t in tests/e2e/*.sh; do
+        [ "$(basename "$t")" = lib.sh ] && continue
+        run_test "e2e: $(basename "$t" .sh)" bash "$t"
+    done
+else
+    echo "not ok - install into a fresh prefix"
+    tail -n 20 build/tests-install.log | sed 's/^/#   /'
+    failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,1024 @@
+/* Native unit tests of the SQLite job store: rows in and out, listing, file atomicity, argument
+ * validation, reopening, migrations, newer-schema refusal, quarantine and salvage of damaged
+ * databases, and 100,000 jobs. Databases live in a fresh temporary directory removed at the end. */
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "../check.h"
+#include "../../store/store.h"
+#include "../../store/store_internal.h"
+
+#define ALICE     "S-1-5-21-1-1-1-1001"
+#define BOB       "S-1-5-21-1-1-1-1002"
+#define PATH_SIZE 512
+#define PAGE_SIZE 4096 /* SQLite's default page size */
+
+static char test_dir[] = "/tmp/test_store.XXXXXX";
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+static void db_path(char *out, const char *name)
+{
+    snprintf(out, PATH_SIZE, "%s/%s", test_dir, name);
+}
+
+static char *dup_text(const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    int length = vsnprintf(NULL, 0, format, args);
+    va_end(args);
+    char *text = malloc((size_t)length + 1);
+    va_start(args, format);
+    vsnprintf(text, (size_t)length + 1, format, args);
+    va_end(args);
+    return text;
+}
+
+static char *long_text(size_t length)
+{
+    char *text = malloc(length + 1);
+    memset(text, 'x', length);
+    text[length] = '\0';
+    return text;
+}
+
+static store_guid_t make_guid(uint32_t seed, uint8_t tag)
+{
+    store_guid_t guid;
+    for (int i = 0; i < 16; i++)
+        guid.bytes[i] = (uint8_t)(tag + i * 17);
+    memcpy(guid.bytes, &seed, sizeof seed);
+    return guid;
+}
+
+static uint32_t guid_seed(const store_guid_t *guid)
+{
+    uint32_t seed;
+    memcpy(&seed, guid->bytes, sizeof seed);
+    return seed;
+}
+
+static int guid_equal(const store_guid_t *a, const store_guid_t *b)
+{
+    return memcmp(a->bytes, b->bytes, sizeof a->bytes) == 0;
+}
+
+static int text_equal(const char *a, const char *b)
+{
+    return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/* A job whose every field is derived from seed (so a salvaged row can be checked). */
+static void make_job(store_job_t *job, uint32_t seed, const char *owner)
+{
+    memset(job, 0, sizeof *job);
+    job->id = make_guid(seed, 0x10);
+    job->display_name = dup_text("job %u \xc3\xbc\xe2\x9c\x93", seed); /* UTF-8 survives */
+    job->description = dup_text("%s", "");                             /* "" is not NULL */
+    job->owner_sid = owner ? dup_text("%s", owner) : NULL;
+    job->type = 0;
+    job->state = (int32_t)(seed % 7);
+    job->priority = (int32_t)(seed % 4);
+    job->notify_flags = 3;
+    job->notify_clsid = make_guid(seed, 0x20);
+    job->notify_program = seed % 2 ? dup_text("C:\\Program Files\\app %u.exe", seed) : NULL;
+    job->min_retry_delay = 600;
+    job->no_progress_timeout = 1209600 + seed;
+    job->proxy_usage = 1;
+    job->proxy_list = dup_text("proxy%u:8080", seed);
+    job->cost_flags = UINT32_MAX - seed; /* above INT32_MAX */
+    job->peer_caching_flags = seed;
+    job->custom_headers = dup_text("X-Seed: %u\r\n", seed);
+    job->creation_time = INT64_C(133000000000000000) + seed;
+    job->modification_time = job->creation_time + 1;
+    job->error_context = 5;
+    job->error_code = 0x80D02004u;
+    job->error_file_index = -1;
+    job->error_count = seed;
+}
+
+#define JOB_TEXTS(X)                                                                               \
+    X(display_name) X(description) X(owner_sid) X(notify_program) X(notify_parameters)             \
+    X(proxy_list) X(proxy_bypass_list) X(custom_headers) X(error_detail)
+#define JOB_NUMBERS(X)                                                                             \
+    X(type) X(state) X(priority) X(notify_flags) X(min_retry_delay) X(no_progress_timeout)         \
+    X(max_download_time) X(proxy_usage) X(cost_flags) X(acl_flags) X(peer_caching_flags)           \
+    X(creation_time) X(modification_time) X(transfer_completion_time) X(error_context)             \
+    X(error_code) X(error_file_index) X(error_count)
+#define FILE_TEXTS(X)                                                                              \
+    X(file_id) X(remote_name) X(local_name) X(temp_name) X(validator) X(response_headers)
+#define FILE_NUMBERS(X)     X(index) X(bytes_total) X(bytes_transferred) X(completed)
+#define SAME_TEXT(member)   same = same && text_equal(a->member, b->member);
+#define SAME_NUMBER(member) same = same && a->member == b->member;
+
+static int jobs_equal(const store_job_t *a, const store_job_t *b)
+{
+    int same = guid_equal(&a->id, &b->id) && guid_equal(&a->notify_clsid, &b->notify_clsid);
+    JOB_TEXTS(SAME_TEXT)
+    JOB_NUMBERS(SAME_NUMBER)
+    return same;
+}
+
+static int files_equal(const store_file_t *a, const store_file_t *b)
+{
+    int same = guid_equal(&a->job_id, &b->job_id);
+    FILE_TEXTS(SAME_TEXT)
+    FILE_NUMBERS(SAME_NUMBER)
+    return same;
+}
+
+/* Fetches the job and compares it with want. */
+static int stored_job_is(store_t *store, const store_job_t *want)
+{
+    store_job_t got = { 0 };
+    int same = store_job_get(store, &want->id, &got) == STORE_OK && jobs_equal(want, &got);
+    store_job_clear(&got);
+    return same;
+}
+
+static int stored_job_matches_seed(store_t *store, const store_guid_t *id, const char *owner)
+{
+    store_job_t want;
+    make_job(&want, guid_seed(id), owner);
+    int same = stored_job_is(store, &want);
+    store_job_clear(&want);
+    return same;
+}
+
+static void make_file(store_file_t *file, const store_guid_t *job_id, uint32_t index)
+{
+    memset(file, 0, sizeof *file);
+    file->job_id = *job_id;
+    file->index = index;
+    file->file_id = index % 2 ? NULL : dup_text("file-%u", index);
+    file->remote_name = dup_text("https://example.test/f/%u.bin", index);
+    file->local_name = dup_text("C:\\Downloads\\%u.bin", index);
+    file->temp_name = dup_text("C:\\Downloads\\BIT%u.tmp", index);
+    file->bytes_total = UINT64_MAX; /* unknown */
+    file->bytes_transferred = (uint64_t)index << 33;
+}
+
+static int stored_file_is(store_t *store, const store_file_t *want)
+{
+    store_file_t got = { 0 };
+    int same = store_file_get(store, &want->job_id, want->index, &got) == STORE_OK
+               && files_equal(want, &got);
+    store_file_clear(&got);
+    return same;
+}
+
+static int file_count_is(store_t *store, const store_guid_t *job_id, uint32_t want)
+{
+    uint32_t count = UINT32_MAX;
+    return store_file_count(store, job_id, &count) == STORE_OK && count == want;
+}
+
+static int job_count_is(store_t *store, const char *owner, size_t want)
+{
+    size_t count = SIZE_MAX;
+    return store_job_count(store, owner, &count) == STORE_OK && count == want;
+}
+
+/* The first column of the first row of sql run on path through a separate connection. */
+static int64_t raw_query(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t value = -1000;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK
+        && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW)
+        value = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return value;
+}
+
+static unsigned char *read_bytes(const char *path, size_t *size)
+{
+    FILE *file = fopen(path, "rb");
+    unsigned char *bytes = NULL;
+    *size = 0;
+    if (file && fseek(file, 0, SEEK_END) == 0) {
+        long length = ftell(file);
+        bytes = malloc(length > 0 ? (size_t)length : 1);
+        rewind(file);
+        *size = fread(bytes, 1, (size_t)length, file);
+    }
+    if (file)
+        fclose(file);
+    return bytes;
+}
+
+static int write_bytes(const char *path, long offset, const void *bytes, size_t size)
+{
+    FILE *file = fopen(path, offset ? "r+b" : "wb");
+    int ok = file && fseek(file, offset, SEEK_SET) == 0 && fwrite(bytes, 1, size, file) == size;
+    if (file)
+        ok = fclose(file) == 0 && ok;
+    return ok;
+}
+
+static int file_has_bytes(const char *path, const unsigned char *want, size_t want_size)
+{
+    size_t size;
+    unsigned char *bytes = read_bytes(path, &size);
+    int same = bytes && size == want_size && memcmp(bytes, want, size) == 0;
+    free(bytes);
+    return same;
+}
+
+/* ---- jobs ----------------------------------------------------------------------------------- */
+
+static void test_new_database(store_t **out, const char *path)
+{
+    store_open_report_t report;
+    CHECK(store_open(path, out, &report) == STORE_OK && *out, "open creates a new database");
+    CHECK(report.created == 1 && report.migrated_from == 0 && report.schema_version == 1
+              && report.integrity_ok == 1 && !report.quarantined && report.salvaged_jobs == 0,
+          "report of a new database: created, v0 -> v1, integrity ok, not quarantined");
+    CHECK(store_schema_version(*out) == 1, "schema version is 1");
+    char detail[64] = "";
+    CHECK(store_check_integrity(*out, detail, sizeof detail) == STORE_OK
+              && strcmp(detail, "ok") == 0,
+          "integrity check of a healthy database is ok");
+}
+
+static void test_job_rows(store_t *store)
+{
+    store_job_t job, got;
+    make_job(&job, 1, ALICE);
+    CHECK(store_job_insert(store, &job) == STORE_OK, "insert job");
+    CHECK(stored_job_is(store, &job),
+          "get returns every field as inserted (UTF-8, \"\" vs NULL, u32 > INT32_MAX)");
+    CHECK(store_job_insert(store, &job) == STORE_EXISTS,
+          "inserting an existing id gives STORE_EXISTS");
+    CHECK(strstr(store_last_error(store), "UNIQUE") != NULL, "last error keeps SQLite's message");
+
+    store_guid_t unknown = make_guid(999, 0x10);
+    memset(&got, 0xff, sizeof got); /* garbage in: nothing may be freed or kept */
+    CHECK(store_job_get(store, &unknown, &got) == STORE_NOT_FOUND,
+          "get of an unknown id gives STORE_NOT_FOUND");
+
+    free(job.display_name);
+    free(job.description);
+    job.display_name = dup_text("renamed");
+    job.description = NULL;
+    job.error_detail = dup_text("host not found");
+    job.state = 4;
+    job.transfer_completion_time = INT64_MAX;
+    job.cost_flags = 0;
+    CHECK(store_job_update(store, &job) == STORE_OK && stored_job_is(store, &job),
+          "update rewrites every column");
+
+    store_job_t ghost;
+    make_job(&ghost, 999, ALICE);
+    CHECK(store_job_update(store, &ghost) == STORE_NOT_FOUND,
+          "update of an unknown job gives STORE_NOT_FOUND");
+    store_job_clear(&ghost);
+
+    store_job_t second;
+    make_job(&second, 2, BOB);
+    CHECK(store_job_insert(store, &second) == STORE_OK && job_count_is(store, NULL, 2),
+          "second job counted");
+    CHECK(store_job_delete(store, &second.id) == STORE_OK, "delete job");
+    CHECK(store_job_get(store, &second.id, &got) == STORE_NOT_FOUND && job_count_is(store, NULL, 1),
+          "a deleted job is gone");
+    CHECK(store_job_delete(store, &second.id) == STORE_NOT_FOUND,
+          "deleting it again gives STORE_NOT_FOUND");
+    store_job_clear(&second);
+    store_job_clear(&job);
+}
+
+/* Jobs listed oldest first; equal creation times in insertion order (not id order). */
+static void test_listing(const char *path)
+{
+    static const struct {
+        uint32_t seed;
+        const char *owner;
+        int64_t created;
+    } rows[] = {
+        { 10, ALICE, 300 }, { 11, BOB, 100 }, { 13, ALICE, 200 },
+        { 12, ALICE, 200 }, { 14, BOB, 50 },  { 15, NULL, 400 },
+    };
+    static const uint32_t all_order[] = { 14, 11, 13, 12, 10, 15 };
+    static const uint32_t alice_order[] = { 13, 12, 10 };
+    store_t *store;
+    if (!CHECK(store_open(path, &store, NULL) == STORE_OK, "open listing database"))
+        return;
+    store_job_t jobs[6];
+    for (int i = 0; i < 6; i++) {
+        make_job(&jobs[i], rows[i].seed, rows[i].owner);
+        jobs[i].creation_time = rows[i].created;
+    }
+    CHECK(store_job_insert_many(store, jobs, 6) == STORE_OK, "insert_many inserts six jobs");
+
+    store_guid_t *ids = NULL;
+    size_t count = 0;
+    int in_order = store_job_list(store, NULL, &ids, &count) == STORE_OK && count == 6;
+    for (size_t i = 0; in_order && i < count; i++)
+        in_order = guid_seed(&ids[i]) == all_order[i];
+    CHECK(in_order, "list of all jobs: oldest first, ties in insertion order");
+    free(ids);
+
+    in_order = store_job_list(store, ALICE, &ids, &count) == STORE_OK && count == 3;
+    for (size_t i = 0; in_order && i < count; i++)
+        in_order = guid_seed(&ids[i]) == alice_order[i];
+    CHECK(in_order, "list by owner: only that owner's jobs, oldest first");
+    free(ids);
+
+    CHECK(job_count_is(store, NULL, 6) && job_count_is(store, ALICE, 3)
+              && job_count_is(store, BOB, 2),
+          "count all vs by owner");
+    ids = (store_guid_t *)&count; /* must be replaced by NULL */
+    CHECK(store_job_list(store, "S-1-5-21-9", &ids, &count) == STORE_OK && count == 0 && ids == NULL
+              && job_count_is(store, "S-1-5-21-9", 0),
+          "an owner without jobs lists nothing (NULL array)");
+
+    store_job_t duplicate_batch[2];
+    make_job(&duplicate_batch[0], 16, ALICE);
+    make_job(&duplicate_batch[1], 10, ALICE); /* already stored */
+    CHECK(store_job_insert_many(store, duplicate_batch, 2) == STORE_EXISTS
+              && job_count_is(store, NULL, 6),
+          "insert_many is all or nothing");
+    for (int i = 0; i < 2; i++)
+        store_job_clear(&duplicate_batch[i]);
+    for (int i = 0; i < 6; i++)
+        store_job_clear(&jobs[i]);
+    store_close(store);
+}
+
+/* ---- files and ranges ----------------------------------------------------------------------- */
+
+static int ranges_are(store_t *store, const store_guid_t *job_id, uint32_t index,
+                      const store_range_t *want, size_t want_count)
+{
+    store_range_t *ranges = NULL;
+    size_t count = SIZE_MAX;
+    int same = store_file_ranges(store, job_id, index, &ranges, &count) == STORE_OK
+               && count == want_count && (want_count ? ranges != NULL : ranges == NULL);
+    for (size_t i = 0; same && i < count; i++)
+        same = ranges[i].offset == want[i].offset && ranges[i].length == want[i].length;
+    free(ranges);
+    return same;
+}
+
+static void clear_files(store_file_t *files, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        store_file_clear(&files[i]);
+}
+
+static void test_file_atomicity(store_t *store, const char *path, const store_guid_t *job_id)
+{
+    store_file_t batch[2];
+    make_file(&batch[0], job_id, 3);
+    make_file(&batch[1], job_id, 4);
+    free(batch[1].remote_name);
+    batch[1].remote_name = long_text(STORE_MAX_TEXT + 1);
+    CHECK(store_files_insert(store, batch, 2, NULL, NULL) == STORE_INVALID
+              && file_count_is(store, job_id, 3)
+              && store_file_get(store, job_id, 3, &(store_file_t){ 0 }) == STORE_NOT_FOUND,
+          "files_insert failing on the 2nd file's over-long text leaves nothing behind");
+
+    static const store_range_t some[] = { { 1, 2 } };
+    static const store_range_t repeated[] = { { 5, 1 }, { 5, 2 } };
+    const store_range_t *ranges[] = { some, repeated };
+    const size_t counts[] = { 1, 2 };
+    CHECK(store_files_insert(store, batch, 1, ranges, counts) == STORE_OK,
+          "files_insert of one file with one range");
+    CHECK(store_files_insert(store, &batch[0], 1, NULL, NULL) == STORE_EXISTS,
+          "files_insert of an existing index gives STORE_EXISTS");
+    int64_t ranges_before = raw_query(path, "SELECT count(*) FROM ranges");
+
+    store_file_clear(&batch[0]);
+    store_file_clear(&batch[1]);
+    make_file(&batch[0], job_id, 5);
+    make_file(&batch[1], job_id, 6);
+    CHECK(store_files_insert(store, batch, 2, ranges, counts) == STORE_EXISTS
+              && file_count_is(store, job_id, 4)
+              && raw_query(path, "SELECT count(*) FROM ranges") == ranges_before,
+          "files_insert failing on a repeated range offset leaves no file and no range behind");
+    batch[1].index = 3; /* collides with the file stored above */
+    CHECK(store_files_insert(store, batch, 2, NULL, NULL) == STORE_EXISTS
+              && file_count_is(store, job_id, 4)
+              && store_file_get(store, job_id, 5, &(store_file_t){ 0 }) == STORE_NOT_FOUND,
+          "files_insert failing on the 2nd file's key leaves the 1st out too");
+    clear_files(batch, 2);
+}
+
+static void test_files(const char *path)
+{
+    store_t *store;
+    if (!CHECK(store_open(path, &store, NULL) == STORE_OK, "open files database"))
+        return;
+    store_job_t job;
+    make_job(&job, 20, ALICE);
+    store_job_insert(store, &job);
+
+    store_file_t files[3];
+    for (uint32_t i = 0; i < 3; i++)
+        make_file(&files[i], &job.id, i);
+    files[0].bytes_total = 12345;
+    static const store_range_t unordered[] = { { 500, 10 }, { 0, 100 }, { 100, 50 } };
+    static const store_range_t ordered[] = { { 0, 100 }, { 100, 50 }, { 500, 10 } };
+    static const store_range_t to_eof[] = { { 7, UINT64_MAX } };
+    const store_range_t *ranges[] = { unordered, NULL, to_eof };
+    const size_t range_counts[] = { 3, 0, 1 };
+    CHECK(store_files_insert(store, files, 3, ranges, range_counts) == STORE_OK,
+          "files_insert of three files");
+    CHECK(file_count_is(store, &job.id, 3), "file count is 3");
+    CHECK(stored_file_is(store, &files[0]) && stored_file_is(store, &files[1])
+              && stored_file_is(store, &files[2]),
+          "file_get returns every field (NULL file_id, UINT64_MAX size)");
+    CHECK(ranges_are(store, &job.id, 0, ordered, 3), "ranges come back ordered by offset");
+    CHECK(ranges_are(store, &job.id, 1, NULL, 0), "a file without ranges has none (NULL array)");
+    CHECK(ranges_are(store, &job.id, 2, to_eof, 1),
+          "a range to end of file keeps UINT64_MAX length");
+
+    store_range_t *none = NULL;
+    size_t none_count = 0;
+    store_guid_t unknown = make_guid(999, 0x10);
+    CHECK(store_file_ranges(store, &job.id, 9, &none, &none_count) == STORE_NOT_FOUND
+              && none == NULL,
+          "ranges of an unknown file give STORE_NOT_FOUND");
+    CHECK(store_file_get(store, &job.id, 9, &(store_file_t){ 0 }) == STORE_NOT_FOUND,
+          "get of an unknown file gives STORE_NOT_FOUND");
+    uint32_t count = 0;
+    CHECK(store_file_count(store, &unknown, &count) == STORE_NOT_FOUND,
+          "file count of an unknown job gives STORE_NOT_FOUND");
+
+    files[1].bytes_transferred = 4096;
+    files[1].completed = 1;
+    files[1].validator = dup_text("\"etag-1\"");
+    files[1].response_headers = dup_text("HTTP/1.1 206\r\n");
+    CHECK(store_file_update(store, &files[1]) == STORE_OK && stored_file_is(store, &files[1]),
+          "file update");
+    files[1].index = 9;
+    CHECK(store_file_update(store, &files[1]) == STORE_NOT_FOUND,
+          "update of an unknown file gives STORE_NOT_FOUND");
+    files[1].index = 1;
+
+    store_file_t orphan;
+    make_file(&orphan, &unknown, 0);
+    CHECK(store_files_insert(store, &orphan, 1, NULL, NULL) == STORE_NOT_FOUND,
+          "files of an unknown job give STORE_NOT_FOUND");
+    store_file_clear(&orphan);
+
+    test_file_atomicity(store, path, &job.id);
+
+    static const store_range_t too_far[] = { { (uint64_t)INT64_MAX + 1, 1 } };
+    const store_range_t *too_far_ranges[] = { too_far };
+    const size_t one = 1;
+    store_file_t far_file;
+    make_file(&far_file, &job.id, 7);
+    CHECK(store_files_insert(store, &far_file, 1, too_far_ranges, &one) == STORE_INVALID
+              && file_count_is(store, &job.id, 4),
+          "a range offset above INT64_MAX gives STORE_INVALID");
+    store_file_clear(&far_file);
+
+    CHECK(store_job_delete(store, &job.id) == STORE_OK
+              && raw_query(path, "SELECT count(*) FROM files") == 0
+              && raw_query(path, "SELECT count(*) FROM ranges") == 0,
+          "deleting a job deletes its files and ranges");
+    clear_files(files, 3);
+    store_job_clear(&job);
+    store_close(store);
+}
+
+/* ---- validation ----------------------------------------------------------------------------- */
+
+static void test_null_arguments(store_t *store)
+{
+    store_job_t job = { 0 };
+    store_file_t file = { 0 };
+    store_guid_t id = { { 0 } }, *ids = NULL;
+    store_range_t *ranges = NULL;
+    size_t count = 0;
+    uint32_t file_count = 0;
+    int invalid =
+        store_job_insert(NULL, &job) == STORE_INVALID
+        && store_job_insert(store, NULL) == STORE_INVALID
+        && store_job_insert_many(store, NULL, 2) == STORE_INVALID
+        && store_job_get(NULL, &id, &job) == STORE_INVALID
+        && store_job_get(store, NULL, &job) == STORE_INVALID
+        && store_job_get(store, &id, NULL) == STORE_INVALID
+        && store_job_update(store, NULL) == STORE_INVALID
+        && store_job_delete(store, NULL) == STORE_INVALID
+        && store_job_list(store, NULL, NULL, &count) == STORE_INVALID
+        && store_job_list(store, NULL, &ids, NULL) == STORE_INVALID
+        && store_job_count(store, NULL, NULL) == STORE_INVALID
+        && store_files_insert(NULL, &file, 1, NULL, NULL) == STORE_INVALID
+        && store_files_insert(store, NULL, 1, NULL, NULL) == STORE_INVALID
+        && store_files_insert(store, &file, 1, (const store_range_t *const[]){ NULL }, NULL)
+               == STORE_INVALID
+        && store_file_get(store, NULL, 0, &file) == STORE_INVALID
+        && store_file_get(store, &id, 0, NULL) == STORE_INVALID
+        && store_file_update(store, NULL) == STORE_INVALID
+        && store_file_count(store, &id, NULL) == STORE_INVALID
+        && store_file_ranges(store, &id, 0, NULL, &count) == STORE_INVALID
+        && store_file_ranges(store, NULL, 0, &ranges, &count) == STORE_INVALID
+        && store_check_integrity(NULL, NULL, 0) == STORE_INVALID && store_schema_version(NULL) == -1
+        && store_file_count(NULL, &id, &file_count) == STORE_INVALID;
+    CHECK(invalid, "NULL store or arguments give STORE_INVALID");
+    store_job_clear(NULL);
+    store_file_clear(NULL);
+    store_close(NULL);
+    CHECK(strlen(store_last_error(NULL)) > 0,
+          "NULL handles are tolerated by clear/close/last_error");
+}
+
+static void test_validation(const char *path)
+{
+    store_t *store = (store_t *)1;
+    char long_path[1100];
+    memset(long_path, 'a', sizeof long_path - 1);
+    long_path[sizeof long_path - 1] = '\0';
+    CHECK(store_open(NULL, &store, NULL) == STORE_INVALID && store == NULL,
+          "open without a path gives STORE_INVALID");
+    CHECK(store_open(path, NULL, NULL) == STORE_INVALID,
+          "open without an out pointer gives STORE_INVALID");
+    CHECK(store_open(long_path, &store, NULL) == STORE_INVALID,
+          "open of an over-long path gives STORE_INVALID");
+    if (!CHECK(store_open(path, &store, NULL) == STORE_OK, "open validation database"))
+        return;
+    test_null_arguments(store);
+
+    store_job_t job;
+    make_job(&job, 30, ALICE);
+    free(job.custom_headers);
+    job.custom_headers = long_text(STORE_MAX_TEXT);
+    CHECK(store_job_insert(store, &job) == STORE_OK && stored_job_is(store, &job),
+          "text of exactly STORE_MAX_TEXT bytes is stored");
+    store_job_t too_long;
+    make_job(&too_long, 31, ALICE);
+    free(too_long.description);
+    too_long.description = long_text(STORE_MAX_TEXT + 1);
+    CHECK(store_job_insert(store, &too_long) == STORE_INVALID && job_count_is(store, NULL, 1),
+          "insert with text over STORE_MAX_TEXT gives STORE_INVALID and stores nothing");
+    too_long.id = job.id;
+    CHECK(store_job_update(store, &too_long) == STORE_INVALID && stored_job_is(store, &job),
+          "update with text over STORE_MAX_TEXT gives STORE_INVALID and changes nothing");
+    char *long_owner = long_text(STORE_MAX_TEXT + 1);
+    store_guid_t *ids = NULL;
+    size_t count = 0;
+    CHECK(store_job_list(store, long_owner, &ids, &count) == STORE_INVALID
+              && store_job_count(store, long_owner, &count) == STORE_INVALID,
+          "list/count with an over-long owner give STORE_INVALID");
+    free(long_owner);
+    store_job_clear(&too_long);
+    store_job_clear(&job);
+    store_close(store);
+}
+
+static void test_status_text_and_time(void)
+{
+    int distinct = 1;
+    for (int a = STORE_OK; a <= STORE_NEWER_SCHEMA; a++)
+        for (int b = a + 1; b <= STORE_NEWER_SCHEMA; b++)
+            distinct = distinct && strcmp(store_status_text(a), store_status_text(b)) != 0;
+    CHECK(distinct && strcmp(store_status_text((store_status_t)99), "unknown status") == 0,
+          "every status has its own text");
+
+    int64_t expected = INT64_C(116444736000000000) + (int64_t)time(NULL) * 10000000;
+    int64_t now = store_now_filetime();
+    CHECK(now >= expected - 20000000 && now <= expected + 20000000,
+          "store_now_filetime is now in FILETIME units");
+}
+
+/* ---- reopening and migrations --------------------------------------------------------------- */
+
+static void test_reopen(const char *path)
+{
+    store_t *store;
+    store_open_report_t report;
+    CHECK(store_open(path, &store, &report) == STORE_OK && report.created == 0
+              && report.migrated_from == 1 && report.schema_version == 1 && report.integrity_ok
+              && !report.quarantined,
+          "reopen: existing v1 database, nothing to migrate");
+    if (!store)
+        return;
+    store_job_t job;
+    make_job(&job, 1, ALICE);
+    store_job_t got = { 0 };
+    CHECK(store_job_get(store, &job.id, &got) == STORE_OK && text_equal(got.display_name, "renamed")
+              && got.state == 4 && job_count_is(store, NULL, 1),
+          "data survives close and reopen");
+    store_job_clear(&got);
+    store_job_clear(&job);
+    store_close(store);
+}
+
+static void test_migrations(const char *path, const char *failing_path)
+{
+    const char *v2_steps[] = { store_builtin_migrations.steps[0],
+                               "ALTER TABLE jobs ADD COLUMN extra TEXT DEFAULT 'x'" };
+    const store_migrations_t v2 = { v2_steps, 2 };
+    const char *broken_steps[] = { store_builtin_migrations.steps[0],
+                                   "CREATE TABLE half_done (x); THIS IS NOT SQL" };
+    const store_migrations_t broken = { broken_steps, 2 };
+    store_t *store;
+    store_open_report_t report;
+    store_job_t job;
+    make_job(&job, 40, BOB);
+
+    if (CHECK(store_open(path, &store, NULL) == STORE_OK, "open a v1 database")) {
+        store_job_insert(store, &job);
+        store_close(store);
+    }
+    CHECK(store_open_with_migrations(path, &v2, &store, &report) == STORE_OK
+              && report.migrated_from == 1 && report.schema_version == 2 && !report.created
+              && store_schema_version(store) == 2,
+          "newer code migrates v1 -> v2 and reports migrated_from 1");
+    CHECK(stored_job_is(store, &job)
+              && store_job_insert(store, &(store_job_t){ .id = make_guid(41, 0x10) }) == STORE_OK
+              && raw_query(path, "SELECT count(*) FROM jobs WHERE extra = 'x'") == 2,
+          "rows survive the migration and the new column exists");
+    store_close(store);
+
+    size_t size_before;
+    unsigned char *before = read_bytes(path, &size_before);
+    store = (store_t *)1;
+    CHECK(store_open(path, &store, &report) == STORE_NEWER_SCHEMA && store == NULL
+              && report.migrated_from == 2,
+          "a database newer than the code gives STORE_NEWER_SCHEMA");
+    CHECK(file_has_bytes(path, before, size_before),
+          "the newer database is left byte for byte untouched");
+    free(before);
+
+    if (CHECK(store_open(failing_path, &store, NULL) == STORE_OK, "open a second v1 database")) {
+        store_job_insert(store, &job);
+        store_close(store);
+    }
+    CHECK(store_open_with_migrations(failing_path, &broken, &store, &report) == STORE_IO
+              && store == NULL && raw_query(failing_path, "PRAGMA user_version") == 1
+              && raw_query(failing_path,
+                           "SELECT count(*) FROM sqlite_schema WHERE name = 'half_done'")
+                     == 0,
+          "a failing step is rolled back as a whole and the version stays 1");
+    CHECK(store_open(failing_path, &store, NULL) == STORE_OK && stored_job_is(store, &job),
+          "the database still opens with its rows after a failed migration");
+    store_close(store);
+
+    char fresh[PATH_SIZE];
+    db_path(fresh, "fresh-v2.db");
+    CHECK(store_open_with_migrations(fresh, &v2, &store, &report) == STORE_OK && report.created
+              && report.migrated_from == 0 && report.schema_version == 2,
+          "a new database gets every step in order (v0 -> v2)");
+    store_close(store);
+    store_job_clear(&job);
+}
+
+/* ---- damage --------------------------------------------------------------------------------- */
+
+/* The quarantine name is <path>.corrupt-<UTC stamp>[-N] with the stamp taken during the open. */
+static int quarantine_name_ok(const char *path, const char *quarantine, time_t before, time_t after)
+{
+    char prefix[PATH_SIZE], stamp[32];
+    snprintf(prefix, sizeof prefix, "%s.corrupt-", path);
+    if (strncmp(quarantine, prefix, strlen(prefix)) != 0)
+        return 0;
+    for (time_t t = before; t <= after; t++) {
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime(&t));
+        if (strncmp(quarantine + strlen(prefix), stamp, strlen(stamp)) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Opens the damaged database at path; checks it was set aside, intact, and replaced. */
+static store_t *open_damaged(const char *path, const char *what, store_open_report_t *report)
+{
+    char name[128];
+    size_t size;
+    unsigned char *damaged = read_bytes(path, &size);
+    store_t *store = NULL;
+    time_t before = time(NULL);
+    store_status_t status = store_open(path, &store, report);
+    time_t after = time(NULL);
+    snprintf(name, sizeof name, "%s: open succeeds and reports the quarantine", what);
+    CHECK(status == STORE_OK && store && report->quarantined && report->detail[0]
+              && report->integrity_ok && report->created && report->schema_version == 1,
+          name);
+    snprintf(name, sizeof name, "%s: set aside as <path>.corrupt-<UTC time>", what);
+    CHECK(quarantine_name_ok(path, report->quarantine_path, before, after), name);
+    snprintf(name, sizeof name, "%s: the quarantined file is byte-identical to the damaged one",
+             what);
+    CHECK(file_has_bytes(report->quarantine_path, damaged, size), name);
+    free(damaged);
+    return store;
+}
+
+static void fill_damaged_database(const char *path, int jobs)
+{
+    store_t *store;
+    if (store_open(path, &store, NULL) != STORE_OK)
+        return;
+    store_job_t *rows = calloc((size_t)jobs, sizeof *rows);
+    store_file_t *files = calloc((size_t)jobs, sizeof *files);
+    for (int i = 0; i < jobs; i++) {
+        make_job(&rows[i], 1000 + (uint32_t)i, ALICE);
+        make_file(&files[i], &rows[i].id, 0);
+    }
+    CHECK(store_job_insert_many(store, rows, (size_t)jobs) == STORE_OK
+              && store_files_insert(store, files, (size_t)jobs, NULL, NULL) == STORE_OK,
+          "fill a database to damage");
+    for (int i = 0; i < jobs; i++) {
+        store_job_clear(&rows[i]);
+        store_file_clear(&files[i]);
+    }
+    free(rows);
+    free(files);
+    store_close(store);
+}
+
+/* The number (from 1) of the page whose bytes contain needle, or 0. */
+static long page_holding(const char *path, const char *needle)
+{
+    size_t size, length = strlen(needle);
+    unsigned char *bytes = read_bytes(path, &size);
+    long page = 0;
+    for (size_t at = 0; bytes && !page && at + length <= size; at++)
+        if (memcmp(bytes + at, needle, length) == 0)
+            page = (long)(at / PAGE_SIZE) + 1;
+    free(bytes);
+    return page;
+}
+
+/* Overwrites the jobs-table leaf holding a job from the middle (its display name is stored in
+ * the table only), so rows on both sides of the damage remain. */
+static int damage_page_of_job(const char *path, uint32_t seed)
+{
+    char needle[32];
+    snprintf(needle, sizeof needle, "job %u ", seed);
+    long page = page_holding(path, needle);
+    unsigned char garbage[PAGE_SIZE];
+    memset(garbage, 0x5a, sizeof garbage);
+    return page > 1 && write_bytes(path, (page - 1) * PAGE_SIZE, garbage, sizeof garbage);
+}
+
+static void test_damaged_page(const char *path)
+{
+    enum { JOBS = 300 };
+    fill_damaged_database(path, JOBS);
+    CHECK(damage_page_of_job(path, 1150), "damage the page holding a job from the middle");
+    store_guid_t lost = make_guid(1150, 0x10);
+
+    store_open_report_t report;
+    store_t *store = open_damaged(path, "damaged page", &report);
+    if (!store)
+        return;
+    store_guid_t *ids = NULL;
+    size_t count = 0;
+    int all_intact = store_job_list(store, NULL, &ids, &count) == STORE_OK;
+    for (size_t i = 0; all_intact && i < count; i++)
+        all_intact = stored_job_matches_seed(store, &ids[i], ALICE);
+    free(ids);
+    printf("# salvaged %ld jobs and %ld files of %d; detail: %s\n", report.salvaged_jobs,
+           report.salvaged_files, JOBS, report.detail);
+    CHECK(report.salvaged_jobs > JOBS / 2 && report.salvaged_jobs < JOBS
+              && (long)count == report.salvaged_jobs,
+          "damaged page: the readable jobs (on both sides of the damage) are salvaged");
+    CHECK(all_intact && count > 0
+              && store_job_get(store, &lost, &(store_job_t){ 0 }) == STORE_NOT_FOUND,
+          "damaged page: every salvaged job is intact; the jobs on the damaged page are not");
+    CHECK(report.salvaged_files > 0 && report.salvaged_files <= report.salvaged_jobs
+              && raw_query(path, "SELECT count(*) FROM files") == report.salvaged_files,
+          "damaged page: files of salvaged jobs are salvaged");
+    char detail[256];
+    CHECK(store_check_integrity(store, detail, sizeof detail) == STORE_OK,
+          "damaged page: the new database is healthy");
+    store_close(store);
+}
+
+/* A damaged database whose last transaction is still only in its -wal (as after a crash): the
+ * -wal moves with it unchanged, nothing is checkpointed into the damaged file, and the row that
+ * lived only in the -wal is salvaged. */
+static void test_damaged_with_wal(const char *path)
+{
+    char wal[PATH_SIZE + 8], quarantined_wal[PATH_SIZE * 3];
+    fill_damaged_database(path, 300);
+    store_t *store;
+    store_job_t late;
+    make_job(&late, 5000, ALICE);
+    if (store_open(path, &store, NULL) == STORE_OK) {
+        sqlite3_db_config(store->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
+        CHECK(store_job_insert(store, &late) == STORE_OK, "commit a job that stays in the -wal");
+        store_close(store);
+    }
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    size_t wal_size;
+    unsigned char *wal_bytes = read_bytes(wal, &wal_size);
+    CHECK(wal_size > 0 && damage_page_of_job(path, 1150),
+          "damage the database, -wal holding a commit");
+
+    store_open_report_t report;
+    store = open_damaged(path, "damaged with -wal", &report);
+    snprintf(quarantined_wal, sizeof quarantined_wal, "%s-wal", report.quarantine_path);
+    CHECK(wal_bytes && file_has_bytes(quarantined_wal, wal_bytes, wal_size),
+          "damaged with -wal: the -wal moved aside with it, unchanged");
+    CHECK(store && stored_job_is(store, &late),
+          "damaged with -wal: the job only in the -wal is salvaged");
+    free(wal_bytes);
+    store_job_clear(&late);
+    store_close(store);
+}
+
+static void write_garbage(const char *path, unsigned seed)
+{
+    unsigned char bytes[3 * PAGE_SIZE];
+    srand(seed);
+    for (size_t i = 0; i < sizeof bytes; i++)
+        bytes[i] = (unsigned char)rand();
+    write_bytes(path, 0, bytes, sizeof bytes);
+}
+
+static void test_garbage_file(const char *path)
+{
+    write_garbage(path, 1);
+    store_open_report_t report;
+    store_t *store = open_damaged(path, "garbage file", &report);
+    if (!store)
+        return;
+    store_job_t job;
+    make_job(&job, 50, ALICE);
+    CHECK(report.salvaged_jobs == 0 && report.salvaged_files == 0 && job_count_is(store, NULL, 0),
+          "garbage file: nothing to salvage, new database empty");
+    CHECK(store_job_insert(store, &job) == STORE_OK && stored_job_is(store, &job),
+          "garbage file: the new database works");
+    store_job_clear(&job);
+    store_close(store);
+
+    char first[sizeof report.quarantine_path];
+    snprintf(first, sizeof first, "%s", report.quarantine_path);
+    size_t first_size;
+    unsigned char *first_bytes = read_bytes(first, &first_size);
+    write_garbage(path, 2);
+    store = open_damaged(path, "second damage", &report);
+    store_close(store);
+    CHECK(strcmp(first, report.quarantine_path) != 0
+              && file_has_bytes(first, first_bytes, first_size),
+          "a second quarantine never overwrites the first");
+    free(first_bytes);
+}
+
+/* ---- scale ---------------------------------------------------------------------------------- */
+
+static double seconds_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+static const char *const owners[] = { ALICE, BOB, "S-1-5-18", "S-1-5-21-1-1-1-1003" };
+
+/* Jobs first_seed.. in chunks of one transaction each, owners taking turns. */
+static store_status_t insert_jobs(store_t *store, uint32_t first_seed, uint32_t count)
+{
+    enum { CHUNK = 5000 };
+    store_job_t *chunk = calloc(CHUNK, sizeof *chunk);
+    store_status_t status = STORE_OK;
+    for (uint32_t done = 0; done < count && status == STORE_OK; done += CHUNK) {
+        uint32_t n = count - done < CHUNK ? count - done : CHUNK;
+        for (uint32_t i = 0; i < n; i++)
+            make_job(&chunk[i], first_seed + done + i, owners[(done + i) % 4]);
+        status = store_job_insert_many(store, chunk, n);
+        for (uint32_t i = 0; i < n; i++)
+            store_job_clear(&chunk[i]);
+    }
+    free(chunk);
+    return status;
+}
+
+/* Best of three: mean seconds per store_job_get over random ids among job_count jobs. */
+static double time_gets(store_t *store, uint32_t first_seed, uint32_t job_count)
+{
+    enum { LOOKUPS = 20000 };
+    double best = 1e9;
+    uint32_t random = 12345;
+    for (int round = 0; round < 3; round++) {
+        double start = seconds_now();
+        for (int i = 0; i < LOOKUPS; i++) {
+            random = random * 1103515245u + 12345u;
+            store_guid_t id = make_guid(first_seed + (random >> 8) % job_count, 0x10);
+            store_job_t job = { 0 };
+            if (store_job_get(store, &id, &job) != STORE_OK)
+                return 1e9;
+            store_job_clear(&job);
+        }
+        double elapsed = (seconds_now() - start) / LOOKUPS;
+        best = elapsed < best ? elapsed : best;
+    }
+    return best;
+}
+
+static void test_many_jobs(const char *small_path, const char *big_path)
+{
+    enum { BIG = 100000 };
+    store_t *small, *big;
+    if (!CHECK(store_open(small_path, &small, NULL) == STORE_OK
+                   && store_open(big_path, &big, NULL) == STORE_OK,
+               "open small and big databases"))
+        return;
+    CHECK(insert_jobs(small, 0, 10) == STORE_OK, "insert 10 jobs");
+    double start = seconds_now();
+    CHECK(insert_jobs(big, 0, BIG) == STORE_OK && job_count_is(big, NULL, BIG),
+          "insert 100,000 jobs");
+    printf("# inserted 100000 jobs in %.2f s\n", seconds_now() - start);
+
+    store_guid_t *ids = NULL;
+    size_t count = 0;
+    int in_order = store_job_list(big, NULL, &ids, &count) == STORE_OK && count == BIG;
+    for (size_t i = 0; in_order && i < count; i++)
+        in_order = guid_seed(&ids[i]) == i;
+    CHECK(in_order, "100,000 jobs listed, oldest first");
+    free(ids);
+    CHECK(store_job_list(big, BOB, &ids, &count) == STORE_OK && count == BIG / 4
+              && guid_seed(&ids[0]) == 1 && guid_seed(&ids[count - 1]) == BIG - 3,
+          "25,000 of them listed by owner");
+    free(ids);
+
+    int all_found = 1;
+    for (uint32_t seed = 0; all_found && seed < BIG; seed++) {
+        store_guid_t id = make_guid(seed, 0x10);
+        store_job_t job = { 0 };
+        all_found = store_job_get(big, &id, &job) == STORE_OK && guid_seed(&job.id) == seed
+                    && (seed % 1000 || stored_job_matches_seed(big, &id, owners[seed % 4]));
+        store_job_clear(&job);
+    }
+    CHECK(all_found,
+          "every one of the 100,000 jobs can be fetched (every 1000th compared in full)");
+
+    double at_10 = time_gets(small, 0, 10), at_100k = time_gets(big, 0, BIG);
+    printf("# store_job_get: %.2f us with 10 jobs, %.2f us with 100000 jobs\n", at_10 * 1e6,
+           at_100k * 1e6);
+    CHECK(at_100k < 1e8 && at_100k < 4 * at_10, "store_job_get stays flat from 10 to 100,000 jobs");
+    store_close(small);
+    store_close(big);
+}
+
+/* ---- main ----------------------------------------------------------------------------------- */
+
+static void remove_test_dir(void)
+{
+    DIR *dir = opendir(test_dir);
+    struct dirent *entry;
+    char path[PATH_SIZE];
+    while (dir && (entry = readdir(dir)) != NULL) {
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+            continue;
+        db_path(path, entry->d_name);
+        remove(path);
+    }
+    if (dir)
+        closedir(dir);
+    rmdir(test_dir);
+}
+
+int main(void)
+{
+    if (!CHECK(mkdtemp(test_dir) != NULL, "create a temporary directory"))
+        return CHECK_EXIT_CODE();
+    char path[PATH_SIZE], other[PATH_SIZE];
+    store_t *store = NULL;
+
+    db_path(path, "jobs.db");
+    test_new_database(&store, path);
+    if (store) {
+        test_job_rows(store);
+        store_close(store);
+    }
+    test_reopen(path);
+    db_path(path, "list.db");
+    test_listing(path);
+    db_path(path, "files.db");
+    test_files(path);
+    db_path(path, "validation.db");
+    test_validation(path);
+    test_status_text_and_time();
+    db_path(path, "migrate.db");
+    db_path(other, "migrate-fail.db");
+    test_migrations(path, other);
+    db_path(path, "damaged.db");
+    test_damaged_page(path);
+    db_path(path, "damaged-wal.db");
+    test_damaged_with_wal(path);
+    db_path(path, "garbage.db");
+    test_garbage_file(path);
+    db_path(path, "small.db");
+    db_path(other, "big.db");
+    test_many_jobs(path, other);
+
+    remove_test_dir();
+    return CHECK_EXIT_CODE();
+}

@@ -1,16 +1,11 @@
-#include "jobs.h"
+/* The job manager: opening, creation, lookup, listing, limits, and the helpers every other part
+ * of the manager uses to load and change a job under the store lock. */
+#include "jobs_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <uv.h>
 
 #include "guid.h"
-#include "log.h"
-
-struct jobs {
-    store_t *store;
-    uv_mutex_t lock; /* serialises every use of store */
-};
 
 static hr_t hr_from_store(store_status_t status)
 {
@@ -28,15 +23,18 @@ static hr_t hr_from_store(store_status_t status)
     }
 }
 
-/* Maps a failed store call to an HRESULT, logging what the store said. */
-static hr_t store_failure(jobs_t *jobs, const store_guid_t *job, const char *what,
-                          store_status_t status)
+hr_t store_failure(jobs_t *jobs, const store_guid_t *job, const char *what, store_status_t status)
 {
     if (status != STORE_NOT_FOUND)
         log_event(LOG_ERROR, job, "%s failed: %s (%s)", what, store_status_text(status),
                   store_last_error(jobs->store));
     return hr_from_store(status);
 }
+
+static const jobs_limits_t default_limits = {
+    JOBS_DEFAULT_MAX_JOBS_PER_USER, JOBS_DEFAULT_MAX_JOBS_PER_MACHINE,
+    JOBS_DEFAULT_MAX_FILES_PER_JOB, JOBS_DEFAULT_MAX_RANGES_PER_FILE,
+};
 
 hr_t jobs_open(const char *db_path, jobs_t **out, store_open_report_t *report)
 {
@@ -53,6 +51,7 @@ hr_t jobs_open(const char *db_path, jobs_t **out, store_open_report_t *report)
         return hr_from_store(status);
     }
     uv_mutex_init(&jobs->lock);
+    jobs->limits = default_limits;
     *out = jobs;
     return HR_OK;
 }
@@ -77,14 +76,25 @@ void jobs_close(jobs_t *jobs)
     free(jobs);
 }
 
-/* Takes the store lock; fails with DO_E_NO_SERVICE (lock released) once shut down. */
-static hr_t lock_store(jobs_t *jobs)
+void jobs_set_limits(jobs_t *jobs, const jobs_limits_t *limits)
+{
+    uv_mutex_lock(&jobs->lock);
+    jobs->limits = *limits;
+    uv_mutex_unlock(&jobs->lock);
+}
+
+hr_t lock_store(jobs_t *jobs)
 {
     uv_mutex_lock(&jobs->lock);
     if (jobs->store)
         return HR_OK;
     uv_mutex_unlock(&jobs->lock);
     return DO_E_NO_SERVICE;
+}
+
+void unlock_store(jobs_t *jobs)
+{
+    uv_mutex_unlock(&jobs->lock);
 }
 
 long utf8_utf16_length(const char *text)
@@ -105,10 +115,120 @@ long utf8_utf16_length(const char *text)
     return units;
 }
 
-static int caller_is_valid(const caller_t *caller)
+int text_fits(const char *text, long max, int nullable)
+{
+    if (!text)
+        return nullable;
+    long units = utf8_utf16_length(text);
+    return units >= 0 && units <= max;
+}
+
+hr_t replace_text(char **field, const char *value)
+{
+    char *copy = NULL;
+    if (value && !(copy = strdup(value)))
+        return HR_E_OUTOFMEMORY;
+    free(*field);
+    *field = copy;
+    return HR_OK;
+}
+
+int caller_is_valid(const caller_t *caller)
 {
     return caller && caller->sid[0] && memchr(caller->sid, '\0', sizeof caller->sid);
 }
+
+const char *job_state_name(int32_t state)
+{
+    static const char *const names[] = {"QUEUED", "CONNECTING", "TRANSFERRING", "SUSPENDED",
+                                        "ERROR", "TRANSIENT_ERROR", "TRANSFERRED",
+                                        "ACKNOWLEDGED", "CANCELLED"};
+    return state >= 0 && state <= JOB_STATE_CANCELLED ? names[state] : "?";
+}
+
+/* ---- finished jobs ---------------------------------------------------------------------------- */
+
+void finished_add(jobs_t *jobs, const store_guid_t *id, int32_t state)
+{
+    finished_job_t *slot = &jobs->finished[jobs->finished_count++ % FINISHED_JOBS_MAX];
+    slot->id = *id;
+    slot->state = state;
+}
+
+const finished_job_t *finished_find(const jobs_t *jobs, const store_guid_t *id)
+{
+    size_t held = jobs->finished_count < FINISHED_JOBS_MAX ? jobs->finished_count : FINISHED_JOBS_MAX;
+    for (size_t i = 0; i < held; i++)
+        if (!memcmp(&jobs->finished[i].id, id, sizeof *id))
+            return &jobs->finished[i];
+    return NULL;
+}
+
+/* ---- loading and changing a job ---------------------------------------------------------------- */
+
+static int caller_may_access(const caller_t *caller, const store_job_t *job)
+{
+    return caller->is_admin || (job->owner_sid && strcmp(job->owner_sid, caller->sid) == 0);
+}
+
+hr_t load_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, store_job_t *out)
+{
+    memset(out, 0, sizeof *out);
+    store_status_t status = store_job_get(jobs->store, id, out);
+    if (status == STORE_NOT_FOUND)
+        return finished_find(jobs, id) ? DO_E_INVALID_STATE : DO_E_JOB_NOT_FOUND;
+    if (status != STORE_OK)
+        return store_failure(jobs, id, "read job", status);
+    if (caller_may_access(caller, out))
+        return HR_OK;
+    store_job_clear(out);
+    return HR_E_ACCESSDENIED;
+}
+
+hr_t change_loaded_job(jobs_t *jobs, store_job_t *job, job_change_fn change, void *context)
+{
+    hr_t hr = change(jobs, job, context);
+    if (HR_FAILED(hr))
+        return hr;
+    job->modification_time = store_now_filetime();
+    store_status_t status = store_job_update(jobs->store, job);
+    return status == STORE_OK ? hr : store_failure(jobs, &job->id, "update job", status);
+}
+
+/* Runs change_loaded_job in one transaction: the job row and whatever rows the change touches
+ * are committed together, or not at all. */
+static hr_t change_atomically(jobs_t *jobs, store_job_t *job, job_change_fn change, void *context)
+{
+    store_status_t status = store_begin(jobs->store);
+    if (status != STORE_OK)
+        return store_failure(jobs, &job->id, "begin transaction", status);
+    hr_t hr = change_loaded_job(jobs, job, change, context);
+    if (HR_FAILED(hr)) {
+        store_rollback(jobs->store);
+        return hr;
+    }
+    status = store_commit(jobs->store);
+    return status == STORE_OK ? hr : store_failure(jobs, &job->id, "commit", status);
+}
+
+hr_t change_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_change_fn change,
+                void *context)
+{
+    if (!jobs || !caller_is_valid(caller) || !id)
+        return HR_E_INVALIDARG;
+    hr_t hr = lock_store(jobs);
+    if (HR_FAILED(hr))
+        return hr;
+    store_job_t job;
+    hr = load_job(jobs, caller, id, &job);
+    if (HR_SUCCEEDED(hr))
+        hr = change_atomically(jobs, &job, change, context);
+    unlock_store(jobs);
+    store_job_clear(&job);
+    return hr;
+}
+
+/* ---- creation, lookup, listing ---------------------------------------------------------------- */
 
 static void job_set_defaults(store_job_t *job, const caller_t *caller, int32_t type)
 {
@@ -119,9 +239,24 @@ static void job_set_defaults(store_job_t *job, const caller_t *caller, int32_t t
     job->notify_flags = JOB_DEFAULT_NOTIFY_FLAGS;
     job->min_retry_delay = JOB_DEFAULT_MIN_RETRY_DELAY;
     job->no_progress_timeout = JOB_DEFAULT_NO_PROGRESS_TIMEOUT;
+    job->max_download_time = JOB_DEFAULT_MAX_DOWNLOAD_TIME;
     job->cost_flags = JOB_DEFAULT_COST_FLAGS;
     job->error_file_index = -1;
     job->creation_time = job->modification_time = store_now_filetime();
+}
+
+/* BG_E_TOO_MANY_JOBS_PER_USER / _PER_MACHINE when one more job would pass a limit. */
+static hr_t check_job_limits(jobs_t *jobs, const caller_t *caller)
+{
+    size_t mine = 0, all = 0;
+    store_status_t status = store_job_count(jobs->store, caller->sid, &mine);
+    if (status == STORE_OK)
+        status = store_job_count(jobs->store, NULL, &all);
+    if (status != STORE_OK)
+        return store_failure(jobs, NULL, "count jobs", status);
+    if (mine >= jobs->limits.max_jobs_per_user)
+        return HR_BG_E_TOO_MANY_JOBS_PER_USER;
+    return all >= jobs->limits.max_jobs_per_machine ? HR_BG_E_TOO_MANY_JOBS_PER_MACHINE : HR_OK;
 }
 
 hr_t jobs_create(jobs_t *jobs, const caller_t *caller, const char *display_name, int32_t type,
@@ -129,8 +264,7 @@ hr_t jobs_create(jobs_t *jobs, const caller_t *caller, const char *display_name,
 {
     if (!jobs || !caller_is_valid(caller) || !display_name || !id_out)
         return HR_E_INVALIDARG;
-    long name_units = utf8_utf16_length(display_name);
-    if (name_units < 0 || name_units > JOB_DISPLAY_NAME_MAX)
+    if (!text_fits(display_name, JOB_DISPLAY_NAME_MAX, 0))
         return HR_E_INVALIDARG;
     if (type == JOB_TYPE_UPLOAD || type == JOB_TYPE_UPLOAD_REPLY)
         return HR_E_NOTIMPL; /* DO defines download jobs only */
@@ -146,39 +280,21 @@ hr_t jobs_create(jobs_t *jobs, const caller_t *caller, const char *display_name,
     hr_t hr = lock_store(jobs);
     if (HR_FAILED(hr))
         return hr;
-    store_status_t status = store_job_insert(jobs->store, &job);
-    hr = status == STORE_OK ? HR_OK : store_failure(jobs, &job.id, "create job", status);
-    uv_mutex_unlock(&jobs->lock);
-    if (HR_FAILED(hr))
+    hr = check_job_limits(jobs, caller);
+    if (HR_SUCCEEDED(hr)) {
+        store_status_t status = store_job_insert(jobs->store, &job);
+        if (status != STORE_OK)
+            hr = store_failure(jobs, &job.id, "create job", status);
+    }
+    unlock_store(jobs);
+    if (HR_FAILED(hr)) {
+        log_event(LOG_WARN, NULL, "CreateJob by %s refused: 0x%08x", caller->sid, (unsigned)hr);
         return hr;
+    }
     log_event(LOG_INFO, &job.id, "created by %s, name \"%s\", state SUSPENDED", caller->sid,
               display_name);
     *id_out = job.id;
     return HR_OK;
-}
-
-static int job_is_final(const store_job_t *job)
-{
-    return job->state == JOB_STATE_ACKNOWLEDGED || job->state == JOB_STATE_CANCELLED;
-}
-
-static int caller_may_access(const caller_t *caller, const store_job_t *job)
-{
-    return caller->is_admin || (job->owner_sid && strcmp(job->owner_sid, caller->sid) == 0);
-}
-
-/* Loads a job the caller may see; the lock must be held. */
-static hr_t load_visible_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
-                             store_job_t *out)
-{
-    store_status_t status = store_job_get(jobs->store, id, out);
-    if (status != STORE_OK)
-        return store_failure(jobs, id, "read job", status);
-    hr_t hr = job_is_final(out) ? DO_E_JOB_NOT_FOUND
-            : caller_may_access(caller, out) ? HR_OK : HR_E_ACCESSDENIED;
-    if (HR_FAILED(hr))
-        store_job_clear(out);
-    return hr;
 }
 
 hr_t jobs_get(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, store_job_t *out)
@@ -188,9 +304,17 @@ hr_t jobs_get(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, stor
     hr_t hr = lock_store(jobs);
     if (HR_FAILED(hr))
         return hr;
-    hr = load_visible_job(jobs, caller, id, out);
-    uv_mutex_unlock(&jobs->lock);
+    hr = load_job(jobs, caller, id, out);
+    unlock_store(jobs);
     return hr;
+}
+
+hr_t jobs_lookup(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
+{
+    store_job_t job;
+    hr_t hr = jobs_get(jobs, caller, id, &job);
+    store_job_clear(&job);
+    return hr == DO_E_INVALID_STATE ? DO_E_JOB_NOT_FOUND : hr;
 }
 
 /* Adds one file's figures to the job totals; an unknown size makes the total unknown. */
@@ -226,14 +350,14 @@ hr_t jobs_progress(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
     if (!jobs || !caller_is_valid(caller) || !id || !out)
         return HR_E_INVALIDARG;
     memset(out, 0, sizeof *out);
-    store_job_t job = {0};
     hr_t hr = lock_store(jobs);
     if (HR_FAILED(hr))
         return hr;
-    hr = load_visible_job(jobs, caller, id, &job);
+    store_job_t job;
+    hr = load_job(jobs, caller, id, &job);
     if (HR_SUCCEEDED(hr))
         hr = sum_file_progress(jobs, id, out);
-    uv_mutex_unlock(&jobs->lock);
+    unlock_store(jobs);
     store_job_clear(&job);
     return hr;
 }
@@ -251,7 +375,7 @@ hr_t jobs_list(jobs_t *jobs, const caller_t *caller, uint32_t flags, store_guid_
         return hr;
     store_status_t status = store_job_list(jobs->store, all_users ? NULL : caller->sid, ids, count);
     hr = status == STORE_OK ? HR_OK : store_failure(jobs, NULL, "list jobs", status);
-    uv_mutex_unlock(&jobs->lock);
+    unlock_store(jobs);
     return hr;
 }
 
@@ -263,6 +387,6 @@ hr_t jobs_check_integrity(jobs_t *jobs, char *detail, size_t detail_size)
     if (HR_FAILED(hr))
         return hr;
     store_status_t status = store_check_integrity(jobs->store, detail, detail_size);
-    uv_mutex_unlock(&jobs->lock);
+    unlock_store(jobs);
     return status == STORE_OK ? HR_OK : DO_E_FATAL_CORE_ERROR;
 }

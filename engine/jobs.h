@@ -28,6 +28,8 @@ enum job_priority { JOB_PRIORITY_FOREGROUND, JOB_PRIORITY_HIGH, JOB_PRIORITY_NOR
 #define JOB_DEFAULT_MIN_RETRY_DELAY 600u         /* seconds, as BITS */
 #define JOB_DEFAULT_NO_PROGRESS_TIMEOUT 86400u   /* seconds: DO's value for background jobs */
 #define JOB_DEFAULT_COST_FLAGS 0x8000007Fu       /* BITS_COST_STATE_TRANSFER_NOT_ROAMING */
+#define JOB_DEFAULT_MAX_DOWNLOAD_TIME 7776000u   /* seconds (90 days), as BITS */
+#define JOB_MAX_AGE_DAYS 30                      /* DO removes older jobs */
 
 #define CALLER_SID_MAX 192
 
@@ -57,8 +59,11 @@ void jobs_close(jobs_t *jobs);
  * SUSPENDED, owned by caller, and durable when this returns. */
 hr_t jobs_create(jobs_t *jobs, const caller_t *caller, const char *display_name, int32_t type,
                  store_guid_t *id_out);
-/* GetJob and every per-job read: DO_E_JOB_NOT_FOUND for unknown or final jobs,
- * E_ACCESSDENIED for jobs the caller may not see. out is a snapshot (store_job_clear it). */
+/* GetJob: DO_E_JOB_NOT_FOUND for unknown and final jobs, E_ACCESSDENIED for jobs the caller may
+ * not see. */
+hr_t jobs_lookup(jobs_t *jobs, const caller_t *caller, const store_guid_t *id);
+/* Every read through a job object: like jobs_lookup, but a job that became final while the
+ * object existed gives DO_E_INVALID_STATE. out is a snapshot (store_job_clear it). */
 hr_t jobs_get(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, store_job_t *out);
 hr_t jobs_progress(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                    job_progress_t *out);
@@ -67,6 +72,142 @@ hr_t jobs_list(jobs_t *jobs, const caller_t *caller, uint32_t flags, store_guid_
                size_t *count);
 /* Runs the store's integrity check now (admin tool, tests). */
 hr_t jobs_check_integrity(jobs_t *jobs, char *detail, size_t detail_size);
+
+/* ---- job properties (IBackgroundCopyJob..Job5 setters) ------------------------------------ */
+
+typedef enum job_property {
+    JOB_PROP_DISPLAY_NAME,        /* text: 1..256 UTF-16 units */
+    JOB_PROP_DESCRIPTION,         /* text: 0..1024 UTF-16 units */
+    JOB_PROP_PRIORITY,            /* number: BG_JOB_PRIORITY 0..3 */
+    JOB_PROP_NOTIFY_FLAGS,        /* number: BG_NOTIFY_* bits */
+    JOB_PROP_NOTIFY_CMDLINE,      /* text = program (NULL clears), text2 = parameters */
+    JOB_PROP_MIN_RETRY_DELAY,     /* number: seconds */
+    JOB_PROP_NO_PROGRESS_TIMEOUT, /* number: seconds */
+    JOB_PROP_MAX_DOWNLOAD_TIME,   /* number: seconds, 0 = no limit */
+    JOB_PROP_PROXY,               /* number = BG_JOB_PROXY_USAGE, text = list, text2 = bypass */
+    JOB_PROP_ACL_FLAGS,           /* number: BG_COPY_FILE_* bits */
+    JOB_PROP_PEER_CACHING_FLAGS,  /* number: BG_JOB_ENABLE_PEERCACHING_* bits */
+    JOB_PROP_COST_FLAGS,          /* number: BITS_COST_STATE_* bits */
+    JOB_PROP_NOTIFY_CLSID,        /* guid: GUID_NULL clears */
+    JOB_PROP_CUSTOM_HEADERS,      /* text: CRLF-separated "Name: value" lines, NULL clears */
+} job_property_t;
+
+typedef struct job_value {
+    uint32_t number;
+    const char *text;
+    const char *text2;
+    store_guid_t guid;
+} job_value_t;
+
+#define JOB_DESCRIPTION_MAX 1024     /* UTF-16 units */
+#define JOB_NOTIFY_CMDLINE_MAX 32767 /* UTF-16 units, program and parameters together */
+#define JOB_PROXY_TEXT_MAX 32767     /* UTF-16 units, each of list and bypass list */
+#define JOB_CUSTOM_HEADERS_MAX 16384 /* UTF-16 units */
+#define JOB_NOTIFY_FLAGS_VALID 0x003Fu
+
+/* Changes one property: access (owner or administrator), state (not final: DO_E_INVALID_STATE)
+ * and value checks, then ModificationTime and the row are committed before it returns. */
+hr_t jobs_set(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_property_t property,
+              const job_value_t *value);
+
+/* ---- state machine ------------------------------------------------------------------------ */
+
+hr_t jobs_suspend(jobs_t *jobs, const caller_t *caller, const store_guid_t *id);
+/* DO_E_JOB_EMPTY (job stays SUSPENDED) without files. */
+hr_t jobs_resume(jobs_t *jobs, const caller_t *caller, const store_guid_t *id);
+/* Both make the job final: it leaves the store (GetJob, EnumJobs no longer see it); calls on job
+ * objects that still refer to it get DO_E_INVALID_STATE. */
+hr_t jobs_cancel(jobs_t *jobs, const caller_t *caller, const store_guid_t *id);
+hr_t jobs_complete(jobs_t *jobs, const caller_t *caller, const store_guid_t *id);
+/* TakeOwnership: administrators only; strips credentials, custom headers, notify command line. */
+hr_t jobs_take_ownership(jobs_t *jobs, const caller_t *caller, const store_guid_t *id);
+/* State of a job object's job, final states included (GetState on a cancelled job). */
+hr_t jobs_state(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, int32_t *state);
+/* Cancels every job older than max_age (FILETIME units) with DO_E_JOB_TOO_OLD; returns count. */
+hr_t jobs_expire(jobs_t *jobs, int64_t max_age, size_t *expired);
+
+/* ---- files -------------------------------------------------------------------------------- */
+
+#define JOB_REMOTE_NAME_MAX 2200 /* UTF-16 units */
+#define JOB_LOCAL_NAME_MAX 260   /* UTF-16 units (MAX_PATH) */
+
+typedef struct job_file_spec {
+    const char *remote_name; /* http(s):// or file:// URL, or a local or UNC path */
+    const char *local_name;  /* absolute path; NULL only for a DO file whose sink comes later */
+    const char *file_id;     /* DO fileId, may be NULL */
+    uint64_t file_size;      /* JOB_SIZE_UNKNOWN when not known */
+    const store_range_t *ranges; /* NULL when range_count is 0 */
+    size_t range_count;
+} job_file_spec_t;
+
+/* Adds files atomically (all or none). Ranges are validated (DO_E_INVALID_RANGE,
+ * DO_E_OVERLAPPING_RANGES) and stored sorted by offset. *first_index may be NULL. */
+hr_t jobs_add_files(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                    const job_file_spec_t *files, size_t count, uint32_t *first_index);
+hr_t jobs_file_count(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t *count);
+/* One file's row (store_file_clear it). E_INVALIDARG for an index past the end. */
+hr_t jobs_get_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
+                   store_file_t *out);
+hr_t jobs_get_file_ranges(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                          uint32_t index, store_range_t **ranges, size_t *count);
+hr_t jobs_set_remote_name(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                          uint32_t index, const char *remote_name);
+/* ReplaceRemotePrefix: every remote name starting with old_prefix (case-insensitive) gets
+ * new_prefix instead; all names are checked, and all change or none. */
+hr_t jobs_replace_remote_prefix(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                                const char *old_prefix, const char *new_prefix);
+
+/* DO file properties (IDeliveryOptimizationFile2), by DOFilePropertyId. Values travel as text:
+ * booleans "0"/"1", sizes in decimal. Write-only properties give DO_E_WRITE_ONLY_PROPERTY on
+ * get, never-set ones E_NOT_SET (0x80070490), unknown ids DO_E_UNKNOWN_PROPERTY_ID. */
+#define HR_E_NOT_SET ((hr_t)0x80070490)
+hr_t jobs_set_file_property(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                            uint32_t index, int32_t property, const char *value);
+hr_t jobs_get_file_property(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                            uint32_t index, int32_t property, char **value);
+hr_t jobs_set_file_validation(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                              uint32_t index, int valid);
+
+/* ---- credentials (IBackgroundCopyJob2::SetCredentials / RemoveCredentials) ----------------- */
+
+#define HR_BG_E_INVALID_AUTH_TARGET ((hr_t)0x80200027)
+#define HR_BG_E_INVALID_AUTH_SCHEME ((hr_t)0x80200028)
+#define HR_BG_E_INVALID_CREDENTIALS ((hr_t)0x80200040)
+#define HR_BG_E_REMOTE_NOT_SUPPORTED ((hr_t)0x80200014)
+#define HR_BG_E_PROXY_LIST_TOO_LARGE ((hr_t)0x80200018)
+#define HR_BG_E_PROXY_BYPASS_LIST_TOO_LARGE ((hr_t)0x80200019)
+#define HR_BG_E_INVALID_PROXY_INFO ((hr_t)0x8020003F)
+#define JOB_CREDENTIAL_USER_MAX 300       /* UTF-16 units */
+#define JOB_CREDENTIAL_SECRET_MAX 131072  /* bytes of the (service-encrypted) secret */
+
+/* target: BG_AUTH_TARGET 1..2, scheme: BG_AUTH_SCHEME 1..5. The secret is opaque here: the
+ * service encrypts the password before it reaches the core. */
+hr_t jobs_set_credentials(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                          int32_t target, int32_t scheme, const char *user_name,
+                          const void *secret, size_t secret_size);
+/* S_FALSE when the job had no such credentials. */
+hr_t jobs_remove_credentials(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                             int32_t target, int32_t scheme);
+
+/* ---- limits ------------------------------------------------------------------------------- */
+
+typedef struct jobs_limits {
+    uint32_t max_jobs_per_user;    /* BG_E_TOO_MANY_JOBS_PER_USER beyond */
+    uint32_t max_jobs_per_machine; /* BG_E_TOO_MANY_JOBS_PER_MACHINE beyond */
+    uint32_t max_files_per_job;    /* BG_E_TOO_MANY_FILES_IN_JOB beyond */
+    uint32_t max_ranges_per_file;  /* BG_E_TOO_MANY_RANGES_IN_FILE beyond */
+} jobs_limits_t;
+
+#define JOBS_DEFAULT_MAX_JOBS_PER_USER 200000u
+#define JOBS_DEFAULT_MAX_JOBS_PER_MACHINE 1000000u
+#define JOBS_DEFAULT_MAX_FILES_PER_JOB 10000u
+#define JOBS_DEFAULT_MAX_RANGES_PER_FILE 10000u
+#define HR_BG_E_TOO_MANY_JOBS_PER_USER ((hr_t)0x80200049)
+#define HR_BG_E_TOO_MANY_JOBS_PER_MACHINE ((hr_t)0x80200050)
+#define HR_BG_E_TOO_MANY_FILES_IN_JOB ((hr_t)0x80200051)
+#define HR_BG_E_TOO_MANY_RANGES_IN_FILE ((hr_t)0x80200052)
+
+void jobs_set_limits(jobs_t *jobs, const jobs_limits_t *limits);
 
 /* Number of UTF-16 code units needed for a UTF-8 string, or -1 when it is not valid UTF-8. */
 long utf8_utf16_length(const char *text);

@@ -165,10 +165,13 @@ for my $p (@params) {
 }
 
 open(my $oh, '>', "$out.tmp") or fail("cannot write $out.tmp: $!");
-print $oh "/* Post-processed by proxy-stub/fixup-widl-oif.pl: $fixed parameter type offset(s) rewritten. */\n";
+print $oh "/* Post-processed by proxy-stub/fixup-widl-oif.pl: $nprocs procedures, " . scalar(@params)
+    . " parameters checked, $fixed parameter type offset(s) rewritten:\n";
+print $oh " *$_\n" for @report;
+print $oh " */\n";
 print $oh @lines;
 close $oh or fail("cannot write $out.tmp: $!");
 rename("$out.tmp", $out) or fail("cannot rename $out.tmp: $!");
-print STDERR "fixup-widl-oif: $nprocs procedures, " . scalar(@params) . " parameters checked, $fixed rewritten\n";
-print STDERR "$_\n" for @report;
+print STDERR "fixup-widl-oif: $nprocs procedures, " . scalar(@params) . " parameters checked, $fixed type offsets rewritten"
+    . " (listed at the top of $out)\n";
 exit 0;

@@ -9,7 +9,7 @@ DOPROXY_CLSID_INIT := {0x52e1db2b,0xfad4,0x429f,{0x88,0x15,0x13,0xc0,0x4c,0xd8,0
 DOPROXY_DLL  := $(BUILD)/win/doproxy.dll
 DOPROXY_OBJDIR := $(BUILD)/win/proxy-stub
 DOPROXY_OBJS := $(DOPROXY_OBJDIR)/deliveryoptimization_p.o $(DOPROXY_OBJDIR)/dlldata.o \
-                $(DOPROXY_OBJDIR)/deliveryoptimization_i.o
+                $(DOPROXY_OBJDIR)/deliveryoptimization_i.o $(DOPROXY_OBJDIR)/callas.o
 # Generated code only: the registration entry points, our CLSID, and the IUnknown_*_Proxy
 # declarations that mingw's <unknwn.h> gives C++ only.
 DOPROXY_CFLAGS := $(WCFLAGS) -DREGISTER_PROXY_DLL '-DPROXY_CLSID_IS=$(DOPROXY_CLSID_INIT)' \
@@ -18,6 +18,11 @@ DOPROXY_CFLAGS := $(WCFLAGS) -DREGISTER_PROXY_DLL '-DPROXY_CLSID_IS=$(DOPROXY_CL
 $(DOPROXY_OBJDIR)/%.o: $(BUILD)/idl/%.c $(IDL_HEADER) proxy-stub/compat.h
 	@mkdir -p $(@D)
 	$(WCC) $(DOPROXY_CFLAGS) -c $< -o $@
+
+# [call_as] glue for the [local] methods of the IDL (hand-written).
+$(DOPROXY_OBJDIR)/callas.o: proxy-stub/callas.c $(IDL_HEADER)
+	@mkdir -p $(@D)
+	$(WCC) $(WCFLAGS) -c $< -o $@
 
 $(DOPROXY_DLL): $(DOPROXY_OBJS) proxy-stub/doproxy.def
 	@mkdir -p $(@D)

@@ -1,56 +1,57 @@
-/* The job object: IBackgroundCopyJob. It holds only the job id; every call establishes the
- * caller and reads or changes the job through the core, so a job looks the same before and
- * after a service restart. */
+/* The job object: IBackgroundCopyJob..Job5 (one vtable: each version extends the last) plus
+ * IDeliveryOptimizationJob and IDeliveryOptimizationJob2. It holds only the job id: every call
+ * establishes the caller and goes through the core, so a job looks the same to every object and
+ * before and after a service restart. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "dosvc.h"
 
 typedef struct job {
-    IBackgroundCopyJob iface;
+    IBackgroundCopyJob5 iface;
+    IDeliveryOptimizationJob do_job;
+    IDeliveryOptimizationJob2 do_job2;
     LONG refs;
     GUID id;
 } job_t;
 
-static job_t *impl(IBackgroundCopyJob *iface)
+#define IMPL(iface, member) ((job_t *)((char *)(iface) - offsetof(job_t, member)))
+#define JOB_ID(self) ((const store_guid_t *)&(self)->id)
+typedef IBackgroundCopyJob5 job5_t;
+
+static job_t *impl(job5_t *iface)
 {
-    return (job_t *)iface;
+    return IMPL(iface, iface);
 }
 
-static const store_guid_t *job_id(IBackgroundCopyJob *iface)
-{
-    return (const store_guid_t *)&impl(iface)->id;
-}
+/* ---- IUnknown (shared by the three vtables) --------------------------------------------------- */
 
-/* A snapshot of the job as the calling client may see it. */
-static HRESULT load_job(IBackgroundCopyJob *iface, store_job_t *out)
+static HRESULT STDMETHODCALLTYPE job_query_interface(job5_t *iface, REFIID riid, void **out)
 {
-    memset(out, 0, sizeof *out);
-    caller_t caller;
-    HRESULT hr = caller_identify(&caller);
-    return FAILED(hr) ? hr : jobs_get(dosvc_jobs, &caller, job_id(iface), out);
-}
-
-static HRESULT STDMETHODCALLTYPE job_query_interface(IBackgroundCopyJob *iface, REFIID riid,
-                                                     void **out)
-{
+    job_t *self = impl(iface);
     if (!out)
         return E_POINTER;
-    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyJob)) {
-        *out = iface;
-        IBackgroundCopyJob_AddRef(iface);
-        return S_OK;
-    }
     *out = NULL;
-    return E_NOINTERFACE;
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyJob) ||
+        IsEqualIID(riid, &IID_IBackgroundCopyJob2) || IsEqualIID(riid, &IID_IBackgroundCopyJob3) ||
+        IsEqualIID(riid, &IID_IBackgroundCopyJob4) || IsEqualIID(riid, &IID_IBackgroundCopyJob5))
+        *out = &self->iface;
+    else if (IsEqualIID(riid, &IID_IDeliveryOptimizationJob))
+        *out = &self->do_job;
+    else if (IsEqualIID(riid, &IID_IDeliveryOptimizationJob2))
+        *out = &self->do_job2;
+    else
+        return E_NOINTERFACE;
+    InterlockedIncrement(&self->refs);
+    return S_OK;
 }
 
-static ULONG STDMETHODCALLTYPE job_add_ref(IBackgroundCopyJob *iface)
+static ULONG STDMETHODCALLTYPE job_add_ref(job5_t *iface)
 {
     return (ULONG)InterlockedIncrement(&impl(iface)->refs);
 }
 
-static ULONG STDMETHODCALLTYPE job_release(IBackgroundCopyJob *iface)
+static ULONG STDMETHODCALLTYPE job_release(job5_t *iface)
 {
     LONG refs = InterlockedDecrement(&impl(iface)->refs);
     if (!refs)
@@ -58,40 +59,268 @@ static ULONG STDMETHODCALLTYPE job_release(IBackgroundCopyJob *iface)
     return (ULONG)refs;
 }
 
-static HRESULT STDMETHODCALLTYPE job_get_id(IBackgroundCopyJob *iface, GUID *value)
+/* ---- helpers: every call is "who is calling" + one core call -------------------------------------- */
+
+static HRESULT load(job_t *self, store_job_t *job)
+{
+    memset(job, 0, sizeof *job);
+    caller_t caller;
+    HRESULT hr = caller_identify(&caller);
+    return FAILED(hr) ? hr : jobs_get(dosvc_jobs, &caller, JOB_ID(self), job);
+}
+
+/* Copies a 32-bit member of the job row (ULONG, DWORD or an enum) to the client. */
+static HRESULT get_u32(job5_t *iface, size_t member_offset, void *out)
+{
+    if (!out)
+        return E_INVALIDARG;
+    store_job_t job;
+    HRESULT hr = load(impl(iface), &job);
+    if (SUCCEEDED(hr))
+        memcpy(out, (char *)&job + member_offset, sizeof(uint32_t));
+    store_job_clear(&job);
+    return hr;
+}
+
+/* Copies a text member of the job row; with allow_null, an unset text comes back as NULL. */
+static HRESULT get_text(job5_t *iface, size_t member_offset, int allow_null, LPWSTR *out)
+{
+    if (!out)
+        return E_INVALIDARG;
+    *out = NULL;
+    store_job_t job;
+    HRESULT hr = load(impl(iface), &job);
+    const char *text = SUCCEEDED(hr) ? *(char **)((char *)&job + member_offset) : NULL;
+    if (SUCCEEDED(hr) && (text || !allow_null))
+        hr = cotaskmem_from_utf8(text, out);
+    store_job_clear(&job);
+    return hr;
+}
+
+static HRESULT set_value(job5_t *iface, job_property_t property, const job_value_t *value)
+{
+    caller_t caller;
+    HRESULT hr = caller_identify(&caller);
+    return FAILED(hr) ? hr : jobs_set(dosvc_jobs, &caller, JOB_ID(impl(iface)), property, value);
+}
+
+static HRESULT set_number(job5_t *iface, job_property_t property, uint32_t number)
+{
+    job_value_t value = {.number = number};
+    return set_value(iface, property, &value);
+}
+
+/* Up to two strings (NULL allowed: the core decides whether NULL is acceptable). */
+static HRESULT set_texts(job5_t *iface, job_property_t property, uint32_t number, LPCWSTR text,
+                         LPCWSTR text2)
+{
+    job_value_t value = {.number = number};
+    char *first = text ? utf8_from_wide(text) : NULL, *second = text2 ? utf8_from_wide(text2) : NULL;
+    HRESULT hr = (text && !first) || (text2 && !second) ? E_INVALIDARG : S_OK;
+    if (SUCCEEDED(hr)) {
+        value.text = first;
+        value.text2 = second;
+        hr = set_value(iface, property, &value);
+    }
+    free(first);
+    free(second);
+    return hr;
+}
+
+typedef hr_t (*job_action_fn)(jobs_t *, const caller_t *, const store_guid_t *);
+
+static HRESULT act(job5_t *iface, job_action_fn action)
+{
+    caller_t caller;
+    HRESULT hr = caller_identify(&caller);
+    return FAILED(hr) ? hr : action(dosvc_jobs, &caller, JOB_ID(impl(iface)));
+}
+
+#define MEMBER(name) offsetof(store_job_t, name)
+
+/* ---- files ------------------------------------------------------------------------------------ */
+
+/* Converts and checks one BITS/DO file description and adds it (with its ranges) to the job. */
+typedef struct file_args {
+    LPCWSTR file_id, remote, local;
+    DWORD range_count;
+    const BG_FILE_RANGE *ranges;
+    UINT64 size;
+    int local_required;
+} file_args_t;
+
+static HRESULT add_files(job_t *self, const file_args_t *args, ULONG count, uint32_t *first_index)
+{
+    caller_t caller;
+    HRESULT hr = caller_identify(&caller);
+    job_file_spec_t *specs = calloc(count ? count : 1, sizeof *specs);
+    char **texts = calloc(count ? count * 3 : 1, sizeof *texts);
+    if (!specs || !texts)
+        hr = E_OUTOFMEMORY;
+    for (ULONG i = 0; SUCCEEDED(hr) && i < count; i++) {
+        const file_args_t *a = &args[i];
+        if (!a->remote || (a->local_required && (!a->local || !a->local[0])))
+            hr = E_INVALIDARG;
+        else if (a->local && FAILED(hr = local_path_check(a->local)))
+            break;
+        char **t = &texts[i * 3];
+        if ((a->remote && !(t[0] = utf8_from_wide(a->remote))) ||
+            (a->local && !(t[1] = utf8_from_wide(a->local))) ||
+            (a->file_id && !(t[2] = utf8_from_wide(a->file_id))))
+            hr = E_INVALIDARG;
+        specs[i] = (job_file_spec_t){t[0], t[1], t[2], a->size, (const store_range_t *)a->ranges,
+                                     a->range_count};
+    }
+    if (SUCCEEDED(hr))
+        hr = jobs_add_files(dosvc_jobs, &caller, JOB_ID(self), specs, count, first_index);
+    for (ULONG i = 0; texts && i < count * 3; i++)
+        free(texts[i]);
+    free(texts);
+    free(specs);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE job_add_file_set(job5_t *iface, ULONG count, BG_FILE_INFO *files)
+{
+    if (!count || !files)
+        return E_INVALIDARG;
+    file_args_t *args = calloc(count, sizeof *args);
+    if (!args)
+        return E_OUTOFMEMORY;
+    for (ULONG i = 0; i < count; i++)
+        args[i] = (file_args_t){NULL, files[i].RemoteName, files[i].LocalName, 0, NULL,
+                                BG_SIZE_UNKNOWN, 1};
+    HRESULT hr = add_files(impl(iface), args, count, NULL);
+    free(args);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE job_add_file(job5_t *iface, LPCWSTR remote, LPCWSTR local)
+{
+    file_args_t args = {NULL, remote, local, 0, NULL, BG_SIZE_UNKNOWN, 1};
+    return add_files(impl(iface), &args, 1, NULL);
+}
+
+static HRESULT STDMETHODCALLTYPE job_add_file_with_ranges(job5_t *iface, LPCWSTR remote,
+                                                          LPCWSTR local, DWORD count,
+                                                          BG_FILE_RANGE ranges[])
+{
+    if (!count || !ranges)
+        return E_INVALIDARG;
+    file_args_t args = {NULL, remote, local, count, ranges, BG_SIZE_UNKNOWN, 1};
+    return add_files(impl(iface), &args, 1, NULL);
+}
+
+static HRESULT STDMETHODCALLTYPE job_enum_files(job5_t *iface, IEnumBackgroundCopyFiles **out)
+{
+    if (!out)
+        return E_INVALIDARG;
+    *out = NULL;
+    caller_t caller;
+    uint32_t count = 0;
+    HRESULT hr = caller_identify(&caller);
+    if (SUCCEEDED(hr))
+        hr = jobs_file_count(dosvc_jobs, &caller, JOB_ID(impl(iface)), &count);
+    return SUCCEEDED(hr) ? enum_background_copy_files_create(&impl(iface)->id, count, out) : hr;
+}
+
+static HRESULT STDMETHODCALLTYPE job_replace_remote_prefix(job5_t *iface, LPCWSTR old_prefix,
+                                                           LPCWSTR new_prefix)
+{
+    if (!old_prefix || !new_prefix)
+        return E_INVALIDARG;
+    char *old_text = utf8_from_wide(old_prefix), *new_text = utf8_from_wide(new_prefix);
+    caller_t caller;
+    HRESULT hr = !old_text || !new_text ? E_INVALIDARG : caller_identify(&caller);
+    if (SUCCEEDED(hr))
+        hr = jobs_replace_remote_prefix(dosvc_jobs, &caller, JOB_ID(impl(iface)), old_text, new_text);
+    free(old_text);
+    free(new_text);
+    return hr;
+}
+
+/* ---- state ------------------------------------------------------------------------------------ */
+
+static HRESULT STDMETHODCALLTYPE job_suspend(job5_t *iface)
+{
+    return act(iface, jobs_suspend);
+}
+
+static HRESULT STDMETHODCALLTYPE job_resume(job5_t *iface)
+{
+    return act(iface, jobs_resume);
+}
+
+/* Cancel and Complete end the job; its callback sink goes with it. */
+static HRESULT end_job(job5_t *iface, job_action_fn action)
+{
+    HRESULT hr = act(iface, action);
+    if (SUCCEEDED(hr))
+        notify_registry_set(&impl(iface)->id, NULL);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE job_cancel(job5_t *iface)
+{
+    return end_job(iface, jobs_cancel);
+}
+
+static HRESULT STDMETHODCALLTYPE job_complete(job5_t *iface)
+{
+    return end_job(iface, jobs_complete);
+}
+
+static HRESULT STDMETHODCALLTYPE job_take_ownership(job5_t *iface)
+{
+    return act(iface, jobs_take_ownership);
+}
+
+static HRESULT STDMETHODCALLTYPE job_get_state(job5_t *iface, BG_JOB_STATE *value)
+{
+    if (!value)
+        return E_INVALIDARG;
+    caller_t caller;
+    int32_t state = 0;
+    HRESULT hr = caller_identify(&caller);
+    if (SUCCEEDED(hr))
+        hr = jobs_state(dosvc_jobs, &caller, JOB_ID(impl(iface)), &state);
+    if (SUCCEEDED(hr))
+        *value = (BG_JOB_STATE)state;
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE job_get_error(job5_t *iface, IBackgroundCopyError **out)
+{
+    if (!out)
+        return E_INVALIDARG;
+    *out = NULL;
+    store_job_t job;
+    HRESULT hr = load(impl(iface), &job);
+    if (SUCCEEDED(hr))
+        hr = (job.state == JOB_STATE_ERROR || job.state == JOB_STATE_TRANSIENT_ERROR) && job.error_code
+                 ? background_copy_error_create(&job, out)
+                 : DO_E_ERROR_INFORMATION_UNAVAILABLE;
+    store_job_clear(&job);
+    return hr;
+}
+
+/* ---- identity, times, progress -------------------------------------------------------------- */
+
+static HRESULT STDMETHODCALLTYPE job_get_id(job5_t *iface, GUID *value)
 {
     if (!value)
         return E_INVALIDARG;
     store_job_t job;
-    HRESULT hr = load_job(iface, &job);
+    HRESULT hr = load(impl(iface), &job);
     if (SUCCEEDED(hr))
         memcpy(value, &job.id, sizeof *value);
     store_job_clear(&job);
     return hr;
 }
 
-static HRESULT STDMETHODCALLTYPE job_get_type(IBackgroundCopyJob *iface, BG_JOB_TYPE *value)
+static HRESULT STDMETHODCALLTYPE job_get_type(job5_t *iface, BG_JOB_TYPE *value)
 {
-    if (!value)
-        return E_INVALIDARG;
-    store_job_t job;
-    HRESULT hr = load_job(iface, &job);
-    if (SUCCEEDED(hr))
-        *value = (BG_JOB_TYPE)job.type;
-    store_job_clear(&job);
-    return hr;
-}
-
-static HRESULT STDMETHODCALLTYPE job_get_state(IBackgroundCopyJob *iface, BG_JOB_STATE *value)
-{
-    if (!value)
-        return E_INVALIDARG;
-    store_job_t job;
-    HRESULT hr = load_job(iface, &job);
-    if (SUCCEEDED(hr))
-        *value = (BG_JOB_STATE)job.state;
-    store_job_clear(&job);
-    return hr;
+    return get_u32(iface, MEMBER(type), value);
 }
 
 static FILETIME filetime_from(int64_t value)
@@ -100,12 +329,12 @@ static FILETIME filetime_from(int64_t value)
     return ft;
 }
 
-static HRESULT STDMETHODCALLTYPE job_get_times(IBackgroundCopyJob *iface, BG_JOB_TIMES *value)
+static HRESULT STDMETHODCALLTYPE job_get_times(job5_t *iface, BG_JOB_TIMES *value)
 {
     if (!value)
         return E_INVALIDARG;
     store_job_t job;
-    HRESULT hr = load_job(iface, &job);
+    HRESULT hr = load(impl(iface), &job);
     if (SUCCEEDED(hr)) {
         value->CreationTime = filetime_from(job.creation_time);
         value->ModificationTime = filetime_from(job.modification_time);
@@ -115,8 +344,7 @@ static HRESULT STDMETHODCALLTYPE job_get_times(IBackgroundCopyJob *iface, BG_JOB
     return hr;
 }
 
-static HRESULT STDMETHODCALLTYPE job_get_progress(IBackgroundCopyJob *iface,
-                                                  BG_JOB_PROGRESS *value)
+static HRESULT STDMETHODCALLTYPE job_get_progress(job5_t *iface, BG_JOB_PROGRESS *value)
 {
     if (!value)
         return E_INVALIDARG;
@@ -124,7 +352,7 @@ static HRESULT STDMETHODCALLTYPE job_get_progress(IBackgroundCopyJob *iface,
     job_progress_t progress;
     HRESULT hr = caller_identify(&caller);
     if (SUCCEEDED(hr))
-        hr = jobs_progress(dosvc_jobs, &caller, job_id(iface), &progress);
+        hr = jobs_progress(dosvc_jobs, &caller, JOB_ID(impl(iface)), &progress);
     if (SUCCEEDED(hr)) {
         value->BytesTotal = progress.bytes_total;
         value->BytesTransferred = progress.bytes_transferred;
@@ -134,92 +362,289 @@ static HRESULT STDMETHODCALLTYPE job_get_progress(IBackgroundCopyJob *iface,
     return hr;
 }
 
-/* Shared by the string getters: copies one text member of the snapshot to the client. */
-static HRESULT get_job_text(IBackgroundCopyJob *iface, size_t member_offset, LPWSTR *value)
+static HRESULT STDMETHODCALLTYPE job_get_owner(job5_t *iface, LPWSTR *value)
+{
+    return get_text(iface, MEMBER(owner_sid), 0, value);
+}
+
+static HRESULT STDMETHODCALLTYPE job_get_error_count(job5_t *iface, ULONG *value)
+{
+    return get_u32(iface, MEMBER(error_count), value);
+}
+
+/* ---- properties ------------------------------------------------------------------------------- */
+
+static HRESULT STDMETHODCALLTYPE job_set_display_name(job5_t *iface, LPCWSTR value)
+{
+    return value ? set_texts(iface, JOB_PROP_DISPLAY_NAME, 0, value, NULL) : E_INVALIDARG;
+}
+
+static HRESULT STDMETHODCALLTYPE job_get_display_name(job5_t *iface, LPWSTR *value)
+{
+    return get_text(iface, MEMBER(display_name), 0, value);
+}
+
+static HRESULT STDMETHODCALLTYPE job_set_description(job5_t *iface, LPCWSTR value)
+{
+    return value ? set_texts(iface, JOB_PROP_DESCRIPTION, 0, value, NULL) : E_INVALIDARG;
+}
+
+static HRESULT STDMETHODCALLTYPE job_get_description(job5_t *iface, LPWSTR *value)
+{
+    return get_text(iface, MEMBER(description), 0, value);
+}
+
+static HRESULT STDMETHODCALLTYPE job_set_priority(job5_t *iface, BG_JOB_PRIORITY value)
+{
+    return set_number(iface, JOB_PROP_PRIORITY, (uint32_t)value);
+}
+
+static HRESULT STDMETHODCALLTYPE job_get_priority(job5_t *iface, BG_JOB_PRIORITY *value)
+{
+    return get_u32(iface, MEMBER(priority), value);
+}
+
+static HRESULT STDMETHODCALLTYPE job_set_notify_flags(job5_t *iface, ULONG value)
+{
+    return set_number(iface, JOB_PROP_NOTIFY_FLAGS, value);
+}
+
+static HRESULT STDMETHODCALLTYPE job_get_notify_flags(job5_t *iface, ULONG *value)
+{
+    return get_u32(iface, MEMBER(notify_flags), value);
+}
+
+static HRESULT STDMETHODCALLTYPE job_set_notify_interface(job5_t *iface, IUnknown *value)
+{
+    store_job_t job;
+    HRESULT hr = load(impl(iface), &job); /* owner or administrator, job not final */
+    store_job_clear(&job);
+    IUnknown *callback = NULL;
+    if (SUCCEEDED(hr) && value)
+        hr = IUnknown_QueryInterface(value, &IID_IBackgroundCopyCallback, (void **)&callback);
+    if (SUCCEEDED(hr))
+        hr = notify_registry_set(&impl(iface)->id, callback);
+    if (callback)
+        IUnknown_Release(callback);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE job_get_notify_interface(job5_t *iface, IUnknown **value)
 {
     if (!value)
         return E_INVALIDARG;
     *value = NULL;
     store_job_t job;
-    HRESULT hr = load_job(iface, &job);
+    HRESULT hr = load(impl(iface), &job);
+    store_job_clear(&job);
     if (SUCCEEDED(hr))
-        hr = cotaskmem_from_utf8(*(char **)((char *)&job + member_offset), value);
+        *value = notify_registry_get(&impl(iface)->id);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE job_set_minimum_retry_delay(job5_t *iface, ULONG seconds)
+{
+    return set_number(iface, JOB_PROP_MIN_RETRY_DELAY, seconds);
+}
+
+static HRESULT STDMETHODCALLTYPE job_get_minimum_retry_delay(job5_t *iface, ULONG *seconds)
+{
+    return get_u32(iface, MEMBER(min_retry_delay), seconds);
+}
+
+static HRESULT STDMETHODCALLTYPE job_set_no_progress_timeout(job5_t *iface, ULONG seconds)
+{
+    return set_number(iface, JOB_PROP_NO_PROGRESS_TIMEOUT, seconds);
+}
+
+static HRESULT STDMETHODCALLTYPE job_get_no_progress_timeout(job5_t *iface, ULONG *seconds)
+{
+    return get_u32(iface, MEMBER(no_progress_timeout), seconds);
+}
+
+static HRESULT STDMETHODCALLTYPE job_set_proxy_settings(job5_t *iface, BG_JOB_PROXY_USAGE usage,
+                                                        const WCHAR *list, const WCHAR *bypass)
+{
+    return set_texts(iface, JOB_PROP_PROXY, (uint32_t)usage, list, bypass);
+}
+
+/* Two text members at once (proxy lists, notify command line); unset ones come back NULL. */
+static HRESULT get_text_pair(job5_t *iface, size_t first, size_t second, LPWSTR *out1, LPWSTR *out2)
+{
+    if (!out1 || !out2)
+        return E_INVALIDARG;
+    HRESULT hr = get_text(iface, first, 1, out1);
+    if (SUCCEEDED(hr) && FAILED(hr = get_text(iface, second, 1, out2))) {
+        CoTaskMemFree(*out1);
+        *out1 = NULL;
+    }
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE job_get_proxy_settings(job5_t *iface, BG_JOB_PROXY_USAGE *usage,
+                                                        LPWSTR *list, LPWSTR *bypass)
+{
+    HRESULT hr = get_u32(iface, MEMBER(proxy_usage), usage);
+    return SUCCEEDED(hr) ? get_text_pair(iface, MEMBER(proxy_list), MEMBER(proxy_bypass_list),
+                                         list, bypass) : hr;
+}
+
+/* ---- IBackgroundCopyJob2 ------------------------------------------------------------------------- */
+
+static HRESULT STDMETHODCALLTYPE job_set_notify_cmd_line(job5_t *iface, LPCWSTR program,
+                                                         LPCWSTR parameters)
+{
+    return set_texts(iface, JOB_PROP_NOTIFY_CMDLINE, 0, program, parameters);
+}
+
+static HRESULT STDMETHODCALLTYPE job_get_notify_cmd_line(job5_t *iface, LPWSTR *program,
+                                                         LPWSTR *parameters)
+{
+    return get_text_pair(iface, MEMBER(notify_program), MEMBER(notify_parameters), program,
+                         parameters);
+}
+
+/* Upload jobs are not part of Delivery Optimization: the reply methods have nothing to serve. */
+static HRESULT STDMETHODCALLTYPE job_get_reply_progress(job5_t *iface, BG_JOB_REPLY_PROGRESS *progress)
+{
+    (void)iface, (void)progress;
+    return E_NOTIMPL;
+}
+
+static HRESULT STDMETHODCALLTYPE job_get_reply_data(job5_t *iface, byte **buffer, UINT64 *length)
+{
+    (void)iface;
+    if (buffer)
+        *buffer = NULL;
+    if (length)
+        *length = 0;
+    return E_NOTIMPL;
+}
+
+static HRESULT STDMETHODCALLTYPE job_set_reply_file_name(job5_t *iface, LPCWSTR name)
+{
+    (void)iface, (void)name;
+    return E_NOTIMPL;
+}
+
+static HRESULT STDMETHODCALLTYPE job_get_reply_file_name(job5_t *iface, LPWSTR *name)
+{
+    (void)iface;
+    if (name)
+        *name = NULL;
+    return E_NOTIMPL;
+}
+
+static HRESULT STDMETHODCALLTYPE job_set_credentials(job5_t *iface, BG_AUTH_CREDENTIALS *credentials)
+{
+    if (!credentials)
+        return E_INVALIDARG;
+    const BG_BASIC_CREDENTIALS *basic = &credentials->Credentials.Basic;
+    char *user = basic->UserName ? utf8_from_wide(basic->UserName) : NULL;
+    BYTE *secret = NULL;
+    DWORD secret_size = 0;
+    caller_t caller;
+    HRESULT hr = basic->UserName && !user ? E_INVALIDARG : caller_identify(&caller);
+    if (SUCCEEDED(hr))
+        hr = secret_protect(basic->Password, &secret, &secret_size);
+    if (SUCCEEDED(hr))
+        hr = jobs_set_credentials(dosvc_jobs, &caller, JOB_ID(impl(iface)), credentials->Target,
+                                  credentials->Scheme, user, secret, secret_size);
+    LocalFree(secret);
+    free(user);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE job_remove_credentials(job5_t *iface, BG_AUTH_TARGET target,
+                                                        BG_AUTH_SCHEME scheme)
+{
+    caller_t caller;
+    HRESULT hr = caller_identify(&caller);
+    return FAILED(hr) ? hr : jobs_remove_credentials(dosvc_jobs, &caller, JOB_ID(impl(iface)),
+                                                     target, scheme);
+}
+
+/* ---- IBackgroundCopyJob3 / Job4 ---------------------------------------------------------------- */
+
+static HRESULT STDMETHODCALLTYPE job_set_file_acl_flags(job5_t *iface, DWORD flags)
+{
+    return set_number(iface, JOB_PROP_ACL_FLAGS, flags);
+}
+
+static HRESULT STDMETHODCALLTYPE job_get_file_acl_flags(job5_t *iface, DWORD *flags)
+{
+    return get_u32(iface, MEMBER(acl_flags), flags);
+}
+
+static HRESULT STDMETHODCALLTYPE job_set_peer_caching_flags(job5_t *iface, DWORD flags)
+{
+    return set_number(iface, JOB_PROP_PEER_CACHING_FLAGS, flags);
+}
+
+static HRESULT STDMETHODCALLTYPE job_get_peer_caching_flags(job5_t *iface, DWORD *flags)
+{
+    return get_u32(iface, MEMBER(peer_caching_flags), flags);
+}
+
+/* opendo records the owner's SID only, not the integrity level or elevation of the token that
+ * created the job (DO documents neither method). */
+static HRESULT STDMETHODCALLTYPE job_get_owner_integrity_level(job5_t *iface, ULONG *level)
+{
+    (void)iface, (void)level;
+    return E_NOTIMPL;
+}
+
+static HRESULT STDMETHODCALLTYPE job_get_owner_elevation_state(job5_t *iface, BOOL *elevated)
+{
+    (void)iface, (void)elevated;
+    return E_NOTIMPL;
+}
+
+static HRESULT STDMETHODCALLTYPE job_set_maximum_download_time(job5_t *iface, ULONG seconds)
+{
+    return set_number(iface, JOB_PROP_MAX_DOWNLOAD_TIME, seconds);
+}
+
+static HRESULT STDMETHODCALLTYPE job_get_maximum_download_time(job5_t *iface, ULONG *seconds)
+{
+    return get_u32(iface, MEMBER(max_download_time), seconds);
+}
+
+/* ---- IBackgroundCopyJob5 ----------------------------------------------------------------------- */
+
+static HRESULT STDMETHODCALLTYPE job_set_property(job5_t *iface, BITS_JOB_PROPERTY_ID id,
+                                                  BITS_JOB_PROPERTY_VALUE value)
+{
+    if (id == BITS_JOB_PROPERTY_ID_COST_FLAGS)
+        return set_number(iface, JOB_PROP_COST_FLAGS, value.Dword);
+    if (id == BITS_JOB_PROPERTY_NOTIFICATION_CLSID) {
+        job_value_t v;
+        memcpy(&v.guid, &value.ClsID, sizeof v.guid);
+        return set_value(iface, JOB_PROP_NOTIFY_CLSID, &v);
+    }
+    return DO_E_UNKNOWN_PROPERTY_ID; /* DO supports only these two */
+}
+
+static HRESULT STDMETHODCALLTYPE job_get_property(job5_t *iface, BITS_JOB_PROPERTY_ID id,
+                                                  BITS_JOB_PROPERTY_VALUE *value)
+{
+    if (!value)
+        return E_INVALIDARG;
+    if (id != BITS_JOB_PROPERTY_ID_COST_FLAGS && id != BITS_JOB_PROPERTY_NOTIFICATION_CLSID)
+        return DO_E_UNKNOWN_PROPERTY_ID;
+    store_job_t job;
+    HRESULT hr = load(impl(iface), &job);
+    if (SUCCEEDED(hr) && id == BITS_JOB_PROPERTY_ID_COST_FLAGS)
+        value->Dword = job.cost_flags;
+    else if (SUCCEEDED(hr))
+        memcpy(&value->ClsID, &job.notify_clsid, sizeof value->ClsID);
     store_job_clear(&job);
     return hr;
 }
 
-static HRESULT STDMETHODCALLTYPE job_get_owner(IBackgroundCopyJob *iface, LPWSTR *value)
-{
-    return get_job_text(iface, offsetof(store_job_t, owner_sid), value);
-}
-
-static HRESULT STDMETHODCALLTYPE job_get_display_name(IBackgroundCopyJob *iface, LPWSTR *value)
-{
-    return get_job_text(iface, offsetof(store_job_t, display_name), value);
-}
-
-/* Methods whose behaviour arrives with the API issue (#3): explicit E_NOTIMPL, never a silent
- * success. Each clears its out-parameters so clients never read garbage. */
-static HRESULT STDMETHODCALLTYPE job_add_file_set(IBackgroundCopyJob *iface, ULONG count, BG_FILE_INFO *files)
-{ (void)iface, (void)count, (void)files; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_add_file(IBackgroundCopyJob *iface, LPCWSTR remote, LPCWSTR local)
-{ (void)iface, (void)remote, (void)local; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_enum_files(IBackgroundCopyJob *iface, IEnumBackgroundCopyFiles **out)
-{ (void)iface; if (out) *out = NULL; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_suspend(IBackgroundCopyJob *iface)
-{ (void)iface; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_resume(IBackgroundCopyJob *iface)
-{ (void)iface; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_cancel(IBackgroundCopyJob *iface)
-{ (void)iface; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_complete(IBackgroundCopyJob *iface)
-{ (void)iface; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_get_error(IBackgroundCopyJob *iface, IBackgroundCopyError **out)
-{ (void)iface; if (out) *out = NULL; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_set_display_name(IBackgroundCopyJob *iface, LPCWSTR value)
-{ (void)iface, (void)value; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_set_description(IBackgroundCopyJob *iface, LPCWSTR value)
-{ (void)iface, (void)value; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_get_description(IBackgroundCopyJob *iface, LPWSTR *out)
-{ (void)iface; if (out) *out = NULL; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_set_priority(IBackgroundCopyJob *iface, BG_JOB_PRIORITY value)
-{ (void)iface, (void)value; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_get_priority(IBackgroundCopyJob *iface, BG_JOB_PRIORITY *out)
-{ (void)iface, (void)out; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_set_notify_flags(IBackgroundCopyJob *iface, ULONG value)
-{ (void)iface, (void)value; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_get_notify_flags(IBackgroundCopyJob *iface, ULONG *out)
-{ (void)iface, (void)out; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_set_notify_interface(IBackgroundCopyJob *iface, IUnknown *value)
-{ (void)iface, (void)value; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_get_notify_interface(IBackgroundCopyJob *iface, IUnknown **out)
-{ (void)iface; if (out) *out = NULL; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_set_minimum_retry_delay(IBackgroundCopyJob *iface, ULONG value)
-{ (void)iface, (void)value; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_get_minimum_retry_delay(IBackgroundCopyJob *iface, ULONG *out)
-{ (void)iface, (void)out; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_set_no_progress_timeout(IBackgroundCopyJob *iface, ULONG value)
-{ (void)iface, (void)value; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_get_no_progress_timeout(IBackgroundCopyJob *iface, ULONG *out)
-{ (void)iface, (void)out; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_get_error_count(IBackgroundCopyJob *iface, ULONG *out)
-{ (void)iface, (void)out; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_set_proxy_settings(IBackgroundCopyJob *iface, BG_JOB_PROXY_USAGE usage,
-                                                        const WCHAR *list, const WCHAR *bypass)
-{ (void)iface, (void)usage, (void)list, (void)bypass; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE job_get_proxy_settings(IBackgroundCopyJob *iface, BG_JOB_PROXY_USAGE *usage,
-                                                        LPWSTR *list, LPWSTR *bypass)
-{
-    (void)iface, (void)usage;
-    if (list) *list = NULL;
-    if (bypass) *bypass = NULL;
-    return E_NOTIMPL;
-}
-static HRESULT STDMETHODCALLTYPE job_take_ownership(IBackgroundCopyJob *iface)
-{ (void)iface; return E_NOTIMPL; }
-
-static IBackgroundCopyJobVtbl job_vtbl = {
+static IBackgroundCopyJob5Vtbl job_vtbl = {
     job_query_interface, job_add_ref, job_release,
+    /* IBackgroundCopyJob */
     job_add_file_set, job_add_file, job_enum_files, job_suspend, job_resume, job_cancel,
     job_complete, job_get_id, job_get_type, job_get_progress, job_get_times, job_get_state,
     job_get_error, job_get_owner, job_set_display_name, job_get_display_name,
@@ -228,6 +653,121 @@ static IBackgroundCopyJobVtbl job_vtbl = {
     job_get_notify_interface, job_set_minimum_retry_delay, job_get_minimum_retry_delay,
     job_set_no_progress_timeout, job_get_no_progress_timeout, job_get_error_count,
     job_set_proxy_settings, job_get_proxy_settings, job_take_ownership,
+    /* IBackgroundCopyJob2 */
+    job_set_notify_cmd_line, job_get_notify_cmd_line, job_get_reply_progress, job_get_reply_data,
+    job_set_reply_file_name, job_get_reply_file_name, job_set_credentials, job_remove_credentials,
+    /* IBackgroundCopyJob3 */
+    job_replace_remote_prefix, job_add_file_with_ranges, job_set_file_acl_flags,
+    job_get_file_acl_flags,
+    /* IBackgroundCopyJob4 */
+    job_set_peer_caching_flags, job_get_peer_caching_flags, job_get_owner_integrity_level,
+    job_get_owner_elevation_state, job_set_maximum_download_time, job_get_maximum_download_time,
+    /* IBackgroundCopyJob5 */
+    job_set_property, job_get_property,
+};
+
+/* ---- IDeliveryOptimizationJob ----------------------------------------------------------------- */
+
+static HRESULT STDMETHODCALLTYPE do_job_query_interface(IDeliveryOptimizationJob *iface, REFIID riid, void **out)
+{
+    return job_query_interface(&IMPL(iface, do_job)->iface, riid, out);
+}
+
+static ULONG STDMETHODCALLTYPE do_job_add_ref(IDeliveryOptimizationJob *iface)
+{
+    return job_add_ref(&IMPL(iface, do_job)->iface);
+}
+
+static ULONG STDMETHODCALLTYPE do_job_release(IDeliveryOptimizationJob *iface)
+{
+    return job_release(&IMPL(iface, do_job)->iface);
+}
+
+static HRESULT STDMETHODCALLTYPE do_job_add_file_with_ranges(IDeliveryOptimizationJob *iface,
+                                                             LPCWSTR file_id, LPCWSTR remote,
+                                                             LPCWSTR local, DWORD count,
+                                                             BG_FILE_RANGE *ranges, UINT64 size)
+{
+    file_args_t args = {file_id, remote, local, count, ranges, size, 1};
+    return add_files(IMPL(iface, do_job), &args, 1, NULL);
+}
+
+static IDeliveryOptimizationJobVtbl do_job_vtbl = {
+    do_job_query_interface, do_job_add_ref, do_job_release, do_job_add_file_with_ranges,
+};
+
+/* ---- IDeliveryOptimizationJob2 ---------------------------------------------------------------- */
+
+static HRESULT STDMETHODCALLTYPE do_job2_query_interface(IDeliveryOptimizationJob2 *iface, REFIID riid, void **out)
+{
+    return job_query_interface(&IMPL(iface, do_job2)->iface, riid, out);
+}
+
+static ULONG STDMETHODCALLTYPE do_job2_add_ref(IDeliveryOptimizationJob2 *iface)
+{
+    return job_add_ref(&IMPL(iface, do_job2)->iface);
+}
+
+static ULONG STDMETHODCALLTYPE do_job2_release(IDeliveryOptimizationJob2 *iface)
+{
+    return job_release(&IMPL(iface, do_job2)->iface);
+}
+
+/* Adds a file without a local name (its sink comes later through IDeliveryOptimizationFile2)
+ * and hands back the file object in the interface asked for. */
+static HRESULT STDMETHODCALLTYPE do_job2_add_file(IDeliveryOptimizationJob2 *iface, LPCWSTR file_id,
+                                                  LPCWSTR remote, DWORD count, BG_FILE_RANGE *ranges,
+                                                  REFIID riid, void **object)
+{
+    job_t *self = IMPL(iface, do_job2);
+    if (!object || !riid)
+        return E_INVALIDARG;
+    *object = NULL;
+    IUnknown *probe = NULL; /* refuse an interface the file object lacks before adding anything */
+    HRESULT hr = background_copy_file_create(&self->id, 0, riid, (void **)&probe);
+    if (FAILED(hr))
+        return hr;
+    IUnknown_Release(probe);
+    file_args_t args = {file_id, remote, NULL, count, ranges, BG_SIZE_UNKNOWN, 0};
+    uint32_t index = 0;
+    hr = add_files(self, &args, 1, &index);
+    return SUCCEEDED(hr) ? background_copy_file_create(&self->id, index, riid, object) : hr;
+}
+
+/* DOJobPropertyId_ExtendedErrorInfo: the explanation recorded with the job's last error. */
+static HRESULT STDMETHODCALLTYPE do_job2_get_property(IDeliveryOptimizationJob2 *iface,
+                                                      DOJobPropertyId id, VARIANT *value)
+{
+    if (!value)
+        return E_INVALIDARG;
+    VariantInit(value);
+    if (id != DOJobPropertyId_ExtendedErrorInfo)
+        return DO_E_UNKNOWN_PROPERTY_ID;
+    store_job_t job;
+    HRESULT hr = load(IMPL(iface, do_job2), &job);
+    LPWSTR text = NULL;
+    if (SUCCEEDED(hr))
+        hr = cotaskmem_from_utf8(job.error_detail, &text);
+    if (SUCCEEDED(hr)) {
+        V_VT(value) = VT_BSTR;
+        V_BSTR(value) = SysAllocString(text);
+        hr = V_BSTR(value) ? S_OK : E_OUTOFMEMORY;
+    }
+    CoTaskMemFree(text);
+    store_job_clear(&job);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE do_job2_set_property(IDeliveryOptimizationJob2 *iface,
+                                                      DOJobPropertyId id, const VARIANT *value)
+{
+    (void)iface, (void)value;
+    return id == DOJobPropertyId_ExtendedErrorInfo ? DO_E_READ_ONLY_PROPERTY : DO_E_UNKNOWN_PROPERTY_ID;
+}
+
+static IDeliveryOptimizationJob2Vtbl do_job2_vtbl = {
+    do_job2_query_interface, do_job2_add_ref, do_job2_release, do_job2_add_file,
+    do_job2_get_property, do_job2_set_property,
 };
 
 HRESULT background_copy_job_create(const GUID *id, IBackgroundCopyJob **out)
@@ -236,8 +776,10 @@ HRESULT background_copy_job_create(const GUID *id, IBackgroundCopyJob **out)
     if (!job)
         return E_OUTOFMEMORY;
     job->iface.lpVtbl = &job_vtbl;
+    job->do_job.lpVtbl = &do_job_vtbl;
+    job->do_job2.lpVtbl = &do_job2_vtbl;
     job->refs = 1;
     job->id = *id;
-    *out = &job->iface;
+    *out = (IBackgroundCopyJob *)&job->iface;
     return S_OK;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dosvc.h"
+#include "error_text.h"
 
 typedef struct manager {
     IBackgroundCopyManager iface;
@@ -83,9 +84,7 @@ static HRESULT STDMETHODCALLTYPE manager_get_job(IBackgroundCopyManager *iface, 
     HRESULT hr = caller_identify(&caller);
     if (FAILED(hr))
         return hr;
-    store_job_t snapshot = {0};
-    hr = jobs_get(dosvc_jobs, &caller, (const store_guid_t *)job_id, &snapshot);
-    store_job_clear(&snapshot);
+    hr = jobs_lookup(dosvc_jobs, &caller, (const store_guid_t *)job_id);
     return SUCCEEDED(hr) ? background_copy_job_create(job_id, job) : hr;
 }
 
@@ -116,10 +115,8 @@ static HRESULT STDMETHODCALLTYPE manager_get_error_description(IBackgroundCopyMa
                                                                HRESULT code, DWORD language,
                                                                LPWSTR *description)
 {
-    (void)iface, (void)code, (void)language;
-    if (description)
-        *description = NULL;
-    return E_NOTIMPL; /* message texts arrive with the error work (issue 3) */
+    (void)iface;
+    return error_text_describe(code, language, description);
 }
 
 static IBackgroundCopyManagerVtbl manager_vtbl = {

@@ -11,7 +11,7 @@
 
 #include "log.h"
 
-static HRESULT impersonate_client(int *used_rpc)
+HRESULT caller_impersonate(int *used_rpc)
 {
     *used_rpc = 0;
     if (SUCCEEDED(CoImpersonateClient()))
@@ -21,7 +21,7 @@ static HRESULT impersonate_client(int *used_rpc)
     return status == RPC_S_OK ? S_OK : HRESULT_FROM_WIN32(status);
 }
 
-static void revert_impersonation(int used_rpc)
+void caller_revert(int used_rpc)
 {
     if (used_rpc)
         RpcRevertToSelf();
@@ -70,14 +70,14 @@ HRESULT caller_identify(caller_t *caller)
 {
     memset(caller, 0, sizeof *caller);
     int used_rpc;
-    HRESULT hr = impersonate_client(&used_rpc);
+    HRESULT hr = caller_impersonate(&used_rpc);
     if (FAILED(hr)) {
         log_event(LOG_WARN, NULL, "cannot establish the caller's identity (0x%08lx): call refused",
                   (unsigned long)hr);
         return E_ACCESSDENIED;
     }
     hr = identify_impersonated_thread(caller);
-    revert_impersonation(used_rpc);
+    caller_revert(used_rpc);
     if (FAILED(hr)) {
         log_event(LOG_WARN, NULL, "cannot read the caller's token (0x%08lx): call refused",
                   (unsigned long)hr);

@@ -30,8 +30,18 @@ int registration_uninstall(void);
 HRESULT server_start(void);
 void server_stop(void);
 
+/* service/settings.c: limits from HKLM\SOFTWARE\opendo\Limits. */
+void settings_apply_limits(jobs_t *jobs);
+
+/* service/maintenance.c: the 30-day expiry, at start-up and hourly. */
+HRESULT maintenance_start(void);
+void maintenance_stop(void);
+
 /* service/caller.c: who is calling this COM method. */
 HRESULT caller_identify(caller_t *caller);
+/* Impersonates the calling client (COM, else RPC under Wine); undo with caller_revert. */
+HRESULT caller_impersonate(int *used_rpc);
+void caller_revert(int used_rpc);
 
 /* service/strings.c: text conversions between COM (UTF-16) and the core (UTF-8). */
 char *utf8_from_wide(LPCWSTR text); /* malloc'ed; NULL on failure */
@@ -43,5 +53,25 @@ HRESULT background_copy_manager_create(REFIID riid, void **out);
 HRESULT background_copy_job_create(const GUID *id, IBackgroundCopyJob **out);
 /* Takes ownership of ids (malloc'ed array). */
 HRESULT enum_background_copy_jobs_create(GUID *ids, ULONG count, IEnumBackgroundCopyJobs **out);
+/* A file of a job, by index; answers IBackgroundCopyFile..File5, IDeliveryOptimizationFile/2. */
+HRESULT background_copy_file_create(const GUID *job_id, ULONG index, REFIID riid, void **out);
+/* The files of a job as they are when EnumFiles is called (count is the snapshot). */
+HRESULT enum_background_copy_files_create(const GUID *job_id, ULONG count,
+                                          IEnumBackgroundCopyFiles **out);
+
+/* service/notify_registry.c: SetNotifyInterface sinks, in memory only. */
+HRESULT notify_registry_set(const GUID *job, IUnknown *callback);
+IUnknown *notify_registry_get(const GUID *job);
+
+/* service/secrets.c: DPAPI-encrypts a password (blob is LocalFree'd; NULL password → no blob). */
+HRESULT secret_protect(LPCWSTR password, BYTE **blob, DWORD *size);
+
+/* service/background_copy_error.c: the error object of a job in ERROR or TRANSIENT_ERROR. */
+HRESULT background_copy_error_create(const store_job_t *job, IBackgroundCopyError **out);
+
+/* service/local_path.c: file-system checks made with the caller's identity. */
+/* A local name the caller can use: absolute, its directory exists, and the caller may create a
+ * file there (E_ACCESSDENIED otherwise). Checked while impersonating the caller. */
+HRESULT local_path_check(LPCWSTR path);
 
 #endif

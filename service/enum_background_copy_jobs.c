@@ -4,14 +4,13 @@
 #include <string.h>
 
 #include "dosvc.h"
+#include "enum_cursor.h"
 
 typedef struct enum_jobs {
     IEnumBackgroundCopyJobs iface;
     LONG refs;
-    CRITICAL_SECTION lock; /* guards position: MTA clients may share one enumerator */
+    enum_cursor_t cursor;
     GUID *ids;
-    ULONG count;
-    ULONG position;
 } enum_jobs_t;
 
 static enum_jobs_t *impl(IEnumBackgroundCopyJobs *iface)
@@ -43,58 +42,32 @@ static ULONG STDMETHODCALLTYPE enum_release(IEnumBackgroundCopyJobs *iface)
     enum_jobs_t *self = impl(iface);
     LONG refs = InterlockedDecrement(&self->refs);
     if (!refs) {
-        DeleteCriticalSection(&self->lock);
+        enum_cursor_destroy(&self->cursor);
         free(self->ids);
         free(self);
     }
     return (ULONG)refs;
 }
 
+static HRESULT make_job(void *context, ULONG index, void **item)
+{
+    return background_copy_job_create(&((enum_jobs_t *)context)->ids[index], (IBackgroundCopyJob **)item);
+}
+
 static HRESULT STDMETHODCALLTYPE enum_next(IEnumBackgroundCopyJobs *iface, ULONG celt,
                                            IBackgroundCopyJob **jobs, ULONG *fetched)
 {
-    enum_jobs_t *self = impl(iface);
-    if (!jobs || (!fetched && celt != 1))
-        return E_INVALIDARG;
-    HRESULT hr = S_OK;
-    ULONG done = 0;
-    EnterCriticalSection(&self->lock);
-    while (done < celt && self->position < self->count && SUCCEEDED(hr)) {
-        hr = background_copy_job_create(&self->ids[self->position], &jobs[done]);
-        if (SUCCEEDED(hr))
-            done++, self->position++;
-    }
-    LeaveCriticalSection(&self->lock);
-    if (FAILED(hr)) {
-        while (done) {
-            done--;
-            IBackgroundCopyJob_Release(jobs[done]);
-            jobs[done] = NULL;
-        }
-    }
-    if (fetched)
-        *fetched = done;
-    return FAILED(hr) ? hr : done == celt ? S_OK : S_FALSE;
+    return enum_cursor_next(&impl(iface)->cursor, celt, (void **)jobs, fetched, make_job, impl(iface));
 }
 
 static HRESULT STDMETHODCALLTYPE enum_skip(IEnumBackgroundCopyJobs *iface, ULONG celt)
 {
-    enum_jobs_t *self = impl(iface);
-    EnterCriticalSection(&self->lock);
-    ULONG left = self->count - self->position;
-    ULONG skipped = celt < left ? celt : left;
-    self->position += skipped;
-    LeaveCriticalSection(&self->lock);
-    return skipped == celt ? S_OK : S_FALSE;
+    return enum_cursor_skip(&impl(iface)->cursor, celt);
 }
 
 static HRESULT STDMETHODCALLTYPE enum_reset(IEnumBackgroundCopyJobs *iface)
 {
-    enum_jobs_t *self = impl(iface);
-    EnterCriticalSection(&self->lock);
-    self->position = 0;
-    LeaveCriticalSection(&self->lock);
-    return S_OK;
+    return enum_cursor_reset(&impl(iface)->cursor);
 }
 
 static HRESULT STDMETHODCALLTYPE enum_clone(IEnumBackgroundCopyJobs *iface,
@@ -104,26 +77,21 @@ static HRESULT STDMETHODCALLTYPE enum_clone(IEnumBackgroundCopyJobs *iface,
     if (!out)
         return E_INVALIDARG;
     *out = NULL;
-    GUID *ids = malloc(self->count ? self->count * sizeof *ids : 1);
+    ULONG count = self->cursor.count;
+    GUID *ids = malloc(count ? count * sizeof *ids : 1);
     if (!ids)
         return E_OUTOFMEMORY;
-    if (self->count)
-        memcpy(ids, self->ids, self->count * sizeof *ids);
-    HRESULT hr = enum_background_copy_jobs_create(ids, self->count, out);
-    if (SUCCEEDED(hr)) {
-        EnterCriticalSection(&self->lock);
-        impl(*out)->position = self->position;
-        LeaveCriticalSection(&self->lock);
-    }
+    if (count)
+        memcpy(ids, self->ids, count * sizeof *ids);
+    HRESULT hr = enum_background_copy_jobs_create(ids, count, out);
+    if (SUCCEEDED(hr))
+        enum_cursor_copy_position(&self->cursor, &impl(*out)->cursor);
     return hr;
 }
 
 static HRESULT STDMETHODCALLTYPE enum_get_count(IEnumBackgroundCopyJobs *iface, ULONG *count)
 {
-    if (!count)
-        return E_INVALIDARG;
-    *count = impl(iface)->count;
-    return S_OK;
+    return enum_cursor_get_count(&impl(iface)->cursor, count);
 }
 
 static IEnumBackgroundCopyJobsVtbl enum_vtbl = {
@@ -140,9 +108,8 @@ HRESULT enum_background_copy_jobs_create(GUID *ids, ULONG count, IEnumBackground
     }
     self->iface.lpVtbl = &enum_vtbl;
     self->refs = 1;
-    InitializeCriticalSection(&self->lock);
+    enum_cursor_init(&self->cursor, count);
     self->ids = ids;
-    self->count = count;
     *out = &self->iface;
     return S_OK;
 }

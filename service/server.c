@@ -55,8 +55,10 @@ static HRESULT open_job_store(void)
     snprintf(path, sizeof path, "%s\\jobs.db", dir);
     store_open_report_t report = {0};
     hr = jobs_open(path, &dosvc_jobs, &report);
-    if (SUCCEEDED(hr))
+    if (SUCCEEDED(hr)) {
         log_store_report(path, &report);
+        settings_apply_limits(dosvc_jobs);
+    }
     return hr;
 }
 
@@ -69,6 +71,8 @@ HRESULT server_start(void)
     CoInitializeSecurity(NULL, -1, NULL, NULL, RPC_C_AUTHN_LEVEL_DEFAULT,
                          RPC_C_IMP_LEVEL_IDENTIFY, NULL, EOAC_NONE, NULL);
     hr = open_job_store();
+    if (SUCCEEDED(hr))
+        hr = maintenance_start();
     if (SUCCEEDED(hr))
         hr = class_factory_register(&class_cookie);
     if (FAILED(hr)) {
@@ -86,6 +90,7 @@ void server_stop(void)
         CoRevokeClassObject(class_cookie);
         class_cookie = 0;
     }
+    maintenance_stop();
     if (dosvc_jobs) {
         /* Every change is already committed; closing checkpoints the WAL. Calls still in flight
          * on RPC threads get DO_E_NO_SERVICE from here on; the process exits right after. */

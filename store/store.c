@@ -1,10 +1,12 @@
-/* opendo job store: job, file and range rows (see docs/store.md).
+/* opendo job store: job, file, range, file property and credential rows; transactions (see
+ * docs/store.md).
  *
- * Jobs and files are mapped to their tables by field tables (column name, type, struct offset);
- * one generic bind/read helper per column type drives insert, select and update, and the SQL of
- * those statements is generated from the same tables at open. The tables themselves are created
- * by the migration steps in store_open.c, which must stay in step with the field tables below
- * (store_prepare_statements fails at open if a column is missing). */
+ * Jobs and files are mapped to their tables by field tables (column name, type, struct offset,
+ * schema version that added the column); one generic bind/read helper per column type drives
+ * insert, select and update, and the SQL of those statements is generated from the same tables
+ * at open. The tables themselves are created by the migration steps in store_open.c, which must
+ * stay in step with the field tables below (store_prepare_statements fails at open if a column is
+ * missing). The narrow tables (ranges, file properties, credentials) use fixed SQL. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -104,6 +106,7 @@ typedef struct field {
     const char *column;
     field_type_t type;
     size_t offset; /* of the member in its struct */
+    int since;     /* schema version that added the column */
 } field_t;
 
 typedef struct record {
@@ -114,8 +117,12 @@ typedef struct record {
     size_t size;   /* of the struct */
 } record_t;
 
-#define JOB_FIELD(member, type)  { #member, type, offsetof(store_job_t, member) }
-#define FILE_FIELD(member, type) { #member, type, offsetof(store_file_t, member) }
+/* Columns are only ever appended (by later migration steps), so the fields of any schema version
+ * are a prefix of the table. */
+#define JOB_FIELD(member, type)  { #member, type, offsetof(store_job_t, member), 1 }
+#define FILE_FIELD_SINCE(member, type, version)                                                    \
+    { #member, type, offsetof(store_file_t, member), version }
+#define FILE_FIELD(member, type) FILE_FIELD_SINCE(member, type, 1)
 #define COUNT_OF(array) ((int)(sizeof(array) / sizeof *(array)))
 
 static const field_t job_fields[] = {
@@ -152,7 +159,7 @@ static const field_t job_fields[] = {
 
 static const field_t file_fields[] = {
     FILE_FIELD(job_id, FIELD_GUID),
-    { "idx", FIELD_U32, offsetof(store_file_t, index) }, /* INDEX is an SQL keyword */
+    { "idx", FIELD_U32, offsetof(store_file_t, index), 1 }, /* INDEX is an SQL keyword */
     FILE_FIELD(file_id, FIELD_TEXT),
     FILE_FIELD(remote_name, FIELD_TEXT),
     FILE_FIELD(local_name, FIELD_TEXT),
@@ -162,6 +169,7 @@ static const field_t file_fields[] = {
     FILE_FIELD(completed, FIELD_I32),
     FILE_FIELD(validator, FIELD_TEXT),
     FILE_FIELD(response_headers, FIELD_TEXT),
+    FILE_FIELD_SINCE(validation_state, FIELD_I32, 2),
 };
 
 static const record_t job_record = { "jobs", job_fields, COUNT_OF(job_fields), 1,
@@ -171,6 +179,15 @@ static const record_t file_record = { "files", file_fields, COUNT_OF(file_fields
 
 /* ---- statement SQL ------------------------------------------------------------------------- */
 
+/* How many of rec's fields (a prefix) a database of schema_version has. */
+static int fields_in_schema(const record_t *rec, int schema_version)
+{
+    int count = 0;
+    while (count < rec->field_count && rec->fields[count].since <= schema_version)
+        count++;
+    return count;
+}
+
 /* Every generated statement numbers its parameters by field: field i is parameter ?(i+1). */
 static void append_key_filter(sqlite3_str *sql, const record_t *rec)
 {
@@ -178,35 +195,38 @@ static void append_key_filter(sqlite3_str *sql, const record_t *rec)
         sqlite3_str_appendf(sql, "%s%s=?%d", i ? " AND " : " WHERE ", rec->fields[i].column, i + 1);
 }
 
-static char *record_insert_sql(const record_t *rec)
+static char *record_insert_sql(const record_t *rec, int schema_version)
 {
+    int count = fields_in_schema(rec, schema_version);
     sqlite3_str *sql = sqlite3_str_new(NULL);
     sqlite3_str_appendf(sql, "INSERT INTO %s(", rec->table);
-    for (int i = 0; i < rec->field_count; i++)
+    for (int i = 0; i < count; i++)
         sqlite3_str_appendf(sql, "%s%s", i ? "," : "", rec->fields[i].column);
     sqlite3_str_appendall(sql, ") VALUES(");
-    for (int i = 0; i < rec->field_count; i++)
+    for (int i = 0; i < count; i++)
         sqlite3_str_appendf(sql, "%s?%d", i ? "," : "", i + 1);
     sqlite3_str_appendall(sql, ")");
     return sqlite3_str_finish(sql);
 }
 
-static char *record_select_sql(const record_t *rec)
+static char *record_select_sql(const record_t *rec, int schema_version)
 {
+    int count = fields_in_schema(rec, schema_version);
     sqlite3_str *sql = sqlite3_str_new(NULL);
     sqlite3_str_appendall(sql, "SELECT ");
-    for (int i = 0; i < rec->field_count; i++)
+    for (int i = 0; i < count; i++)
         sqlite3_str_appendf(sql, "%s%s", i ? "," : "", rec->fields[i].column);
     sqlite3_str_appendf(sql, " FROM %s", rec->table);
     append_key_filter(sql, rec);
     return sqlite3_str_finish(sql);
 }
 
-static char *record_update_sql(const record_t *rec)
+static char *record_update_sql(const record_t *rec, int schema_version)
 {
+    int count = fields_in_schema(rec, schema_version);
     sqlite3_str *sql = sqlite3_str_new(NULL);
     sqlite3_str_appendf(sql, "UPDATE %s SET ", rec->table);
-    for (int i = rec->key_count; i < rec->field_count; i++)
+    for (int i = rec->key_count; i < count; i++)
         sqlite3_str_appendf(sql, "%s%s=?%d", i > rec->key_count ? "," : "", rec->fields[i].column,
                             i + 1);
     append_key_filter(sql, rec);
@@ -217,6 +237,10 @@ static const char *const fixed_sql[STMT_COUNT] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
     [STMT_COMMIT] = "COMMIT",
     [STMT_ROLLBACK] = "ROLLBACK",
+    /* a multi-row call inside the caller's transaction */
+    [STMT_SAVEPOINT] = "SAVEPOINT store_call",
+    [STMT_RELEASE] = "RELEASE store_call",
+    [STMT_ROLLBACK_TO] = "ROLLBACK TO store_call",
     [STMT_JOB_DELETE] = "DELETE FROM jobs WHERE id=?1",
     /* rowid breaks creation-time ties in insertion order */
     [STMT_JOB_LIST_ALL] = "SELECT id FROM jobs ORDER BY creation_time, rowid",
@@ -225,30 +249,56 @@ static const char *const fixed_sql[STMT_COUNT] = {
     [STMT_JOB_COUNT_OWNER] = "SELECT count(*) FROM jobs WHERE owner_sid=?1",
     [STMT_FILE_COUNT] = "SELECT EXISTS(SELECT 1 FROM jobs WHERE id=?1),"
                         " (SELECT count(*) FROM files WHERE job_id=?1)",
+    [STMT_FILE_EXISTS] = "SELECT 1 FROM files WHERE job_id=?1 AND idx=?2",
     [STMT_RANGE_INSERT] = "INSERT INTO ranges(job_id,file_idx,offset,length) VALUES(?1,?2,?3,?4)",
     /* No row: no such file. One row of NULLs: the file has no ranges. */
     [STMT_RANGE_SELECT] = "SELECT r.offset, r.length FROM files f LEFT JOIN ranges r"
                           " ON r.job_id=f.job_id AND r.file_idx=f.idx"
                           " WHERE f.job_id=?1 AND f.idx=?2 ORDER BY r.offset",
+    /* A file that does not exist fails the foreign key: STORE_NOT_FOUND. */
+    [STMT_PROPERTY_UPSERT] = "INSERT INTO file_properties(job_id,file_idx,property,value)"
+                             " VALUES(?1,?2,?3,?4) ON CONFLICT(job_id,file_idx,property)"
+                             " DO UPDATE SET value=excluded.value",
+    [STMT_PROPERTY_DELETE] = "DELETE FROM file_properties"
+                             " WHERE job_id=?1 AND file_idx=?2 AND property=?3",
+    [STMT_PROPERTY_SELECT] = "SELECT value FROM file_properties"
+                             " WHERE job_id=?1 AND file_idx=?2 AND property=?3",
+    [STMT_CREDENTIAL_UPSERT] = "INSERT INTO credentials(job_id,target,scheme,user_name,secret)"
+                               " VALUES(?1,?2,?3,?4,?5) ON CONFLICT(job_id,target,scheme)"
+                               " DO UPDATE SET user_name=excluded.user_name,"
+                               " secret=excluded.secret",
+    [STMT_CREDENTIAL_DELETE] = "DELETE FROM credentials"
+                               " WHERE job_id=?1 AND target=?2 AND scheme=?3",
+    [STMT_CREDENTIALS_CLEAR] = "DELETE FROM credentials WHERE job_id=?1",
+    [STMT_CREDENTIAL_COUNT] = "SELECT count(*) FROM credentials WHERE job_id=?1",
 };
 
-static char *statement_sql(enum store_stmt id)
+/* The schema version that added the table a statement uses; 0 for the tables of v1. */
+static const int statement_since[STMT_COUNT] = {
+    [STMT_PROPERTY_UPSERT] = 2,   [STMT_PROPERTY_DELETE] = 2,   [STMT_PROPERTY_SELECT] = 2,
+    [STMT_CREDENTIAL_UPSERT] = 2, [STMT_CREDENTIAL_DELETE] = 2, [STMT_CREDENTIALS_CLEAR] = 2,
+    [STMT_CREDENTIAL_COUNT] = 2,
+};
+
+static char *statement_sql(enum store_stmt id, int schema_version)
 {
     switch (id) {
-    case STMT_JOB_INSERT: return record_insert_sql(&job_record);
-    case STMT_JOB_SELECT: return record_select_sql(&job_record);
-    case STMT_JOB_UPDATE: return record_update_sql(&job_record);
-    case STMT_FILE_INSERT: return record_insert_sql(&file_record);
-    case STMT_FILE_SELECT: return record_select_sql(&file_record);
-    case STMT_FILE_UPDATE: return record_update_sql(&file_record);
+    case STMT_JOB_INSERT: return record_insert_sql(&job_record, schema_version);
+    case STMT_JOB_SELECT: return record_select_sql(&job_record, schema_version);
+    case STMT_JOB_UPDATE: return record_update_sql(&job_record, schema_version);
+    case STMT_FILE_INSERT: return record_insert_sql(&file_record, schema_version);
+    case STMT_FILE_SELECT: return record_select_sql(&file_record, schema_version);
+    case STMT_FILE_UPDATE: return record_update_sql(&file_record, schema_version);
     default: return sqlite3_mprintf("%s", fixed_sql[id]);
     }
 }
 
-int store_prepare_statements(store_t *store)
+int store_prepare_statements(store_t *store, int schema_version)
 {
     for (int id = 0; id < STMT_COUNT; id++) {
-        char *sql = statement_sql((enum store_stmt)id);
+        if (statement_since[id] > schema_version)
+            continue; /* stays NULL: see statement() */
+        char *sql = statement_sql((enum store_stmt)id, schema_version);
         if (!sql)
             return SQLITE_NOMEM;
         int rc = sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
@@ -281,10 +331,15 @@ static store_status_t bind_text(store_t *store, sqlite3_stmt *st, int param, con
         sqlite3_bind_text(st, param, text, (int)(end - text), SQLITE_STATIC));
 }
 
+/* A NULL data binds SQL NULL. */
+static store_status_t bind_blob(sqlite3_stmt *st, int param, const void *data, size_t size)
+{
+    return store_status_from_sqlite(sqlite3_bind_blob(st, param, data, (int)size, SQLITE_STATIC));
+}
+
 static store_status_t bind_guid(sqlite3_stmt *st, int param, const store_guid_t *guid)
 {
-    return store_status_from_sqlite(
-        sqlite3_bind_blob(st, param, guid->bytes, (int)sizeof guid->bytes, SQLITE_STATIC));
+    return bind_blob(st, param, guid->bytes, sizeof guid->bytes);
 }
 
 /* Unsigned 64-bit values are stored as their two's-complement int64 (UINT64_MAX reads as -1). */
@@ -315,6 +370,24 @@ static store_status_t bind_fields(store_t *store, sqlite3_stmt *st, const record
     store_status_t status = STORE_OK;
     for (int i = 0; i < count && status == STORE_OK; i++)
         status = bind_field(store, st, i + 1, &rec->fields[i], row);
+    return status;
+}
+
+/* Binds every parameter of an insert or update generated from rec: one per field the database's
+ * schema version has. */
+static store_status_t bind_row(store_t *store, sqlite3_stmt *st, const record_t *rec,
+                               const void *row)
+{
+    return bind_fields(store, st, rec, row, sqlite3_bind_parameter_count(st));
+}
+
+/* Binds job_id to ?1 and values to ?2, ?3, ... (the narrow tables keyed by job). */
+static store_status_t bind_job_row(sqlite3_stmt *st, const store_guid_t *job_id,
+                                   const int64_t *values, int count)
+{
+    store_status_t status = bind_guid(st, 1, job_id);
+    for (int i = 0; i < count && status == STORE_OK; i++)
+        status = bind_int(st, i + 2, values[i]);
     return status;
 }
 
@@ -362,12 +435,13 @@ static void clear_record(const record_t *rec, void *row)
     memset(row, 0, rec->size);
 }
 
-/* Fills row (overwritten, not freed) from the current result row. */
+/* Fills row (overwritten, not freed) from the current result row: the fields the database's schema
+ * version has; the others are zero. */
 static store_status_t read_fields(sqlite3_stmt *st, const record_t *rec, void *row)
 {
     store_status_t status = STORE_OK;
     memset(row, 0, rec->size);
-    for (int i = 0; i < rec->field_count && status == STORE_OK; i++)
+    for (int i = 0; i < sqlite3_column_count(st) && status == STORE_OK; i++)
         status = read_field(st, i, &rec->fields[i], row);
     if (status != STORE_OK)
         clear_record(rec, row);
@@ -388,18 +462,51 @@ void store_file_clear(store_file_t *file)
 
 /* ---- statement execution -------------------------------------------------------------------- */
 
-/* Steps a statement that returns no rows, then resets it; bind_status is the status of the
- * preceding binds (the statement is not run unless they all succeeded). */
+/* The cached statement id; STORE_INVALID when the database's schema predates its table (only a
+ * handle opened through the test hook with an older migration list can be in that state). */
+static store_status_t statement(store_t *store, enum store_stmt id, sqlite3_stmt **st)
+{
+    *st = store->stmts[id];
+    return *st ? STORE_OK
+               : store_fail_with(store, STORE_INVALID, "the database schema predates this call");
+}
+
+/* SQLite ends a transaction by itself after some errors (I/O error, disk full). While the caller
+ * still believes its explicit transaction open, statements must not run: each would commit on
+ * its own. */
+static store_status_t check_transaction(store_t *store)
+{
+    if (store->in_transaction && sqlite3_get_autocommit(store->db))
+        return store_fail_with(store, STORE_IO, "transaction rolled back after an earlier error");
+    return STORE_OK;
+}
+
+/* The status a statement starts from: bind_status (of the binds made so far), then the state of
+ * the transaction. The statement is not run unless this is STORE_OK. */
+static store_status_t ready(store_t *store, store_status_t bind_status)
+{
+    return bind_status == STORE_OK ? check_transaction(store) : bind_status;
+}
+
+/* Readies st for its next use. st is NULL only after statement() failed. */
+static void reset_statement(sqlite3_stmt *st)
+{
+    if (!st)
+        return;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/* Steps a statement that returns no rows, then resets it; bind_status as for ready(). */
 static store_status_t run(store_t *store, sqlite3_stmt *st, store_status_t bind_status)
 {
-    store_status_t status = bind_status;
+    store_status_t status = ready(store, bind_status);
     if (status == STORE_OK) {
         int rc = sqlite3_step(st);
         if (rc != SQLITE_DONE)
             status = store_fail(store, rc);
     }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    reset_statement(st);
     return status;
 }
 
@@ -412,38 +519,93 @@ static store_status_t run_changing_one_row(store_t *store, sqlite3_stmt *st,
     return status;
 }
 
-/* Steps st expecting one result row, which read() consumes; no row gives STORE_NOT_FOUND. */
+/* Steps st expecting one result row, which read() consumes (read may be NULL when only the row's
+ * existence matters); no row gives STORE_NOT_FOUND. */
 static store_status_t fetch_one(store_t *store, sqlite3_stmt *st, store_status_t bind_status,
                                 store_status_t (*read)(sqlite3_stmt *st, void *ctx), void *ctx)
 {
-    store_status_t status = bind_status;
+    store_status_t status = ready(store, bind_status);
     if (status == STORE_OK) {
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW)
-            status = read(st, ctx);
+            status = read ? read(st, ctx) : STORE_OK;
         else if (rc == SQLITE_DONE)
             status = store_fail_with(store, STORE_NOT_FOUND, "no such row");
         else
             status = store_fail(store, rc);
     }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    reset_statement(st);
     return status;
 }
 
-static store_status_t begin(store_t *store)
-{
-    return run(store, store->stmts[STMT_BEGIN], STORE_OK);
-}
+/* ---- transactions --------------------------------------------------------------------------- */
 
-/* Commits when status is STORE_OK, else rolls back; returns the outcome. */
-static store_status_t finish(store_t *store, store_status_t status)
+/* Commits when status is STORE_OK, else rolls back; returns the outcome. The transaction is over
+ * either way. */
+static store_status_t end_transaction(store_t *store, store_status_t status)
 {
     if (status == STORE_OK)
         status = run(store, store->stmts[STMT_COMMIT], STORE_OK);
     if (status != STORE_OK && !sqlite3_get_autocommit(store->db))
         run(store, store->stmts[STMT_ROLLBACK], STORE_OK);
     return status;
+}
+
+/* Releases the savepoint of a call inside the caller's transaction, first undoing the call's
+ * changes when status is not STORE_OK; returns the outcome. */
+static store_status_t end_savepoint(store_t *store, store_status_t status)
+{
+    if (sqlite3_get_autocommit(store->db))
+        return status; /* SQLite abandoned the whole transaction, savepoint included */
+    if (status != STORE_OK)
+        run(store, store->stmts[STMT_ROLLBACK_TO], STORE_OK);
+    store_status_t released = run(store, store->stmts[STMT_RELEASE], STORE_OK);
+    return status == STORE_OK ? released : status;
+}
+
+/* A multi-row call is all or nothing: it runs in its own transaction, or in a savepoint inside
+ * the caller's explicit transaction, which then stays open whatever the call's outcome. */
+static store_status_t begin(store_t *store)
+{
+    return run(store, store->stmts[store->in_transaction ? STMT_SAVEPOINT : STMT_BEGIN], STORE_OK);
+}
+
+/* Ends what begin() opened: keeps the call's changes when status is STORE_OK, else undoes them;
+ * returns the outcome. */
+static store_status_t finish(store_t *store, store_status_t status)
+{
+    return store->in_transaction ? end_savepoint(store, status) : end_transaction(store, status);
+}
+
+store_status_t store_begin(store_t *store)
+{
+    if (!store)
+        return STORE_INVALID;
+    if (store->in_transaction)
+        return store_fail_with(store, STORE_INVALID, "a transaction is already open");
+    store_status_t status = run(store, store->stmts[STMT_BEGIN], STORE_OK);
+    store->in_transaction = status == STORE_OK;
+    return status;
+}
+
+store_status_t store_commit(store_t *store)
+{
+    if (!store)
+        return STORE_INVALID;
+    if (!store->in_transaction)
+        return store_fail_with(store, STORE_INVALID, "no transaction is open");
+    store_status_t status = end_transaction(store, STORE_OK);
+    store->in_transaction = 0;
+    return status;
+}
+
+void store_rollback(store_t *store)
+{
+    if (!store || !store->in_transaction)
+        return;
+    store->in_transaction = 0;
+    if (!sqlite3_get_autocommit(store->db))
+        run(store, store->stmts[STMT_ROLLBACK], STORE_OK);
 }
 
 /* ---- jobs ----------------------------------------------------------------------------------- */
@@ -455,8 +617,7 @@ store_status_t store_job_insert_many(store_t *store, const store_job_t *jobs, si
     sqlite3_stmt *st = store->stmts[STMT_JOB_INSERT];
     store_status_t status = begin(store);
     for (size_t i = 0; i < count && status == STORE_OK; i++)
-        status =
-            run(store, st, bind_fields(store, st, &job_record, &jobs[i], job_record.field_count));
+        status = run(store, st, bind_row(store, st, &job_record, &jobs[i]));
     return finish(store, status);
 }
 
@@ -485,8 +646,7 @@ store_status_t store_job_update(store_t *store, const store_job_t *job)
     if (!store || !job)
         return STORE_INVALID;
     sqlite3_stmt *st = store->stmts[STMT_JOB_UPDATE];
-    return run_changing_one_row(store, st,
-                                bind_fields(store, st, &job_record, job, job_record.field_count));
+    return run_changing_one_row(store, st, bind_row(store, st, &job_record, job));
 }
 
 store_status_t store_job_delete(store_t *store, const store_guid_t *id)
@@ -494,7 +654,8 @@ store_status_t store_job_delete(store_t *store, const store_guid_t *id)
     if (!store || !id)
         return STORE_INVALID;
     sqlite3_stmt *st = store->stmts[STMT_JOB_DELETE];
-    return run_changing_one_row(store, st, bind_guid(st, 1, id)); /* files, ranges cascade */
+    /* files, and through them ranges and file properties, and credentials cascade */
+    return run_changing_one_row(store, st, bind_guid(st, 1, id));
 }
 
 /* The listing or counting statement for one owner, or for everyone when owner_sid is NULL. */
@@ -519,7 +680,7 @@ static store_status_t collect_rows(store_t *store, sqlite3_stmt *st, store_statu
 {
     unsigned char *array = NULL;
     size_t capacity = 0;
-    store_status_t status = bind_status;
+    store_status_t status = ready(store, bind_status);
     int rc = SQLITE_DONE;
     *count = *rows = 0;
     while (status == STORE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -539,8 +700,7 @@ static store_status_t collect_rows(store_t *store, sqlite3_stmt *st, store_statu
     }
     if (status == STORE_OK && rc != SQLITE_DONE)
         status = store_fail(store, rc);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    reset_statement(st);
     if (status != STORE_OK || *count == 0) {
         free(array);
         array = NULL;
@@ -596,14 +756,8 @@ static store_status_t insert_range(store_t *store, const store_file_t *file,
     if (range->offset > (uint64_t)INT64_MAX) /* stored signed; keeps ORDER BY offset right */
         return store_fail_with(store, STORE_INVALID, "range offset out of range");
     sqlite3_stmt *st = store->stmts[STMT_RANGE_INSERT];
-    store_status_t status = bind_guid(st, 1, &file->job_id);
-    if (status == STORE_OK)
-        status = bind_int(st, 2, file->index);
-    if (status == STORE_OK)
-        status = bind_int(st, 3, (int64_t)range->offset);
-    if (status == STORE_OK)
-        status = bind_int(st, 4, (int64_t)range->length);
-    return run(store, st, status);
+    const int64_t values[] = { file->index, (int64_t)range->offset, (int64_t)range->length };
+    return run(store, st, bind_job_row(st, &file->job_id, values, COUNT_OF(values)));
 }
 
 static store_status_t insert_file(store_t *store, const store_file_t *file,
@@ -612,8 +766,7 @@ static store_status_t insert_file(store_t *store, const store_file_t *file,
     if (range_count && !ranges)
         return store_fail_with(store, STORE_INVALID, "range count without ranges");
     sqlite3_stmt *st = store->stmts[STMT_FILE_INSERT];
-    store_status_t status =
-        run(store, st, bind_fields(store, st, &file_record, file, file_record.field_count));
+    store_status_t status = run(store, st, bind_row(store, st, &file_record, file));
     for (size_t i = 0; i < range_count && status == STORE_OK; i++)
         status = insert_range(store, file, &ranges[i]);
     return status;
@@ -652,8 +805,7 @@ store_status_t store_file_update(store_t *store, const store_file_t *file)
     if (!store || !file)
         return STORE_INVALID;
     sqlite3_stmt *st = store->stmts[STMT_FILE_UPDATE];
-    return run_changing_one_row(
-        store, st, bind_fields(store, st, &file_record, file, file_record.field_count));
+    return run_changing_one_row(store, st, bind_row(store, st, &file_record, file));
 }
 
 static store_status_t read_file_count(sqlite3_stmt *st, void *count)
@@ -690,9 +842,8 @@ store_status_t store_file_ranges(store_t *store, const store_guid_t *job_id, uin
     if (!store || !job_id || !ranges || !count)
         return STORE_INVALID;
     sqlite3_stmt *st = store->stmts[STMT_RANGE_SELECT];
-    store_status_t status = bind_guid(st, 1, job_id);
-    if (status == STORE_OK)
-        status = bind_int(st, 2, index);
+    const int64_t file_key[] = { index };
+    store_status_t status = bind_job_row(st, job_id, file_key, COUNT_OF(file_key));
     void *array;
     size_t rows;
     status = collect_rows(store, st, status, sizeof **ranges, read_range_row, &array, count, &rows);
@@ -700,4 +851,125 @@ store_status_t store_file_ranges(store_t *store, const store_guid_t *job_id, uin
     if (status == STORE_OK && rows == 0)
         status = store_fail_with(store, STORE_NOT_FOUND, "no such file");
     return status;
+}
+
+/* ---- file properties ------------------------------------------------------------------------ */
+
+static store_status_t require_file(store_t *store, const store_guid_t *job_id, uint32_t index)
+{
+    sqlite3_stmt *st = store->stmts[STMT_FILE_EXISTS];
+    const int64_t file_key[] = { index };
+    store_status_t status =
+        fetch_one(store, st, bind_job_row(st, job_id, file_key, COUNT_OF(file_key)), NULL, NULL);
+    return status == STORE_NOT_FOUND ? store_fail_with(store, status, "no such file") : status;
+}
+
+static store_status_t delete_file_property(store_t *store, const store_guid_t *job_id,
+                                           uint32_t index, int32_t property)
+{
+    sqlite3_stmt *st;
+    const int64_t key[] = { index, property };
+    store_status_t status = statement(store, STMT_PROPERTY_DELETE, &st);
+    if (status == STORE_OK)
+        status = require_file(store, job_id, index);
+    if (status == STORE_OK)
+        status = bind_job_row(st, job_id, key, COUNT_OF(key));
+    return run(store, st, status);
+}
+
+static store_status_t upsert_file_property(store_t *store, const store_guid_t *job_id,
+                                           uint32_t index, int32_t property, const char *value)
+{
+    sqlite3_stmt *st;
+    const int64_t key[] = { index, property };
+    store_status_t status = statement(store, STMT_PROPERTY_UPSERT, &st);
+    if (status == STORE_OK)
+        status = bind_job_row(st, job_id, key, COUNT_OF(key));
+    if (status == STORE_OK)
+        status = bind_text(store, st, 4, value);
+    return run(store, st, status);
+}
+
+store_status_t store_file_property_set(store_t *store, const store_guid_t *job_id, uint32_t index,
+                                       int32_t property, const char *value)
+{
+    if (!store || !job_id)
+        return STORE_INVALID;
+    return value ? upsert_file_property(store, job_id, index, property, value)
+                 : delete_file_property(store, job_id, index, property);
+}
+
+static store_status_t read_text_value(sqlite3_stmt *st, void *value)
+{
+    return read_text(st, 0, value);
+}
+
+store_status_t store_file_property_get(store_t *store, const store_guid_t *job_id, uint32_t index,
+                                       int32_t property, char **value)
+{
+    if (!store || !job_id || !value)
+        return STORE_INVALID;
+    sqlite3_stmt *st;
+    const int64_t key[] = { index, property };
+    store_status_t status = statement(store, STMT_PROPERTY_SELECT, &st);
+    if (status == STORE_OK)
+        status = bind_job_row(st, job_id, key, COUNT_OF(key));
+    return fetch_one(store, st, status, read_text_value, value);
+}
+
+/* ---- credentials ---------------------------------------------------------------------------- */
+
+store_status_t store_credential_put(store_t *store, const store_guid_t *job_id, int32_t target,
+                                    int32_t scheme, const char *user_name, const void *secret,
+                                    size_t secret_size)
+{
+    if (!store || !job_id || (!secret && secret_size))
+        return STORE_INVALID;
+    if (secret_size > STORE_MAX_TEXT)
+        return store_fail_with(store, STORE_INVALID, "secret longer than STORE_MAX_TEXT");
+    sqlite3_stmt *st;
+    const int64_t key[] = { target, scheme };
+    store_status_t status = statement(store, STMT_CREDENTIAL_UPSERT, &st);
+    if (status == STORE_OK)
+        status = bind_job_row(st, job_id, key, COUNT_OF(key));
+    if (status == STORE_OK)
+        status = bind_text(store, st, 4, user_name);
+    if (status == STORE_OK)
+        status = bind_blob(st, 5, secret, secret_size);
+    return run(store, st, status); /* no such job fails the foreign key: STORE_NOT_FOUND */
+}
+
+store_status_t store_credential_delete(store_t *store, const store_guid_t *job_id, int32_t target,
+                                       int32_t scheme)
+{
+    if (!store || !job_id)
+        return STORE_INVALID;
+    sqlite3_stmt *st;
+    const int64_t key[] = { target, scheme };
+    store_status_t status = statement(store, STMT_CREDENTIAL_DELETE, &st);
+    if (status == STORE_OK)
+        status = bind_job_row(st, job_id, key, COUNT_OF(key));
+    return run_changing_one_row(store, st, status);
+}
+
+store_status_t store_credentials_clear(store_t *store, const store_guid_t *job_id)
+{
+    if (!store || !job_id)
+        return STORE_INVALID;
+    sqlite3_stmt *st;
+    store_status_t status = statement(store, STMT_CREDENTIALS_CLEAR, &st);
+    if (status == STORE_OK)
+        status = bind_guid(st, 1, job_id);
+    return run(store, st, status);
+}
+
+store_status_t store_credential_count(store_t *store, const store_guid_t *job_id, size_t *count)
+{
+    if (!store || !job_id || !count)
+        return STORE_INVALID;
+    sqlite3_stmt *st;
+    store_status_t status = statement(store, STMT_CREDENTIAL_COUNT, &st);
+    if (status == STORE_OK)
+        status = bind_guid(st, 1, job_id);
+    return fetch_one(store, st, status, read_count, count);
 }

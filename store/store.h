@@ -1,9 +1,10 @@
 /* opendo job store: portable C over SQLite. No Windows headers.
  *
  * Every mutating call is one transaction, committed durably (WAL, synchronous=FULL) before it
- * returns. Strings are UTF-8. Times are FILETIME units (100 ns since 1601-01-01 UTC) so they pass
- * to Windows callers unchanged. A store handle is used from one thread at a time; callers that
- * share it across threads serialise access themselves.
+ * returns, unless the caller opened an explicit transaction (store_begin): then the calls join it
+ * and nothing is durable before store_commit. Strings are UTF-8. Times are FILETIME units (100 ns
+ * since 1601-01-01 UTC) so they pass to Windows callers unchanged. A store handle is used from one
+ * thread at a time; callers that share it across threads serialise access themselves.
  */
 #ifndef OPENDO_STORE_H
 #define OPENDO_STORE_H
@@ -33,7 +34,7 @@ typedef struct store_guid {
 } store_guid_t;
 
 /* Limits enforced by the store itself (the API layer enforces the documented ones first). */
-#define STORE_MAX_TEXT 65536 /* bytes, any single text column */
+#define STORE_MAX_TEXT 65536 /* bytes, any single text column, and a credential's secret */
 
 /* One job row. Text members are heap strings owned by the struct (store_job_clear frees them);
  * NULL means "not set". Enumerations are stored as the numeric BITS/DO values. */
@@ -83,6 +84,7 @@ typedef struct store_file {
     int32_t completed;        /* BG_FILE_PROGRESS.Completed */
     char *validator;          /* ETag or Last-Modified used for If-Range */
     char *response_headers;
+    int32_t validation_state; /* IBackgroundCopyFile3 validation state; 0 (not set) by default */
 } store_file_t;
 
 typedef struct store_range {
@@ -112,6 +114,17 @@ const char *store_status_text(store_status_t status);
 /* The most recent SQLite error message for this handle (for logs). */
 const char *store_last_error(const store_t *store);
 
+/* Explicit transaction, for changing several rows atomically: the calls made between
+ * store_begin and store_commit/store_rollback join it (a call that fails undoes only its own
+ * changes, and the caller decides about the rest). store_begin takes the write lock at once
+ * (BEGIN IMMEDIATE); it gives STORE_INVALID when a transaction is already open (no nesting).
+ * store_commit ends the transaction in every case: on failure everything is rolled back. If SQLite
+ * itself abandons the transaction (I/O error, disk full), every call gives STORE_IO until
+ * store_commit or store_rollback ends it. store_close rolls back an open transaction. */
+store_status_t store_begin(store_t *store);
+store_status_t store_commit(store_t *store);
+void store_rollback(store_t *store); /* no-op when no transaction is open */
+
 /* Runs PRAGMA integrity_check; STORE_OK or STORE_CORRUPT (detail filled when given). */
 store_status_t store_check_integrity(store_t *store, char *detail, size_t detail_size);
 int store_schema_version(store_t *store);
@@ -122,7 +135,8 @@ store_status_t store_job_insert(store_t *store, const store_job_t *job);
 store_status_t store_job_insert_many(store_t *store, const store_job_t *jobs, size_t count);
 store_status_t store_job_get(store_t *store, const store_guid_t *id, store_job_t *out);
 store_status_t store_job_update(store_t *store, const store_job_t *job); /* all columns */
-store_status_t store_job_delete(store_t *store, const store_guid_t *id); /* with files, ranges */
+/* Deletes the job with its files, ranges, file properties and credentials. */
+store_status_t store_job_delete(store_t *store, const store_guid_t *id);
 /* Ids of jobs owned by owner_sid (or all jobs when NULL), oldest first. *ids is malloc'ed. */
 store_status_t store_job_list(store_t *store, const char *owner_sid, store_guid_t **ids,
                               size_t *count);
@@ -140,6 +154,28 @@ store_status_t store_file_count(store_t *store, const store_guid_t *job_id, uint
 store_status_t store_file_ranges(store_t *store, const store_guid_t *job_id, uint32_t index,
                                  store_range_t **ranges, size_t *count);
 void store_file_clear(store_file_t *file);
+
+/* File properties (DO file property id -> text value). set upserts, or deletes when value is NULL
+ * (deleting an unset property is not an error); STORE_NOT_FOUND when the file does not exist.
+ * get gives STORE_NOT_FOUND when the property is not set (or the file does not exist); *value is
+ * malloc'ed. Deleting the file's job deletes its properties. */
+store_status_t store_file_property_set(store_t *store, const store_guid_t *job_id, uint32_t index,
+                                       int32_t property, const char *value);
+store_status_t store_file_property_get(store_t *store, const store_guid_t *job_id, uint32_t index,
+                                       int32_t property, char **value);
+
+/* Job credentials, one per (target, scheme) (BG_AUTH_TARGET, BG_AUTH_SCHEME). The secret is an
+ * opaque blob (the service encrypts it first) of at most STORE_MAX_TEXT bytes; user_name and
+ * secret may be NULL (secret_size must then be 0). put upserts; STORE_NOT_FOUND when the job
+ * does not exist. delete gives STORE_NOT_FOUND when there is no such credential; clear removes
+ * all of a job's (STORE_OK when it has none); count is 0 for a job without any (or no job). */
+store_status_t store_credential_put(store_t *store, const store_guid_t *job_id, int32_t target,
+                                    int32_t scheme, const char *user_name, const void *secret,
+                                    size_t secret_size);
+store_status_t store_credential_delete(store_t *store, const store_guid_t *job_id, int32_t target,
+                                       int32_t scheme);
+store_status_t store_credentials_clear(store_t *store, const store_guid_t *job_id);
+store_status_t store_credential_count(store_t *store, const store_guid_t *job_id, size_t *count);
 
 /* Now, in FILETIME units. */
 int64_t store_now_filetime(void);

@@ -13,6 +13,9 @@ enum store_stmt {
     STMT_BEGIN,
     STMT_COMMIT,
     STMT_ROLLBACK,
+    STMT_SAVEPOINT,
+    STMT_RELEASE,
+    STMT_ROLLBACK_TO,
     STMT_JOB_INSERT,
     STMT_JOB_SELECT,
     STMT_JOB_UPDATE,
@@ -25,14 +28,23 @@ enum store_stmt {
     STMT_FILE_SELECT,
     STMT_FILE_UPDATE,
     STMT_FILE_COUNT,
+    STMT_FILE_EXISTS,
     STMT_RANGE_INSERT,
     STMT_RANGE_SELECT,
+    STMT_PROPERTY_UPSERT,   /* schema v2 on */
+    STMT_PROPERTY_DELETE,
+    STMT_PROPERTY_SELECT,
+    STMT_CREDENTIAL_UPSERT,
+    STMT_CREDENTIAL_DELETE,
+    STMT_CREDENTIALS_CLEAR,
+    STMT_CREDENTIAL_COUNT,
     STMT_COUNT
 };
 
 struct store {
     sqlite3 *db;
-    sqlite3_stmt *stmts[STMT_COUNT];
+    sqlite3_stmt *stmts[STMT_COUNT]; /* NULL for a statement the database's schema predates */
+    int in_transaction;              /* the caller's explicit transaction (store_begin) is open */
     char last_error[256];
 };
 
@@ -46,7 +58,9 @@ typedef struct store_migrations {
 extern const store_migrations_t store_builtin_migrations;
 
 /* store_open with an explicit migration list; store_open passes the built-in one. The unit test
- * uses it to simulate newer code (an extra step) and a failing step. */
+ * uses it to simulate newer code (an extra step), older code (fewer steps: the handle then reads
+ * and writes only the columns and tables of that version, as the older code did) and a failing
+ * step. */
 store_status_t store_open_with_migrations(const char *path, const store_migrations_t *migrations,
                                           store_t **out, store_open_report_t *report);
 
@@ -57,7 +71,9 @@ store_status_t store_fail(store_t *store, int rc);
 /* Records message as the handle's last error and returns status. */
 store_status_t store_fail_with(store_t *store, store_status_t status, const char *message);
 
-int store_prepare_statements(store_t *store);
+/* Prepares the cached statements for a database of schema_version (the columns and tables that
+ * version has). */
+int store_prepare_statements(store_t *store, int schema_version);
 void store_finalize_statements(store_t *store);
 
 #endif

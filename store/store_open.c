@@ -64,7 +64,22 @@ static const char schema_v1[] =
     " PRIMARY KEY (job_id, file_idx, offset),"
     " FOREIGN KEY (job_id, file_idx) REFERENCES files (job_id, idx) ON DELETE CASCADE);";
 
-static const char *const builtin_steps[] = { schema_v1 };
+/* v1 -> v2: a file's validation state, file properties and credentials. The new tables are
+ * rowid tables too (salvage scans every table in rowid order); their rows go with their parent's
+ * (ON DELETE CASCADE), so deleting a job deletes all of them. */
+static const char schema_v2[] =
+    "ALTER TABLE files ADD COLUMN validation_state INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE file_properties ("
+    " job_id BLOB NOT NULL, file_idx INTEGER NOT NULL,"
+    " property INTEGER NOT NULL, value TEXT NOT NULL,"
+    " PRIMARY KEY (job_id, file_idx, property),"
+    " FOREIGN KEY (job_id, file_idx) REFERENCES files (job_id, idx) ON DELETE CASCADE);"
+    "CREATE TABLE credentials ("
+    " job_id BLOB NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,"
+    " target INTEGER NOT NULL, scheme INTEGER NOT NULL, user_name TEXT, secret BLOB,"
+    " PRIMARY KEY (job_id, target, scheme));";
+
+static const char *const builtin_steps[] = { schema_v1, schema_v2 };
 const store_migrations_t store_builtin_migrations = {
     builtin_steps, (int)(sizeof builtin_steps / sizeof *builtin_steps)
 };
@@ -225,7 +240,8 @@ static store_status_t open_steps(store_t *store, const char *path,
     status = enable_durability(store);
     if (status == STORE_OK)
         status = migrate(store, migrations, report);
-    if (status == STORE_OK && (rc = store_prepare_statements(store)) != SQLITE_OK)
+    if (status == STORE_OK
+        && (rc = store_prepare_statements(store, report->schema_version)) != SQLITE_OK)
         status = store_fail(store, rc);
     return status;
 }
@@ -392,22 +408,43 @@ static long salvage_table(sqlite3 *src, sqlite3 *dst, const char *table)
     return copied;
 }
 
+/* Every table, in the order salvage copies them: parents before children, so foreign keys hold.
+ * A table the damaged database lacks (an older schema version) or cannot describe yields no
+ * rows. */
+enum salvaged_table {
+    SALVAGE_JOBS,
+    SALVAGE_FILES,
+    SALVAGE_RANGES,
+    SALVAGE_FILE_PROPERTIES,
+    SALVAGE_CREDENTIALS,
+    SALVAGE_TABLE_COUNT
+};
+static const char *const salvaged_tables[SALVAGE_TABLE_COUNT] = {
+    [SALVAGE_JOBS] = "jobs",
+    [SALVAGE_FILES] = "files",
+    [SALVAGE_RANGES] = "ranges",
+    [SALVAGE_FILE_PROPERTIES] = "file_properties",
+    [SALVAGE_CREDENTIALS] = "credentials",
+};
+
 /* Copies what can still be read from the quarantined file into the fresh database, in one
- * transaction; parents before children so foreign keys hold. */
+ * transaction. */
 static void salvage(store_t *store, store_open_report_t *report)
 {
+    long copied[SALVAGE_TABLE_COUNT] = { 0 };
     sqlite3 *damaged = NULL;
     if (sqlite3_open_v2(report->quarantine_path, &damaged, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK
         && exec(store->db, "BEGIN IMMEDIATE") == SQLITE_OK) {
-        report->salvaged_jobs = salvage_table(damaged, store->db, "jobs");
-        report->salvaged_files = salvage_table(damaged, store->db, "files");
-        salvage_table(damaged, store->db, "ranges");
+        for (int table = 0; table < SALVAGE_TABLE_COUNT; table++)
+            copied[table] = salvage_table(damaged, store->db, salvaged_tables[table]);
         if (exec(store->db, "COMMIT") != SQLITE_OK) {
             exec(store->db, "ROLLBACK");
-            report->salvaged_jobs = report->salvaged_files = 0;
+            memset(copied, 0, sizeof copied);
         }
     }
     sqlite3_close(damaged);
+    report->salvaged_jobs = copied[SALVAGE_JOBS];
+    report->salvaged_files = copied[SALVAGE_FILES];
 }
 
 static store_status_t replace_damaged(store_t *store, const char *path,

@@ -4,3 +4,6 @@ $(BUILD)/win/tests/e2e_client.exe: tests/e2e/e2e_client.c tests/check.h $(IDL_I_
 	$(WCC) $(WCFLAGS) $(WLDFLAGS) $< $(IDL_I_OBJ) -o $@ -lole32 -luuid
 
 all: $(BUILD)/win/tests/e2e_client.exe
+
+# End-to-end clients of the API tests, one fragment each.
+-include tests/e2e/files.mk tests/e2e/job_api.mk tests/e2e/bad_input.mk

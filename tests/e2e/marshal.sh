@@ -12,6 +12,7 @@ set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD="$TOP/build"
 ECHO_CLSID='{1B16FAB0-D10A-458C-BCD6-CDC95B729D81}'   # tests/echo/echo.h
+PROXY_CLSID='{52E1DB2B-FAD4-429F-8815-13C04CD8152A}'  # proxy-stub/module.mk
 START=$(date +%s)
 
 if [ -n "${OPENDO_TEST_PREFIX:-}" ]; then
@@ -30,10 +31,12 @@ for f in doproxy.dll tests/echosrv.exe tests/marshal_test.exe; do
     [ -f "$BUILD/win/$f" ] || fail "$BUILD/win/$f is missing (run make)"
 done
 
-wine_prefix_up || fail "the Wine prefix $PREFIX did not start"
+# The persistent wineserver and the session's system processes inherit the handles of whoever
+# boots the prefix: keep our stdout (often a pipe to the test runner) out of them.
 if [ "$OWN_PREFIX" = 1 ]; then
     trap 'wine_prefix_down' EXIT
 fi
+wine_prefix_up </dev/null >/dev/null 2>&1 || fail "the Wine prefix $PREFIX did not start"
 
 DEST="$WINEPREFIX/drive_c/opendo-tests"
 mkdir -p "$DEST" "$BUILD/tests"
@@ -43,6 +46,16 @@ cp "$BUILD/win/doproxy.dll" "$BUILD/win/tests/echosrv.exe" "$BUILD/win/tests/mar
     || fail "cannot copy the test programs into $DEST"
 
 # Proxy/stub registration (Interface\{iid}\ProxyStubClsid32 for all 20 IIDs; see docs/proxy-stub.md).
+# If the prefix already has doproxy.dll registered elsewhere (the runner's install step), that
+# registration is put back at the end.
+PREV_PROXY=$(wine reg query "HKCR\\CLSID\\$PROXY_CLSID\\InprocServer32" /ve </dev/null 2>/dev/null \
+    | tr -d '\r' | awk -F'REG_SZ[ \t]+' 'NF > 1 { print $2; exit }')
+restore_proxy() {
+    case "$PREV_PROXY" in
+        ''|'C:\opendo-tests\doproxy.dll') ;;
+        *) wine regsvr32 /s "$PREV_PROXY" </dev/null >>"$LOG" 2>&1 ;;
+    esac
+}
 wine regsvr32 /s 'C:\opendo-tests\doproxy.dll' </dev/null >>"$LOG" 2>&1 \
     || fail "regsvr32 doproxy.dll failed (see $LOG)"
 # The echo server, a test-only local server class.
@@ -54,6 +67,7 @@ wine reg add "HKCR\\CLSID\\$ECHO_CLSID\\LocalServer32" /ve /d 'C:\opendo-tests\e
 # Wine console programs write straight to the unix stdout when it is not a console: pipe it.
 OUT=$(timeout 240 wine 'C:\opendo-tests\marshal_test.exe' </dev/null 2>>"$LOG" | cat; exit "${PIPESTATUS[0]}")
 RC=$?
+restore_proxy
 printf '%s\n' "$OUT" | tr -d '\r'
 
 OKS=$(printf '%s\n' "$OUT" | grep -c '^ok - ')

@@ -1479,10 +1479,17 @@ static HRESULT STDMETHODCALLTYPE mgr_EnumJobs(IBackgroundCopyManager *iface, DWO
     return e ? S_OK : E_OUTOFMEMORY;
 }
 
+static DWORD g_cookie;
+
+/* ECHO_CMD_DIE: the process dies with live objects and live client proxies, without any COM
+ * clean-up, except that the class registration is withdrawn first: Wine's COM runtime would
+ * otherwise keep a stale registration for the class and fail every later activation of it in
+ * this prefix with 0x800706BA until the prefix restarts. */
 static DWORD WINAPI die_thread(void *arg)
 {
     (void)arg;
     Sleep(300);
+    CoRevokeClassObject(g_cookie);
     TerminateProcess(GetCurrentProcess(), 3);
     return 0;
 }
@@ -1572,13 +1579,12 @@ static IClassFactory g_cf = {&cf_vtbl};
 
 int wmain(void)
 {
-    DWORD cookie;
     InitializeCriticalSection(&g_cs);
     g_done = CreateEventW(NULL, TRUE, FALSE, NULL);
     HRESULT hr = CoInitializeEx(NULL, COINIT_MULTITHREADED);
     if (FAILED(hr))
         return 2;
-    hr = CoRegisterClassObject(&CLSID_OpendoEchoServer, (IUnknown *)&g_cf, CLSCTX_LOCAL_SERVER, REGCLS_MULTIPLEUSE, &cookie);
+    hr = CoRegisterClassObject(&CLSID_OpendoEchoServer, (IUnknown *)&g_cf, CLSCTX_LOCAL_SERVER, REGCLS_MULTIPLEUSE, &g_cookie);
     if (FAILED(hr)) {
         fprintf(stderr, "echosrv: CoRegisterClassObject failed 0x%08lx\n", (unsigned long)hr);
         CoUninitialize();
@@ -1586,7 +1592,7 @@ int wmain(void)
     }
     /* Exit when the last object goes away; the timeout only guards against a lost client. */
     WaitForSingleObject(g_done, 5 * 60 * 1000);
-    CoRevokeClassObject(cookie);
+    CoRevokeClassObject(g_cookie);
     CoUninitialize();
     return 0;
 }

@@ -1,6 +1,7 @@
-/* Native unit tests of the SQLite job store: rows in and out, listing, file atomicity, argument
- * validation, reopening, migrations, newer-schema refusal, quarantine and salvage of damaged
- * databases, and 100,000 jobs. Databases live in a fresh temporary directory removed at the end. */
+/* Native unit tests of the SQLite job store: rows in and out, listing, file atomicity, file
+ * properties, credentials, explicit transactions, argument validation, reopening, migrations
+ * (a real v1 database to v2), newer-schema refusal, quarantine and salvage of damaged databases,
+ * and 100,000 jobs. Databases live in a fresh temporary directory removed at the end. */
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -20,6 +21,13 @@
 #define BOB       "S-1-5-21-1-1-1-1002"
 #define PATH_SIZE 512
 #define PAGE_SIZE 4096 /* SQLite's default page size */
+#define SCHEMA_VERSION 2
+
+/* The built-in migrations cut after the v1 step: opens (and writes) a database as v1 code did. */
+static store_migrations_t v1_migrations(void)
+{
+    return (store_migrations_t){ store_builtin_migrations.steps, 1 };
+}
 
 static char test_dir[] = "/tmp/test_store.XXXXXX";
 
@@ -116,7 +124,8 @@ static void make_job(store_job_t *job, uint32_t seed, const char *owner)
     X(error_code) X(error_file_index) X(error_count)
 #define FILE_TEXTS(X)                                                                              \
     X(file_id) X(remote_name) X(local_name) X(temp_name) X(validator) X(response_headers)
-#define FILE_NUMBERS(X)     X(index) X(bytes_total) X(bytes_transferred) X(completed)
+#define FILE_NUMBERS(X)                                                                            \
+    X(index) X(bytes_total) X(bytes_transferred) X(completed) X(validation_state)
 #define SAME_TEXT(member)   same = same && text_equal(a->member, b->member);
 #define SAME_NUMBER(member) same = same && a->member == b->member;
 
@@ -188,6 +197,24 @@ static int job_count_is(store_t *store, const char *owner, size_t want)
     return store_job_count(store, owner, &count) == STORE_OK && count == want;
 }
 
+/* want NULL: the property is not set. */
+static int property_is(store_t *store, const store_guid_t *job_id, uint32_t index,
+                       int32_t property, const char *want)
+{
+    char *value = NULL;
+    store_status_t status = store_file_property_get(store, job_id, index, property, &value);
+    int same = want ? status == STORE_OK && text_equal(value, want)
+                    : status == STORE_NOT_FOUND && value == NULL;
+    free(value);
+    return same;
+}
+
+static int credential_count_is(store_t *store, const store_guid_t *job_id, size_t want)
+{
+    size_t count = SIZE_MAX;
+    return store_credential_count(store, job_id, &count) == STORE_OK && count == want;
+}
+
 /* The first column of the first row of sql run on path through a separate connection. */
 static int64_t raw_query(const char *path, const char *sql)
 {
@@ -243,10 +270,13 @@ static void test_new_database(store_t **out, const char *path)
 {
     store_open_report_t report;
     CHECK(store_open(path, out, &report) == STORE_OK && *out, "open creates a new database");
-    CHECK(report.created == 1 && report.migrated_from == 0 && report.schema_version == 1
-              && report.integrity_ok == 1 && !report.quarantined && report.salvaged_jobs == 0,
-          "report of a new database: created, v0 -> v1, integrity ok, not quarantined");
-    CHECK(store_schema_version(*out) == 1, "schema version is 1");
+    CHECK(report.created == 1 && report.migrated_from == 0
+              && report.schema_version == SCHEMA_VERSION && report.integrity_ok == 1
+              && !report.quarantined && report.salvaged_jobs == 0,
+          "report of a new database: created, v0 -> v2, integrity ok, not quarantined");
+    CHECK(store_schema_version(*out) == SCHEMA_VERSION
+              && store_builtin_migrations.count == SCHEMA_VERSION,
+          "schema version is 2");
     char detail[64] = "";
     CHECK(store_check_integrity(*out, detail, sizeof detail) == STORE_OK
               && strcmp(detail, "ok") == 0,
@@ -429,6 +459,7 @@ static void test_files(const char *path)
     for (uint32_t i = 0; i < 3; i++)
         make_file(&files[i], &job.id, i);
     files[0].bytes_total = 12345;
+    files[2].validation_state = 1;
     static const store_range_t unordered[] = { { 500, 10 }, { 0, 100 }, { 100, 50 } };
     static const store_range_t ordered[] = { { 0, 100 }, { 100, 50 }, { 500, 10 } };
     static const store_range_t to_eof[] = { { 7, UINT64_MAX } };
@@ -439,7 +470,7 @@ static void test_files(const char *path)
     CHECK(file_count_is(store, &job.id, 3), "file count is 3");
     CHECK(stored_file_is(store, &files[0]) && stored_file_is(store, &files[1])
               && stored_file_is(store, &files[2]),
-          "file_get returns every field (NULL file_id, UINT64_MAX size)");
+          "file_get returns every field (NULL file_id, UINT64_MAX size, validation state)");
     CHECK(ranges_are(store, &job.id, 0, ordered, 3), "ranges come back ordered by offset");
     CHECK(ranges_are(store, &job.id, 1, NULL, 0), "a file without ranges has none (NULL array)");
     CHECK(ranges_are(store, &job.id, 2, to_eof, 1),
@@ -461,8 +492,9 @@ static void test_files(const char *path)
     files[1].completed = 1;
     files[1].validator = dup_text("\"etag-1\"");
     files[1].response_headers = dup_text("HTTP/1.1 206\r\n");
+    files[1].validation_state = 1;
     CHECK(store_file_update(store, &files[1]) == STORE_OK && stored_file_is(store, &files[1]),
-          "file update");
+          "file update (validation state included)");
     files[1].index = 9;
     CHECK(store_file_update(store, &files[1]) == STORE_NOT_FOUND,
           "update of an unknown file gives STORE_NOT_FOUND");
@@ -486,12 +518,222 @@ static void test_files(const char *path)
           "a range offset above INT64_MAX gives STORE_INVALID");
     store_file_clear(&far_file);
 
+    CHECK(store_file_property_set(store, &job.id, 0, 1, "value") == STORE_OK
+              && store_credential_put(store, &job.id, 1, 1, "user", "secret", 6) == STORE_OK,
+          "a file property and a credential for the job");
     CHECK(store_job_delete(store, &job.id) == STORE_OK
               && raw_query(path, "SELECT count(*) FROM files") == 0
-              && raw_query(path, "SELECT count(*) FROM ranges") == 0,
-          "deleting a job deletes its files and ranges");
+              && raw_query(path, "SELECT count(*) FROM ranges") == 0
+              && raw_query(path, "SELECT count(*) FROM file_properties") == 0
+              && raw_query(path, "SELECT count(*) FROM credentials") == 0,
+          "deleting a job deletes its files, ranges, file properties and credentials");
     clear_files(files, 3);
     store_job_clear(&job);
+    store_close(store);
+}
+
+/* ---- file properties and credentials -------------------------------------------------------- */
+
+static void test_file_properties(store_t *store, const char *path, const store_guid_t *job_id)
+{
+    CHECK(store_file_property_set(store, job_id, 0, 7, "1") == STORE_OK
+              && property_is(store, job_id, 0, 7, "1"),
+          "set and get a file property");
+    CHECK(store_file_property_set(store, job_id, 0, 7, "https://example.test/") == STORE_OK
+              && property_is(store, job_id, 0, 7, "https://example.test/")
+              && raw_query(path, "SELECT count(*) FROM file_properties") == 1,
+          "setting it again replaces the value");
+    CHECK(store_file_property_set(store, job_id, 1, 7, "other") == STORE_OK
+              && store_file_property_set(store, job_id, 0, 8, "") == STORE_OK
+              && property_is(store, job_id, 1, 7, "other") && property_is(store, job_id, 0, 8, "")
+              && property_is(store, job_id, 0, 7, "https://example.test/"),
+          "properties are per file and id; \"\" is a value");
+    CHECK(store_file_property_set(store, job_id, 0, 7, NULL) == STORE_OK
+              && property_is(store, job_id, 0, 7, NULL) && property_is(store, job_id, 0, 8, ""),
+          "a NULL value deletes the property (only that one)");
+    CHECK(store_file_property_set(store, job_id, 0, 7, NULL) == STORE_OK,
+          "deleting an unset property of an existing file is STORE_OK");
+    CHECK(store_file_property_set(store, job_id, 9, 7, "x") == STORE_NOT_FOUND
+              && store_file_property_set(store, job_id, 9, 7, NULL) == STORE_NOT_FOUND
+              && property_is(store, job_id, 9, 7, NULL),
+          "properties of an unknown file: set and delete give STORE_NOT_FOUND, get finds none");
+    char *too_long = long_text(STORE_MAX_TEXT + 1);
+    CHECK(store_file_property_set(store, job_id, 1, 7, too_long) == STORE_INVALID
+              && property_is(store, job_id, 1, 7, "other"),
+          "a value over STORE_MAX_TEXT gives STORE_INVALID and changes nothing");
+    free(too_long);
+}
+
+static void test_credentials(store_t *store, const char *path, const store_guid_t *job_id,
+                             const store_guid_t *other_job_id)
+{
+    static const unsigned char secret[] = { 0x00, 0xff, 0x7f, 0x00 };
+    CHECK(store_credential_put(store, job_id, 1, 1, "alice", secret, sizeof secret) == STORE_OK
+              && credential_count_is(store, job_id, 1)
+              && raw_query(path, "SELECT count(*) FROM credentials"
+                                 " WHERE user_name = 'alice' AND secret = x'00FF7F00'")
+                     == 1,
+          "put a credential: the secret is stored byte for byte");
+    CHECK(store_credential_put(store, job_id, 1, 1, "bob", "\x01", 1) == STORE_OK
+              && credential_count_is(store, job_id, 1)
+              && raw_query(path, "SELECT count(*) FROM credentials"
+                                 " WHERE user_name = 'bob' AND secret = x'01'")
+                     == 1,
+          "putting the same target and scheme again replaces it");
+    CHECK(store_credential_put(store, job_id, 1, 2, NULL, NULL, 0) == STORE_OK
+              && store_credential_put(store, job_id, 2, 1, "", secret, 0) == STORE_OK
+              && credential_count_is(store, job_id, 3)
+              && raw_query(path, "SELECT count(*) FROM credentials"
+                                 " WHERE user_name IS NULL AND secret IS NULL")
+                     == 1
+              && raw_query(path, "SELECT count(*) FROM credentials"
+                                 " WHERE typeof(secret) = 'blob' AND length(secret) = 0")
+                     == 1,
+          "NULL user name and secret are stored as NULL; an empty secret stays a blob");
+    CHECK(store_credential_put(store, job_id, 3, 1, "x", NULL, 3) == STORE_INVALID
+              && store_credential_put(store, job_id, 3, 1, "x", secret, STORE_MAX_TEXT + 1)
+                     == STORE_INVALID
+              && credential_count_is(store, job_id, 3),
+          "a NULL secret with a size, or one over STORE_MAX_TEXT, gives STORE_INVALID");
+    store_guid_t unknown = make_guid(999, 0x10);
+    CHECK(store_credential_put(store, &unknown, 1, 1, "x", NULL, 0) == STORE_NOT_FOUND
+              && credential_count_is(store, &unknown, 0),
+          "credentials of an unknown job: put gives STORE_NOT_FOUND, count is 0");
+    CHECK(store_credential_delete(store, job_id, 1, 2) == STORE_OK
+              && credential_count_is(store, job_id, 2)
+              && store_credential_delete(store, job_id, 1, 2) == STORE_NOT_FOUND,
+          "delete one credential; deleting it again gives STORE_NOT_FOUND");
+    CHECK(store_credential_put(store, other_job_id, 1, 1, "carol", NULL, 0) == STORE_OK
+              && store_credentials_clear(store, job_id) == STORE_OK
+              && credential_count_is(store, job_id, 0)
+              && credential_count_is(store, other_job_id, 1)
+              && store_credentials_clear(store, job_id) == STORE_OK,
+          "clear removes all of one job's credentials (again: STORE_OK)");
+}
+
+static void test_properties_and_credentials(const char *path)
+{
+    store_t *store;
+    if (!CHECK(store_open(path, &store, NULL) == STORE_OK, "open properties database"))
+        return;
+    store_job_t jobs[2];
+    store_file_t files[2];
+    make_job(&jobs[0], 50, ALICE);
+    make_job(&jobs[1], 51, BOB);
+    make_file(&files[0], &jobs[0].id, 0);
+    make_file(&files[1], &jobs[0].id, 1);
+    CHECK(store_job_insert_many(store, jobs, 2) == STORE_OK
+              && store_files_insert(store, files, 2, NULL, NULL) == STORE_OK,
+          "two jobs, two files");
+    test_file_properties(store, path, &jobs[0].id);
+    test_credentials(store, path, &jobs[0].id, &jobs[1].id);
+    clear_files(files, 2);
+    store_job_clear(&jobs[0]);
+    store_job_clear(&jobs[1]);
+    store_close(store);
+}
+
+/* ---- explicit transactions ------------------------------------------------------------------ */
+
+static store_t *reopen(store_t *store, const char *path)
+{
+    store_close(store);
+    return store_open(path, &store, NULL) == STORE_OK ? store : NULL;
+}
+
+/* begin, several calls, rollback: nothing changed (not even for other connections meanwhile). */
+static void test_rollback(store_t *store, const char *path, const store_job_t *job,
+                          const store_job_t *changed, const store_file_t *files)
+{
+    CHECK(store_begin(store) == STORE_OK && store_begin(store) == STORE_INVALID,
+          "begin opens a transaction; begin again gives STORE_INVALID");
+    CHECK(store_job_update(store, changed) == STORE_OK
+              && store_files_insert(store, files, 2, NULL, NULL) == STORE_OK
+              && store_file_property_set(store, &job->id, 0, 1, "v") == STORE_OK
+              && store_credential_put(store, &job->id, 1, 1, "u", NULL, 0) == STORE_OK
+              && stored_job_is(store, changed) && file_count_is(store, &job->id, 2),
+          "calls inside the transaction see their own changes");
+    CHECK(raw_query(path, "SELECT count(*) FROM files") == 0
+              && raw_query(path, "SELECT state FROM jobs") == job->state,
+          "other connections see none of them before the commit");
+    store_rollback(store);
+    CHECK(stored_job_is(store, job) && file_count_is(store, &job->id, 0)
+              && credential_count_is(store, &job->id, 0)
+              && raw_query(path, "SELECT count(*) FROM file_properties") == 0,
+          "rollback: the job row, files, property and credential are all as before");
+}
+
+/* begin, calls (one multi-row call failing), commit: the failed call left nothing, the others
+ * are durable. */
+static store_t *test_commit(store_t *store, const char *path, const store_job_t *changed,
+                            const store_file_t *files)
+{
+    const store_file_t clash[] = { files[1], files[0] }; /* the 2nd is stored by then */
+    CHECK(store_begin(store) == STORE_OK && store_job_update(store, changed) == STORE_OK
+              && store_files_insert(store, files, 1, NULL, NULL) == STORE_OK
+              && store_credential_put(store, &changed->id, 1, 1, "u", "s", 1) == STORE_OK,
+          "begin, update the job, insert a file, put a credential");
+    CHECK(store_files_insert(store, clash, 2, NULL, NULL) == STORE_EXISTS
+              && file_count_is(store, &changed->id, 1) && stored_job_is(store, changed),
+          "a multi-row call failing inside the transaction undoes only its own rows");
+    CHECK(store_commit(store) == STORE_OK && store_commit(store) == STORE_INVALID,
+          "commit ends the transaction; commit again gives STORE_INVALID");
+    store = reopen(store, path);
+    CHECK(store && stored_job_is(store, changed) && stored_file_is(store, &files[0])
+              && file_count_is(store, &changed->id, 1)
+              && credential_count_is(store, &changed->id, 1),
+          "after commit, close and reopen: every change of the transaction is there");
+    return store;
+}
+
+/* SQLite rolls a transaction back by itself after some errors (simulated here): every call fails
+ * until the caller ends the transaction, instead of committing on its own. */
+static void test_abandoned_transaction(store_t *store, const store_job_t *job,
+                                       const store_job_t *changed, const store_file_t *files)
+{
+    size_t count;
+    CHECK(store_begin(store) == STORE_OK && store_job_update(store, job) == STORE_OK
+              && sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK,
+          "a transaction SQLite abandons after an update");
+    CHECK(store_job_update(store, changed) == STORE_IO
+              && store_files_insert(store, &files[1], 1, NULL, NULL) == STORE_IO
+              && store_credential_count(store, &job->id, &count) == STORE_IO
+              && store_commit(store) == STORE_IO,
+          "abandoned transaction: calls and the commit give STORE_IO");
+    CHECK(stored_job_is(store, changed) && file_count_is(store, &job->id, 1)
+              && store_begin(store) == STORE_OK,
+          "abandoned transaction: nothing of it was kept, and the handle works again");
+    store_rollback(store);
+    store_rollback(store); /* no transaction: no-op */
+}
+
+static void test_transactions(const char *path)
+{
+    store_t *store;
+    if (!CHECK(store_open(path, &store, NULL) == STORE_OK, "open transactions database"))
+        return;
+    store_job_t job, changed;
+    store_file_t files[2];
+    make_job(&job, 70, ALICE);
+    make_job(&changed, 70, ALICE);
+    changed.state = 6;
+    changed.error_detail = dup_text("changed");
+    make_file(&files[0], &job.id, 0);
+    make_file(&files[1], &job.id, 1);
+    CHECK(store_job_insert(store, &job) == STORE_OK && store_commit(store) == STORE_INVALID,
+          "commit without a transaction gives STORE_INVALID");
+    test_rollback(store, path, &job, &changed, files);
+    store = test_commit(store, path, &changed, files);
+    if (store)
+        test_abandoned_transaction(store, &job, &changed, files);
+    if (store && store_begin(store) == STORE_OK)
+        store_job_delete(store, &job.id);
+    store = reopen(store, path);
+    CHECK(store && stored_job_is(store, &changed),
+          "closing with a transaction open rolls it back");
+    clear_files(files, 2);
+    store_job_clear(&job);
+    store_job_clear(&changed);
     store_close(store);
 }
 
@@ -505,6 +747,7 @@ static void test_null_arguments(store_t *store)
     store_range_t *ranges = NULL;
     size_t count = 0;
     uint32_t file_count = 0;
+    char *text = NULL;
     int invalid =
         store_job_insert(NULL, &job) == STORE_INVALID
         && store_job_insert(store, NULL) == STORE_INVALID
@@ -528,13 +771,25 @@ static void test_null_arguments(store_t *store)
         && store_file_ranges(store, &id, 0, NULL, &count) == STORE_INVALID
         && store_file_ranges(store, NULL, 0, &ranges, &count) == STORE_INVALID
         && store_check_integrity(NULL, NULL, 0) == STORE_INVALID && store_schema_version(NULL) == -1
-        && store_file_count(NULL, &id, &file_count) == STORE_INVALID;
+        && store_file_count(NULL, &id, &file_count) == STORE_INVALID
+        && store_begin(NULL) == STORE_INVALID && store_commit(NULL) == STORE_INVALID
+        && store_file_property_set(NULL, &id, 0, 1, "x") == STORE_INVALID
+        && store_file_property_set(store, NULL, 0, 1, "x") == STORE_INVALID
+        && store_file_property_get(store, NULL, 0, 1, &text) == STORE_INVALID
+        && store_file_property_get(store, &id, 0, 1, NULL) == STORE_INVALID
+        && store_credential_put(NULL, &id, 1, 1, NULL, NULL, 0) == STORE_INVALID
+        && store_credential_put(store, NULL, 1, 1, NULL, NULL, 0) == STORE_INVALID
+        && store_credential_delete(store, NULL, 1, 1) == STORE_INVALID
+        && store_credentials_clear(store, NULL) == STORE_INVALID
+        && store_credential_count(store, NULL, &count) == STORE_INVALID
+        && store_credential_count(store, &id, NULL) == STORE_INVALID;
     CHECK(invalid, "NULL store or arguments give STORE_INVALID");
     store_job_clear(NULL);
     store_file_clear(NULL);
+    store_rollback(NULL);
     store_close(NULL);
     CHECK(strlen(store_last_error(NULL)) > 0,
-          "NULL handles are tolerated by clear/close/last_error");
+          "NULL handles are tolerated by clear/rollback/close/last_error");
 }
 
 static void test_validation(const char *path)
@@ -602,9 +857,9 @@ static void test_reopen(const char *path)
     store_t *store;
     store_open_report_t report;
     CHECK(store_open(path, &store, &report) == STORE_OK && report.created == 0
-              && report.migrated_from == 1 && report.schema_version == 1 && report.integrity_ok
-              && !report.quarantined,
-          "reopen: existing v1 database, nothing to migrate");
+              && report.migrated_from == SCHEMA_VERSION && report.schema_version == SCHEMA_VERSION
+              && report.integrity_ok && !report.quarantined,
+          "reopen: existing v2 database, nothing to migrate");
     if (!store)
         return;
     store_job_t job;
@@ -618,27 +873,29 @@ static void test_reopen(const char *path)
     store_close(store);
 }
 
+/* Simulates newer code (the built-in v1 and v2 steps, then one more) and a failing step. */
 static void test_migrations(const char *path, const char *failing_path)
 {
-    const char *v2_steps[] = { store_builtin_migrations.steps[0],
+    const char *const *builtin = store_builtin_migrations.steps;
+    const char *v3_steps[] = { builtin[0], builtin[1],
                                "ALTER TABLE jobs ADD COLUMN extra TEXT DEFAULT 'x'" };
-    const store_migrations_t v2 = { v2_steps, 2 };
-    const char *broken_steps[] = { store_builtin_migrations.steps[0],
+    const store_migrations_t v3 = { v3_steps, 3 };
+    const char *broken_steps[] = { builtin[0], builtin[1],
                                    "CREATE TABLE half_done (x); THIS IS NOT SQL" };
-    const store_migrations_t broken = { broken_steps, 2 };
+    const store_migrations_t broken = { broken_steps, 3 };
     store_t *store;
     store_open_report_t report;
     store_job_t job;
     make_job(&job, 40, BOB);
 
-    if (CHECK(store_open(path, &store, NULL) == STORE_OK, "open a v1 database")) {
+    if (CHECK(store_open(path, &store, NULL) == STORE_OK, "open a v2 database")) {
         store_job_insert(store, &job);
         store_close(store);
     }
-    CHECK(store_open_with_migrations(path, &v2, &store, &report) == STORE_OK
-              && report.migrated_from == 1 && report.schema_version == 2 && !report.created
-              && store_schema_version(store) == 2,
-          "newer code migrates v1 -> v2 and reports migrated_from 1");
+    CHECK(store_open_with_migrations(path, &v3, &store, &report) == STORE_OK
+              && report.migrated_from == 2 && report.schema_version == 3 && !report.created
+              && store_schema_version(store) == 3,
+          "newer code migrates v2 -> v3 and reports migrated_from 2");
     CHECK(stored_job_is(store, &job)
               && store_job_insert(store, &(store_job_t){ .id = make_guid(41, 0x10) }) == STORE_OK
               && raw_query(path, "SELECT count(*) FROM jobs WHERE extra = 'x'") == 2,
@@ -649,32 +906,97 @@ static void test_migrations(const char *path, const char *failing_path)
     unsigned char *before = read_bytes(path, &size_before);
     store = (store_t *)1;
     CHECK(store_open(path, &store, &report) == STORE_NEWER_SCHEMA && store == NULL
-              && report.migrated_from == 2,
+              && report.migrated_from == 3,
           "a database newer than the code gives STORE_NEWER_SCHEMA");
     CHECK(file_has_bytes(path, before, size_before),
           "the newer database is left byte for byte untouched");
     free(before);
 
-    if (CHECK(store_open(failing_path, &store, NULL) == STORE_OK, "open a second v1 database")) {
+    if (CHECK(store_open(failing_path, &store, NULL) == STORE_OK, "open a second v2 database")) {
         store_job_insert(store, &job);
         store_close(store);
     }
     CHECK(store_open_with_migrations(failing_path, &broken, &store, &report) == STORE_IO
-              && store == NULL && raw_query(failing_path, "PRAGMA user_version") == 1
+              && store == NULL && raw_query(failing_path, "PRAGMA user_version") == 2
               && raw_query(failing_path,
                            "SELECT count(*) FROM sqlite_schema WHERE name = 'half_done'")
                      == 0,
-          "a failing step is rolled back as a whole and the version stays 1");
+          "a failing step is rolled back as a whole and the version stays 2");
     CHECK(store_open(failing_path, &store, NULL) == STORE_OK && stored_job_is(store, &job),
           "the database still opens with its rows after a failed migration");
     store_close(store);
 
     char fresh[PATH_SIZE];
-    db_path(fresh, "fresh-v2.db");
-    CHECK(store_open_with_migrations(fresh, &v2, &store, &report) == STORE_OK && report.created
-              && report.migrated_from == 0 && report.schema_version == 2,
-          "a new database gets every step in order (v0 -> v2)");
+    db_path(fresh, "fresh-v3.db");
+    CHECK(store_open_with_migrations(fresh, &v3, &store, &report) == STORE_OK && report.created
+              && report.migrated_from == 0 && report.schema_version == 3,
+          "a new database gets every step in order (v0 -> v3)");
     store_close(store);
+    store_job_clear(&job);
+}
+
+/* Writes a v1 database with v1 code (the built-in migrations cut after v1, which also limits the
+ * handle to v1's columns and tables): a job and a file. */
+static void write_v1_database(const char *path, const store_job_t *job, const store_file_t *file)
+{
+    store_migrations_t v1 = v1_migrations();
+    store_open_report_t report;
+    store_t *store;
+    size_t count;
+    if (!CHECK(store_open_with_migrations(path, &v1, &store, &report) == STORE_OK
+                   && report.created && report.schema_version == 1
+                   && store_schema_version(store) == 1,
+               "v1 code creates a v1 database"))
+        return;
+    CHECK(store_job_insert(store, job) == STORE_OK
+              && store_files_insert(store, file, 1, NULL, NULL) == STORE_OK,
+          "v1 code stores a job and a file");
+    CHECK(store_file_property_set(store, &job->id, 0, 1, "x") == STORE_INVALID
+              && store_credential_put(store, &job->id, 1, 1, NULL, NULL, 0) == STORE_INVALID
+              && store_credential_count(store, &job->id, &count) == STORE_INVALID,
+          "a v1 handle refuses the calls on v2 tables with STORE_INVALID");
+    store_close(store);
+    CHECK(raw_query(path, "SELECT count(*) FROM pragma_table_info('files')"
+                          " WHERE name = 'validation_state'")
+                  == 0
+              && raw_query(path, "SELECT count(*) FROM sqlite_schema"
+                                 " WHERE name IN ('file_properties', 'credentials')")
+                     == 0,
+          "the v1 database has none of v2's columns and tables");
+}
+
+/* A real v1 database migrates to v2: its rows survive, the new column and tables have their
+ * defaults, and the migrated rows take v2 values. */
+static void test_migration_from_v1(const char *path)
+{
+    store_job_t job;
+    store_file_t file;
+    make_job(&job, 60, ALICE);
+    make_file(&file, &job.id, 0);
+    write_v1_database(path, &job, &file);
+
+    store_t *store;
+    store_open_report_t report;
+    if (!CHECK(store_open(path, &store, &report) == STORE_OK && report.migrated_from == 1
+                   && report.schema_version == SCHEMA_VERSION && !report.created
+                   && !report.quarantined && store_schema_version(store) == SCHEMA_VERSION,
+               "the v1 database migrates to v2 (migrated_from 1)"))
+        return;
+    CHECK(stored_job_is(store, &job) && stored_file_is(store, &file)
+              && file_count_is(store, &job.id, 1)
+              && raw_query(path, "SELECT count(*) FROM files WHERE validation_state = 0") == 1,
+          "the v1 job and file survive; validation_state defaults to 0");
+    CHECK(property_is(store, &job.id, 0, 1, NULL) && credential_count_is(store, &job.id, 0)
+              && raw_query(path, "SELECT count(*) FROM file_properties") == 0
+              && raw_query(path, "SELECT count(*) FROM credentials") == 0,
+          "the new tables exist, empty");
+    file.validation_state = 1;
+    CHECK(store_file_update(store, &file) == STORE_OK && stored_file_is(store, &file)
+              && store_file_property_set(store, &job.id, 0, 1, "x") == STORE_OK
+              && store_credential_put(store, &job.id, 1, 1, NULL, NULL, 0) == STORE_OK,
+          "the migrated rows take a validation state, a property and a credential");
+    store_close(store);
+    store_file_clear(&file);
     store_job_clear(&job);
 }
 
@@ -707,7 +1029,8 @@ static store_t *open_damaged(const char *path, const char *what, store_open_repo
     time_t after = time(NULL);
     snprintf(name, sizeof name, "%s: open succeeds and reports the quarantine", what);
     CHECK(status == STORE_OK && store && report->quarantined && report->detail[0]
-              && report->integrity_ok && report->created && report->schema_version == 1,
+              && report->integrity_ok && report->created
+              && report->schema_version == SCHEMA_VERSION,
           name);
     snprintf(name, sizeof name, "%s: set aside as <path>.corrupt-<UTC time>", what);
     CHECK(quarantine_name_ok(path, report->quarantine_path, before, after), name);
@@ -718,10 +1041,35 @@ static store_t *open_damaged(const char *path, const char *what, store_open_repo
     return store;
 }
 
-static void fill_damaged_database(const char *path, int jobs)
+/* What fill_damaged_database gives the job of seed on v2: its file's property 1, a credential. */
+static char *seed_property(uint32_t seed)
+{
+    return dup_text("property of %u", seed);
+}
+
+static int has_seed_extras(store_t *store, const store_guid_t *id)
+{
+    char *want = seed_property(guid_seed(id));
+    int same = property_is(store, id, 0, 1, want) && credential_count_is(store, id, 1);
+    free(want);
+    return same;
+}
+
+static store_status_t add_seed_extras(store_t *store, const store_guid_t *id)
+{
+    char *value = seed_property(guid_seed(id));
+    store_status_t status = store_file_property_set(store, id, 0, 1, value);
+    free(value);
+    return status == STORE_OK ? store_credential_put(store, id, 1, 1, "user", id->bytes, 16)
+                              : status;
+}
+
+/* jobs jobs of seeds 1000.. with one file each, written with the given migrations; from v2 on
+ * each also gets the extras above. One transaction in all. */
+static void fill_damaged_database(const char *path, const store_migrations_t *migrations, int jobs)
 {
     store_t *store;
-    if (store_open(path, &store, NULL) != STORE_OK)
+    if (store_open_with_migrations(path, migrations, &store, NULL) != STORE_OK)
         return;
     store_job_t *rows = calloc((size_t)jobs, sizeof *rows);
     store_file_t *files = calloc((size_t)jobs, sizeof *files);
@@ -729,9 +1077,14 @@ static void fill_damaged_database(const char *path, int jobs)
         make_job(&rows[i], 1000 + (uint32_t)i, ALICE);
         make_file(&files[i], &rows[i].id, 0);
     }
-    CHECK(store_job_insert_many(store, rows, (size_t)jobs) == STORE_OK
-              && store_files_insert(store, files, (size_t)jobs, NULL, NULL) == STORE_OK,
-          "fill a database to damage");
+    store_status_t status = store_begin(store);
+    if (status == STORE_OK)
+        status = store_job_insert_many(store, rows, (size_t)jobs);
+    if (status == STORE_OK)
+        status = store_files_insert(store, files, (size_t)jobs, NULL, NULL);
+    for (int i = 0; i < jobs && status == STORE_OK && migrations->count >= 2; i++)
+        status = add_seed_extras(store, &rows[i].id);
+    CHECK(status == STORE_OK && store_commit(store) == STORE_OK, "fill a database to damage");
     for (int i = 0; i < jobs; i++) {
         store_job_clear(&rows[i]);
         store_file_clear(&files[i]);
@@ -769,7 +1122,7 @@ static int damage_page_of_job(const char *path, uint32_t seed)
 static void test_damaged_page(const char *path)
 {
     enum { JOBS = 300 };
-    fill_damaged_database(path, JOBS);
+    fill_damaged_database(path, &store_builtin_migrations, JOBS);
     CHECK(damage_page_of_job(path, 1150), "damage the page holding a job from the middle");
     store_guid_t lost = make_guid(1150, 0x10);
 
@@ -782,6 +1135,9 @@ static void test_damaged_page(const char *path)
     int all_intact = store_job_list(store, NULL, &ids, &count) == STORE_OK;
     for (size_t i = 0; all_intact && i < count; i++)
         all_intact = stored_job_matches_seed(store, &ids[i], ALICE);
+    int all_extras = count > 0;
+    for (size_t i = 0; all_extras && i < count; i++)
+        all_extras = has_seed_extras(store, &ids[i]);
     free(ids);
     printf("# salvaged %ld jobs and %ld files of %d; detail: %s\n", report.salvaged_jobs,
            report.salvaged_files, JOBS, report.detail);
@@ -794,6 +1150,10 @@ static void test_damaged_page(const char *path)
     CHECK(report.salvaged_files > 0 && report.salvaged_files <= report.salvaged_jobs
               && raw_query(path, "SELECT count(*) FROM files") == report.salvaged_files,
           "damaged page: files of salvaged jobs are salvaged");
+    CHECK(all_extras
+              && raw_query(path, "SELECT count(*) FROM file_properties") == report.salvaged_files
+              && raw_query(path, "SELECT count(*) FROM credentials") == report.salvaged_jobs,
+          "damaged page: every salvaged job keeps its file property and credential");
     char detail[256];
     CHECK(store_check_integrity(store, detail, sizeof detail) == STORE_OK,
           "damaged page: the new database is healthy");
@@ -806,7 +1166,7 @@ static void test_damaged_page(const char *path)
 static void test_damaged_with_wal(const char *path)
 {
     char wal[PATH_SIZE + 8], quarantined_wal[PATH_SIZE * 3];
-    fill_damaged_database(path, 300);
+    fill_damaged_database(path, &store_builtin_migrations, 300);
     store_t *store;
     store_job_t late;
     make_job(&late, 5000, ALICE);
@@ -830,6 +1190,28 @@ static void test_damaged_with_wal(const char *path)
           "damaged with -wal: the job only in the -wal is salvaged");
     free(wal_bytes);
     store_job_clear(&late);
+    store_close(store);
+}
+
+/* A damaged database written by v1 code is salvaged into a new v2 one. */
+static void test_damaged_v1(const char *path)
+{
+    store_migrations_t v1 = v1_migrations();
+    fill_damaged_database(path, &v1, 300);
+    CHECK(damage_page_of_job(path, 1150), "damage a v1 database");
+    store_open_report_t report;
+    store_t *store = open_damaged(path, "damaged v1 database", &report);
+    if (!store)
+        return;
+    store_guid_t first = make_guid(1000, 0x10);
+    store_file_t want;
+    make_file(&want, &first, 0);
+    CHECK(report.salvaged_jobs > 150 && report.salvaged_files > 150
+              && stored_job_matches_seed(store, &first, ALICE) && stored_file_is(store, &want)
+              && raw_query(path, "SELECT count(*) FROM files WHERE validation_state = 0")
+                     == report.salvaged_files,
+          "damaged v1 database: its rows are salvaged into v2 (validation_state 0)");
+    store_file_clear(&want);
     store_close(store);
 }
 
@@ -1003,16 +1385,24 @@ int main(void)
     test_listing(path);
     db_path(path, "files.db");
     test_files(path);
+    db_path(path, "properties.db");
+    test_properties_and_credentials(path);
+    db_path(path, "transactions.db");
+    test_transactions(path);
     db_path(path, "validation.db");
     test_validation(path);
     test_status_text_and_time();
     db_path(path, "migrate.db");
     db_path(other, "migrate-fail.db");
     test_migrations(path, other);
+    db_path(path, "v1.db");
+    test_migration_from_v1(path);
     db_path(path, "damaged.db");
     test_damaged_page(path);
     db_path(path, "damaged-wal.db");
     test_damaged_with_wal(path);
+    db_path(path, "damaged-v1.db");
+    test_damaged_v1(path);
     db_path(path, "garbage.db");
     test_garbage_file(path);
     db_path(path, "small.db");

@@ -1,0 +1,140 @@
+/* jobs_set: every job property setter of IBackgroundCopyJob..Job5, with the value rules of the
+ * API. Each change is committed (with a new ModificationTime) before the call returns. */
+#include "jobs_internal.h"
+
+#include <string.h>
+
+#define NOTIFY_PROGRAM_MAX 260     /* MAX_PATH */
+#define NOTIFY_PARAMETERS_MAX 4000
+#define ACL_FLAGS_VALID 0x000Fu    /* BG_COPY_FILE_OWNER | GROUP | DACL | SACL */
+#define PEER_CACHING_FLAGS_VALID 0x0007u
+#define NOTIFY_FILE_RANGES_TRANSFERRED 0x0020u
+#define PROXY_USAGE_OVERRIDE 2
+#define PROXY_USAGE_AUTODETECT 3
+
+typedef struct property_change {
+    job_property_t property;
+    const job_value_t *value;
+} property_change_t;
+
+static hr_t check_notify_flags(uint32_t flags)
+{
+    /* BITS answers E_NOTIMPL for flags it does not know; DO does not support range notices. */
+    return (flags & ~JOB_NOTIFY_FLAGS_VALID) || (flags & NOTIFY_FILE_RANGES_TRANSFERRED)
+               ? HR_E_NOTIMPL : HR_OK;
+}
+
+static hr_t check_notify_cmdline(const job_value_t *value)
+{
+    if (!value->text)
+        return value->text2 ? HR_E_INVALIDARG : HR_OK; /* parameters without a program */
+    if (!value->text[0] || !text_fits(value->text, NOTIFY_PROGRAM_MAX, 0))
+        return HR_E_INVALIDARG;
+    return text_fits(value->text2, NOTIFY_PARAMETERS_MAX, 1) ? HR_OK : HR_E_INVALIDARG;
+}
+
+static hr_t check_proxy(const job_value_t *value)
+{
+    if (value->number > PROXY_USAGE_AUTODETECT)
+        return HR_E_INVALIDARG;
+    if (!text_fits(value->text, JOB_PROXY_TEXT_MAX, 1))
+        return HR_BG_E_PROXY_LIST_TOO_LARGE;
+    if (!text_fits(value->text2, JOB_PROXY_TEXT_MAX, 1))
+        return HR_BG_E_PROXY_BYPASS_LIST_TOO_LARGE;
+    /* Only OVERRIDE takes lists, and it needs a proxy list. */
+    if (value->number == PROXY_USAGE_OVERRIDE)
+        return value->text && value->text[0] ? HR_OK : HR_BG_E_INVALID_PROXY_INFO;
+    return value->text || value->text2 ? HR_BG_E_INVALID_PROXY_INFO : HR_OK;
+}
+
+/* The value rules of each property, checked before the job is loaded. */
+static hr_t check_value(job_property_t property, const job_value_t *value)
+{
+    switch (property) {
+    case JOB_PROP_DISPLAY_NAME:
+        return text_fits(value->text, JOB_DISPLAY_NAME_MAX, 0) ? HR_OK : HR_E_INVALIDARG;
+    case JOB_PROP_DESCRIPTION:
+        return text_fits(value->text, JOB_DESCRIPTION_MAX, 0) ? HR_OK : HR_E_INVALIDARG;
+    case JOB_PROP_PRIORITY:
+        return value->number <= JOB_PRIORITY_LOW ? HR_OK : HR_E_INVALIDARG;
+    case JOB_PROP_NOTIFY_FLAGS:
+        return check_notify_flags(value->number);
+    case JOB_PROP_NOTIFY_CMDLINE:
+        return check_notify_cmdline(value);
+    case JOB_PROP_PROXY:
+        return check_proxy(value);
+    case JOB_PROP_ACL_FLAGS:
+        return value->number & ~ACL_FLAGS_VALID ? HR_E_INVALIDARG : HR_OK;
+    case JOB_PROP_PEER_CACHING_FLAGS:
+        return value->number & ~PEER_CACHING_FLAGS_VALID ? HR_E_INVALIDARG : HR_OK;
+    case JOB_PROP_CUSTOM_HEADERS:
+        return text_fits(value->text, JOB_CUSTOM_HEADERS_MAX, 1) ? HR_OK : HR_E_INVALIDARG;
+    case JOB_PROP_MIN_RETRY_DELAY:
+    case JOB_PROP_NO_PROGRESS_TIMEOUT:
+    case JOB_PROP_MAX_DOWNLOAD_TIME:
+    case JOB_PROP_COST_FLAGS:
+    case JOB_PROP_NOTIFY_CLSID:
+        return HR_OK;
+    }
+    return HR_E_INVALIDARG;
+}
+
+/* Two text members set together (notify command line, proxy lists). */
+static hr_t replace_text_pair(char **first, char **second, const job_value_t *value)
+{
+    hr_t hr = replace_text(first, value->text);
+    return HR_SUCCEEDED(hr) ? replace_text(second, value->text2) : hr;
+}
+
+static hr_t apply_property(jobs_t *jobs, store_job_t *job, void *context)
+{
+    (void)jobs;
+    const property_change_t *change = context;
+    const job_value_t *value = change->value;
+    switch (change->property) {
+    case JOB_PROP_DISPLAY_NAME: return replace_text(&job->display_name, value->text);
+    case JOB_PROP_DESCRIPTION: return replace_text(&job->description, value->text);
+    case JOB_PROP_CUSTOM_HEADERS: return replace_text(&job->custom_headers, value->text);
+    case JOB_PROP_NOTIFY_CMDLINE:
+        return replace_text_pair(&job->notify_program, &job->notify_parameters, value);
+    case JOB_PROP_PROXY:
+        job->proxy_usage = (int32_t)value->number;
+        return replace_text_pair(&job->proxy_list, &job->proxy_bypass_list, value);
+    case JOB_PROP_PRIORITY: job->priority = (int32_t)value->number; break;
+    case JOB_PROP_NOTIFY_FLAGS: job->notify_flags = value->number; break;
+    case JOB_PROP_MIN_RETRY_DELAY: job->min_retry_delay = value->number; break;
+    case JOB_PROP_NO_PROGRESS_TIMEOUT: job->no_progress_timeout = value->number; break;
+    case JOB_PROP_MAX_DOWNLOAD_TIME: job->max_download_time = value->number; break;
+    case JOB_PROP_ACL_FLAGS: job->acl_flags = value->number; break;
+    case JOB_PROP_PEER_CACHING_FLAGS: job->peer_caching_flags = value->number; break;
+    case JOB_PROP_COST_FLAGS: job->cost_flags = value->number; break;
+    case JOB_PROP_NOTIFY_CLSID: job->notify_clsid = value->guid; break;
+    }
+    return HR_OK;
+}
+
+static const char *property_name(job_property_t property)
+{
+    static const char *const names[] = {
+        "display name", "description", "priority", "notify flags", "notify command line",
+        "minimum retry delay", "no-progress timeout", "maximum download time", "proxy settings",
+        "file ACL flags", "peer caching flags", "cost flags", "notification CLSID",
+        "custom headers",
+    };
+    return (unsigned)property < sizeof names / sizeof names[0] ? names[property] : "?";
+}
+
+hr_t jobs_set(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_property_t property,
+              const job_value_t *value)
+{
+    if (!value)
+        return HR_E_INVALIDARG;
+    hr_t hr = check_value(property, value);
+    if (HR_FAILED(hr))
+        return hr;
+    property_change_t change = {property, value};
+    hr = change_job(jobs, caller, id, apply_property, &change);
+    if (HR_SUCCEEDED(hr))
+        log_event(LOG_INFO, id, "%s changed by %s", property_name(property), caller->sid);
+    return hr;
+}

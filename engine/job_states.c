@@ -1,0 +1,266 @@
+/* The job state machine (do-api.md §8): Suspend, Resume, Cancel, Complete, TakeOwnership and
+ * the 30-day expiry. Final jobs leave the store; the finished ring remembers them for job
+ * objects that still refer to them. */
+#include "jobs_internal.h"
+
+#include <stdlib.h>
+
+static hr_t apply_suspend(jobs_t *jobs, store_job_t *job, void *context)
+{
+    (void)jobs, (void)context;
+    job->state = JOB_STATE_SUSPENDED;
+    return HR_OK;
+}
+
+hr_t jobs_suspend(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
+{
+    hr_t hr = change_job(jobs, caller, id, apply_suspend, NULL);
+    if (HR_SUCCEEDED(hr))
+        log_event(LOG_INFO, id, "suspended by %s", caller->sid);
+    return hr;
+}
+
+/* Whether every file has all its bytes (a job whose files are all done stays TRANSFERRED). */
+static hr_t scan_files(jobs_t *jobs, const store_guid_t *id, uint32_t *count, int *all_done,
+                       int *sink_missing)
+{
+    store_status_t status = store_file_count(jobs->store, id, count);
+    *all_done = 1;
+    *sink_missing = 0;
+    for (uint32_t i = 0; status == STORE_OK && i < *count; i++) {
+        store_file_t file = {0};
+        status = store_file_get(jobs->store, id, i, &file);
+        if (status == STORE_OK) {
+            *all_done &= file.bytes_total != JOB_SIZE_UNKNOWN &&
+                         file.bytes_transferred == file.bytes_total;
+            *sink_missing |= file.local_name == NULL;
+        }
+        store_file_clear(&file);
+    }
+    return status == STORE_OK ? HR_OK : store_failure(jobs, id, "read job files", status);
+}
+
+static hr_t apply_resume(jobs_t *jobs, store_job_t *job, void *context)
+{
+    (void)context;
+    uint32_t count;
+    int all_done, sink_missing;
+    hr_t hr = scan_files(jobs, &job->id, &count, &all_done, &sink_missing);
+    if (HR_FAILED(hr))
+        return hr;
+    if (count == 0)
+        return DO_E_JOB_EMPTY;
+    if (sink_missing)
+        return DO_E_FILE_DOWNLOADSINK_UNSPECIFIED;
+    /* Jobs already queued or moving stay as they are; so does a job whose files are all done. */
+    int waiting = job->state == JOB_STATE_SUSPENDED || job->state == JOB_STATE_ERROR ||
+                  job->state == JOB_STATE_TRANSIENT_ERROR ||
+                  (job->state == JOB_STATE_TRANSFERRED && !all_done);
+    if (waiting) {
+        job->state = JOB_STATE_QUEUED;
+        job->error_code = 0; /* the error object goes away when the job is retried */
+        job->error_context = 0;
+        job->error_file_index = -1;
+    }
+    return HR_OK;
+}
+
+hr_t jobs_resume(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
+{
+    hr_t hr = change_job(jobs, caller, id, apply_resume, NULL);
+    if (HR_SUCCEEDED(hr))
+        log_event(LOG_INFO, id, "resumed by %s", caller->sid);
+    else if (hr == DO_E_JOB_EMPTY || hr == DO_E_FILE_DOWNLOADSINK_UNSPECIFIED)
+        log_event(LOG_WARN, id, "Resume refused: 0x%08x (%s)", (unsigned)hr,
+                  hr == DO_E_JOB_EMPTY ? "no files" : "a file has no local name");
+    return hr;
+}
+
+/* Removes a job from the store and remembers its final state (lock held). */
+static hr_t finish_job(jobs_t *jobs, const store_guid_t *id, int32_t final_state)
+{
+    store_status_t status = store_job_delete(jobs->store, id);
+    if (status != STORE_OK)
+        return store_failure(jobs, id, "remove job", status);
+    finished_add(jobs, id, final_state);
+    return HR_OK;
+}
+
+static hr_t end_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                    int32_t final_state)
+{
+    if (!jobs || !caller_is_valid(caller) || !id)
+        return HR_E_INVALIDARG;
+    hr_t hr = lock_store(jobs);
+    if (HR_FAILED(hr))
+        return hr;
+    store_job_t job;
+    hr = load_job(jobs, caller, id, &job);
+    if (HR_SUCCEEDED(hr))
+        hr = finish_job(jobs, id, final_state);
+    unlock_store(jobs);
+    if (HR_SUCCEEDED(hr))
+        log_event(LOG_INFO, id, "%s by %s (was %s); removed from the queue",
+                  final_state == JOB_STATE_CANCELLED ? "cancelled" : "completed", caller->sid,
+                  job_state_name(job.state));
+    store_job_clear(&job);
+    return hr;
+}
+
+hr_t jobs_cancel(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
+{
+    return end_job(jobs, caller, id, JOB_STATE_CANCELLED);
+}
+
+hr_t jobs_complete(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
+{
+    return end_job(jobs, caller, id, JOB_STATE_ACKNOWLEDGED);
+}
+
+hr_t jobs_state(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, int32_t *state)
+{
+    if (!jobs || !caller_is_valid(caller) || !id || !state)
+        return HR_E_INVALIDARG;
+    hr_t hr = lock_store(jobs);
+    if (HR_FAILED(hr))
+        return hr;
+    store_job_t job;
+    hr = load_job(jobs, caller, id, &job);
+    if (HR_SUCCEEDED(hr)) {
+        *state = job.state;
+    } else if (hr == DO_E_INVALID_STATE) {
+        *state = finished_find(jobs, id)->state; /* load_job said it is there */
+        hr = HR_OK;
+    }
+    unlock_store(jobs);
+    store_job_clear(&job);
+    return hr;
+}
+
+/* TakeOwnership strips what belonged to the previous owner (BITS rule). */
+static hr_t apply_take_ownership(jobs_t *jobs, store_job_t *job, void *context)
+{
+    const caller_t *caller = context;
+    store_status_t status = store_credentials_clear(jobs->store, &job->id);
+    if (status != STORE_OK)
+        return store_failure(jobs, &job->id, "clear credentials", status);
+    hr_t hr = replace_text(&job->owner_sid, caller->sid);
+    if (HR_SUCCEEDED(hr))
+        hr = replace_text(&job->custom_headers, NULL);
+    if (HR_SUCCEEDED(hr))
+        hr = replace_text(&job->notify_program, NULL);
+    if (HR_SUCCEEDED(hr))
+        hr = replace_text(&job->notify_parameters, NULL);
+    return hr;
+}
+
+hr_t jobs_take_ownership(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
+{
+    if (caller_is_valid(caller) && !caller->is_admin)
+        return HR_E_ACCESSDENIED;
+    hr_t hr = change_job(jobs, caller, id, apply_take_ownership, (void *)caller);
+    if (HR_SUCCEEDED(hr))
+        log_event(LOG_INFO, id, "ownership taken by %s", caller->sid);
+    return hr;
+}
+
+/* ---- 30-day expiry ---------------------------------------------------------------------------- */
+
+static int job_is_older_than(jobs_t *jobs, const store_guid_t *id, int64_t cutoff)
+{
+    store_job_t job = {0};
+    int old = store_job_get(jobs->store, id, &job) == STORE_OK && job.creation_time < cutoff;
+    store_job_clear(&job);
+    return old;
+}
+
+hr_t jobs_expire(jobs_t *jobs, int64_t max_age, size_t *expired)
+{
+    if (!jobs || !expired)
+        return HR_E_INVALIDARG;
+    *expired = 0;
+    hr_t hr = lock_store(jobs);
+    if (HR_FAILED(hr))
+        return hr;
+    store_guid_t *ids = NULL;
+    size_t count = 0;
+    store_status_t status = store_job_list(jobs->store, NULL, &ids, &count);
+    hr = status == STORE_OK ? HR_OK : store_failure(jobs, NULL, "list jobs", status);
+    int64_t cutoff = store_now_filetime() - max_age;
+    for (size_t i = 0; HR_SUCCEEDED(hr) && i < count; i++) {
+        if (!job_is_older_than(jobs, &ids[i], cutoff))
+            continue;
+        hr = finish_job(jobs, &ids[i], JOB_STATE_CANCELLED);
+        if (HR_SUCCEEDED(hr)) {
+            (*expired)++;
+            log_event(LOG_WARN, &ids[i], "cancelled and removed: older than %d days "
+                      "(DO_E_JOB_TOO_OLD 0x%08x)", JOB_MAX_AGE_DAYS, (unsigned)DO_E_JOB_TOO_OLD);
+        }
+    }
+    unlock_store(jobs);
+    free(ids);
+    return hr;
+}
+
+/* ---- credentials ------------------------------------------------------------------------------ */
+
+typedef struct credential_change {
+    int32_t target, scheme;
+    const char *user_name;
+    const void *secret;
+    size_t secret_size;
+    int remove;
+    int removed;
+} credential_change_t;
+
+static hr_t apply_credential(jobs_t *jobs, store_job_t *job, void *context)
+{
+    credential_change_t *change = context;
+    store_status_t status =
+        change->remove ? store_credential_delete(jobs->store, &job->id, change->target, change->scheme)
+                       : store_credential_put(jobs->store, &job->id, change->target, change->scheme,
+                                              change->user_name, change->secret, change->secret_size);
+    change->removed = change->remove && status == STORE_OK;
+    if (change->remove && status == STORE_NOT_FOUND)
+        return HR_FALSE;
+    return status == STORE_OK ? HR_OK : store_failure(jobs, &job->id, "store credentials", status);
+}
+
+static hr_t check_auth(int32_t target, int32_t scheme)
+{
+    if (target < 1 || target > 2)
+        return HR_BG_E_INVALID_AUTH_TARGET;
+    return scheme < 1 || scheme > 5 ? HR_BG_E_INVALID_AUTH_SCHEME : HR_OK;
+}
+
+hr_t jobs_set_credentials(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                          int32_t target, int32_t scheme, const char *user_name,
+                          const void *secret, size_t secret_size)
+{
+    hr_t hr = check_auth(target, scheme);
+    if (HR_FAILED(hr))
+        return hr;
+    if (!text_fits(user_name, JOB_CREDENTIAL_USER_MAX, 1) || secret_size > JOB_CREDENTIAL_SECRET_MAX ||
+        (secret_size && !secret))
+        return HR_BG_E_INVALID_CREDENTIALS;
+    credential_change_t change = {target, scheme, user_name, secret, secret_size, 0, 0};
+    hr = change_job(jobs, caller, id, apply_credential, &change);
+    if (HR_SUCCEEDED(hr))
+        log_event(LOG_INFO, id, "credentials (target %d, scheme %d) set by %s", target, scheme,
+                  caller->sid);
+    return hr;
+}
+
+hr_t jobs_remove_credentials(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                             int32_t target, int32_t scheme)
+{
+    hr_t hr = check_auth(target, scheme);
+    if (HR_FAILED(hr))
+        return hr;
+    credential_change_t change = {target, scheme, NULL, NULL, 0, 1, 0};
+    hr = change_job(jobs, caller, id, apply_credential, &change);
+    if (change.removed)
+        log_event(LOG_INFO, id, "credentials (target %d, scheme %d) removed by %s", target,
+                  scheme, caller->sid);
+    return hr;
+}

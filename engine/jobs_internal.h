@@ -1,0 +1,51 @@
+/* Shared by the job manager's source files (jobs.c, job_properties.c, job_states.c,
+ * job_files.c); not part of the core's API. */
+#ifndef OPENDO_JOBS_INTERNAL_H
+#define OPENDO_JOBS_INTERNAL_H
+
+#include <uv.h>
+
+#include "jobs.h"
+#include "log.h"
+
+/* Jobs that became final (CANCELLED/ACKNOWLEDGED) during this run: their rows are gone, but
+ * job objects that still refer to them must get DO_E_INVALID_STATE, not "not found". A bounded
+ * ring: objects do not outlive the service process, and very old entries are not needed. */
+#define FINISHED_JOBS_MAX 4096
+typedef struct finished_job {
+    store_guid_t id;
+    int32_t state;
+} finished_job_t;
+
+struct jobs {
+    store_t *store;
+    uv_mutex_t lock; /* serialises every use of store and finished */
+    jobs_limits_t limits;
+    finished_job_t finished[FINISHED_JOBS_MAX];
+    size_t finished_count; /* total ever added; the ring holds the last FINISHED_JOBS_MAX */
+};
+
+/* A change applied to a loaded job row inside the store lock; returns HR_OK to commit it. */
+typedef hr_t (*job_change_fn)(jobs_t *jobs, store_job_t *job, void *context);
+
+hr_t lock_store(jobs_t *jobs);
+void unlock_store(jobs_t *jobs);
+hr_t store_failure(jobs_t *jobs, const store_guid_t *job, const char *what, store_status_t status);
+int caller_is_valid(const caller_t *caller);
+/* Loads a job for a job object's call (lock held): access checked; final → DO_E_INVALID_STATE. */
+hr_t load_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, store_job_t *out);
+/* Load (access checked), change, bump ModificationTime, write back: one committed transaction
+ * covering the job row and every row the change writes. */
+hr_t change_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_change_fn change,
+                void *context);
+/* The change and write-back alone, for a job already loaded under the lock. */
+hr_t change_loaded_job(jobs_t *jobs, store_job_t *job, job_change_fn change, void *context);
+void finished_add(jobs_t *jobs, const store_guid_t *id, int32_t state);
+const finished_job_t *finished_find(const jobs_t *jobs, const store_guid_t *id);
+/* Replaces a heap string member with a copy of value (NULL clears). */
+hr_t replace_text(char **field, const char *value);
+/* A UTF-8 text of at most max UTF-16 units (NULL allowed when nullable). */
+int text_fits(const char *text, long max, int nullable);
+const char *job_state_name(int32_t state);
+
+#endif

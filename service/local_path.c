@@ -1,0 +1,46 @@
+/* Checks on a client's local file name, made with the client's own identity: its directory must
+ * exist and the client must be allowed to create a file there. The service never relies on its
+ * own (more powerful) identity for this. */
+#include "dosvc.h"
+
+#include <wchar.h>
+
+/* Tries to create (and at once delete) a file in path's directory while impersonating. */
+static HRESULT probe_directory(LPCWSTR path)
+{
+    WCHAR probe[MAX_PATH + 64];
+    const WCHAR *slash = wcsrchr(path, L'\\');
+    const WCHAR *forward = wcsrchr(path, L'/');
+    if (forward > slash)
+        slash = forward;
+    if (!slash || slash - path >= MAX_PATH)
+        return E_INVALIDARG;
+    _snwprintf(probe, ARRAYSIZE(probe), L"%.*ls\\~opendo-probe-%lu.tmp", (int)(slash - path), path,
+               GetCurrentThreadId());
+    probe[ARRAYSIZE(probe) - 1] = L'\0';
+    HANDLE file = CreateFileW(probe, GENERIC_WRITE, 0, NULL, CREATE_NEW,
+                              FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_TEMPORARY | FILE_FLAG_DELETE_ON_CLOSE,
+                              NULL);
+    if (file == INVALID_HANDLE_VALUE) {
+        DWORD error = GetLastError();
+        if (error == ERROR_PATH_NOT_FOUND || error == ERROR_FILE_NOT_FOUND || error == ERROR_INVALID_NAME ||
+            error == ERROR_BAD_NETPATH || error == ERROR_DIRECTORY)
+            return E_INVALIDARG; /* the directory does not exist */
+        return E_ACCESSDENIED; /* denied, write-protected, or otherwise not usable by the caller */
+    }
+    CloseHandle(file);
+    return S_OK;
+}
+
+HRESULT local_path_check(LPCWSTR path)
+{
+    if (!path || !path[0])
+        return E_INVALIDARG;
+    int used_rpc;
+    HRESULT hr = caller_impersonate(&used_rpc);
+    if (FAILED(hr))
+        return E_ACCESSDENIED;
+    hr = probe_directory(path);
+    caller_revert(used_rpc);
+    return hr;
+}

@@ -28,12 +28,16 @@ static int is_drive_path(const char *p)
     return isalpha((unsigned char)p[0]) && p[1] == ':' && (p[2] == '\\' || p[2] == '/');
 }
 
+/* \\server\share\name...: a server, a share and a name in it, none of them empty. */
 static int is_unc_path(const char *p)
 {
     if (!(p[0] == '\\' && p[1] == '\\') || !p[2] || p[2] == '\\')
         return 0;
-    const char *share = strchr(p + 2, '\\'); /* \\server\share\... */
-    return share && share[1] && share[1] != '\\';
+    const char *share = strchr(p + 2, '\\');
+    if (!share || !share[1] || share[1] == '\\')
+        return 0;
+    const char *name = strchr(share + 1, '\\');
+    return name && name[1] && name[1] != '\\';
 }
 
 static int has_control_chars(const char *text)
@@ -44,23 +48,40 @@ static int has_control_chars(const char *text)
     return 0;
 }
 
-/* An absolute Windows path without characters Windows forbids in names. */
-static int is_valid_local_path(const char *path)
+/* An absolute Windows path of a file (a directory ends with a separator), without characters
+ * Windows forbids in names. The form is checked before path + 2 is read: only a drive or UNC
+ * path is known to be longer than 2 characters. */
+static int is_file_path(const char *path)
 {
-    if (has_control_chars(path) || strpbrk(path + 2, "<>\"|?*"))
+    size_t length = strlen(path);
+    if (!length || path[length - 1] == '\\' || path[length - 1] == '/' || has_control_chars(path))
         return 0;
-    return (is_drive_path(path) && !strchr(path + 2, ':')) ||
-           (is_unc_path(path) && !strchr(path, ':'));
+    if (is_drive_path(path))
+        return !strpbrk(path + 2, "<>\"|?*:");
+    return is_unc_path(path) && !strpbrk(path + 2, "<>\"|?*:");
 }
 
-/* http://host[:port]/..., https://..., file://...; anything else with "://" is a protocol
- * opendo does not speak. */
+/* RFC 3986: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+static int is_scheme(const char *text, size_t length)
+{
+    if (!length || !isalpha((unsigned char)text[0]))
+        return 0;
+    for (size_t i = 1; i < length; i++)
+        if (!isalnum((unsigned char)text[i]) && text[i] != '+' && text[i] != '-' && text[i] != '.')
+            return 0;
+    return 1;
+}
+
+/* http://host[:port]/..., https://..., file://...; any other scheme before "://" is a protocol
+ * opendo does not speak, and text that is not a scheme makes no URL at all. */
 static hr_t check_url(const char *url, const char *scheme_end)
 {
     size_t scheme_length = (size_t)(scheme_end - url);
     const char *rest = scheme_end + 3;
     if (scheme_length == 4 && !strncasecmp(url, "file", 4))
         return rest[0] ? HR_OK : HR_E_INVALIDARG;
+    if (!is_scheme(url, scheme_length))
+        return HR_E_INVALIDARG; /* not a URL at all */
     int http = (scheme_length == 4 && !strncasecmp(url, "http", 4)) ||
                (scheme_length == 5 && !strncasecmp(url, "https", 5));
     if (!http)
@@ -78,17 +99,14 @@ static hr_t check_remote_name(const char *remote)
     const char *scheme_end = strstr(remote, "://");
     if (scheme_end)
         return check_url(remote, scheme_end);
-    return is_valid_local_path(remote) ? HR_OK : HR_E_INVALIDARG;
+    return is_file_path(remote) ? HR_OK : HR_E_INVALIDARG;
 }
 
 static hr_t check_local_name(const char *local)
 {
-    if (!local || !local[0] || !text_fits(local, JOB_LOCAL_NAME_MAX, 0))
+    if (!local || !text_fits(local, JOB_LOCAL_NAME_MAX, 0))
         return HR_E_INVALIDARG;
-    size_t length = strlen(local);
-    if (local[length - 1] == '\\' || local[length - 1] == '/')
-        return HR_E_INVALIDARG; /* a directory, not a file */
-    return is_valid_local_path(local) ? HR_OK : HR_E_INVALIDARG;
+    return is_file_path(local) ? HR_OK : HR_E_INVALIDARG;
 }
 
 /* The hidden temporary file beside the destination: "<dir>\~opendo-<job>-<index>.tmp". */
@@ -113,10 +131,14 @@ static hr_t make_temp_name(const char *local, const store_guid_t *job, uint32_t 
 
 /* ---- ranges ----------------------------------------------------------------------------------- */
 
+/* By offset; ranges sharing an offset longest first, so that a repeated offset is always seen as
+ * an overlap, whatever the input order and whatever qsort's stability (msvcrt's is unstable). */
 static int compare_offsets(const void *a, const void *b)
 {
     const store_range_t *x = a, *y = b;
-    return x->offset < y->offset ? -1 : x->offset > y->offset;
+    if (x->offset != y->offset)
+        return x->offset < y->offset ? -1 : 1;
+    return x->length > y->length ? -1 : x->length < y->length;
 }
 
 /* Checks and sorts ranges (by offset, as DO does); sorted is malloc'ed (NULL when count is 0). */
@@ -284,114 +306,107 @@ hr_t jobs_add_files(jobs_t *jobs, const caller_t *caller, const store_guid_t *id
 
 /* ---- reading files -------------------------------------------------------------------------------- */
 
-/* Loads the job (access) and one of its files, lock held by the caller. */
-static hr_t load_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
-                      store_job_t *job, store_file_t *file)
+typedef hr_t (*file_change_fn)(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context);
+
+typedef struct file_use {
+    uint32_t index;
+    file_change_fn use;
+    void *context;
+} file_use_t;
+
+/* Loads one file of a loaded job and hands both to the file function. */
+static hr_t use_file(jobs_t *jobs, store_job_t *job, void *context)
 {
+    file_use_t *fu = context;
+    store_file_t file = {0};
+    store_status_t status = store_file_get(jobs->store, &job->id, fu->index, &file);
+    hr_t hr = status == STORE_NOT_FOUND ? HR_E_INVALIDARG
+            : status != STORE_OK        ? store_failure(jobs, &job->id, "read file", status)
+                                        : fu->use(jobs, job, &file, fu->context);
+    store_file_clear(&file);
+    return hr;
+}
+
+/* Reads one file of a job the caller may see (E_INVALIDARG for an index past the end). */
+static hr_t with_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
+                      file_change_fn use, void *context)
+{
+    file_use_t fu = {index, use, context};
+    return with_job(jobs, caller, id, use_file, &fu);
+}
+
+static hr_t take_file(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context)
+{
+    (void)jobs, (void)job;
+    *(store_file_t *)context = *file; /* hand the row over; nothing left to free here */
     memset(file, 0, sizeof *file);
-    hr_t hr = load_job(jobs, caller, id, job);
-    if (HR_FAILED(hr))
-        return hr;
-    store_status_t status = store_file_get(jobs->store, id, index, file);
-    if (status == STORE_NOT_FOUND)
-        return HR_E_INVALIDARG;
-    return status == STORE_OK ? HR_OK : store_failure(jobs, id, "read file", status);
+    return HR_OK;
 }
 
 hr_t jobs_get_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
                    store_file_t *out)
 {
-    if (!jobs || !caller_is_valid(caller) || !id || !out)
+    if (!out)
         return HR_E_INVALIDARG;
-    hr_t hr = lock_store(jobs);
-    if (HR_FAILED(hr))
-        return hr;
-    store_job_t job;
-    hr = load_file(jobs, caller, id, index, &job, out);
-    unlock_store(jobs);
-    store_job_clear(&job);
-    if (HR_FAILED(hr))
-        store_file_clear(out);
-    return hr;
+    memset(out, 0, sizeof *out);
+    return with_file(jobs, caller, id, index, take_file, out);
+}
+
+static hr_t count_files(jobs_t *jobs, store_job_t *job, void *context)
+{
+    store_status_t status = store_file_count(jobs->store, &job->id, context);
+    return status == STORE_OK ? HR_OK : store_failure(jobs, &job->id, "count files", status);
 }
 
 hr_t jobs_file_count(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t *count)
 {
-    if (!jobs || !caller_is_valid(caller) || !id || !count)
-        return HR_E_INVALIDARG;
-    hr_t hr = lock_store(jobs);
-    if (HR_FAILED(hr))
-        return hr;
-    store_job_t job;
-    hr = load_job(jobs, caller, id, &job);
-    if (HR_SUCCEEDED(hr)) {
-        store_status_t status = store_file_count(jobs->store, id, count);
-        if (status != STORE_OK)
-            hr = store_failure(jobs, id, "count files", status);
-    }
-    unlock_store(jobs);
-    store_job_clear(&job);
-    return hr;
+    return count ? with_job(jobs, caller, id, count_files, count) : HR_E_INVALIDARG;
+}
+
+typedef struct range_list {
+    store_range_t **ranges;
+    size_t *count;
+} range_list_t;
+
+static hr_t read_ranges(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context)
+{
+    range_list_t *list = context;
+    store_status_t status = store_file_ranges(jobs->store, &job->id, file->index, list->ranges,
+                                              list->count);
+    return status == STORE_OK ? HR_OK : store_failure(jobs, &job->id, "read ranges", status);
 }
 
 hr_t jobs_get_file_ranges(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                           uint32_t index, store_range_t **ranges, size_t *count)
 {
-    if (!jobs || !caller_is_valid(caller) || !id || !ranges || !count)
+    if (!ranges || !count)
         return HR_E_INVALIDARG;
     *ranges = NULL;
     *count = 0;
-    hr_t hr = lock_store(jobs);
-    if (HR_FAILED(hr))
-        return hr;
-    store_job_t job;
-    store_file_t file;
-    hr = load_file(jobs, caller, id, index, &job, &file);
-    if (HR_SUCCEEDED(hr)) {
-        store_status_t status = store_file_ranges(jobs->store, id, index, ranges, count);
-        if (status != STORE_OK)
-            hr = store_failure(jobs, id, "read ranges", status);
-    }
-    unlock_store(jobs);
-    store_job_clear(&job);
-    store_file_clear(&file);
-    return hr;
+    range_list_t list = {ranges, count};
+    return with_file(jobs, caller, id, index, read_ranges, &list);
 }
 
 /* ---- changing files ------------------------------------------------------------------------------ */
 
-typedef hr_t (*file_change_fn)(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context);
-
-typedef struct file_change {
-    uint32_t index;
-    file_change_fn change;
-    void *context;
-} file_change_t;
-
-static hr_t apply_file_change(jobs_t *jobs, store_job_t *job, void *context)
+/* A file change followed by the file's write-back (HR_FALSE: the change wrote its own rows). */
+static hr_t change_and_store_file(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context)
 {
-    file_change_t *fc = context;
-    store_file_t file = {0};
-    store_status_t status = store_file_get(jobs->store, &job->id, fc->index, &file);
-    hr_t hr = status == STORE_NOT_FOUND ? HR_E_INVALIDARG
-            : status != STORE_OK        ? store_failure(jobs, &job->id, "read file", status)
-                                        : fc->change(jobs, job, &file, fc->context);
-    if (status == STORE_OK && hr == HR_OK) {
-        status = store_file_update(jobs->store, &file);
-        if (status != STORE_OK)
-            hr = store_failure(jobs, &job->id, "update file", status);
-    }
-    store_file_clear(&file);
-    return hr;
+    const file_use_t *change = context;
+    hr_t hr = change->use(jobs, job, file, change->context);
+    if (hr != HR_OK)
+        return hr;
+    store_status_t status = store_file_update(jobs->store, file);
+    return status == STORE_OK ? HR_OK : store_failure(jobs, &job->id, "update file", status);
 }
 
-/* Changes one file (and the job's ModificationTime) in one transaction. A change returning
- * HR_FALSE has written its own rows and needs no file update. */
+/* Changes one file (and the job's ModificationTime) in one transaction. */
 static hr_t change_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                         uint32_t index, file_change_fn change, void *context)
 {
-    file_change_t fc = {index, change, context};
-    hr_t hr = change_job(jobs, caller, id, apply_file_change, &fc);
+    file_use_t inner = {index, change, context};
+    file_use_t outer = {index, change_and_store_file, &inner};
+    hr_t hr = change_job(jobs, caller, id, use_file, &outer);
     return hr == HR_FALSE ? HR_OK : hr;
 }
 
@@ -607,22 +622,24 @@ static hr_t read_file_property(jobs_t *jobs, const store_file_t *file, int32_t p
     }
 }
 
+typedef struct property_read {
+    int32_t property;
+    char **value;
+} property_read_t;
+
+static hr_t read_property(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context)
+{
+    (void)job;
+    const property_read_t *read = context;
+    return read_file_property(jobs, file, read->property, read->value);
+}
+
 hr_t jobs_get_file_property(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                             uint32_t index, int32_t property, char **value)
 {
-    if (!jobs || !caller_is_valid(caller) || !id || !value)
+    if (!value)
         return HR_E_INVALIDARG;
     *value = NULL;
-    hr_t hr = lock_store(jobs);
-    if (HR_FAILED(hr))
-        return hr;
-    store_job_t job;
-    store_file_t file;
-    hr = load_file(jobs, caller, id, index, &job, &file);
-    if (HR_SUCCEEDED(hr))
-        hr = read_file_property(jobs, &file, property, value);
-    unlock_store(jobs);
-    store_job_clear(&job);
-    store_file_clear(&file);
-    return hr;
+    property_read_t read = {property, value};
+    return with_file(jobs, caller, id, index, read_property, &read);
 }

@@ -51,7 +51,7 @@ static hr_t check_proxy(const job_value_t *value)
 static hr_t check_value(job_property_t property, const job_value_t *value)
 {
     switch (property) {
-    case JOB_PROP_DISPLAY_NAME:
+    case JOB_PROP_DISPLAY_NAME: /* 0..256 units, as CreateJob: names need not be unique or set */
         return text_fits(value->text, JOB_DISPLAY_NAME_MAX, 0) ? HR_OK : HR_E_INVALIDARG;
     case JOB_PROP_DESCRIPTION:
         return text_fits(value->text, JOB_DESCRIPTION_MAX, 0) ? HR_OK : HR_E_INVALIDARG;

@@ -77,64 +77,63 @@ hr_t jobs_resume(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
 }
 
 /* Removes a job from the store and remembers its final state (lock held). */
-static hr_t finish_job(jobs_t *jobs, const store_guid_t *id, int32_t final_state)
+static hr_t finish_job(jobs_t *jobs, const store_job_t *job, int32_t final_state)
 {
-    store_status_t status = store_job_delete(jobs->store, id);
+    store_status_t status = store_job_delete(jobs->store, &job->id);
     if (status != STORE_OK)
-        return store_failure(jobs, id, "remove job", status);
-    finished_add(jobs, id, final_state);
+        return store_failure(jobs, &job->id, "remove job", status);
+    finished_add(jobs, job, final_state);
     return HR_OK;
 }
 
-static hr_t end_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
-                    int32_t final_state)
+typedef struct job_end {
+    int32_t final_state;
+    const caller_t *caller;
+} job_end_t;
+
+static hr_t apply_end(jobs_t *jobs, store_job_t *job, void *context)
 {
-    if (!jobs || !caller_is_valid(caller) || !id)
-        return HR_E_INVALIDARG;
-    hr_t hr = lock_store(jobs);
-    if (HR_FAILED(hr))
-        return hr;
-    store_job_t job;
-    hr = load_job(jobs, caller, id, &job);
+    const job_end_t *end = context;
+    hr_t hr = finish_job(jobs, job, end->final_state);
     if (HR_SUCCEEDED(hr))
-        hr = finish_job(jobs, id, final_state);
-    unlock_store(jobs);
-    if (HR_SUCCEEDED(hr))
-        log_event(LOG_INFO, id, "%s by %s (was %s); removed from the queue",
-                  final_state == JOB_STATE_CANCELLED ? "cancelled" : "completed", caller->sid,
-                  job_state_name(job.state));
-    store_job_clear(&job);
+        log_event(LOG_INFO, &job->id, "%s by %s (was %s); removed from the queue",
+                  end->final_state == JOB_STATE_CANCELLED ? "cancelled" : "completed",
+                  end->caller->sid, job_state_name(job->state));
     return hr;
 }
 
 hr_t jobs_cancel(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
 {
-    return end_job(jobs, caller, id, JOB_STATE_CANCELLED);
+    job_end_t end = {JOB_STATE_CANCELLED, caller};
+    return with_job(jobs, caller, id, apply_end, &end);
 }
 
 hr_t jobs_complete(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
 {
-    return end_job(jobs, caller, id, JOB_STATE_ACKNOWLEDGED);
+    job_end_t end = {JOB_STATE_ACKNOWLEDGED, caller};
+    return with_job(jobs, caller, id, apply_end, &end);
+}
+
+static hr_t read_state(jobs_t *jobs, store_job_t *job, void *context)
+{
+    (void)jobs;
+    *(int32_t *)context = job->state;
+    return HR_OK;
 }
 
 hr_t jobs_state(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, int32_t *state)
 {
-    if (!jobs || !caller_is_valid(caller) || !id || !state)
+    if (!state)
         return HR_E_INVALIDARG;
-    hr_t hr = lock_store(jobs);
-    if (HR_FAILED(hr))
+    hr_t hr = with_job(jobs, caller, id, read_state, state);
+    if (hr != DO_E_INVALID_STATE || HR_FAILED(lock_store(jobs)))
         return hr;
-    store_job_t job;
-    hr = load_job(jobs, caller, id, &job);
-    if (HR_SUCCEEDED(hr)) {
-        *state = job.state;
-    } else if (hr == DO_E_INVALID_STATE) {
-        *state = finished_find(jobs, id)->state; /* load_job said it is there */
-        hr = HR_OK;
-    }
+    /* A job that became final during this run (and that the caller may see). */
+    const finished_job_t *finished = finished_find(jobs, id);
+    if (finished)
+        *state = finished->state;
     unlock_store(jobs);
-    store_job_clear(&job);
-    return hr;
+    return finished ? HR_OK : hr;
 }
 
 /* TakeOwnership strips what belonged to the previous owner (BITS rule). */
@@ -166,12 +165,22 @@ hr_t jobs_take_ownership(jobs_t *jobs, const caller_t *caller, const store_guid_
 
 /* ---- 30-day expiry ---------------------------------------------------------------------------- */
 
-static int job_is_older_than(jobs_t *jobs, const store_guid_t *id, int64_t cutoff)
+/* Expires the job if it was created before cutoff; *young tells the caller to stop (the list
+ * is in creation order, so every later job is younger too). */
+static hr_t expire_if_old(jobs_t *jobs, const store_guid_t *id, int64_t cutoff, int *young,
+                          size_t *expired)
 {
     store_job_t job = {0};
-    int old = store_job_get(jobs->store, id, &job) == STORE_OK && job.creation_time < cutoff;
+    store_status_t status = store_job_get(jobs->store, id, &job);
+    hr_t hr = status == STORE_OK ? HR_OK : store_failure(jobs, id, "read job", status);
+    *young = HR_SUCCEEDED(hr) && job.creation_time >= cutoff;
+    if (HR_SUCCEEDED(hr) && !*young && HR_SUCCEEDED(hr = finish_job(jobs, &job, JOB_STATE_CANCELLED))) {
+        (*expired)++;
+        log_event(LOG_WARN, id, "cancelled and removed: older than %d days (DO_E_JOB_TOO_OLD 0x%08x)",
+                  JOB_MAX_AGE_DAYS, (unsigned)DO_E_JOB_TOO_OLD);
+    }
     store_job_clear(&job);
-    return old;
+    return hr;
 }
 
 hr_t jobs_expire(jobs_t *jobs, int64_t max_age, size_t *expired)
@@ -184,19 +193,12 @@ hr_t jobs_expire(jobs_t *jobs, int64_t max_age, size_t *expired)
         return hr;
     store_guid_t *ids = NULL;
     size_t count = 0;
-    store_status_t status = store_job_list(jobs->store, NULL, &ids, &count);
+    store_status_t status = store_job_list(jobs->store, NULL, &ids, &count); /* oldest first */
     hr = status == STORE_OK ? HR_OK : store_failure(jobs, NULL, "list jobs", status);
     int64_t cutoff = store_now_filetime() - max_age;
-    for (size_t i = 0; HR_SUCCEEDED(hr) && i < count; i++) {
-        if (!job_is_older_than(jobs, &ids[i], cutoff))
-            continue;
-        hr = finish_job(jobs, &ids[i], JOB_STATE_CANCELLED);
-        if (HR_SUCCEEDED(hr)) {
-            (*expired)++;
-            log_event(LOG_WARN, &ids[i], "cancelled and removed: older than %d days "
-                      "(DO_E_JOB_TOO_OLD 0x%08x)", JOB_MAX_AGE_DAYS, (unsigned)DO_E_JOB_TOO_OLD);
-        }
-    }
+    int young = 0;
+    for (size_t i = 0; HR_SUCCEEDED(hr) && !young && i < count; i++)
+        hr = expire_if_old(jobs, &ids[i], cutoff, &young, expired);
     unlock_store(jobs);
     free(ids);
     return hr;

@@ -2,6 +2,7 @@
  * of the manager uses to load and change a job under the store lock. */
 #include "jobs_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,11 +149,12 @@ const char *job_state_name(int32_t state)
 
 /* ---- finished jobs ---------------------------------------------------------------------------- */
 
-void finished_add(jobs_t *jobs, const store_guid_t *id, int32_t state)
+void finished_add(jobs_t *jobs, const store_job_t *job, int32_t state)
 {
     finished_job_t *slot = &jobs->finished[jobs->finished_count++ % FINISHED_JOBS_MAX];
-    slot->id = *id;
+    slot->id = job->id;
     slot->state = state;
+    snprintf(slot->owner_sid, sizeof slot->owner_sid, "%s", job->owner_sid ? job->owner_sid : "");
 }
 
 const finished_job_t *finished_find(const jobs_t *jobs, const store_guid_t *id)
@@ -166,9 +168,18 @@ const finished_job_t *finished_find(const jobs_t *jobs, const store_guid_t *id)
 
 /* ---- loading and changing a job ---------------------------------------------------------------- */
 
-static int caller_may_access(const caller_t *caller, const store_job_t *job)
+static int caller_may_access(const caller_t *caller, const char *owner_sid)
 {
-    return caller->is_admin || (job->owner_sid && strcmp(job->owner_sid, caller->sid) == 0);
+    return caller->is_admin || (owner_sid && strcmp(owner_sid, caller->sid) == 0);
+}
+
+/* A job that is no longer in the store: finished during this run, or unknown. */
+static hr_t missing_job(const jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
+{
+    const finished_job_t *finished = finished_find(jobs, id);
+    if (!finished)
+        return DO_E_JOB_NOT_FOUND;
+    return caller_may_access(caller, finished->owner_sid) ? DO_E_INVALID_STATE : HR_E_ACCESSDENIED;
 }
 
 hr_t load_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, store_job_t *out)
@@ -176,10 +187,10 @@ hr_t load_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, stor
     memset(out, 0, sizeof *out);
     store_status_t status = store_job_get(jobs->store, id, out);
     if (status == STORE_NOT_FOUND)
-        return finished_find(jobs, id) ? DO_E_INVALID_STATE : DO_E_JOB_NOT_FOUND;
+        return missing_job(jobs, caller, id);
     if (status != STORE_OK)
         return store_failure(jobs, id, "read job", status);
-    if (caller_may_access(caller, out))
+    if (caller_may_access(caller, out->owner_sid))
         return HR_OK;
     store_job_clear(out);
     return HR_E_ACCESSDENIED;
@@ -211,8 +222,8 @@ static hr_t change_atomically(jobs_t *jobs, store_job_t *job, job_change_fn chan
     return status == STORE_OK ? hr : store_failure(jobs, &job->id, "commit", status);
 }
 
-hr_t change_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_change_fn change,
-                void *context)
+hr_t with_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_change_fn use,
+              void *context)
 {
     if (!jobs || !caller_is_valid(caller) || !id)
         return HR_E_INVALIDARG;
@@ -222,10 +233,28 @@ hr_t change_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, jo
     store_job_t job;
     hr = load_job(jobs, caller, id, &job);
     if (HR_SUCCEEDED(hr))
-        hr = change_atomically(jobs, &job, change, context);
+        hr = use(jobs, &job, context);
     unlock_store(jobs);
     store_job_clear(&job);
     return hr;
+}
+
+typedef struct atomic_change {
+    job_change_fn change;
+    void *context;
+} atomic_change_t;
+
+static hr_t run_atomic_change(jobs_t *jobs, store_job_t *job, void *context)
+{
+    const atomic_change_t *ac = context;
+    return change_atomically(jobs, job, ac->change, ac->context);
+}
+
+hr_t change_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_change_fn change,
+                void *context)
+{
+    atomic_change_t ac = {change, context};
+    return with_job(jobs, caller, id, run_atomic_change, &ac);
 }
 
 /* ---- creation, lookup, listing ---------------------------------------------------------------- */
@@ -330,36 +359,28 @@ static void add_file_progress(job_progress_t *progress, const store_file_t *file
         progress->files_transferred++;
 }
 
-static hr_t sum_file_progress(jobs_t *jobs, const store_guid_t *id, job_progress_t *out)
+static hr_t sum_file_progress(jobs_t *jobs, store_job_t *job, void *context)
 {
+    job_progress_t *out = context;
     uint32_t count = 0;
-    store_status_t status = store_file_count(jobs->store, id, &count);
+    store_status_t status = store_file_count(jobs->store, &job->id, &count);
     for (uint32_t i = 0; status == STORE_OK && i < count; i++) {
         store_file_t file = {0};
-        status = store_file_get(jobs->store, id, i, &file);
+        status = store_file_get(jobs->store, &job->id, i, &file);
         if (status == STORE_OK)
             add_file_progress(out, &file);
         store_file_clear(&file);
     }
-    return status == STORE_OK ? HR_OK : store_failure(jobs, id, "read job files", status);
+    return status == STORE_OK ? HR_OK : store_failure(jobs, &job->id, "read job files", status);
 }
 
 hr_t jobs_progress(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                    job_progress_t *out)
 {
-    if (!jobs || !caller_is_valid(caller) || !id || !out)
+    if (!out)
         return HR_E_INVALIDARG;
     memset(out, 0, sizeof *out);
-    hr_t hr = lock_store(jobs);
-    if (HR_FAILED(hr))
-        return hr;
-    store_job_t job;
-    hr = load_job(jobs, caller, id, &job);
-    if (HR_SUCCEEDED(hr))
-        hr = sum_file_progress(jobs, id, out);
-    unlock_store(jobs);
-    store_job_clear(&job);
-    return hr;
+    return with_job(jobs, caller, id, sum_file_progress, out);
 }
 
 hr_t jobs_list(jobs_t *jobs, const caller_t *caller, uint32_t flags, store_guid_t **ids,

@@ -76,7 +76,7 @@ hr_t jobs_check_integrity(jobs_t *jobs, char *detail, size_t detail_size);
 /* ---- job properties (IBackgroundCopyJob..Job5 setters) ------------------------------------ */
 
 typedef enum job_property {
-    JOB_PROP_DISPLAY_NAME,        /* text: 1..256 UTF-16 units */
+    JOB_PROP_DISPLAY_NAME,        /* text: 0..256 UTF-16 units (as CreateJob) */
     JOB_PROP_DESCRIPTION,         /* text: 0..1024 UTF-16 units */
     JOB_PROP_PRIORITY,            /* number: BG_JOB_PRIORITY 0..3 */
     JOB_PROP_NOTIFY_FLAGS,        /* number: BG_NOTIFY_* bits */

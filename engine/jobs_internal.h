@@ -15,6 +15,7 @@
 typedef struct finished_job {
     store_guid_t id;
     int32_t state;
+    char owner_sid[CALLER_SID_MAX]; /* only the owner or an administrator may still ask */
 } finished_job_t;
 
 struct jobs {
@@ -25,7 +26,7 @@ struct jobs {
     size_t finished_count; /* total ever added; the ring holds the last FINISHED_JOBS_MAX */
 };
 
-/* A change applied to a loaded job row inside the store lock; returns HR_OK to commit it. */
+/* Work done on a loaded job row inside the store lock (a read, or a change to commit). */
 typedef hr_t (*job_change_fn)(jobs_t *jobs, store_job_t *job, void *context);
 
 hr_t lock_store(jobs_t *jobs);
@@ -34,13 +35,16 @@ hr_t store_failure(jobs_t *jobs, const store_guid_t *job, const char *what, stor
 int caller_is_valid(const caller_t *caller);
 /* Loads a job for a job object's call (lock held): access checked; final → DO_E_INVALID_STATE. */
 hr_t load_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, store_job_t *out);
+/* Loads the job (access checked) under the store lock and hands it to use. */
+hr_t with_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_change_fn use,
+              void *context);
 /* Load (access checked), change, bump ModificationTime, write back: one committed transaction
  * covering the job row and every row the change writes. */
 hr_t change_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_change_fn change,
                 void *context);
 /* The change and write-back alone, for a job already loaded under the lock. */
 hr_t change_loaded_job(jobs_t *jobs, store_job_t *job, job_change_fn change, void *context);
-void finished_add(jobs_t *jobs, const store_guid_t *id, int32_t state);
+void finished_add(jobs_t *jobs, const store_job_t *job, int32_t state);
 const finished_job_t *finished_find(const jobs_t *jobs, const store_guid_t *id);
 /* Replaces a heap string member with a copy of value (NULL clears). */
 hr_t replace_text(char **field, const char *value);

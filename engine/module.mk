@@ -18,10 +18,15 @@ $(BUILD)/native/libengine.a: $(ENGINE_NOBJS)
 $(BUILD)/win/libengine.a: $(ENGINE_WOBJS)
 	rm -f $@ && $(WAR) rcs $@ $^
 
-$(BUILD)/native/tests/test_jobs: tests/unit/test_jobs.c $(BUILD)/native/libengine.a $(BUILD)/native/libstore.a
+# Native unit tests of the job manager, one program per tests/unit/<name>.c.
+ENGINE_TESTS := $(addprefix $(BUILD)/native/tests/,test_jobs test_job_properties test_job_states \
+                  test_job_files)
+
+$(ENGINE_TESTS): $(BUILD)/native/tests/test_job%: tests/unit/test_job%.c $(BUILD)/native/libengine.a \
+                 $(BUILD)/native/libstore.a
 	@mkdir -p $(@D)
 	$(NCC) $(NCFLAGS) $(ENGINE_INCLUDES) -MMD -MP $< $(BUILD)/native/libengine.a \
 	    $(BUILD)/native/libstore.a -luv -lsqlite3 $(NLDFLAGS) -o $@
 
-all: $(BUILD)/native/libengine.a $(BUILD)/win/libengine.a $(BUILD)/native/tests/test_jobs
--include $(ENGINE_NOBJS:.o=.d) $(ENGINE_WOBJS:.o=.d) $(BUILD)/native/tests/test_jobs.d
+all: $(BUILD)/native/libengine.a $(BUILD)/win/libengine.a $(ENGINE_TESTS)
+-include $(ENGINE_NOBJS:.o=.d) $(ENGINE_WOBJS:.o=.d) $(ENGINE_TESTS:=.d)

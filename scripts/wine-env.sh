@@ -17,7 +17,7 @@ wine_prefix_up() {
     fi
     # A persistent wineserver keeps services alive between client runs; the session is booted
     # with handles on /dev/null so that system processes never hold our pipes open.
-    wineserver -p </dev/null >/dev/null 2>&1
+    wineserver -p </dev/null >/dev/null 2>&1 || true   # already persistent: fine
     wine cmd /c exit </dev/null >/dev/null 2>&1
 }
 

@@ -63,22 +63,8 @@ static ULONG STDMETHODCALLTYPE file_release(file5_t *iface)
 }
 
 /* The DO interfaces derive from IUnknown alone: their IUnknown methods forward to the above. */
-#define FORWARD_IUNKNOWN(prefix, type, member)                                                     \
-    static HRESULT STDMETHODCALLTYPE prefix##_query_interface(type *iface, REFIID riid, void **out) \
-    {                                                                                              \
-        return file_query_interface(&IMPL(iface, member)->iface, riid, out);                       \
-    }                                                                                              \
-    static ULONG STDMETHODCALLTYPE prefix##_add_ref(type *iface)                                   \
-    {                                                                                              \
-        return file_add_ref(&IMPL(iface, member)->iface);                                          \
-    }                                                                                              \
-    static ULONG STDMETHODCALLTYPE prefix##_release(type *iface)                                   \
-    {                                                                                              \
-        return file_release(&IMPL(iface, member)->iface);                                          \
-    }
-
-FORWARD_IUNKNOWN(do_file, IDeliveryOptimizationFile, do_file)
-FORWARD_IUNKNOWN(do_file2, IDeliveryOptimizationFile2, do_file2)
+COM_FORWARD_IUNKNOWN(do_file, IDeliveryOptimizationFile, file_t, do_file, file)
+COM_FORWARD_IUNKNOWN(do_file2, IDeliveryOptimizationFile2, file_t, do_file2, file)
 
 /* ---- helpers: every call is "who is calling" + one core call ------------------------------------ */
 
@@ -125,6 +111,7 @@ static HRESULT STDMETHODCALLTYPE file_get_progress(file5_t *iface, BG_FILE_PROGR
 {
     if (!value)
         return E_INVALIDARG;
+    memset(value, 0, sizeof *value);
     store_file_t file;
     HRESULT hr = load(impl(iface), &file);
     if (SUCCEEDED(hr)) {
@@ -198,6 +185,7 @@ static HRESULT STDMETHODCALLTYPE file_get_validation_state(file5_t *iface, BOOL 
 {
     if (!valid)
         return E_INVALIDARG;
+    *valid = FALSE;
     store_file_t file;
     HRESULT hr = load(impl(iface), &file);
     if (SUCCEEDED(hr))
@@ -212,10 +200,9 @@ static HRESULT STDMETHODCALLTYPE file_is_downloaded_from_peer(file5_t *iface, BO
 {
     if (!value)
         return E_INVALIDARG;
+    *value = FALSE;
     store_file_t file;
     HRESULT hr = load(impl(iface), &file);
-    if (SUCCEEDED(hr))
-        *value = FALSE;
     store_file_clear(&file);
     return hr;
 }
@@ -225,12 +212,11 @@ static HRESULT STDMETHODCALLTYPE file_get_peer_download_stats(file5_t *iface, UI
 {
     if (!from_origin || !from_peers)
         return E_INVALIDARG;
+    *from_origin = *from_peers = 0; /* never anything from peers */
     store_file_t file;
     HRESULT hr = load(impl(iface), &file);
-    if (SUCCEEDED(hr)) {
+    if (SUCCEEDED(hr))
         *from_origin = file.bytes_transferred;
-        *from_peers = 0;
-    }
     store_file_clear(&file);
     return hr;
 }

@@ -539,7 +539,12 @@ static HRESULT STDMETHODCALLTYPE job_set_credentials(job5_t *iface, BG_AUTH_CRED
 {
     if (!credentials)
         return E_INVALIDARG;
-    const BG_BASIC_CREDENTIALS *basic = &credentials->Credentials.Basic;
+    /* The union has a Basic arm only for schemes 1..5 ([default] is empty): for any other scheme
+     * that memory was never unmarshalled, so it is not read; the core refuses the scheme. */
+    static const BG_BASIC_CREDENTIALS no_credentials = {NULL, NULL};
+    const BG_BASIC_CREDENTIALS *basic =
+        credentials->Scheme >= BG_AUTH_SCHEME_BASIC && credentials->Scheme <= BG_AUTH_SCHEME_PASSPORT
+            ? &credentials->Credentials.Basic : &no_credentials;
     char *user = basic->UserName ? utf8_from_wide(basic->UserName) : NULL;
     BYTE *secret = NULL;
     DWORD secret_size = 0;
@@ -668,20 +673,7 @@ static IBackgroundCopyJob5Vtbl job_vtbl = {
 
 /* ---- IDeliveryOptimizationJob ----------------------------------------------------------------- */
 
-static HRESULT STDMETHODCALLTYPE do_job_query_interface(IDeliveryOptimizationJob *iface, REFIID riid, void **out)
-{
-    return job_query_interface(&IMPL(iface, do_job)->iface, riid, out);
-}
-
-static ULONG STDMETHODCALLTYPE do_job_add_ref(IDeliveryOptimizationJob *iface)
-{
-    return job_add_ref(&IMPL(iface, do_job)->iface);
-}
-
-static ULONG STDMETHODCALLTYPE do_job_release(IDeliveryOptimizationJob *iface)
-{
-    return job_release(&IMPL(iface, do_job)->iface);
-}
+COM_FORWARD_IUNKNOWN(do_job, IDeliveryOptimizationJob, job_t, do_job, job)
 
 static HRESULT STDMETHODCALLTYPE do_job_add_file_with_ranges(IDeliveryOptimizationJob *iface,
                                                              LPCWSTR file_id, LPCWSTR remote,
@@ -698,20 +690,7 @@ static IDeliveryOptimizationJobVtbl do_job_vtbl = {
 
 /* ---- IDeliveryOptimizationJob2 ---------------------------------------------------------------- */
 
-static HRESULT STDMETHODCALLTYPE do_job2_query_interface(IDeliveryOptimizationJob2 *iface, REFIID riid, void **out)
-{
-    return job_query_interface(&IMPL(iface, do_job2)->iface, riid, out);
-}
-
-static ULONG STDMETHODCALLTYPE do_job2_add_ref(IDeliveryOptimizationJob2 *iface)
-{
-    return job_add_ref(&IMPL(iface, do_job2)->iface);
-}
-
-static ULONG STDMETHODCALLTYPE do_job2_release(IDeliveryOptimizationJob2 *iface)
-{
-    return job_release(&IMPL(iface, do_job2)->iface);
-}
+COM_FORWARD_IUNKNOWN(do_job2, IDeliveryOptimizationJob2, job_t, do_job2, job)
 
 /* Adds a file without a local name (its sink comes later through IDeliveryOptimizationFile2)
  * and hands back the file object in the interface asked for. */

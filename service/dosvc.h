@@ -3,6 +3,7 @@
 #ifndef OPENDO_DOSVC_H
 #define OPENDO_DOSVC_H
 
+#include <stddef.h>
 #include <windows.h>
 #include <objbase.h>
 
@@ -17,6 +18,25 @@
 
 /* The one job manager of the process, opened by service start-up. */
 extern jobs_t *dosvc_jobs;
+
+/* The IUnknown methods of an object's secondary vtable (interface `type`, held in `member` of
+ * `object_t`): they forward to the object's main methods main##_query_interface/_add_ref/_release,
+ * which take the object's primary interface `iface`. */
+#define COM_SECONDARY_OF(object_t, member, iface_ptr) \
+    ((object_t *)((char *)(iface_ptr) - offsetof(object_t, member)))
+#define COM_FORWARD_IUNKNOWN(prefix, type, object_t, member, main)                                  \
+    static HRESULT STDMETHODCALLTYPE prefix##_query_interface(type *iface, REFIID riid, void **out) \
+    {                                                                                              \
+        return main##_query_interface(&COM_SECONDARY_OF(object_t, member, iface)->iface, riid, out); \
+    }                                                                                              \
+    static ULONG STDMETHODCALLTYPE prefix##_add_ref(type *iface)                                   \
+    {                                                                                              \
+        return main##_add_ref(&COM_SECONDARY_OF(object_t, member, iface)->iface);                  \
+    }                                                                                              \
+    static ULONG STDMETHODCALLTYPE prefix##_release(type *iface)                                   \
+    {                                                                                              \
+        return main##_release(&COM_SECONDARY_OF(object_t, member, iface)->iface);                  \
+    }
 
 /* service/service_control.c: SCM glue. */
 int service_dispatch(void);

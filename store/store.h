@@ -34,7 +34,9 @@ typedef struct store_guid {
 } store_guid_t;
 
 /* Limits enforced by the store itself (the API layer enforces the documented ones first). */
-#define STORE_MAX_TEXT 65536 /* bytes, any single text column, and a credential's secret */
+/* Bytes of any single text column, and of a credential's secret: above every API limit (the
+ * largest, 65536 UTF-16 units of a DO file property, takes at most 196608 bytes of UTF-8). */
+#define STORE_MAX_TEXT 262144
 
 /* One job row. Text members are heap strings owned by the struct (store_job_clear frees them);
  * NULL means "not set". Enumerations are stored as the numeric BITS/DO values. */

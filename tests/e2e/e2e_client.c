@@ -4,7 +4,9 @@
  *   expect {GUID} NAME     GetJob finds the job with that name, SUSPENDED, and intact fields
  *   notfound               GetJob of an unknown id gives DO_E_JOB_NOT_FOUND
  *   badinput               CreateJob/GetJob/EnumJobs with bad arguments get documented HRESULTs
- *   enum {GUID}...         EnumJobs lists these jobs; the list is a snapshot */
+ *   enum {GUID}...         EnumJobs lists these jobs; the list is a snapshot
+ *   localpath DENIED MISSING  AddFile into a directory the caller may not write to gives
+ *                          E_ACCESSDENIED, into one that does not exist E_INVALIDARG */
 #include <stdio.h>
 #include <string.h>
 #include <wchar.h>
@@ -234,6 +236,28 @@ static int cmd_enum(IBackgroundCopyManager *manager, int count, wchar_t **ids)
     return 0;
 }
 
+static void expect_add_file(IBackgroundCopyJob *job, const wchar_t *local, HRESULT want,
+                            const char *what)
+{
+    CHECK_HR(IBackgroundCopyJob_AddFile(job, L"http://127.0.0.1:1/file.bin", local), want, name_of(what));
+}
+
+static int cmd_localpath(IBackgroundCopyManager *manager, const wchar_t *denied, const wchar_t *missing)
+{
+    GUID id;
+    IBackgroundCopyJob *job = NULL;
+    if (FAILED(IBackgroundCopyManager_CreateJob(manager, L"local path checks", BG_JOB_TYPE_DOWNLOAD, &id, &job)))
+        return 1;
+    expect_add_file(job, denied, E_ACCESSDENIED, "AddFile into a directory the caller cannot write is E_ACCESSDENIED");
+    expect_add_file(job, missing, E_INVALIDARG, "AddFile into a missing directory is E_INVALIDARG");
+    BG_JOB_PROGRESS progress = {0};
+    IBackgroundCopyJob_GetProgress(job, &progress);
+    CHECK(progress.FilesTotal == 0, name_of("refused files were not added"));
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+    return 0;
+}
+
 int wmain(int argc, wchar_t **argv)
 {
     if (argc < 3)
@@ -253,6 +277,8 @@ int wmain(int argc, wchar_t **argv)
             status = cmd_notfound(manager);
         else if (!wcscmp(cmd, L"badinput"))
             status = cmd_badinput(manager);
+        else if (!wcscmp(cmd, L"localpath") && argc == 5)
+            status = cmd_localpath(manager, argv[3], argv[4]);
         else if (!wcscmp(cmd, L"enum"))
             status = cmd_enum(manager, argc - 3, argv + 3);
         else

@@ -33,10 +33,25 @@ if command -v sqlite3 >/dev/null; then
         bash -c "[ \"\$(sqlite3 '$db_path' 'PRAGMA integrity_check')\" = ok ]"
 fi
 
+# --- a client built against mingw-w64's own <bits.h> (not our IDL) interoperates
+demo_exe="$top/build/win/dodemo.exe"
+demo_out=$(wine "$demo_exe" create "bits.h client job" </dev/null 2>/dev/null | tr -d '\r')
+demo_job=$(printf '%s\n' "$demo_out" | awk '/^JOB / {print $2}')
+check "bits.h client: CreateJob through mingw's IBackgroundCopyManager" [ -n "$demo_job" ]
+check "bits.h client: GetJob finds its job again" \
+    bash -c "wine '$demo_exe' show '$demo_job' </dev/null 2>/dev/null | tr -d '\r' | grep -q 'display name   bits.h client job'"
+client "bits.h client job" expect "$demo_job" "bits.h client job"
+
 # --- unknown ids, bad input, enumeration
 client "unknown id" notfound
 client "bad input" badinput
 client "enumeration" enum "$job1" "$job2"
 check "bad input: the service is still running" [ "$(service_state)" = RUNNING ]
+
+# --- local names are checked with the caller's identity: a drive mapped onto /sys, where even
+# root may not create files, stands for a directory the caller cannot write to
+ln -sfn /sys "$WINEPREFIX/dosdevices/s:"
+client "local path" localpath 'S:\opendo-denied.bin' 'C:\no-such-directory\file.bin'
+rm -f "$WINEPREFIX/dosdevices/s:"
 check "log: every created job is logged with its id" grep -q "$job2 created by" "$log_path"
 e2e_exit

@@ -3,48 +3,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../check.h"
 #include "guid.h"
-#include "jobs.h"
-#include "log.h"
-
-static caller_t make_caller(const char *sid, int is_admin)
-{
-    caller_t caller = {.is_admin = is_admin};
-    strncpy(caller.sid, sid, sizeof caller.sid - 1);
-    return caller;
-}
-
-static const caller_t *alice(void)
-{
-    static caller_t c;
-    c = make_caller("S-1-5-21-1-1-1-1001", 0);
-    return &c;
-}
-
-static const caller_t *bob(void)
-{
-    static caller_t c;
-    c = make_caller("S-1-5-21-1-1-1-1002", 0);
-    return &c;
-}
-
-static const caller_t *admin(void)
-{
-    static caller_t c;
-    c = make_caller("S-1-5-21-1-1-1-500", 1);
-    return &c;
-}
-
-static char *repeat(const char *unit, int times)
-{
-    size_t len = strlen(unit);
-    char *s = malloc(len * (size_t)times + 1);
-    for (int i = 0; i < times; i++)
-        memcpy(s + len * (size_t)i, unit, len);
-    s[len * (size_t)times] = '\0';
-    return s;
-}
+#include "jobs_fixture.h" /* check.h, jobs.h, log.h, the callers alice/bob/admin, repeat() */
 
 static void test_utf16_length(void)
 {

@@ -1,0 +1,247 @@
+/* The transfer engine's temporary file: one handle per transfer, positioned once per response,
+ * then plain sequential writes (the pattern that is fast under Wine). POSIX natively; CreateFileW
+ * / WriteFile / FlushFileBuffers on Windows. Errors become HRESULTs plus a readable detail. */
+#include "transfer_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifdef _WIN32
+
+#include <windows.h>
+#include <winioctl.h>
+
+static hr_t win_error(const char *what, char *detail, size_t size)
+{
+    DWORD err = GetLastError();
+    char msg[256] = "";
+    FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL, err, 0, msg,
+                   sizeof msg, NULL);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    snprintf(detail, size, "%s: Windows error %lu (%s)", what, (unsigned long)err, msg);
+    if (err == ERROR_HANDLE_DISK_FULL)
+        err = ERROR_DISK_FULL;
+    return err ? (hr_t)(0x80070000u | (err & 0xFFFFu)) : TRANSFER_E_WRITE_FAULT;
+}
+
+static wchar_t *utf8_to_wide(const char *s)
+{
+    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
+    if (n <= 0)
+        return NULL;
+    wchar_t *w = HeapAlloc(GetProcessHeap(), 0, (size_t)n * sizeof *w);
+    if (w && MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n) != n) {
+        HeapFree(GetProcessHeap(), 0, w);
+        w = NULL;
+    }
+    return w;
+}
+
+hr_t tfile_open(tfile_t *f, const char *path, int hidden, int sparse, char *detail, size_t size)
+{
+    wchar_t *wpath = utf8_to_wide(path);
+    if (!wpath) {
+        snprintf(detail, size, "opening the temporary file: the path is not valid UTF-8");
+        return HR_E_INVALIDARG;
+    }
+    HANDLE h = CreateFileW(wpath, GENERIC_READ | GENERIC_WRITE,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_ALWAYS,
+                           hidden ? FILE_ATTRIBUTE_HIDDEN : FILE_ATTRIBUTE_NORMAL, NULL);
+    HeapFree(GetProcessHeap(), 0, wpath);
+    if (h == INVALID_HANDLE_VALUE)
+        return win_error("opening the temporary file", detail, size);
+    if (sparse) {
+        DWORD ret;
+        DeviceIoControl(h, FSCTL_SET_SPARSE, NULL, 0, NULL, 0, &ret, NULL); /* best effort */
+    }
+    f->handle = h;
+    f->open = 1;
+    return HR_OK;
+}
+
+hr_t tfile_seek(tfile_t *f, uint64_t offset, char *detail, size_t size)
+{
+    LARGE_INTEGER li;
+    li.QuadPart = (LONGLONG)offset;
+    if (!SetFilePointerEx(f->handle, li, NULL, FILE_BEGIN))
+        return win_error("positioning in the temporary file", detail, size);
+    return HR_OK;
+}
+
+hr_t tfile_write(tfile_t *f, const void *buf, size_t len, char *detail, size_t size)
+{
+    const char *p = buf;
+    while (len) {
+        DWORD chunk = len > 0x40000000u ? 0x40000000u : (DWORD)len, done = 0;
+        if (!WriteFile(f->handle, p, chunk, &done, NULL))
+            return win_error("writing the temporary file", detail, size);
+        if (done == 0) {
+            snprintf(detail, size, "writing the temporary file: nothing written");
+            return TRANSFER_E_WRITE_FAULT;
+        }
+        p += done;
+        len -= done;
+    }
+    return HR_OK;
+}
+
+hr_t tfile_sync(tfile_t *f, char *detail, size_t size)
+{
+    if (!FlushFileBuffers(f->handle))
+        return win_error("flushing the temporary file", detail, size);
+    return HR_OK;
+}
+
+hr_t tfile_truncate(tfile_t *f, uint64_t length, char *detail, size_t size)
+{
+    hr_t hr = tfile_seek(f, length, detail, size);
+    if (HR_FAILED(hr))
+        return hr;
+    if (!SetEndOfFile(f->handle))
+        return win_error("truncating the temporary file", detail, size);
+    return HR_OK;
+}
+
+hr_t tfile_size(tfile_t *f, uint64_t *length, char *detail, size_t size)
+{
+    LARGE_INTEGER li;
+    if (!GetFileSizeEx(f->handle, &li))
+        return win_error("reading the temporary file's size", detail, size);
+    *length = (uint64_t)li.QuadPart;
+    return HR_OK;
+}
+
+void tfile_close(tfile_t *f)
+{
+    if (f->open)
+        CloseHandle(f->handle);
+    f->open = 0;
+}
+
+hr_t tfile_path_size(const char *path, uint64_t *length, char *detail, size_t size)
+{
+    wchar_t *wpath = utf8_to_wide(path);
+    WIN32_FILE_ATTRIBUTE_DATA data;
+    if (!wpath) {
+        snprintf(detail, size, "the path is not valid UTF-8");
+        return HR_E_INVALIDARG;
+    }
+    BOOL ok = GetFileAttributesExW(wpath, GetFileExInfoStandard, &data);
+    HeapFree(GetProcessHeap(), 0, wpath);
+    if (!ok)
+        return win_error("reading the source file's size", detail, size);
+    *length = ((uint64_t)data.nFileSizeHigh << 32) | data.nFileSizeLow;
+    return HR_OK;
+}
+
+#else /* POSIX */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static hr_t posix_error(const char *what, char *detail, size_t size)
+{
+    int err = errno;
+    snprintf(detail, size, "%s: %s", what, strerror(err));
+    switch (err) {
+    case ENOSPC:
+#ifdef EDQUOT
+    case EDQUOT:
+#endif
+        return TRANSFER_E_DISK_FULL;
+    case EACCES: case EPERM: case EROFS: case EISDIR:
+        return HR_E_ACCESSDENIED;
+    case ENOENT: case ENOTDIR:
+        return TRANSFER_E_PATH_NOT_FOUND;
+    case EMFILE: case ENFILE:
+        return TRANSFER_E_TOO_MANY_OPEN_FILES;
+    case ENAMETOOLONG:
+        return (hr_t)0x800700CE; /* ERROR_FILENAME_EXCED_RANGE */
+    default:
+        return TRANSFER_E_WRITE_FAULT;
+    }
+}
+
+hr_t tfile_open(tfile_t *f, const char *path, int hidden, int sparse, char *detail, size_t size)
+{
+    (void)hidden; /* a dot-name is the caller's choice natively */
+    (void)sparse; /* holes are sparse by default */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return posix_error("opening the temporary file", detail, size);
+    f->fd = fd;
+    f->open = 1;
+    return HR_OK;
+}
+
+hr_t tfile_seek(tfile_t *f, uint64_t offset, char *detail, size_t size)
+{
+    if (lseek(f->fd, (off_t)offset, SEEK_SET) < 0)
+        return posix_error("positioning in the temporary file", detail, size);
+    return HR_OK;
+}
+
+hr_t tfile_write(tfile_t *f, const void *buf, size_t len, char *detail, size_t size)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t n = write(f->fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return posix_error("writing the temporary file", detail, size);
+        }
+        if (n == 0) {
+            errno = EIO;
+            return posix_error("writing the temporary file", detail, size);
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return HR_OK;
+}
+
+hr_t tfile_sync(tfile_t *f, char *detail, size_t size)
+{
+    if (fsync(f->fd) != 0)
+        return posix_error("flushing the temporary file (fsync)", detail, size);
+    return HR_OK;
+}
+
+hr_t tfile_truncate(tfile_t *f, uint64_t length, char *detail, size_t size)
+{
+    if (ftruncate(f->fd, (off_t)length) != 0)
+        return posix_error("truncating the temporary file", detail, size);
+    return HR_OK;
+}
+
+hr_t tfile_size(tfile_t *f, uint64_t *length, char *detail, size_t size)
+{
+    struct stat st;
+    if (fstat(f->fd, &st) != 0)
+        return posix_error("reading the temporary file's size", detail, size);
+    *length = (uint64_t)st.st_size;
+    return HR_OK;
+}
+
+void tfile_close(tfile_t *f)
+{
+    if (f->open)
+        close(f->fd);
+    f->open = 0;
+}
+
+hr_t tfile_path_size(const char *path, uint64_t *length, char *detail, size_t size)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return posix_error("reading the source file's size", detail, size);
+    *length = (uint64_t)st.st_size;
+    return HR_OK;
+}
+
+#endif

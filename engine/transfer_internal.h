@@ -1,0 +1,168 @@
+/* Internals of the transfer engine, shared by transfer.c (engine thread, command queue, libuv
+ * and curl multi_socket glue), transfer_http.c (one transfer: requests, responses, errors) and
+ * transfer_file.c (the temporary file). Not for use outside engine/transfer*.c. */
+#ifndef OPENDO_TRANSFER_INTERNAL_H
+#define OPENDO_TRANSFER_INTERNAL_H
+
+#include <uv.h>
+#include <curl/curl.h>
+
+#include "transfer.h"
+
+/* ---- the temporary file (transfer_file.c) -------------------------------------------------- */
+
+typedef struct tfile {
+#ifdef _WIN32
+    void *handle; /* HANDLE */
+#else
+    int fd;
+#endif
+    int open;
+} tfile_t;
+
+/* Opens path read/write, creating it if missing (never truncating). On failure *detail holds
+ * the system's explanation. */
+hr_t tfile_open(tfile_t *f, const char *path, int hidden, int sparse, char *detail, size_t size);
+hr_t tfile_seek(tfile_t *f, uint64_t offset, char *detail, size_t size);
+hr_t tfile_write(tfile_t *f, const void *buf, size_t len, char *detail, size_t size);
+hr_t tfile_sync(tfile_t *f, char *detail, size_t size);
+/* Sets the file's size (the position is unspecified afterwards: seek again). */
+hr_t tfile_truncate(tfile_t *f, uint64_t length, char *detail, size_t size);
+hr_t tfile_size(tfile_t *f, uint64_t *length, char *detail, size_t size);
+void tfile_close(tfile_t *f);
+/* Size of the file at path (file:// sources). */
+hr_t tfile_path_size(const char *path, uint64_t *length, char *detail, size_t size);
+
+/* ---- one transfer (transfer_http.c) --------------------------------------------------------- */
+
+enum resp_state {
+    RESP_HEADERS, /* waiting for a final response's headers */
+    RESP_SKIP,    /* a redirect's or an error's body: not written */
+    RESP_BODY,    /* accepted: body bytes go to the file */
+};
+
+#define TRANSFER_HEADERS_MAX (64 * 1024)
+#define TRANSFER_DETAIL_MAX 768
+#define TRANSFER_MAX_RESTARTS 3
+
+typedef struct transfer transfer_t;
+
+struct transfer {
+    transfer_t *next;
+    transfer_engine_t *engine;
+
+    /* the request, copied */
+    uint64_t token;
+    char *url;
+    char *temp_path;
+    char *validator; /* current validator: the request's, then the latest response's */
+    char *custom_headers;
+    char *proxy;
+    char *proxy_bypass;
+    transfer_range_t *ranges;
+    size_t range_count;
+    int32_t max_redirects;
+    uint32_t connect_timeout_s, low_speed_limit, low_speed_time_s, flags;
+    int is_file_url, is_https;
+
+    CURL *easy;
+    struct curl_slist *header_list;
+    char errbuf[CURL_ERROR_SIZE];
+    int in_multi;
+    tfile_t file;
+
+    /* progress: logical bytes (from 0 for a whole file, in range order for ranges) */
+    uint64_t progress;
+    uint64_t durable;
+    uint64_t last_checkpoint_ms;
+    uint64_t total_size;
+    size_t range_index;         /* the range being fetched (range_count: all done) */
+
+    /* the current request */
+    uint64_t req_start, req_end; /* absolute file offsets; req_end inclusive or UINT64_MAX */
+    int req_range, req_if_range;
+    char *req_validator;         /* the If-Range value sent */
+    int pending_restart;         /* the next accepted response restarts the file */
+    int restarts;
+
+    /* the current response */
+    enum resp_state rstate;
+    int status;
+    char reason[96];
+    char *hdr; size_t hdr_len, hdr_cap;
+    char *h_etag, *h_last_modified, *h_content_range, *h_location, *h_retry_after;
+    uint64_t h_content_length; /* UINT64_MAX when absent */
+    int h_chunked;
+    uint64_t write_pos;          /* next file offset written */
+    uint64_t body_bytes, body_expected;
+    int complete_by_416;         /* resumed at the end: nothing left to fetch */
+    int restart_requested;       /* re-run the request sequence from zero after this one */
+
+    /* outcome */
+    int failed;
+    int stopping;                /* cancelled by transfer_engine_stop */
+    transfer_class_t result;
+    hr_t code;
+    uint32_t retry_after;
+    char detail[TRANSFER_DETAIL_MAX];
+
+    /* statistics */
+    uint64_t bytes_received;
+    uint32_t connections;
+    uint64_t start_ms;
+};
+
+/* Builds a transfer from a request (caller's thread). HR_E_INVALIDARG / HR_E_OUTOFMEMORY. */
+hr_t transfer_new(const transfer_request_t *request, transfer_t **out);
+void transfer_free(transfer_t *t);
+/* Engine thread: opens the file, creates the easy handle and adds the first request. Returns 0,
+ * or -1 when the transfer already failed (t->failed set): the caller finishes it. */
+int transfer_begin(transfer_t *t);
+/* Engine thread: a request ended (CURLMSG_DONE; the handle is already out of the multi).
+ * Returns 1 when the transfer goes on (next request added), 0 when it is over (outcome set). */
+int transfer_request_done(transfer_t *t, CURLcode rc);
+/* Records the outcome unless one is already recorded. */
+void transfer_fail(transfer_t *t, transfer_class_t result, hr_t code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Makes the written bytes durable and reports them when due (or always with force). Returns
+ * HR_OK, or the file error (the transfer is then failed FATAL_LOCAL). */
+hr_t transfer_checkpoint(transfer_t *t, int force);
+
+/* ---- the engine (transfer.c), as the transfers see it --------------------------------------- */
+
+typedef struct sock_ctx sock_ctx_t;
+
+struct transfer_engine {
+    transfer_callbacks_t cb;
+    void *ctx;
+    char *user_agent;
+    char *ca_info;
+    uint64_t checkpoint_bytes;
+    uint32_t checkpoint_ms;
+    transfer_verify_tls_fn verify_tls;
+    void *verify_tls_ctx;
+
+    uv_loop_t loop;
+    uv_async_t async;
+    uv_timer_t curl_timer;  /* curl's timeout (CURLMOPT_TIMERFUNCTION) */
+    uv_timer_t tick;        /* checkpoint sweep while transfers run */
+    uv_thread_t thread;
+    CURLM *multi;
+
+    /* shared with other threads, under lock */
+    uv_mutex_t lock;
+    struct command *queue_head, *queue_tail;
+    int stopping;
+    uint64_t *active; size_t active_count, active_cap; /* tokens submitted and not yet done */
+    uint64_t bandwidth;
+
+    /* engine thread only */
+    transfer_t *transfers;
+    size_t transfer_count;
+    uint64_t bandwidth_applied;
+    int tick_running;
+};
+
+uint64_t transfer_now_ms(void);
+
+#endif

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# End-to-end: the job API across processes (job_api_client.exe, tests/e2e/job_api_client.c).
+# Every slot of IBackgroundCopyJob..Job5, IDeliveryOptimizationJob/Job2 and the manager is called
+# through DCOM with real values; the values set survive sc stop / sc start, the notify interface
+# does not. The client's check lines ("job api: ...") go to stdout; exits non-zero on failure.
+. "$(dirname "$0")/lib.sh"
+
+exe="$top/build/win/tests/job_api_client.exe"
+if [ ! -f "$exe" ]; then
+    not_ok "job api: job_api_client.exe is built" "$exe is missing"
+    e2e_exit
+fi
+# The local names of the jobs' files live here (C:\opendo-tests\job-api\).
+mkdir -p "$WINEPREFIX/drive_c/opendo-tests/job-api"
+
+# Runs one client command: prints its check and comment lines, keeps its whole output in $out
+# (the JOB/TIMES lines are read from there), and counts a failing run once.
+out=
+run_client() {
+    local status
+    out=$(timeout 600 wine "$exe" "$@" </dev/null 2>/dev/null | tr -d '\r'; exit "${PIPESTATUS[0]}")
+    status=$?
+    printf '%s\n' "$out" | grep -E '^(ok|not ok) - |^#' || true
+    if [ "$status" -ne 0 ]; then
+        printf '%s\n' "$out" | grep -q '^not ok - ' ||
+            not_ok "job api: job_api_client $1 exits cleanly" "status $status"
+        e2e_failures=$((e2e_failures + 1))
+    fi
+    return "$status"
+}
+# The value of the first "TAG value..." line of the last command's output.
+tagged() { printf '%s\n' "$out" | awk -v tag="$1" '$1 == tag { $1 = ""; sub(/^ /, ""); print; exit }'; }
+
+check "job api: DoSvc is running" service_start
+
+# --- jobs whose values must survive the restart
+run_client props
+props_job=$(tagged JOB)
+props_times=$(tagged TIMES)
+check "job api: props printed its job id" [ -n "$props_job" ]
+run_client notify
+notify_job=$(tagged JOB)
+check "job api: notify printed its job id" [ -n "$notify_job" ]
+run_client queued
+queued_job=$(tagged JOB)
+check "job api: queued printed its job id" [ -n "$queued_job" ]
+
+# --- everything that needs no restart
+run_client states
+run_client files
+run_client errors
+run_client slots
+run_client owner
+check "job api: DoSvc is still running after the API calls" [ "$(service_state)" = RUNNING ]
+
+# --- sc stop / sc start: every value is read back from the store
+service_stop
+check "job api: sc stop DoSvc stops the service" [ "$(service_state)" = STOPPED ]
+check "job api: sc start DoSvc starts it again" service_start
+if [ -n "$props_job" ] && [ -n "$notify_job" ] && [ -n "$queued_job" ]; then
+    # shellcheck disable=SC2086 # props_times is two words (creation, modification) or empty
+    run_client verify "$props_job" "$notify_job" "$queued_job" $props_times
+else
+    not_ok "job api: after restart: the jobs to verify exist"
+fi
+check "job api: the service logged the changes" grep -q "description changed by" "$log_path"
+e2e_exit

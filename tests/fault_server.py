@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""A small fault-injecting HTTP/1.1 server for the transfer engine's tests (stdlib only).
+
+usage: fault_server.py PORT ROOT [LIFETIME_SECONDS]
+
+Binds 127.0.0.1:PORT (0 = any free port) and prints "PORT <n>" on stdout once listening. Serves
+the files in ROOT; the behaviour is chosen by the URL path (NAME is a file in ROOT):
+
+  /file/NAME            well-behaved: Range (one range), If-Range, strong ETag, Last-Modified
+  /drop/N/NAME          like /file, but closes the connection after N body bytes of each response
+  /badlength/NAME       Content-Length 1000 larger than the body, then closes the connection
+  /flaky/K/NAME         500 for the first K requests of this path, then like /file
+  /retry-after/S/NAME   503 with "Retry-After: S" for the first request of this path, then /file
+  /slow/NAME            like /file, but drips 64 bytes every 100 ms (at most 15 s, then closes)
+  /norange/NAME         ignores Range and If-Range: always 200 with the whole file
+  /etag-change/NAME     a different ETag on every request (so If-Range never matches)
+  /chunked/NAME         200, chunked transfer encoding (no Content-Length), ignores Range
+  /redirect/N/NAME      302 to /redirect/N-1/NAME; /redirect/0/NAME is /file/NAME
+  /redirect-loop        302 to itself
+  /status/CODE          that status with a small HTML error page
+  /stats                JSON: {path: {"requests": n, "bytes": body bytes sent}} (not counted)
+
+It exits by itself after LIFETIME_SECONDS (default 300) or as soon as its parent process dies.
+"""
+import http.server
+import json
+import os
+import socket
+import socketserver
+import sys
+import threading
+import time
+import email.utils
+import hashlib
+
+ROOT = "."
+LOCK = threading.Lock()
+STATS = {}          # path -> {"requests": n, "bytes": n}
+ETAG_COUNTER = [0]
+CHUNK = 64 * 1024
+
+
+def count(path, requests=0, nbytes=0):
+    with LOCK:
+        entry = STATS.setdefault(path, {"requests": 0, "bytes": 0})
+        entry["requests"] += requests
+        entry["bytes"] += nbytes
+        return entry["requests"]
+
+
+def load(name):
+    path = os.path.join(ROOT, os.path.basename(name))
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        return data, os.path.getmtime(path)
+    except OSError:
+        return None, None
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fault/1"
+
+    def log_message(self, fmt, *args):  # quiet
+        pass
+
+    # -- helpers ---------------------------------------------------------------------------
+    def send_body(self, body, limit=None, drip=False):
+        """Sends body (or its first `limit` bytes); counts bytes; returns bytes sent."""
+        sent = 0
+        end = len(body) if limit is None else min(limit, len(body))
+        started = time.monotonic()
+        step = 64 if drip else CHUNK
+        try:
+            while sent < end:
+                piece = body[sent:min(end, sent + step)]
+                self.wfile.write(piece)
+                if drip:
+                    self.wfile.flush()
+                sent += len(piece)
+                if drip:
+                    if time.monotonic() - started > 15:
+                        break
+                    time.sleep(0.1)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass
+        count(self.path, nbytes=sent)
+        return sent
+
+    def simple(self, code, text, extra=None):
+        body = ("<html><body><h1>%d</h1><p>%s</p></body></html>\n" % (code, text)).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.send_body(body)
+
+    def serve(self, name, ranges=True, etag=None, drop_after=None, lie=0, drip=False, chunked=False):
+        data, mtime = load(name)
+        if data is None:
+            self.simple(404, "no such file")
+            return
+        if etag is None:
+            etag = '"%s"' % hashlib.sha1(data).hexdigest()[:16]
+        last_modified = email.utils.formatdate(mtime, usegmt=True)
+        size = len(data)
+        start, end = 0, size - 1
+        status = 200
+        rng = self.headers.get("Range")
+        if_range = self.headers.get("If-Range")
+        if ranges and rng and (if_range is None or if_range in (etag, last_modified)):
+            spec = rng.strip()
+            if spec.startswith("bytes=") and "," not in spec:
+                a, _, b = spec[6:].partition("-")
+                try:
+                    if a:
+                        start = int(a)
+                        end = int(b) if b else size - 1
+                    else:  # suffix range
+                        start = max(0, size - int(b))
+                        end = size - 1
+                    if start >= size:
+                        self.send_response(416)
+                        self.send_header("Content-Range", "bytes */%d" % size)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
+                    end = min(end, size - 1)
+                    status = 206
+                except ValueError:
+                    start, end = 0, size - 1
+        body = data[start:end + 1]
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream")
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(body) + lie))
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", last_modified)
+        if ranges:
+            self.send_header("Accept-Ranges", "bytes")
+        if status == 206:
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, end, size))
+        if drop_after is not None or lie:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if chunked:
+            sent = 0
+            try:
+                for i in range(0, len(body), CHUNK):
+                    piece = body[i:i + CHUNK]
+                    self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+                    sent += len(piece)
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+            except OSError:
+                pass
+            count(self.path, nbytes=sent)
+            return
+        self.send_body(body, limit=drop_after, drip=drip)
+        if drop_after is not None or lie or drip:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    # -- routes ------------------------------------------------------------------------------
+    def do_GET(self):
+        path = self.path.split("?", 1)[0]
+        parts = [p for p in path.split("/") if p]
+        if parts == ["stats"]:
+            with LOCK:
+                body = json.dumps(STATS, sort_keys=True).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self.path = path
+        n = count(path, requests=1)
+        try:
+            kind = parts[0] if parts else ""
+            if kind == "file" and len(parts) == 2:
+                self.serve(parts[1])
+            elif kind == "drop" and len(parts) == 3:
+                self.serve(parts[2], drop_after=int(parts[1]))
+            elif kind == "badlength" and len(parts) == 2:
+                self.serve(parts[1], ranges=False, lie=1000)
+            elif kind == "flaky" and len(parts) == 3:
+                if n <= int(parts[1]):
+                    self.simple(500, "flaky: request %d" % n)
+                else:
+                    self.serve(parts[2])
+            elif kind == "retry-after" and len(parts) == 3:
+                if n == 1:
+                    self.simple(503, "busy", {"Retry-After": parts[1]})
+                else:
+                    self.serve(parts[2])
+            elif kind == "slow" and len(parts) == 2:
+                self.serve(parts[1], drip=True)
+            elif kind == "norange" and len(parts) == 2:
+                self.serve(parts[1], ranges=False)
+            elif kind == "etag-change" and len(parts) == 2:
+                with LOCK:
+                    ETAG_COUNTER[0] += 1
+                    tag = '"changed-%d"' % ETAG_COUNTER[0]
+                self.serve(parts[1], etag=tag)
+            elif kind == "chunked" and len(parts) == 2:
+                self.serve(parts[1], ranges=False, chunked=True)
+            elif kind == "redirect" and len(parts) == 3:
+                hops = int(parts[1])
+                if hops <= 0:
+                    self.serve(parts[2])
+                else:
+                    self.simple(302, "moved", {"Location": "/redirect/%d/%s" % (hops - 1, parts[2])})
+            elif kind == "redirect-loop":
+                self.simple(302, "loop", {"Location": "/redirect-loop"})
+            elif kind == "status" and len(parts) == 2:
+                self.simple(int(parts[1]), "status %s" % parts[1])
+            else:
+                self.simple(404, "unknown route")
+        except ValueError:
+            self.simple(400, "bad number in path")
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def watchdog(lifetime, parent):
+    deadline = time.monotonic() + lifetime
+    while time.monotonic() < deadline:
+        if os.getppid() != parent:
+            os._exit(0)
+        time.sleep(0.2)
+    os._exit(0)
+
+
+def main():
+    global ROOT
+    if len(sys.argv) < 3:
+        sys.stderr.write(__doc__)
+        sys.exit(2)
+    port = int(sys.argv[1])
+    ROOT = sys.argv[2]
+    lifetime = float(sys.argv[3]) if len(sys.argv) > 3 else 300.0
+    threading.Thread(target=watchdog, args=(lifetime, os.getppid()), daemon=True).start()
+    server = Server(("127.0.0.1", port), Handler)
+    sys.stdout.write("PORT %d\n" % server.server_address[1])
+    sys.stdout.flush()
+    server.serve_forever(poll_interval=0.2)
+
+
+if __name__ == "__main__":
+    main()

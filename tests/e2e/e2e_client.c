@@ -5,6 +5,7 @@
  *   notfound               GetJob of an unknown id gives DO_E_JOB_NOT_FOUND
  *   badinput               CreateJob/GetJob/EnumJobs with bad arguments get documented HRESULTs
  *   enum {GUID}...         EnumJobs lists these jobs; the list is a snapshot
+ *   limit                  CreateJob is refused with BG_E_TOO_MANY_JOBS_PER_USER
  *   localpath DENIED MISSING  AddFile into a directory the caller may not write to gives
  *                          E_ACCESSDENIED, into one that does not exist E_INVALIDARG */
 #include <stdio.h>
@@ -258,6 +259,13 @@ static int cmd_localpath(IBackgroundCopyManager *manager, const wchar_t *denied,
     return 0;
 }
 
+static int cmd_limit(IBackgroundCopyManager *manager)
+{
+    expect_create_fails(manager, L"one job too many", BG_JOB_TYPE_DOWNLOAD, 0x80200049,
+                        "CreateJob over MaxJobsPerUser is BG_E_TOO_MANY_JOBS_PER_USER");
+    return 0;
+}
+
 int wmain(int argc, wchar_t **argv)
 {
     if (argc < 3)
@@ -277,6 +285,8 @@ int wmain(int argc, wchar_t **argv)
             status = cmd_notfound(manager);
         else if (!wcscmp(cmd, L"badinput"))
             status = cmd_badinput(manager);
+        else if (!wcscmp(cmd, L"limit"))
+            status = cmd_limit(manager);
         else if (!wcscmp(cmd, L"localpath") && argc == 5)
             status = cmd_localpath(manager, argv[3], argv[4]);
         else if (!wcscmp(cmd, L"enum"))

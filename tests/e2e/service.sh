@@ -54,4 +54,28 @@ ln -sfn /sys "$WINEPREFIX/dosdevices/s:"
 client "local path" localpath 'S:\opendo-denied.bin' 'C:\no-such-directory\file.bin'
 rm -f "$WINEPREFIX/dosdevices/s:"
 check "log: every created job is logged with its id" grep -q "$job2 created by" "$log_path"
+
+# --- limits come from the registry at start-up
+limits_key='HKLM\SOFTWARE\opendo\Limits'
+service_stop
+wine reg add "$limits_key" /v MaxJobsPerUser /t REG_DWORD /d 1 /f </dev/null >/dev/null 2>&1
+service_start
+client "limits" limit
+check "limits: the limit in force is logged" grep -q "limits: 1 jobs per user" "$log_path"
+service_stop
+wine reg delete "$limits_key" /f </dev/null >/dev/null 2>&1
+service_start
+
+# --- jobs older than 30 days are cancelled and removed at start-up (DO_E_JOB_TOO_OLD logged)
+if command -v sqlite3 >/dev/null; then
+    service_stop
+    month_ago=$(( ($(date +%s) - 31 * 86400 + 11644473600) * 10000000 ))
+    sqlite3 "$db_path" "UPDATE jobs SET creation_time = $month_ago WHERE id = (SELECT id FROM jobs LIMIT 1)"
+    expected_left=$(( $(sqlite3 "$db_path" 'SELECT count(*) FROM jobs') - 1 ))
+    service_start
+    check "expiry: a job older than 30 days is removed at start-up" \
+        [ "$(sqlite3 "$db_path" 'SELECT count(*) FROM jobs')" = "$expected_left" ]
+    check "expiry: its removal is logged with DO_E_JOB_TOO_OLD" grep -q "older than 30 days (DO_E_JOB_TOO_OLD 0x80d0200c)" "$log_path"
+    client "expiry" notfound
+fi
 e2e_exit

@@ -85,7 +85,7 @@ static hr_t check_url(const char *url, const char *scheme_end)
     int http = (scheme_length == 4 && !strncasecmp(url, "http", 4)) ||
                (scheme_length == 5 && !strncasecmp(url, "https", 5));
     if (!http)
-        return HR_BG_E_REMOTE_NOT_SUPPORTED;
+        return HR_E_INVALIDARG; /* BITS: "the remote file name uses an unsupported protocol" */
     if (!rest[0] || rest[0] == '/' || rest[0] == ':' || strpbrk(rest, " \\"))
         return HR_E_INVALIDARG; /* no host, or characters a URL cannot hold */
     return HR_OK;
@@ -389,7 +389,7 @@ hr_t jobs_get_file_ranges(jobs_t *jobs, const caller_t *caller, const store_guid
 
 /* ---- changing files ------------------------------------------------------------------------------ */
 
-/* A file change followed by the file's write-back (HR_FALSE: the change wrote its own rows). */
+/* A file change followed by the file's write-back. */
 static hr_t change_and_store_file(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context)
 {
     const file_use_t *change = context;
@@ -406,8 +406,7 @@ static hr_t change_file(jobs_t *jobs, const caller_t *caller, const store_guid_t
 {
     file_use_t inner = {index, change, context};
     file_use_t outer = {index, change_and_store_file, &inner};
-    hr_t hr = change_job(jobs, caller, id, use_file, &outer);
-    return hr == HR_FALSE ? HR_OK : hr;
+    return change_job(jobs, caller, id, use_file, &outer);
 }
 
 static hr_t apply_remote_name(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context)
@@ -551,7 +550,7 @@ static hr_t apply_file_property(jobs_t *jobs, store_job_t *job, store_file_t *fi
         return HR_OK;
     default: {
         store_status_t status = store_file_property_set(jobs->store, &job->id, file->index, p->id, p->value);
-        return status == STORE_OK ? HR_FALSE : store_failure(jobs, &job->id, "set file property", status);
+        return status == STORE_OK ? HR_OK : store_failure(jobs, &job->id, "set file property", status);
     }
     }
 }

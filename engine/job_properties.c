@@ -47,6 +47,45 @@ static hr_t check_proxy(const job_value_t *value)
     return value->text || value->text2 ? HR_BG_E_INVALID_PROXY_INFO : HR_OK;
 }
 
+/* SetCustomHeaders: NULL removes them; otherwise at most JOB_CUSTOM_HEADERS_MAX units
+ * (BG_E_STRING_TOO_LONG beyond), made of "Name: value" lines, each ended by CRLF (the last one
+ * may omit it). Refused with E_INVALIDARG: a CR or LF that is not part of a CRLF, a line without
+ * ':', an empty name or one containing a space or tab, and an empty line anywhere but at the very
+ * end, which would end the request's header block. "" (no lines) is a value. */
+static hr_t check_custom_headers(const char *text)
+{
+    if (!text)
+        return HR_OK;
+    long units = utf8_utf16_length(text);
+    if (units < 0)
+        return HR_E_INVALIDARG;
+    if (units > JOB_CUSTOM_HEADERS_MAX)
+        return HR_BG_E_STRING_TOO_LONG;
+    for (const char *line = text; *line;) {
+        size_t length = strcspn(line, "\r\n"), name = strcspn(line, ":\r\n");
+        const char *end = line + length;
+        if (*end && (end[0] != '\r' || end[1] != '\n'))
+            return HR_E_INVALIDARG; /* a bare CR or LF */
+        if (name == 0 || name == length)
+            return HR_E_INVALIDARG; /* an empty line, no ':' or an empty name */
+        if (memchr(line, ' ', name) || memchr(line, '\t', name))
+            return HR_E_INVALIDARG;
+        line = *end ? end + 2 : end;
+    }
+    return HR_OK;
+}
+
+/* SetSecurityFlags: the defined bits only, and a defined redirect policy. */
+static hr_t check_security_flags(uint32_t flags)
+{
+    uint32_t policy = flags & JOB_REDIRECT_POLICY_MASK;
+    if (flags & ~JOB_SECURITY_FLAGS_VALID)
+        return HR_E_INVALIDARG;
+    return policy == JOB_REDIRECT_POLICY_ALLOW_SILENT || policy == JOB_REDIRECT_POLICY_ALLOW_REPORT ||
+                   policy == JOB_REDIRECT_POLICY_DISALLOW
+               ? HR_OK : HR_E_INVALIDARG;
+}
+
 /* The value rules of each property, checked before the job is loaded. */
 static hr_t check_value(job_property_t property, const job_value_t *value)
 {
@@ -68,7 +107,9 @@ static hr_t check_value(job_property_t property, const job_value_t *value)
     case JOB_PROP_PEER_CACHING_FLAGS:
         return value->number & ~PEER_CACHING_FLAGS_VALID ? HR_E_INVALIDARG : HR_OK;
     case JOB_PROP_CUSTOM_HEADERS:
-        return text_fits(value->text, JOB_CUSTOM_HEADERS_MAX, 1) ? HR_OK : HR_E_INVALIDARG;
+        return check_custom_headers(value->text);
+    case JOB_PROP_SECURITY_FLAGS:
+        return check_security_flags(value->number);
     case JOB_PROP_MIN_RETRY_DELAY:
     case JOB_PROP_NO_PROGRESS_TIMEOUT:
     case JOB_PROP_MAX_DOWNLOAD_TIME:
@@ -108,6 +149,7 @@ static hr_t apply_property(jobs_t *jobs, store_job_t *job, void *context)
     case JOB_PROP_ACL_FLAGS: job->acl_flags = value->number; break;
     case JOB_PROP_PEER_CACHING_FLAGS: job->peer_caching_flags = value->number; break;
     case JOB_PROP_COST_FLAGS: job->cost_flags = value->number; break;
+    case JOB_PROP_SECURITY_FLAGS: job->security_flags = value->number; break;
     case JOB_PROP_NOTIFY_CLSID: job->notify_clsid = value->guid; break;
     }
     return HR_OK;
@@ -119,7 +161,7 @@ static const char *property_name(job_property_t property)
         "display name", "description", "priority", "notify flags", "notify command line",
         "minimum retry delay", "no-progress timeout", "maximum download time", "proxy settings",
         "file ACL flags", "peer caching flags", "cost flags", "notification CLSID",
-        "custom headers",
+        "custom headers", "security flags",
     };
     return (unsigned)property < sizeof names / sizeof names[0] ? names[property] : "?";
 }

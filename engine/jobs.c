@@ -199,8 +199,8 @@ hr_t load_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, stor
 hr_t change_loaded_job(jobs_t *jobs, store_job_t *job, job_change_fn change, void *context)
 {
     hr_t hr = change(jobs, job, context);
-    if (HR_FAILED(hr))
-        return hr;
+    if (hr != HR_OK)
+        return hr; /* a failure, or HR_FALSE: nothing changed, nothing to write */
     job->modification_time = store_now_filetime();
     store_status_t status = store_job_update(jobs->store, job);
     return status == STORE_OK ? hr : store_failure(jobs, &job->id, "update job", status);
@@ -338,12 +338,23 @@ hr_t jobs_get(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, stor
     return hr;
 }
 
+static hr_t found(jobs_t *jobs, store_job_t *job, void *context)
+{
+    (void)jobs, (void)job, (void)context;
+    return HR_OK;
+}
+
 hr_t jobs_lookup(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
 {
-    store_job_t job;
-    hr_t hr = jobs_get(jobs, caller, id, &job);
-    store_job_clear(&job);
-    return hr == DO_E_INVALID_STATE ? DO_E_JOB_NOT_FOUND : hr;
+    hr_t hr = with_job(jobs, caller, id, found, NULL);
+    if (hr != DO_E_INVALID_STATE && hr != HR_E_ACCESSDENIED)
+        return hr;
+    /* Final jobs have left the queue: not found, whoever asks. */
+    if (HR_FAILED(lock_store(jobs)))
+        return DO_E_NO_SERVICE;
+    int finished = finished_find(jobs, id) != NULL;
+    unlock_store(jobs);
+    return finished ? DO_E_JOB_NOT_FOUND : hr;
 }
 
 /* Adds one file's figures to the job totals; an unknown size makes the total unknown. */

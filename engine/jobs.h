@@ -89,7 +89,9 @@ typedef enum job_property {
     JOB_PROP_PEER_CACHING_FLAGS,  /* number: BG_JOB_ENABLE_PEERCACHING_* bits */
     JOB_PROP_COST_FLAGS,          /* number: BITS_COST_STATE_* bits */
     JOB_PROP_NOTIFY_CLSID,        /* guid: GUID_NULL clears */
-    JOB_PROP_CUSTOM_HEADERS,      /* text: CRLF-separated "Name: value" lines, NULL clears */
+    JOB_PROP_CUSTOM_HEADERS,      /* text: CRLF-separated "Name: value" lines, NULL clears;
+                                   * over JOB_CUSTOM_HEADERS_MAX: BG_E_STRING_TOO_LONG */
+    JOB_PROP_SECURITY_FLAGS,      /* number: BG_SSL_* bits | one BG_HTTP_REDIRECT_POLICY_* */
 } job_property_t;
 
 typedef struct job_value {
@@ -100,10 +102,22 @@ typedef struct job_value {
 } job_value_t;
 
 #define JOB_DESCRIPTION_MAX 1024     /* UTF-16 units */
-#define JOB_NOTIFY_CMDLINE_MAX 32767 /* UTF-16 units, program and parameters together */
 #define JOB_PROXY_TEXT_MAX 32767     /* UTF-16 units, each of list and bypass list */
-#define JOB_CUSTOM_HEADERS_MAX 16384 /* UTF-16 units */
+/* UTF-16 units: BITS allows 16,384 characters including the terminator. */
+#define JOB_CUSTOM_HEADERS_MAX 16383
 #define JOB_NOTIFY_FLAGS_VALID 0x003Fu
+/* IBackgroundCopyJobHttpOptions security flags (bits2_5.h): BG_SSL_ENABLE_CRL_CHECK 0x1,
+ * BG_SSL_IGNORE_CERT_CN_INVALID 0x2, _CERT_DATE_INVALID 0x4, _UNKNOWN_CA 0x8,
+ * _CERT_WRONG_USAGE 0x10; the redirect policy field (mask 0x700) holds ALLOW_SILENT 0,
+ * ALLOW_REPORT 0x100 or DISALLOW 0x200; BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP 0x800. */
+#define JOB_SSL_FLAGS 0x001Fu
+#define JOB_REDIRECT_POLICY_MASK 0x0700u
+#define JOB_REDIRECT_POLICY_ALLOW_SILENT 0x0000u
+#define JOB_REDIRECT_POLICY_ALLOW_REPORT 0x0100u
+#define JOB_REDIRECT_POLICY_DISALLOW 0x0200u
+#define JOB_REDIRECT_ALLOW_HTTPS_TO_HTTP 0x0800u
+#define JOB_SECURITY_FLAGS_VALID (JOB_SSL_FLAGS | JOB_REDIRECT_POLICY_MASK | JOB_REDIRECT_ALLOW_HTTPS_TO_HTTP)
+#define HR_BG_E_STRING_TOO_LONG ((hr_t)0x80200021)
 
 /* Changes one property: access (owner or administrator), state (not final: DO_E_INVALID_STATE)
  * and value checks, then ModificationTime and the row are committed before it returns. */
@@ -173,7 +187,6 @@ hr_t jobs_set_file_validation(jobs_t *jobs, const caller_t *caller, const store_
 #define HR_BG_E_INVALID_AUTH_TARGET ((hr_t)0x80200027)
 #define HR_BG_E_INVALID_AUTH_SCHEME ((hr_t)0x80200028)
 #define HR_BG_E_INVALID_CREDENTIALS ((hr_t)0x80200040)
-#define HR_BG_E_REMOTE_NOT_SUPPORTED ((hr_t)0x80200014)
 #define HR_BG_E_PROXY_LIST_TOO_LARGE ((hr_t)0x80200018)
 #define HR_BG_E_PROXY_BYPASS_LIST_TOO_LARGE ((hr_t)0x80200019)
 #define HR_BG_E_INVALID_PROXY_INFO ((hr_t)0x8020003F)

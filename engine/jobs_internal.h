@@ -26,7 +26,8 @@ struct jobs {
     size_t finished_count; /* total ever added; the ring holds the last FINISHED_JOBS_MAX */
 };
 
-/* Work done on a loaded job row inside the store lock (a read, or a change to commit). */
+/* Work done on a loaded job row inside the store lock (a read, or a change to commit; a change
+ * returning HR_FALSE changed nothing: no write-back, and the caller gets S_FALSE). */
 typedef hr_t (*job_change_fn)(jobs_t *jobs, store_job_t *job, void *context);
 
 hr_t lock_store(jobs_t *jobs);

@@ -10,7 +10,7 @@ $(BUILD)/native/engine/%.o: engine/%.c
 
 $(BUILD)/win/engine/%.o: engine/%.c $(BOOTSTRAP_STAMP)
 	@mkdir -p $(@D)
-	$(WCC) $(WCFLAGS) $(ENGINE_INCLUDES) -MMD -MP -c $< -o $@
+	$(WCC) $(WCFLAGS) $(DEPS_WIN_CFLAGS) $(ENGINE_INCLUDES) -MMD -MP -c $< -o $@
 
 $(BUILD)/native/libengine.a: $(ENGINE_NOBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -30,3 +30,5 @@ $(ENGINE_TESTS): $(BUILD)/native/tests/test_job%: tests/unit/test_job%.c $(BUILD
 
 all: $(BUILD)/native/libengine.a $(BUILD)/win/libengine.a $(ENGINE_TESTS)
 -include $(ENGINE_NOBJS:.o=.d) $(ENGINE_WOBJS:.o=.d) $(ENGINE_TESTS:=.d)
+
+include tests/unit/transfer.mk

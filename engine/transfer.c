@@ -2,8 +2,9 @@
  * Other threads hand it commands (submit, cancel, bandwidth) through a mutex-protected queue
  * and uv_async_send. curl's sockets are watched with one uv_poll_t each, its timeout with one
  * uv_timer_t (a 0 ms timeout is a 0 ms uv timer, never a socket_action call from inside curl's
- * timer callback). One transfer's HTTP logic lives in transfer_http.c, file I/O in
- * transfer_file.c. See docs/transfer.md. */
+ * timer callback). A transfer's life is in transfer_run.c, its HTTP exchanges in
+ * transfer_http.c, the bandwidth cap in transfer_bandwidth.c, file I/O in transfer_file.c.
+ * See docs/transfer.md. */
 #include "transfer_internal.h"
 
 #include <stdlib.h>
@@ -74,16 +75,6 @@ static void active_remove(transfer_engine_t *e, uint64_t token)
 
 /* ---- the engine thread: finishing transfers ------------------------------------------------- */
 
-static void apply_bandwidth(transfer_engine_t *e)
-{
-    uint64_t per = 0, total = e->bandwidth_applied;
-    if (total && e->transfer_count)
-        per = total / e->transfer_count ? total / e->transfer_count : 1;
-    for (transfer_t *t = e->transfers; t; t = t->next)
-        if (t->easy)
-            curl_easy_setopt(t->easy, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)per);
-}
-
 static void unlink_transfer(transfer_engine_t *e, transfer_t *t)
 {
     for (transfer_t **p = &e->transfers; *p; p = &(*p)->next)
@@ -96,7 +87,7 @@ static void unlink_transfer(transfer_engine_t *e, transfer_t *t)
 }
 
 /* Ends a transfer: takes it out of curl, makes its bytes durable, reports on_done, frees it. */
-static void finish_transfer(transfer_engine_t *e, transfer_t *t)
+void transfer_engine_finish(transfer_engine_t *e, transfer_t *t)
 {
     if (t->in_multi) {
         curl_multi_remove_handle(e->multi, t->easy);
@@ -127,15 +118,13 @@ static void finish_transfer(transfer_engine_t *e, transfer_t *t)
     if (e->cb.on_done)
         e->cb.on_done(e->ctx, t->token, &r);
     transfer_free(t);
-    if (e->bandwidth_applied)
-        apply_bandwidth(e);
     if (!e->transfers && e->tick_running) {
         uv_timer_stop(&e->tick);
         e->tick_running = 0;
     }
 }
 
-static void check_multi_info(transfer_engine_t *e)
+void transfer_engine_check(transfer_engine_t *e)
 {
     CURLMsg *msg;
     int pending;
@@ -151,7 +140,7 @@ static void check_multi_info(transfer_engine_t *e)
             continue;
         t->in_multi = 0;
         if (!transfer_request_done(t, rc))
-            finish_transfer(e, t);
+            transfer_engine_finish(e, t);
     }
 }
 
@@ -176,7 +165,7 @@ static void on_poll(uv_poll_t *poll, int status, int events)
             flags |= CURL_CSELECT_OUT;
     }
     curl_multi_socket_action(e->multi, s->sock, flags, &running);
-    check_multi_info(e);
+    transfer_engine_check(e);
 }
 
 static int socket_cb(CURL *easy, curl_socket_t sock, int what, void *userp, void *socketp)
@@ -219,7 +208,7 @@ static void on_curl_timeout(uv_timer_t *timer)
     transfer_engine_t *e = timer->data;
     int running;
     curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_multi_info(e);
+    transfer_engine_check(e);
 }
 
 /* Never calls curl from here: a due timeout becomes a uv timer (0 ms = next loop iteration). */
@@ -234,6 +223,33 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
+/* file:// copies: one slice per transfer per loop iteration (transfer_local.c). */
+static void on_local_idle(uv_idle_t *idle)
+{
+    transfer_engine_t *e = idle->data;
+    int busy = 0;
+    transfer_t *next;
+    for (transfer_t *t = e->transfers; t; t = next) {
+        next = t->next;
+        if (!t->local_active)
+            continue;
+        if (transfer_local_step(t)) {
+            busy = 1;
+        } else {
+            t->local_active = 0;
+            transfer_engine_finish(e, t);
+        }
+    }
+    if (!busy)
+        uv_idle_stop(idle);
+}
+
+void transfer_engine_wake_local(transfer_engine_t *e)
+{
+    if (!uv_is_active((uv_handle_t *)&e->local_idle))
+        uv_idle_start(&e->local_idle, on_local_idle);
+}
+
 /* Checkpoints transfers whose bytes have waited checkpoint_ms (a slow source writes rarely). */
 static void on_tick(uv_timer_t *timer)
 {
@@ -244,7 +260,7 @@ static void on_tick(uv_timer_t *timer)
         if (t->failed || !t->file.open)
             continue;
         if (HR_FAILED(transfer_checkpoint(t, 0)))
-            finish_transfer(e, t);
+            transfer_engine_finish(e, t);
     }
 }
 
@@ -270,11 +286,9 @@ static void start_transfer(transfer_engine_t *e, transfer_t *t)
         e->tick_running = 1;
     }
     if (transfer_begin(t) < 0) {
-        finish_transfer(e, t);
+        transfer_engine_finish(e, t);
         return;
     }
-    if (e->bandwidth_applied)
-        apply_bandwidth(e);
 }
 
 static void cancel_transfer(transfer_engine_t *e, transfer_t *t, int stopping)
@@ -285,7 +299,7 @@ static void cancel_transfer(transfer_engine_t *e, transfer_t *t, int stopping)
     transfer_fail(t, TRANSFER_CANCELLED, TRANSFER_E_CANCELLED, "%s after %llu bytes",
                   stopping ? "cancelled: the transfer engine is stopping" : "cancelled by the caller",
                   (unsigned long long)t->progress);
-    finish_transfer(e, t);
+    transfer_engine_finish(e, t);
 }
 
 static struct command *take_queue(transfer_engine_t *e, int *stopping)
@@ -356,10 +370,8 @@ static void on_async(uv_async_t *async)
     uv_mutex_lock(&e->lock);
     uint64_t bandwidth = e->bandwidth;
     uv_mutex_unlock(&e->lock);
-    if (bandwidth != e->bandwidth_applied) {
-        e->bandwidth_applied = bandwidth;
-        apply_bandwidth(e);
-    }
+    if (bandwidth != e->bandwidth_applied)
+        transfer_bandwidth_apply(e, bandwidth);
 }
 
 static void engine_thread(void *arg)
@@ -435,6 +447,10 @@ hr_t transfer_engine_start(const transfer_callbacks_t *cb, void *ctx, const tran
     e->curl_timer.data = e;
     uv_timer_init(&e->loop, &e->tick);
     e->tick.data = e;
+    uv_timer_init(&e->loop, &e->bw_timer);
+    e->bw_timer.data = e;
+    uv_idle_init(&e->loop, &e->local_idle);
+    e->local_idle.data = e;
     curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
     curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
     curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
@@ -558,6 +574,8 @@ hr_t transfer_set_bandwidth_limit(transfer_engine_t *e, uint64_t bytes_per_secon
     if (!c)
         return HR_E_OUTOFMEMORY;
     c->type = CMD_BANDWIDTH;
+    if (bytes_per_second > TRANSFER_BANDWIDTH_MAX)
+        bytes_per_second = 0; /* beyond any link: no cap */
     uv_mutex_lock(&e->lock);
     e->bandwidth = bytes_per_second;
     uv_mutex_unlock(&e->lock);

@@ -170,7 +170,10 @@ hr_t transfer_submit(transfer_engine_t *engine, const transfer_request_t *reques
  * on its own first), after a final checkpoint. The temp file is left as it is. HR_FALSE when the
  * token is not running. */
 hr_t transfer_cancel(transfer_engine_t *engine, uint64_t token);
-/* Caps the engine's total receive rate (shared among running transfers); 0 = unlimited. */
+/* Caps the engine's total receive rate over http(s) (one token bucket shared by all transfers;
+ * a transfer over its share is paused, so TCP slows the sender). 0, or more than
+ * TRANSFER_BANDWIDTH_MAX, = no cap. file:// copies are not capped. */
+#define TRANSFER_BANDWIDTH_MAX (1ull << 40)
 hr_t transfer_set_bandwidth_limit(transfer_engine_t *engine, uint64_t bytes_per_second);
 
 /* A short name for a result class ("ok", "transient", ...). */

@@ -120,19 +120,29 @@ void tfile_close(tfile_t *f)
     f->open = 0;
 }
 
-hr_t tfile_path_size(const char *path, uint64_t *length, char *detail, size_t size)
+hr_t tfile_open_read(tfile_t *f, const char *path, char *detail, size_t size)
 {
     wchar_t *wpath = utf8_to_wide(path);
-    WIN32_FILE_ATTRIBUTE_DATA data;
     if (!wpath) {
-        snprintf(detail, size, "the path is not valid UTF-8");
+        snprintf(detail, size, "opening the source file: the path is not valid UTF-8");
         return HR_E_INVALIDARG;
     }
-    BOOL ok = GetFileAttributesExW(wpath, GetFileExInfoStandard, &data);
+    HANDLE h = CreateFileW(wpath, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                           NULL, OPEN_EXISTING, FILE_FLAG_SEQUENTIAL_SCAN, NULL);
     HeapFree(GetProcessHeap(), 0, wpath);
-    if (!ok)
-        return win_error("reading the source file's size", detail, size);
-    *length = ((uint64_t)data.nFileSizeHigh << 32) | data.nFileSizeLow;
+    if (h == INVALID_HANDLE_VALUE)
+        return win_error("opening the source file", detail, size);
+    f->handle = h;
+    f->open = 1;
+    return HR_OK;
+}
+
+hr_t tfile_read(tfile_t *f, void *buf, size_t len, size_t *got, char *detail, size_t size)
+{
+    DWORD done = 0;
+    if (!ReadFile(f->handle, buf, len > 0x40000000u ? 0x40000000u : (DWORD)len, &done, NULL))
+        return win_error("reading the source file", detail, size);
+    *got = done;
     return HR_OK;
 }
 
@@ -235,13 +245,30 @@ void tfile_close(tfile_t *f)
     f->open = 0;
 }
 
-hr_t tfile_path_size(const char *path, uint64_t *length, char *detail, size_t size)
+hr_t tfile_open_read(tfile_t *f, const char *path, char *detail, size_t size)
 {
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return posix_error("reading the source file's size", detail, size);
-    *length = (uint64_t)st.st_size;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        hr_t hr = posix_error("opening the source file", detail, size);
+        return err == ENOENT ? TRANSFER_E_FILE_NOT_FOUND : hr;
+    }
+    f->fd = fd;
+    f->open = 1;
     return HR_OK;
+}
+
+hr_t tfile_read(tfile_t *f, void *buf, size_t len, size_t *got, char *detail, size_t size)
+{
+    for (;;) {
+        ssize_t n = read(f->fd, buf, len);
+        if (n >= 0) {
+            *got = (size_t)n;
+            return HR_OK;
+        }
+        if (errno != EINTR)
+            return posix_error("reading the source file", detail, size);
+    }
 }
 
 #endif

@@ -1,5 +1,6 @@
 /* Internals of the transfer engine, shared by transfer.c (engine thread, command queue, libuv
- * and curl multi_socket glue), transfer_http.c (one transfer: requests, responses, errors) and
+ * and curl multi_socket glue), transfer_run.c (one transfer's life: checkpoints, outcome, errors),
+ * transfer_http.c (its HTTP requests and responses), transfer_bandwidth.c (the cap) and
  * transfer_file.c (the temporary file). Not for use outside engine/transfer*.c. */
 #ifndef OPENDO_TRANSFER_INTERNAL_H
 #define OPENDO_TRANSFER_INTERNAL_H
@@ -30,8 +31,10 @@ hr_t tfile_sync(tfile_t *f, char *detail, size_t size);
 hr_t tfile_truncate(tfile_t *f, uint64_t length, char *detail, size_t size);
 hr_t tfile_size(tfile_t *f, uint64_t *length, char *detail, size_t size);
 void tfile_close(tfile_t *f);
-/* Size of the file at path (file:// sources). */
-hr_t tfile_path_size(const char *path, uint64_t *length, char *detail, size_t size);
+/* Opens an existing file for reading (file:// sources). */
+hr_t tfile_open_read(tfile_t *f, const char *path, char *detail, size_t size);
+/* Reads up to len bytes at the current position; *got = 0 at the end of the file. */
+hr_t tfile_read(tfile_t *f, void *buf, size_t len, size_t *got, char *detail, size_t size);
 
 /* ---- one transfer (transfer_http.c) --------------------------------------------------------- */
 
@@ -69,6 +72,11 @@ struct transfer {
     struct curl_slist *header_list;
     char errbuf[CURL_ERROR_SIZE];
     int in_multi;
+    int local_active;            /* a file:// copy in progress (served by the engine's idle) */
+    tfile_t src;                 /* file:// source */
+    uint64_t src_size;
+    unsigned char *copy_buf;
+    int paused;                  /* by the bandwidth cap (CURL_WRITEFUNC_PAUSE) */
     tfile_t file;
 
     /* progress: logical bytes (from 0 for a whole file, in range order for ranges) */
@@ -112,6 +120,17 @@ struct transfer {
     uint64_t start_ms;
 };
 
+/* transfer_http.c */
+int transfer_istarts(const char *s, const char *prefix); /* case-insensitive prefix test */
+const char *transfer_effective_url(transfer_t *t);
+void transfer_clear_response(transfer_t *t);
+/* Creates t->easy with the options all its requests share. 0, or -1 (outcome recorded). */
+int transfer_http_setup(transfer_t *t);
+/* Adds the next request (whole file from t->progress, or the current range). 1: added;
+ * 0: nothing left to fetch; -1: failed (outcome recorded). */
+int transfer_start_request(transfer_t *t);
+
+/* transfer_run.c */
 /* Builds a transfer from a request (caller's thread). HR_E_INVALIDARG / HR_E_OUTOFMEMORY. */
 hr_t transfer_new(const transfer_request_t *request, transfer_t **out);
 void transfer_free(transfer_t *t);
@@ -124,9 +143,23 @@ int transfer_request_done(transfer_t *t, CURLcode rc);
 /* Records the outcome unless one is already recorded. */
 void transfer_fail(transfer_t *t, transfer_class_t result, hr_t code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Sets req_start/req_end/req_range for the next request: the whole file from t->progress, or
+ * the rest of the current range. 0 when every range is done. */
+int transfer_plan_request(transfer_t *t);
+/* A response (or a file:// segment) is accepted: on_response, the restart (on_checkpoint(0) and
+ * truncation) when restart is set, then the file positioned at start. 1, or 0 (failed). */
+int transfer_take_body(transfer_t *t, int status, uint64_t start, uint64_t expected, int restart);
+/* The current body is complete: checks its length; 1 when another range follows (range_index
+ * advanced), else 0 (the transfer is over: whole file checked and trimmed, or failed). */
+int transfer_body_complete(transfer_t *t);
 /* Makes the written bytes durable and reports them when due (or always with force). Returns
  * HR_OK, or the file error (the transfer is then failed FATAL_LOCAL). */
 hr_t transfer_checkpoint(transfer_t *t, int force);
+
+/* transfer_local.c: file:// sources, copied in TRANSFER_BUFFER_SIZE slices, one per loop
+ * iteration (an idle handle), so the engine keeps serving other transfers and commands. */
+int transfer_local_begin(transfer_t *t);  /* 0: copying; -1: over (outcome recorded or OK) */
+int transfer_local_step(transfer_t *t);   /* one slice. 1: more to do; 0: over */
 
 /* ---- the engine (transfer.c), as the transfers see it --------------------------------------- */
 
@@ -146,6 +179,8 @@ struct transfer_engine {
     uv_async_t async;
     uv_timer_t curl_timer;  /* curl's timeout (CURLMOPT_TIMERFUNCTION) */
     uv_timer_t tick;        /* checkpoint sweep while transfers run */
+    uv_timer_t bw_timer;    /* resumes transfers paused by the bandwidth cap */
+    uv_idle_t local_idle;   /* copies a slice of each file:// transfer per loop iteration */
     uv_thread_t thread;
     CURLM *multi;
 
@@ -159,10 +194,24 @@ struct transfer_engine {
     /* engine thread only */
     transfer_t *transfers;
     size_t transfer_count;
-    uint64_t bandwidth_applied;
+    uint64_t bandwidth_applied; /* the cap in force (bytes/s, 0 = none): a token bucket */
+    int64_t bw_tokens;
+    uint64_t bw_last_ms;
     int tick_running;
 };
 
 uint64_t transfer_now_ms(void);
+/* Ends t: out of curl, final checkpoint, on_done, freed (transfer.c). */
+void transfer_engine_finish(transfer_engine_t *e, transfer_t *t);
+/* Handles curl's finished requests (transfer.c). */
+void transfer_engine_check(transfer_engine_t *e);
+/* Starts serving file:// copies (transfer.c). */
+void transfer_engine_wake_local(transfer_engine_t *e);
+/* transfer_bandwidth.c: sets the cap in force (0 = none) and resumes paused transfers. */
+void transfer_bandwidth_apply(transfer_engine_t *e, uint64_t bytes_per_second);
+/* The bandwidth cap: may t write len more bytes now? If not, t is marked paused and resumed
+ * (curl_easy_pause) once the bucket has refilled; the write callback returns
+ * CURL_WRITEFUNC_PAUSE and curl delivers the same bytes again later. */
+int transfer_bandwidth_take(transfer_engine_t *e, transfer_t *t, size_t len);
 
 #endif

@@ -10,7 +10,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 PACKAGES=(
     mingw-w64 mingw-w64-tools wine wine64 libwine-dev cmake tcl nginx libz-mingw-w64-dev
-    libuv1-dev libsqlite3-dev libcurl4-openssl-dev dpkg-dev pkg-config openssl ca-certificates sqlite3
+    libuv1-dev libsqlite3-dev libcurl4-openssl-dev dpkg-dev pkg-config openssl ca-certificates sqlite3 python3
 )
 
 say() { echo "bootstrap: $*"; }

@@ -1,5 +1,6 @@
 /* IBackgroundCopyError: a snapshot of a job's error, taken when GetError is called while the
  * job is in ERROR or TRANSIENT_ERROR. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,7 +99,9 @@ static HRESULT STDMETHODCALLTYPE error_get_protocol(IBackgroundCopyError *iface,
     if (SUCCEEDED(hr)) {
         char *end = strstr(file.remote_name, "://");
         if (end)
-            *end = '\0'; /* keep the scheme only */
+            *end = '\0'; /* keep the scheme only, in lower case as BITS reports it */
+        for (char *p = file.remote_name; end && *p; p++)
+            *p = (char)tolower((unsigned char)*p);
         hr = cotaskmem_from_utf8(end ? file.remote_name : "file", protocol);
     }
     store_file_clear(&file);

@@ -1,7 +1,7 @@
 /* The job object: IBackgroundCopyJob..Job5 (one vtable: each version extends the last) plus
- * IDeliveryOptimizationJob and IDeliveryOptimizationJob2. It holds only the job id: every call
- * establishes the caller and goes through the core, so a job looks the same to every object and
- * before and after a service restart. */
+ * IDeliveryOptimizationJob, IDeliveryOptimizationJob2 and IBackgroundCopyJobHttpOptions. It holds
+ * only the job id: every call establishes the caller and goes through the core, so a job looks
+ * the same to every object and before and after a service restart. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +11,7 @@ typedef struct job {
     IBackgroundCopyJob5 iface;
     IDeliveryOptimizationJob do_job;
     IDeliveryOptimizationJob2 do_job2;
+    IBackgroundCopyJobHttpOptions http_options;
     LONG refs;
     GUID id;
 } job_t;
@@ -24,7 +25,7 @@ static job_t *impl(job5_t *iface)
     return IMPL(iface, iface);
 }
 
-/* ---- IUnknown (shared by the three vtables) --------------------------------------------------- */
+/* ---- IUnknown (shared by the four vtables) ---------------------------------------------------- */
 
 static HRESULT STDMETHODCALLTYPE job_query_interface(job5_t *iface, REFIID riid, void **out)
 {
@@ -40,6 +41,8 @@ static HRESULT STDMETHODCALLTYPE job_query_interface(job5_t *iface, REFIID riid,
         *out = &self->do_job;
     else if (IsEqualIID(riid, &IID_IDeliveryOptimizationJob2))
         *out = &self->do_job2;
+    else if (IsEqualIID(riid, &IID_IBackgroundCopyJobHttpOptions))
+        *out = &self->http_options;
     else
         return E_NOINTERFACE;
     InterlockedIncrement(&self->refs);
@@ -67,6 +70,16 @@ static HRESULT load(job_t *self, store_job_t *job)
     caller_t caller;
     HRESULT hr = caller_identify(&caller);
     return FAILED(hr) ? hr : jobs_get(dosvc_jobs, &caller, JOB_ID(self), job);
+}
+
+/* Checks the job (access; a final job gives DO_E_INVALID_STATE like every other call), then
+ * answers `answer`: for slots opendo does not implement, and before work on the caller's files. */
+static HRESULT answer_after_check(job_t *self, HRESULT answer)
+{
+    store_job_t job;
+    HRESULT hr = load(self, &job);
+    store_job_clear(&job);
+    return FAILED(hr) ? hr : answer;
 }
 
 /* Copies a 32-bit member of the job row (ULONG, DWORD or an enum) to the client. */
@@ -152,7 +165,11 @@ typedef struct file_args {
 static HRESULT add_files(job_t *self, const file_args_t *args, ULONG count, uint32_t *first_index)
 {
     caller_t caller;
-    HRESULT hr = caller_identify(&caller);
+    /* The job first (access, state): no probe of the caller's directories for a job they
+     * cannot change. */
+    HRESULT hr = answer_after_check(self, S_OK);
+    if (SUCCEEDED(hr))
+        hr = caller_identify(&caller);
     job_file_spec_t *specs = calloc(count ? count : 1, sizeof *specs);
     char **texts = calloc(count ? count * 3 : 1, sizeof *texts);
     if (!specs || !texts)
@@ -507,32 +524,30 @@ static HRESULT STDMETHODCALLTYPE job_get_notify_cmd_line(job5_t *iface, LPWSTR *
 /* Upload jobs are not part of Delivery Optimization: the reply methods have nothing to serve. */
 static HRESULT STDMETHODCALLTYPE job_get_reply_progress(job5_t *iface, BG_JOB_REPLY_PROGRESS *progress)
 {
-    (void)iface, (void)progress;
-    return E_NOTIMPL;
+    (void)progress;
+    return answer_after_check(impl(iface), E_NOTIMPL);
 }
 
 static HRESULT STDMETHODCALLTYPE job_get_reply_data(job5_t *iface, byte **buffer, UINT64 *length)
 {
-    (void)iface;
     if (buffer)
         *buffer = NULL;
     if (length)
         *length = 0;
-    return E_NOTIMPL;
+    return answer_after_check(impl(iface), E_NOTIMPL);
 }
 
 static HRESULT STDMETHODCALLTYPE job_set_reply_file_name(job5_t *iface, LPCWSTR name)
 {
-    (void)iface, (void)name;
-    return E_NOTIMPL;
+    (void)name;
+    return answer_after_check(impl(iface), E_NOTIMPL);
 }
 
 static HRESULT STDMETHODCALLTYPE job_get_reply_file_name(job5_t *iface, LPWSTR *name)
 {
-    (void)iface;
     if (name)
         *name = NULL;
-    return E_NOTIMPL;
+    return answer_after_check(impl(iface), E_NOTIMPL);
 }
 
 static HRESULT STDMETHODCALLTYPE job_set_credentials(job5_t *iface, BG_AUTH_CREDENTIALS *credentials)
@@ -595,14 +610,14 @@ static HRESULT STDMETHODCALLTYPE job_get_peer_caching_flags(job5_t *iface, DWORD
  * created the job (DO documents neither method). */
 static HRESULT STDMETHODCALLTYPE job_get_owner_integrity_level(job5_t *iface, ULONG *level)
 {
-    (void)iface, (void)level;
-    return E_NOTIMPL;
+    (void)level;
+    return answer_after_check(impl(iface), E_NOTIMPL);
 }
 
 static HRESULT STDMETHODCALLTYPE job_get_owner_elevation_state(job5_t *iface, BOOL *elevated)
 {
-    (void)iface, (void)elevated;
-    return E_NOTIMPL;
+    (void)elevated;
+    return answer_after_check(impl(iface), E_NOTIMPL);
 }
 
 static HRESULT STDMETHODCALLTYPE job_set_maximum_download_time(job5_t *iface, ULONG seconds)
@@ -740,13 +755,94 @@ static HRESULT STDMETHODCALLTYPE do_job2_get_property(IDeliveryOptimizationJob2 
 static HRESULT STDMETHODCALLTYPE do_job2_set_property(IDeliveryOptimizationJob2 *iface,
                                                       DOJobPropertyId id, const VARIANT *value)
 {
-    (void)iface, (void)value;
-    return id == DOJobPropertyId_ExtendedErrorInfo ? DO_E_READ_ONLY_PROPERTY : DO_E_UNKNOWN_PROPERTY_ID;
+    (void)value;
+    return answer_after_check(IMPL(iface, do_job2), id == DOJobPropertyId_ExtendedErrorInfo
+                                                         ? DO_E_READ_ONLY_PROPERTY
+                                                         : DO_E_UNKNOWN_PROPERTY_ID);
 }
 
 static IDeliveryOptimizationJob2Vtbl do_job2_vtbl = {
     do_job2_query_interface, do_job2_add_ref, do_job2_release, do_job2_add_file,
     do_job2_get_property, do_job2_set_property,
+};
+
+/* ---- IBackgroundCopyJobHttpOptions ----------------------------------------------------------- */
+
+COM_FORWARD_IUNKNOWN(http_options, IBackgroundCopyJobHttpOptions, job_t, http_options, job)
+
+#define HTTP_OPTIONS_JOB(options) (&IMPL(options, http_options)->iface)
+
+/* opendo's transfers present no client certificate yet: after the job check, the four
+ * certificate methods are E_NOTIMPL, with every out-parameter set to a safe value. */
+static HRESULT STDMETHODCALLTYPE http_options_set_client_certificate_by_id(
+    IBackgroundCopyJobHttpOptions *iface, BG_CERT_STORE_LOCATION location, LPCWSTR store_name,
+    byte *hash)
+{
+    (void)location, (void)store_name, (void)hash;
+    return answer_after_check(IMPL(iface, http_options), E_NOTIMPL);
+}
+
+static HRESULT STDMETHODCALLTYPE http_options_set_client_certificate_by_name(
+    IBackgroundCopyJobHttpOptions *iface, BG_CERT_STORE_LOCATION location, LPCWSTR store_name,
+    LPCWSTR subject_name)
+{
+    (void)location, (void)store_name, (void)subject_name;
+    return answer_after_check(IMPL(iface, http_options), E_NOTIMPL);
+}
+
+static HRESULT STDMETHODCALLTYPE http_options_remove_client_certificate(IBackgroundCopyJobHttpOptions *iface)
+{
+    return answer_after_check(IMPL(iface, http_options), E_NOTIMPL);
+}
+
+static HRESULT STDMETHODCALLTYPE http_options_get_client_certificate(
+    IBackgroundCopyJobHttpOptions *iface, BG_CERT_STORE_LOCATION *location, LPWSTR *store_name,
+    byte **hash, LPWSTR *subject_name)
+{
+    if (location)
+        *location = BG_CERT_STORE_LOCATION_CURRENT_USER;
+    if (store_name)
+        *store_name = NULL;
+    if (hash)
+        *hash = NULL;
+    if (subject_name)
+        *subject_name = NULL;
+    return answer_after_check(IMPL(iface, http_options), E_NOTIMPL);
+}
+
+/* NULL removes the headers; the core checks the lines and the length. */
+static HRESULT STDMETHODCALLTYPE http_options_set_custom_headers(IBackgroundCopyJobHttpOptions *iface,
+                                                                 LPCWSTR headers)
+{
+    return set_texts(HTTP_OPTIONS_JOB(iface), JOB_PROP_CUSTOM_HEADERS, 0, headers, NULL);
+}
+
+/* S_FALSE and NULL when the job has no custom headers, as BITS. */
+static HRESULT STDMETHODCALLTYPE http_options_get_custom_headers(IBackgroundCopyJobHttpOptions *iface,
+                                                                 LPWSTR *headers)
+{
+    HRESULT hr = get_text(HTTP_OPTIONS_JOB(iface), MEMBER(custom_headers), 1, headers);
+    return hr == S_OK && !*headers ? S_FALSE : hr;
+}
+
+static HRESULT STDMETHODCALLTYPE http_options_set_security_flags(IBackgroundCopyJobHttpOptions *iface,
+                                                                 ULONG flags)
+{
+    return set_number(HTTP_OPTIONS_JOB(iface), JOB_PROP_SECURITY_FLAGS, flags);
+}
+
+static HRESULT STDMETHODCALLTYPE http_options_get_security_flags(IBackgroundCopyJobHttpOptions *iface,
+                                                                 ULONG *flags)
+{
+    return get_u32(HTTP_OPTIONS_JOB(iface), MEMBER(security_flags), flags);
+}
+
+static IBackgroundCopyJobHttpOptionsVtbl http_options_vtbl = {
+    http_options_query_interface, http_options_add_ref, http_options_release,
+    http_options_set_client_certificate_by_id, http_options_set_client_certificate_by_name,
+    http_options_remove_client_certificate, http_options_get_client_certificate,
+    http_options_set_custom_headers, http_options_get_custom_headers,
+    http_options_set_security_flags, http_options_get_security_flags,
 };
 
 HRESULT background_copy_job_create(const GUID *id, IBackgroundCopyJob **out)
@@ -757,6 +853,7 @@ HRESULT background_copy_job_create(const GUID *id, IBackgroundCopyJob **out)
     job->iface.lpVtbl = &job_vtbl;
     job->do_job.lpVtbl = &do_job_vtbl;
     job->do_job2.lpVtbl = &do_job2_vtbl;
+    job->http_options.lpVtbl = &http_options_vtbl;
     job->refs = 1;
     job->id = *id;
     *out = (IBackgroundCopyJob *)&job->iface;

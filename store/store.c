@@ -119,7 +119,9 @@ typedef struct record {
 
 /* Columns are only ever appended (by later migration steps), so the fields of any schema version
  * are a prefix of the table. */
-#define JOB_FIELD(member, type)  { #member, type, offsetof(store_job_t, member), 1 }
+#define JOB_FIELD_SINCE(member, type, version)                                                     \
+    { #member, type, offsetof(store_job_t, member), version }
+#define JOB_FIELD(member, type)  JOB_FIELD_SINCE(member, type, 1)
 #define FILE_FIELD_SINCE(member, type, version)                                                    \
     { #member, type, offsetof(store_file_t, member), version }
 #define FILE_FIELD(member, type) FILE_FIELD_SINCE(member, type, 1)
@@ -155,6 +157,7 @@ static const field_t job_fields[] = {
     JOB_FIELD(error_file_index, FIELD_I32),
     JOB_FIELD(error_detail, FIELD_TEXT),
     JOB_FIELD(error_count, FIELD_U32),
+    JOB_FIELD_SINCE(security_flags, FIELD_U32, 3),
 };
 
 static const field_t file_fields[] = {

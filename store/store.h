@@ -71,6 +71,8 @@ typedef struct store_job {
     int32_t error_file_index; /* -1 when not tied to a file */
     char *error_detail;       /* human-readable explanation for admins */
     uint32_t error_count;
+    /* schema v3: IBackgroundCopyJobHttpOptions security flags (BG_SSL_* | BG_HTTP_REDIRECT_*) */
+    uint32_t security_flags;  /* 0 by default */
 } store_job_t;
 
 /* One file of a job. */

@@ -79,7 +79,13 @@ static const char schema_v2[] =
     " target INTEGER NOT NULL, scheme INTEGER NOT NULL, user_name TEXT, secret BLOB,"
     " PRIMARY KEY (job_id, target, scheme));";
 
-static const char *const builtin_steps[] = { schema_v1, schema_v2 };
+/* v2 -> v3: a job's HTTP security flags (IBackgroundCopyJobHttpOptions::SetSecurityFlags). Every
+ * existing job gets 0, the BITS default (no CRL check, no certificate errors ignored, redirects
+ * allowed silently). */
+static const char schema_v3[] =
+    "ALTER TABLE jobs ADD COLUMN security_flags INTEGER NOT NULL DEFAULT 0;";
+
+static const char *const builtin_steps[] = { schema_v1, schema_v2, schema_v3 };
 const store_migrations_t store_builtin_migrations = {
     builtin_steps, (int)(sizeof builtin_steps / sizeof *builtin_steps)
 };

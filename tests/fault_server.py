@@ -14,6 +14,7 @@ the files in ROOT; the behaviour is chosen by the URL path (NAME is a file in RO
   /slow/NAME            like /file, but drips 64 bytes every 100 ms (at most 15 s, then closes)
   /norange/NAME         ignores Range and If-Range: always 200 with the whole file
   /etag-change/NAME     a different ETag on every request (so If-Range never matches)
+  /ignore-if-range/NAME a different ETag on every request, and Range honoured despite If-Range
   /chunked/NAME         200, chunked transfer encoding (no Content-Length), ignores Range
   /redirect/N/NAME      302 to /redirect/N-1/NAME; /redirect/0/NAME is /file/NAME
   /redirect-loop        302 to itself
@@ -99,7 +100,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.send_body(body)
 
-    def serve(self, name, ranges=True, etag=None, drop_after=None, lie=0, drip=False, chunked=False):
+    def serve(self, name, ranges=True, etag=None, drop_after=None, lie=0, drip=False, chunked=False,
+              if_range=True):
         data, mtime = load(name)
         if data is None:
             self.simple(404, "no such file")
@@ -111,8 +113,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         start, end = 0, size - 1
         status = 200
         rng = self.headers.get("Range")
-        if_range = self.headers.get("If-Range")
-        if ranges and rng and (if_range is None or if_range in (etag, last_modified)):
+        cond = self.headers.get("If-Range") if if_range else None
+        if ranges and rng and (cond is None or cond in (etag, last_modified)):
             spec = rng.strip()
             if spec.startswith("bytes=") and "," not in spec:
                 a, _, b = spec[6:].partition("-")
@@ -213,6 +215,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     ETAG_COUNTER[0] += 1
                     tag = '"changed-%d"' % ETAG_COUNTER[0]
                 self.serve(parts[1], etag=tag)
+            elif kind == "ignore-if-range" and len(parts) == 2:
+                with LOCK:
+                    ETAG_COUNTER[0] += 1
+                    tag = '"ignored-%d"' % ETAG_COUNTER[0]
+                self.serve(parts[1], etag=tag, if_range=False)
             elif kind == "chunked" and len(parts) == 2:
                 self.serve(parts[1], ranges=False, chunked=True)
             elif kind == "redirect" and len(parts) == 3:

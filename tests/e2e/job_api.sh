@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end: the job API across processes (job_api_client.exe, tests/e2e/job_api_client.c).
-# Every slot of IBackgroundCopyJob..Job5, IDeliveryOptimizationJob/Job2 and the manager is called
-# through DCOM with real values; the values set survive sc stop / sc start, the notify interface
-# does not. The client's check lines ("job api: ...") go to stdout; exits non-zero on failure.
+# Every slot of IBackgroundCopyJob..Job5, IDeliveryOptimizationJob/Job2,
+# IBackgroundCopyJobHttpOptions and the manager is called through DCOM with real values; the values
+# set survive sc stop / sc start, the notify interface does not. The client's check lines ("job api: ...") go to stdout; exits non-zero on failure.
 . "$(dirname "$0")/lib.sh"
 
 exe="$top/build/win/tests/job_api_client.exe"
@@ -44,6 +44,9 @@ check "job api: notify printed its job id" [ -n "$notify_job" ]
 run_client queued
 queued_job=$(tagged JOB)
 check "job api: queued printed its job id" [ -n "$queued_job" ]
+run_client http
+http_job=$(tagged JOB)
+check "job api: http printed its job id" [ -n "$http_job" ]
 
 # --- everything that needs no restart
 run_client states
@@ -63,5 +66,11 @@ if [ -n "$props_job" ] && [ -n "$notify_job" ] && [ -n "$queued_job" ]; then
 else
     not_ok "job api: after restart: the jobs to verify exist"
 fi
+if [ -n "$http_job" ]; then
+    run_client http "$http_job"
+else
+    not_ok "job api: after restart: the http options job to verify exists"
+fi
 check "job api: the service logged the changes" grep -q "description changed by" "$log_path"
+check "job api: the service logged the security flags change" grep -q "security flags changed by" "$log_path"
 e2e_exit

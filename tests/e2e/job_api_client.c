@@ -15,6 +15,9 @@
  *   errors                 GetError, IBackgroundCopyManager::GetErrorDescription
  *   slots                  the E_NOTIMPL slots, QueryInterface, IDeliveryOptimizationJob2 properties
  *   owner                  GetOwner, TakeOwnership, EnumJobs(BG_JOB_ENUM_ALL_USERS)
+ *   http                   IBackgroundCopyJobHttpOptions: every method; leaves a job with custom
+ *                          headers and security flags; prints "JOB {GUID}"
+ *   http H                 after sc stop/start: job H still has those headers and flags
  * Local file names live in C:\opendo-tests\job-api\, which the script creates. Remote names
  * point at http://127.0.0.1:1/ (nothing downloads in this version). */
 #include <stdarg.h>
@@ -1186,8 +1189,8 @@ static int cmd_files(IBackgroundCopyManager *manager)
     CHECK_HR(IBackgroundCopyJob5_AddFile(job, L"http://127.0.0.1:1/x/z", L"C:\\opendo-tests\\no-such-dir\\z.bin"),
              E_INVALIDARG, nm("AddFile into a directory that does not exist is E_INVALIDARG"));
     CHECK(FAILED(IBackgroundCopyJob5_AddFile(job, NULL, local_name(L"n.bin"))), nm("AddFile(NULL remote) fails"));
-    CHECK_HR(IBackgroundCopyJob5_AddFile(job, L"ftp://127.0.0.1/x", local_name(L"f.bin")), (HRESULT)0x80200014,
-             nm("AddFile(ftp://) is BG_E_REMOTE_NOT_SUPPORTED 0x80200014"));
+    CHECK_HR(IBackgroundCopyJob5_AddFile(job, L"ftp://127.0.0.1/x", local_name(L"f.bin")), E_INVALIDARG,
+             nm("AddFile(ftp://) is E_INVALIDARG (unsupported protocol)"));
 
     BG_FILE_INFO set[2] = {
         {(LPWSTR)L"http://127.0.0.1:1/x/b", (LPWSTR)local_name(L"b.bin")},
@@ -1257,7 +1260,7 @@ static int cmd_files(IBackgroundCopyManager *manager)
     };
     check_names(job, after, 5, "ReplaceRemotePrefix changes only the matching names (case-insensitive)");
     CHECK_HR(IBackgroundCopyJob5_ReplaceRemotePrefix(job, L"http://127.0.0.1:2/", L"ftp://127.0.0.1/"),
-             (HRESULT)0x80200014, nm("ReplaceRemotePrefix to ftp:// is BG_E_REMOTE_NOT_SUPPORTED"));
+             E_INVALIDARG, nm("ReplaceRemotePrefix to ftp:// is E_INVALIDARG (unsupported protocol)"));
     check_names(job, after, 5, "a refused ReplaceRemotePrefix changes no name");
     CHECK_HR(IBackgroundCopyJob5_ReplaceRemotePrefix(job, L"http://nowhere.example/", L"http://elsewhere.example/"),
              S_OK, nm("ReplaceRemotePrefix matching no file is S_OK"));
@@ -1481,6 +1484,275 @@ static int cmd_slots(IBackgroundCopyManager *manager)
     return 0;
 }
 
+/* ---- http: IBackgroundCopyJobHttpOptions ---------------------------------------------------------- */
+
+#define HR_BG_E_STRING_TOO_LONG ((HRESULT)0x80200021)
+#define FINAL_HEADERS L"X-Opendo-Test: \u00e9t\u00e9 \u20ac\r\nAccept-Language: fr-CH, fr;q=0.9\r\n"
+#define FINAL_SECURITY_FLAGS                                                                          \
+    (BG_SSL_ENABLE_CRL_CHECK | BG_SSL_IGNORE_CERT_CN_INVALID | BG_SSL_IGNORE_CERT_DATE_INVALID |     \
+     BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_WRONG_USAGE | BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT | \
+     BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP) /* 0x91F */
+#define HEADERS_SENTINEL ((LPWSTR)1)
+
+static IBackgroundCopyJobHttpOptions *http_options_of(IBackgroundCopyJob5 *job, const char *which)
+{
+    IBackgroundCopyJobHttpOptions *options = NULL;
+    HRESULT hr = IBackgroundCopyJob5_QueryInterface(job, &IID_IBackgroundCopyJobHttpOptions, (void **)&options);
+    CHECK_HR(hr, S_OK, nm("QueryInterface(IBackgroundCopyJobHttpOptions) on the %s job", which));
+    return SUCCEEDED(hr) ? options : NULL;
+}
+
+/* want NULL: S_FALSE and NULL expected. */
+static void check_headers(IBackgroundCopyJobHttpOptions *options, const WCHAR *want, const char *what)
+{
+    LPWSTR got = HEADERS_SENTINEL;
+    HRESULT hr = IBackgroundCopyJobHttpOptions_GetCustomHeaders(options, &got);
+    if (want) {
+        CHECK_HR(hr, S_OK, nm("GetCustomHeaders %s is S_OK", what));
+        CHECK(got != HEADERS_SENTINEL && wstr_eq(got, want), nm("GetCustomHeaders %s returns the headers set", what));
+    } else {
+        CHECK_HR(hr, S_FALSE, nm("GetCustomHeaders %s is S_FALSE", what));
+        CHECK(got == NULL, nm("GetCustomHeaders %s gives NULL", what));
+    }
+    if (got != HEADERS_SENTINEL)
+        CoTaskMemFree(got);
+}
+
+static void check_security_flags(IBackgroundCopyJobHttpOptions *options, ULONG want, const char *what)
+{
+    ULONG flags = 0xdeadbeef;
+    HRESULT hr = IBackgroundCopyJobHttpOptions_GetSecurityFlags(options, &flags);
+    check_u32(hr, flags, want, what);
+}
+
+/* The certificate methods: E_NOTIMPL (opendo presents no client certificates), outs set safe. */
+static void http_certificates(IBackgroundCopyJobHttpOptions *options)
+{
+    section = "http options: certificates";
+    BYTE hash[20];
+    for (int i = 0; i < 20; i++)
+        hash[i] = (BYTE)(0xA0 + i);
+    CHECK_HR(IBackgroundCopyJobHttpOptions_SetClientCertificateByID(options, BG_CERT_STORE_LOCATION_CURRENT_USER, L"MY", hash),
+             E_NOTIMPL, nm("SetClientCertificateByID(CURRENT_USER, \"MY\", 20-byte hash) is E_NOTIMPL"));
+    CHECK_HR(IBackgroundCopyJobHttpOptions_SetClientCertificateByName(options, BG_CERT_STORE_LOCATION_LOCAL_MACHINE, L"MY",
+                                                                      L"CN=client \u00e9"),
+             E_NOTIMPL, nm("SetClientCertificateByName(LOCAL_MACHINE, \"MY\", \"CN=client\") is E_NOTIMPL"));
+    CHECK_HR(IBackgroundCopyJobHttpOptions_RemoveClientCertificate(options), E_NOTIMPL, nm("RemoveClientCertificate is E_NOTIMPL"));
+    BG_CERT_STORE_LOCATION location = BG_CERT_STORE_LOCATION_LOCAL_MACHINE_ENTERPRISE;
+    LPWSTR store = HEADERS_SENTINEL, subject = HEADERS_SENTINEL;
+    byte *blob = (byte *)1;
+    CHECK_HR(IBackgroundCopyJobHttpOptions_GetClientCertificate(options, &location, &store, &blob, &subject), E_NOTIMPL,
+             nm("GetClientCertificate is E_NOTIMPL"));
+    CHECK(location == BG_CERT_STORE_LOCATION_CURRENT_USER && store == NULL && blob == NULL && subject == NULL,
+          nm("GetClientCertificate leaves CURRENT_USER and NULL store name, hash blob and subject"));
+    if (store != HEADERS_SENTINEL)
+        CoTaskMemFree(store);
+    if (subject != HEADERS_SENTINEL)
+        CoTaskMemFree(subject);
+    if (blob != (byte *)1)
+        CoTaskMemFree(blob);
+    HRESULT hr = IBackgroundCopyJobHttpOptions_SetClientCertificateByID(options, BG_CERT_STORE_LOCATION_CURRENT_USER, L"MY", NULL);
+    CHECK(FAILED(hr), nm("SetClientCertificateByID with a NULL hash fails (a [ref] array: refused by the proxy)"));
+    printf("#   SetClientCertificateByID(NULL hash): 0x%08lx\n", (unsigned long)hr);
+}
+
+static void http_custom_headers(IBackgroundCopyJobHttpOptions *options)
+{
+    section = "http options: custom headers";
+    check_headers(options, NULL, "of a new job");
+    CHECK_HR(IBackgroundCopyJobHttpOptions_SetCustomHeaders(options, FINAL_HEADERS), S_OK,
+             nm("SetCustomHeaders(two CRLF-ended lines, non-ASCII)"));
+    check_headers(options, FINAL_HEADERS, "after two lines");
+
+    /* BITS: at most 16,384 characters including the terminator. */
+    static WCHAR longest[16385];
+    wcscpy(longest, L"X-Long: ");
+    for (size_t i = wcslen(longest); i < 16383; i++)
+        longest[i] = L'h';
+    longest[16383] = 0;
+    CHECK_HR(IBackgroundCopyJobHttpOptions_SetCustomHeaders(options, longest), S_OK,
+             nm("SetCustomHeaders(16383 characters)"));
+    check_headers(options, longest, "after 16383 characters");
+    longest[16383] = L'h';
+    longest[16384] = 0;
+    CHECK_HR(IBackgroundCopyJobHttpOptions_SetCustomHeaders(options, longest), HR_BG_E_STRING_TOO_LONG,
+             nm("SetCustomHeaders(16384 characters) is BG_E_STRING_TOO_LONG 0x80200021"));
+    longest[16383] = 0;
+    check_headers(options, longest, "after a refused 16384-character value: unchanged");
+
+    static const struct {
+        const WCHAR *text;
+        const char *what;
+    } bad[] = {
+        {L"X-A: 1\nX-B: 2\r\n", "a bare LF"},
+        {L"X-A: 1\rX-B: 2\r\n", "a bare CR"},
+        {L"no colon\r\n", "a line without ':'"},
+        {L": no name\r\n", "an empty name"},
+        {L"Bad Name: x\r\n", "a space in the name"},
+        {L"X-A: 1\r\n\r\nX-B: 2\r\n", "an empty line between headers"},
+        {L"X-A: \xD800\r\n", "a lone surrogate"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK_HR(IBackgroundCopyJobHttpOptions_SetCustomHeaders(options, bad[i].text), E_INVALIDARG,
+                 nm("SetCustomHeaders with %s is E_INVALIDARG", bad[i].what));
+    check_headers(options, longest, "after refused values: unchanged");
+
+    CHECK_HR(IBackgroundCopyJobHttpOptions_SetCustomHeaders(options, L""), S_OK, nm("SetCustomHeaders(\"\")"));
+    check_headers(options, L"", "after \"\" (a value, not a removal)");
+    CHECK_HR(IBackgroundCopyJobHttpOptions_SetCustomHeaders(options, NULL), S_OK, nm("SetCustomHeaders(NULL) removes them"));
+    check_headers(options, NULL, "after SetCustomHeaders(NULL)");
+    CHECK(FAILED(IBackgroundCopyJobHttpOptions_GetCustomHeaders(options, NULL)), nm("GetCustomHeaders(NULL) fails"));
+    CHECK_HR(IBackgroundCopyJobHttpOptions_SetCustomHeaders(options, FINAL_HEADERS), S_OK,
+             nm("SetCustomHeaders back to the two lines (kept for the restart)"));
+}
+
+static void http_security_flags(IBackgroundCopyJobHttpOptions *options)
+{
+    section = "http options: security flags";
+    check_security_flags(options, 0, "GetSecurityFlags of a new job");
+    static const ULONG valid[] = {
+        BG_SSL_ENABLE_CRL_CHECK, BG_SSL_IGNORE_CERT_CN_INVALID, BG_SSL_IGNORE_CERT_DATE_INVALID,
+        BG_SSL_IGNORE_UNKNOWN_CA, BG_SSL_IGNORE_CERT_WRONG_USAGE, BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT,
+        BG_HTTP_REDIRECT_POLICY_DISALLOW, BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP,
+        BG_SSL_IGNORE_UNKNOWN_CA | BG_HTTP_REDIRECT_POLICY_DISALLOW, BG_HTTP_REDIRECT_POLICY_ALLOW_SILENT,
+    };
+    for (size_t i = 0; i < sizeof valid / sizeof *valid; i++) {
+        char what[64];
+        CHECK_HR(IBackgroundCopyJobHttpOptions_SetSecurityFlags(options, valid[i]), S_OK,
+                 nm("SetSecurityFlags(0x%03lx)", (unsigned long)valid[i]));
+        snprintf(what, sizeof what, "GetSecurityFlags after 0x%03lx", (unsigned long)valid[i]);
+        check_security_flags(options, valid[i], what);
+    }
+    CHECK_HR(IBackgroundCopyJobHttpOptions_SetSecurityFlags(options, FINAL_SECURITY_FLAGS), S_OK,
+             nm("SetSecurityFlags(every SSL flag | ALLOW_REPORT | ALLOW_HTTPS_TO_HTTP = 0x91F)"));
+    static const ULONG bad[] = {0x20, 0x300, 0x400, 0x700, 0x1000, 0x80000000u, 0xFFFFFFFFu};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK_HR(IBackgroundCopyJobHttpOptions_SetSecurityFlags(options, bad[i]), E_INVALIDARG,
+                 nm("SetSecurityFlags(0x%lx) is E_INVALIDARG", (unsigned long)bad[i]));
+    check_security_flags(options, FINAL_SECURITY_FLAGS, "GetSecurityFlags after refused values (0x91F kept)");
+    CHECK(FAILED(IBackgroundCopyJobHttpOptions_GetSecurityFlags(options, NULL)), nm("GetSecurityFlags(NULL) fails"));
+}
+
+/* A cancelled job: the job's own methods give DO_E_INVALID_STATE. */
+static void http_final(IBackgroundCopyManager *manager)
+{
+    section = "http options: cancelled job";
+    IBackgroundCopyJob5 *job = new_job(manager, L"job api: http options, cancelled", NULL);
+    if (!job)
+        return;
+    IBackgroundCopyJobHttpOptions *options = http_options_of(job, "to be cancelled");
+    CHECK_HR(IBackgroundCopyJob5_Cancel(job), S_OK, nm("Cancel"));
+    if (options) {
+        CHECK_HR(IBackgroundCopyJobHttpOptions_SetCustomHeaders(options, FINAL_HEADERS), DO_E_INVALID_STATE,
+                 nm("SetCustomHeaders is DO_E_INVALID_STATE"));
+        LPWSTR got = HEADERS_SENTINEL;
+        CHECK_HR(IBackgroundCopyJobHttpOptions_GetCustomHeaders(options, &got), DO_E_INVALID_STATE,
+                 nm("GetCustomHeaders is DO_E_INVALID_STATE"));
+        CHECK(got == NULL, nm("GetCustomHeaders gives NULL"));
+        if (got != HEADERS_SENTINEL)
+            CoTaskMemFree(got);
+        CHECK_HR(IBackgroundCopyJobHttpOptions_SetSecurityFlags(options, 0), DO_E_INVALID_STATE,
+                 nm("SetSecurityFlags is DO_E_INVALID_STATE"));
+        ULONG flags = 0;
+        CHECK_HR(IBackgroundCopyJobHttpOptions_GetSecurityFlags(options, &flags), DO_E_INVALID_STATE,
+                 nm("GetSecurityFlags is DO_E_INVALID_STATE"));
+        /* The certificate methods check the job before answering E_NOTIMPL. */
+        BYTE hash[20] = {0};
+        CHECK_HR(IBackgroundCopyJobHttpOptions_SetClientCertificateByID(options, BG_CERT_STORE_LOCATION_CURRENT_USER, L"MY",
+                                                                        hash),
+                 DO_E_INVALID_STATE, nm("SetClientCertificateByID is DO_E_INVALID_STATE"));
+        CHECK_HR(IBackgroundCopyJobHttpOptions_SetClientCertificateByName(options, BG_CERT_STORE_LOCATION_CURRENT_USER, L"MY",
+                                                                          L"CN=x"),
+                 DO_E_INVALID_STATE, nm("SetClientCertificateByName is DO_E_INVALID_STATE"));
+        CHECK_HR(IBackgroundCopyJobHttpOptions_RemoveClientCertificate(options), DO_E_INVALID_STATE,
+                 nm("RemoveClientCertificate is DO_E_INVALID_STATE"));
+        BG_CERT_STORE_LOCATION location = BG_CERT_STORE_LOCATION_USERS;
+        LPWSTR store = HEADERS_SENTINEL, subject = HEADERS_SENTINEL;
+        byte *blob = (byte *)1;
+        CHECK_HR(IBackgroundCopyJobHttpOptions_GetClientCertificate(options, &location, &store, &blob, &subject),
+                 DO_E_INVALID_STATE, nm("GetClientCertificate is DO_E_INVALID_STATE"));
+        CHECK(location == BG_CERT_STORE_LOCATION_CURRENT_USER && !store && !blob && !subject,
+              nm("GetClientCertificate leaves CURRENT_USER and three NULLs"));
+        if (store != HEADERS_SENTINEL)
+            CoTaskMemFree(store);
+        if (subject != HEADERS_SENTINEL)
+            CoTaskMemFree(subject);
+        if (blob != (byte *)1)
+            CoTaskMemFree(blob);
+        IBackgroundCopyJobHttpOptions_Release(options);
+    }
+    IBackgroundCopyJob5_Release(job);
+}
+
+static int cmd_http(IBackgroundCopyManager *manager)
+{
+    section = "http options";
+    GUID id;
+    IBackgroundCopyJob5 *job = new_job(manager, L"job api: http options", &id);
+    if (!job)
+        return 1;
+    check_qi(job, &IID_IBackgroundCopyJobHttpOptions, S_OK, "IBackgroundCopyJobHttpOptions");
+    IBackgroundCopyJobHttpOptions *options = http_options_of(job, "new");
+    if (!options) {
+        IBackgroundCopyJob5_Release(job);
+        return 1;
+    }
+    IBackgroundCopyJob *back = NULL;
+    GUID got = GUID_NULL;
+    HRESULT hr = IBackgroundCopyJobHttpOptions_QueryInterface(options, &IID_IBackgroundCopyJob, (void **)&back);
+    if (back)
+        IBackgroundCopyJob_GetId(back, &got);
+    CHECK(SUCCEEDED(hr) && IsEqualGUID(&got, &id),
+          nm("IBackgroundCopyJobHttpOptions -> QueryInterface(IBackgroundCopyJob) -> GetId is the job's id"));
+    if (back)
+        IBackgroundCopyJob_Release(back);
+
+    http_certificates(options);
+    http_custom_headers(options);
+    http_security_flags(options);
+
+    /* Another object for the same job (GetJob) sees the same values. */
+    section = "http options";
+    IBackgroundCopyJob5 *again = get_job(manager, &id, "http options");
+    IBackgroundCopyJobHttpOptions *other = again ? http_options_of(again, "GetJob's") : NULL;
+    if (other) {
+        check_headers(other, FINAL_HEADERS, "through a second job object");
+        check_security_flags(other, FINAL_SECURITY_FLAGS, "GetSecurityFlags through a second job object");
+        IBackgroundCopyJobHttpOptions_Release(other);
+    }
+    if (again)
+        IBackgroundCopyJob5_Release(again);
+    http_final(manager);
+    print_guid("JOB", &id);
+    IBackgroundCopyJobHttpOptions_Release(options);
+    IBackgroundCopyJob5_Release(job);
+    return 0;
+}
+
+/* After sc stop / sc start: the headers and flags came back from the store. */
+static int cmd_http_verify(IBackgroundCopyManager *manager, const WCHAR *text)
+{
+    section = "http options after restart";
+    GUID id;
+    if (!parse_guid(text, &id, "http options"))
+        return 1;
+    IBackgroundCopyJob5 *job = get_job(manager, &id, "http options");
+    IBackgroundCopyJobHttpOptions *options = job ? http_options_of(job, "http options") : NULL;
+    if (options) {
+        check_headers(options, FINAL_HEADERS, "after the restart");
+        check_security_flags(options, FINAL_SECURITY_FLAGS, "GetSecurityFlags after the restart (0x91F)");
+        CHECK_HR(IBackgroundCopyJobHttpOptions_SetCustomHeaders(options, NULL), S_OK, nm("SetCustomHeaders(NULL)"));
+        check_headers(options, NULL, "after SetCustomHeaders(NULL)");
+        IBackgroundCopyJobHttpOptions_Release(options);
+    }
+    if (job) {
+        section = "clean-up";
+        CHECK_HR(IBackgroundCopyJob5_Cancel(job), S_OK, nm("Cancel the http options job"));
+        IBackgroundCopyJob5_Release(job);
+    }
+    return options ? 0 : 1;
+}
+
 /* ---- owner: GetOwner, TakeOwnership, EnumJobs(ALL_USERS) ---------------------------------------- */
 
 static int cmd_owner(IBackgroundCopyManager *manager)
@@ -1584,6 +1856,10 @@ int wmain(int argc, WCHAR **argv)
             status = cmd_slots(manager);
         else if (!wcscmp(cmd, L"owner"))
             status = cmd_owner(manager);
+        else if (!wcscmp(cmd, L"http") && argc == 2)
+            status = cmd_http(manager);
+        else if (!wcscmp(cmd, L"http") && argc == 3)
+            status = cmd_http_verify(manager, argv[2]);
         else
             status = 2;
         IBackgroundCopyManager_Release(manager);

@@ -48,6 +48,11 @@ static const CLSID CLSID_OpendoProxyStub =
 #define ECHO_BG_S_PARTIAL_COMPLETE ((HRESULT)0x00200017)
 #define ECHO_DO_E_UNKNOWN_PROPERTY_ID ((HRESULT)0x80D02011)
 #define ECHO_DO_E_FILE_NOT_AVAILABLE  ((HRESULT)0x80D02010)
+/* IBackgroundCopyJobHttpOptions: the SHA-1 hash blob's size, and what GetClientCertificate
+ * returns without a certificate (BITS documents RPC_X_BAD_STUB_DATA, which a marshalling failure
+ * gives too: the echo server uses a code of its own, so that only its answer can match). */
+#define ECHO_CERT_HASH_SIZE 20
+#define ECHO_E_NO_CERTIFICATE ((HRESULT)0x80EC0CE7)
 /* What the client's callbacks return; the server checks them and reports from Resume(). */
 #define ECHO_CB_TRANSFERRED_HR S_OK
 #define ECHO_CB_ERROR_HR       ((HRESULT)0x80004004) /* E_ABORT: DO calls JobError again later */

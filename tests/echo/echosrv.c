@@ -4,7 +4,7 @@
  * with marshal_test.exe, that doproxy.dll marshals every parameter of every method.
  *
  * Objects: manager (IBackgroundCopyManager) -> jobs (IBackgroundCopyJob..Job5,
- * IDeliveryOptimizationJob, IDeliveryOptimizationJob2) -> files (IBackgroundCopyFile..File5,
+ * IDeliveryOptimizationJob, IDeliveryOptimizationJob2, IBackgroundCopyJobHttpOptions) -> files (IBackgroundCopyFile..File5,
  * IDeliveryOptimizationFile, IDeliveryOptimizationFile2); enumerators of files and jobs; error
  * objects.  The server calls back the client's sink (IBackgroundCopyCallback/Callback2) from
  * IBackgroundCopyJob::Resume.  It exits once its last object is released (or after a 5-minute
@@ -680,6 +680,7 @@ typedef struct EchoJob {
     IBackgroundCopyJob5 IBackgroundCopyJob5_iface;
     IDeliveryOptimizationJob IDeliveryOptimizationJob_iface;
     IDeliveryOptimizationJob2 IDeliveryOptimizationJob2_iface;
+    IBackgroundCopyJobHttpOptions IBackgroundCopyJobHttpOptions_iface;
     LONG ref;
     unsigned index;
     GUID id;
@@ -696,11 +697,18 @@ typedef struct EchoJob {
     BITS_JOB_PROPERTY_VALUE props[N_JOB_PROPS];
     VARIANT doprops[N_DOJOB_PROPS];
     BOOL doprops_set[N_DOJOB_PROPS];
+    /* IBackgroundCopyJobHttpOptions */
+    BOOL cert_set, cert_has_hash;
+    BG_CERT_STORE_LOCATION cert_location;
+    WCHAR *cert_store, *cert_subject, *http_headers;
+    BYTE cert_hash[ECHO_CERT_HASH_SIZE];
+    ULONG security_flags;
 } EchoJob;
 
 static inline EchoJob *job_from(IBackgroundCopyJob5 *i) { return CONTAINING_RECORD(i, EchoJob, IBackgroundCopyJob5_iface); }
 static inline EchoJob *job_from_do(IDeliveryOptimizationJob *i) { return CONTAINING_RECORD(i, EchoJob, IDeliveryOptimizationJob_iface); }
 static inline EchoJob *job_from_do2(IDeliveryOptimizationJob2 *i) { return CONTAINING_RECORD(i, EchoJob, IDeliveryOptimizationJob2_iface); }
+static inline EchoJob *job_from_http(IBackgroundCopyJobHttpOptions *i) { return CONTAINING_RECORD(i, EchoJob, IBackgroundCopyJobHttpOptions_iface); }
 
 static HRESULT STDMETHODCALLTYPE job_QueryInterface(IBackgroundCopyJob5 *iface, REFIID riid, void **ppv)
 {
@@ -716,6 +724,8 @@ static HRESULT STDMETHODCALLTYPE job_QueryInterface(IBackgroundCopyJob5 *iface, 
         *ppv = &j->IDeliveryOptimizationJob_iface;
     else if (IsEqualIID(riid, &IID_IDeliveryOptimizationJob2))
         *ppv = &j->IDeliveryOptimizationJob2_iface;
+    else if (IsEqualIID(riid, &IID_IBackgroundCopyJobHttpOptions))
+        *ppv = &j->IBackgroundCopyJobHttpOptions_iface;
     else
         return E_NOINTERFACE;
     InterlockedIncrement(&j->ref);
@@ -742,6 +752,9 @@ static ULONG STDMETHODCALLTYPE job_Release(IBackgroundCopyJob5 *iface)
         free(j->cmd_prog);
         free(j->cmd_params);
         free(j->reply_file);
+        free(j->cert_store);
+        free(j->cert_subject);
+        free(j->http_headers);
         for (int i = 0; i < N_DOJOB_PROPS; i++)
             VariantClear(&j->doprops[i]);
         free(j);
@@ -1353,6 +1366,142 @@ static const IDeliveryOptimizationJob2Vtbl dojob2_vtbl = {
     .SetProperty = dojob2_SetProperty,
 };
 
+/* IBackgroundCopyJobHttpOptions: the certificate set by ID or by name comes back as it was given
+ * (no certificate: ECHO_E_NO_CERTIFICATE and NULL/0 outs); headers and flags are echoed, NULL
+ * headers read back as S_FALSE and NULL. */
+static HRESULT STDMETHODCALLTYPE http_QueryInterface(IBackgroundCopyJobHttpOptions *iface, REFIID riid, void **ppv)
+{
+    return job_QueryInterface(&job_from_http(iface)->IBackgroundCopyJob5_iface, riid, ppv);
+}
+static ULONG STDMETHODCALLTYPE http_AddRef(IBackgroundCopyJobHttpOptions *iface) { return job_AddRef(&job_from_http(iface)->IBackgroundCopyJob5_iface); }
+static ULONG STDMETHODCALLTYPE http_Release(IBackgroundCopyJobHttpOptions *iface) { return job_Release(&job_from_http(iface)->IBackgroundCopyJob5_iface); }
+
+/* call with g_cs held */
+static void http_clear_certificate(EchoJob *j)
+{
+    j->cert_set = j->cert_has_hash = FALSE;
+    j->cert_location = BG_CERT_STORE_LOCATION_CURRENT_USER;
+    str_set(&j->cert_store, NULL);
+    str_set(&j->cert_subject, NULL);
+    memset(j->cert_hash, 0, sizeof(j->cert_hash));
+}
+
+static HRESULT STDMETHODCALLTYPE http_SetClientCertificateByID(IBackgroundCopyJobHttpOptions *iface, BG_CERT_STORE_LOCATION location,
+                                                               LPCWSTR store, byte *hash)
+{
+    EchoJob *j = job_from_http(iface);
+    EnterCriticalSection(&g_cs);
+    http_clear_certificate(j);
+    j->cert_set = j->cert_has_hash = TRUE;
+    j->cert_location = location;
+    str_set(&j->cert_store, store);
+    memcpy(j->cert_hash, hash, sizeof(j->cert_hash));
+    LeaveCriticalSection(&g_cs);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE http_SetClientCertificateByName(IBackgroundCopyJobHttpOptions *iface, BG_CERT_STORE_LOCATION location,
+                                                                 LPCWSTR store, LPCWSTR subject)
+{
+    EchoJob *j = job_from_http(iface);
+    EnterCriticalSection(&g_cs);
+    http_clear_certificate(j);
+    j->cert_set = TRUE;
+    j->cert_location = location;
+    str_set(&j->cert_store, store);
+    str_set(&j->cert_subject, subject);
+    LeaveCriticalSection(&g_cs);
+    return S_OK;
+}
+
+/* S_FALSE when there was none. */
+static HRESULT STDMETHODCALLTYPE http_RemoveClientCertificate(IBackgroundCopyJobHttpOptions *iface)
+{
+    EchoJob *j = job_from_http(iface);
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = j->cert_set ? S_OK : S_FALSE;
+    http_clear_certificate(j);
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE http_GetClientCertificate(IBackgroundCopyJobHttpOptions *iface, BG_CERT_STORE_LOCATION *location,
+                                                           LPWSTR *store, byte **hash, LPWSTR *subject)
+{
+    EchoJob *j = job_from_http(iface);
+    *location = BG_CERT_STORE_LOCATION_CURRENT_USER;
+    *store = *subject = NULL;
+    *hash = NULL;
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = j->cert_set ? S_OK : ECHO_E_NO_CERTIFICATE;
+    if (j->cert_set) {
+        *location = j->cert_location;
+        hr = co_str(j->cert_store, store);
+        if (SUCCEEDED(hr))
+            hr = co_str(j->cert_subject, subject);
+        if (SUCCEEDED(hr) && j->cert_has_hash) {
+            *hash = CoTaskMemAlloc(sizeof(j->cert_hash));
+            if (*hash)
+                memcpy(*hash, j->cert_hash, sizeof(j->cert_hash));
+            else
+                hr = E_OUTOFMEMORY;
+        }
+        if (FAILED(hr)) {
+            CoTaskMemFree(*store);
+            CoTaskMemFree(*subject);
+            *store = *subject = NULL;
+        }
+    }
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE http_SetCustomHeaders(IBackgroundCopyJobHttpOptions *iface, LPCWSTR headers)
+{
+    EchoJob *j = job_from_http(iface);
+    EnterCriticalSection(&g_cs);
+    str_set(&j->http_headers, headers);
+    LeaveCriticalSection(&g_cs);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE http_GetCustomHeaders(IBackgroundCopyJobHttpOptions *iface, LPWSTR *headers)
+{
+    EchoJob *j = job_from_http(iface);
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = co_str(j->http_headers, headers);
+    if (hr == S_OK && !j->http_headers)
+        hr = S_FALSE;
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE http_SetSecurityFlags(IBackgroundCopyJobHttpOptions *iface, ULONG flags)
+{
+    job_from_http(iface)->security_flags = flags;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE http_GetSecurityFlags(IBackgroundCopyJobHttpOptions *iface, ULONG *flags)
+{
+    *flags = job_from_http(iface)->security_flags;
+    return S_OK;
+}
+
+static const IBackgroundCopyJobHttpOptionsVtbl http_vtbl = {
+    .QueryInterface = http_QueryInterface,
+    .AddRef = http_AddRef,
+    .Release = http_Release,
+    .SetClientCertificateByID = http_SetClientCertificateByID,
+    .SetClientCertificateByName = http_SetClientCertificateByName,
+    .RemoveClientCertificate = http_RemoveClientCertificate,
+    .GetClientCertificate = http_GetClientCertificate,
+    .SetCustomHeaders = http_SetCustomHeaders,
+    .GetCustomHeaders = http_GetCustomHeaders,
+    .SetSecurityFlags = http_SetSecurityFlags,
+    .GetSecurityFlags = http_GetSecurityFlags,
+};
+
 static EchoJob *job_create(unsigned index, const WCHAR *name, BG_JOB_TYPE type)
 {
     EchoJob *j = calloc(1, sizeof(*j));
@@ -1361,6 +1510,7 @@ static EchoJob *job_create(unsigned index, const WCHAR *name, BG_JOB_TYPE type)
     j->IBackgroundCopyJob5_iface.lpVtbl = &job_vtbl;
     j->IDeliveryOptimizationJob_iface.lpVtbl = &dojob_vtbl;
     j->IDeliveryOptimizationJob2_iface.lpVtbl = &dojob2_vtbl;
+    j->IBackgroundCopyJobHttpOptions_iface.lpVtbl = &http_vtbl;
     j->ref = 1;
     j->index = index;
     j->id = echo_job_id(index);

@@ -179,7 +179,7 @@ static void check_registration(void)
             CHECK(r1 && r2, name);
         }
     }
-    CHECK(g_nifaces == 20, "registration: doproxy.dll carries the 20 interfaces of the IDL");
+    CHECK(g_nifaces == 21, "registration: doproxy.dll carries the 21 interfaces of the IDL");
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -400,6 +400,7 @@ static void test_server_lifetime(void)
 #define DOJOB2 "IDeliveryOptimizationJob2"
 #define DOFILE "IDeliveryOptimizationFile"
 #define DOFILE2 "IDeliveryOptimizationFile2"
+#define HTTP "IBackgroundCopyJobHttpOptions"
 
 static const WCHAR NAME0[] = L"job \u00e9t\u00e9 \u4e2d\u6587 \U0001F600";
 static const WCHAR REMOTE_OLD[] = L"http://old.example/";
@@ -1121,6 +1122,99 @@ static void test_do(Ctx *c)
     IDeliveryOptimizationJob2_Release(dj2);
 }
 
+/* IBackgroundCopyJobHttpOptions: the certificate in (20-byte [ref] hash) and out (size_is(, 20)
+ * blob, two strings, an enum), NULL [unique] headers, S_FALSE, and 32-bit flags. */
+static int cert_is(IBackgroundCopyJobHttpOptions *h, HRESULT want_hr, BG_CERT_STORE_LOCATION want_location,
+                   const WCHAR *want_store, const BYTE *want_hash, const WCHAR *want_subject)
+{
+    BG_CERT_STORE_LOCATION location = (BG_CERT_STORE_LOCATION)5;
+    WCHAR *store = (WCHAR *)L"x", *subject = (WCHAR *)L"x";
+    byte *hash = (byte *)(ULONG_PTR)1;
+    HRESULT hr = IBackgroundCopyJobHttpOptions_GetClientCertificate(h, &location, &store, &hash, &subject);
+    if (hr != want_hr)
+        printf("#   GetClientCertificate returned 0x%08lx\n", (unsigned long)hr);
+    int ok = hr == want_hr && location == want_location;
+    ok = take_eq(store, want_store) && ok;
+    ok = take_eq(subject, want_subject) && ok;
+    ok = ok && (want_hash ? hash && !memcmp(hash, want_hash, ECHO_CERT_HASH_SIZE) : hash == NULL);
+    if (hash != (byte *)(ULONG_PTR)1)
+        CoTaskMemFree(hash);
+    return ok;
+}
+
+static int headers_are(IBackgroundCopyJobHttpOptions *h, HRESULT want_hr, const WCHAR *want)
+{
+    WCHAR *got = (WCHAR *)L"x";
+    HRESULT hr = IBackgroundCopyJobHttpOptions_GetCustomHeaders(h, &got);
+    return hr == want_hr && take_eq(got, want);
+}
+
+static void test_http_options(Ctx *c)
+{
+    IBackgroundCopyJobHttpOptions *h = NULL;
+    HRESULT hr = IBackgroundCopyJob_QueryInterface(c->job0, &IID_IBackgroundCopyJobHttpOptions, (void **)&h);
+    CHECK(hr == S_OK && h, HTTP " QueryInterface on the job");
+    if (!h)
+        return;
+    IBackgroundCopyJob *back = NULL;
+    IBackgroundCopyJobHttpOptions_QueryInterface(h, &IID_IBackgroundCopyJob, (void **)&back);
+    CHECK(back && identity(back) == identity(c->job0) && job_id_is(back, 0), HTTP " QueryInterface back to the same job");
+    if (back)
+        IBackgroundCopyJob_Release(back);
+
+    BYTE hash[ECHO_CERT_HASH_SIZE];
+    for (int i = 0; i < ECHO_CERT_HASH_SIZE; i++)
+        hash[i] = (BYTE)(i * 37 + 0xC3);
+    hash[0] = 0xFF; /* 0xFF and 0x00 among them */
+    hash[5] = 0x00;
+    T(HTTP, "GetClientCertificate", cert_is(h, ECHO_E_NO_CERTIFICATE, BG_CERT_STORE_LOCATION_CURRENT_USER, NULL, NULL, NULL),
+      "none set: error code, CURRENT_USER and three NULL outs");
+    T(HTTP, "SetClientCertificateByID",
+      IBackgroundCopyJobHttpOptions_SetClientCertificateByID(h, BG_CERT_STORE_LOCATION_LOCAL_MACHINE, L"MY \u00e9", hash) == S_OK,
+      "enum, store name and 20-byte hash ([in, size_is(20), ref]) in");
+    T(HTTP, "GetClientCertificate", cert_is(h, S_OK, BG_CERT_STORE_LOCATION_LOCAL_MACHINE, L"MY \u00e9", hash, NULL),
+      "enum, store name and 20-byte hash (size_is(, 20)) out, NULL subject");
+    T(HTTP, "SetClientCertificateByName",
+      IBackgroundCopyJobHttpOptions_SetClientCertificateByName(h, BG_CERT_STORE_LOCATION_LOCAL_MACHINE_ENTERPRISE, L"Root",
+                                                               L"CN=\u4e2d\u6587, O=echo \U0001F600") == S_OK,
+      "enum 7, store and subject names in");
+    T(HTTP, "GetClientCertificate",
+      cert_is(h, S_OK, BG_CERT_STORE_LOCATION_LOCAL_MACHINE_ENTERPRISE, L"Root", NULL, L"CN=\u4e2d\u6587, O=echo \U0001F600"),
+      "by name: subject out, NULL hash blob ([unique] inner pointer)");
+    hr = IBackgroundCopyJobHttpOptions_SetClientCertificateByID(h, BG_CERT_STORE_LOCATION_USERS, L"MY", NULL);
+    T(HTTP, "SetClientCertificateByID", FAILED(hr), "NULL hash (a [ref] array) fails in the proxy, no crash");
+    if (FAILED(hr))
+        printf("#   SetClientCertificateByID(NULL hash) returned 0x%08lx\n", (unsigned long)hr);
+    T(HTTP, "RemoveClientCertificate", IBackgroundCopyJobHttpOptions_RemoveClientCertificate(h) == S_OK, "S_OK");
+    T(HTTP, "RemoveClientCertificate", IBackgroundCopyJobHttpOptions_RemoveClientCertificate(h) == S_FALSE,
+      "again: success code S_FALSE crosses");
+    T(HTTP, "GetClientCertificate", cert_is(h, ECHO_E_NO_CERTIFICATE, BG_CERT_STORE_LOCATION_CURRENT_USER, NULL, NULL, NULL),
+      "removed: error code and NULL outs");
+
+    const WCHAR *headers = L"X-\u00e9t\u00e9: 1\r\nAccept: */*\r\n";
+    T(HTTP, "GetCustomHeaders", headers_are(h, S_FALSE, NULL), "none set: S_FALSE and NULL");
+    T(HTTP, "SetCustomHeaders", IBackgroundCopyJobHttpOptions_SetCustomHeaders(h, headers) == S_OK, "two CRLF lines, non-ASCII");
+    T(HTTP, "GetCustomHeaders", headers_are(h, S_OK, headers), "the two lines back");
+    T(HTTP, "SetCustomHeaders", IBackgroundCopyJobHttpOptions_SetCustomHeaders(h, g_long_text) == S_OK, "5000 characters");
+    T(HTTP, "GetCustomHeaders", headers_are(h, S_OK, g_long_text), "5000 characters back");
+    T(HTTP, "SetCustomHeaders", IBackgroundCopyJobHttpOptions_SetCustomHeaders(h, L"") == S_OK, "empty");
+    T(HTTP, "GetCustomHeaders", headers_are(h, S_OK, L""), "empty back (S_OK, not NULL)");
+    T(HTTP, "SetCustomHeaders", IBackgroundCopyJobHttpOptions_SetCustomHeaders(h, NULL) == S_OK, "NULL ([unique])");
+    T(HTTP, "GetCustomHeaders", headers_are(h, S_FALSE, NULL), "after NULL: S_FALSE and NULL");
+
+    ULONG flags = 77;
+    T(HTTP, "GetSecurityFlags", IBackgroundCopyJobHttpOptions_GetSecurityFlags(h, &flags) == S_OK && flags == 0, "0 by default");
+    T(HTTP, "SetSecurityFlags", IBackgroundCopyJobHttpOptions_SetSecurityFlags(h, 0xFFFFFFFFu) == S_OK, "0xFFFFFFFF");
+    T(HTTP, "GetSecurityFlags", IBackgroundCopyJobHttpOptions_GetSecurityFlags(h, &flags) == S_OK && flags == 0xFFFFFFFFu,
+      "0xFFFFFFFF back");
+    ULONG mixed = BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_ENABLE_CRL_CHECK | BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT
+                  | BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP;
+    T(HTTP, "SetSecurityFlags", IBackgroundCopyJobHttpOptions_SetSecurityFlags(h, mixed) == S_OK,
+      "IGNORE_UNKNOWN_CA|ENABLE_CRL_CHECK|ALLOW_REPORT|ALLOW_HTTPS_TO_HTTP");
+    T(HTTP, "GetSecurityFlags", IBackgroundCopyJobHttpOptions_GetSecurityFlags(h, &flags) == S_OK && flags == mixed, "0x909 back");
+    IBackgroundCopyJobHttpOptions_Release(h);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* phase 4: the server dies under live proxies                                                 */
 
@@ -1191,6 +1285,7 @@ int wmain(void)
             test_job3_4_5(&c);
             test_file_2_to_5(&c);
             test_do(&c);
+            test_http_options(&c);
         }
         long objects = -1, want = 4;
         DWORD pid = 0;

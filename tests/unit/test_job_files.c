@@ -199,9 +199,9 @@ static void test_remote_names(const store_guid_t *id)
         {"\\\\server", T_E_INVALIDARG, "remote UNC server alone"},
         {"http://h/\xc3", T_E_INVALIDARG, "remote invalid UTF-8"},
         {"://h/x", T_E_INVALIDARG, "remote without a scheme"},
-        {"ftp://h/x", T_BG_E_REMOTE_NOT_SUPPORTED, "remote ftp://"},
-        {"FTP://h/x", T_BG_E_REMOTE_NOT_SUPPORTED, "remote FTP://"},
-        {"smb://h/x", T_BG_E_REMOTE_NOT_SUPPORTED, "remote smb://"},
+        {"ftp://h/x", T_E_INVALIDARG, "remote ftp://"},
+        {"FTP://h/x", T_E_INVALIDARG, "remote FTP://"},
+        {"smb://h/x", T_E_INVALIDARG, "remote smb://"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         spec = file_spec(bad[i].remote, "C:\\dl\\remote");
@@ -390,7 +390,7 @@ static void test_set_remote_name(const store_guid_t *id)
         uint32_t want;
         const char *name;
     } bad[] = {
-        {"ftp://mirror/f0", T_BG_E_REMOTE_NOT_SUPPORTED, "set remote name ftp://"},
+        {"ftp://mirror/f0", T_E_INVALIDARG, "set remote name ftp://"},
         {"", T_E_INVALIDARG, "set remote name \"\""},
         {NULL, T_E_INVALIDARG, "set remote name NULL"},
         {"http://h/a b", T_E_INVALIDARG, "set remote name with a space"},
@@ -450,7 +450,7 @@ static void test_replace_prefix(void)
              T_E_INVALIDARG, "replace prefix giving invalid names");
     CHECK(remotes_are(&id, after1, 3), "invalid result: nothing changed");
     CHECK_HR(jobs_replace_remote_prefix(fx.jobs, alice(), &id, "https://c.example/", "ftp://c/"),
-             T_BG_E_REMOTE_NOT_SUPPORTED, "replace prefix giving ftp names");
+             T_E_INVALIDARG, "replace prefix giving ftp names");
     CHECK(remotes_are(&id, after1, 3), "ftp result: nothing changed");
     CHECK_HR(jobs_replace_remote_prefix(fx.jobs, alice(), &id, "", "http://x/"), T_E_INVALIDARG,
              "replace an empty prefix");

@@ -3,6 +3,8 @@
  * access (owner and administrator only) and shutdown. */
 #include "jobs_fixture.h"
 
+#define T_BG_E_STRING_TOO_LONG 0x80200021u
+
 static fixture_t fx;
 
 /* Sets a property that must be accepted; returns the job as read back afterwards. */
@@ -90,11 +92,33 @@ static void test_text_properties(const store_guid_t *id)
     job = set_ok(id, JOB_PROP_CUSTOM_HEADERS, text("X-A: 1\r\nX-B: two"), "custom headers");
     CHECK(text_equal(job.custom_headers, "X-A: 1\r\nX-B: two"), "custom headers read back");
     store_job_clear(&job);
+    static const char *const valid_headers[] = {
+        "X-A: 1\r\n",                                   /* every line ended by CRLF, as BITS asks */
+        "MyHeader_1: One\r\nMyHeader_2: Two\r\nMyHeader_3: Three\r\n", /* BITS's example */
+        "X-Empty:\r\nX-Colons: a:b:c\r\n",              /* empty value; ':' in a value */
+        "X-\xc3\xa9t\xc3\xa9: \xe2\x82\xac \xf0\x9f\x98\x80",   /* UTF-8 name and value */
+        "Accept:*/*",                                    /* no blank after ':' */
+        "",                                              /* no lines: a value, not a removal */
+    };
+    for (size_t i = 0; i < sizeof valid_headers / sizeof *valid_headers; i++) {
+        char label[80];
+        snprintf(label, sizeof label, "custom headers, valid form %zu", i + 1);
+        job = set_ok(id, JOB_PROP_CUSTOM_HEADERS, text(valid_headers[i]), label);
+        CHECK(text_equal(job.custom_headers, valid_headers[i]), label);
+        store_job_clear(&job);
+    }
     char *headers = padded("X-Long: ", 'h', JOB_CUSTOM_HEADERS_MAX);
-    job = set_ok(id, JOB_PROP_CUSTOM_HEADERS, text(headers), "custom headers of 16384 units");
-    CHECK(text_equal(job.custom_headers, headers), "16384-unit custom headers read back");
+    job = set_ok(id, JOB_PROP_CUSTOM_HEADERS, text(headers), "custom headers of 16383 units");
+    CHECK(text_equal(job.custom_headers, headers), "16383-unit custom headers read back");
     store_job_clear(&job);
     free(headers);
+    /* The limit counts UTF-16 units: 16383 units of which 16373 are three-byte characters. */
+    char *wide = repeat("\xe2\x82\xac", JOB_CUSTOM_HEADERS_MAX - 10), *wide_headers = malloc(strlen(wide) + 11);
+    snprintf(wide_headers, strlen(wide) + 11, "X-Wide: %s\r\n", wide);
+    job = set_ok(id, JOB_PROP_CUSTOM_HEADERS, text(wide_headers), "custom headers of 16383 non-ASCII units");
+    CHECK(text_equal(job.custom_headers, wide_headers), "16383-unit non-ASCII custom headers read back");
+    store_job_clear(&job);
+    free(wide), free(wide_headers);
     job = set_ok(id, JOB_PROP_CUSTOM_HEADERS, text(NULL), "custom headers NULL");
     CHECK(job.custom_headers == NULL, "custom headers cleared by NULL");
     store_job_clear(&job);
@@ -156,6 +180,30 @@ static void test_number_properties(const store_guid_t *id)
     job = set_ok(id, JOB_PROP_COST_FLAGS, number(0x80000021u), "cost flags UNRESTRICTED");
     CHECK(job.cost_flags == 0x80000021u, "cost flags UNRESTRICTED read back");
     store_job_clear(&job);
+}
+
+/* IBackgroundCopyJobHttpOptions::SetSecurityFlags: every defined bit, each redirect policy. */
+static void test_security_flags(const store_guid_t *id)
+{
+    store_job_t job = job_snapshot(fx.jobs, alice(), id);
+    CHECK(job.security_flags == 0, "security flags of a new job are 0");
+    store_job_clear(&job);
+    static const uint32_t valid[] = {
+        0x0001, 0x0002, 0x0004, 0x0008, 0x0010, /* BG_SSL_* one by one */
+        0x0100, 0x0200,                         /* ALLOW_REPORT, DISALLOW */
+        0x0800, 0x0900,                         /* ALLOW_HTTPS_TO_HTTP (with SILENT, with REPORT) */
+        0x0A1F,                                 /* every SSL bit, DISALLOW, HTTPS_TO_HTTP */
+        0x091F,                                 /* every SSL bit, ALLOW_REPORT, HTTPS_TO_HTTP */
+        0x0000,                                 /* back to the default */
+        0x0209,                                 /* CRL check, unknown CA, DISALLOW: kept */
+    };
+    for (size_t i = 0; i < sizeof valid / sizeof *valid; i++) {
+        char label[80];
+        snprintf(label, sizeof label, "security flags 0x%04x", (unsigned)valid[i]);
+        job = set_ok(id, JOB_PROP_SECURITY_FLAGS, number(valid[i]), label);
+        CHECK(job.security_flags == valid[i], label);
+        store_job_clear(&job);
+    }
 }
 
 static void test_notify_cmdline(const store_guid_t *id)
@@ -302,10 +350,50 @@ static void test_invalid_values(const store_guid_t *id)
     set_refused(a, id, JOB_PROP_PEER_CACHING_FLAGS, number(0x8), T_E_INVALIDARG,
                 "peer caching flags 0x8");
 
-    char *headers16385 = padded("X-Long: ", 'h', JOB_CUSTOM_HEADERS_MAX + 1);
-    set_refused(a, id, JOB_PROP_CUSTOM_HEADERS, text(headers16385), T_E_INVALIDARG,
-                "custom headers 16385 units");
-    free(headers16385);
+    char *headers16384 = padded("X-Long: ", 'h', JOB_CUSTOM_HEADERS_MAX + 1);
+    set_refused(a, id, JOB_PROP_CUSTOM_HEADERS, text(headers16384), T_BG_E_STRING_TOO_LONG,
+                "custom headers of 16384 units (BITS counts the terminator): BG_E_STRING_TOO_LONG");
+    free(headers16384);
+    static const struct {
+        const char *text, *what;
+    } bad_headers[] = {
+        {"X-A: 1\nX-B: 2", "a bare LF between lines"},
+        {"X-A: 1\rX-B: 2", "a bare CR between lines"},
+        {"X-A: 1\r", "a bare CR at the end"},
+        {"X-A: 1\n", "a bare LF at the end"},
+        {"X-A: 1\n\r", "LF CR"},
+        {"X-A: va\rlue\r\n", "a CR inside a value"},
+        {"no colon here", "a line without ':'"},
+        {"X-A: 1\r\nno colon\r\n", "a second line without ':'"},
+        {": value", "an empty name"},
+        {"Bad Name: x", "a space in the name"},
+        {"X-A : x", "a blank before ':'"},
+        {" X-A: x", "a line starting with a blank (folding)"},
+        {"\tX-A: x", "a line starting with a tab"},
+        {"\r\n", "an empty line alone"},
+        {"X-A: 1\r\n\r\nX-B: 2", "an empty line between headers (would end the header block)"},
+        {"X-A: 1\r\n\r\n", "an empty line at the end"},
+        {"X-\xff: 1", "invalid UTF-8"},
+    };
+    for (size_t i = 0; i < sizeof bad_headers / sizeof *bad_headers; i++) {
+        char label[120];
+        snprintf(label, sizeof label, "custom headers with %s", bad_headers[i].what);
+        set_refused(a, id, JOB_PROP_CUSTOM_HEADERS, text(bad_headers[i].text), T_E_INVALIDARG, label);
+    }
+
+    /* Security flags: undefined bits and undefined redirect policies (job_equal does not cover
+     * security_flags: checked separately that the value set last is kept). */
+    static const uint32_t bad_flags[] = {0x0020, 0x0040, 0x0080, 0x0300, 0x0400, 0x0500,
+                                         0x0600, 0x0700, 0x0F1F, 0x1000, 0x8000, 0x80000000u,
+                                         0xFFFFFFFFu, 0x0B00};
+    for (size_t i = 0; i < sizeof bad_flags / sizeof *bad_flags; i++) {
+        char label[80];
+        snprintf(label, sizeof label, "security flags 0x%08x", (unsigned)bad_flags[i]);
+        set_refused(a, id, JOB_PROP_SECURITY_FLAGS, number(bad_flags[i]), T_E_INVALIDARG, label);
+    }
+    store_job_t kept = job_snapshot(fx.jobs, alice(), id);
+    CHECK(kept.security_flags == 0x0209, "refused security flags leave the last value (0x0209)");
+    store_job_clear(&kept);
 
     set_refused(a, id, (job_property_t)99, number(1), T_E_INVALIDARG, "unknown property 99");
     store_job_t before = job_snapshot(fx.jobs, alice(), id);
@@ -330,6 +418,13 @@ static void test_access(const store_guid_t *id)
                 "notify command line by another user");
     set_refused(bob(), id, JOB_PROP_PROXY, text2(2, "evil:80", NULL), T_E_ACCESSDENIED,
                 "proxy by another user");
+    set_refused(bob(), id, JOB_PROP_CUSTOM_HEADERS, text("X-Evil: 1"), T_E_ACCESSDENIED,
+                "custom headers by another user");
+    set_refused(bob(), id, JOB_PROP_SECURITY_FLAGS, number(0x8), T_E_ACCESSDENIED,
+                "security flags by another user");
+    store_job_t unchanged = job_snapshot(fx.jobs, alice(), id);
+    CHECK(unchanged.security_flags == 0x0209, "security flags unchanged by another user's attempt");
+    store_job_clear(&unchanged);
 
     store_job_t before = job_snapshot(fx.jobs, alice(), id);
     job_value_t v = text("set by an administrator");
@@ -388,12 +483,13 @@ static void test_durable(const store_guid_t *id)
               before.peer_caching_flags == 0x3 && before.cost_flags == 0x80000021u &&
               before.proxy_usage == 2 && text_equal(before.proxy_bypass_list, "*.local") &&
               text_equal(before.custom_headers, "X-Kept: yes") &&
-              text_equal(before.notify_parameters, "/kept") && before.notify_clsid.bytes[0] == 0xA0,
+              text_equal(before.notify_parameters, "/kept") && before.notify_clsid.bytes[0] == 0xA0 &&
+              before.security_flags == 0x0209,
           "every property holds its last value before restart");
     CHECK(fixture_reopen(&fx), "jobs_close + jobs_open");
     store_job_t after = job_snapshot(fx.jobs, alice(), id);
-    CHECK(before.display_name && job_equal(&before, &after),
-          "every property (and ModificationTime) survives close and reopen");
+    CHECK(before.display_name && job_equal(&before, &after) && after.security_flags == 0x0209,
+          "every property (and ModificationTime, security flags) survives close and reopen");
     store_job_clear(&before);
     store_job_clear(&after);
 }
@@ -433,6 +529,7 @@ int main(void)
     test_notify_cmdline(&id);
     test_proxy(&id);
     test_notify_clsid(&id);
+    test_security_flags(&id);
     test_invalid_values(&id);
     test_access(&id);
     test_modification_time();

@@ -1,7 +1,7 @@
 /* Native unit tests of the SQLite job store: rows in and out, listing, file atomicity, file
  * properties, credentials, explicit transactions, argument validation, reopening, migrations
- * (a real v1 database to v2), newer-schema refusal, quarantine and salvage of damaged databases,
- * and 100,000 jobs. Databases live in a fresh temporary directory removed at the end. */
+ * (real v1 and v2 databases to v3), newer-schema refusal, quarantine and salvage of damaged
+ * databases, and 100,000 jobs. Databases live in a fresh temporary directory removed at the end. */
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -21,12 +21,18 @@
 #define BOB       "S-1-5-21-1-1-1-1002"
 #define PATH_SIZE 512
 #define PAGE_SIZE 4096 /* SQLite's default page size */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 /* The built-in migrations cut after the v1 step: opens (and writes) a database as v1 code did. */
 static store_migrations_t v1_migrations(void)
 {
     return (store_migrations_t){ store_builtin_migrations.steps, 1 };
+}
+
+/* The same, cut after the v2 step: a database as v2 code wrote it. */
+static store_migrations_t v2_migrations(void)
+{
+    return (store_migrations_t){ store_builtin_migrations.steps, 2 };
 }
 
 static char test_dir[] = "/tmp/test_store.XXXXXX";
@@ -121,7 +127,7 @@ static void make_job(store_job_t *job, uint32_t seed, const char *owner)
     X(type) X(state) X(priority) X(notify_flags) X(min_retry_delay) X(no_progress_timeout)         \
     X(max_download_time) X(proxy_usage) X(cost_flags) X(acl_flags) X(peer_caching_flags)           \
     X(creation_time) X(modification_time) X(transfer_completion_time) X(error_context)             \
-    X(error_code) X(error_file_index) X(error_count)
+    X(error_code) X(error_file_index) X(error_count) X(security_flags)
 #define FILE_TEXTS(X)                                                                              \
     X(file_id) X(remote_name) X(local_name) X(temp_name) X(validator) X(response_headers)
 #define FILE_NUMBERS(X)                                                                            \
@@ -230,6 +236,18 @@ static int64_t raw_query(const char *path, const char *sql)
     return value;
 }
 
+/* The same on the store's own connection. */
+static int64_t raw_query_on(store_t *store, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t value = -1000;
+    if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW)
+        value = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return value;
+}
+
 static unsigned char *read_bytes(const char *path, size_t *size)
 {
     FILE *file = fopen(path, "rb");
@@ -273,10 +291,10 @@ static void test_new_database(store_t **out, const char *path)
     CHECK(report.created == 1 && report.migrated_from == 0
               && report.schema_version == SCHEMA_VERSION && report.integrity_ok == 1
               && !report.quarantined && report.salvaged_jobs == 0,
-          "report of a new database: created, v0 -> v2, integrity ok, not quarantined");
+          "report of a new database: created, v0 -> v3, integrity ok, not quarantined");
     CHECK(store_schema_version(*out) == SCHEMA_VERSION
               && store_builtin_migrations.count == SCHEMA_VERSION,
-          "schema version is 2");
+          "schema version is 3");
     char detail[64] = "";
     CHECK(store_check_integrity(*out, detail, sizeof detail) == STORE_OK
               && strcmp(detail, "ok") == 0,
@@ -287,6 +305,7 @@ static void test_job_rows(store_t *store)
 {
     store_job_t job, got;
     make_job(&job, 1, ALICE);
+    job.security_flags = 0x0000091Fu; /* v3 */
     CHECK(store_job_insert(store, &job) == STORE_OK, "insert job");
     CHECK(stored_job_is(store, &job),
           "get returns every field as inserted (UTF-8, \"\" vs NULL, u32 > INT32_MAX)");
@@ -307,8 +326,11 @@ static void test_job_rows(store_t *store)
     job.state = 4;
     job.transfer_completion_time = INT64_MAX;
     job.cost_flags = 0;
+    job.security_flags = UINT32_MAX;
     CHECK(store_job_update(store, &job) == STORE_OK && stored_job_is(store, &job),
           "update rewrites every column");
+    CHECK(raw_query_on(store, "SELECT security_flags FROM jobs") == UINT32_MAX,
+          "security_flags is stored as its unsigned value (0xFFFFFFFF, not -1)");
 
     store_job_t ghost;
     make_job(&ghost, 999, ALICE);
@@ -859,7 +881,7 @@ static void test_reopen(const char *path)
     CHECK(store_open(path, &store, &report) == STORE_OK && report.created == 0
               && report.migrated_from == SCHEMA_VERSION && report.schema_version == SCHEMA_VERSION
               && report.integrity_ok && !report.quarantined,
-          "reopen: existing v2 database, nothing to migrate");
+          "reopen: existing v3 database, nothing to migrate");
     if (!store)
         return;
     store_job_t job;
@@ -873,29 +895,29 @@ static void test_reopen(const char *path)
     store_close(store);
 }
 
-/* Simulates newer code (the built-in v1 and v2 steps, then one more) and a failing step. */
+/* Simulates newer code (every built-in step, then one more) and a failing step. */
 static void test_migrations(const char *path, const char *failing_path)
 {
-    const char *const *builtin = store_builtin_migrations.steps;
-    const char *v3_steps[] = { builtin[0], builtin[1],
-                               "ALTER TABLE jobs ADD COLUMN extra TEXT DEFAULT 'x'" };
-    const store_migrations_t v3 = { v3_steps, 3 };
-    const char *broken_steps[] = { builtin[0], builtin[1],
-                                   "CREATE TABLE half_done (x); THIS IS NOT SQL" };
-    const store_migrations_t broken = { broken_steps, 3 };
+    const char *newer_steps[SCHEMA_VERSION + 1], *broken_steps[SCHEMA_VERSION + 1];
+    for (int i = 0; i < SCHEMA_VERSION; i++)
+        newer_steps[i] = broken_steps[i] = store_builtin_migrations.steps[i];
+    newer_steps[SCHEMA_VERSION] = "ALTER TABLE jobs ADD COLUMN extra TEXT DEFAULT 'x'";
+    broken_steps[SCHEMA_VERSION] = "CREATE TABLE half_done (x); THIS IS NOT SQL";
+    const store_migrations_t newer = { newer_steps, SCHEMA_VERSION + 1 };
+    const store_migrations_t broken = { broken_steps, SCHEMA_VERSION + 1 };
     store_t *store;
     store_open_report_t report;
     store_job_t job;
     make_job(&job, 40, BOB);
 
-    if (CHECK(store_open(path, &store, NULL) == STORE_OK, "open a v2 database")) {
+    if (CHECK(store_open(path, &store, NULL) == STORE_OK, "open a v3 database")) {
         store_job_insert(store, &job);
         store_close(store);
     }
-    CHECK(store_open_with_migrations(path, &v3, &store, &report) == STORE_OK
-              && report.migrated_from == 2 && report.schema_version == 3 && !report.created
-              && store_schema_version(store) == 3,
-          "newer code migrates v2 -> v3 and reports migrated_from 2");
+    CHECK(store_open_with_migrations(path, &newer, &store, &report) == STORE_OK
+              && report.migrated_from == SCHEMA_VERSION && report.schema_version == SCHEMA_VERSION + 1
+              && !report.created && store_schema_version(store) == SCHEMA_VERSION + 1,
+          "newer code migrates v3 -> v4 and reports migrated_from 3");
     CHECK(stored_job_is(store, &job)
               && store_job_insert(store, &(store_job_t){ .id = make_guid(41, 0x10) }) == STORE_OK
               && raw_query(path, "SELECT count(*) FROM jobs WHERE extra = 'x'") == 2,
@@ -906,31 +928,31 @@ static void test_migrations(const char *path, const char *failing_path)
     unsigned char *before = read_bytes(path, &size_before);
     store = (store_t *)1;
     CHECK(store_open(path, &store, &report) == STORE_NEWER_SCHEMA && store == NULL
-              && report.migrated_from == 3,
+              && report.migrated_from == SCHEMA_VERSION + 1,
           "a database newer than the code gives STORE_NEWER_SCHEMA");
     CHECK(file_has_bytes(path, before, size_before),
           "the newer database is left byte for byte untouched");
     free(before);
 
-    if (CHECK(store_open(failing_path, &store, NULL) == STORE_OK, "open a second v2 database")) {
+    if (CHECK(store_open(failing_path, &store, NULL) == STORE_OK, "open a second v3 database")) {
         store_job_insert(store, &job);
         store_close(store);
     }
     CHECK(store_open_with_migrations(failing_path, &broken, &store, &report) == STORE_IO
-              && store == NULL && raw_query(failing_path, "PRAGMA user_version") == 2
+              && store == NULL && raw_query(failing_path, "PRAGMA user_version") == SCHEMA_VERSION
               && raw_query(failing_path,
                            "SELECT count(*) FROM sqlite_schema WHERE name = 'half_done'")
                      == 0,
-          "a failing step is rolled back as a whole and the version stays 2");
+          "a failing step is rolled back as a whole and the version stays 3");
     CHECK(store_open(failing_path, &store, NULL) == STORE_OK && stored_job_is(store, &job),
           "the database still opens with its rows after a failed migration");
     store_close(store);
 
     char fresh[PATH_SIZE];
-    db_path(fresh, "fresh-v3.db");
-    CHECK(store_open_with_migrations(fresh, &v3, &store, &report) == STORE_OK && report.created
-              && report.migrated_from == 0 && report.schema_version == 3,
-          "a new database gets every step in order (v0 -> v3)");
+    db_path(fresh, "fresh-v4.db");
+    CHECK(store_open_with_migrations(fresh, &newer, &store, &report) == STORE_OK && report.created
+              && report.migrated_from == 0 && report.schema_version == SCHEMA_VERSION + 1,
+          "a new database gets every step in order (v0 -> v4)");
     store_close(store);
     store_job_clear(&job);
 }
@@ -965,7 +987,7 @@ static void write_v1_database(const char *path, const store_job_t *job, const st
           "the v1 database has none of v2's columns and tables");
 }
 
-/* A real v1 database migrates to v2: its rows survive, the new column and tables have their
+/* A real v1 database migrates to v3: its rows survive, the new columns and tables have their
  * defaults, and the migrated rows take v2 values. */
 static void test_migration_from_v1(const char *path)
 {
@@ -980,12 +1002,13 @@ static void test_migration_from_v1(const char *path)
     if (!CHECK(store_open(path, &store, &report) == STORE_OK && report.migrated_from == 1
                    && report.schema_version == SCHEMA_VERSION && !report.created
                    && !report.quarantined && store_schema_version(store) == SCHEMA_VERSION,
-               "the v1 database migrates to v2 (migrated_from 1)"))
+               "the v1 database migrates to v3 (migrated_from 1)"))
         return;
     CHECK(stored_job_is(store, &job) && stored_file_is(store, &file)
               && file_count_is(store, &job.id, 1)
-              && raw_query(path, "SELECT count(*) FROM files WHERE validation_state = 0") == 1,
-          "the v1 job and file survive; validation_state defaults to 0");
+              && raw_query(path, "SELECT count(*) FROM files WHERE validation_state = 0") == 1
+              && raw_query(path, "SELECT count(*) FROM jobs WHERE security_flags = 0") == 1,
+          "the v1 job and file survive; validation_state and security_flags default to 0");
     CHECK(property_is(store, &job.id, 0, 1, NULL) && credential_count_is(store, &job.id, 0)
               && raw_query(path, "SELECT count(*) FROM file_properties") == 0
               && raw_query(path, "SELECT count(*) FROM credentials") == 0,
@@ -995,6 +1018,76 @@ static void test_migration_from_v1(const char *path)
               && store_file_property_set(store, &job.id, 0, 1, "x") == STORE_OK
               && store_credential_put(store, &job.id, 1, 1, NULL, NULL, 0) == STORE_OK,
           "the migrated rows take a validation state, a property and a credential");
+    store_close(store);
+    store_file_clear(&file);
+    store_job_clear(&job);
+}
+
+/* Writes a v2 database with v2 code (the built-in migrations cut after v2): a job, a file, a
+ * file property and a credential. The job's security_flags is set in the struct but a v2 handle
+ * neither writes it nor reads it back. */
+static void write_v2_database(const char *path, store_job_t *job, const store_file_t *file)
+{
+    store_migrations_t v2 = v2_migrations();
+    store_open_report_t report;
+    store_t *store;
+    if (!CHECK(store_open_with_migrations(path, &v2, &store, &report) == STORE_OK
+                   && report.created && report.schema_version == 2
+                   && store_schema_version(store) == 2,
+               "v2 code creates a v2 database"))
+        return;
+    job->security_flags = 0x209;
+    CHECK(store_job_insert(store, job) == STORE_OK
+              && store_files_insert(store, file, 1, NULL, NULL) == STORE_OK
+              && store_file_property_set(store, &job->id, 0, 4, "C:\\sink.bin") == STORE_OK
+              && store_credential_put(store, &job->id, 1, 1, "user", "secret", 6) == STORE_OK,
+          "v2 code stores a job, a file, a file property and a credential");
+    store_job_t got = { 0 };
+    CHECK(store_job_get(store, &job->id, &got) == STORE_OK && got.security_flags == 0
+              && text_equal(got.display_name, job->display_name),
+          "a v2 handle neither writes nor reads security_flags (it reads as 0)");
+    store_job_clear(&got);
+    job->security_flags = 0; /* what the database holds */
+    store_close(store);
+    CHECK(raw_query(path, "SELECT count(*) FROM pragma_table_info('jobs')"
+                          " WHERE name = 'security_flags'")
+              == 0,
+          "the v2 database has no security_flags column");
+}
+
+/* A real v2 database migrates to v3: every row survives, security_flags defaults to 0, and the
+ * migrated job takes a value. */
+static void test_migration_from_v2(const char *path)
+{
+    store_job_t job;
+    store_file_t file;
+    make_job(&job, 70, BOB);
+    make_file(&file, &job.id, 0);
+    file.validation_state = 1;
+    write_v2_database(path, &job, &file);
+
+    store_t *store;
+    store_open_report_t report;
+    if (!CHECK(store_open(path, &store, &report) == STORE_OK && report.migrated_from == 2
+                   && report.schema_version == SCHEMA_VERSION && !report.created
+                   && !report.quarantined && report.integrity_ok
+                   && store_schema_version(store) == SCHEMA_VERSION,
+               "the v2 database migrates to v3 (migrated_from 2)"))
+        return;
+    CHECK(stored_job_is(store, &job) && job_count_is(store, NULL, 1)
+              && raw_query(path, "SELECT count(*) FROM jobs WHERE security_flags = 0") == 1,
+          "the v2 job survives with every value; security_flags defaults to 0");
+    CHECK(stored_file_is(store, &file) && file_count_is(store, &job.id, 1)
+              && property_is(store, &job.id, 0, 4, "C:\\sink.bin")
+              && credential_count_is(store, &job.id, 1),
+          "its file (validation state 1), file property and credential survive");
+    job.security_flags = 0x0A1F;
+    CHECK(store_job_update(store, &job) == STORE_OK && stored_job_is(store, &job),
+          "the migrated job takes security flags");
+    store_close(store);
+    CHECK(store_open(path, &store, &report) == STORE_OK && report.migrated_from == SCHEMA_VERSION
+              && stored_job_is(store, &job),
+          "the security flags survive a reopen");
     store_close(store);
     store_file_clear(&file);
     store_job_clear(&job);
@@ -1193,7 +1286,7 @@ static void test_damaged_with_wal(const char *path)
     store_close(store);
 }
 
-/* A damaged database written by v1 code is salvaged into a new v2 one. */
+/* A damaged database written by v1 code is salvaged into a new v3 one. */
 static void test_damaged_v1(const char *path)
 {
     store_migrations_t v1 = v1_migrations();
@@ -1209,8 +1302,10 @@ static void test_damaged_v1(const char *path)
     CHECK(report.salvaged_jobs > 150 && report.salvaged_files > 150
               && stored_job_matches_seed(store, &first, ALICE) && stored_file_is(store, &want)
               && raw_query(path, "SELECT count(*) FROM files WHERE validation_state = 0")
-                     == report.salvaged_files,
-          "damaged v1 database: its rows are salvaged into v2 (validation_state 0)");
+                     == report.salvaged_files
+              && raw_query(path, "SELECT count(*) FROM jobs WHERE security_flags = 0")
+                     == report.salvaged_jobs,
+          "damaged v1 database: its rows are salvaged into v3 (validation_state, security_flags 0)");
     store_file_clear(&want);
     store_close(store);
 }
@@ -1397,6 +1492,8 @@ int main(void)
     test_migrations(path, other);
     db_path(path, "v1.db");
     test_migration_from_v1(path);
+    db_path(path, "v2.db");
+    test_migration_from_v2(path);
     db_path(path, "damaged.db");
     test_damaged_page(path);
     db_path(path, "damaged-wal.db");

@@ -76,14 +76,15 @@ static hr_t check_custom_headers(const char *text)
 }
 
 /* SetSecurityFlags: the defined bits only, and a defined redirect policy. */
+/* BITS documents E_NOTIMPL for "the flag value is not supported". */
 static hr_t check_security_flags(uint32_t flags)
 {
     uint32_t policy = flags & JOB_REDIRECT_POLICY_MASK;
     if (flags & ~JOB_SECURITY_FLAGS_VALID)
-        return HR_E_INVALIDARG;
+        return HR_E_NOTIMPL;
     return policy == JOB_REDIRECT_POLICY_ALLOW_SILENT || policy == JOB_REDIRECT_POLICY_ALLOW_REPORT ||
                    policy == JOB_REDIRECT_POLICY_DISALLOW
-               ? HR_OK : HR_E_INVALIDARG;
+               ? HR_OK : HR_E_NOTIMPL;
 }
 
 /* The value rules of each property, checked before the job is loaded. */

@@ -71,3 +71,42 @@ HRESULT __RPC_STUB IBackgroundCopyFile5_GetProperty_Stub(IBackgroundCopyFile5 *T
     *String = value.String; /* the stub frees it after marshalling */
     return hr;
 }
+
+/* IBackgroundCopyManager::CreateJob and IDeliveryOptimizationJob2::AddFile: Wine's NDR engine
+ * sends these even when an [out] pointer is NULL and fails only on the reply, after the service
+ * created the job or added the file. The proxy refuses NULL [ref] pointers before sending, as
+ * Windows' NDR does; the stub side just calls the object. */
+#define HR_NULL_REF HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER)
+
+HRESULT CALLBACK IBackgroundCopyManager_CreateJob_Proxy(IBackgroundCopyManager *This, LPCWSTR DisplayName,
+                                                        BG_JOB_TYPE Type, GUID *pJobId,
+                                                        IBackgroundCopyJob **ppJob)
+{
+    if (!DisplayName || !pJobId || !ppJob)
+        return HR_NULL_REF;
+    return IBackgroundCopyManager_RemoteCreateJob_Proxy(This, DisplayName, Type, pJobId, ppJob);
+}
+
+HRESULT __RPC_STUB IBackgroundCopyManager_CreateJob_Stub(IBackgroundCopyManager *This, LPCWSTR DisplayName,
+                                                         BG_JOB_TYPE Type, GUID *pJobId,
+                                                         IBackgroundCopyJob **ppJob)
+{
+    return IBackgroundCopyManager_CreateJob(This, DisplayName, Type, pJobId, ppJob);
+}
+
+HRESULT CALLBACK IDeliveryOptimizationJob2_AddFile_Proxy(IDeliveryOptimizationJob2 *This, LPCWSTR fileId,
+                                                         LPCWSTR remoteUrl, DWORD rangeCount,
+                                                         BG_FILE_RANGE *ranges, REFIID riid, void **object)
+{
+    if (!fileId || !riid || !object)
+        return HR_NULL_REF;
+    return IDeliveryOptimizationJob2_RemoteAddFile_Proxy(This, fileId, remoteUrl, rangeCount, ranges, riid,
+                                                         object);
+}
+
+HRESULT __RPC_STUB IDeliveryOptimizationJob2_AddFile_Stub(IDeliveryOptimizationJob2 *This, LPCWSTR fileId,
+                                                          LPCWSTR remoteUrl, DWORD rangeCount,
+                                                          BG_FILE_RANGE *ranges, REFIID riid, void **object)
+{
+    return IDeliveryOptimizationJob2_AddFile(This, fileId, remoteUrl, rangeCount, ranges, riid, object);
+}

@@ -59,6 +59,13 @@ check "job api: DoSvc is still running after the API calls" [ "$(service_state)"
 # --- sc stop / sc start: every value is read back from the store
 service_stop
 check "job api: sc stop DoSvc stops the service" [ "$(service_state)" = STOPPED ]
+# Credentials are stored DPAPI-encrypted: the password set by 'props' must appear nowhere in the
+# database files (jobs.db, -wal, -shm), neither as UTF-8 nor as UTF-16.
+check "job api: the credential password is not stored in clear" python3 -c '
+import glob, sys
+data = b"".join(open(f, "rb").read() for f in glob.glob(sys.argv[1] + "*"))
+secret = "kept across restarts"
+sys.exit(not data or any(secret.encode(e) in data for e in ("utf-8", "utf-16-le")))' "$db_path"
 check "job api: sc start DoSvc starts it again" service_start
 if [ -n "$props_job" ] && [ -n "$notify_job" ] && [ -n "$queued_job" ]; then
     # shellcheck disable=SC2086 # props_times is two words (creation, modification) or empty

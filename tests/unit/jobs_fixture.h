@@ -148,7 +148,8 @@ static inline int job_equal(const store_job_t *a, const store_job_t *b)
            a->transfer_completion_time == b->transfer_completion_time &&
            a->error_context == b->error_context && a->error_code == b->error_code &&
            a->error_file_index == b->error_file_index &&
-           text_equal(a->error_detail, b->error_detail) && a->error_count == b->error_count;
+           text_equal(a->error_detail, b->error_detail) && a->error_count == b->error_count &&
+           a->security_flags == b->security_flags;
 }
 
 /* Every column of two file rows. */

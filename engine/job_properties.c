@@ -128,6 +128,21 @@ static hr_t replace_text_pair(char **first, char **second, const job_value_t *va
     return HR_SUCCEEDED(hr) ? replace_text(second, value->text2) : hr;
 }
 
+static uint32_t default_no_progress_timeout(int32_t priority)
+{
+    return priority == JOB_PRIORITY_FOREGROUND ? JOB_FOREGROUND_NO_PROGRESS_TIMEOUT
+                                               : JOB_DEFAULT_NO_PROGRESS_TIMEOUT;
+}
+
+/* DO gives foreground jobs a 1-hour no-progress timeout and background jobs a day: a timeout
+ * still at the old priority's default follows the priority; one the client set stays. */
+static void set_priority(store_job_t *job, int32_t priority)
+{
+    if (job->no_progress_timeout == default_no_progress_timeout(job->priority))
+        job->no_progress_timeout = default_no_progress_timeout(priority);
+    job->priority = priority;
+}
+
 static hr_t apply_property(jobs_t *jobs, store_job_t *job, void *context)
 {
     (void)jobs;
@@ -142,7 +157,7 @@ static hr_t apply_property(jobs_t *jobs, store_job_t *job, void *context)
     case JOB_PROP_PROXY:
         job->proxy_usage = (int32_t)value->number;
         return replace_text_pair(&job->proxy_list, &job->proxy_bypass_list, value);
-    case JOB_PROP_PRIORITY: job->priority = (int32_t)value->number; break;
+    case JOB_PROP_PRIORITY: set_priority(job, (int32_t)value->number); break;
     case JOB_PROP_NOTIFY_FLAGS: job->notify_flags = value->number; break;
     case JOB_PROP_MIN_RETRY_DELAY: job->min_retry_delay = value->number; break;
     case JOB_PROP_NO_PROGRESS_TIMEOUT: job->no_progress_timeout = value->number; break;

@@ -27,6 +27,7 @@ enum job_priority { JOB_PRIORITY_FOREGROUND, JOB_PRIORITY_HIGH, JOB_PRIORITY_NOR
 #define JOB_DEFAULT_NOTIFY_FLAGS 0x0003u         /* BG_NOTIFY_JOB_TRANSFERRED | JOB_ERROR */
 #define JOB_DEFAULT_MIN_RETRY_DELAY 600u         /* seconds, as BITS */
 #define JOB_DEFAULT_NO_PROGRESS_TIMEOUT 86400u   /* seconds: DO's value for background jobs */
+#define JOB_FOREGROUND_NO_PROGRESS_TIMEOUT 3600u /* seconds: DO's value for foreground jobs */
 #define JOB_DEFAULT_COST_FLAGS 0x8000007Fu       /* BITS_COST_STATE_TRANSFER_NOT_ROAMING */
 #define JOB_DEFAULT_MAX_DOWNLOAD_TIME 7776000u   /* seconds (90 days), as BITS */
 #define JOB_MAX_AGE_DAYS 30                      /* DO removes older jobs */

@@ -137,6 +137,16 @@ static void test_number_properties(const store_guid_t *id)
         store_job_clear(&job);
     }
     store_job_t job = set_ok(id, JOB_PROP_PRIORITY, number(JOB_PRIORITY_HIGH), "priority HIGH again");
+    CHECK(job.no_progress_timeout == 86400, "a background job's default no-progress timeout is a day");
+    store_job_clear(&job);
+    job = set_ok(id, JOB_PROP_PRIORITY, number(JOB_PRIORITY_FOREGROUND), "priority FOREGROUND again");
+    CHECK(job.no_progress_timeout == 3600,
+          "a foreground job's default no-progress timeout is an hour (DO)");
+    store_job_clear(&job);
+    job = set_ok(id, JOB_PROP_NO_PROGRESS_TIMEOUT, number(600), "no-progress timeout set by the client");
+    store_job_clear(&job);
+    job = set_ok(id, JOB_PROP_PRIORITY, number(JOB_PRIORITY_HIGH), "priority HIGH once more");
+    CHECK(job.no_progress_timeout == 600, "a timeout the client set does not follow the priority");
     store_job_clear(&job);
 
     job = set_ok(id, JOB_PROP_NOTIFY_FLAGS, number(0), "notify flags 0");

@@ -83,6 +83,7 @@ static hr_t finish_job(jobs_t *jobs, const store_job_t *job, int32_t final_state
     if (status != STORE_OK)
         return store_failure(jobs, &job->id, "remove job", status);
     finished_add(jobs, job, final_state);
+    counts_job_removed(jobs, job->owner_sid);
     return HR_OK;
 }
 
@@ -139,6 +140,7 @@ hr_t jobs_state(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, in
 /* TakeOwnership strips what belonged to the previous owner (BITS rule). */
 static hr_t apply_take_ownership(jobs_t *jobs, store_job_t *job, void *context)
 {
+    counts_forget(jobs); /* the job moves between owners: count afresh when next needed */
     const caller_t *caller = context;
     store_status_t status = store_credentials_clear(jobs->store, &job->id);
     if (status != STORE_OK)

@@ -73,6 +73,7 @@ void jobs_close(jobs_t *jobs)
     if (!jobs)
         return;
     jobs_shutdown(jobs);
+    counts_forget(jobs);
     uv_mutex_destroy(&jobs->lock);
     free(jobs);
 }
@@ -257,8 +258,6 @@ hr_t change_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, jo
     return with_job(jobs, caller, id, run_atomic_change, &ac);
 }
 
-/* ---- creation, lookup, listing ---------------------------------------------------------------- */
-
 static void job_set_defaults(store_job_t *job, const caller_t *caller, int32_t type)
 {
     job->type = type;
@@ -274,19 +273,82 @@ static void job_set_defaults(store_job_t *job, const caller_t *caller, int32_t t
     job->creation_time = job->modification_time = store_now_filetime();
 }
 
+/* ---- job counts for the limits ------------------------------------------------------------------ */
+
+static owner_count_t *find_owner_count(jobs_t *jobs, const char *owner_sid)
+{
+    owner_count_t *entry = jobs->owner_counts;
+    while (entry && strcmp(entry->sid, owner_sid))
+        entry = entry->next;
+    return entry;
+}
+
+void counts_job_added(jobs_t *jobs, const char *owner_sid)
+{
+    owner_count_t *entry = owner_sid ? find_owner_count(jobs, owner_sid) : NULL;
+    if (entry)
+        entry->count++;
+    jobs->machine_count++;
+}
+
+void counts_job_removed(jobs_t *jobs, const char *owner_sid)
+{
+    owner_count_t *entry = owner_sid ? find_owner_count(jobs, owner_sid) : NULL;
+    if (entry && entry->count)
+        entry->count--;
+    if (jobs->machine_count)
+        jobs->machine_count--;
+}
+
+void counts_forget(jobs_t *jobs)
+{
+    while (jobs->owner_counts) {
+        owner_count_t *next = jobs->owner_counts->next;
+        free(jobs->owner_counts);
+        jobs->owner_counts = next;
+    }
+    jobs->machine_count_known = 0;
+}
+
+/* The caller's and the machine's job counts, counted in the store the first time only. */
+static hr_t current_counts(jobs_t *jobs, const char *owner_sid, size_t *mine, size_t *all)
+{
+    owner_count_t *entry = find_owner_count(jobs, owner_sid);
+    store_status_t status = STORE_OK;
+    if (!entry) {
+        if (!(entry = calloc(1, sizeof *entry)))
+            return HR_E_OUTOFMEMORY;
+        snprintf(entry->sid, sizeof entry->sid, "%s", owner_sid);
+        status = store_job_count(jobs->store, owner_sid, &entry->count);
+        entry->next = jobs->owner_counts;
+        jobs->owner_counts = entry;
+    }
+    if (status == STORE_OK && !jobs->machine_count_known) {
+        status = store_job_count(jobs->store, NULL, &jobs->machine_count);
+        jobs->machine_count_known = status == STORE_OK;
+    }
+    if (status != STORE_OK) {
+        counts_forget(jobs);
+        return store_failure(jobs, NULL, "count jobs", status);
+    }
+    *mine = entry->count;
+    *all = jobs->machine_count;
+    return HR_OK;
+}
+
 /* BG_E_TOO_MANY_JOBS_PER_USER / _PER_MACHINE when one more job would pass a limit. */
 static hr_t check_job_limits(jobs_t *jobs, const caller_t *caller)
 {
     size_t mine = 0, all = 0;
-    store_status_t status = store_job_count(jobs->store, caller->sid, &mine);
-    if (status == STORE_OK)
-        status = store_job_count(jobs->store, NULL, &all);
-    if (status != STORE_OK)
-        return store_failure(jobs, NULL, "count jobs", status);
+    hr_t hr = current_counts(jobs, caller->sid, &mine, &all);
+    if (HR_FAILED(hr))
+        return hr;
     if (mine >= jobs->limits.max_jobs_per_user)
         return HR_BG_E_TOO_MANY_JOBS_PER_USER;
     return all >= jobs->limits.max_jobs_per_machine ? HR_BG_E_TOO_MANY_JOBS_PER_MACHINE : HR_OK;
 }
+
+/* ---- creation, lookup, listing ---------------------------------------------------------------- */
 
 hr_t jobs_create(jobs_t *jobs, const caller_t *caller, const char *display_name, int32_t type,
                  store_guid_t *id_out)
@@ -314,6 +376,8 @@ hr_t jobs_create(jobs_t *jobs, const caller_t *caller, const char *display_name,
         store_status_t status = store_job_insert(jobs->store, &job);
         if (status != STORE_OK)
             hr = store_failure(jobs, &job.id, "create job", status);
+        else
+            counts_job_added(jobs, caller->sid);
     }
     unlock_store(jobs);
     if (HR_FAILED(hr)) {

@@ -18,10 +18,21 @@ typedef struct finished_job {
     char owner_sid[CALLER_SID_MAX]; /* only the owner or an administrator may still ask */
 } finished_job_t;
 
+/* Jobs per owner, for the limits: counted in the store once per owner, then kept up to date, so
+ * CreateJob does not count 100,000 rows each time. */
+typedef struct owner_count {
+    char sid[CALLER_SID_MAX];
+    size_t count;
+    struct owner_count *next;
+} owner_count_t;
+
 struct jobs {
     store_t *store;
-    uv_mutex_t lock; /* serialises every use of store and finished */
+    uv_mutex_t lock; /* serialises every use of store, finished and the counts */
     jobs_limits_t limits;
+    owner_count_t *owner_counts; /* owners counted so far */
+    size_t machine_count;
+    int machine_count_known;
     finished_job_t finished[FINISHED_JOBS_MAX];
     size_t finished_count; /* total ever added; the ring holds the last FINISHED_JOBS_MAX */
 };
@@ -46,6 +57,11 @@ hr_t change_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, jo
 /* The change and write-back alone, for a job already loaded under the lock. */
 hr_t change_loaded_job(jobs_t *jobs, store_job_t *job, job_change_fn change, void *context);
 void finished_add(jobs_t *jobs, const store_job_t *job, int32_t state);
+/* Keep the cached job counts right (lock held): a job of this owner was added or removed, or
+ * (counts_forget) ownership moved and everything is counted afresh when next needed. */
+void counts_job_added(jobs_t *jobs, const char *owner_sid);
+void counts_job_removed(jobs_t *jobs, const char *owner_sid);
+void counts_forget(jobs_t *jobs);
 const finished_job_t *finished_find(const jobs_t *jobs, const store_guid_t *id);
 /* Replaces a heap string member with a copy of value (NULL clears). */
 hr_t replace_text(char **field, const char *value);

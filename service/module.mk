@@ -13,7 +13,7 @@ $(IDL_I_OBJ): $(BUILD)/idl/deliveryoptimization_i.c
 
 $(BUILD)/win/service/%.o: service/%.c $(BUILD)/idl/deliveryoptimization.h $(BOOTSTRAP_STAMP)
 	@mkdir -p $(@D)
-	$(WCC) $(WCFLAGS) $(SERVICE_INCLUDES) -MMD -MP -c $< -o $@
+	$(WCC) $(WCFLAGS) $(DEPS_WIN_CFLAGS) $(SERVICE_INCLUDES) -MMD -MP -c $< -o $@
 
 $(BUILD)/win/dosvc.exe: $(SERVICE_OBJS) $(IDL_I_OBJ) $(SERVICE_MESSAGES_OBJ) $(BUILD)/win/libengine.a \
                         $(BUILD)/win/libstore.a

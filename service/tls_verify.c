@@ -23,6 +23,10 @@
     (CERT_CHAIN_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT | CERT_CHAIN_REVOCATION_CHECK_CACHE_ONLY |     \
      CERT_CHAIN_CACHE_ONLY_URL_RETRIEVAL)
 
+#ifndef SECURITY_FLAG_IGNORE_REVOCATION /* <wininet.h> */
+#define SECURITY_FLAG_IGNORE_REVOCATION 0x00000080
+#endif
+
 #define TLS_VERIFY_IGNORED_BITS (CERT_TRUST_REVOCATION_STATUS_UNKNOWN | CERT_TRUST_IS_OFFLINE_REVOCATION)
 
 static _Thread_local char last_error[512];
@@ -60,6 +64,8 @@ static const status_name_t policy_errors[] = {
     {0x800B0111, "TRUST_E_EXPLICIT_DISTRUST", "explicitly distrusted"},
     {0x800B0113, "CERT_E_INVALID_POLICY", "invalid certificate policy"},
     {0x800B0114, "CERT_E_INVALID_NAME", "name constraints violated"},
+    {0x800B010C, "CERT_E_REVOKED", "revoked"},
+    {0x800B010E, "CERT_E_REVOCATION_FAILURE", "revocation could not be checked"},
     {0x80092010, "CRYPT_E_REVOKED", "revoked"},
     {0x80092012, "CRYPT_E_NO_REVOCATION_CHECK", "revocation not checkable"},
     {0x80092013, "CRYPT_E_REVOCATION_OFFLINE", "revocation server offline"},
@@ -205,7 +211,8 @@ hr_t tls_verify_schannel(void *verify_ctx, void *curl_easy, const char *url)
     CtxtHandle *ctxt = info->internals;
     SECURITY_STATUS ss = QueryContextAttributesW(ctxt, SECPKG_ATTR_REMOTE_CERT_CONTEXT, (void *)&cert);
     if (ss != SEC_E_OK || !cert)
-        return refuse(url, (uint32_t)ss, "the server's certificate is not available (0x%08lX)",
+        return refuse(url, ss != SEC_E_OK ? (uint32_t)ss : (uint32_t)HR_E_FAIL,
+                      "the server's certificate is not available (0x%08lX)",
                       (unsigned long)(uint32_t)ss);
 
     host = url_host(url);
@@ -235,7 +242,9 @@ hr_t tls_verify_schannel(void *verify_ctx, void *curl_easy, const char *url)
     memset(&ssl_para, 0, sizeof ssl_para);
     ssl_para.cbSize = sizeof ssl_para;
     ssl_para.dwAuthType = AUTHTYPE_SERVER;
-    ssl_para.fdwChecks = 0;
+    /* Revocation is judged from the chain bits below. Without this flag Wine's policy stops at
+     * "revocation offline" (CERT_E_REVOCATION_FAILURE) and never compares the host name. */
+    ssl_para.fdwChecks = SECURITY_FLAG_IGNORE_REVOCATION;
     ssl_para.pwszServerName = host;
     CERT_CHAIN_POLICY_PARA policy_para;
     memset(&policy_para, 0, sizeof policy_para);
@@ -250,9 +259,6 @@ hr_t tls_verify_schannel(void *verify_ctx, void *curl_easy, const char *url)
         policy_error = (uint32_t)HRESULT_FROM_WIN32(GetLastError());
     else
         policy_error = policy_status.dwError;
-    /* Revocation that could not be checked is accepted (the chain bits agree); "revoked" is not. */
-    if (policy_error == 0x80092012u || policy_error == 0x80092013u)
-        policy_error = 0;
 
     DWORD bits = chain->TrustStatus.dwErrorStatus & ~(DWORD)TLS_VERIFY_IGNORED_BITS;
     if (!bits && !policy_error) {

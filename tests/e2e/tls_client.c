@@ -19,9 +19,11 @@
 #include <wincrypt.h>
 #include <bcrypt.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include <curl/curl.h>
 
@@ -305,6 +307,24 @@ static int ca_command(int import, const char *path)
             while ((c = CertFindCertificateInStore(store, X509_ASN_ENCODING, 0, CERT_FIND_EXISTING, cert, NULL)))
                 CertDeleteCertificateFromStore(c); /* frees c */
             CHECK(count_copies(store, cert) == 0, name_of("the CA is gone from LocalMachine\\Root"));
+            /* Wine 8 forgets the deletion: the certificate stays in the registry store behind
+             * LocalMachine\Root (HKLM\...\SystemCertificates\Root\Certificates\<SHA-1>), where
+             * it is read again by the next process. Delete the key too (also right on Windows). */
+            BYTE sha1[20];
+            DWORD sha1_len = sizeof sha1;
+            WCHAR key[160];
+            int at = swprintf(key, 160, L"Software\\Microsoft\\SystemCertificates\\Root\\Certificates\\");
+            if (CertGetCertificateContextProperty(cert, CERT_HASH_PROP_ID, sha1, &sha1_len) && sha1_len == 20) {
+                for (int k = 0; k < 20; k++)
+                    at += swprintf(key + at, 160 - (size_t)at, L"%02X", sha1[k]);
+                LSTATUS ls = RegDeleteKeyW(HKEY_LOCAL_MACHINE, key);
+                HKEY h;
+                int gone = RegOpenKeyExW(HKEY_LOCAL_MACHINE, key, 0, KEY_READ, &h) != ERROR_SUCCESS;
+                if (!gone)
+                    RegCloseKey(h);
+                if (!CHECK(gone, name_of("the CA is gone from the registry store")))
+                    printf("#   RegDeleteKeyW: %ld\n", (long)ls);
+            }
         }
     }
     if (store)
@@ -383,13 +403,11 @@ int wmain(int argc, wchar_t **wargv)
         }
     }
     transfer_engine_stop(engine);
-    if (hook_timed)
+    LARGE_INTEGER freq;
+    QueryPerformanceFrequency(&freq);
+    if (hook_timed && freq.QuadPart)
         printf("# certificate hook: %ld calls, %.2f ms each on average\n", (long)hook_timed,
-               (double)hook_ticks / (double)hook_timed * 1000.0 / (double)({
-                   LARGE_INTEGER f;
-                   QueryPerformanceFrequency(&f);
-                   f.QuadPart;
-               }));
+               (double)hook_ticks * 1000.0 / (double)freq.QuadPart / (double)hook_timed);
     CloseHandle(done_event);
     for (int k = 0; k < argc; k++)
         free(argv[k]);

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# The certificate check of the transfer engine on Windows (service/tls_verify.c, docs/tls.md):
+# a throw-away PKI made with the openssl CLI, nginx serving it on 127.0.0.1, and
+# build/win/tests/tls_client.exe (the engine with verify_tls = tls_verify_schannel) downloading
+# from each server: trusted -> ok, everything else -> DO_E_HTTP_CERT_VALIDATION.
+. "$(dirname "$0")/lib.sh"
+
+tls_exe="$top/build/win/tests/tls_client.exe"
+if [ ! -f "$tls_exe" ]; then
+    not_ok "tls: build/win/tests/tls_client.exe is built (make all)"
+    e2e_exit
+fi
+for tool in openssl nginx python3; do
+    command -v "$tool" >/dev/null || { not_ok "tls: $tool is installed"; e2e_exit; }
+done
+
+tmp=$(mktemp -d /tmp/opendo-tls.XXXXXX)
+nginx_pid=
+ca_imported=
+cleanup() {
+    if [ -n "$ca_imported" ]; then
+        wine "$tls_exe" remove-ca "$(winepath -w "$tmp/ca.pem" 2>/dev/null)" </dev/null >/dev/null 2>&1
+    fi
+    if [ -n "$nginx_pid" ]; then
+        kill "$nginx_pid" 2>/dev/null
+        wait "$nginx_pid" 2>/dev/null
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Runs tls_client.exe; its check lines go to stdout, its stderr (the log lines of every refusal)
+# to $tmp/client.err; returns its exit status.
+tls_client() {
+    wine "$tls_exe" "$@" </dev/null 2>"$tmp/client.err" | tr -d '\r'
+    return "${PIPESTATUS[0]}"
+}
+
+# ---- the PKI: two CAs, five server certificates --------------------------------------------
+pki() {
+    cd "$tmp" || return 1
+    local ca
+    for ca in ca:"opendo test CA" other:"opendo untrusted CA"; do
+        cat >"${ca%%:*}.cnf" <<EOF
+[req]
+distinguished_name = dn
+x509_extensions = v3_ca
+prompt = no
+[dn]
+CN = ${ca#*:} $$
+[v3_ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+EOF
+        openssl req -x509 -config "${ca%%:*}.cnf" -newkey rsa:2048 -nodes -sha256 -days 2 \
+            -keyout "${ca%%:*}.key" -out "${ca%%:*}.pem" || return 1
+    done
+    # openssl ca (only) can backdate a certificate: the expired one.
+    cat >sign.cnf <<EOF
+[ca]
+default_ca = signer
+[signer]
+database = $tmp/index.txt
+new_certs_dir = $tmp
+serial = $tmp/serial
+default_md = sha256
+policy = any
+unique_subject = no
+[any]
+commonName = supplied
+EOF
+    : >index.txt
+    openssl rand -hex 8 >serial
+    # leaf NAME CA OUT [openssl-ca dates]: a server certificate for DNS:NAME signed by CA.
+    leaf() {
+        local name=$1 ca=$2 out=$3
+        printf '%s\n' "basicConstraints = CA:FALSE" "keyUsage = critical, digitalSignature, keyEncipherment" \
+            "extendedKeyUsage = serverAuth" "subjectAltName = DNS:$name" \
+            "subjectKeyIdentifier = hash" "authorityKeyIdentifier = keyid" >"$out.ext"
+        openssl req -new -newkey rsa:2048 -nodes -keyout "$out.key" -out "$out.csr" -subj "/CN=$name" || return 1
+        if [ $# -gt 3 ]; then
+            openssl ca -batch -notext -config sign.cnf -cert "$ca.pem" -keyfile "$ca.key" -in "$out.csr" \
+                -out "$out.pem" -extfile "$out.ext" -startdate "$4" -enddate "$5" || return 1
+        else
+            openssl x509 -req -in "$out.csr" -CA "$ca.pem" -CAkey "$ca.key" -set_serial "0x$(openssl rand -hex 8)" \
+                -days 2 -sha256 -extfile "$out.ext" -out "$out.pem" || return 1
+        fi
+    }
+    leaf localhost ca trusted &&
+        leaf localhost other untrusted &&
+        cat untrusted.pem other.pem >untrusted-chain.pem &&     # the server sends its CA too
+        leaf localhost other unknown &&                         # the server sends the leaf only
+        leaf otherhost ca wrongname &&
+        leaf localhost ca expired 20200101000000Z 20200201000000Z
+}
+if (pki) >"$tmp/pki.log" 2>&1; then
+    ok "tls: a test PKI made with openssl (2 CAs, 5 server certificates)"
+else
+    not_ok "tls: a test PKI made with openssl (2 CAs, 5 server certificates)" "$(tail -n 3 "$tmp/pki.log")"
+    e2e_exit
+fi
+
+# ---- nginx on 127.0.0.1: one http and five https servers -------------------------------------
+mkdir -p "$tmp/www" "$tmp/nginx-tmp"
+head -c 3000000 /dev/urandom >"$tmp/www/data.bin"
+sha=$(sha256sum "$tmp/www/data.bin" | awk '{print $1}')
+
+free_ports() {
+    python3 -c 'import socket
+socks = [socket.socket() for _ in range(6)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+for s in socks: s.close()'
+}
+port_open() { (: </dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
+
+start_nginx() {
+    local attempt p i up
+    for attempt in 1 2 3 4 5; do
+        read -r http_port p_trusted p_untrusted p_unknown p_wrongname p_expired <<<"$(free_ports)"
+        {
+            echo "daemon off; master_process off; worker_processes 1;"
+            echo "pid $tmp/nginx.pid; error_log $tmp/nginx-error.log warn;"
+            [ "$(id -u)" = 0 ] && echo "user root;"
+            echo "events { worker_connections 64; }"
+            echo "http { access_log off; default_type application/octet-stream;"
+            for p in client_body proxy fastcgi uwsgi scgi; do echo "  ${p}_temp_path $tmp/nginx-tmp/$p;"; done
+            echo "  server { listen 127.0.0.1:$http_port; root $tmp/www; }"
+            for p in trusted:trusted untrusted:untrusted-chain unknown:unknown wrongname:wrongname expired:expired; do
+                local var="p_${p%%:*}" cert=${p#*:}
+                echo "  server { listen 127.0.0.1:${!var} ssl; root $tmp/www;"
+                echo "    ssl_certificate $tmp/$cert.pem; ssl_certificate_key $tmp/${p%%:*}.key; }"
+            done
+            echo "}"
+        } >"$tmp/nginx.conf"
+        nginx -p "$tmp" -e "$tmp/nginx-error.log" -c "$tmp/nginx.conf" </dev/null >/dev/null 2>&1 &
+        nginx_pid=$!
+        for i in $(seq 1 50); do
+            up=1
+            for p in $http_port $p_trusted $p_untrusted $p_unknown $p_wrongname $p_expired; do
+                port_open "$p" || up=
+            done
+            [ -n "$up" ] && return 0
+            kill -0 "$nginx_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$nginx_pid" 2>/dev/null
+        wait "$nginx_pid" 2>/dev/null
+        nginx_pid=
+    done
+    return 1
+}
+if ! start_nginx; then
+    not_ok "tls: nginx serves the test servers on 127.0.0.1" "$(tail -n 3 "$tmp/nginx-error.log" 2>/dev/null)"
+    e2e_exit
+fi
+ok "tls: nginx serves the test servers on 127.0.0.1"
+
+url() { echo "https://localhost:$1/data.bin"; }
+ca_win=$(winepath -w "$tmp/ca.pem" 2>/dev/null)
+
+# ---- before the CA is trusted, the right server is refused too -------------------------------
+tls_client refused "before import-ca" "$(url "$p_trusted")" CERT_E_CHAINING
+rc=$?
+check "tls: before import-ca: tls_client exits cleanly" [ "$rc" -eq 0 ]
+
+# ---- trust the test CA in the prefix (twice: idempotent) -------------------------------------
+ca_imported=1
+tls_client import-ca "$ca_win"
+tls_client import-ca "$ca_win"
+
+# ---- the cases ---------------------------------------------------------------------------------
+tls_client nosession "no TLS session" \
+    ok "trusted server" "$(url "$p_trusted")" "$sha" \
+    reuse "trusted server, reused connection" "$(url "$p_trusted")" "$sha" \
+    refused "untrusted CA (chain sent)" "$(url "$p_untrusted")" CERT_E_UNTRUSTEDROOT \
+    refused "unknown issuer (leaf only)" "$(url "$p_unknown")" CERT_E_CHAINING \
+    refused "certificate for otherhost reached as localhost" "$(url "$p_wrongname")" CERT_E_CN_NO_MATCH \
+    refused "expired certificate" "$(url "$p_expired")" CERT_E_EXPIRED \
+    ok "plain http" "http://127.0.0.1:$http_port/data.bin" "$sha" \
+    ok "trusted server after the refusals" "$(url "$p_trusted")" "$sha"
+rc=$?
+check "tls: tls_client exits cleanly" [ "$rc" -eq 0 ]
+check "tls: every refusal is logged with its URL and reason" \
+    bash -c "[ \$(grep -c 'TLS certificate of https://localhost:.*refused: .*0x800B01' '$tmp/client.err') -ge 4 ] &&
+             grep -q 'localhost:$p_wrongname/data.bin refused: localhost: certificate \"otherhost\"' '$tmp/client.err'"
+
+# ---- remove the CA again: the trusted server is refused once more ----------------------------
+tls_client remove-ca "$ca_win" && ca_imported=
+tls_client refused "after remove-ca" "$(url "$p_trusted")" CERT_E_CHAINING
+
+e2e_exit

@@ -54,7 +54,7 @@ demo: all
 	@bash scripts/demo.sh
 
 bench: all
-	@echo "make bench: the benchmark suite arrives with the transfer engine (issue 4)." >&2; exit 1
+	@bash scripts/bench.sh
 
 clean:
 	rm -rf $(BUILD)/native $(BUILD)/win $(BUILD)/idl $(BUILD)/tests

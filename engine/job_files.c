@@ -421,9 +421,11 @@ hr_t jobs_set_remote_name(jobs_t *jobs, const caller_t *caller, const store_guid
     hr_t hr = check_remote_name(remote_name);
     if (HR_SUCCEEDED(hr))
         hr = change_file(jobs, caller, id, index, apply_remote_name, (void *)remote_name);
-    if (HR_SUCCEEDED(hr))
+    if (HR_SUCCEEDED(hr)) {
         log_event(LOG_INFO, id, "file %u remote name set to \"%s\" by %s", index, remote_name,
                   caller->sid);
+        scheduler_job_changed(jobs, id, 1); /* a running transfer restarts with the new name */
+    }
     return hr;
 }
 
@@ -486,9 +488,12 @@ hr_t jobs_replace_remote_prefix(jobs_t *jobs, const caller_t *caller, const stor
         return HR_E_INVALIDARG;
     prefix_change_t change = {old_prefix, new_prefix, 0};
     hr_t hr = change_job(jobs, caller, id, apply_prefix, &change);
-    if (HR_SUCCEEDED(hr))
+    if (HR_SUCCEEDED(hr)) {
         log_event(LOG_INFO, id, "remote prefix \"%s\" replaced by \"%s\" in %u file(s) by %s",
                   old_prefix, new_prefix, change.replaced, caller->sid);
+        if (change.replaced)
+            scheduler_job_changed(jobs, id, 1);
+    }
     return hr;
 }
 

@@ -15,8 +15,10 @@ static hr_t apply_suspend(jobs_t *jobs, store_job_t *job, void *context)
 hr_t jobs_suspend(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
 {
     hr_t hr = change_job(jobs, caller, id, apply_suspend, NULL);
-    if (HR_SUCCEEDED(hr))
+    if (HR_SUCCEEDED(hr)) {
         log_event(LOG_INFO, id, "suspended by %s", caller->sid);
+        scheduler_job_changed(jobs, id, 1);
+    }
     return hr;
 }
 
@@ -68,9 +70,10 @@ static hr_t apply_resume(jobs_t *jobs, store_job_t *job, void *context)
 hr_t jobs_resume(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
 {
     hr_t hr = change_job(jobs, caller, id, apply_resume, NULL);
-    if (HR_SUCCEEDED(hr))
+    if (HR_SUCCEEDED(hr)) {
         log_event(LOG_INFO, id, "resumed by %s", caller->sid);
-    else if (hr == DO_E_JOB_EMPTY || hr == DO_E_FILE_DOWNLOADSINK_UNSPECIFIED)
+        scheduler_job_changed(jobs, id, 0);
+    } else if (hr == DO_E_JOB_EMPTY || hr == DO_E_FILE_DOWNLOADSINK_UNSPECIFIED)
         log_event(LOG_WARN, id, "Resume refused: 0x%08x (%s)", (unsigned)hr,
                   hr == DO_E_JOB_EMPTY ? "no files" : "a file has no local name");
     return hr;
@@ -103,14 +106,26 @@ static hr_t apply_end(jobs_t *jobs, store_job_t *job, void *context)
     return hr;
 }
 
+hr_t end_loaded_job(jobs_t *jobs, store_job_t *job, int32_t final_state, const caller_t *caller)
+{
+    job_end_t end = {final_state, caller};
+    return apply_end(jobs, job, &end);
+}
+
 hr_t jobs_cancel(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
 {
+    hr_t hr;
+    if (scheduler_end_job(jobs, caller, id, JOB_STATE_CANCELLED, &hr))
+        return hr;
     job_end_t end = {JOB_STATE_CANCELLED, caller};
     return with_job(jobs, caller, id, apply_end, &end);
 }
 
 hr_t jobs_complete(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
 {
+    hr_t hr;
+    if (scheduler_end_job(jobs, caller, id, JOB_STATE_ACKNOWLEDGED, &hr))
+        return hr;
     job_end_t end = {JOB_STATE_ACKNOWLEDGED, caller};
     return with_job(jobs, caller, id, apply_end, &end);
 }
@@ -177,6 +192,7 @@ static hr_t expire_if_old(jobs_t *jobs, const store_guid_t *id, int64_t cutoff, 
     hr_t hr = status == STORE_OK ? HR_OK : store_failure(jobs, id, "read job", status);
     *young = HR_SUCCEEDED(hr) && job.creation_time >= cutoff;
     if (HR_SUCCEEDED(hr) && !*young && HR_SUCCEEDED(hr = finish_job(jobs, &job, JOB_STATE_CANCELLED))) {
+        scheduler_job_removed(jobs, id);
         (*expired)++;
         log_event(LOG_WARN, id, "cancelled and removed: older than %d days (DO_E_JOB_TOO_OLD 0x%08x)",
                   JOB_MAX_AGE_DAYS, (unsigned)DO_E_JOB_TOO_OLD);

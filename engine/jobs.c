@@ -61,6 +61,7 @@ void jobs_shutdown(jobs_t *jobs)
 {
     if (!jobs)
         return;
+    scheduler_disable(jobs); /* jobs_disable_transfers: last checkpoints recorded first */
     uv_mutex_lock(&jobs->lock);
     if (jobs->store)
         store_close(jobs->store);

@@ -9,6 +9,7 @@
 
 #include "hresult.h"
 #include "store.h"
+#include "transfer.h"
 
 /* BITS/DO enumeration values, as the API defines them. */
 enum job_state {
@@ -225,5 +226,29 @@ void jobs_set_limits(jobs_t *jobs, const jobs_limits_t *limits);
 
 /* Number of UTF-16 code units needed for a UTF-8 string, or -1 when it is not valid UTF-8. */
 long utf8_utf16_length(const char *text);
+
+/* ---- transfers (docs/scheduler.md) ---------------------------------------------------------- */
+
+/* How Complete and Cancel touch the user's files. Each returns 0 on success or a failure
+ * HRESULT (HRESULT_FROM_WIN32 of the system error: 0x80070002 for a missing file, 0x80070005
+ * for access denied, ...). rename_replace moves from onto to, replacing an existing to; remove
+ * deletes path (a missing path may give 0 or 0x80070002/0x80070003: both are ignored). The
+ * Windows service passes versions that impersonate the caller; NULL ops (or NULL members) mean
+ * the native rename()/unlink(). They run on the thread of the API call (Complete/Cancel). */
+typedef struct jobs_file_ops {
+    int (*rename_replace)(void *ctx, const char *from, const char *to);
+    int (*remove)(void *ctx, const char *path);
+    void *ctx;
+} jobs_file_ops_t;
+
+/* Starts a transfer engine (options may be NULL) and the scheduler thread; every job in an
+ * action state (QUEUED, TRANSFERRING, TRANSIENT_ERROR) is picked up again, TRANSFERRING jobs
+ * being set back to QUEUED first. Foreground jobs always start; at most max_background_transfers
+ * other jobs transfer at once. HR_FALSE when already enabled. */
+hr_t jobs_enable_transfers(jobs_t *jobs, const transfer_options_t *options, const jobs_file_ops_t *ops,
+                           uint32_t max_background_transfers);
+/* Stops the scheduler and the engine (progress checkpointed; jobs keep their state for the next
+ * enable). No-op when not enabled. jobs_shutdown and jobs_close call it. */
+void jobs_disable_transfers(jobs_t *jobs);
 
 #endif

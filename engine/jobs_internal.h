@@ -35,6 +35,11 @@ struct jobs {
     int machine_count_known;
     finished_job_t finished[FINISHED_JOBS_MAX];
     size_t finished_count; /* total ever added; the ring holds the last FINISHED_JOBS_MAX */
+    struct scheduler *scheduler; /* set while transfers are enabled (scheduler.c); under lock */
+    /* scheduler.c's entry points, set by the first jobs_enable_transfers (under lock) and kept:
+     * calls go through them so that programs that never enable transfers do not link the
+     * transfer engine (and libcurl). */
+    const struct scheduler_hooks *scheduler_hooks;
 };
 
 /* Work done on a loaded job row inside the store lock (a read, or a change to commit; a change
@@ -68,5 +73,60 @@ hr_t replace_text(char **field, const char *value);
 /* A UTF-8 text of at most max UTF-16 units (NULL allowed when nullable). */
 int text_fits(const char *text, long max, int nullable);
 const char *job_state_name(int32_t state);
+
+/* ---- scheduler hooks (scheduler.c; all no-ops while transfers are not enabled) ---------------- */
+
+typedef struct scheduler_hooks {
+    void (*job_changed)(jobs_t *jobs, const store_guid_t *id, int stop_transfer);
+    void (*job_removed)(jobs_t *jobs, const store_guid_t *id);
+    int (*end_job)(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, int32_t final_state,
+                   hr_t *hr);
+    void (*disable)(jobs_t *jobs);
+} scheduler_hooks_t;
+
+static inline const scheduler_hooks_t *scheduler_hooks_of(jobs_t *jobs)
+{
+    uv_mutex_lock(&jobs->lock);
+    const scheduler_hooks_t *hooks = jobs->scheduler_hooks;
+    uv_mutex_unlock(&jobs->lock);
+    return hooks;
+}
+
+/* After a committed change of job id (lock NOT held): stop_transfer cancels its running transfer
+ * (Suspend, SetRemoteName, ReplaceRemotePrefix); in every case the scheduler looks again. */
+static inline void scheduler_job_changed(jobs_t *jobs, const store_guid_t *id, int stop_transfer)
+{
+    const scheduler_hooks_t *hooks = scheduler_hooks_of(jobs);
+    if (hooks)
+        hooks->job_changed(jobs, id, stop_transfer);
+}
+
+/* The job left the store (lock held): its transfer, if any, is cancelled. */
+static inline void scheduler_job_removed(jobs_t *jobs, const store_guid_t *id)
+{
+    if (jobs->scheduler_hooks)
+        jobs->scheduler_hooks->job_removed(jobs, id);
+}
+
+/* Cancel/Complete (lock NOT held): 0 when transfers are not enabled (the caller does the plain
+ * store change), else 1 with *hr the result. */
+static inline int scheduler_end_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                                    int32_t final_state, hr_t *hr)
+{
+    const scheduler_hooks_t *hooks = jobs ? scheduler_hooks_of(jobs) : NULL;
+    return hooks ? hooks->end_job(jobs, caller, id, final_state, hr) : 0;
+}
+
+/* jobs_shutdown: jobs_disable_transfers when it was ever enabled (lock NOT held). */
+static inline void scheduler_disable(jobs_t *jobs)
+{
+    const scheduler_hooks_t *hooks = scheduler_hooks_of(jobs);
+    if (hooks)
+        hooks->disable(jobs);
+}
+
+/* Removes a loaded job from the store as Cancel (JOB_STATE_CANCELLED) or Complete
+ * (JOB_STATE_ACKNOWLEDGED) does, logging it (lock held; job_states.c). */
+hr_t end_loaded_job(jobs_t *jobs, store_job_t *job, int32_t final_state, const caller_t *caller);
 
 #endif

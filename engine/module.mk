@@ -32,3 +32,4 @@ all: $(BUILD)/native/libengine.a $(BUILD)/win/libengine.a $(ENGINE_TESTS)
 -include $(ENGINE_NOBJS:.o=.d) $(ENGINE_WOBJS:.o=.d) $(ENGINE_TESTS:=.d)
 
 include tests/unit/transfer.mk
+include tests/unit/scheduler.mk

@@ -1,0 +1,891 @@
+/* The scheduler: makes queued jobs download through the transfer engine (engine/transfer.h).
+ * See docs/scheduler.md. One scheduler thread picks jobs to start (on a kick or when a retry is
+ * due); the engine thread's callbacks record progress and results and start a job's next file.
+ * Locks: jobs->lock (the store lock) is always taken before s->mu; the engine is never stopped
+ * while either is held. */
+#include "jobs_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONTEXT_NONE 0
+#define CONTEXT_LOCAL_FILE 4
+#define CONTEXT_REMOTE_FILE 5
+#define FILETIME_PER_MS 10000
+#define IDLE_WAKE_MS 30000u      /* a look at the store at least this often */
+#define END_WAIT_MS 30000u       /* Cancel/Complete wait at most this long for a transfer's end */
+
+typedef struct active {          /* a running transfer: one per job */
+    uint64_t token;
+    store_guid_t job;
+    uint32_t index;
+    int foreground;
+} active_t;
+
+typedef struct job_clock {       /* per job, in memory: retries and the no-progress timeout */
+    store_guid_t job;
+    uint64_t first_ms;           /* when the job first started transferring (this run) */
+    uint64_t last_progress_ms;   /* 0: no progress yet */
+    uint64_t retry_at_ms;        /* TRANSIENT_ERROR: when to retry; 0: not set */
+} job_clock_t;
+
+static const scheduler_hooks_t hooks;
+
+struct scheduler {
+    jobs_t *jobs;
+    transfer_engine_t *engine;
+    jobs_file_ops_t ops;
+    uint32_t max_background;
+    uv_thread_t thread;
+    uv_mutex_t mu;               /* everything below */
+    uv_cond_t wake;              /* the scheduler thread waits here */
+    uv_cond_t ended;             /* a transfer ended (Cancel/Complete wait here) */
+    int kicked, stopping, engine_closed;
+    unsigned waiters;
+    uint64_t next_token;
+    active_t *active;
+    size_t active_count, active_cap;
+    job_clock_t *clocks;
+    size_t clock_count, clock_cap;
+};
+
+static uint64_t now_ms(void)
+{
+    return uv_hrtime() / 1000000u;
+}
+
+static int same_id(const store_guid_t *a, const store_guid_t *b)
+{
+    return !memcmp(a, b, sizeof *a);
+}
+
+/* ---- native file operations ------------------------------------------------------------------- */
+
+static int hr_from_errno(int e)
+{
+    switch (e) {
+    case 0: return 0;
+    case ENOENT: return (int)0x80070002;
+    case ENOTDIR: return (int)0x80070003;
+    case EACCES: case EPERM: case EROFS: return (int)0x80070005;
+    case EBUSY: return (int)0x80070020; /* ERROR_SHARING_VIOLATION */
+    case ENOSPC: return (int)0x80070070;
+    case EXDEV: return (int)0x80070011; /* ERROR_NOT_SAME_DEVICE */
+    default: return (int)HR_E_FAIL;
+    }
+}
+
+static int native_rename(void *ctx, const char *from, const char *to)
+{
+    (void)ctx;
+    return rename(from, to) == 0 ? 0 : hr_from_errno(errno);
+}
+
+static int native_remove(void *ctx, const char *path)
+{
+    (void)ctx;
+    return remove(path) == 0 || errno == ENOENT ? 0 : hr_from_errno(errno);
+}
+
+static int missing_file(int rc)
+{
+    return rc == 0 || rc == (int)0x80070002 || rc == (int)0x80070003;
+}
+
+/* ---- in-memory tables (s->mu held) ------------------------------------------------------------- */
+
+static active_t *active_by_token(struct scheduler *s, uint64_t token)
+{
+    for (size_t i = 0; i < s->active_count; i++)
+        if (s->active[i].token == token)
+            return &s->active[i];
+    return NULL;
+}
+
+static active_t *active_by_job(struct scheduler *s, const store_guid_t *id)
+{
+    for (size_t i = 0; i < s->active_count; i++)
+        if (same_id(&s->active[i].job, id))
+            return &s->active[i];
+    return NULL;
+}
+
+static int active_add(struct scheduler *s, const active_t *a)
+{
+    if (s->active_count == s->active_cap) {
+        size_t cap = s->active_cap ? s->active_cap * 2 : 16;
+        active_t *p = realloc(s->active, cap * sizeof *p);
+        if (!p)
+            return -1;
+        s->active = p;
+        s->active_cap = cap;
+    }
+    s->active[s->active_count++] = *a;
+    return 0;
+}
+
+static void active_remove(struct scheduler *s, active_t *a)
+{
+    *a = s->active[--s->active_count];
+}
+
+static size_t background_running(const struct scheduler *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->active_count; i++)
+        n += !s->active[i].foreground;
+    return n;
+}
+
+static job_clock_t *clock_find(struct scheduler *s, const store_guid_t *id)
+{
+    for (size_t i = 0; i < s->clock_count; i++)
+        if (same_id(&s->clocks[i].job, id))
+            return &s->clocks[i];
+    return NULL;
+}
+
+static job_clock_t *clock_get(struct scheduler *s, const store_guid_t *id)
+{
+    job_clock_t *c = clock_find(s, id);
+    if (c)
+        return c;
+    if (s->clock_count == s->clock_cap) {
+        size_t cap = s->clock_cap ? s->clock_cap * 2 : 16;
+        job_clock_t *p = realloc(s->clocks, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        s->clocks = p;
+        s->clock_cap = cap;
+    }
+    c = &s->clocks[s->clock_count++];
+    memset(c, 0, sizeof *c);
+    c->job = *id;
+    c->first_ms = now_ms();
+    return c;
+}
+
+static void clock_forget(struct scheduler *s, const store_guid_t *id)
+{
+    job_clock_t *c = clock_find(s, id);
+    if (c)
+        *c = s->clocks[--s->clock_count];
+}
+
+static void kick_locked(struct scheduler *s)
+{
+    s->kicked = 1;
+    uv_cond_signal(&s->wake);
+}
+
+static void kick(struct scheduler *s)
+{
+    uv_mutex_lock(&s->mu);
+    kick_locked(s);
+    uv_mutex_unlock(&s->mu);
+}
+
+/* ---- starting a job (store lock held) ----------------------------------------------------------- */
+
+static int file_done(const store_file_t *f)
+{
+    return f->bytes_total != JOB_SIZE_UNKNOWN && f->bytes_transferred == f->bytes_total &&
+           (f->bytes_total > 0 || f->response_headers != NULL);
+}
+
+/* Writes the job row (modification time now). */
+static hr_t write_job(jobs_t *jobs, store_job_t *job)
+{
+    job->modification_time = store_now_filetime();
+    store_status_t status = store_job_update(jobs->store, job);
+    return status == STORE_OK ? HR_OK : store_failure(jobs, &job->id, "update job", status);
+}
+
+static void set_error(store_job_t *job, int32_t context, hr_t code, int32_t file_index, const char *detail)
+{
+    job->error_context = context;
+    job->error_code = (uint32_t)code;
+    job->error_file_index = file_index;
+    job->error_count++;
+    replace_text(&job->error_detail, detail);
+}
+
+static void set_transferred(struct scheduler *s, store_job_t *job)
+{
+    job->state = JOB_STATE_TRANSFERRED;
+    job->transfer_completion_time = store_now_filetime();
+    write_job(s->jobs, job);
+    uv_mutex_lock(&s->mu);
+    clock_forget(s, &job->id);
+    uv_mutex_unlock(&s->mu);
+    log_event(LOG_INFO, &job->id, "TRANSFERRED: every file downloaded");
+}
+
+static void fill_proxy(const store_job_t *job, transfer_request_t *req)
+{
+    switch (job->proxy_usage) {
+    case 1: /* BG_JOB_PROXY_USAGE_NO_PROXY */
+        req->proxy = "";
+        break;
+    case 2: /* BG_JOB_PROXY_USAGE_OVERRIDE */
+        req->proxy = job->proxy_list;
+        req->proxy_bypass = job->proxy_bypass_list;
+        break;
+    default: /* PRECONFIG, AUTODETECT: the environment's */
+        break;
+    }
+}
+
+/* Submits the first unfinished file of job (index order), or makes the job TRANSFERRED when
+ * every file is done. The job row is written. */
+static void start_job(struct scheduler *s, store_job_t *job)
+{
+    jobs_t *jobs = s->jobs;
+    uint32_t count = 0;
+    store_status_t status = store_file_count(jobs->store, &job->id, &count);
+    store_file_t file = {0};
+    uint32_t index = 0;
+    int found = 0;
+    for (; status == STORE_OK && index < count; index++) {
+        status = store_file_get(jobs->store, &job->id, index, &file);
+        if (status == STORE_OK && !file_done(&file)) {
+            found = 1;
+            break;
+        }
+        store_file_clear(&file);
+    }
+    if (status != STORE_OK) {
+        store_failure(jobs, &job->id, "read files to transfer", status);
+        return;
+    }
+    if (!found) {
+        set_transferred(s, job);
+        return;
+    }
+    store_range_t *ranges = NULL;
+    size_t range_count = 0;
+    status = store_file_ranges(jobs->store, &job->id, index, &ranges, &range_count);
+    transfer_range_t *tr = range_count ? calloc(range_count, sizeof *tr) : NULL;
+    for (size_t i = 0; tr && i < range_count; i++) {
+        tr[i].offset = ranges[i].offset;
+        tr[i].length = ranges[i].length;
+    }
+    transfer_request_t req;
+    transfer_request_init(&req);
+    req.url = file.remote_name;
+    req.temp_path = file.temp_name;
+    req.offset_done = file.bytes_transferred;
+    req.validator = file.validator;
+    req.ranges = tr;
+    req.range_count = tr ? range_count : 0;
+    req.custom_headers = job->custom_headers;
+    req.flags = TRANSFER_FLAG_CREATE_HIDDEN;
+    fill_proxy(job, &req);
+
+    hr_t hr = status != STORE_OK || (range_count && !tr) ? HR_E_OUTOFMEMORY
+            : !file.temp_name ? DO_E_FILE_DOWNLOADSINK_UNSPECIFIED : HR_OK;
+    uv_mutex_lock(&s->mu);
+    if (HR_SUCCEEDED(hr)) {
+        req.token = ++s->next_token;
+        active_t a = {req.token, job->id, index, job->priority == JOB_PRIORITY_FOREGROUND};
+        if (s->engine_closed)
+            hr = DO_E_NO_SERVICE;
+        else if (active_add(s, &a) != 0)
+            hr = HR_E_OUTOFMEMORY;
+        else if (HR_FAILED(hr = transfer_submit(s->engine, &req)))
+            s->active_count--;
+        if (HR_SUCCEEDED(hr))
+            clock_get(s, &job->id);
+    }
+    uv_mutex_unlock(&s->mu);
+    if (hr == DO_E_NO_SERVICE) {
+        /* stopping: the job keeps its state for the next enable */
+    } else if (HR_SUCCEEDED(hr)) {
+        int was = job->state;
+        job->state = JOB_STATE_TRANSFERRING;
+        write_job(jobs, job);
+        log_event(LOG_INFO, &job->id, "file %u: transfer started (%s -> TRANSFERRING, from byte %llu)",
+                  index, job_state_name(was), (unsigned long long)file.bytes_transferred);
+    } else {
+        job->state = JOB_STATE_ERROR;
+        set_error(job, CONTEXT_REMOTE_FILE, hr, (int32_t)index, "the transfer could not be started");
+        write_job(jobs, job);
+        log_event(LOG_ERROR, &job->id, "file %u: transfer not started: 0x%08x; job ERROR", index,
+                  (unsigned)hr);
+    }
+    free(tr);
+    free(ranges);
+    store_file_clear(&file);
+}
+
+/* ---- the scheduler thread ---------------------------------------------------------------------- */
+
+typedef struct candidate {
+    store_guid_t id;
+    int32_t priority;
+    size_t order; /* position in the store's list: oldest first */
+} candidate_t;
+
+static int compare_candidates(const void *a, const void *b)
+{
+    const candidate_t *x = a, *y = b;
+    if (x->priority != y->priority)
+        return x->priority < y->priority ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* When a TRANSIENT_ERROR job is due (0: now); sets its clock when first seen (after a restart:
+ * from the job's ModificationTime). */
+static uint64_t retry_due(struct scheduler *s, const store_job_t *job, uint64_t now)
+{
+    uv_mutex_lock(&s->mu);
+    job_clock_t *c = clock_get(s, &job->id);
+    if (c && !c->retry_at_ms) {
+        int64_t waited = (store_now_filetime() - job->modification_time) / FILETIME_PER_MS;
+        int64_t left = (int64_t)job->min_retry_delay * 1000 - (waited > 0 ? waited : 0);
+        c->retry_at_ms = now + (uint64_t)(left > 0 ? left : 0);
+    }
+    uint64_t at = c ? c->retry_at_ms : now;
+    uv_mutex_unlock(&s->mu);
+    return at > now ? at : 0;
+}
+
+/* One look at every job: start what may start. Returns ms until the next retry is due. */
+static uint64_t schedule_pass(struct scheduler *s)
+{
+    jobs_t *jobs = s->jobs;
+    uint64_t next = IDLE_WAKE_MS, now = now_ms();
+    if (HR_FAILED(lock_store(jobs)))
+        return next;
+    store_guid_t *ids = NULL;
+    size_t count = 0;
+    candidate_t *cands = NULL;
+    size_t ncand = 0;
+    if (store_job_list(jobs->store, NULL, &ids, &count) == STORE_OK && count)
+        cands = calloc(count, sizeof *cands);
+    for (size_t i = 0; cands && i < count; i++) {
+        store_job_t job = {0};
+        if (store_job_get(jobs->store, &ids[i], &job) != STORE_OK)
+            continue;
+        uv_mutex_lock(&s->mu);
+        int running = active_by_job(s, &job.id) != NULL;
+        uv_mutex_unlock(&s->mu);
+        int ready = !running && (job.state == JOB_STATE_QUEUED || job.state == JOB_STATE_TRANSFERRING);
+        if (!running && job.state == JOB_STATE_TRANSIENT_ERROR) {
+            uint64_t due = retry_due(s, &job, now);
+            ready = due == 0;
+            if (due && due - now < next)
+                next = due - now;
+        }
+        if (ready)
+            cands[ncand++] = (candidate_t){job.id, job.priority, i};
+        store_job_clear(&job);
+    }
+    if (ncand)
+        qsort(cands, ncand, sizeof *cands, compare_candidates);
+    for (size_t i = 0; i < ncand; i++) {
+        uv_mutex_lock(&s->mu);
+        int may = !s->stopping &&
+                  (cands[i].priority == JOB_PRIORITY_FOREGROUND || background_running(s) < s->max_background);
+        uv_mutex_unlock(&s->mu);
+        if (!may)
+            continue;
+        store_job_t job = {0};
+        if (store_job_get(jobs->store, &cands[i].id, &job) == STORE_OK)
+            start_job(s, &job);
+        store_job_clear(&job);
+    }
+    unlock_store(jobs);
+    free(cands);
+    free(ids);
+    return next;
+}
+
+static void scheduler_thread(void *arg)
+{
+    struct scheduler *s = arg;
+    uint64_t wait_ms = 0;
+    uv_mutex_lock(&s->mu);
+    while (!s->stopping) {
+        if (!s->kicked && wait_ms)
+            uv_cond_timedwait(&s->wake, &s->mu, wait_ms * 1000000u);
+        if (s->stopping)
+            break;
+        s->kicked = 0;
+        uv_mutex_unlock(&s->mu);
+        wait_ms = schedule_pass(s);
+        if (!wait_ms)
+            wait_ms = 1;
+        uv_mutex_lock(&s->mu);
+    }
+    uv_mutex_unlock(&s->mu);
+}
+
+/* ---- engine callbacks (engine thread) ---------------------------------------------------------- */
+
+/* Looks up the transfer (store lock held); 0 when it is not (or no longer) ours. */
+static int find_transfer(struct scheduler *s, uint64_t token, active_t *out, int remove)
+{
+    uv_mutex_lock(&s->mu);
+    active_t *a = active_by_token(s, token);
+    if (a) {
+        *out = *a;
+        if (remove)
+            active_remove(s, a);
+    }
+    uv_mutex_unlock(&s->mu);
+    return a != NULL;
+}
+
+static void on_response(void *ctx, uint64_t token, const transfer_response_t *response)
+{
+    struct scheduler *s = ctx;
+    jobs_t *jobs = s->jobs;
+    active_t a;
+    if (HR_FAILED(lock_store(jobs)))
+        return;
+    store_file_t file = {0};
+    if (find_transfer(s, token, &a, 0) &&
+        store_file_get(jobs->store, &a.job, a.index, &file) == STORE_OK) {
+        store_range_t *ranges = NULL;
+        size_t range_count = 0;
+        store_file_ranges(jobs->store, &a.job, a.index, &ranges, &range_count);
+        free(ranges);
+        if (!range_count && response->total_size != TRANSFER_SIZE_UNKNOWN)
+            file.bytes_total = response->total_size;
+        replace_text(&file.validator, response->validator);
+        replace_text(&file.response_headers, response->headers);
+        if (response->restarted)
+            file.bytes_transferred = 0;
+        store_status_t status = store_file_update(jobs->store, &file);
+        if (status != STORE_OK)
+            store_failure(jobs, &a.job, "record response", status);
+    }
+    store_file_clear(&file);
+    unlock_store(jobs);
+}
+
+static void on_checkpoint(void *ctx, uint64_t token, uint64_t durable_bytes)
+{
+    struct scheduler *s = ctx;
+    jobs_t *jobs = s->jobs;
+    active_t a;
+    if (HR_FAILED(lock_store(jobs)))
+        return;
+    store_file_t file = {0};
+    store_job_t job = {0};
+    if (find_transfer(s, token, &a, 0) &&
+        store_file_get(jobs->store, &a.job, a.index, &file) == STORE_OK &&
+        store_job_get(jobs->store, &a.job, &job) == STORE_OK) {
+        int progress = durable_bytes > file.bytes_transferred;
+        file.bytes_transferred = durable_bytes;
+        store_status_t status = store_begin(jobs->store);
+        if (status == STORE_OK && (status = store_file_update(jobs->store, &file)) == STORE_OK) {
+            job.modification_time = store_now_filetime();
+            status = store_job_update(jobs->store, &job);
+        }
+        status = status == STORE_OK ? store_commit(jobs->store) : (store_rollback(jobs->store), status);
+        if (status != STORE_OK)
+            store_failure(jobs, &a.job, "record checkpoint", status);
+        if (progress) {
+            uv_mutex_lock(&s->mu);
+            job_clock_t *c = clock_get(s, &a.job);
+            if (c)
+                c->last_progress_ms = now_ms();
+            uv_mutex_unlock(&s->mu);
+        }
+    }
+    store_job_clear(&job);
+    store_file_clear(&file);
+    unlock_store(jobs);
+}
+
+/* A failed transfer (store lock held): TRANSIENT_ERROR with a retry time, or ERROR. */
+static void record_failure(struct scheduler *s, store_job_t *job, const active_t *a,
+                           const transfer_result_t *result)
+{
+    int32_t context = result->result == TRANSFER_FATAL_LOCAL ? CONTEXT_LOCAL_FILE
+                    : result->http_status >= 300 ? CONTEXT_REMOTE_FILE
+                    : result->result == TRANSFER_FATAL_REMOTE ? CONTEXT_REMOTE_FILE : CONTEXT_NONE;
+    hr_t code = result->code;
+    int32_t state = result->result == TRANSFER_TRANSIENT ? JOB_STATE_TRANSIENT_ERROR : JOB_STATE_ERROR;
+    uint64_t now = now_ms(), delay_s = job->min_retry_delay;
+    if (result->retry_after_seconds > delay_s)
+        delay_s = result->retry_after_seconds;
+    uv_mutex_lock(&s->mu);
+    job_clock_t *c = clock_get(s, &job->id);
+    if (state == JOB_STATE_TRANSIENT_ERROR && c) {
+        uint64_t since = c->last_progress_ms ? c->last_progress_ms : c->first_ms;
+        if (now - since >= (uint64_t)job->no_progress_timeout * 1000) {
+            state = JOB_STATE_ERROR;
+            code = DO_E_DOWNLOAD_NO_PROGRESS;
+        } else {
+            c->retry_at_ms = now + delay_s * 1000;
+        }
+    }
+    if (state == JOB_STATE_ERROR)
+        clock_forget(s, &job->id);
+    uv_mutex_unlock(&s->mu);
+    job->state = state;
+    set_error(job, context, code, (int32_t)a->index, result->detail);
+    write_job(s->jobs, job);
+    if (state == JOB_STATE_TRANSIENT_ERROR)
+        log_event(LOG_WARN, &job->id, "file %u: %s 0x%08x (%s); TRANSIENT_ERROR, retry in %llu s",
+                  a->index, transfer_class_name(result->result), (unsigned)code, result->detail,
+                  (unsigned long long)delay_s);
+    else
+        log_event(LOG_ERROR, &job->id, "file %u: %s 0x%08x (%s); ERROR", a->index,
+                  transfer_class_name(result->result), (unsigned)code,
+                  code == DO_E_DOWNLOAD_NO_PROGRESS ? "no progress within the job's timeout" : result->detail);
+}
+
+static void on_done(void *ctx, uint64_t token, const transfer_result_t *result)
+{
+    struct scheduler *s = ctx;
+    jobs_t *jobs = s->jobs;
+    active_t a;
+    int ours = 0;
+    if (HR_SUCCEEDED(lock_store(jobs))) {
+        ours = find_transfer(s, token, &a, 1);
+        store_file_t file = {0};
+        store_job_t job = {0};
+        if (ours && store_file_get(jobs->store, &a.job, a.index, &file) == STORE_OK) {
+            file.bytes_transferred = result->durable_bytes;
+            if (result->result == TRANSFER_OK && file.bytes_total == JOB_SIZE_UNKNOWN)
+                file.bytes_total = file.bytes_transferred;
+            if (result->result == TRANSFER_OK && !file.response_headers)
+                replace_text(&file.response_headers, "");
+            store_status_t status = store_file_update(jobs->store, &file);
+            if (status != STORE_OK)
+                store_failure(jobs, &a.job, "record transfer end", status);
+        }
+        /* The job changes only if nothing else (Suspend, Cancel, ...) moved it meanwhile. */
+        if (ours && store_job_get(jobs->store, &a.job, &job) == STORE_OK &&
+            job.state == JOB_STATE_TRANSFERRING) {
+            switch (result->result) {
+            case TRANSFER_OK:
+                log_event(LOG_INFO, &job.id, "file %u: downloaded (%llu bytes)", a.index,
+                          (unsigned long long)result->durable_bytes);
+                start_job(s, &job); /* the next file, or TRANSFERRED */
+                break;
+            case TRANSFER_CANCELLED:
+                if (!result->stopping) { /* SetRemoteName: start again */
+                    job.state = JOB_STATE_QUEUED;
+                    write_job(jobs, &job);
+                    log_event(LOG_INFO, &job.id, "file %u: transfer cancelled; QUEUED again", a.index);
+                }
+                break;
+            default:
+                record_failure(s, &job, &a, result);
+                break;
+            }
+        }
+        store_job_clear(&job);
+        store_file_clear(&file);
+        unlock_store(jobs);
+    }
+    uv_mutex_lock(&s->mu);
+    uv_cond_broadcast(&s->ended);
+    if (ours)
+        kick_locked(s);
+    uv_mutex_unlock(&s->mu);
+}
+
+/* ---- enable / disable -------------------------------------------------------------------------- */
+
+/* After a restart nothing is moving: TRANSFERRING jobs are QUEUED again (lock held). */
+static hr_t requeue_transferring(jobs_t *jobs)
+{
+    store_guid_t *ids = NULL;
+    size_t count = 0;
+    store_status_t status = store_job_list(jobs->store, NULL, &ids, &count);
+    for (size_t i = 0; status == STORE_OK && i < count; i++) {
+        store_job_t job = {0};
+        status = store_job_get(jobs->store, &ids[i], &job);
+        if (status == STORE_OK && job.state == JOB_STATE_TRANSFERRING) {
+            job.state = JOB_STATE_QUEUED;
+            status = store_job_update(jobs->store, &job);
+            log_event(LOG_INFO, &job.id, "TRANSFERRING at start-up: QUEUED again");
+        }
+        store_job_clear(&job);
+    }
+    free(ids);
+    return status == STORE_OK ? HR_OK : store_failure(jobs, NULL, "requeue jobs", status);
+}
+
+static void free_scheduler(struct scheduler *s)
+{
+    uv_cond_destroy(&s->ended);
+    uv_cond_destroy(&s->wake);
+    uv_mutex_destroy(&s->mu);
+    free(s->active);
+    free(s->clocks);
+    free(s);
+}
+
+hr_t jobs_enable_transfers(jobs_t *jobs, const transfer_options_t *options, const jobs_file_ops_t *ops,
+                           uint32_t max_background_transfers)
+{
+    if (!jobs)
+        return HR_E_INVALIDARG;
+    hr_t hr = lock_store(jobs);
+    if (HR_FAILED(hr))
+        return hr;
+    if (jobs->scheduler) {
+        unlock_store(jobs);
+        return HR_FALSE;
+    }
+    hr = requeue_transferring(jobs);
+    unlock_store(jobs);
+    if (HR_FAILED(hr))
+        return hr;
+    struct scheduler *s = calloc(1, sizeof *s);
+    if (!s)
+        return HR_E_OUTOFMEMORY;
+    s->jobs = jobs;
+    s->max_background = max_background_transfers;
+    s->ops.rename_replace = ops && ops->rename_replace ? ops->rename_replace : native_rename;
+    s->ops.remove = ops && ops->remove ? ops->remove : native_remove;
+    s->ops.ctx = ops ? ops->ctx : NULL;
+    uv_mutex_init(&s->mu);
+    uv_cond_init(&s->wake);
+    uv_cond_init(&s->ended);
+    static const transfer_callbacks_t callbacks = {on_response, on_checkpoint, on_done};
+    hr = transfer_engine_start(&callbacks, s, options, &s->engine);
+    if (HR_FAILED(hr)) {
+        free_scheduler(s);
+        return hr;
+    }
+    if (HR_SUCCEEDED(hr = lock_store(jobs))) {
+        jobs->scheduler = s;
+        jobs->scheduler_hooks = &hooks;
+        unlock_store(jobs);
+    }
+    if (HR_SUCCEEDED(hr) && uv_thread_create(&s->thread, scheduler_thread, s) != 0) {
+        uv_mutex_lock(&jobs->lock);
+        jobs->scheduler = NULL;
+        uv_mutex_unlock(&jobs->lock);
+        hr = HR_E_FAIL;
+    }
+    if (HR_FAILED(hr)) {
+        transfer_engine_stop(s->engine);
+        free_scheduler(s);
+        return hr;
+    }
+    log_event(LOG_INFO, NULL, "transfers enabled (at most %u background jobs at once)",
+              max_background_transfers);
+    kick(s);
+    return HR_OK;
+}
+
+void jobs_disable_transfers(jobs_t *jobs)
+{
+    if (!jobs)
+        return;
+    uv_mutex_lock(&jobs->lock);
+    struct scheduler *s = jobs->scheduler;
+    uv_mutex_unlock(&jobs->lock);
+    if (!s)
+        return;
+    uv_mutex_lock(&s->mu);
+    s->stopping = 1;
+    uv_cond_signal(&s->wake);
+    uv_mutex_unlock(&s->mu);
+    uv_thread_join(&s->thread);
+    uv_mutex_lock(&s->mu);
+    s->engine_closed = 1; /* no submit or cancel from here on */
+    uv_mutex_unlock(&s->mu);
+    transfer_engine_stop(s->engine); /* on_done (stopping) for each transfer: checkpoints kept */
+    uv_mutex_lock(&jobs->lock);
+    jobs->scheduler = NULL;
+    uv_mutex_unlock(&jobs->lock);
+    uv_mutex_lock(&s->mu);
+    s->active_count = 0;
+    uv_cond_broadcast(&s->ended);
+    while (s->waiters)
+        uv_cond_wait(&s->ended, &s->mu);
+    uv_mutex_unlock(&s->mu);
+    free_scheduler(s);
+    log_event(LOG_INFO, NULL, "transfers disabled");
+}
+
+/* ---- hooks from the API ------------------------------------------------------------------------ */
+
+/* Cancels the job's transfer, if any (s->mu held); 1 when one was running. */
+static int cancel_transfer_locked(struct scheduler *s, const store_guid_t *id)
+{
+    active_t *a = active_by_job(s, id);
+    if (a && !s->engine_closed)
+        transfer_cancel(s->engine, a->token);
+    return a != NULL;
+}
+
+static void hook_job_changed(jobs_t *jobs, const store_guid_t *id, int stop_transfer)
+{
+    uv_mutex_lock(&jobs->lock);
+    struct scheduler *s = jobs->scheduler;
+    if (s) {
+        uv_mutex_lock(&s->mu);
+        if (stop_transfer)
+            cancel_transfer_locked(s, id);
+        else
+            clock_forget(s, id); /* Resume: the no-progress clock starts again */
+        kick_locked(s);
+        uv_mutex_unlock(&s->mu);
+    }
+    uv_mutex_unlock(&jobs->lock);
+}
+
+static void hook_job_removed(jobs_t *jobs, const store_guid_t *id)
+{
+    struct scheduler *s = jobs->scheduler;
+    if (!s)
+        return;
+    uv_mutex_lock(&s->mu);
+    cancel_transfer_locked(s, id);
+    clock_forget(s, id);
+    uv_mutex_unlock(&s->mu);
+}
+
+/* Temp files to delete once the store lock is released. */
+typedef struct path_list {
+    char **paths;
+    size_t count;
+} path_list_t;
+
+static void path_add(path_list_t *list, const char *path)
+{
+    char **p = path ? realloc(list->paths, (list->count + 1) * sizeof *p) : NULL;
+    if (p && (p[list->count] = strdup(path)))
+        list->count++;
+    if (p)
+        list->paths = p;
+}
+
+static void remove_paths(struct scheduler *s, const store_guid_t *id, path_list_t *list, int really)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        int rc = really ? s->ops.remove(s->ops.ctx, list->paths[i]) : 0;
+        if (!missing_file(rc))
+            log_event(LOG_WARN, id, "cannot remove temporary file \"%s\": 0x%08x", list->paths[i],
+                      (unsigned)rc);
+        free(list->paths[i]);
+    }
+    free(list->paths);
+    list->paths = NULL;
+    list->count = 0;
+}
+
+/* Complete (lock held): every finished file renamed into place, the others' temp files listed
+ * for removal. A failed rename stops here, job kept (Complete may be retried). */
+static hr_t complete_files(struct scheduler *s, store_job_t *job, path_list_t *remove_list)
+{
+    jobs_t *jobs = s->jobs;
+    uint32_t count = 0;
+    store_status_t status = store_file_count(jobs->store, &job->id, &count);
+    hr_t hr = status == STORE_OK ? HR_OK : store_failure(jobs, &job->id, "count files", status);
+    for (uint32_t i = 0; HR_SUCCEEDED(hr) && i < count; i++) {
+        store_file_t file = {0};
+        status = store_file_get(jobs->store, &job->id, i, &file);
+        if (status != STORE_OK)
+            hr = store_failure(jobs, &job->id, "read file", status);
+        else if (file_done(&file) && !file.completed && file.temp_name && file.local_name) {
+            int rc = s->ops.rename_replace(s->ops.ctx, file.temp_name, file.local_name);
+            if (rc) {
+                hr = (hr_t)rc;
+                log_event(LOG_ERROR, &job->id, "Complete: file %u cannot be renamed to \"%s\": 0x%08x; "
+                          "job kept", i, file.local_name, (unsigned)rc);
+            } else {
+                file.completed = 1;
+                if ((status = store_file_update(jobs->store, &file)) != STORE_OK)
+                    hr = store_failure(jobs, &job->id, "update file", status);
+            }
+        } else if (!file.completed) {
+            path_add(remove_list, file.temp_name);
+        }
+        store_file_clear(&file);
+    }
+    return hr;
+}
+
+static void list_temp_files(jobs_t *jobs, const store_job_t *job, path_list_t *list)
+{
+    uint32_t count = 0;
+    if (store_file_count(jobs->store, &job->id, &count) != STORE_OK)
+        return;
+    for (uint32_t i = 0; i < count; i++) {
+        store_file_t file = {0};
+        if (store_file_get(jobs->store, &job->id, i, &file) == STORE_OK && !file.completed)
+            path_add(list, file.temp_name);
+        store_file_clear(&file);
+    }
+}
+
+static int hook_end_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                      int32_t final_state, hr_t *out)
+{
+    if (!jobs || !caller_is_valid(caller) || !id || HR_FAILED(lock_store(jobs)))
+        return 0;
+    struct scheduler *s = jobs->scheduler;
+    if (!s) {
+        unlock_store(jobs);
+        return 0;
+    }
+    store_job_t job;
+    hr_t hr = load_job(jobs, caller, id, &job);
+    if (HR_FAILED(hr)) {
+        unlock_store(jobs);
+        *out = hr;
+        return 1;
+    }
+    uv_mutex_lock(&s->mu);
+    s->waiters++;
+    int running = cancel_transfer_locked(s, id);
+    uv_mutex_unlock(&s->mu);
+    if (running) {
+        /* Nothing may start it again while the lock is released: SUSPENDED until it ends. */
+        if (job.state != JOB_STATE_SUSPENDED) {
+            job.state = JOB_STATE_SUSPENDED;
+            write_job(jobs, &job);
+        }
+        store_job_clear(&job);
+        unlock_store(jobs);
+        uv_mutex_lock(&s->mu);
+        uint64_t deadline = now_ms() + END_WAIT_MS;
+        while (active_by_job(s, id) && now_ms() < deadline)
+            uv_cond_timedwait(&s->ended, &s->mu, 100 * 1000000u);
+        uv_mutex_unlock(&s->mu);
+        hr = lock_store(jobs);
+        if (HR_SUCCEEDED(hr))
+            hr = load_job(jobs, caller, id, &job);
+        if (HR_FAILED(hr) && hr != DO_E_NO_SERVICE)
+            unlock_store(jobs);
+    }
+    path_list_t remove_list = {0};
+    if (HR_SUCCEEDED(hr)) {
+        if (final_state == JOB_STATE_ACKNOWLEDGED)
+            hr = complete_files(s, &job, &remove_list);
+        else
+            list_temp_files(jobs, &job, &remove_list);
+        if (HR_SUCCEEDED(hr))
+            hr = end_loaded_job(jobs, &job, final_state, caller);
+        uv_mutex_lock(&s->mu);
+        clock_forget(s, id);
+        uv_mutex_unlock(&s->mu);
+        store_job_clear(&job);
+        unlock_store(jobs);
+    }
+    remove_paths(s, id, &remove_list, HR_SUCCEEDED(hr)); /* a job that stays keeps its files */
+    uv_mutex_lock(&s->mu);
+    s->waiters--;
+    uv_cond_broadcast(&s->ended);
+    kick_locked(s);
+    uv_mutex_unlock(&s->mu);
+    *out = hr;
+    return 1;
+}
+
+static const scheduler_hooks_t hooks = {hook_job_changed, hook_job_removed, hook_end_job,
+                                        jobs_disable_transfers};

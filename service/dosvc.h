@@ -52,6 +52,13 @@ void server_stop(void);
 
 /* service/settings.c: limits from HKLM\SOFTWARE\opendo\Limits. */
 void settings_apply_limits(jobs_t *jobs);
+/* MaxBackgroundTransfers from HKLM\SOFTWARE\opendo\Transfers (REG_DWORD; absent or 0: 4). */
+#define DOSVC_DEFAULT_MAX_BACKGROUND_TRANSFERS 4u
+uint32_t settings_max_background_transfers(void);
+
+/* service/file_ops.c: the job manager's file operations (rename onto the local name, delete a
+ * temp file), run while impersonating the calling client (E_ACCESSDENIED if that fails). */
+extern const jobs_file_ops_t dosvc_file_ops;
 
 /* service/maintenance.c: the 30-day expiry, at start-up and hourly. */
 HRESULT maintenance_start(void);
@@ -65,6 +72,7 @@ void caller_revert(int used_rpc);
 
 /* service/strings.c: text conversions between COM (UTF-16) and the core (UTF-8). */
 char *utf8_from_wide(LPCWSTR text); /* malloc'ed; NULL on failure */
+WCHAR *wide_from_utf8(const char *text); /* malloc'ed; NULL on failure */
 HRESULT cotaskmem_from_utf8(const char *text, LPWSTR *out);
 
 /* COM objects, one per file, named after the interface they implement. */

@@ -6,6 +6,7 @@
 
 #include "dosvc.h"
 #include "log.h"
+#include "tls_verify.h"
 
 jobs_t *dosvc_jobs;
 static DWORD class_cookie;
@@ -43,6 +44,19 @@ static void log_store_report(const char *db_path, const store_open_report_t *rep
                   report->salvaged_files);
 }
 
+/* Jobs download from here on: the scheduler and the transfer engine (docs/scheduler.md), with
+ * Windows certificate checks (docs/tls.md) and the caller-impersonating file operations. */
+static HRESULT enable_transfers(void)
+{
+    transfer_options_t options = {0};
+    options.verify_tls = tls_verify_schannel;
+    uint32_t max_background = settings_max_background_transfers();
+    HRESULT hr = jobs_enable_transfers(dosvc_jobs, &options, &dosvc_file_ops, max_background);
+    if (FAILED(hr))
+        log_event(LOG_ERROR, NULL, "cannot enable transfers: 0x%08lx", (unsigned long)hr);
+    return hr;
+}
+
 static HRESULT open_job_store(void)
 {
     char dir[MAX_PATH * 3], path[MAX_PATH * 3 + 32];
@@ -58,6 +72,7 @@ static HRESULT open_job_store(void)
     if (SUCCEEDED(hr)) {
         log_store_report(path, &report);
         settings_apply_limits(dosvc_jobs);
+        hr = enable_transfers();
     }
     return hr;
 }
@@ -92,8 +107,10 @@ void server_stop(void)
     }
     maintenance_stop();
     if (dosvc_jobs) {
-        /* Every change is already committed; closing checkpoints the WAL. Calls still in flight
-         * on RPC threads get DO_E_NO_SERVICE from here on; the process exits right after. */
+        /* Every change is already committed; jobs_shutdown first stops the scheduler and the
+         * transfer engine (last checkpoints recorded), then closes the store (checkpointing the
+         * WAL). Calls still in flight on RPC threads get DO_E_NO_SERVICE from here on; the
+         * process exits right after. */
         jobs_shutdown(dosvc_jobs);
         log_event(LOG_INFO, NULL, "service stopped cleanly");
     }

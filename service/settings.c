@@ -1,10 +1,12 @@
 /* Administrator settings read from the registry at start-up:
  *   HKLM\SOFTWARE\opendo\Limits  MaxJobsPerUser, MaxJobsPerMachine, MaxFilesPerJob,
- *                                MaxRangesPerFile (REG_DWORD; absent or 0 = the default) */
+ *                                MaxRangesPerFile (REG_DWORD; absent or 0 = the default)
+ *   HKLM\SOFTWARE\opendo\Transfers MaxBackgroundTransfers (REG_DWORD; absent or 0 = 4) */
 #include "dosvc.h"
 #include "log.h"
 
 #define LIMITS_KEY L"SOFTWARE\\opendo\\Limits"
+#define TRANSFERS_KEY L"SOFTWARE\\opendo\\Transfers"
 
 static void read_limit(HKEY key, LPCWSTR name, uint32_t *limit)
 {
@@ -31,4 +33,18 @@ void settings_apply_limits(jobs_t *jobs)
     log_event(LOG_INFO, NULL, "limits: %u jobs per user, %u per machine, %u files per job, "
               "%u ranges per file", limits.max_jobs_per_user, limits.max_jobs_per_machine,
               limits.max_files_per_job, limits.max_ranges_per_file);
+}
+
+uint32_t settings_max_background_transfers(void)
+{
+    uint32_t max_background = DOSVC_DEFAULT_MAX_BACKGROUND_TRANSFERS;
+    HKEY key = NULL;
+    if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, TRANSFERS_KEY, 0, KEY_READ, &key) != ERROR_SUCCESS)
+        key = NULL;
+    read_limit(key, L"MaxBackgroundTransfers", &max_background);
+    if (key)
+        RegCloseKey(key);
+    log_event(LOG_INFO, NULL, "transfers: at most %u background transfer(s) at a time",
+              max_background);
+    return max_background;
 }

@@ -30,3 +30,16 @@ HRESULT cotaskmem_from_utf8(const char *text, LPWSTR *out)
     *out = copy;
     return S_OK;
 }
+
+WCHAR *wide_from_utf8(const char *text)
+{
+    int count = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, text, -1, NULL, 0);
+    if (count <= 0)
+        return NULL;
+    WCHAR *wide = malloc((size_t)count * sizeof *wide);
+    if (wide && MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, text, -1, wide, count) != count) {
+        free(wide);
+        wide = NULL;
+    }
+    return wide;
+}

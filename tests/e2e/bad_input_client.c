@@ -1,13 +1,13 @@
 /* End-to-end client for tests/e2e/bad_input.sh: every method of every interface of the DO API
  * driven through DCOM (doproxy.dll) with bad input (NULL pointers, empty and over-long strings,
  * invalid enum values, GUIDs, URLs, local paths and ranges) and in every state the service can
- * reach (SUSPENDED with and without files, a file without a download sink, QUEUED, CANCELLED,
- * ACKNOWLEDGED). The cases are one table: method, what is wrong, a one-line case function and the
+ * reach (SUSPENDED with and without files, a file without a download sink, resumed and settled
+ * in TRANSIENT_ERROR (its URL is unreachable), CANCELLED, ACKNOWLEDGED). The cases are one table: method, what is wrong, a one-line case function and the
  * documented HRESULT (jobs.h, doerrors.h, docs/spec). Each case prints
  * "ok - bad input: <method> <what> -> 0x%08lx" (tests/check.h), and the run ends with
  * "# bad-input cases: N". Usage: bad_input_client COMMAND [ARGS]
  *   refs           creates the two reference jobs (known values, files, ranges, credentials; one
- *                  SUSPENDED, one QUEUED); prints "JOB {GUID}" for each
+ *                  SUSPENDED, one resumed and settled in TRANSIENT_ERROR); prints "JOB {GUID}" for each
  *   snapshot       a canonical text dump of every job the caller can enumerate (every getter,
  *                  times and files with names, ranges and properties included), sorted by id
  *   run [FILTER]   the bad-input cases (only those whose method or description contains FILTER,
@@ -510,7 +510,7 @@ typedef struct ctx {
     IBackgroundCopyJob5 *scratch; /* SUSPENDED, no files: calls that may wrongly run in the service */
     IDeliveryOptimizationJob2 *scratch_do2;
     IBackgroundCopyJob5 *nosink; /* SUSPENDED, one DO file without a local name */
-    IBackgroundCopyJob5 *queued; /* QUEUED, one file */
+    IBackgroundCopyJob5 *queued; /* resumed, one file: settled in TRANSIENT_ERROR */
     IDeliveryOptimizationFile2 *queued_dofile2;
     /* job objects (and file objects) of jobs made final while the objects existed */
     IBackgroundCopyJob5 *cancelled, *acked;
@@ -701,6 +701,30 @@ static HRESULT state_is(IBackgroundCopyJob5 *j, BG_JOB_STATE want)
     }
     return hr;
 }
+/* Waits (≤ 10 s) until the job is in the state: a resumed job whose file points at
+ * http://127.0.0.1:1 goes QUEUED -> TRANSFERRING -> TRANSIENT_ERROR within milliseconds now that
+ * the service downloads, then waits min_retry_delay (600 s): a stable state for the cases. */
+static HRESULT wait_state(IBackgroundCopyJob5 *j, BG_JOB_STATE want)
+{
+    BG_JOB_STATE got = (BG_JOB_STATE)-1;
+    for (int i = 0; i < 200; i++) {
+        HRESULT hr = IBackgroundCopyJob5_GetState(j, &got);
+        if (FAILED(hr))
+            return hr;
+        if (got == want)
+            return S_OK;
+        Sleep(50);
+    }
+    printf("#   state %d, waited for %d\n", (int)got, (int)want);
+    return E_UNEXPECTED;
+}
+/* Resume of the resumed job (TRANSIENT_ERROR: retried at once), then waits until it is back in
+ * TRANSIENT_ERROR so that the later cases on it see a stable state. */
+static HRESULT resume_settled(IBackgroundCopyJob5 *j)
+{
+    HRESULT hr = IBackgroundCopyJob5_Resume(j);
+    return FAILED(hr) ? hr : wait_state(j, BG_JOB_STATE_TRANSIENT_ERROR);
+}
 /* The job still dumps exactly as before the cases (nothing half-written by a refused call). */
 static HRESULT unchanged(IBackgroundCopyJob5 *j, const dstr_t *before)
 {
@@ -842,8 +866,8 @@ CASE(job_resume_nosink, IBackgroundCopyJob5_Resume(c->nosink))
 CASE(job_get_error_susp, IBackgroundCopyJob5_GetError(J, &O->err))
 CASE(job_get_error_queued, IBackgroundCopyJob5_GetError(c->queued, &O->err))
 CASE(job_get_error_null, IBackgroundCopyJob5_GetError(J, NULL))
-CASE(job_resume_queued, IBackgroundCopyJob5_Resume(c->queued))
-CASE(job_get_state_queued, state_is(c->queued, BG_JOB_STATE_QUEUED))
+CASE(job_resume_queued, resume_settled(c->queued))
+CASE(job_get_state_queued, state_is(c->queued, BG_JOB_STATE_TRANSIENT_ERROR))
 CASE(job_set_name_empty_queued, IBackgroundCopyJob5_SetDisplayName(c->queued, L""))
 CASE(job_set_desc_empty_queued, IBackgroundCopyJob5_SetDescription(c->queued, L""))
 CASE(job_set_notify_plain, IBackgroundCopyJob5_SetNotifyInterface(J, &plain_object))
@@ -1292,12 +1316,12 @@ static const bad_case_t cases[] = {
     {"IBackgroundCopyJob::Resume", "a job without files", job_resume_empty, DO_E_JOB_EMPTY},
     {"IBackgroundCopyJob::Resume", "a DO file without a download sink", job_resume_nosink, DO_E_FILE_DOWNLOADSINK_UNSPECIFIED},
     {"IBackgroundCopyJob::GetError", "SUSPENDED job without error", job_get_error_susp, DO_E_ERROR_INFORMATION_UNAVAILABLE},
-    {"IBackgroundCopyJob::GetError", "QUEUED job without error", job_get_error_queued, DO_E_ERROR_INFORMATION_UNAVAILABLE},
+    {"IBackgroundCopyJob::GetError", "resumed job (TRANSIENT_ERROR: unreachable URL) has an error object", job_get_error_queued, S_OK},
     {"IBackgroundCopyJob::GetError", "NULL out: " NULL_OUT, job_get_error_null, HR_NULL_REF},
-    {"IBackgroundCopyJob::Resume", "a QUEUED job (stays as it is)", job_resume_queued, S_OK},
-    {"IBackgroundCopyJob::GetState", "QUEUED job is QUEUED", job_get_state_queued, S_OK},
-    {"IBackgroundCopyJob::SetDisplayName", "empty on a QUEUED job (valid)", job_set_name_empty_queued, S_OK},
-    {"IBackgroundCopyJob::SetDescription", "empty on a QUEUED job (valid)", job_set_desc_empty_queued, S_OK},
+    {"IBackgroundCopyJob::Resume", "a TRANSIENT_ERROR job (retried, back in TRANSIENT_ERROR)", job_resume_queued, S_OK},
+    {"IBackgroundCopyJob::GetState", "resumed job is TRANSIENT_ERROR", job_get_state_queued, S_OK},
+    {"IBackgroundCopyJob::SetDisplayName", "empty on a TRANSIENT_ERROR job (valid)", job_set_name_empty_queued, S_OK},
+    {"IBackgroundCopyJob::SetDescription", "empty on a TRANSIENT_ERROR job (valid)", job_set_desc_empty_queued, S_OK},
     {"IBackgroundCopyJob::SetNotifyInterface", "an object without IBackgroundCopyCallback", job_set_notify_plain, E_NOINTERFACE},
     {"IBackgroundCopyJob::GetState", "SUSPENDED job is SUSPENDED", job_get_state_susp, S_OK},
     {"IBackgroundCopyJob::GetId", "NULL out: " NULL_OUT, job_get_id_null, HR_NULL_REF},
@@ -1532,7 +1556,9 @@ static const bad_case_t cases[] = {
     {"IDeliveryOptimizationFile2::SetProperty", "DownloadSinkFilePath of 261 chars", dofile2_set_sink_path_261, E_INVALIDARG},
     {"IDeliveryOptimizationFile2::SetProperty", "DownloadSinkInterface as VT_EMPTY", dofile2_set_sink_iface_empty, E_INVALIDARG},
     {"IDeliveryOptimizationFile2::SetProperty", "DownloadSinkMemoryStream", dofile2_set_memory_stream, DO_E_MEMORYSTREAM_DOWNLOAD_NOT_SUPPORTED},
-    {"IDeliveryOptimizationFile2::SetProperty", "TotalSizeBytes on a file of a QUEUED job", dofile2_set_queued, DO_E_INVALID_STATE},
+    /* QUEUED/TRANSFERRING refuse it (DO_E_INVALID_STATE) but last only milliseconds now that the
+     * service downloads; TRANSIENT_ERROR, where the resumed job waits, allows file changes. */
+    {"IDeliveryOptimizationFile2::SetProperty", "TotalSizeBytes on a file of a TRANSIENT_ERROR job (allowed)", dofile2_set_queued, S_OK},
     /* states: every method of the job and file objects of final jobs */
     {"IBackgroundCopyJob::GetState", "on a CANCELLED job is S_OK and CANCELLED", cancelled_get_state, S_OK},
     FINAL_JOB_CALLS(ROW_CANCELLED)
@@ -1613,7 +1639,9 @@ static int setup(ctx_t *c)
     IBackgroundCopyFile5 *qfile = NULL;
     if (!job_with_file(c->m, L"bad input: QUEUED", local_name(L"queued.bin"), NULL, &c->queued) ||
         !first_file(c->queued, &qfile, NULL, &c->queued_dofile2, NULL) ||
-        !setup_ok(IBackgroundCopyJob5_Resume(c->queued), "Resume (QUEUED job)"))
+        !setup_ok(IBackgroundCopyJob5_Resume(c->queued), "Resume (QUEUED job)") ||
+        !setup_ok(wait_state(c->queued, BG_JOB_STATE_TRANSIENT_ERROR),
+                  "the resumed job reaches TRANSIENT_ERROR (unreachable URL)"))
         return 0;
     IBackgroundCopyFile5_Release(qfile);
     if (!job_with_file(c->m, L"bad input: CANCELLED", local_name(L"cancelled.bin"), &c->cancelled_id, &c->cancelled) ||
@@ -1792,6 +1820,8 @@ static int cmd_refs(IBackgroundCopyManager *m)
     ok &= setup_ok(IBackgroundCopyJob5_SetPriority(b, BG_JOB_PRIORITY_FOREGROUND), "B: SetPriority");
     ok &= setup_ok(IBackgroundCopyJob5_AddFile(b, L"http://127.0.0.1:1/ref/b1.bin", local_name(L"ref-b1.bin")), "B: AddFile");
     ok &= setup_ok(IBackgroundCopyJob5_Resume(b), "B: Resume");
+    /* Its URL is unreachable: B settles in TRANSIENT_ERROR (retry in 600 s) before any snapshot. */
+    ok &= setup_ok(wait_state(b, BG_JOB_STATE_TRANSIENT_ERROR), "B: reaches TRANSIENT_ERROR");
     IBackgroundCopyJob5_Release(b);
     print_guid("JOB", &id_a);
     print_guid("JOB", &id_b);

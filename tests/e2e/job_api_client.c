@@ -6,10 +6,13 @@
  *                          (and Basic credentials); prints "JOB {GUID}" and "TIMES c m"
  *   notify                 SetNotifyInterface/GetNotifyInterface with sinks of this process;
  *                          leaves a sink registered; prints "JOB {GUID}"
- *   queued                 a job with one file, resumed; prints "JOB {GUID}"
+ *   queued                 a job with one file, resumed, settled in TRANSIENT_ERROR; prints "JOB {GUID}"
  *   verify P N Q [c m]     after sc stop/start: job P still has every value props left (and
- *                          the times c m, in hex), N has no sink, Q is still QUEUED with its file
+ *                          the times c m, in hex), N has no sink, Q is still TRANSIENT_ERROR (its
+ *                          URL is unreachable; retry in 600 s) with its file
  *   states                 the state machine (spec §8): Resume/Suspend/Cancel/Complete
+ *   download URL           the service downloads: a job with URL -> download.bin, Resume, TRANSFERRED
+ *                          within 60 s, Complete -> ACKNOWLEDGED (the script compares the SHA-256)
  *   files                  AddFile, AddFileSet, AddFileWithRanges, DO AddFile(WithRanges),
  *                          EnumFiles, ReplaceRemotePrefix
  *   errors                 GetError, IBackgroundCopyManager::GetErrorDescription
@@ -162,6 +165,26 @@ static BG_JOB_STATE state_of(IBackgroundCopyJob5 *job)
     BG_JOB_STATE state = (BG_JOB_STATE)-1;
     HRESULT hr = IBackgroundCopyJob5_GetState(job, &state);
     return SUCCEEDED(hr) ? state : (BG_JOB_STATE)-1;
+}
+
+/* The service downloads: right after Resume a job whose URL is unreachable (127.0.0.1:1) is
+ * QUEUED, TRANSFERRING or already TRANSIENT_ERROR (within milliseconds). */
+static int is_action_state(BG_JOB_STATE state)
+{
+    return state == BG_JOB_STATE_QUEUED || state == BG_JOB_STATE_TRANSFERRING ||
+           state == BG_JOB_STATE_TRANSIENT_ERROR;
+}
+
+/* Polls GetState (≤ 10 s) until the job is in the state; returns whether it got there. */
+static int wait_state(IBackgroundCopyJob5 *job, BG_JOB_STATE want)
+{
+    for (int i = 0; i < 200; i++) {
+        if (state_of(job) == want)
+            return 1;
+        Sleep(50);
+    }
+    printf("#   state %d, waited for %d\n", (int)state_of(job), (int)want);
+    return 0;
 }
 
 static ULONG file_count(IBackgroundCopyJob5 *job)
@@ -807,7 +830,9 @@ static void verify_queued(IBackgroundCopyManager *manager, const GUID *id)
     IBackgroundCopyJob5 *job = get_job(manager, id, "queued");
     if (!job)
         return;
-    CHECK(state_of(job) == BG_JOB_STATE_QUEUED, nm("a resumed job is still QUEUED"));
+    /* It settled in TRANSIENT_ERROR before the restart; its retry is 600 s after that. */
+    CHECK(state_of(job) == BG_JOB_STATE_TRANSIENT_ERROR,
+          nm("a resumed job (unreachable URL) is still TRANSIENT_ERROR, waiting for its retry"));
     CHECK(file_count(job) == 1, nm("GetProgress counts the job's one file"));
     ULONG count = 0;
     IBackgroundCopyFile *file = first_file(job, &count);
@@ -1016,8 +1041,52 @@ static int cmd_queued(IBackgroundCopyManager *manager)
         return 1;
     CHECK_HR(IBackgroundCopyJob5_AddFile(job, REMOTE L"/queued", local_name(L"queued.bin")), S_OK, nm("AddFile"));
     CHECK_HR(IBackgroundCopyJob5_Resume(job), S_OK, nm("Resume"));
-    CHECK(state_of(job) == BG_JOB_STATE_QUEUED, nm("the job is QUEUED"));
+    CHECK(is_action_state(state_of(job)), nm("the job is in an action state (QUEUED/TRANSFERRING/TRANSIENT_ERROR)"));
+    CHECK(wait_state(job, BG_JOB_STATE_TRANSIENT_ERROR),
+          nm("the job (unreachable URL) settles in TRANSIENT_ERROR within 10 s"));
     print_guid("JOB", &id);
+    IBackgroundCopyJob5_Release(job);
+    return 0;
+}
+
+/* ---- download: the service downloads a file for real (tests/e2e/job_api.sh serves it) ----------- */
+
+static int cmd_download(IBackgroundCopyManager *manager, const WCHAR *url)
+{
+    section = "download";
+    GUID id;
+    IBackgroundCopyJob5 *job = new_job(manager, L"job api: download", &id);
+    if (!job)
+        return 1;
+    const WCHAR *local = local_name(L"download.bin");
+    CHECK_HR(IBackgroundCopyJob5_AddFile(job, url, local), S_OK, nm("AddFile(%ls)", url));
+    CHECK_HR(IBackgroundCopyJob5_Resume(job), S_OK, nm("Resume"));
+    BG_JOB_STATE state = state_of(job);
+    for (int i = 0; i < 600 && state != BG_JOB_STATE_TRANSFERRED && state != BG_JOB_STATE_ERROR; i++) {
+        Sleep(100);
+        state = state_of(job);
+    }
+    if (!CHECK(state == BG_JOB_STATE_TRANSFERRED, nm("the job reaches TRANSFERRED within 60 s"))) {
+        IBackgroundCopyError *error = NULL;
+        HRESULT code = S_OK;
+        BG_ERROR_CONTEXT context = 0;
+        if (SUCCEEDED(IBackgroundCopyJob5_GetError(job, &error))) {
+            IBackgroundCopyError_GetError(error, &context, &code);
+            IBackgroundCopyError_Release(error);
+        }
+        printf("#   state %d, error 0x%08lx context %d\n", (int)state, (unsigned long)code, (int)context);
+    }
+    BG_JOB_PROGRESS progress;
+    memset(&progress, 0, sizeof progress);
+    CHECK_HR(IBackgroundCopyJob5_GetProgress(job, &progress), S_OK, nm("GetProgress"));
+    CHECK(progress.BytesTotal == progress.BytesTransferred && progress.BytesTotal == 5u * 1024 * 1024 &&
+              progress.FilesTransferred == 1,
+          nm("GetProgress: 5 MiB of 5 MiB, 1 file of 1"));
+    CHECK_HR(IBackgroundCopyJob5_Complete(job), S_OK, nm("Complete"));
+    CHECK(state_of(job) == BG_JOB_STATE_ACKNOWLEDGED, nm("the completed job is ACKNOWLEDGED"));
+    DWORD attributes = GetFileAttributesW(local);
+    CHECK(attributes != INVALID_FILE_ATTRIBUTES && !(attributes & FILE_ATTRIBUTE_HIDDEN),
+          nm("Complete left the local file, not hidden"));
     IBackgroundCopyJob5_Release(job);
     return 0;
 }
@@ -1077,15 +1146,15 @@ static int cmd_states(IBackgroundCopyManager *manager)
              nm("AddFile(http://127.0.0.1:1/x, C:\\opendo-tests\\job-api\\state-a.bin)"));
     CHECK(state_of(job) == BG_JOB_STATE_SUSPENDED, nm("AddFile leaves the job SUSPENDED"));
     CHECK_HR(IBackgroundCopyJob5_Resume(job), S_OK, nm("Resume with a file"));
-    CHECK(state_of(job) == BG_JOB_STATE_QUEUED, nm("Resume moves the job to QUEUED"));
-    CHECK_HR(IBackgroundCopyJob5_Resume(job), S_OK, nm("Resume of a QUEUED job"));
-    CHECK(state_of(job) == BG_JOB_STATE_QUEUED, nm("a second Resume leaves it QUEUED"));
+    CHECK(is_action_state(state_of(job)), nm("Resume moves the job to an action state (QUEUED/TRANSFERRING/TRANSIENT_ERROR)"));
+    CHECK_HR(IBackgroundCopyJob5_Resume(job), S_OK, nm("Resume of a resumed job"));
+    CHECK(is_action_state(state_of(job)), nm("a second Resume leaves it in an action state"));
     CHECK_HR(IBackgroundCopyJob5_Suspend(job), S_OK, nm("Suspend"));
     CHECK(state_of(job) == BG_JOB_STATE_SUSPENDED, nm("Suspend moves the job to SUSPENDED"));
     CHECK_HR(IBackgroundCopyJob5_AddFile(job, REMOTE L"/b", local_name(L"state-b.bin")), S_OK,
              nm("AddFile while SUSPENDED after a Resume"));
     CHECK_HR(IBackgroundCopyJob5_Resume(job), S_OK, nm("Resume again"));
-    CHECK(state_of(job) == BG_JOB_STATE_QUEUED, nm("QUEUED again"));
+    CHECK(is_action_state(state_of(job)), nm("in an action state again"));
     CHECK(FAILED(IBackgroundCopyJob5_GetState(job, NULL)), nm("GetState(NULL) fails"));
 
     IBackgroundCopyJob5 *second = get_job(manager, &id, "cancelled (second object)");
@@ -1105,7 +1174,7 @@ static int cmd_states(IBackgroundCopyManager *manager)
         return 1;
     CHECK_HR(IBackgroundCopyJob5_AddFile(job, REMOTE L"/c", local_name(L"state-c.bin")), S_OK, nm("AddFile (job 2)"));
     CHECK_HR(IBackgroundCopyJob5_Resume(job), S_OK, nm("Resume (job 2)"));
-    CHECK(state_of(job) == BG_JOB_STATE_QUEUED, nm("job 2 is QUEUED"));
+    CHECK(is_action_state(state_of(job)), nm("job 2 is in an action state"));
     CHECK_HR(IBackgroundCopyJob5_Complete(job), S_OK, nm("Complete is S_OK"));
     check_final(manager, job, &id2, BG_JOB_STATE_ACKNOWLEDGED, "Complete");
     IBackgroundCopyJob5_Release(job);
@@ -1848,6 +1917,8 @@ int wmain(int argc, WCHAR **argv)
             status = cmd_verify(manager, argc - 2, argv + 2);
         else if (!wcscmp(cmd, L"states"))
             status = cmd_states(manager);
+        else if (!wcscmp(cmd, L"download") && argc == 3)
+            status = cmd_download(manager, argv[2]);
         else if (!wcscmp(cmd, L"files"))
             status = cmd_files(manager);
         else if (!wcscmp(cmd, L"errors"))

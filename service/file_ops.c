@@ -1,0 +1,67 @@
+/* The file operations of the job manager in the service (jobs_file_ops_t, docs/scheduler.md):
+ * Complete renames a finished temp file onto its local name, Cancel/Complete delete unfinished
+ * temp files. Both run on the COM call's thread while impersonating the calling client, so they
+ * can do only what the client itself may do; without the client's identity nothing is done. */
+#include <stdlib.h>
+
+#include "dosvc.h"
+#include "log.h"
+
+static int last_error_hr(void)
+{
+    DWORD error = GetLastError();
+    return (int)HRESULT_FROM_WIN32(error ? error : ERROR_GEN_FAILURE);
+}
+
+static int begin_impersonation(int *used_rpc, const char *what)
+{
+    HRESULT hr = caller_impersonate(used_rpc);
+    if (FAILED(hr)) {
+        log_event(LOG_WARN, NULL, "%s: cannot impersonate the caller (0x%08lx): refused", what,
+                  (unsigned long)hr);
+        return (int)E_ACCESSDENIED;
+    }
+    return 0;
+}
+
+static int rename_replace(void *ctx, const char *from, const char *to)
+{
+    (void)ctx;
+    WCHAR *wfrom = wide_from_utf8(from), *wto = wide_from_utf8(to);
+    int result = 0, used_rpc;
+    if (!wfrom || !wto)
+        result = (int)HRESULT_FROM_WIN32(ERROR_NO_UNICODE_TRANSLATION);
+    else if ((result = begin_impersonation(&used_rpc, "complete")) == 0) {
+        if (!MoveFileExW(wfrom, wto, MOVEFILE_REPLACE_EXISTING | MOVEFILE_COPY_ALLOWED |
+                                         MOVEFILE_WRITE_THROUGH)) {
+            result = last_error_hr();
+        } else {
+            DWORD attributes = GetFileAttributesW(wto);
+            if (attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_HIDDEN) &&
+                !SetFileAttributesW(wto, attributes & ~(DWORD)FILE_ATTRIBUTE_HIDDEN))
+                log_event(LOG_WARN, NULL, "complete: cannot unhide %s (%lu)", to, GetLastError());
+        }
+        caller_revert(used_rpc);
+    }
+    free(wfrom);
+    free(wto);
+    return result;
+}
+
+static int remove_file(void *ctx, const char *path)
+{
+    (void)ctx;
+    WCHAR *wpath = wide_from_utf8(path);
+    int result, used_rpc;
+    if (!wpath)
+        return (int)HRESULT_FROM_WIN32(ERROR_NO_UNICODE_TRANSLATION);
+    if ((result = begin_impersonation(&used_rpc, "remove temp file")) == 0) {
+        if (!DeleteFileW(wpath))
+            result = last_error_hr();
+        caller_revert(used_rpc);
+    }
+    free(wpath);
+    return result;
+}
+
+const jobs_file_ops_t dosvc_file_ops = {rename_replace, remove_file, NULL};

@@ -6,6 +6,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/wine-env.sh"
 . "$top/scripts/service-control.sh"
+. "$top/scripts/loopback-nginx.sh"
 
 step() { printf '\n== %s\n' "$*"; }
 run()  { printf '$ %s\n' "$*"; "$@" </dev/null 2>/dev/null | tr -d '\r'; }
@@ -45,6 +46,20 @@ grep 'job store' "$WINEPREFIX/drive_c/ProgramData/opendo/dosvc.log" | tail -n 1 
 
 step "7. An unknown job id"
 demo show "{00000000-1111-2222-3333-444444444444}" || true
+
+step "8. The service's main job: download a 64 MiB file from a web server (nginx on 127.0.0.1)"
+www=$(mktemp -d /tmp/opendo-demo.XXXXXX)
+trap 'loopback_nginx_stop; rm -rf "$www"' EXIT
+mkdir -p "$www/www" "$WINEPREFIX/drive_c/Downloads"
+head -c $((64 * 1024 * 1024)) /dev/urandom >"$www/www/demo.bin"
+rm -f "$WINEPREFIX/drive_c/Downloads/demo.bin"
+port=$(loopback_free_ports 1)
+loopback_nginx_start "$www" "server { listen 127.0.0.1:$port; root $www/www; }" ||
+    { echo "demo: nginx did not start" >&2; exit 1; }
+demo download "http://127.0.0.1:$port/demo.bin" 'C:\Downloads\demo.bin'
+echo "SHA-256 on the server:    $(sha256sum "$www/www/demo.bin" | cut -d' ' -f1)"
+echo "SHA-256 in the prefix:    $(sha256sum "$WINEPREFIX/drive_c/Downloads/demo.bin" | cut -d' ' -f1)"
+loopback_nginx_stop
 
 step "Done"
 service_stop

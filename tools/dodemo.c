@@ -1,7 +1,9 @@
 /* dodemo: a small outside client of the opendo service, built against mingw-w64's own <bits.h>
  * (not opendo's headers) to show that ordinary BITS client code talks to the service.
  *   dodemo create NAME     activate the service, create a job, print its id and state
- *   dodemo show {GUID}     find a job again with GetJob and print what the service knows */
+ *   dodemo show {GUID}     find a job again with GetJob and print what the service knows
+ *   dodemo download URL LOCAL   download one file: CreateJob, AddFile, Resume, watch the
+ *                          progress until TRANSFERRED, Complete */
 #ifndef COBJMACROS
 #define COBJMACROS
 #endif
@@ -118,10 +120,75 @@ static int show_job(IBackgroundCopyManager *manager, const wchar_t *id_text)
     return 0;
 }
 
+static void print_error(IBackgroundCopyJob *job)
+{
+    IBackgroundCopyError *error = NULL;
+    BG_ERROR_CONTEXT context;
+    HRESULT code;
+    LPWSTR text = NULL;
+    if (FAILED(IBackgroundCopyJob_GetError(job, &error)))
+        return;
+    if (SUCCEEDED(IBackgroundCopyError_GetError(error, &context, &code)) &&
+        SUCCEEDED(IBackgroundCopyError_GetErrorDescription(error, 0, &text)))
+        wprintf(L"  error 0x%08lx (context %d): %ls\n", (unsigned long)code, (int)context, text);
+    CoTaskMemFree(text);
+    IBackgroundCopyError_Release(error);
+}
+
+/* Polls the job until it leaves the action states; prints progress as it goes. */
+static BG_JOB_STATE wait_for_job(IBackgroundCopyJob *job)
+{
+    BG_JOB_STATE state = BG_JOB_STATE_QUEUED, shown = (BG_JOB_STATE)-1;
+    for (int tick = 0; tick < 1200; tick++) { /* two minutes at most */
+        BG_JOB_PROGRESS progress = {0};
+        if (FAILED(IBackgroundCopyJob_GetState(job, &state)) ||
+            FAILED(IBackgroundCopyJob_GetProgress(job, &progress)))
+            break;
+        if (state != shown || tick % 10 == 0)
+            wprintf(L"  %-16ls %llu of %llu bytes\n", state_name(state),
+                    (unsigned long long)progress.BytesTransferred,
+                    (unsigned long long)progress.BytesTotal);
+        shown = state;
+        if (state == BG_JOB_STATE_TRANSFERRED || state == BG_JOB_STATE_ERROR)
+            break;
+        Sleep(100);
+    }
+    return state;
+}
+
+static int download(IBackgroundCopyManager *manager, const wchar_t *url, const wchar_t *local)
+{
+    GUID id;
+    IBackgroundCopyJob *job = NULL;
+    HRESULT hr = IBackgroundCopyManager_CreateJob(manager, L"opendo demo download",
+                                                  BG_JOB_TYPE_DOWNLOAD, &id, &job);
+    if (SUCCEEDED(hr))
+        hr = IBackgroundCopyJob_AddFile(job, url, local);
+    if (SUCCEEDED(hr))
+        hr = IBackgroundCopyJob_Resume(job);
+    wprintf(L"  CreateJob + AddFile(%ls -> %ls) + Resume -> 0x%08lx\n", url, local, (unsigned long)hr);
+    int status = 1;
+    if (SUCCEEDED(hr)) {
+        BG_JOB_STATE state = wait_for_job(job);
+        if (state == BG_JOB_STATE_TRANSFERRED) {
+            hr = IBackgroundCopyJob_Complete(job);
+            wprintf(L"  Complete -> 0x%08lx: the file is now visible at %ls\n", (unsigned long)hr, local);
+            status = FAILED(hr);
+        } else {
+            print_error(job);
+            IBackgroundCopyJob_Cancel(job);
+        }
+    }
+    if (job)
+        IBackgroundCopyJob_Release(job);
+    return status;
+}
+
 int wmain(int argc, wchar_t **argv)
 {
-    if (argc != 3 || (wcscmp(argv[1], L"create") && wcscmp(argv[1], L"show"))) {
-        fwprintf(stderr, L"usage: dodemo create NAME | dodemo show {GUID}\n");
+    int is_download = argc == 4 && !wcscmp(argv[1], L"download");
+    if (!is_download && (argc != 3 || (wcscmp(argv[1], L"create") && wcscmp(argv[1], L"show")))) {
+        fwprintf(stderr, L"usage: dodemo create NAME | dodemo show {GUID} | dodemo download URL LOCAL\n");
         return 2;
     }
     if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED)))
@@ -129,7 +196,8 @@ int wmain(int argc, wchar_t **argv)
     int status = 1;
     IBackgroundCopyManager *manager = connect_manager();
     if (manager) {
-        status = !wcscmp(argv[1], L"create") ? create_job(manager, argv[2])
+        status = is_download                  ? download(manager, argv[2], argv[3])
+               : !wcscmp(argv[1], L"create") ? create_job(manager, argv[2])
                                               : show_job(manager, argv[2]);
         IBackgroundCopyManager_Release(manager);
     }

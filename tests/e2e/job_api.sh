@@ -82,37 +82,22 @@ fi
 # --- the service downloads: nginx on 127.0.0.1 serves a 5 MiB file; the job brings it into the
 # prefix (TRANSFERRED, Complete) and the SHA-256 of both sides match.
 download_check() {
-    local tmp port i status=1 nginx_pid=
+    local tmp port status=1
     command -v nginx >/dev/null || { echo "#   nginx is not installed"; return 1; }
     tmp=$(mktemp -d /tmp/opendo-download.XXXXXX) || return 1
-    mkdir -p "$tmp/www" "$tmp/nginx-tmp"
+    mkdir -p "$tmp/www"
     head -c $((5 * 1024 * 1024)) /dev/urandom >"$tmp/www/data.bin"
     rm -f "$WINEPREFIX/drive_c/opendo-tests/job-api/download.bin"
-    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-    {
-        echo "daemon off; master_process off; worker_processes 1;"
-        echo "pid $tmp/nginx.pid; error_log $tmp/nginx-error.log warn;"
-        [ "$(id -u)" = 0 ] && echo "user root;"
-        echo "events { worker_connections 64; }"
-        echo "http { access_log off; default_type application/octet-stream;"
-        for i in client_body proxy fastcgi uwsgi scgi; do echo "  ${i}_temp_path $tmp/nginx-tmp/$i;"; done
-        echo "  server { listen 127.0.0.1:$port; root $tmp/www; } }"
-    } >"$tmp/nginx.conf"
-    nginx -p "$tmp" -e "$tmp/nginx-error.log" -c "$tmp/nginx.conf" </dev/null >/dev/null 2>&1 &
-    nginx_pid=$!
-    for i in $(seq 1 50); do
-        (: </dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
-        sleep 0.1
-    done
-    if run_client download "http://127.0.0.1:$port/data.bin"; then
+    port=$(loopback_free_ports 1)
+    if loopback_nginx_start "$tmp" "server { listen 127.0.0.1:$port; root $tmp/www; }" &&
+       run_client download "http://127.0.0.1:$port/data.bin"; then
         local want got
         want=$(sha256sum "$tmp/www/data.bin" | awk '{print $1}')
         got=$(sha256sum "$WINEPREFIX/drive_c/opendo-tests/job-api/download.bin" 2>/dev/null | awk '{print $1}')
         echo "#   source $want, downloaded ${got:-missing}"
         [ -n "$got" ] && [ "$got" = "$want" ] && status=0
     fi
-    kill "$nginx_pid" 2>/dev/null
-    wait "$nginx_pid" 2>/dev/null
+    loopback_nginx_stop
     rm -rf "$tmp" "$WINEPREFIX/drive_c/opendo-tests/job-api/download.bin"
     return "$status"
 }

@@ -4,6 +4,7 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${OPENDO_TEST_PREFIX:?run the end-to-end tests through tests/run.sh}"
 . "$top/scripts/wine-env.sh" "$OPENDO_TEST_PREFIX"
 . "$top/scripts/service-control.sh"
+. "$top/scripts/loopback-nginx.sh"
 
 e2e_failures=0
 ok()     { echo "ok - $1"; }

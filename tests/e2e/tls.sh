@@ -15,16 +15,12 @@ for tool in openssl nginx python3; do
 done
 
 tmp=$(mktemp -d /tmp/opendo-tls.XXXXXX)
-nginx_pid=
 ca_imported=
 cleanup() {
     if [ -n "$ca_imported" ]; then
         wine "$tls_exe" remove-ca "$(winepath -w "$tmp/ca.pem" 2>/dev/null)" </dev/null >/dev/null 2>&1
     fi
-    if [ -n "$nginx_pid" ]; then
-        kill "$nginx_pid" 2>/dev/null
-        wait "$nginx_pid" 2>/dev/null
-    fi
+    loopback_nginx_stop
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -104,52 +100,21 @@ else
 fi
 
 # ---- nginx on 127.0.0.1: one http and five https servers -------------------------------------
-mkdir -p "$tmp/www" "$tmp/nginx-tmp"
+mkdir -p "$tmp/www"
 head -c 3000000 /dev/urandom >"$tmp/www/data.bin"
 sha=$(sha256sum "$tmp/www/data.bin" | awk '{print $1}')
 
-free_ports() {
-    python3 -c 'import socket
-socks = [socket.socket() for _ in range(6)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-for s in socks: s.close()'
-}
-port_open() { (: </dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
-
 start_nginx() {
-    local attempt p i up
+    local attempt p blocks
     for attempt in 1 2 3 4 5; do
-        read -r http_port p_trusted p_untrusted p_unknown p_wrongname p_expired <<<"$(free_ports)"
-        {
-            echo "daemon off; master_process off; worker_processes 1;"
-            echo "pid $tmp/nginx.pid; error_log $tmp/nginx-error.log warn;"
-            [ "$(id -u)" = 0 ] && echo "user root;"
-            echo "events { worker_connections 64; }"
-            echo "http { access_log off; default_type application/octet-stream;"
-            for p in client_body proxy fastcgi uwsgi scgi; do echo "  ${p}_temp_path $tmp/nginx-tmp/$p;"; done
-            echo "  server { listen 127.0.0.1:$http_port; root $tmp/www; }"
-            for p in trusted:trusted untrusted:untrusted-chain unknown:unknown wrongname:wrongname expired:expired; do
-                local var="p_${p%%:*}" cert=${p#*:}
-                echo "  server { listen 127.0.0.1:${!var} ssl; root $tmp/www;"
-                echo "    ssl_certificate $tmp/$cert.pem; ssl_certificate_key $tmp/${p%%:*}.key; }"
-            done
-            echo "}"
-        } >"$tmp/nginx.conf"
-        nginx -p "$tmp" -e "$tmp/nginx-error.log" -c "$tmp/nginx.conf" </dev/null >/dev/null 2>&1 &
-        nginx_pid=$!
-        for i in $(seq 1 50); do
-            up=1
-            for p in $http_port $p_trusted $p_untrusted $p_unknown $p_wrongname $p_expired; do
-                port_open "$p" || up=
-            done
-            [ -n "$up" ] && return 0
-            kill -0 "$nginx_pid" 2>/dev/null || break
-            sleep 0.1
+        read -r http_port p_trusted p_untrusted p_unknown p_wrongname p_expired <<<"$(loopback_free_ports 6)"
+        blocks="  server { listen 127.0.0.1:$http_port; root $tmp/www; }"
+        for p in trusted:trusted untrusted:untrusted-chain unknown:unknown wrongname:wrongname expired:expired; do
+            local var="p_${p%%:*}" cert=${p#*:}
+            blocks+=$'\n'"  server { listen 127.0.0.1:${!var} ssl; root $tmp/www;"
+            blocks+=" ssl_certificate $tmp/$cert.pem; ssl_certificate_key $tmp/${p%%:*}.key; }"
         done
-        kill "$nginx_pid" 2>/dev/null
-        wait "$nginx_pid" 2>/dev/null
-        nginx_pid=
+        loopback_nginx_start "$tmp" "$blocks" && return 0
     done
     return 1
 }

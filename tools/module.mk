@@ -5,3 +5,4 @@ $(BUILD)/win/dodemo.exe: tools/dodemo.c idl/doerrors.h
 	$(WCC) $(filter-out -I$(BUILD)/idl,$(WCFLAGS)) $(WLDFLAGS) $< -o $@ -lole32 -luuid
 
 all: $(BUILD)/win/dodemo.exe
+include tools/bench.mk

@@ -417,4 +417,21 @@ static void fault_stats(const char *path, ull *requests, ull *bytes)
 
 /* ---- recording the callbacks ------------------------------------------------------------------ */
 
+/* The start of every HTTP test program: a watchdog, a fresh temp dir with www/ in it, servers
+ * killed at exit, curl initialised. Returns 0, or -1 when the temp dir cannot be made. */
+static int http_fixture_setup(const char *name)
+{
+    signal(SIGALRM, on_watchdog);
+    alarm(150);
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(dir, sizeof dir, "/tmp/opendo-test-%s-XXXXXX", name);
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(www, sizeof www, "%s/www", dir);
+    mkdir(www, 0700);
+    atexit(kill_servers);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    return 0;
+}
+
 #endif

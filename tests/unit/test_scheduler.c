@@ -311,16 +311,8 @@ static void test_rename_failure(void)
 
 int main(void)
 {
-    signal(SIGALRM, on_watchdog);
-    alarm(150);
-    signal(SIGPIPE, SIG_IGN);
-    snprintf(dir, sizeof dir, "/tmp/opendo-test-scheduler-XXXXXX");
-    if (!mkdtemp(dir))
+    if (http_fixture_setup("scheduler") != 0)
         return 2;
-    snprintf(www, sizeof www, "%s/www", dir);
-    mkdir(www, 0700);
-    atexit(kill_servers);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     char logpath[400];
     snprintf(logpath, sizeof logpath, "%s/service.log", dir);
     log_open(logpath);

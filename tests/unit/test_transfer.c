@@ -915,16 +915,8 @@ static void test_stop_while_running(void)
 
 int main(void)
 {
-    signal(SIGALRM, on_watchdog);
-    alarm(150);
-    signal(SIGPIPE, SIG_IGN);
-    snprintf(dir, sizeof dir, "/tmp/opendo-test-transfer-XXXXXX");
-    if (!mkdtemp(dir))
+    if (http_fixture_setup("transfer") != 0)
         return 2;
-    snprintf(www, sizeof www, "%s/www", dir);
-    mkdir(www, 0700);
-    atexit(kill_servers);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
 
     int files_ok = make_file(&f_a) == 0 && make_file(&f_b) == 0 && make_file(&f_empty) == 0 &&
                    make_file(&f_big) == 0;

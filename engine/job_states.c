@@ -182,16 +182,12 @@ hr_t jobs_take_ownership(jobs_t *jobs, const caller_t *caller, const store_guid_
 
 /* ---- 30-day expiry ---------------------------------------------------------------------------- */
 
-/* Expires the job if it was created before cutoff; *young tells the caller to stop (the list
- * is in creation order, so every later job is younger too). */
-static hr_t expire_if_old(jobs_t *jobs, const store_guid_t *id, int64_t cutoff, int *young,
-                          size_t *expired)
+static hr_t expire_job(jobs_t *jobs, const store_guid_t *id, size_t *expired)
 {
     store_job_t job = {0};
     store_status_t status = store_job_get(jobs->store, id, &job);
     hr_t hr = status == STORE_OK ? HR_OK : store_failure(jobs, id, "read job", status);
-    *young = HR_SUCCEEDED(hr) && job.creation_time >= cutoff;
-    if (HR_SUCCEEDED(hr) && !*young && HR_SUCCEEDED(hr = finish_job(jobs, &job, JOB_STATE_CANCELLED))) {
+    if (HR_SUCCEEDED(hr) && HR_SUCCEEDED(hr = finish_job(jobs, &job, JOB_STATE_CANCELLED))) {
         scheduler_job_removed(jobs, id);
         (*expired)++;
         log_event(LOG_WARN, id, "cancelled and removed: older than %d days (DO_E_JOB_TOO_OLD 0x%08x)",
@@ -211,12 +207,11 @@ hr_t jobs_expire(jobs_t *jobs, int64_t max_age, size_t *expired)
         return hr;
     store_guid_t *ids = NULL;
     size_t count = 0;
-    store_status_t status = store_job_list(jobs->store, NULL, &ids, &count); /* oldest first */
-    hr = status == STORE_OK ? HR_OK : store_failure(jobs, NULL, "list jobs", status);
-    int64_t cutoff = store_now_filetime() - max_age;
-    int young = 0;
-    for (size_t i = 0; HR_SUCCEEDED(hr) && !young && i < count; i++)
-        hr = expire_if_old(jobs, &ids[i], cutoff, &young, expired);
+    store_status_t status =
+        store_job_list_created_before(jobs->store, store_now_filetime() - max_age, &ids, &count);
+    hr = status == STORE_OK ? HR_OK : store_failure(jobs, NULL, "list old jobs", status);
+    for (size_t i = 0; HR_SUCCEEDED(hr) && i < count; i++)
+        hr = expire_job(jobs, &ids[i], expired);
     unlock_store(jobs);
     free(ids);
     return hr;

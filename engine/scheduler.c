@@ -338,7 +338,7 @@ static int compare_candidates(const void *a, const void *b)
 
 /* When a TRANSIENT_ERROR job is due (0: now); sets its clock when first seen (after a restart:
  * from the job's ModificationTime). */
-static uint64_t retry_due(struct scheduler *s, const store_job_t *job, uint64_t now)
+static uint64_t retry_due(struct scheduler *s, const store_job_brief_t *job, uint64_t now)
 {
     uv_mutex_lock(&s->mu);
     job_clock_t *c = clock_get(s, &job->id);
@@ -352,39 +352,57 @@ static uint64_t retry_due(struct scheduler *s, const store_job_t *job, uint64_t 
     return at > now ? at : 0;
 }
 
-/* One look at every job: start what may start. Returns ms until the next retry is due. */
-static uint64_t schedule_pass(struct scheduler *s)
+/* The jobs that may want to transfer, from the store's state index: the pass costs what these
+ * jobs cost, whatever the number of jobs in the store (store lock held). */
+static const int32_t schedulable_states[] = {JOB_STATE_QUEUED, JOB_STATE_TRANSFERRING,
+                                             JOB_STATE_TRANSIENT_ERROR};
+
+/* Lists the jobs that may start now, best first, into *out; returns ms until the next retry is
+ * due (at most IDLE_WAKE_MS). */
+static uint64_t list_candidates(struct scheduler *s, candidate_t **out, size_t *count)
 {
-    jobs_t *jobs = s->jobs;
     uint64_t next = IDLE_WAKE_MS, now = now_ms();
-    if (HR_FAILED(lock_store(jobs)))
-        return next;
-    store_guid_t *ids = NULL;
-    size_t count = 0;
-    candidate_t *cands = NULL;
-    size_t ncand = 0;
-    if (store_job_list(jobs->store, NULL, &ids, &count) == STORE_OK && count)
-        cands = calloc(count, sizeof *cands);
-    for (size_t i = 0; cands && i < count; i++) {
-        store_job_t job = {0};
-        if (store_job_get(jobs->store, &ids[i], &job) != STORE_OK)
-            continue;
+    store_job_brief_t *jobs = NULL;
+    size_t listed = 0;
+    *out = NULL;
+    *count = 0;
+    store_status_t status = store_job_list_in_states(s->jobs->store, schedulable_states,
+                                                     sizeof schedulable_states / sizeof *schedulable_states,
+                                                     &jobs, &listed);
+    if (status != STORE_OK)
+        store_failure(s->jobs, NULL, "list the jobs to schedule", status);
+    candidate_t *cands = listed ? calloc(listed, sizeof *cands) : NULL;
+    for (size_t i = 0; cands && i < listed; i++) {
         uv_mutex_lock(&s->mu);
-        int running = active_by_job(s, &job.id) != NULL;
+        int running = active_by_job(s, &jobs[i].id) != NULL;
         uv_mutex_unlock(&s->mu);
-        int ready = !running && (job.state == JOB_STATE_QUEUED || job.state == JOB_STATE_TRANSFERRING);
-        if (!running && job.state == JOB_STATE_TRANSIENT_ERROR) {
-            uint64_t due = retry_due(s, &job, now);
+        int ready = !running && jobs[i].state != JOB_STATE_TRANSIENT_ERROR;
+        if (!running && jobs[i].state == JOB_STATE_TRANSIENT_ERROR) {
+            uint64_t due = retry_due(s, &jobs[i], now);
             ready = due == 0;
             if (due && due - now < next)
                 next = due - now;
         }
         if (ready)
-            cands[ncand++] = (candidate_t){job.id, job.priority, i};
-        store_job_clear(&job);
+            cands[(*count)++] = (candidate_t){jobs[i].id, jobs[i].priority, i};
     }
-    if (ncand)
-        qsort(cands, ncand, sizeof *cands, compare_candidates);
+    if (*count)
+        qsort(cands, *count, sizeof *cands, compare_candidates);
+    free(jobs);
+    *out = cands;
+    return next;
+}
+
+/* One look at the jobs that want to transfer: start what may start. Returns ms until the next
+ * retry is due. */
+static uint64_t schedule_pass(struct scheduler *s)
+{
+    jobs_t *jobs = s->jobs;
+    if (HR_FAILED(lock_store(jobs)))
+        return IDLE_WAKE_MS;
+    candidate_t *cands;
+    size_t ncand;
+    uint64_t next = list_candidates(s, &cands, &ncand);
     for (size_t i = 0; i < ncand; i++) {
         uv_mutex_lock(&s->mu);
         int may = !s->stopping &&
@@ -399,7 +417,6 @@ static uint64_t schedule_pass(struct scheduler *s)
     }
     unlock_store(jobs);
     free(cands);
-    free(ids);
     return next;
 }
 
@@ -598,20 +615,21 @@ static void on_done(void *ctx, uint64_t token, const transfer_result_t *result)
 /* After a restart nothing is moving: TRANSFERRING jobs are QUEUED again (lock held). */
 static hr_t requeue_transferring(jobs_t *jobs)
 {
-    store_guid_t *ids = NULL;
+    static const int32_t transferring = JOB_STATE_TRANSFERRING;
+    store_job_brief_t *briefs = NULL;
     size_t count = 0;
-    store_status_t status = store_job_list(jobs->store, NULL, &ids, &count);
+    store_status_t status = store_job_list_in_states(jobs->store, &transferring, 1, &briefs, &count);
     for (size_t i = 0; status == STORE_OK && i < count; i++) {
         store_job_t job = {0};
-        status = store_job_get(jobs->store, &ids[i], &job);
-        if (status == STORE_OK && job.state == JOB_STATE_TRANSFERRING) {
+        status = store_job_get(jobs->store, &briefs[i].id, &job);
+        if (status == STORE_OK) {
             job.state = JOB_STATE_QUEUED;
             status = store_job_update(jobs->store, &job);
             log_event(LOG_INFO, &job.id, "TRANSFERRING at start-up: QUEUED again");
         }
         store_job_clear(&job);
     }
-    free(ids);
+    free(briefs);
     return status == STORE_OK ? HR_OK : store_failure(jobs, NULL, "requeue jobs", status);
 }
 

@@ -173,6 +173,9 @@ static const field_t file_fields[] = {
     FILE_FIELD(validator, FIELD_TEXT),
     FILE_FIELD(response_headers, FIELD_TEXT),
     FILE_FIELD_SINCE(validation_state, FIELD_I32, 2),
+    FILE_FIELD_SINCE(bytes_from_http, FIELD_U64, 4),
+    FILE_FIELD_SINCE(http_connections, FIELD_U32, 4),
+    FILE_FIELD_SINCE(download_ms, FIELD_U64, 4),
 };
 
 static const record_t job_record = { "jobs", job_fields, COUNT_OF(job_fields), 1,
@@ -250,6 +253,11 @@ static const char *const fixed_sql[STMT_COUNT] = {
     [STMT_JOB_LIST_OWNER] = "SELECT id FROM jobs WHERE owner_sid=?1 ORDER BY creation_time, rowid",
     [STMT_JOB_COUNT_ALL] = "SELECT count(*) FROM jobs",
     [STMT_JOB_COUNT_OWNER] = "SELECT count(*) FROM jobs WHERE owner_sid=?1",
+    /* jobs_by_state (v4) makes these lookups; older schemas scan, as older code did */
+    [STMT_JOB_LIST_IN_STATES] = "SELECT id, state, priority, modification_time, min_retry_delay"
+                                " FROM jobs WHERE state IN (?1,?2,?3,?4) ORDER BY creation_time, rowid",
+    [STMT_JOB_LIST_CREATED_BEFORE] = "SELECT id FROM jobs WHERE creation_time<?1"
+                                     " ORDER BY creation_time, rowid",
     [STMT_FILE_COUNT] = "SELECT EXISTS(SELECT 1 FROM jobs WHERE id=?1),"
                         " (SELECT count(*) FROM files WHERE job_id=?1)",
     [STMT_FILE_EXISTS] = "SELECT 1 FROM files WHERE job_id=?1 AND idx=?2",
@@ -731,6 +739,48 @@ store_status_t store_job_list(store_t *store, const char *owner_sid, store_guid_
     size_t rows;
     store_status_t status =
         collect_rows(store, st, bind_status, sizeof **ids, read_id_row, &array, count, &rows);
+    *ids = array;
+    return status;
+}
+
+static int read_brief_row(sqlite3_stmt *st, void *item)
+{
+    store_job_brief_t *brief = item;
+    read_guid(st, 0, &brief->id);
+    brief->state = sqlite3_column_int(st, 1);
+    brief->priority = sqlite3_column_int(st, 2);
+    brief->modification_time = sqlite3_column_int64(st, 3);
+    brief->min_retry_delay = (uint32_t)sqlite3_column_int64(st, 4);
+    return 1;
+}
+
+store_status_t store_job_list_in_states(store_t *store, const int32_t *states, size_t state_count,
+                                        store_job_brief_t **jobs, size_t *count)
+{
+    if (!store || !states || !state_count || state_count > STORE_MAX_LISTED_STATES || !jobs || !count)
+        return STORE_INVALID;
+    sqlite3_stmt *st = store->stmts[STMT_JOB_LIST_IN_STATES];
+    store_status_t bind_status = STORE_OK;
+    for (int i = 0; i < STORE_MAX_LISTED_STATES && bind_status == STORE_OK; i++) /* repeats fill */
+        bind_status = bind_int(st, i + 1, states[(size_t)i < state_count ? (size_t)i : 0]);
+    void *array;
+    size_t rows;
+    store_status_t status =
+        collect_rows(store, st, bind_status, sizeof **jobs, read_brief_row, &array, count, &rows);
+    *jobs = array;
+    return status;
+}
+
+store_status_t store_job_list_created_before(store_t *store, int64_t cutoff, store_guid_t **ids,
+                                             size_t *count)
+{
+    if (!store || !ids || !count)
+        return STORE_INVALID;
+    sqlite3_stmt *st = store->stmts[STMT_JOB_LIST_CREATED_BEFORE];
+    void *array;
+    size_t rows;
+    store_status_t status = collect_rows(store, st, bind_int(st, 1, cutoff), sizeof **ids,
+                                         read_id_row, &array, count, &rows);
     *ids = array;
     return status;
 }

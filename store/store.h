@@ -89,6 +89,10 @@ typedef struct store_file {
     char *validator;          /* ETag or Last-Modified used for If-Range */
     char *response_headers;
     int32_t validation_state; /* IBackgroundCopyFile3 validation state; 0 (not set) by default */
+    /* schema v4: what the file's downloads cost so far, over every attempt (GetStats) */
+    uint64_t bytes_from_http;   /* body bytes received, re-fetched ones included */
+    uint32_t http_connections;  /* connections opened */
+    uint64_t download_ms;       /* time spent transferring */
 } store_file_t;
 
 typedef struct store_range {
@@ -145,6 +149,25 @@ store_status_t store_job_delete(store_t *store, const store_guid_t *id);
 store_status_t store_job_list(store_t *store, const char *owner_sid, store_guid_t **ids,
                               size_t *count);
 store_status_t store_job_count(store_t *store, const char *owner_sid, size_t *count);
+
+/* What the scheduler needs to know of a job to decide whether it may start. */
+typedef struct store_job_brief {
+    store_guid_t id;
+    int32_t state;
+    int32_t priority;
+    int64_t modification_time;
+    uint32_t min_retry_delay;
+} store_job_brief_t;
+
+#define STORE_MAX_LISTED_STATES 4
+/* The jobs in any of states[0..state_count) (1 to STORE_MAX_LISTED_STATES states), oldest first.
+ * Indexed (schema v4): the cost follows the number of such jobs, not the size of the store.
+ * *jobs is malloc'ed (NULL when count is 0). */
+store_status_t store_job_list_in_states(store_t *store, const int32_t *states, size_t state_count,
+                                        store_job_brief_t **jobs, size_t *count);
+/* Ids of the jobs created before cutoff (FILETIME), oldest first. *ids is malloc'ed. */
+store_status_t store_job_list_created_before(store_t *store, int64_t cutoff, store_guid_t **ids,
+                                             size_t *count);
 void store_job_clear(store_job_t *job); /* frees text members, zeroes the struct */
 
 /* Files. Insertion of several files and their ranges is atomic: all or nothing. */

@@ -85,7 +85,16 @@ static const char schema_v2[] =
 static const char schema_v3[] =
     "ALTER TABLE jobs ADD COLUMN security_flags INTEGER NOT NULL DEFAULT 0;";
 
-static const char *const builtin_steps[] = { schema_v1, schema_v2, schema_v3 };
+/* v3 -> v4: the scheduler lists the jobs in a few states (queued, transferring, retrying) without
+ * reading every row, and each file keeps what its downloads cost (IDeliveryOptimizationFile::
+ * GetStats): body bytes received over HTTP, connections opened, time spent downloading. */
+static const char schema_v4[] =
+    "CREATE INDEX jobs_by_state ON jobs (state, creation_time);"
+    "ALTER TABLE files ADD COLUMN bytes_from_http INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE files ADD COLUMN http_connections INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE files ADD COLUMN download_ms INTEGER NOT NULL DEFAULT 0;";
+
+static const char *const builtin_steps[] = { schema_v1, schema_v2, schema_v3, schema_v4 };
 const store_migrations_t store_builtin_migrations = {
     builtin_steps, (int)(sizeof builtin_steps / sizeof *builtin_steps)
 };
@@ -120,10 +129,19 @@ static int exec(sqlite3 *db, const char *sql)
 
 /* ---- integrity ------------------------------------------------------------------------------ */
 
+/* The page cache while the integrity check reads the whole file (SQLite's default is 2 MB:
+ * the check of a large store then re-reads pages many times), and the default for the rest. */
+#define INTEGRITY_CACHE_KIB 32768
+#define DEFAULT_CACHE_KIB 2000
+
 static store_status_t check_integrity(store_t *store)
 {
-    char result[512] = "";
+    char result[512] = "", pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%d", INTEGRITY_CACHE_KIB);
+    exec(store->db, pragma);
     int rc = query_first(store->db, "PRAGMA integrity_check(1)", NULL, result, sizeof result);
+    snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%d", DEFAULT_CACHE_KIB);
+    exec(store->db, pragma); /* also frees the pages read */
     if (rc != SQLITE_OK)
         return store_fail(store, rc);
     if (strcmp(result, "ok") == 0)

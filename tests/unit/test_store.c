@@ -1,6 +1,6 @@
 /* Native unit tests of the SQLite job store: rows in and out, listing, file atomicity, file
  * properties, credentials, explicit transactions, argument validation, reopening, migrations
- * (real v1 and v2 databases to v3), newer-schema refusal, quarantine and salvage of damaged
+ * (real v1, v2 and v3 databases to v4), newer-schema refusal, quarantine and salvage of damaged
  * databases, and 100,000 jobs. Databases live in a fresh temporary directory removed at the end. */
 #include <dirent.h>
 #include <stdarg.h>
@@ -21,7 +21,7 @@
 #define BOB       "S-1-5-21-1-1-1-1002"
 #define PATH_SIZE 512
 #define PAGE_SIZE 4096 /* SQLite's default page size */
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 /* The built-in migrations cut after the v1 step: opens (and writes) a database as v1 code did. */
 static store_migrations_t v1_migrations(void)
@@ -131,7 +131,8 @@ static void make_job(store_job_t *job, uint32_t seed, const char *owner)
 #define FILE_TEXTS(X)                                                                              \
     X(file_id) X(remote_name) X(local_name) X(temp_name) X(validator) X(response_headers)
 #define FILE_NUMBERS(X)                                                                            \
-    X(index) X(bytes_total) X(bytes_transferred) X(completed) X(validation_state)
+    X(index) X(bytes_total) X(bytes_transferred) X(completed) X(validation_state)                \
+    X(bytes_from_http) X(http_connections) X(download_ms)
 #define SAME_TEXT(member)   same = same && text_equal(a->member, b->member);
 #define SAME_NUMBER(member) same = same && a->member == b->member;
 
@@ -180,6 +181,17 @@ static void make_file(store_file_t *file, const store_guid_t *job_id, uint32_t i
     file->temp_name = dup_text("C:\\Downloads\\BIT%u.tmp", index);
     file->bytes_total = UINT64_MAX; /* unknown */
     file->bytes_transferred = (uint64_t)index << 33;
+    file->bytes_from_http = ((uint64_t)index << 34) + 7; /* v4 */
+    file->http_connections = index + 2;
+    file->download_ms = (uint64_t)index * 1000 + 5;
+}
+
+/* What a file written by code older than v4 holds: no download statistics. */
+static void drop_v4_statistics(store_file_t *file)
+{
+    file->bytes_from_http = 0;
+    file->http_connections = 0;
+    file->download_ms = 0;
 }
 
 static int stored_file_is(store_t *store, const store_file_t *want)
@@ -291,10 +303,10 @@ static void test_new_database(store_t **out, const char *path)
     CHECK(report.created == 1 && report.migrated_from == 0
               && report.schema_version == SCHEMA_VERSION && report.integrity_ok == 1
               && !report.quarantined && report.salvaged_jobs == 0,
-          "report of a new database: created, v0 -> v3, integrity ok, not quarantined");
+          "report of a new database: created, v0 -> v4, integrity ok, not quarantined");
     CHECK(store_schema_version(*out) == SCHEMA_VERSION
               && store_builtin_migrations.count == SCHEMA_VERSION,
-          "schema version is 3");
+          "schema version is 4");
     char detail[64] = "";
     CHECK(store_check_integrity(*out, detail, sizeof detail) == STORE_OK
               && strcmp(detail, "ok") == 0,
@@ -352,6 +364,74 @@ static void test_job_rows(store_t *store)
 }
 
 /* Jobs listed oldest first; equal creation times in insertion order (not id order). */
+static int ids_are(const store_guid_t *ids, size_t count, const uint32_t *want, size_t want_count)
+{
+    int same = count == want_count;
+    for (size_t i = 0; same && i < count; i++)
+        same = guid_seed(&ids[i]) == want[i];
+    return same;
+}
+
+/* The scheduler's and the expiry's lists, over test_listing's six jobs (states set here). */
+static void test_listing_for_scheduler(store_t *store)
+{
+    static const struct { uint32_t seed; int32_t state; } states[] = {
+        { 10, 1 }, { 11, 0 }, { 12, 4 }, { 13, 3 }, { 14, 2 }, { 15, 0 },
+    };
+    for (size_t i = 0; i < 6; i++) {
+        store_job_t job = { 0 };
+        store_guid_t id = make_guid(states[i].seed, 0x10);
+        if (store_job_get(store, &id, &job) == STORE_OK) {
+            job.state = states[i].state;
+            job.priority = (int32_t)states[i].seed % 4;
+            job.modification_time = 1000 + states[i].seed;
+            job.min_retry_delay = 60 + states[i].seed;
+            store_job_update(store, &job);
+        }
+        store_job_clear(&job);
+    }
+    store_job_brief_t *briefs = NULL;
+    size_t count = 0;
+    const int32_t queued_transferring_retrying[] = { 0, 1, 4 };
+    int ok = store_job_list_in_states(store, queued_transferring_retrying, 3, &briefs, &count)
+             == STORE_OK && count == 4;
+    static const uint32_t state_order[] = { 11, 12, 10, 15 }; /* created 100, 200, 300, 400 */
+    for (size_t i = 0; ok && i < count; i++)
+        ok = guid_seed(&briefs[i].id) == state_order[i] && briefs[i].priority == (int32_t)state_order[i] % 4
+             && briefs[i].modification_time == 1000 + state_order[i]
+             && briefs[i].min_retry_delay == 60 + state_order[i]
+             && briefs[i].state == (state_order[i] == 10 ? 1 : state_order[i] == 12 ? 4 : 0);
+    CHECK(ok, "list in states (queued, transferring, retrying): those jobs only, oldest first, "
+              "with state, priority, modification time and retry delay");
+    free(briefs);
+    const int32_t transferring = 1;
+    ok = store_job_list_in_states(store, &transferring, 1, &briefs, &count) == STORE_OK && count == 1
+         && guid_seed(&briefs[0].id) == 10;
+    free(briefs);
+    const int32_t five[5] = { 0, 1, 2, 3, 4 };
+    briefs = (store_job_brief_t *)&count;
+    CHECK(ok && store_job_list_in_states(store, five, 5, &briefs, &count) == STORE_INVALID
+              && store_job_list_in_states(store, five, 0, &briefs, &count) == STORE_INVALID
+              && store_job_list_in_states(store, (const int32_t[]){ 6 }, 1, &briefs, &count) == STORE_OK
+              && count == 0 && briefs == NULL,
+          "list in one state; 0 or more than 4 states refused; no match lists nothing");
+
+    store_guid_t *ids = NULL;
+    static const uint32_t before_200[] = { 14, 11 }, before_all[] = { 14, 11, 13, 12, 10, 15 };
+    ok = store_job_list_created_before(store, 200, &ids, &count) == STORE_OK
+         && ids_are(ids, count, before_200, 2);
+    free(ids);
+    ok = ok && store_job_list_created_before(store, 401, &ids, &count) == STORE_OK
+         && ids_are(ids, count, before_all, 6);
+    free(ids);
+    CHECK(ok && store_job_list_created_before(store, 50, &ids, &count) == STORE_OK && count == 0
+              && ids == NULL,
+          "list created before a time: strictly older jobs only, oldest first");
+    CHECK(raw_query_on(store, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                              " AND name = 'jobs_by_state'") == 1,
+          "the jobs_by_state index exists");
+}
+
 static void test_listing(const char *path)
 {
     static const struct {
@@ -395,6 +475,8 @@ static void test_listing(const char *path)
     CHECK(store_job_list(store, "S-1-5-21-9", &ids, &count) == STORE_OK && count == 0 && ids == NULL
               && job_count_is(store, "S-1-5-21-9", 0),
           "an owner without jobs lists nothing (NULL array)");
+
+    test_listing_for_scheduler(store);
 
     store_job_t duplicate_batch[2];
     make_job(&duplicate_batch[0], 16, ALICE);
@@ -881,7 +963,7 @@ static void test_reopen(const char *path)
     CHECK(store_open(path, &store, &report) == STORE_OK && report.created == 0
               && report.migrated_from == SCHEMA_VERSION && report.schema_version == SCHEMA_VERSION
               && report.integrity_ok && !report.quarantined,
-          "reopen: existing v3 database, nothing to migrate");
+          "reopen: existing v4 database, nothing to migrate");
     if (!store)
         return;
     store_job_t job;
@@ -910,14 +992,14 @@ static void test_migrations(const char *path, const char *failing_path)
     store_job_t job;
     make_job(&job, 40, BOB);
 
-    if (CHECK(store_open(path, &store, NULL) == STORE_OK, "open a v3 database")) {
+    if (CHECK(store_open(path, &store, NULL) == STORE_OK, "open a current (v4) database")) {
         store_job_insert(store, &job);
         store_close(store);
     }
     CHECK(store_open_with_migrations(path, &newer, &store, &report) == STORE_OK
               && report.migrated_from == SCHEMA_VERSION && report.schema_version == SCHEMA_VERSION + 1
               && !report.created && store_schema_version(store) == SCHEMA_VERSION + 1,
-          "newer code migrates v3 -> v4 and reports migrated_from 3");
+          "newer code migrates v4 -> v5 and reports migrated_from 4");
     CHECK(stored_job_is(store, &job)
               && store_job_insert(store, &(store_job_t){ .id = make_guid(41, 0x10) }) == STORE_OK
               && raw_query(path, "SELECT count(*) FROM jobs WHERE extra = 'x'") == 2,
@@ -934,7 +1016,7 @@ static void test_migrations(const char *path, const char *failing_path)
           "the newer database is left byte for byte untouched");
     free(before);
 
-    if (CHECK(store_open(failing_path, &store, NULL) == STORE_OK, "open a second v3 database")) {
+    if (CHECK(store_open(failing_path, &store, NULL) == STORE_OK, "open a second current (v4) database")) {
         store_job_insert(store, &job);
         store_close(store);
     }
@@ -987,7 +1069,7 @@ static void write_v1_database(const char *path, const store_job_t *job, const st
           "the v1 database has none of v2's columns and tables");
 }
 
-/* A real v1 database migrates to v3: its rows survive, the new columns and tables have their
+/* A real v1 database migrates to v4: its rows survive, the new columns and tables have their
  * defaults, and the migrated rows take v2 values. */
 static void test_migration_from_v1(const char *path)
 {
@@ -996,13 +1078,14 @@ static void test_migration_from_v1(const char *path)
     make_job(&job, 60, ALICE);
     make_file(&file, &job.id, 0);
     write_v1_database(path, &job, &file);
+    drop_v4_statistics(&file);
 
     store_t *store;
     store_open_report_t report;
     if (!CHECK(store_open(path, &store, &report) == STORE_OK && report.migrated_from == 1
                    && report.schema_version == SCHEMA_VERSION && !report.created
                    && !report.quarantined && store_schema_version(store) == SCHEMA_VERSION,
-               "the v1 database migrates to v3 (migrated_from 1)"))
+               "the v1 database migrates to v4 (migrated_from 1)"))
         return;
     CHECK(stored_job_is(store, &job) && stored_file_is(store, &file)
               && file_count_is(store, &job.id, 1)
@@ -1055,7 +1138,7 @@ static void write_v2_database(const char *path, store_job_t *job, const store_fi
           "the v2 database has no security_flags column");
 }
 
-/* A real v2 database migrates to v3: every row survives, security_flags defaults to 0, and the
+/* A real v2 database migrates to v4: every row survives, security_flags defaults to 0, and the
  * migrated job takes a value. */
 static void test_migration_from_v2(const char *path)
 {
@@ -1065,6 +1148,7 @@ static void test_migration_from_v2(const char *path)
     make_file(&file, &job.id, 0);
     file.validation_state = 1;
     write_v2_database(path, &job, &file);
+    drop_v4_statistics(&file);
 
     store_t *store;
     store_open_report_t report;
@@ -1072,7 +1156,7 @@ static void test_migration_from_v2(const char *path)
                    && report.schema_version == SCHEMA_VERSION && !report.created
                    && !report.quarantined && report.integrity_ok
                    && store_schema_version(store) == SCHEMA_VERSION,
-               "the v2 database migrates to v3 (migrated_from 2)"))
+               "the v2 database migrates to v4 (migrated_from 2)"))
         return;
     CHECK(stored_job_is(store, &job) && job_count_is(store, NULL, 1)
               && raw_query(path, "SELECT count(*) FROM jobs WHERE security_flags = 0") == 1,
@@ -1286,7 +1370,7 @@ static void test_damaged_with_wal(const char *path)
     store_close(store);
 }
 
-/* A damaged database written by v1 code is salvaged into a new v3 one. */
+/* A damaged database written by v1 code is salvaged into a new v4 one. */
 static void test_damaged_v1(const char *path)
 {
     store_migrations_t v1 = v1_migrations();
@@ -1299,13 +1383,14 @@ static void test_damaged_v1(const char *path)
     store_guid_t first = make_guid(1000, 0x10);
     store_file_t want;
     make_file(&want, &first, 0);
+    drop_v4_statistics(&want);
     CHECK(report.salvaged_jobs > 150 && report.salvaged_files > 150
               && stored_job_matches_seed(store, &first, ALICE) && stored_file_is(store, &want)
               && raw_query(path, "SELECT count(*) FROM files WHERE validation_state = 0")
                      == report.salvaged_files
               && raw_query(path, "SELECT count(*) FROM jobs WHERE security_flags = 0")
                      == report.salvaged_jobs,
-          "damaged v1 database: its rows are salvaged into v3 (validation_state, security_flags 0)");
+          "damaged v1 database: its rows are salvaged into v4 (validation_state, security_flags, file statistics 0)");
     store_file_clear(&want);
     store_close(store);
 }
@@ -1441,6 +1526,12 @@ static void test_many_jobs(const char *small_path, const char *big_path)
            at_100k * 1e6);
     CHECK(at_100k < 1e8 && at_100k < 4 * at_10, "store_job_get stays flat from 10 to 100,000 jobs");
     store_close(small);
+    store_close(big);
+    start = seconds_now();
+    store_open_report_t report;
+    CHECK(store_open(big_path, &big, &report) == STORE_OK && report.integrity_ok,
+          "reopen the 100,000-job database: integrity ok");
+    printf("# reopen with integrity check of 100000 jobs: %.3f s\n", seconds_now() - start);
     store_close(big);
 }
 

@@ -14,7 +14,15 @@ typedef struct job {
     IBackgroundCopyJobHttpOptions http_options;
     LONG refs;
     GUID id;
+    struct job *next; /* in live_jobs */
 } job_t;
+
+/* The job objects alive in the service, one per job id: GetJob and CreateJob hand out the
+ * object a client already holds, as BITS does, so COM reuses its stub (and the client its
+ * proxy) instead of marshalling a new object. Holds no reference: an object leaves the list
+ * in its last Release. */
+static job_t *live_jobs;
+static SRWLOCK live_jobs_lock = SRWLOCK_INIT;
 
 #define IMPL(iface, member) ((job_t *)((char *)(iface) - offsetof(job_t, member)))
 #define JOB_ID(self) ((const store_guid_t *)&(self)->id)
@@ -54,11 +62,30 @@ static ULONG STDMETHODCALLTYPE job_add_ref(job5_t *iface)
     return (ULONG)InterlockedIncrement(&impl(iface)->refs);
 }
 
+/* Unlinks self unless a lookup revived it meanwhile (lock held); 1 when it may be freed. */
+static int unlink_if_dead(job_t *self)
+{
+    if (self->refs)
+        return 0;
+    job_t **link = &live_jobs;
+    while (*link && *link != self)
+        link = &(*link)->next;
+    if (*link)
+        *link = self->next;
+    return 1;
+}
+
 static ULONG STDMETHODCALLTYPE job_release(job5_t *iface)
 {
-    LONG refs = InterlockedDecrement(&impl(iface)->refs);
-    if (!refs)
-        free(impl(iface));
+    job_t *self = impl(iface);
+    LONG refs = InterlockedDecrement(&self->refs);
+    if (!refs) {
+        AcquireSRWLockExclusive(&live_jobs_lock);
+        int dead = unlink_if_dead(self);
+        ReleaseSRWLockExclusive(&live_jobs_lock);
+        if (dead)
+            free(self);
+    }
     return (ULONG)refs;
 }
 
@@ -845,17 +872,33 @@ static IBackgroundCopyJobHttpOptionsVtbl http_options_vtbl = {
     http_options_set_security_flags, http_options_get_security_flags,
 };
 
+/* The live object of job id with a new reference, or NULL (lock held). An object whose count
+ * reached 0 is being released: its Release unlinks it once it gets the lock, so it is skipped. */
+static job_t *live_job(const GUID *id)
+{
+    for (job_t *job = live_jobs; job; job = job->next)
+        if (IsEqualGUID(&job->id, id) && job->refs > 0) {
+            InterlockedIncrement(&job->refs);
+            return job;
+        }
+    return NULL;
+}
+
 HRESULT background_copy_job_create(const GUID *id, IBackgroundCopyJob **out)
 {
-    job_t *job = calloc(1, sizeof *job);
-    if (!job)
-        return E_OUTOFMEMORY;
-    job->iface.lpVtbl = &job_vtbl;
-    job->do_job.lpVtbl = &do_job_vtbl;
-    job->do_job2.lpVtbl = &do_job2_vtbl;
-    job->http_options.lpVtbl = &http_options_vtbl;
-    job->refs = 1;
-    job->id = *id;
+    AcquireSRWLockExclusive(&live_jobs_lock);
+    job_t *job = live_job(id);
+    if (!job && (job = calloc(1, sizeof *job))) {
+        job->iface.lpVtbl = &job_vtbl;
+        job->do_job.lpVtbl = &do_job_vtbl;
+        job->do_job2.lpVtbl = &do_job2_vtbl;
+        job->http_options.lpVtbl = &http_options_vtbl;
+        job->refs = 1;
+        job->id = *id;
+        job->next = live_jobs;
+        live_jobs = job;
+    }
+    ReleaseSRWLockExclusive(&live_jobs_lock);
     *out = (IBackgroundCopyJob *)&job->iface;
-    return S_OK;
+    return job ? S_OK : E_OUTOFMEMORY;
 }

@@ -7,6 +7,7 @@
 #include "dosvc.h"
 
 #include <sddl.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -44,15 +45,33 @@ static HRESULT token_user_sid(HANDLE token, char *sid_text, size_t size)
     return hr;
 }
 
+/* Whether the token's enabled groups include BUILTIN\Administrators (what CheckTokenMembership
+ * answers for an impersonation token), from one TokenGroups query: CheckTokenMembership costs
+ * three token requests under Wine, on every call. */
 static int token_is_admin(HANDLE token)
 {
-    BYTE sid[SECURITY_MAX_SID_SIZE];
-    DWORD size = sizeof sid;
-    BOOL member = FALSE;
-    if (!CreateWellKnownSid(WinBuiltinAdministratorsSid, NULL, sid, &size) ||
-        !CheckTokenMembership(token, sid, &member))
+    BYTE admins[SECURITY_MAX_SID_SIZE];
+    DWORD size = sizeof admins, length = 0;
+    if (!CreateWellKnownSid(WinBuiltinAdministratorsSid, NULL, admins, &size))
         return 0;
-    return member != FALSE;
+    union { TOKEN_GROUPS groups; BYTE bytes[4096]; } local;
+    TOKEN_GROUPS *groups = &local.groups;
+    if (!GetTokenInformation(token, TokenGroups, groups, sizeof local, &length)) {
+        if (GetLastError() != ERROR_INSUFFICIENT_BUFFER || !(groups = malloc(length)) ||
+            !GetTokenInformation(token, TokenGroups, groups, length, &length)) {
+            if (groups != &local.groups)
+                free(groups);
+            return 0;
+        }
+    }
+    int member = 0;
+    for (DWORD i = 0; !member && i < groups->GroupCount; i++)
+        member = (groups->Groups[i].Attributes & SE_GROUP_ENABLED) &&
+                 !(groups->Groups[i].Attributes & SE_GROUP_USE_FOR_DENY_ONLY) &&
+                 EqualSid(groups->Groups[i].Sid, admins);
+    if (groups != &local.groups)
+        free(groups);
+    return member;
 }
 
 static HRESULT identify_impersonated_thread(caller_t *caller)

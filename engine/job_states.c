@@ -182,20 +182,9 @@ hr_t jobs_take_ownership(jobs_t *jobs, const caller_t *caller, const store_guid_
 
 /* ---- 30-day expiry ---------------------------------------------------------------------------- */
 
-static hr_t expire_job(jobs_t *jobs, const store_guid_t *id, size_t *expired)
-{
-    store_job_t job = {0};
-    store_status_t status = store_job_get(jobs->store, id, &job);
-    hr_t hr = status == STORE_OK ? HR_OK : store_failure(jobs, id, "read job", status);
-    if (HR_SUCCEEDED(hr) && HR_SUCCEEDED(hr = finish_job(jobs, &job, JOB_STATE_CANCELLED))) {
-        scheduler_job_removed(jobs, id);
-        (*expired)++;
-        log_event(LOG_WARN, id, "cancelled and removed: older than %d days (DO_E_JOB_TOO_OLD 0x%08x)",
-                  JOB_MAX_AGE_DAYS, (unsigned)DO_E_JOB_TOO_OLD);
-    }
-    store_job_clear(&job);
-    return hr;
-}
+/* The expiry acts as the service itself (an administrator): like a Cancel, it stops a running
+ * transfer and deletes the job's temporary files. */
+static const caller_t expiry_caller = {"S-1-5-18", 1};
 
 hr_t jobs_expire(jobs_t *jobs, int64_t max_age, size_t *expired)
 {
@@ -210,9 +199,16 @@ hr_t jobs_expire(jobs_t *jobs, int64_t max_age, size_t *expired)
     store_status_t status =
         store_job_list_created_before(jobs->store, store_now_filetime() - max_age, &ids, &count);
     hr = status == STORE_OK ? HR_OK : store_failure(jobs, NULL, "list old jobs", status);
-    for (size_t i = 0; HR_SUCCEEDED(hr) && i < count; i++)
-        hr = expire_job(jobs, &ids[i], expired);
     unlock_store(jobs);
+    for (size_t i = 0; HR_SUCCEEDED(hr) && i < count; i++) {
+        log_event(LOG_WARN, &ids[i], "older than %d days (DO_E_JOB_TOO_OLD 0x%08x): cancelling it",
+                  JOB_MAX_AGE_DAYS, (unsigned)DO_E_JOB_TOO_OLD);
+        hr = jobs_cancel(jobs, &expiry_caller, &ids[i]);
+        if (HR_SUCCEEDED(hr))
+            (*expired)++;
+        else if (hr == DO_E_JOB_NOT_FOUND) /* ended by its owner meanwhile */
+            hr = HR_OK;
+    }
     free(ids);
     return hr;
 }

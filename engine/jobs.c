@@ -52,6 +52,7 @@ hr_t jobs_open(const char *db_path, jobs_t **out, store_open_report_t *report)
         return hr_from_store(status);
     }
     uv_mutex_init(&jobs->lock);
+    job_events_init(&jobs->events);
     jobs->limits = default_limits;
     *out = jobs;
     return HR_OK;
@@ -75,6 +76,7 @@ void jobs_close(jobs_t *jobs)
         return;
     jobs_shutdown(jobs);
     counts_forget(jobs);
+    job_events_destroy(&jobs->events);
     uv_mutex_destroy(&jobs->lock);
     free(jobs);
 }
@@ -97,7 +99,9 @@ hr_t lock_store(jobs_t *jobs)
 
 void unlock_store(jobs_t *jobs)
 {
+    job_event_batch_t batch = job_events_take(&jobs->events);
     uv_mutex_unlock(&jobs->lock);
+    job_events_hand_over(&jobs->events, &batch);
 }
 
 long utf8_utf16_length(const char *text)
@@ -221,7 +225,11 @@ static hr_t change_atomically(jobs_t *jobs, store_job_t *job, job_change_fn chan
         return hr;
     }
     status = store_commit(jobs->store);
-    return status == STORE_OK ? hr : store_failure(jobs, &job->id, "commit", status);
+    if (status != STORE_OK)
+        return store_failure(jobs, &job->id, "commit", status);
+    if (hr == HR_OK)
+        jobs_emit(jobs, job, JOBS_EVENT_MODIFIED, JOBS_NO_FILE);
+    return hr;
 }
 
 hr_t with_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_change_fn use,

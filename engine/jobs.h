@@ -238,6 +238,9 @@ long utf8_utf16_length(const char *text);
 typedef struct jobs_file_ops {
     int (*rename_replace)(void *ctx, const char *from, const char *to);
     int (*remove)(void *ctx, const char *path);
+    /* The password in a stored credential's secret (the service's DPAPI blob), malloc'ed UTF-8,
+     * or NULL; called on the scheduler's threads when a transfer starts. */
+    char *(*reveal_secret)(void *ctx, const void *secret, size_t size);
     void *ctx;
 } jobs_file_ops_t;
 
@@ -250,5 +253,44 @@ hr_t jobs_enable_transfers(jobs_t *jobs, const transfer_options_t *options, cons
 /* Stops the scheduler and the engine (progress checkpointed; jobs keep their state for the next
  * enable). No-op when not enabled. jobs_shutdown and jobs_close call it. */
 void jobs_disable_transfers(jobs_t *jobs);
+/* Caps the total download rate of background jobs (FOREGROUND ones are never capped); 0 = no
+ * cap. HR_FALSE when transfers are not enabled (nothing applied). */
+hr_t jobs_set_background_bandwidth(jobs_t *jobs, uint64_t bytes_per_second);
+
+/* ---- events (the service turns them into client callbacks; docs/scheduler.md) --------------- */
+
+/* BG_NOTIFY_* bits. */
+#define JOB_NOTIFY_TRANSFERRED 0x0001u
+#define JOB_NOTIFY_ERROR 0x0002u
+#define JOB_NOTIFY_DISABLE 0x0004u
+#define JOB_NOTIFY_MODIFICATION 0x0008u
+#define JOB_NOTIFY_FILE_TRANSFERRED 0x0010u
+
+typedef enum jobs_event {
+    JOBS_EVENT_MODIFIED,         /* a committed change: a setter, files added, a state change
+                                  * other than into TRANSFERRED or ERROR, or progress (at most
+                                  * once per JOBS_PROGRESS_EVENT_MS per job) */
+    JOBS_EVENT_FILE_TRANSFERRED, /* file_index has all its bytes */
+    JOBS_EVENT_TRANSFERRED,      /* the job entered TRANSFERRED */
+    JOBS_EVENT_ERROR,            /* the job entered ERROR (never for TRANSIENT_ERROR) */
+} jobs_event_t;
+
+#define JOBS_NO_FILE UINT32_MAX         /* file_index of events not about one file */
+#define JOBS_PROGRESS_EVENT_MS 250u     /* progress events: at most 4 a second per job */
+
+typedef void (*jobs_event_fn)(void *ctx, const store_guid_t *job, jobs_event_t event,
+                              uint32_t file_index);
+
+/* Sets (fn NULL: removes) the receiver of the events: those the job's notify flags ask for when
+ * the change is committed (jobs_event_wanted), so jobs with the default flags cost nothing for
+ * modifications and progress. It is called after the change is committed,
+ * never with a lock of the job manager held, on the thread that made the change (an API thread,
+ * the scheduler thread or the transfer engine thread), one batch at a time in commit order. It
+ * must return quickly and must not call back into the job manager to change anything (a read is
+ * fine): the service queues the event and returns. When this returns, the previous receiver is
+ * no longer called; it must not be called from inside a receiver. */
+void jobs_set_event_sink(jobs_t *jobs, jobs_event_fn fn, void *ctx);
+/* Whether a job with these notify flags asks for event (BG_NOTIFY_DISABLE overrides the rest). */
+int jobs_event_wanted(uint32_t notify_flags, jobs_event_t event);
 
 #endif

@@ -26,6 +26,41 @@ typedef struct owner_count {
     struct owner_count *next;
 } owner_count_t;
 
+/* Events recorded under the store lock, handed to the receiver by unlock_store once the lock is
+ * released. Batches are numbered when taken (under the lock) and delivered in that order: a
+ * thread waits (on turn) until the batches before its own were handed over. */
+typedef struct pending_event {
+    store_guid_t job;
+    jobs_event_t event;
+    uint32_t file_index;
+} pending_event_t;
+
+typedef struct job_events {
+    jobs_event_fn fn;          /* under the store lock */
+    void *ctx;
+    pending_event_t *pending;  /* under the store lock */
+    size_t count, cap;
+    uint64_t issued;           /* batches numbered so far (under the store lock) */
+    uv_mutex_t mu;             /* delivered and turn */
+    uv_cond_t turn;
+    uint64_t delivered;        /* batches handed to the receiver */
+} job_events_t;
+
+typedef struct job_event_batch {
+    pending_event_t *items;
+    size_t count;
+    uint64_t number;
+    jobs_event_fn fn;
+    void *ctx;
+} job_event_batch_t;
+
+void job_events_init(job_events_t *events);
+void job_events_destroy(job_events_t *events);
+/* Under the store lock: the events recorded so far, as the next numbered batch. */
+job_event_batch_t job_events_take(job_events_t *events);
+/* Without the store lock: waits for the earlier batches, calls the receiver, frees the batch. */
+void job_events_hand_over(job_events_t *events, job_event_batch_t *batch);
+
 struct jobs {
     store_t *store;
     uv_mutex_t lock; /* serialises every use of store, finished and the counts */
@@ -40,6 +75,7 @@ struct jobs {
      * calls go through them so that programs that never enable transfers do not link the
      * transfer engine (and libcurl). */
     const struct scheduler_hooks *scheduler_hooks;
+    job_events_t events; /* pending events and their receiver (jobs_set_event_sink) */
 };
 
 /* Work done on a loaded job row inside the store lock (a read, or a change to commit; a change
@@ -47,7 +83,11 @@ struct jobs {
 typedef hr_t (*job_change_fn)(jobs_t *jobs, store_job_t *job, void *context);
 
 hr_t lock_store(jobs_t *jobs);
+/* Releases the store lock, then hands the events recorded meanwhile to the receiver. */
 void unlock_store(jobs_t *jobs);
+/* Records an event of job (its row as read or written under the store lock) for the receiver,
+ * when one is set and the job's notify flags ask for the event. */
+void jobs_emit(jobs_t *jobs, const store_job_t *job, jobs_event_t event, uint32_t file_index);
 hr_t store_failure(jobs_t *jobs, const store_guid_t *job, const char *what, store_status_t status);
 int caller_is_valid(const caller_t *caller);
 /* Loads a job for a job object's call (lock held): access checked; final → DO_E_INVALID_STATE. */
@@ -56,7 +96,7 @@ hr_t load_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, stor
 hr_t with_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_change_fn use,
               void *context);
 /* Load (access checked), change, bump ModificationTime, write back: one committed transaction
- * covering the job row and every row the change writes. */
+ * covering the job row and every row the change writes; then a JOBS_EVENT_MODIFIED. */
 hr_t change_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_change_fn change,
                 void *context);
 /* The change and write-back alone, for a job already loaded under the lock. */

@@ -29,6 +29,7 @@ typedef struct job_clock {       /* per job, in memory: retries and the no-progr
     uint64_t first_ms;           /* when the job first started transferring (this run) */
     uint64_t last_progress_ms;   /* 0: no progress yet */
     uint64_t retry_at_ms;        /* TRANSIENT_ERROR: when to retry; 0: not set */
+    uint64_t progress_event_ms;  /* the last progress event (JOBS_PROGRESS_EVENT_MS apart) */
 } job_clock_t;
 
 static const scheduler_hooks_t hooks;
@@ -87,6 +88,18 @@ static int native_remove(void *ctx, const char *path)
 {
     (void)ctx;
     return remove(path) == 0 || errno == ENOENT ? 0 : hr_from_errno(errno);
+}
+
+/* Natively the store holds the password itself (tests); the service stores DPAPI blobs. */
+static char *native_reveal_secret(void *ctx, const void *secret, size_t size)
+{
+    (void)ctx;
+    char *text = malloc(size + 1);
+    if (text) {
+        memcpy(text, secret, size);
+        text[size] = '\0';
+    }
+    return text;
 }
 
 static int missing_file(int rc)
@@ -221,6 +234,73 @@ static void set_transferred(struct scheduler *s, store_job_t *job)
     clock_forget(s, &job->id);
     uv_mutex_unlock(&s->mu);
     log_event(LOG_INFO, &job->id, "TRANSFERRED: every file downloaded");
+    jobs_emit(s->jobs, job, JOBS_EVENT_TRANSFERRED, JOBS_NO_FILE);
+}
+
+/* ---- credentials (store lock held) -------------------------------------------------------------- */
+
+#define AUTH_TARGET_SERVER 1 /* BG_AUTH_TARGET */
+#define AUTH_TARGET_PROXY 2
+
+static uint32_t transfer_scheme(int32_t bg_auth_scheme)
+{
+    switch (bg_auth_scheme) {
+    case 1: return TRANSFER_AUTH_BASIC;
+    case 2: return TRANSFER_AUTH_DIGEST;
+    case 3: return TRANSFER_AUTH_NTLM;
+    case 4: return TRANSFER_AUTH_NEGOTIATE;
+    default: return 0; /* PASSPORT: not spoken */
+    }
+}
+
+static int same_secret(const store_credential_t *a, const store_credential_t *b)
+{
+    return a->secret_size == b->secret_size && (!a->secret_size || !memcmp(a->secret, b->secret, a->secret_size)) &&
+           ((!a->user_name && !b->user_name) || (a->user_name && b->user_name && !strcmp(a->user_name, b->user_name)));
+}
+
+/* The target's credentials for the request: the first usable one (schemes in BG order), with the
+ * schemes of every other one holding the same user name and password. *password is revealed
+ * (malloc'ed) for the transfer only. */
+static void pick_credentials(struct scheduler *s, const store_credential_t *list, size_t count, int32_t target,
+                             transfer_auth_t *auth, char **password)
+{
+    const store_credential_t *chosen = NULL;
+    for (size_t i = 0; i < count; i++) {
+        if (list[i].target != target || !transfer_scheme(list[i].scheme) || !list[i].user_name)
+            continue;
+        if (!chosen)
+            chosen = &list[i];
+        if (same_secret(chosen, &list[i]))
+            auth->schemes |= transfer_scheme(list[i].scheme);
+    }
+    if (!chosen)
+        return;
+    *password = chosen->secret_size ? s->ops.reveal_secret(s->ops.ctx, chosen->secret, chosen->secret_size)
+                                    : strdup("");
+    auth->user_name = *password ? chosen->user_name : NULL;
+    auth->password = *password;
+}
+
+static void free_password(char *password)
+{
+    if (password)
+        memset(password, 0, strlen(password));
+    free(password);
+}
+
+/* IBackgroundCopyJobHttpOptions::SetSecurityFlags: the redirect policy (0x700) and
+ * BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP. ALLOW_REPORT follows like ALLOW_SILENT. */
+#define REDIRECT_POLICY_MASK 0x0700u
+#define REDIRECT_POLICY_DISALLOW 0x0200u
+#define REDIRECT_ALLOW_HTTPS_TO_HTTP 0x0800u
+
+static void apply_redirect_policy(uint32_t security_flags, transfer_request_t *req)
+{
+    if ((security_flags & REDIRECT_POLICY_MASK) == REDIRECT_POLICY_DISALLOW)
+        req->max_redirects = 0;
+    if (security_flags & REDIRECT_ALLOW_HTTPS_TO_HTTP)
+        req->flags |= TRANSFER_FLAG_HTTPS_TO_HTTP;
 }
 
 static void fill_proxy(const store_job_t *job, transfer_request_t *req)
@@ -281,8 +361,17 @@ static void start_job(struct scheduler *s, store_job_t *job)
     req.ranges = tr;
     req.range_count = tr ? range_count : 0;
     req.custom_headers = job->custom_headers;
-    req.flags = TRANSFER_FLAG_CREATE_HIDDEN;
+    req.flags = TRANSFER_FLAG_CREATE_HIDDEN |
+                (job->priority == JOB_PRIORITY_FOREGROUND ? TRANSFER_FLAG_UNCAPPED : 0);
+    apply_redirect_policy(job->security_flags, &req);
     fill_proxy(job, &req);
+    store_credential_t *credentials = NULL;
+    size_t credential_count = 0;
+    char *server_password = NULL, *proxy_password = NULL;
+    if (store_credentials_list(jobs->store, &job->id, &credentials, &credential_count) == STORE_OK) {
+        pick_credentials(s, credentials, credential_count, AUTH_TARGET_SERVER, &req.server_auth, &server_password);
+        pick_credentials(s, credentials, credential_count, AUTH_TARGET_PROXY, &req.proxy_auth, &proxy_password);
+    }
 
     hr_t hr = status != STORE_OK || (range_count && !tr) ? HR_E_OUTOFMEMORY
             : !file.temp_name ? DO_E_FILE_DOWNLOADSINK_UNSPECIFIED : HR_OK;
@@ -308,14 +397,20 @@ static void start_job(struct scheduler *s, store_job_t *job)
         write_job(jobs, job);
         log_event(LOG_INFO, &job->id, "file %u: transfer started (%s -> TRANSFERRING, from byte %llu)",
                   index, job_state_name(was), (unsigned long long)file.bytes_transferred);
+        if (was != JOB_STATE_TRANSFERRING)
+            jobs_emit(jobs, job, JOBS_EVENT_MODIFIED, JOBS_NO_FILE);
     } else {
         job->state = JOB_STATE_ERROR;
         set_error(job, CONTEXT_REMOTE_FILE, hr, (int32_t)index, "the transfer could not be started");
         write_job(jobs, job);
         log_event(LOG_ERROR, &job->id, "file %u: transfer not started: 0x%08x; job ERROR", index,
                   (unsigned)hr);
+        jobs_emit(jobs, job, JOBS_EVENT_ERROR, index);
     }
     free(tr);
+    free_password(server_password);
+    free_password(proxy_password);
+    store_credentials_free(credentials, credential_count);
     free(ranges);
     store_file_clear(&file);
 }
@@ -484,6 +579,24 @@ static void on_response(void *ctx, uint64_t token, const transfer_response_t *re
     unlock_store(jobs);
 }
 
+/* The job progressed now (no-progress clock); 1 when a progress event is due (at most one per
+ * JOBS_PROGRESS_EVENT_MS per job). */
+static int record_progress(struct scheduler *s, const store_guid_t *id)
+{
+    uint64_t now = now_ms();
+    int due = 0;
+    uv_mutex_lock(&s->mu);
+    job_clock_t *c = clock_get(s, id);
+    if (c) {
+        c->last_progress_ms = now;
+        due = !c->progress_event_ms || now - c->progress_event_ms >= JOBS_PROGRESS_EVENT_MS;
+        if (due)
+            c->progress_event_ms = now;
+    }
+    uv_mutex_unlock(&s->mu);
+    return due;
+}
+
 static void on_checkpoint(void *ctx, uint64_t token, uint64_t durable_bytes)
 {
     struct scheduler *s = ctx;
@@ -506,13 +619,8 @@ static void on_checkpoint(void *ctx, uint64_t token, uint64_t durable_bytes)
         status = status == STORE_OK ? store_commit(jobs->store) : (store_rollback(jobs->store), status);
         if (status != STORE_OK)
             store_failure(jobs, &a.job, "record checkpoint", status);
-        if (progress) {
-            uv_mutex_lock(&s->mu);
-            job_clock_t *c = clock_get(s, &a.job);
-            if (c)
-                c->last_progress_ms = now_ms();
-            uv_mutex_unlock(&s->mu);
-        }
+        if (progress && record_progress(s, &a.job) && status == STORE_OK)
+            jobs_emit(jobs, &job, JOBS_EVENT_MODIFIED, JOBS_NO_FILE);
     }
     store_job_clear(&job);
     store_file_clear(&file);
@@ -556,6 +664,29 @@ static void record_failure(struct scheduler *s, store_job_t *job, const active_t
         log_event(LOG_ERROR, &job->id, "file %u: %s 0x%08x (%s); ERROR", a->index,
                   transfer_class_name(result->result), (unsigned)code,
                   code == DO_E_DOWNLOAD_NO_PROGRESS ? "no progress within the job's timeout" : result->detail);
+    jobs_emit(s->jobs, job, state == JOB_STATE_ERROR ? JOBS_EVENT_ERROR : JOBS_EVENT_MODIFIED,
+              state == JOB_STATE_ERROR ? a->index : JOBS_NO_FILE);
+}
+
+/* The file row at the end of a transfer (store lock held): durable bytes, the size once known,
+ * what the transfer cost (GetStats), and a FILE_TRANSFERRED event when it completed the file. */
+static void record_transfer_end(jobs_t *jobs, const store_job_t *job, store_file_t *file,
+                                const transfer_result_t *result)
+{
+    file->bytes_transferred = result->durable_bytes;
+    if (result->result == TRANSFER_OK && file->bytes_total == JOB_SIZE_UNKNOWN)
+        file->bytes_total = file->bytes_transferred;
+    if (result->result == TRANSFER_OK && !file->response_headers)
+        replace_text(&file->response_headers, "");
+    file->bytes_from_http += result->bytes_received;
+    /* Connections used: those opened, or the cached one that carried an HTTP exchange. */
+    file->http_connections += result->connections ? result->connections : result->http_status != 0;
+    file->download_ms += result->duration_ms;
+    store_status_t status = store_file_update(jobs->store, file);
+    if (status != STORE_OK)
+        store_failure(jobs, &file->job_id, "record transfer end", status);
+    else if (result->result == TRANSFER_OK)
+        jobs_emit(jobs, job, JOBS_EVENT_FILE_TRANSFERRED, file->index);
 }
 
 static void on_done(void *ctx, uint64_t token, const transfer_result_t *result)
@@ -568,19 +699,11 @@ static void on_done(void *ctx, uint64_t token, const transfer_result_t *result)
         ours = find_transfer(s, token, &a, 1);
         store_file_t file = {0};
         store_job_t job = {0};
-        if (ours && store_file_get(jobs->store, &a.job, a.index, &file) == STORE_OK) {
-            file.bytes_transferred = result->durable_bytes;
-            if (result->result == TRANSFER_OK && file.bytes_total == JOB_SIZE_UNKNOWN)
-                file.bytes_total = file.bytes_transferred;
-            if (result->result == TRANSFER_OK && !file.response_headers)
-                replace_text(&file.response_headers, "");
-            store_status_t status = store_file_update(jobs->store, &file);
-            if (status != STORE_OK)
-                store_failure(jobs, &a.job, "record transfer end", status);
-        }
+        int loaded = ours && store_job_get(jobs->store, &a.job, &job) == STORE_OK;
+        if (loaded && store_file_get(jobs->store, &a.job, a.index, &file) == STORE_OK)
+            record_transfer_end(jobs, &job, &file, result);
         /* The job changes only if nothing else (Suspend, Cancel, ...) moved it meanwhile. */
-        if (ours && store_job_get(jobs->store, &a.job, &job) == STORE_OK &&
-            job.state == JOB_STATE_TRANSFERRING) {
+        if (loaded && job.state == JOB_STATE_TRANSFERRING) {
             switch (result->result) {
             case TRANSFER_OK:
                 log_event(LOG_INFO, &job.id, "file %u: downloaded (%llu bytes)", a.index,
@@ -592,6 +715,7 @@ static void on_done(void *ctx, uint64_t token, const transfer_result_t *result)
                     job.state = JOB_STATE_QUEUED;
                     write_job(jobs, &job);
                     log_event(LOG_INFO, &job.id, "file %u: transfer cancelled; QUEUED again", a.index);
+                    jobs_emit(jobs, &job, JOBS_EVENT_MODIFIED, JOBS_NO_FILE);
                 }
                 break;
             default:
@@ -666,6 +790,7 @@ hr_t jobs_enable_transfers(jobs_t *jobs, const transfer_options_t *options, cons
     s->max_background = max_background_transfers;
     s->ops.rename_replace = ops && ops->rename_replace ? ops->rename_replace : native_rename;
     s->ops.remove = ops && ops->remove ? ops->remove : native_remove;
+    s->ops.reveal_secret = ops && ops->reveal_secret ? ops->reveal_secret : native_reveal_secret;
     s->ops.ctx = ops ? ops->ctx : NULL;
     uv_mutex_init(&s->mu);
     uv_cond_init(&s->wake);
@@ -727,6 +852,25 @@ void jobs_disable_transfers(jobs_t *jobs)
     uv_mutex_unlock(&s->mu);
     free_scheduler(s);
     log_event(LOG_INFO, NULL, "transfers disabled");
+}
+
+hr_t jobs_set_background_bandwidth(jobs_t *jobs, uint64_t bytes_per_second)
+{
+    if (!jobs)
+        return HR_E_INVALIDARG;
+    hr_t hr = HR_FALSE;
+    uv_mutex_lock(&jobs->lock);
+    struct scheduler *s = jobs->scheduler;
+    if (s) {
+        uv_mutex_lock(&s->mu);
+        hr = s->engine_closed ? HR_FALSE : transfer_set_bandwidth_limit(s->engine, bytes_per_second);
+        uv_mutex_unlock(&s->mu);
+    }
+    uv_mutex_unlock(&jobs->lock);
+    if (hr == HR_OK && bytes_per_second)
+        log_event(LOG_INFO, NULL, "background downloads capped at %llu bytes/s",
+                  (unsigned long long)bytes_per_second);
+    return hr;
 }
 
 /* ---- hooks from the API ------------------------------------------------------------------------ */

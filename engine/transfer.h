@@ -76,10 +76,23 @@ typedef struct transfer_range {
 } transfer_range_t;
 
 #define TRANSFER_FLAG_CREATE_HIDDEN 0x1u /* Windows: a temp file created here gets FILE_ATTRIBUTE_HIDDEN */
+#define TRANSFER_FLAG_UNCAPPED 0x2u      /* not subject to transfer_set_bandwidth_limit (foreground) */
+#define TRANSFER_FLAG_HTTPS_TO_HTTP 0x4u /* a redirect from https to http is followed (else refused) */
+
+/* Credentials for the server or the proxy (IBackgroundCopyJob2::SetCredentials). */
+#define TRANSFER_AUTH_BASIC 0x1u
+#define TRANSFER_AUTH_DIGEST 0x2u
+#define TRANSFER_AUTH_NTLM 0x4u
+#define TRANSFER_AUTH_NEGOTIATE 0x8u
+typedef struct transfer_auth {
+    const char *user_name;      /* NULL: no credentials */
+    const char *password;       /* NULL: empty */
+    uint32_t schemes;           /* TRANSFER_AUTH_* the server or proxy may ask for */
+} transfer_auth_t;
 
 typedef struct transfer_request {
     uint64_t token;             /* the caller's id; unique among running transfers */
-    const char *url;            /* http://, https:// or file:// */
+    const char *url;            /* http://, https:// or file://, or a local path (C:\x, \\server\share\x) */
     const char *temp_path;      /* file written (created if missing, never deleted here); UTF-8 */
     /* Bytes already durable in temp_path (the last on_checkpoint value): the transfer resumes
      * there. Counted like on_checkpoint: from offset 0 for a whole file, in range order for a
@@ -91,6 +104,8 @@ typedef struct transfer_request {
     const char *custom_headers; /* CRLF-separated "Name: value" lines, or NULL (Range/If-Range ignored) */
     const char *proxy;          /* NULL: curl's default (environment); "": no proxy; else the proxy */
     const char *proxy_bypass;   /* CURLOPT_NOPROXY list, or NULL */
+    transfer_auth_t server_auth; /* sent only to the request's host (not after a redirect elsewhere) */
+    transfer_auth_t proxy_auth;
     int32_t max_redirects;      /* 0: a redirect is an error; default TRANSFER_DEFAULT_MAX_REDIRECTS */
     uint32_t connect_timeout_s; /* 0: curl's default (300 s) */
     /* The transfer fails (transient, TRANSFER_E_TIMEOUT) when it receives fewer than
@@ -170,9 +185,10 @@ hr_t transfer_submit(transfer_engine_t *engine, const transfer_request_t *reques
  * on its own first), after a final checkpoint. The temp file is left as it is. HR_FALSE when the
  * token is not running. */
 hr_t transfer_cancel(transfer_engine_t *engine, uint64_t token);
-/* Caps the engine's total receive rate over http(s) (one token bucket shared by all transfers;
- * a transfer over its share is paused, so TCP slows the sender). 0, or more than
- * TRANSFER_BANDWIDTH_MAX, = no cap. file:// copies are not capped. */
+/* Caps the engine's total receive rate over http(s) (one token bucket shared by all transfers
+ * but those submitted with TRANSFER_FLAG_UNCAPPED; a transfer over its share is paused, so TCP
+ * slows the sender). 0, or more than TRANSFER_BANDWIDTH_MAX, = no cap. file:// copies are not
+ * capped. */
 #define TRANSFER_BANDWIDTH_MAX (1ull << 40)
 hr_t transfer_set_bandwidth_limit(transfer_engine_t *engine, uint64_t bytes_per_second);
 

@@ -51,7 +51,7 @@ static void on_bw_timer(uv_timer_t *timer)
 
 int transfer_bandwidth_take(transfer_engine_t *e, transfer_t *t, size_t len)
 {
-    if (!e->bandwidth_applied)
+    if (!e->bandwidth_applied || (t->flags & TRANSFER_FLAG_UNCAPPED))
         return 1;
     bucket_refill(e);
     if (e->bw_tokens > 0) {

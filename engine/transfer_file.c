@@ -1,9 +1,14 @@
 /* The transfer engine's temporary file: one handle per transfer, positioned once per response,
- * then plain sequential writes (the pattern that is fast under Wine). POSIX natively; CreateFileW
- * / WriteFile / FlushFileBuffers on Windows. Errors become HRESULTs plus a readable detail. */
+ * then plain sequential writes (the pattern that is fast under Wine), gathered in a buffer of
+ * TFILE_BUFFER_SIZE: curl hands its write callback at most 16 KiB at a time, and under Wine each
+ * WriteFile has a fixed cost (measured: 65,536 writes of 16 KiB took ~0.85 s per GiB). Every
+ * other operation writes the buffer out first, so a sync covers every byte written before it.
+ * POSIX natively; CreateFileW / WriteFile / FlushFileBuffers on Windows. Errors become HRESULTs
+ * plus a readable detail. */
 #include "transfer_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifdef _WIN32
@@ -39,7 +44,7 @@ static wchar_t *utf8_to_wide(const char *s)
     return w;
 }
 
-hr_t tfile_open(tfile_t *f, const char *path, int hidden, int sparse, char *detail, size_t size)
+static hr_t os_open(tfile_t *f, const char *path, int hidden, int sparse, char *detail, size_t size)
 {
     wchar_t *wpath = utf8_to_wide(path);
     if (!wpath) {
@@ -61,7 +66,7 @@ hr_t tfile_open(tfile_t *f, const char *path, int hidden, int sparse, char *deta
     return HR_OK;
 }
 
-hr_t tfile_seek(tfile_t *f, uint64_t offset, char *detail, size_t size)
+static hr_t os_seek(tfile_t *f, uint64_t offset, char *detail, size_t size)
 {
     LARGE_INTEGER li;
     li.QuadPart = (LONGLONG)offset;
@@ -70,7 +75,7 @@ hr_t tfile_seek(tfile_t *f, uint64_t offset, char *detail, size_t size)
     return HR_OK;
 }
 
-hr_t tfile_write(tfile_t *f, const void *buf, size_t len, char *detail, size_t size)
+static hr_t os_write(tfile_t *f, const void *buf, size_t len, char *detail, size_t size)
 {
     const char *p = buf;
     while (len) {
@@ -87,16 +92,16 @@ hr_t tfile_write(tfile_t *f, const void *buf, size_t len, char *detail, size_t s
     return HR_OK;
 }
 
-hr_t tfile_sync(tfile_t *f, char *detail, size_t size)
+static hr_t os_sync(tfile_t *f, char *detail, size_t size)
 {
     if (!FlushFileBuffers(f->handle))
         return win_error("flushing the temporary file", detail, size);
     return HR_OK;
 }
 
-hr_t tfile_truncate(tfile_t *f, uint64_t length, char *detail, size_t size)
+static hr_t os_truncate(tfile_t *f, uint64_t length, char *detail, size_t size)
 {
-    hr_t hr = tfile_seek(f, length, detail, size);
+    hr_t hr = os_seek(f, length, detail, size);
     if (HR_FAILED(hr))
         return hr;
     if (!SetEndOfFile(f->handle))
@@ -104,7 +109,7 @@ hr_t tfile_truncate(tfile_t *f, uint64_t length, char *detail, size_t size)
     return HR_OK;
 }
 
-hr_t tfile_size(tfile_t *f, uint64_t *length, char *detail, size_t size)
+static hr_t os_size(tfile_t *f, uint64_t *length, char *detail, size_t size)
 {
     LARGE_INTEGER li;
     if (!GetFileSizeEx(f->handle, &li))
@@ -113,11 +118,23 @@ hr_t tfile_size(tfile_t *f, uint64_t *length, char *detail, size_t size)
     return HR_OK;
 }
 
-void tfile_close(tfile_t *f)
+static void os_close(tfile_t *f)
 {
     if (f->open)
         CloseHandle(f->handle);
     f->open = 0;
+}
+
+hr_t tfile_duplicate(tfile_t *f, tfile_t *copy, char *detail, size_t size)
+{
+    HANDLE h;
+    if (!DuplicateHandle(GetCurrentProcess(), f->handle, GetCurrentProcess(), &h, 0, FALSE,
+                         DUPLICATE_SAME_ACCESS))
+        return win_error("duplicating the temporary file's handle", detail, size);
+    memset(copy, 0, sizeof *copy);
+    copy->handle = h;
+    copy->open = 1;
+    return HR_OK;
 }
 
 hr_t tfile_open_read(tfile_t *f, const char *path, char *detail, size_t size)
@@ -176,7 +193,7 @@ static hr_t posix_error(const char *what, char *detail, size_t size)
     }
 }
 
-hr_t tfile_open(tfile_t *f, const char *path, int hidden, int sparse, char *detail, size_t size)
+static hr_t os_open(tfile_t *f, const char *path, int hidden, int sparse, char *detail, size_t size)
 {
     (void)hidden; /* a dot-name is the caller's choice natively */
     (void)sparse; /* holes are sparse by default */
@@ -188,14 +205,14 @@ hr_t tfile_open(tfile_t *f, const char *path, int hidden, int sparse, char *deta
     return HR_OK;
 }
 
-hr_t tfile_seek(tfile_t *f, uint64_t offset, char *detail, size_t size)
+static hr_t os_seek(tfile_t *f, uint64_t offset, char *detail, size_t size)
 {
     if (lseek(f->fd, (off_t)offset, SEEK_SET) < 0)
         return posix_error("positioning in the temporary file", detail, size);
     return HR_OK;
 }
 
-hr_t tfile_write(tfile_t *f, const void *buf, size_t len, char *detail, size_t size)
+static hr_t os_write(tfile_t *f, const void *buf, size_t len, char *detail, size_t size)
 {
     const char *p = buf;
     while (len) {
@@ -215,21 +232,21 @@ hr_t tfile_write(tfile_t *f, const void *buf, size_t len, char *detail, size_t s
     return HR_OK;
 }
 
-hr_t tfile_sync(tfile_t *f, char *detail, size_t size)
+static hr_t os_sync(tfile_t *f, char *detail, size_t size)
 {
     if (fsync(f->fd) != 0)
         return posix_error("flushing the temporary file (fsync)", detail, size);
     return HR_OK;
 }
 
-hr_t tfile_truncate(tfile_t *f, uint64_t length, char *detail, size_t size)
+static hr_t os_truncate(tfile_t *f, uint64_t length, char *detail, size_t size)
 {
     if (ftruncate(f->fd, (off_t)length) != 0)
         return posix_error("truncating the temporary file", detail, size);
     return HR_OK;
 }
 
-hr_t tfile_size(tfile_t *f, uint64_t *length, char *detail, size_t size)
+static hr_t os_size(tfile_t *f, uint64_t *length, char *detail, size_t size)
 {
     struct stat st;
     if (fstat(f->fd, &st) != 0)
@@ -238,11 +255,22 @@ hr_t tfile_size(tfile_t *f, uint64_t *length, char *detail, size_t size)
     return HR_OK;
 }
 
-void tfile_close(tfile_t *f)
+static void os_close(tfile_t *f)
 {
     if (f->open)
         close(f->fd);
     f->open = 0;
+}
+
+hr_t tfile_duplicate(tfile_t *f, tfile_t *copy, char *detail, size_t size)
+{
+    int fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0)
+        return posix_error("duplicating the temporary file's descriptor", detail, size);
+    memset(copy, 0, sizeof *copy);
+    copy->fd = fd;
+    copy->open = 1;
+    return HR_OK;
 }
 
 hr_t tfile_open_read(tfile_t *f, const char *path, char *detail, size_t size)
@@ -272,3 +300,76 @@ hr_t tfile_read(tfile_t *f, void *buf, size_t len, size_t *got, char *detail, si
 }
 
 #endif
+
+/* ---- the write buffer (both platforms) -------------------------------------------------------- */
+
+hr_t tfile_open(tfile_t *f, const char *path, int hidden, int sparse, char *detail, size_t size)
+{
+    hr_t hr = os_open(f, path, hidden, sparse, detail, size);
+    if (HR_SUCCEEDED(hr)) {
+        f->buf = malloc(TFILE_BUFFER_SIZE); /* without it, every write goes straight to the file */
+        f->pending = 0;
+    }
+    return hr;
+}
+
+/* Writes the buffered bytes out. After a failure they are dropped: never written twice. */
+hr_t tfile_write_out(tfile_t *f, char *detail, size_t size)
+{
+    size_t n = f->pending;
+    f->pending = 0;
+    return n ? os_write(f, f->buf, n, detail, size) : HR_OK;
+}
+
+hr_t tfile_write(tfile_t *f, const void *buf, size_t len, char *detail, size_t size)
+{
+    if (f->buf && len <= TFILE_BUFFER_SIZE - f->pending) {
+        memcpy(f->buf + f->pending, buf, len);
+        f->pending += len;
+        return HR_OK;
+    }
+    hr_t hr = tfile_write_out(f, detail, size);
+    if (HR_FAILED(hr))
+        return hr;
+    if (!f->buf || len >= TFILE_BUFFER_SIZE)
+        return os_write(f, buf, len, detail, size);
+    memcpy(f->buf, buf, len);
+    f->pending = len;
+    return HR_OK;
+}
+
+hr_t tfile_seek(tfile_t *f, uint64_t offset, char *detail, size_t size)
+{
+    hr_t hr = tfile_write_out(f, detail, size);
+    return HR_FAILED(hr) ? hr : os_seek(f, offset, detail, size);
+}
+
+hr_t tfile_sync(tfile_t *f, char *detail, size_t size)
+{
+    hr_t hr = tfile_write_out(f, detail, size);
+    return HR_FAILED(hr) ? hr : os_sync(f, detail, size);
+}
+
+hr_t tfile_truncate(tfile_t *f, uint64_t length, char *detail, size_t size)
+{
+    hr_t hr = tfile_write_out(f, detail, size);
+    return HR_FAILED(hr) ? hr : os_truncate(f, length, detail, size);
+}
+
+hr_t tfile_size(tfile_t *f, uint64_t *length, char *detail, size_t size)
+{
+    hr_t hr = tfile_write_out(f, detail, size);
+    return HR_FAILED(hr) ? hr : os_size(f, length, detail, size);
+}
+
+/* Writes what is still buffered (best effort: nothing reported durable depends on it). */
+void tfile_close(tfile_t *f)
+{
+    char detail[8];
+    if (f->open)
+        tfile_write_out(f, detail, sizeof detail);
+    os_close(f);
+    free(f->buf);
+    f->buf = NULL;
+    f->pending = 0;
+}

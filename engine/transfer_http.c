@@ -174,6 +174,7 @@ int transfer_start_request(transfer_t *t)
     t->body_expected = UNKNOWN;
     t->complete_by_416 = 0;
     t->restart_requested = 0;
+    t->server_challenged = t->proxy_challenged = 0;
     t->errbuf[0] = '\0';
 
     char range[48];
@@ -335,13 +336,21 @@ static int headers_complete(transfer_t *t)
     if (code < 400) {
         /* A redirect curl follows (or, without Location or redirects, fails on at the end).
          * Its body is not ours. Never from https to http. */
-        if (t->h_location && t->max_redirects > 0 && transfer_istarts(transfer_effective_url(t), "https:") &&
+        if (t->h_location && t->max_redirects > 0 && !(t->flags & TRANSFER_FLAG_HTTPS_TO_HTTP) &&
+            transfer_istarts(transfer_effective_url(t), "https:") &&
             transfer_istarts(t->h_location, "http:")) {
             transfer_fail(t, TRANSFER_FATAL_REMOTE, TRANSFER_E_REDIRECT_FAILED,
                           "refused the redirect from %s to %s: https is never redirected to http",
                           transfer_effective_url(t), t->h_location);
             return 0;
         }
+        t->rstate = RESP_SKIP;
+        return 1;
+    }
+    /* A challenge curl answers with the job's credentials: its body is not ours either. A second
+     * challenge (credentials refused) fails below; one curl cannot answer fails at the end. */
+    if ((code == 401 && t->server_auth.user_name && !t->server_challenged++) ||
+        (code == 407 && t->proxy_auth.user_name && !t->proxy_challenged++)) {
         t->rstate = RESP_SKIP;
         return 1;
     }
@@ -519,6 +528,31 @@ static int prereq_cb(void *clientp, char *primary_ip, char *local_ip, int primar
 }
 
 /* Creates the easy handle with the options every request of the transfer shares. */
+
+static long curl_auth_mask(uint32_t schemes)
+{
+    return (schemes & TRANSFER_AUTH_BASIC ? CURLAUTH_BASIC : 0) |
+           (schemes & TRANSFER_AUTH_DIGEST ? CURLAUTH_DIGEST : 0) |
+           (schemes & TRANSFER_AUTH_NTLM ? CURLAUTH_NTLM : 0) |
+           (schemes & TRANSFER_AUTH_NEGOTIATE ? CURLAUTH_NEGOTIATE : 0);
+}
+
+/* The job's credentials: curl sends the server's only to the URL's own host (a redirect to
+ * another host goes without them, CURLOPT_UNRESTRICTED_AUTH being off). */
+static void set_credentials(CURL *c, const transfer_auth_t *server, const transfer_auth_t *proxy)
+{
+    if (server->user_name) {
+        curl_easy_setopt(c, CURLOPT_USERNAME, server->user_name);
+        curl_easy_setopt(c, CURLOPT_PASSWORD, server->password);
+        curl_easy_setopt(c, CURLOPT_HTTPAUTH, curl_auth_mask(server->schemes));
+    }
+    if (proxy->user_name) {
+        curl_easy_setopt(c, CURLOPT_PROXYUSERNAME, proxy->user_name);
+        curl_easy_setopt(c, CURLOPT_PROXYPASSWORD, proxy->password);
+        curl_easy_setopt(c, CURLOPT_PROXYAUTH, curl_auth_mask(proxy->schemes));
+    }
+}
+
 int transfer_http_setup(transfer_t *t)
 {
     transfer_engine_t *e = t->engine;
@@ -537,7 +571,8 @@ int transfer_http_setup(transfer_t *t)
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, t->is_https ? "https" : "http,https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+                     t->is_https && !(t->flags & TRANSFER_FLAG_HTTPS_TO_HTTP) ? "https" : "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, t->max_redirects > 0 ? 1L : 0L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)t->max_redirects);
     curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
@@ -560,5 +595,6 @@ int transfer_http_setup(transfer_t *t)
         curl_easy_setopt(c, CURLOPT_PROXY, t->proxy);
     if (t->proxy_bypass)
         curl_easy_setopt(c, CURLOPT_NOPROXY, t->proxy_bypass);
+    set_credentials(c, &t->server_auth, &t->proxy_auth);
     return 0;
 }

@@ -1,7 +1,8 @@
 /* Internals of the transfer engine, shared by transfer.c (engine thread, command queue, libuv
- * and curl multi_socket glue), transfer_run.c (one transfer's life: checkpoints, outcome, errors),
- * transfer_http.c (its HTTP requests and responses), transfer_bandwidth.c (the cap) and
- * transfer_file.c (the temporary file). Not for use outside engine/transfer*.c. */
+ * and curl multi_socket glue), transfer_run.c (one transfer's life: outcome, errors),
+ * transfer_checkpoint.c (the checkpoint rule, flushes on the thread pool), transfer_http.c (its
+ * HTTP requests and responses), transfer_bandwidth.c (the cap) and transfer_file.c (the
+ * temporary file). Not for use outside engine/transfer*.c. */
 #ifndef OPENDO_TRANSFER_INTERNAL_H
 #define OPENDO_TRANSFER_INTERNAL_H
 
@@ -19,14 +20,23 @@ typedef struct tfile {
     int fd;
 #endif
     int open;
+    unsigned char *buf; /* writes gathered here (TFILE_BUFFER_SIZE), NULL for reading */
+    size_t pending;     /* bytes in buf not yet written */
 } tfile_t;
+
+#define TFILE_BUFFER_SIZE (1024 * 1024)
 
 /* Opens path read/write, creating it if missing (never truncating). On failure *detail holds
  * the system's explanation. */
 hr_t tfile_open(tfile_t *f, const char *path, int hidden, int sparse, char *detail, size_t size);
 hr_t tfile_seek(tfile_t *f, uint64_t offset, char *detail, size_t size);
 hr_t tfile_write(tfile_t *f, const void *buf, size_t len, char *detail, size_t size);
+/* Writes out the bytes buffered by tfile_write (every other call does that first too). */
+hr_t tfile_write_out(tfile_t *f, char *detail, size_t size);
 hr_t tfile_sync(tfile_t *f, char *detail, size_t size);
+/* A second handle to the same open file (unbuffered; tfile_close it), e.g. for a flush on
+ * another thread. */
+hr_t tfile_duplicate(tfile_t *f, tfile_t *copy, char *detail, size_t size);
 /* Sets the file's size (the position is unspecified afterwards: seek again). */
 hr_t tfile_truncate(tfile_t *f, uint64_t length, char *detail, size_t size);
 hr_t tfile_size(tfile_t *f, uint64_t *length, char *detail, size_t size);
@@ -62,6 +72,8 @@ struct transfer {
     char *custom_headers;
     char *proxy;
     char *proxy_bypass;
+    transfer_auth_t server_auth, proxy_auth; /* strings owned (transfer_run.c auth_copy) */
+    int server_challenged, proxy_challenged; /* 401 / 407 seen in this request */
     transfer_range_t *ranges;
     size_t range_count;
     int32_t max_redirects;
@@ -78,6 +90,7 @@ struct transfer {
     unsigned char *copy_buf;
     int paused;                  /* by the bandwidth cap (CURL_WRITEFUNC_PAUSE) */
     tfile_t file;
+    struct tflush *flushing;     /* a checkpoint's flush in flight on the thread pool, or NULL */
 
     /* progress: logical bytes (from 0 for a whole file, in range order for ranges) */
     uint64_t progress;
@@ -152,9 +165,16 @@ int transfer_take_body(transfer_t *t, int status, uint64_t start, uint64_t expec
 /* The current body is complete: checks its length; 1 when another range follows (range_index
  * advanced), else 0 (the transfer is over: whole file checked and trimmed, or failed). */
 int transfer_body_complete(transfer_t *t);
-/* Makes the written bytes durable and reports them when due (or always with force). Returns
- * HR_OK, or the file error (the transfer is then failed FATAL_LOCAL). */
+
+/* transfer_checkpoint.c */
+/* Makes the written bytes durable and reports them (on_checkpoint) when due: the flush runs on
+ * the thread pool and is reported later. With force, everything written so far, before it
+ * returns (the transfer's last checkpoint). Returns HR_OK, or the file error (the transfer is
+ * then failed FATAL_LOCAL). */
 hr_t transfer_checkpoint(transfer_t *t, int force);
+/* Waits for the flush in flight, if any, and drops its result: before the file restarts from
+ * zero, and when the transfer is freed. */
+void transfer_checkpoint_drop(transfer_t *t);
 
 /* transfer_local.c: file:// sources, copied in TRANSFER_BUFFER_SIZE slices, one per loop
  * iteration (an idle handle), so the engine keeps serving other transfers and commands. */

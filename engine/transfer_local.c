@@ -13,9 +13,16 @@
 #define UNKNOWN UINT64_MAX
 typedef unsigned long long ull;
 
-/* The local path of a file:// URL (malloc'd; free it), or NULL with *detail explaining. */
+/* The local path of a file:// URL, or the source itself when it is a path (malloc'd; free it),
+ * or NULL with *detail explaining. */
 static char *url_to_path(const char *url, char *detail, size_t size)
 {
+    if (!strstr(url, "://")) { /* a path: C:\x or \\server\share\x (BITS remote names) */
+        char *copy = strdup(url);
+        if (!copy)
+            snprintf(detail, size, "out of memory");
+        return copy;
+    }
     CURLU *u = curl_url();
     char *host = NULL, *path = NULL, *out = NULL;
     if (!u) {

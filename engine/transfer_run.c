@@ -4,6 +4,7 @@
  * runs on the submitting thread and only copies the request. */
 #include "transfer_internal.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,12 +61,37 @@ static int ranges_valid(const transfer_range_t *r, size_t n, uint64_t offset_don
     return offset_done <= sum;
 }
 
+/* A local path given instead of a file:// URL: C:\x, \\server\share\x, or /x natively. */
+static int is_local_path(const char *s)
+{
+    return (isalpha((unsigned char)s[0]) && s[1] == ':' && (s[2] == '\\' || s[2] == '/')) ||
+           (s[0] == '\\' && s[1] == '\\') || s[0] == '/';
+}
+
+/* Copies a's strings into *copy; 0 when out of memory. */
+static int auth_copy(transfer_auth_t *copy, const transfer_auth_t *a)
+{
+    copy->schemes = a->schemes;
+    copy->user_name = dup_or_null(a->user_name);
+    copy->password = a->user_name ? dup_or_null(a->password ? a->password : "") : NULL;
+    return !a->user_name || (copy->user_name && copy->password);
+}
+
+static void auth_free(transfer_auth_t *a)
+{
+    if (a->password)
+        memset((char *)a->password, 0, strlen(a->password));
+    free((char *)a->user_name);
+    free((char *)a->password);
+}
+
 hr_t transfer_new(const transfer_request_t *q, transfer_t **out)
 {
     *out = NULL;
     if (!q->url || !q->temp_path || !*q->temp_path)
         return HR_E_INVALIDARG;
-    if (!transfer_istarts(q->url, "http://") && !transfer_istarts(q->url, "https://") && !transfer_istarts(q->url, "file://"))
+    if (!transfer_istarts(q->url, "http://") && !transfer_istarts(q->url, "https://") &&
+        !transfer_istarts(q->url, "file://") && !is_local_path(q->url))
         return HR_E_INVALIDARG;
     if (q->range_count && (!q->ranges || !ranges_valid(q->ranges, q->range_count, q->offset_done)))
         return HR_E_INVALIDARG;
@@ -79,13 +105,14 @@ hr_t transfer_new(const transfer_request_t *q, transfer_t **out)
     t->custom_headers = dup_or_null(q->custom_headers);
     t->proxy = dup_or_null(q->proxy);
     t->proxy_bypass = dup_or_null(q->proxy_bypass);
+    int auth_ok = auth_copy(&t->server_auth, &q->server_auth) & auth_copy(&t->proxy_auth, &q->proxy_auth);
     if (q->range_count) {
         t->ranges = malloc(q->range_count * sizeof *t->ranges);
         if (t->ranges)
             memcpy(t->ranges, q->ranges, q->range_count * sizeof *t->ranges);
         t->range_count = q->range_count;
     }
-    if (!t->url || !t->temp_path || (q->validator && *q->validator && !t->validator) ||
+    if (!auth_ok || !t->url || !t->temp_path || (q->validator && *q->validator && !t->validator) ||
         (q->custom_headers && !t->custom_headers) || (q->proxy && !t->proxy) ||
         (q->proxy_bypass && !t->proxy_bypass) || (q->range_count && !t->ranges)) {
         transfer_free(t);
@@ -96,7 +123,7 @@ hr_t transfer_new(const transfer_request_t *q, transfer_t **out)
     t->low_speed_limit = q->low_speed_limit;
     t->low_speed_time_s = q->low_speed_time_s;
     t->flags = q->flags;
-    t->is_file_url = transfer_istarts(q->url, "file:");
+    t->is_file_url = transfer_istarts(q->url, "file:") || is_local_path(q->url);
     t->is_https = transfer_istarts(q->url, "https:");
     t->progress = t->durable = q->offset_done;
     t->total_size = UNKNOWN;
@@ -112,6 +139,7 @@ void transfer_free(transfer_t *t)
     if (t->easy)
         curl_easy_cleanup(t->easy);
     curl_slist_free_all(t->header_list);
+    transfer_checkpoint_drop(t);
     tfile_close(&t->file);
     transfer_clear_response(t);
     free(t->hdr);
@@ -122,34 +150,12 @@ void transfer_free(transfer_t *t)
     free(t->custom_headers);
     free(t->proxy);
     free(t->proxy_bypass);
+    auth_free(&t->server_auth);
+    auth_free(&t->proxy_auth);
     free(t->ranges);
     tfile_close(&t->src);
     free(t->copy_buf);
     free(t);
-}
-
-/* ---- the checkpoint rule --------------------------------------------------------------------- */
-
-hr_t transfer_checkpoint(transfer_t *t, int force)
-{
-    if (!t->file.open || t->progress <= t->durable)
-        return HR_OK;
-    transfer_engine_t *e = t->engine;
-    uint64_t now = transfer_now_ms();
-    if (!force && t->progress - t->durable < e->checkpoint_bytes &&
-        now - t->last_checkpoint_ms < e->checkpoint_ms)
-        return HR_OK;
-    char msg[256];
-    hr_t hr = tfile_sync(&t->file, msg, sizeof msg);
-    if (HR_FAILED(hr)) {
-        transfer_fail(t, TRANSFER_FATAL_LOCAL, hr, "%s (%s)", msg, t->temp_path);
-        return hr;
-    }
-    t->durable = t->progress;
-    t->last_checkpoint_ms = now;
-    if (e->cb.on_checkpoint)
-        e->cb.on_checkpoint(e->ctx, t->token, t->durable);
-    return HR_OK;
 }
 
 /* The range that holds logical position p (range_count when every range is done). */
@@ -233,7 +239,9 @@ int transfer_take_body(transfer_t *t, int status, uint64_t start, uint64_t expec
     char msg[256];
     hr_t hr;
     if (restart) {
-        /* Announced (on_response), recorded as nothing durable (on_checkpoint(0)), then done. */
+        /* Announced (on_response), recorded as nothing durable (on_checkpoint(0)), then done;
+         * a flush still in flight was of the old bytes. */
+        transfer_checkpoint_drop(t);
         t->pending_restart = 0;
         t->progress = t->durable = 0;
         t->last_checkpoint_ms = transfer_now_ms();
@@ -407,9 +415,12 @@ int transfer_request_done(transfer_t *t, CURLcode rc)
         return transfer_body_complete(t);
     }
     if (t->rstate == RESP_SKIP) {
+        int challenge = t->status == 401 || t->status == 407;
         transfer_fail(t, TRANSFER_FATAL_REMOTE, TRANSFER_HR_HTTP(t->status),
-                      "HTTP %d %s from %s was not followed (%s)", t->status, t->reason,
-                      transfer_effective_url(t), t->max_redirects > 0 ? "no Location" : "redirects disabled");
+                      "HTTP %d %s from %s %s", t->status, t->reason, transfer_effective_url(t),
+                      challenge ? "refused the job's credentials (wrong user name or password, or no scheme in common)"
+                      : t->max_redirects > 0 ? "was not followed (no Location)"
+                                             : "was not followed (redirects disabled)");
         return 0;
     }
     if (t->rstate == RESP_HEADERS) {

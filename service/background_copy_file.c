@@ -3,6 +3,7 @@
  * every call establishes the caller and goes through the core, so a file looks the same to every
  * object and before and after a service restart. */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,14 +284,16 @@ static HRESULT STDMETHODCALLTYPE do_file_get_stats(IDeliveryOptimizationFile *if
     }
     if (SUCCEEDED(hr)) {
         stats->fileSize = file.bytes_total;
-        /* Everything comes over HTTP: opendo has no peers, so every peer, upload and
-         * connection counter other than HTTP's stays 0. */
-        stats->totalBytesDownloaded = file.bytes_transferred;
-        stats->bytesFromHttp = file.bytes_transferred;
-        /* httpConnectionCount and downloadDuration stay 0 until the transfer engine records its
-         * statistics (connections opened, milliseconds spent); it will fill them here. */
-        stats->httpConnectionCount = 0;
-        stats->downloadDuration = 0;
+        /* Everything comes from the origin: opendo has no peers, so every peer, upload and
+         * connection counter other than HTTP's stays 0. The figures are the file row's totals
+         * over every transfer, recorded when each ends (re-fetched bytes count); the bytes are
+         * never below those already checkpointed by a transfer still running. */
+        uint64_t received = file.bytes_from_http > file.bytes_transferred ? file.bytes_from_http
+                                                                           : file.bytes_transferred;
+        stats->totalBytesDownloaded = received;
+        stats->bytesFromHttp = received;
+        stats->httpConnectionCount = file.http_connections;
+        stats->downloadDuration = file.download_ms > UINT_MAX ? UINT_MAX : (UINT)file.download_ms; /* ms */
         stats->downloadMode = DownloadMode_Simple; /* no peering and no DO cloud services */
         if (file.bytes_total != JOB_SIZE_UNKNOWN && file.bytes_transferred == file.bytes_total)
             stats->status = SwarmStatus_Complete;

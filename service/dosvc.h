@@ -49,12 +49,17 @@ int registration_uninstall(void);
 /* service/server.c: data directory, store, class registration (shared by SCM and console). */
 HRESULT server_start(void);
 void server_stop(void);
+/* service/com_pins.c: keeps the RPC registration of every interface the service exposes for the
+ * process's life (a Wine 8 unregistration race would otherwise hang the service). */
+void com_pins_hold(void);
 
 /* service/settings.c: limits from HKLM\SOFTWARE\opendo\Limits. */
 void settings_apply_limits(jobs_t *jobs);
 /* MaxBackgroundTransfers from HKLM\SOFTWARE\opendo\Transfers (REG_DWORD; absent or 0: 4). */
 #define DOSVC_DEFAULT_MAX_BACKGROUND_TRANSFERS 4u
 uint32_t settings_max_background_transfers(void);
+/* The background download cap in bytes/s, 0 for none (HKLM\SOFTWARE\opendo\Transfers). */
+uint64_t settings_background_bandwidth(void);
 
 /* service/file_ops.c: the job manager's file operations (rename onto the local name, delete a
  * temp file), run while impersonating the calling client (E_ACCESSDENIED if that fails). */
@@ -87,12 +92,37 @@ HRESULT background_copy_file_create(const GUID *job_id, ULONG index, REFIID riid
 HRESULT enum_background_copy_files_create(const GUID *job_id, ULONG count,
                                           IEnumBackgroundCopyFiles **out);
 
-/* service/notify_registry.c: SetNotifyInterface sinks, in memory only. */
+/* service/notify_registry.c: the jobs' callback sinks (SetNotifyInterface, and objects activated
+ * from a NOTIFICATION_CLSID), in memory only. Getters AddRef. */
 HRESULT notify_registry_set(const GUID *job, IUnknown *callback);
 IUnknown *notify_registry_get(const GUID *job);
+IUnknown *notify_registry_get_activated(const GUID *job);
+HRESULT notify_registry_keep_activated(const GUID *job, IUnknown *object);
+void notify_registry_drop(const GUID *job, IUnknown *object);
+
+/* service/job_events.c: the core's events (jobs_set_event_sink) queued to the thread pool and
+ * delivered as client callbacks; see docs/scheduler.md. */
+HRESULT job_events_start(void);
+void job_events_stop(void);
+/* A sink was registered: a job already TRANSFERRED or in ERROR gets its callback now. */
+void job_events_sink_registered(const GUID *job);
+/* Delivers event again after delay_s seconds (a callback or command line that failed). */
+void job_events_retry(const GUID *job, jobs_event_t event, uint32_t delay_s);
+
+/* service/notify_delivery.c: one event of a job to its sink (registered interface, else the
+ * NOTIFICATION_CLSID's object) or, for TRANSFERRED/ERROR, its notify command line. S_OK when
+ * delivered or when there is nobody to tell; a failure means "try again later". */
+HRESULT notify_deliver(const store_job_t *job, jobs_event_t event, uint32_t file_index);
+
+/* service/owner_session.c: acting for a job's owner outside of any call from that owner. */
+/* Starts the job's notify command line as the owner (never as the service for another user). */
+HRESULT owner_run_program(const store_job_t *job, HANDLE *process);
+/* CoCreateInstance(CLSCTX_LOCAL_SERVER) of clsid, the activation made as the owner. */
+HRESULT owner_activate(const store_job_t *job, REFCLSID clsid, REFIID riid, void **out);
 
 /* service/secrets.c: DPAPI-encrypts a password (blob is LocalFree'd; NULL password → no blob). */
 HRESULT secret_protect(LPCWSTR password, BYTE **blob, DWORD *size);
+char *secret_reveal(void *ctx, const void *secret, size_t size);
 
 /* service/background_copy_error.c: the error object of a job in ERROR or TRANSIENT_ERROR. */
 HRESULT background_copy_error_create(const store_job_t *job, IBackgroundCopyError **out);

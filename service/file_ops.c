@@ -64,4 +64,4 @@ static int remove_file(void *ctx, const char *path)
     return result;
 }
 
-const jobs_file_ops_t dosvc_file_ops = {rename_replace, remove_file, NULL};
+const jobs_file_ops_t dosvc_file_ops = {rename_replace, remove_file, secret_reveal, NULL};

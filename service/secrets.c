@@ -20,3 +20,21 @@ HRESULT secret_protect(LPCWSTR password, BYTE **blob, DWORD *size)
     *size = out.cbData;
     return S_OK;
 }
+
+/* The transfer engine's way back to the password (jobs_file_ops_t.reveal_secret): malloc'ed
+ * UTF-8, or NULL when the blob cannot be decrypted (another machine's, or damaged). */
+char *secret_reveal(void *ctx, const void *secret, size_t size)
+{
+    (void)ctx;
+    DATA_BLOB in = {(DWORD)size, (BYTE *)secret};
+    DATA_BLOB out = {0, NULL};
+    if (size > MAXDWORD || !CryptUnprotectData(&in, NULL, NULL, NULL, NULL, CRYPTPROTECT_UI_FORBIDDEN, &out))
+        return NULL;
+    char *text = NULL;
+    size_t units = out.cbData / sizeof(WCHAR);
+    if (units && ((WCHAR *)out.pbData)[units - 1] == L'\0') /* secret_protect kept the terminator */
+        text = utf8_from_wide((WCHAR *)out.pbData);
+    SecureZeroMemory(out.pbData, out.cbData);
+    LocalFree(out.pbData);
+    return text;
+}

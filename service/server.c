@@ -52,6 +52,8 @@ static HRESULT enable_transfers(void)
     options.verify_tls = tls_verify_schannel;
     uint32_t max_background = settings_max_background_transfers();
     HRESULT hr = jobs_enable_transfers(dosvc_jobs, &options, &dosvc_file_ops, max_background);
+    if (SUCCEEDED(hr))
+        jobs_set_background_bandwidth(dosvc_jobs, settings_background_bandwidth());
     if (FAILED(hr))
         log_event(LOG_ERROR, NULL, "cannot enable transfers: 0x%08lx", (unsigned long)hr);
     return hr;
@@ -72,7 +74,9 @@ static HRESULT open_job_store(void)
     if (SUCCEEDED(hr)) {
         log_store_report(path, &report);
         settings_apply_limits(dosvc_jobs);
-        hr = enable_transfers();
+        hr = job_events_start(); /* before transfers: no event of a starting job is missed */
+        if (SUCCEEDED(hr))
+            hr = enable_transfers();
     }
     return hr;
 }
@@ -85,6 +89,7 @@ HRESULT server_start(void)
     /* Identify-level impersonation is all the service needs: it reads the caller's token. */
     CoInitializeSecurity(NULL, -1, NULL, NULL, RPC_C_AUTHN_LEVEL_DEFAULT,
                          RPC_C_IMP_LEVEL_IDENTIFY, NULL, EOAC_NONE, NULL);
+    com_pins_hold();
     hr = open_job_store();
     if (SUCCEEDED(hr))
         hr = maintenance_start();
@@ -106,6 +111,7 @@ void server_stop(void)
         class_cookie = 0;
     }
     maintenance_stop();
+    job_events_stop(); /* no callback after this: the clients' sinks are released with the process */
     if (dosvc_jobs) {
         /* Every change is already committed; jobs_shutdown first stops the scheduler and the
          * transfer engine (last checkpoints recorded), then closes the store (checkpointing the

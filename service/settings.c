@@ -1,7 +1,9 @@
 /* Administrator settings read from the registry at start-up:
  *   HKLM\SOFTWARE\opendo\Limits  MaxJobsPerUser, MaxJobsPerMachine, MaxFilesPerJob,
  *                                MaxRangesPerFile (REG_DWORD; absent or 0 = the default)
- *   HKLM\SOFTWARE\opendo\Transfers MaxBackgroundTransfers (REG_DWORD; absent or 0 = 4) */
+ *   HKLM\SOFTWARE\opendo\Transfers MaxBackgroundTransfers (REG_DWORD; absent or 0 = 4)
+ *                                   MaxBackgroundDownloadBandwidth (REG_DWORD, KiB/s, like DO's
+ *                                   DOMaxBackgroundDownloadBandwidth policy; absent or 0 = none) */
 #include "dosvc.h"
 #include "log.h"
 
@@ -47,4 +49,16 @@ uint32_t settings_max_background_transfers(void)
     log_event(LOG_INFO, NULL, "transfers: at most %u background transfer(s) at a time",
               max_background);
     return max_background;
+}
+
+uint64_t settings_background_bandwidth(void)
+{
+    uint32_t kib_per_second = 0;
+    HKEY key = NULL;
+    if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, TRANSFERS_KEY, 0, KEY_READ, &key) != ERROR_SUCCESS)
+        key = NULL;
+    read_limit(key, L"MaxBackgroundDownloadBandwidth", &kib_per_second);
+    if (key)
+        RegCloseKey(key);
+    return (uint64_t)kib_per_second * 1024;
 }

@@ -282,13 +282,15 @@ static const char *const fixed_sql[STMT_COUNT] = {
                                " WHERE job_id=?1 AND target=?2 AND scheme=?3",
     [STMT_CREDENTIALS_CLEAR] = "DELETE FROM credentials WHERE job_id=?1",
     [STMT_CREDENTIAL_COUNT] = "SELECT count(*) FROM credentials WHERE job_id=?1",
+    [STMT_CREDENTIALS_LIST] = "SELECT target, scheme, user_name, secret FROM credentials"
+                              " WHERE job_id=?1 ORDER BY target, scheme",
 };
 
 /* The schema version that added the table a statement uses; 0 for the tables of v1. */
 static const int statement_since[STMT_COUNT] = {
     [STMT_PROPERTY_UPSERT] = 2,   [STMT_PROPERTY_DELETE] = 2,   [STMT_PROPERTY_SELECT] = 2,
     [STMT_CREDENTIAL_UPSERT] = 2, [STMT_CREDENTIAL_DELETE] = 2, [STMT_CREDENTIALS_CLEAR] = 2,
-    [STMT_CREDENTIAL_COUNT] = 2,
+    [STMT_CREDENTIAL_COUNT] = 2, [STMT_CREDENTIALS_LIST] = 2,
 };
 
 static char *statement_sql(enum store_stmt id, int schema_version)
@@ -1025,4 +1027,59 @@ store_status_t store_credential_count(store_t *store, const store_guid_t *job_id
     if (status == STORE_OK)
         status = bind_guid(st, 1, job_id);
     return fetch_one(store, st, status, read_count, count);
+}
+
+/* One credential row; 0 (row skipped, see store_credentials_list) when out of memory. */
+static int read_credential_row(sqlite3_stmt *st, void *item)
+{
+    store_credential_t *c = item;
+    memset(c, 0, sizeof *c);
+    c->target = sqlite3_column_int(st, 0);
+    c->scheme = sqlite3_column_int(st, 1);
+    int size = sqlite3_column_bytes(st, 3);
+    const void *secret = sqlite3_column_blob(st, 3);
+    if (read_text(st, 2, &c->user_name) != STORE_OK)
+        return 0;
+    if (secret && size > 0 && (c->secret = malloc((size_t)size)) == NULL) {
+        free(c->user_name);
+        return 0;
+    }
+    if (c->secret)
+        memcpy(c->secret, secret, (size_t)size);
+    c->secret_size = c->secret ? (size_t)size : 0;
+    return 1;
+}
+
+store_status_t store_credentials_list(store_t *store, const store_guid_t *job_id,
+                                      store_credential_t **list, size_t *count)
+{
+    if (!store || !job_id || !list || !count)
+        return STORE_INVALID;
+    *list = NULL;
+    *count = 0;
+    sqlite3_stmt *st;
+    store_status_t status = statement(store, STMT_CREDENTIALS_LIST, &st);
+    if (status != STORE_OK)
+        return status;
+    void *array;
+    size_t rows;
+    status = collect_rows(store, st, bind_guid(st, 1, job_id), sizeof **list, read_credential_row,
+                          &array, count, &rows);
+    if (status == STORE_OK && *count != rows) {
+        store_credentials_free(array, *count);
+        return store_fail_with(store, STORE_NOMEM, "out of memory");
+    }
+    *list = array;
+    return status;
+}
+
+void store_credentials_free(store_credential_t *list, size_t count)
+{
+    for (size_t i = 0; list && i < count; i++) {
+        if (list[i].secret)
+            memset(list[i].secret, 0, list[i].secret_size);
+        free(list[i].secret);
+        free(list[i].user_name);
+    }
+    free(list);
 }

@@ -204,6 +204,20 @@ store_status_t store_credential_delete(store_t *store, const store_guid_t *job_i
 store_status_t store_credentials_clear(store_t *store, const store_guid_t *job_id);
 store_status_t store_credential_count(store_t *store, const store_guid_t *job_id, size_t *count);
 
+/* A job's credential as stored (the secret still opaque). */
+typedef struct store_credential {
+    int32_t target, scheme;
+    char *user_name;  /* NULL when none */
+    void *secret;     /* NULL when none */
+    size_t secret_size;
+} store_credential_t;
+/* All of a job's credentials, ordered by target then scheme; *list is malloc'ed (NULL when count
+ * is 0): free it with store_credentials_free. */
+store_status_t store_credentials_list(store_t *store, const store_guid_t *job_id,
+                                      store_credential_t **list, size_t *count);
+/* Frees the list and its strings; the secrets are zeroed first. */
+void store_credentials_free(store_credential_t *list, size_t count);
+
 /* Now, in FILETIME units. */
 int64_t store_now_filetime(void);
 

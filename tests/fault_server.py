@@ -12,6 +12,7 @@ the files in ROOT; the behaviour is chosen by the URL path (NAME is a file in RO
   /flaky/K/NAME         500 for the first K requests of this path, then like /file
   /retry-after/S/NAME   503 with "Retry-After: S" for the first request of this path, then /file
   /slow/NAME            like /file, but drips 64 bytes every 100 ms (at most 15 s, then closes)
+  /rate/BPS/NAME        like /file, but paced at BPS body bytes per second (BPS > 0)
   /norange/NAME         ignores Range and If-Range: always 200 with the whole file
   /etag-change/NAME     a different ETag on every request (so If-Range never matches)
   /ignore-if-range/NAME a different ETag on every request, and Range honoured despite If-Range
@@ -19,15 +20,23 @@ the files in ROOT; the behaviour is chosen by the URL path (NAME is a file in RO
   /redirect/N/NAME      302 to /redirect/N-1/NAME; /redirect/0/NAME is /file/NAME
   /redirect-loop        302 to itself
   /status/CODE          that status with a small HTML error page
-  /stats                JSON: {path: {"requests": n, "bytes": body bytes sent}} (not counted)
+  /stats                JSON: {path: {"bytes": n, "requests": n, "starts": [...]}} (not counted):
+                        body bytes sent (counted as each piece is written, so a response still
+                        running or cut short counts what left so far), requests, and the file
+                        offset at which each response's body started (file responses only)
+
+Files are streamed from disk (never loaded whole), so they may be large; the strong ETag is a
+hash of the content, computed once per file version (size, mtime, inode).
 
 It exits by itself after LIFETIME_SECONDS (default 300) or as soon as its parent process dies.
 """
 import http.server
+import io
 import json
 import os
 import socket
 import socketserver
+import stat
 import sys
 import threading
 import time
@@ -36,27 +45,55 @@ import hashlib
 
 ROOT = "."
 LOCK = threading.Lock()
-STATS = {}          # path -> {"requests": n, "bytes": n}
+STATS = {}          # path -> {"bytes": n, "requests": n, "starts": [offset, ...]}
 ETAG_COUNTER = [0]
+TAGS = {}           # file path -> ((size, mtime_ns, inode), etag)
 CHUNK = 64 * 1024
+
+
+def stats_entry(path):
+    """The statistics of path (LOCK held)."""
+    return STATS.setdefault(path, {"bytes": 0, "requests": 0, "starts": []})
 
 
 def count(path, requests=0, nbytes=0):
     with LOCK:
-        entry = STATS.setdefault(path, {"requests": 0, "bytes": 0})
+        entry = stats_entry(path)
         entry["requests"] += requests
         entry["bytes"] += nbytes
         return entry["requests"]
 
 
-def load(name):
+def record_start(path, offset):
+    with LOCK:
+        stats_entry(path)["starts"].append(offset)
+
+
+def locate(name):
+    """(path, os.stat_result) of the regular file NAME in ROOT, or (None, None)."""
     path = os.path.join(ROOT, os.path.basename(name))
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-        return data, os.path.getmtime(path)
+        st = os.stat(path)
     except OSError:
         return None, None
+    return (path, st) if stat.S_ISREG(st.st_mode) else (None, None)
+
+
+def content_etag(path, st):
+    """A strong ETag from the content's SHA-1, hashed once per version of the file."""
+    version = (st.st_size, st.st_mtime_ns, st.st_ino)
+    with LOCK:
+        known = TAGS.get(path)
+    if known and known[0] == version:
+        return known[1]
+    digest = hashlib.sha1()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    tag = '"%s"' % digest.hexdigest()[:16]
+    with LOCK:
+        TAGS[path] = (version, tag)
+    return tag
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -67,19 +104,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     # -- helpers ---------------------------------------------------------------------------
-    def send_body(self, body, limit=None, drip=False):
-        """Sends body (or its first `limit` bytes); counts bytes; returns bytes sent."""
+    def send_stream(self, source, length, drip=False, rate=None):
+        """Sends `length` bytes read from the file object `source`, counting each piece as it is
+        written. drip: 64 bytes every 100 ms, for at most 15 s; rate: paced at `rate` bytes per
+        second. Returns the bytes sent."""
         sent = 0
-        end = len(body) if limit is None else min(limit, len(body))
         started = time.monotonic()
-        step = 64 if drip else CHUNK
+        step = 64 if drip else CHUNK if not rate else max(1024, min(CHUNK, rate // 20))
         try:
-            while sent < end:
-                piece = body[sent:min(end, sent + step)]
+            while sent < length:
+                if rate:
+                    delay = started + sent / rate - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                piece = source.read(min(step, length - sent))
+                if not piece:
+                    break
                 self.wfile.write(piece)
-                if drip:
-                    self.wfile.flush()
                 sent += len(piece)
+                count(self.path, nbytes=len(piece))
                 if drip:
                     if time.monotonic() - started > 15:
                         break
@@ -87,7 +130,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError, OSError):
             pass
-        count(self.path, nbytes=sent)
         return sent
 
     def simple(self, code, text, extra=None):
@@ -98,18 +140,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for k, v in (extra or {}).items():
             self.send_header(k, v)
         self.end_headers()
-        self.send_body(body)
+        self.send_stream(io.BytesIO(body), len(body))
 
     def serve(self, name, ranges=True, etag=None, drop_after=None, lie=0, drip=False, chunked=False,
-              if_range=True):
-        data, mtime = load(name)
-        if data is None:
+              if_range=True, rate=None):
+        path, st = locate(name)
+        if path is None:
             self.simple(404, "no such file")
             return
         if etag is None:
-            etag = '"%s"' % hashlib.sha1(data).hexdigest()[:16]
-        last_modified = email.utils.formatdate(mtime, usegmt=True)
-        size = len(data)
+            etag = content_etag(path, st)
+        last_modified = email.utils.formatdate(st.st_mtime, usegmt=True)
+        size = st.st_size
         start, end = 0, size - 1
         status = 200
         rng = self.headers.get("Range")
@@ -135,13 +177,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     status = 206
                 except ValueError:
                     start, end = 0, size - 1
-        body = data[start:end + 1]
+        length = end + 1 - start
         self.send_response(status)
         self.send_header("Content-Type", "application/octet-stream")
         if chunked:
             self.send_header("Transfer-Encoding", "chunked")
         else:
-            self.send_header("Content-Length", str(len(body) + lie))
+            self.send_header("Content-Length", str(length + lie))
         self.send_header("ETag", etag)
         self.send_header("Last-Modified", last_modified)
         if ranges:
@@ -152,26 +194,31 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
-        if chunked:
-            sent = 0
-            try:
-                for i in range(0, len(body), CHUNK):
-                    piece = body[i:i + CHUNK]
-                    self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
-                    sent += len(piece)
-                self.wfile.write(b"0\r\n\r\n")
-                self.wfile.flush()
-            except OSError:
-                pass
-            count(self.path, nbytes=sent)
-            return
-        self.send_body(body, limit=drop_after, drip=drip)
+        record_start(self.path, start)
+        with open(path, "rb") as source:
+            source.seek(start)
+            if chunked:
+                self.send_chunked(source, length)
+                return
+            self.send_stream(source, length if drop_after is None else min(drop_after, length),
+                             drip=drip, rate=rate)
         if drop_after is not None or lie or drip:
             self.close_connection = True
             try:
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+    def send_chunked(self, source, length):
+        try:
+            for _ in range(0, length, CHUNK):
+                piece = source.read(CHUNK)
+                self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+                count(self.path, nbytes=len(piece))
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except OSError:
+            pass
 
     # -- routes ------------------------------------------------------------------------------
     def do_GET(self):
@@ -208,6 +255,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.serve(parts[2])
             elif kind == "slow" and len(parts) == 2:
                 self.serve(parts[1], drip=True)
+            elif kind == "rate" and len(parts) == 3 and int(parts[1]) > 0:
+                self.serve(parts[2], rate=int(parts[1]))
             elif kind == "norange" and len(parts) == 2:
                 self.serve(parts[1], ranges=False)
             elif kind == "etag-change" and len(parts) == 2:

@@ -80,17 +80,21 @@ else
 fi
 
 # --- the service downloads: nginx on 127.0.0.1 serves a 5 MiB file; the job brings it into the
-# prefix (TRANSFERRED, Complete) and the SHA-256 of both sides match.
+# prefix (TRANSFERRED, Complete) and the SHA-256 of both sides match. With arguments, from
+# /private/ (Basic: alice / s3cret) with those credentials (SetCredentials, DPAPI in the store).
 download_check() {
-    local tmp port status=1
+    local tmp port status=1 path=/data.bin
+    [ $# -gt 0 ] && path=/private/data.bin
     command -v nginx >/dev/null || { echo "#   nginx is not installed"; return 1; }
     tmp=$(mktemp -d /tmp/opendo-download.XXXXXX) || return 1
     mkdir -p "$tmp/www"
     head -c $((5 * 1024 * 1024)) /dev/urandom >"$tmp/www/data.bin"
     rm -f "$WINEPREFIX/drive_c/opendo-tests/job-api/download.bin"
     port=$(loopback_free_ports 1)
-    if loopback_nginx_start "$tmp" "server { listen 127.0.0.1:$port; root $tmp/www; }" &&
-       run_client download "http://127.0.0.1:$port/data.bin"; then
+    printf 'alice:{PLAIN}s3cret\n' >"$tmp/htpasswd"
+    if loopback_nginx_start "$tmp" "server { listen 127.0.0.1:$port; root $tmp/www;
+            location /private/ { auth_basic opendo; auth_basic_user_file $tmp/htpasswd; alias $tmp/www/; } }" &&
+       run_client download "http://127.0.0.1:$port$path" "$@"; then
         local want got
         want=$(sha256sum "$tmp/www/data.bin" | awk '{print $1}')
         got=$(sha256sum "$WINEPREFIX/drive_c/opendo-tests/job-api/download.bin" 2>/dev/null | awk '{print $1}')
@@ -102,6 +106,8 @@ download_check() {
     return "$status"
 }
 check "job api: download: the service downloads a 5 MiB file over http (SHA-256 of both sides match)" download_check
+check "job api: download with credentials: Basic credentials reach the server (SHA-256 of both sides match)" \
+    download_check alice s3cret
 
 check "job api: the service logged the changes" grep -q "description changed by" "$log_path"
 check "job api: the service logged the security flags change" grep -q "security flags changed by" "$log_path"

@@ -11,7 +11,8 @@
  *                          the times c m, in hex), N has no sink, Q is still TRANSIENT_ERROR (its
  *                          URL is unreachable; retry in 600 s) with its file
  *   states                 the state machine (spec §8): Resume/Suspend/Cancel/Complete
- *   download URL           the service downloads: a job with URL -> download.bin, Resume, TRANSFERRED
+ *   download URL [USER PASSWORD]  the service downloads: a job with URL -> download.bin (with
+ *                          Basic server credentials when given), Resume, TRANSFERRED
  *                          within 60 s, Complete -> ACKNOWLEDGED (the script compares the SHA-256)
  *   files                  AddFile, AddFileSet, AddFileWithRanges, DO AddFile(WithRanges),
  *                          EnumFiles, ReplaceRemotePrefix
@@ -1051,15 +1052,21 @@ static int cmd_queued(IBackgroundCopyManager *manager)
 
 /* ---- download: the service downloads a file for real (tests/e2e/job_api.sh serves it) ----------- */
 
-static int cmd_download(IBackgroundCopyManager *manager, const WCHAR *url)
+static int cmd_download(IBackgroundCopyManager *manager, const WCHAR *url, WCHAR *user, WCHAR *password)
 {
-    section = "download";
+    section = user ? "download with credentials" : "download";
     GUID id;
     IBackgroundCopyJob5 *job = new_job(manager, L"job api: download", &id);
     if (!job)
         return 1;
     const WCHAR *local = local_name(L"download.bin");
     CHECK_HR(IBackgroundCopyJob5_AddFile(job, url, local), S_OK, nm("AddFile(%ls)", url));
+    if (user) {
+        BG_AUTH_CREDENTIALS credentials = {BG_AUTH_TARGET_SERVER, BG_AUTH_SCHEME_BASIC,
+                                           {.Basic = {user, password}}};
+        CHECK_HR(IBackgroundCopyJob5_SetCredentials(job, &credentials), S_OK,
+                 nm("SetCredentials(server, Basic, %ls)", user));
+    }
     CHECK_HR(IBackgroundCopyJob5_Resume(job), S_OK, nm("Resume"));
     BG_JOB_STATE state = state_of(job);
     for (int i = 0; i < 600 && state != BG_JOB_STATE_TRANSFERRED && state != BG_JOB_STATE_ERROR; i++) {
@@ -1917,8 +1924,8 @@ int wmain(int argc, WCHAR **argv)
             status = cmd_verify(manager, argc - 2, argv + 2);
         else if (!wcscmp(cmd, L"states"))
             status = cmd_states(manager);
-        else if (!wcscmp(cmd, L"download") && argc == 3)
-            status = cmd_download(manager, argv[2]);
+        else if (!wcscmp(cmd, L"download") && (argc == 3 || argc == 5))
+            status = cmd_download(manager, argv[2], argc == 5 ? argv[3] : NULL, argc == 5 ? argv[4] : NULL);
         else if (!wcscmp(cmd, L"files"))
             status = cmd_files(manager);
         else if (!wcscmp(cmd, L"errors"))

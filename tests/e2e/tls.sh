@@ -4,6 +4,7 @@
 # build/win/tests/tls_client.exe (the engine with verify_tls = tls_verify_schannel) downloading
 # from each server: trusted -> ok, everything else -> DO_E_HTTP_CERT_VALIDATION.
 . "$(dirname "$0")/lib.sh"
+. "$top/scripts/test-pki.sh"
 
 tls_exe="$top/build/win/tests/tls_client.exe"
 if [ ! -f "$tls_exe" ]; then
@@ -36,61 +37,13 @@ tls_client() {
 # ---- the PKI: two CAs, five server certificates --------------------------------------------
 pki() {
     cd "$tmp" || return 1
-    local ca
-    for ca in ca:"opendo test CA" other:"opendo untrusted CA"; do
-        cat >"${ca%%:*}.cnf" <<EOF
-[req]
-distinguished_name = dn
-x509_extensions = v3_ca
-prompt = no
-[dn]
-CN = ${ca#*:} $$
-[v3_ca]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-EOF
-        openssl req -x509 -config "${ca%%:*}.cnf" -newkey rsa:2048 -nodes -sha256 -days 2 \
-            -keyout "${ca%%:*}.key" -out "${ca%%:*}.pem" || return 1
-    done
-    # openssl ca (only) can backdate a certificate: the expired one.
-    cat >sign.cnf <<EOF
-[ca]
-default_ca = signer
-[signer]
-database = $tmp/index.txt
-new_certs_dir = $tmp
-serial = $tmp/serial
-default_md = sha256
-policy = any
-unique_subject = no
-[any]
-commonName = supplied
-EOF
-    : >index.txt
-    openssl rand -hex 8 >serial
-    # leaf NAME CA OUT [openssl-ca dates]: a server certificate for DNS:NAME signed by CA.
-    leaf() {
-        local name=$1 ca=$2 out=$3
-        printf '%s\n' "basicConstraints = CA:FALSE" "keyUsage = critical, digitalSignature, keyEncipherment" \
-            "extendedKeyUsage = serverAuth" "subjectAltName = DNS:$name" \
-            "subjectKeyIdentifier = hash" "authorityKeyIdentifier = keyid" >"$out.ext"
-        openssl req -new -newkey rsa:2048 -nodes -keyout "$out.key" -out "$out.csr" -subj "/CN=$name" || return 1
-        if [ $# -gt 3 ]; then
-            openssl ca -batch -notext -config sign.cnf -cert "$ca.pem" -keyfile "$ca.key" -in "$out.csr" \
-                -out "$out.pem" -extfile "$out.ext" -startdate "$4" -enddate "$5" || return 1
-        else
-            openssl x509 -req -in "$out.csr" -CA "$ca.pem" -CAkey "$ca.key" -set_serial "0x$(openssl rand -hex 8)" \
-                -days 2 -sha256 -extfile "$out.ext" -out "$out.pem" || return 1
-        fi
-    }
-    leaf localhost ca trusted &&
-        leaf localhost other untrusted &&
+    pki_ca ca "opendo test CA $$" && pki_ca other "opendo untrusted CA $$" || return 1
+    pki_leaf localhost ca trusted &&
+        pki_leaf localhost other untrusted &&
         cat untrusted.pem other.pem >untrusted-chain.pem &&     # the server sends its CA too
-        leaf localhost other unknown &&                         # the server sends the leaf only
-        leaf otherhost ca wrongname &&
-        leaf localhost ca expired 20200101000000Z 20200201000000Z
+        pki_leaf localhost other unknown &&                     # the server sends the leaf only
+        pki_leaf otherhost ca wrongname &&
+        pki_leaf localhost ca expired 20200101000000Z 20200201000000Z
 }
 if (pki) >"$tmp/pki.log" 2>&1; then
     ok "tls: a test PKI made with openssl (2 CAs, 5 server certificates)"

@@ -305,8 +305,16 @@ static int start_nginx(void)
         tls_port = free_port();
         if (nginx_port < 0 || tls_port < 0 || nginx_port == tls_port)
             continue;
+        /* /private/NAME: www/NAME behind Basic authentication as user "alice", password "s3cret" */
+        char users[400];
+        snprintf(users, sizeof users, "%s/htpasswd", dir);
+        FILE *f = fopen(users, "w");
+        if (!f)
+            return 0;
+        fputs("alice:{PLAIN}s3cret\n", f);
+        fclose(f);
         snprintf(conf, sizeof conf, "%s/nginx.conf", dir);
-        FILE *f = fopen(conf, "w");
+        f = fopen(conf, "w");
         if (!f)
             return 0;
         fprintf(f,
@@ -316,8 +324,10 @@ static int start_nginx(void)
                 "http {\n  access_log off;\n  default_type application/octet-stream;\n"
                 "  client_body_temp_path %s/body; proxy_temp_path %s/proxy;\n"
                 "  fastcgi_temp_path %s/fastcgi; uwsgi_temp_path %s/uwsgi; scgi_temp_path %s/scgi;\n"
-                "  server { listen 127.0.0.1:%d; root %s; }\n",
-                dir, dir, geteuid() == 0 ? "user root;\n" : "", tmp, tmp, tmp, tmp, tmp, nginx_port, www);
+                "  server { listen 127.0.0.1:%d; root %s;\n"
+                "    location /private/ { auth_basic opendo; auth_basic_user_file %s; alias %s/; } }\n",
+                dir, dir, geteuid() == 0 ? "user root;\n" : "", tmp, tmp, tmp, tmp, tmp, nginx_port, www,
+                users, www);
         if (have_tls)
             fprintf(f,
                     "  server { listen 127.0.0.1:%d ssl; root %s;\n"

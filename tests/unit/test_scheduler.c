@@ -1,7 +1,9 @@
 /* Native tests of the scheduler (engine/scheduler.c): the job manager with transfers enabled,
- * downloading from nginx and tests/fault_server.py on loopback ports. Local names are Windows
+ * downloading from nginx and tests/fault_server.py on loopback ports; the events the service turns
+ * into client callbacks (jobs_set_event_sink) and the per-file statistics of GetStats. Local names are Windows
  * drive paths ("C:/dl/x.bin"): the test runs in a temporary directory holding a "C:" directory,
  * so they resolve there (and the temp files "C:/dl\~opendo-....tmp" land in "C:"). */
+#include <pthread.h>
 #include <time.h>
 
 #include "http_fixture.h"
@@ -17,6 +19,7 @@ static testfile_t f_s1 = {"s1.bin", 2500, NULL, {0}}; /* over /slow: 640 B/s */
 static testfile_t f_s2 = {"s2.bin", 2500, NULL, {0}};
 static testfile_t f_s3 = {"s3.bin", 2500, NULL, {0}};
 static testfile_t f_r = {"r.bin", 2500, NULL, {0}};
+static testfile_t f_e = {"e.bin", 2500, NULL, {0}}; /* the progress events test, over /slow */
 
 static jobs_t *jobs;
 static char db[400];
@@ -166,6 +169,23 @@ static void test_cancel(void)
     CHECK_HR(jobs_lookup(jobs, alice, &id), 0x80D02003u, "cancel: job gone");
 }
 
+/* The 30-day expiry (here: every job older than 0 s) stops the transfer and deletes the
+ * temporary file, like a Cancel. */
+static void test_expiry(void)
+{
+    char u[300], t[300];
+    store_guid_t id = new_job("expiry", JOB_PRIORITY_NORMAL, url(u, fault_port, "/slow/s1.bin"),
+                              "C:/dl/expired.bin", NULL, NULL);
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_bytes(&id, 0, 1, 5000), "expiry: transfer under way");
+    temp_of(&id, 0, t, sizeof t);
+    size_t expired = 0;
+    CHECK_HR(jobs_expire(jobs, 0, &expired), HR_OK, "expiry: expire every job older than now");
+    CHECK(expired >= 1, "expiry: the job expired");
+    CHECK(!exists(t) && !exists("C:/dl/expired.bin"), "expiry: its temporary file removed, nothing at the local name");
+    CHECK_HR(jobs_lookup(jobs, alice, &id), 0x80D02003u, "expiry: job gone");
+}
+
 static void test_suspend_resume(void)
 {
     char u[300];
@@ -309,6 +329,320 @@ static void test_rename_failure(void)
     CHECK(hash_ok("C:/nodir/b.bin", &f_b), "rename failure: then in place");
 }
 
+/* ---- events (jobs_set_event_sink) ------------------------------------------------------------- */
+
+typedef struct recorded {
+    store_guid_t job;
+    jobs_event_t event;
+    uint32_t file_index;
+    int32_t state;   /* the job's state read through the API from inside the receiver */
+    uint64_t ms;     /* when it arrived */
+} recorded_t;
+
+#define RECORDED_MAX 4096
+static recorded_t recorded[RECORDED_MAX];
+static size_t recorded_count;
+static pthread_mutex_t recorded_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+/* The receiver. It reads the job's state through the API, which takes the store lock: were the
+ * event handed over with that lock held by this thread, the read would deadlock (the watchdog
+ * reports it), and the state it sees shows the change was committed first. */
+static void record_event(void *ctx, const store_guid_t *job, jobs_event_t event, uint32_t file_index)
+{
+    (void)ctx;
+    int32_t state = -1;
+    jobs_state(jobs, alice, job, &state);
+    pthread_mutex_lock(&recorded_mu);
+    if (recorded_count < RECORDED_MAX)
+        recorded[recorded_count++] = (recorded_t){*job, event, file_index, state, mono_ms()};
+    pthread_mutex_unlock(&recorded_mu);
+}
+
+/* The events of one job so far, in arrival order (at most max). */
+static size_t events_of(const store_guid_t *id, recorded_t *out, size_t max)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&recorded_mu);
+    for (size_t i = 0; i < recorded_count && n < max; i++)
+        if (!memcmp(&recorded[i].job, id, sizeof *id))
+            out[n++] = recorded[i];
+    pthread_mutex_unlock(&recorded_mu);
+    return n;
+}
+
+static size_t count_kind(const recorded_t *ev, size_t n, jobs_event_t kind)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += ev[i].event == kind;
+    return c;
+}
+
+static void print_events(const recorded_t *ev, size_t n)
+{
+    static const char *const names[] = {"MODIFIED", "FILE_TRANSFERRED", "TRANSFERRED", "ERROR"};
+    for (size_t i = 0; i < n; i++)
+        printf("#   %s file %d state %d at %llu\n", names[ev[i].event], (int)ev[i].file_index,
+               ev[i].state, (ull)ev[i].ms);
+}
+
+#define NOTIFY_ALL 0x1Bu /* TRANSFERRED, ERROR, MODIFICATION, FILE_TRANSFERRED */
+
+/* Only the last event is TRANSFERRED; FILE_TRANSFERRED 0, 1 come before it, in order, right
+ * after the MODIFIED events of SetNotifyFlags, Resume, the start and the progress. */
+static int transferred_sequence_ok(const recorded_t *ev, size_t n)
+{
+    if (n < 4 || ev[n - 1].event != JOBS_EVENT_TRANSFERRED || ev[n - 1].file_index != JOBS_NO_FILE ||
+        count_kind(ev, n, JOBS_EVENT_TRANSFERRED) != 1 || count_kind(ev, n, JOBS_EVENT_ERROR))
+        return 0;
+    if (ev[n - 2].event != JOBS_EVENT_FILE_TRANSFERRED || ev[n - 2].file_index != 1)
+        return 0;
+    size_t first_file = 0;
+    while (first_file < n && ev[first_file].event == JOBS_EVENT_MODIFIED)
+        first_file++;
+    return first_file >= 3 && first_file < n - 2 && ev[first_file].event == JOBS_EVENT_FILE_TRANSFERRED &&
+           ev[first_file].file_index == 0 && count_kind(ev, n, JOBS_EVENT_FILE_TRANSFERRED) == 2;
+}
+
+static void test_events_download(void)
+{
+    char u1[300], u2[300];
+    store_guid_t id = new_job("events", JOB_PRIORITY_NORMAL, url(u1, nginx_port, "/a.bin"), "C:/dl/ev-a.bin",
+                              url(u2, nginx_port, "/b.bin"), "C:/dl/ev-b.bin");
+    recorded_t ev[256];
+    size_t n = events_of(&id, ev, 256);
+    CHECK(n == 0, "events: none for CreateJob, AddFile, SetPriority under the default flags 0x3");
+    set_number(&id, JOB_PROP_NOTIFY_FLAGS, NOTIFY_ALL);
+    n = events_of(&id, ev, 256);
+    CHECK(n == 1 && ev[0].event == JOBS_EVENT_MODIFIED && ev[0].file_index == JOBS_NO_FILE &&
+              ev[0].state == JOB_STATE_SUSPENDED,
+          "events: SetNotifyFlags(0x1B) gave one MODIFIED before returning");
+    CHECK_HR(jobs_resume(jobs, alice, &id), HR_OK, "events: resume");
+    CHECK(wait_state(&id, JOB_STATE_TRANSFERRED, 15000), "events: job TRANSFERRED");
+    sleep_ms(100);
+    n = events_of(&id, ev, 256);
+    if (!CHECK(transferred_sequence_ok(ev, n),
+               "events: MODIFIED (SetNotifyFlags, Resume, start, progress), FILE_TRANSFERRED 0 then 1, "
+               "TRANSFERRED once and last"))
+        print_events(ev, n);
+    CHECK(ev[n - 1].state == JOB_STATE_TRANSFERRED,
+          "events: the receiver reads TRANSFERRED at the TRANSFERRED event (committed first, no lock held)");
+    size_t resumed = 1;
+    CHECK(n > resumed + 1 && ev[resumed].event == JOBS_EVENT_MODIFIED &&
+              ev[resumed + 1].event == JOBS_EVENT_MODIFIED,
+          "events: Resume and the start (QUEUED -> TRANSFERRING) each gave a MODIFIED");
+    store_file_t f0 = {0}, f1 = {0};
+    jobs_get_file(jobs, alice, &id, 0, &f0);
+    jobs_get_file(jobs, alice, &id, 1, &f1);
+    if (!CHECK(f0.bytes_from_http >= f_a.size && f1.bytes_from_http >= f_b.size,
+               "stats: the file rows record bytes_from_http >= each file's size"))
+        printf("#   bytes %llu %llu\n", (ull)f0.bytes_from_http, (ull)f1.bytes_from_http);
+    if (!CHECK(f0.http_connections == 1 && f1.http_connections == 1 && f0.download_ms < 15000 &&
+                   f1.download_ms < 15000,
+               "stats: each file used one connection (opened or cached), durations below the test's wait"))
+        printf("#   connections %u %u, ms %llu %llu\n", f0.http_connections, f1.http_connections,
+               (ull)f0.download_ms, (ull)f1.download_ms);
+    store_file_clear(&f0);
+    store_file_clear(&f1);
+    CHECK_HR(jobs_complete(jobs, alice, &id), HR_OK, "events: Complete");
+    sleep_ms(50);
+    CHECK(events_of(&id, ev, 256) == n, "events: Complete (the job leaves) adds none");
+}
+
+/* Consecutive progress events are JOBS_PROGRESS_EVENT_MS apart (checkpoints come every 200 ms);
+ * the file's statistics add up the transfer. */
+static void test_events_progress(void)
+{
+    char u[300];
+    store_guid_t id = new_job("progress events", JOB_PRIORITY_NORMAL, url(u, fault_port, "/slow/e.bin"),
+                              "C:/dl/e.bin", NULL, NULL);
+    set_number(&id, JOB_PROP_NOTIFY_FLAGS, NOTIFY_ALL);
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_TRANSFERRED, 15000), "progress events: TRANSFERRED");
+    sleep_ms(100);
+    recorded_t ev[256];
+    size_t n = events_of(&id, ev, 256), gaps = 0;
+    uint64_t gap[256];
+    for (size_t i = 3, last = 0; i < n; i++) { /* after SetNotifyFlags, Resume and the start */
+        if (ev[i].event != JOBS_EVENT_MODIFIED)
+            continue;
+        if (last)
+            gap[gaps++] = ev[i].ms - ev[last].ms;
+        last = i;
+    }
+    for (size_t i = 1; i < gaps; i++) /* sorted, for the median */
+        for (size_t j = i; j > 0 && gap[j - 1] > gap[j]; j--) {
+            uint64_t t = gap[j];
+            gap[j] = gap[j - 1];
+            gap[j - 1] = t;
+        }
+    /* Checkpoints come every 200 ms: without the limit most gaps would be 200 ms. The receiver
+     * notes the time a little after the limiter does, hence the margin on the shortest gap. */
+    if (!CHECK(gaps >= 2 && gap[gaps / 2] >= JOBS_PROGRESS_EVENT_MS && gap[0] >= JOBS_PROGRESS_EVENT_MS - 60,
+               "progress events: several, spaced by the 250 ms limit (one job)"))
+        printf("#   %zu gaps, shortest %llu ms, median %llu ms\n", gaps, gaps ? (ull)gap[0] : 0ull,
+               gaps ? (ull)gap[gaps / 2] : 0ull);
+    store_file_t f = {0};
+    jobs_get_file(jobs, alice, &id, 0, &f);
+    if (!CHECK(f.bytes_from_http == f_e.size && f.http_connections == 1 && f.download_ms >= 3000 &&
+                   f.download_ms < 15000,
+               "stats: 2500 bytes over one connection in about 4 s (640 B/s) recorded in the file row"))
+        printf("#   bytes %llu connections %u ms %llu\n", (ull)f.bytes_from_http, f.http_connections,
+               (ull)f.download_ms);
+    store_file_clear(&f);
+    CHECK_HR(jobs_complete(jobs, alice, &id), HR_OK, "progress events: Complete");
+}
+
+static void test_events_errors(void)
+{
+    char u[300];
+    store_guid_t id = new_job("404 events", JOB_PRIORITY_NORMAL, url(u, nginx_port, "/missing.bin"),
+                              "C:/dl/ev-missing.bin", NULL, NULL);
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_ERROR, 5000), "error events: 404 job ERROR");
+    sleep_ms(100);
+    recorded_t ev[256];
+    size_t n = events_of(&id, ev, 256);
+    if (!CHECK(n == 1 && ev[0].event == JOBS_EVENT_ERROR && ev[0].file_index == 0 &&
+                   ev[0].state == JOB_STATE_ERROR,
+               "error events: default flags 0x3: the ERROR event (file 0) alone, the job read as ERROR"))
+        print_events(ev, n);
+    CHECK_HR(jobs_cancel(jobs, alice, &id), HR_OK, "error events: Cancel");
+
+    id = new_job("500 events", JOB_PRIORITY_NORMAL, url(u, fault_port, "/flaky/1/e.bin"), "C:/dl/ev-flaky.bin",
+                 NULL, NULL);
+    set_number(&id, JOB_PROP_MIN_RETRY_DELAY, 1);
+    set_number(&id, JOB_PROP_NOTIFY_FLAGS, NOTIFY_ALL);
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_TRANSFERRED, 10000), "error events: 500 then TRANSFERRED");
+    sleep_ms(100);
+    n = events_of(&id, ev, 256);
+    size_t transient = 0;
+    for (size_t i = 0; i < n; i++)
+        transient += ev[i].event == JOBS_EVENT_MODIFIED && ev[i].state == JOB_STATE_TRANSIENT_ERROR;
+    if (!CHECK(!count_kind(ev, n, JOBS_EVENT_ERROR) && transient >= 1 &&
+                   count_kind(ev, n, JOBS_EVENT_TRANSFERRED) == 1,
+               "error events: TRANSIENT_ERROR gives MODIFIED, never ERROR; then TRANSFERRED"))
+        print_events(ev, n);
+    CHECK_HR(jobs_complete(jobs, alice, &id), HR_OK, "error events: Complete");
+}
+
+static void test_events_api(void)
+{
+    char u[300];
+    store_guid_t id = new_job("api events", JOB_PRIORITY_NORMAL, url(u, nginx_port, "/a.bin"), "C:/dl/api.bin",
+                              NULL, NULL);
+    set_number(&id, JOB_PROP_NOTIFY_FLAGS, NOTIFY_ALL);
+    recorded_t ev[64];
+    size_t before = events_of(&id, ev, 64);
+    job_value_t bad = {.number = 0x20}; /* FILE_RANGES_TRANSFERRED: refused */
+    CHECK_HR(jobs_set(jobs, alice, &id, JOB_PROP_NOTIFY_FLAGS, &bad), 0x80004001u, "api events: a refused setter");
+    CHECK(events_of(&id, ev, 64) == before, "api events: a refused setter gives no event");
+    CHECK_HR(jobs_remove_credentials(jobs, alice, &id, 1, 1), HR_FALSE, "api events: nothing to remove (S_FALSE)");
+    CHECK(events_of(&id, ev, 64) == before, "api events: a call that changes nothing gives no event");
+    CHECK_HR(jobs_suspend(jobs, alice, &id), HR_OK, "api events: Suspend");
+    CHECK(events_of(&id, ev, 64) == before + 1 && ev[before].event == JOBS_EVENT_MODIFIED &&
+              ev[before].state == JOB_STATE_SUSPENDED,
+          "api events: Suspend gave one MODIFIED before returning");
+    jobs_set_event_sink(jobs, NULL, NULL);
+    set_number(&id, JOB_PROP_MIN_RETRY_DELAY, 5);
+    CHECK(events_of(&id, ev, 64) == before + 1, "api events: none once the receiver is removed");
+    jobs_set_event_sink(jobs, record_event, NULL);
+    set_number(&id, JOB_PROP_NOTIFY_FLAGS, NOTIFY_ALL | 0x4);
+    set_number(&id, JOB_PROP_MIN_RETRY_DELAY, 6);
+    CHECK_HR(jobs_suspend(jobs, alice, &id), HR_OK, "api events: Suspend again");
+    CHECK(events_of(&id, ev, 64) == before + 1, "api events: none under BG_NOTIFY_DISABLE (0x1F)");
+    CHECK_HR(jobs_cancel(jobs, alice, &id), HR_OK, "api events: Cancel");
+
+    CHECK(jobs_event_wanted(0x3, JOBS_EVENT_TRANSFERRED) && jobs_event_wanted(0x3, JOBS_EVENT_ERROR) &&
+              !jobs_event_wanted(0x3, JOBS_EVENT_MODIFIED) && !jobs_event_wanted(0x3, JOBS_EVENT_FILE_TRANSFERRED),
+          "wanted: the default flags 0x3 ask for TRANSFERRED and ERROR only");
+    CHECK(jobs_event_wanted(0x8, JOBS_EVENT_MODIFIED) && jobs_event_wanted(0x10, JOBS_EVENT_FILE_TRANSFERRED) &&
+              !jobs_event_wanted(0x8, JOBS_EVENT_TRANSFERRED) && !jobs_event_wanted(0x10, JOBS_EVENT_ERROR),
+          "wanted: MODIFICATION 0x8 and FILE_TRANSFERRED 0x10 each ask for their event alone");
+    CHECK(!jobs_event_wanted(0x1F, JOBS_EVENT_TRANSFERRED) && !jobs_event_wanted(0x1F, JOBS_EVENT_MODIFIED) &&
+              !jobs_event_wanted(0x4, JOBS_EVENT_ERROR),
+          "wanted: DISABLE 0x4 overrides every other flag");
+}
+
+/* The background cap slows background jobs only: under a 128 KiB/s cap a FOREGROUND job of
+ * 1 MiB finishes while a background one of the same file is still far from done. */
+static void test_background_cap(void)
+{
+    CHECK_HR(jobs_set_background_bandwidth(jobs, 128 * 1024), HR_OK, "cap: 128 KiB/s for background jobs");
+    char u1[300], u2[300];
+    store_guid_t bg = new_job("capped", JOB_PRIORITY_NORMAL, url(u1, nginx_port, "/a.bin"),
+                              "C:/dl/capped.bin", NULL, NULL);
+    store_guid_t fg = new_job("uncapped", JOB_PRIORITY_FOREGROUND, url(u2, nginx_port, "/a.bin"),
+                              "C:/dl/uncapped.bin", NULL, NULL);
+    uint64_t start = mono_ms();
+    jobs_resume(jobs, alice, &bg);
+    CHECK(wait_bytes(&bg, 0, 1, 5000), "cap: background job running");
+    jobs_resume(jobs, alice, &fg);
+    CHECK(wait_state(&fg, JOB_STATE_TRANSFERRED, 10000), "cap: the foreground job finishes");
+    job_progress_t p = {0};
+    jobs_progress(jobs, alice, &bg, &p);
+    /* 128 KiB/s, a 32 KiB burst, and one curl buffer (512 KiB) written into debt */
+    uint64_t allowed = 32 * 1024 + (mono_ms() - start) * 128 * 1024 / 1000 + 512 * 1024;
+    CHECK(p.bytes_transferred < f_a.size && p.bytes_transferred <= allowed,
+          "cap: meanwhile the background job got no more than the cap allows");
+    CHECK_HR(jobs_set_background_bandwidth(jobs, 0), HR_OK, "cap: lifted");
+    CHECK(wait_state(&bg, JOB_STATE_TRANSFERRED, 10000), "cap: then the background job finishes");
+    CHECK_HR(jobs_complete(jobs, alice, &bg), HR_OK, "cap: Complete background");
+    CHECK_HR(jobs_complete(jobs, alice, &fg), HR_OK, "cap: Complete foreground");
+    CHECK(hash_ok("C:/dl/capped.bin", &f_a) && hash_ok("C:/dl/uncapped.bin", &f_a), "cap: contents right");
+}
+
+/* SetCredentials reaches the transfer: nginx /private/ wants Basic alice / s3cret. A wrong
+ * password is an ERROR 401 with context REMOTE_FILE; the right one downloads. */
+static void test_credentials(void)
+{
+    char u[300];
+    store_guid_t id = new_job("credentials", JOB_PRIORITY_FOREGROUND, url(u, nginx_port, "/private/a.bin"),
+                              "C:/dl/private.bin", NULL, NULL);
+    CHECK_HR(jobs_set_credentials(jobs, alice, &id, 1, 1, "alice", "wrong", 5), HR_OK,
+             "credentials: Basic, a wrong password");
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_ERROR, 10000), "credentials: a wrong password gives ERROR");
+    store_job_t job = {0};
+    jobs_get(jobs, alice, &id, &job);
+    CHECK(job.error_code == 0x80190191u && job.error_context == 5, "credentials: 0x80190191, REMOTE_FILE");
+    store_job_clear(&job);
+    CHECK_HR(jobs_set_credentials(jobs, alice, &id, 1, 1, "alice", "s3cret", 6), HR_OK,
+             "credentials: the right password");
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_TRANSFERRED, 10000), "credentials: then the job downloads");
+    CHECK_HR(jobs_complete(jobs, alice, &id), HR_OK, "credentials: Complete");
+    CHECK(hash_ok("C:/dl/private.bin", &f_a), "credentials: content right");
+}
+
+/* SetSecurityFlags' redirect policy: DISALLOW makes a redirect an error (the 302 itself). */
+static void test_redirect_policy(void)
+{
+    char u[300];
+    store_guid_t id = new_job("no redirects", JOB_PRIORITY_FOREGROUND, url(u, fault_port, "/redirect/1/b.bin"),
+                              "C:/dl/redirected.bin", NULL, NULL);
+    set_number(&id, JOB_PROP_SECURITY_FLAGS, 0x0200); /* BG_HTTP_REDIRECT_POLICY_DISALLOW */
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_ERROR, 10000), "redirect policy DISALLOW: the job fails");
+    store_job_t job = {0};
+    jobs_get(jobs, alice, &id, &job);
+    CHECK(job.error_code == 0x8019012Eu && job.error_context == 5, "redirect policy DISALLOW: 0x8019012E (302), REMOTE_FILE");
+    store_job_clear(&job);
+    set_number(&id, JOB_PROP_SECURITY_FLAGS, 0x0000); /* ALLOW_SILENT */
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_TRANSFERRED, 10000), "redirect policy ALLOW_SILENT: the redirect is followed");
+    CHECK_HR(jobs_complete(jobs, alice, &id), HR_OK, "redirect policy: Complete");
+    CHECK(hash_ok("C:/dl/redirected.bin", &f_b), "redirect policy: content right");
+}
+
 int main(void)
 {
     if (http_fixture_setup("scheduler") != 0)
@@ -318,7 +652,8 @@ int main(void)
     log_open(logpath);
 
     int files_ok = make_file(&f_a) == 0 && make_file(&f_b) == 0 && make_file(&f_s1) == 0 &&
-                   make_file(&f_s2) == 0 && make_file(&f_s3) == 0 && make_file(&f_r) == 0;
+                   make_file(&f_s2) == 0 && make_file(&f_s3) == 0 && make_file(&f_r) == 0 &&
+                   make_file(&f_e) == 0;
     CHECK(files_ok, "test files written");
     int servers = CHECK(start_nginx(), "nginx started on a loopback port") &
                   CHECK(start_fault_server(), "fault server started on a loopback port");
@@ -332,12 +667,21 @@ int main(void)
         CHECK_HR(jobs_open(db, &jobs, NULL), HR_OK, "jobs_open");
     if (jobs && CHECK(jobs_enable_transfers(jobs, &options, NULL, 4) == HR_OK, "transfers enabled")) {
         CHECK_HR(jobs_enable_transfers(jobs, &options, NULL, 4), HR_FALSE, "enable twice: S_FALSE");
+        jobs_set_event_sink(jobs, record_event, NULL);
         test_two_files();
+        test_events_download();
+        test_events_progress();
+        test_events_errors();
+        test_events_api();
         test_cancel();
+        test_expiry();
         test_suspend_resume();
         test_errors();
         test_restart();
         test_foreground();
+        test_background_cap();
+        test_credentials();
+        test_redirect_policy();
         test_rename_failure();
     }
     jobs_close(jobs); /* disables transfers */
@@ -354,5 +698,6 @@ int main(void)
     free(f_s2.data);
     free(f_s3.data);
     free(f_r.data);
+    free(f_e.data);
     return CHECK_EXIT_CODE();
 }

@@ -694,6 +694,20 @@ static void test_credentials(store_t *store, const char *path, const store_guid_
                                  " WHERE typeof(secret) = 'blob' AND length(secret) = 0")
                      == 1,
           "NULL user name and secret are stored as NULL; an empty secret stays a blob");
+    store_credential_t *list = NULL;
+    size_t count = 0;
+    CHECK(store_credentials_list(store, job_id, &list, &count) == STORE_OK && count == 3
+              && list[0].target == 1 && list[0].scheme == 1 && text_equal(list[0].user_name, "bob")
+              && list[0].secret_size == 1 && !memcmp(list[0].secret, "\x01", 1)
+              && list[1].target == 1 && list[1].scheme == 2 && !list[1].user_name && !list[1].secret
+              && list[2].target == 2 && text_equal(list[2].user_name, "") && list[2].secret_size == 0,
+          "list a job's credentials: ordered by target and scheme, user names and secrets as stored");
+    store_credentials_free(list, count);
+    store_guid_t nobody = make_guid(998, 0x10);
+    list = (store_credential_t *)&count;
+    CHECK(store_credentials_list(store, &nobody, &list, &count) == STORE_OK && count == 0 && !list
+              && store_credentials_list(NULL, job_id, &list, &count) == STORE_INVALID,
+          "a job without credentials lists none; NULL store refused");
     CHECK(store_credential_put(store, job_id, 3, 1, "x", NULL, 3) == STORE_INVALID
               && store_credential_put(store, job_id, 3, 1, "x", secret, STORE_MAX_TEXT + 1)
                      == STORE_INVALID

@@ -1,0 +1,289 @@
+/* The core's events (engine/jobs.h jobs_set_event_sink) delivered as client callbacks.
+ *
+ * The receiver runs on the core thread that made the change and only queues: each job with
+ * events waiting has a lane (FIFO) drained by one Windows thread pool callback at a time, so a
+ * job's callbacks arrive in order and a slow client holds up its own jobs only. The pool thread
+ * joins the MTA, reads the job (as the service), checks the notify flags and the state, and hands
+ * the event to notify_delivery.c. A MODIFIED waiting in a lane absorbs later ones (under load
+ * modifications are merged, as BITS may drop them). A JobTransferred/JobError (or notify command
+ * line) that fails is delivered again after the job's minimum retry delay (at least 1 s), while
+ * the job stays in that state. */
+#include <stdlib.h>
+
+#include "dosvc.h"
+#include "log.h"
+
+#define STOP_WAIT_MS 5000u  /* service stop waits this long for callbacks in progress */
+
+typedef struct item {
+    jobs_event_t event;
+    uint32_t file_index;
+    struct item *next;
+} item_t;
+
+typedef struct lane {
+    GUID job;
+    item_t *head, *tail;
+    int modified_waiting;
+    struct lane *next;
+} lane_t;
+
+typedef struct retry {
+    GUID job;
+    jobs_event_t event;
+    HANDLE timer;
+    struct retry *next;
+} retry_t;
+
+static SRWLOCK lock = SRWLOCK_INIT;
+static CONDITION_VARIABLE idle = CONDITION_VARIABLE_INIT;
+static lane_t *lanes;       /* jobs with events queued or being delivered */
+static retry_t *retries;    /* deliveries waiting for their timer */
+static unsigned draining;   /* lanes owned by a pool callback */
+static int accepting;
+
+/* The service reads jobs for the callbacks as itself: LocalSystem, an administrator. */
+static const caller_t service_caller = {"S-1-5-18", 1};
+
+/* ---- lanes (lock held) ------------------------------------------------------------------------- */
+
+static lane_t **find_lane(const GUID *job)
+{
+    lane_t **link = &lanes;
+    while (*link && !IsEqualGUID(&(*link)->job, job))
+        link = &(*link)->next;
+    return link;
+}
+
+static void free_items(item_t *item)
+{
+    while (item) {
+        item_t *next = item->next;
+        free(item);
+        item = next;
+    }
+}
+
+/* Appends item to the job's lane; 1 when the lane is new and needs a drainer, -1 when the item
+ * was absorbed (freed) or could not be queued. */
+static int append(const GUID *job, item_t *item)
+{
+    lane_t **link = find_lane(job);
+    lane_t *lane = *link;
+    if (lane && item->event == JOBS_EVENT_MODIFIED && lane->modified_waiting) {
+        free(item);
+        return -1;
+    }
+    int fresh = !lane;
+    if (fresh && !(lane = *link = calloc(1, sizeof *lane))) {
+        free(item);
+        return -1;
+    }
+    if (fresh)
+        lane->job = *job;
+    if (lane->tail)
+        lane->tail->next = item;
+    else
+        lane->head = item;
+    lane->tail = item;
+    lane->modified_waiting |= item->event == JOBS_EVENT_MODIFIED;
+    return fresh;
+}
+
+/* The lane's next item, or NULL when it is empty: the lane is then removed (its drainer ends). */
+static item_t *next_item(const GUID *job)
+{
+    AcquireSRWLockExclusive(&lock);
+    lane_t **link = find_lane(job);
+    lane_t *lane = *link;
+    item_t *item = lane ? lane->head : NULL;
+    if (item) {
+        lane->head = item->next;
+        if (!lane->head)
+            lane->tail = NULL;
+        if (item->event == JOBS_EVENT_MODIFIED)
+            lane->modified_waiting = 0;
+    } else {
+        if (lane) {
+            *link = lane->next;
+            free(lane);
+        }
+        draining--;
+        WakeAllConditionVariable(&idle);
+    }
+    ReleaseSRWLockExclusive(&lock);
+    return item;
+}
+
+/* ---- delivery (pool threads) ------------------------------------------------------------------- */
+
+/* TRANSFERRED and ERROR are delivered only while the job is still in that state. */
+static int still_current(const store_job_t *job, jobs_event_t event)
+{
+    if (event == JOBS_EVENT_TRANSFERRED)
+        return job->state == JOB_STATE_TRANSFERRED;
+    if (event == JOBS_EVENT_ERROR)
+        return job->state == JOB_STATE_ERROR;
+    return 1;
+}
+
+static void deliver(const GUID *id, jobs_event_t event, uint32_t file_index)
+{
+    store_job_t job;
+    HRESULT hr = jobs_get(dosvc_jobs, &service_caller, (const store_guid_t *)id, &job);
+    if (hr == DO_E_INVALID_STATE || hr == DO_E_JOB_NOT_FOUND)
+        notify_registry_set(id, NULL); /* the job is gone (e.g. expired): so are its sinks */
+    if (FAILED(hr))
+        return;
+    if (jobs_event_wanted(job.notify_flags, event) && still_current(&job, event)) {
+        hr = notify_deliver(&job, event, file_index);
+        if (FAILED(hr) && (event == JOBS_EVENT_TRANSFERRED || event == JOBS_EVENT_ERROR))
+            job_events_retry(id, event, job.min_retry_delay);
+    }
+    store_job_clear(&job);
+}
+
+static void CALLBACK drain_lane(PTP_CALLBACK_INSTANCE instance, void *context)
+{
+    (void)instance;
+    GUID job = *(const GUID *)context; /* the lane itself goes when it is empty */
+    HRESULT com = CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    item_t *item;
+    while ((item = next_item(&job)) != NULL) {
+        deliver(&job, item->event, item->file_index);
+        free(item);
+    }
+    if (SUCCEEDED(com))
+        CoUninitialize();
+}
+
+static void queue_event(const GUID *job, jobs_event_t event, uint32_t file_index)
+{
+    item_t *item = calloc(1, sizeof *item);
+    if (!item)
+        return;
+    item->event = event;
+    item->file_index = file_index;
+    lane_t *lane = NULL;
+    AcquireSRWLockExclusive(&lock);
+    if (!accepting)
+        free(item);
+    else if (append(job, item) == 1) {
+        lane = *find_lane(job);
+        draining++;
+    }
+    ReleaseSRWLockExclusive(&lock);
+    if (lane && !TrySubmitThreadpoolCallback(drain_lane, &lane->job, NULL)) {
+        log_event(LOG_ERROR, (const store_guid_t *)job, "callbacks not delivered: thread pool error %lu",
+                  GetLastError());
+        while ((item = next_item(job)) != NULL) /* empties the lane, then removes it */
+            free(item);
+    }
+}
+
+/* The receiver set with jobs_set_event_sink: runs on a core thread, never blocks. */
+static void on_job_event(void *ctx, const store_guid_t *job, jobs_event_t event, uint32_t file_index)
+{
+    (void)ctx;
+    queue_event((const GUID *)job, event, file_index);
+}
+
+void job_events_sink_registered(const GUID *job)
+{
+    /* Whichever applies to the job's state is delivered; the other is dropped at delivery. */
+    queue_event(job, JOBS_EVENT_TRANSFERRED, JOBS_NO_FILE);
+    queue_event(job, JOBS_EVENT_ERROR, JOBS_NO_FILE);
+}
+
+/* ---- retries ----------------------------------------------------------------------------------- */
+
+static void CALLBACK retry_due(void *context, BOOLEAN fired)
+{
+    (void)fired;
+    retry_t *retry = context;
+    AcquireSRWLockExclusive(&lock);
+    retry_t **link = &retries;
+    while (*link && *link != retry)
+        link = &(*link)->next;
+    int mine = *link != NULL; /* else job_events_stop took it and frees it */
+    if (mine)
+        *link = retry->next;
+    ReleaseSRWLockExclusive(&lock);
+    if (!mine)
+        return;
+    DeleteTimerQueueTimer(NULL, retry->timer, NULL); /* from its own callback: no wait */
+    queue_event(&retry->job, retry->event, JOBS_NO_FILE);
+    free(retry);
+}
+
+static int retry_pending(const GUID *job, jobs_event_t event)
+{
+    for (retry_t *r = retries; r; r = r->next)
+        if (r->event == event && IsEqualGUID(&r->job, job))
+            return 1;
+    return 0;
+}
+
+void job_events_retry(const GUID *job, jobs_event_t event, uint32_t delay_s)
+{
+    retry_t *retry = calloc(1, sizeof *retry);
+    if (!retry)
+        return;
+    retry->job = *job;
+    retry->event = event;
+    DWORD delay_ms = (delay_s ? delay_s : 1) * 1000u;
+    AcquireSRWLockExclusive(&lock);
+    int wanted = accepting && !retry_pending(job, event);
+    if (wanted && CreateTimerQueueTimer(&retry->timer, NULL, retry_due, retry, delay_ms, 0,
+                                        WT_EXECUTEONLYONCE)) {
+        retry->next = retries;
+        retries = retry;
+        retry = NULL;
+    }
+    ReleaseSRWLockExclusive(&lock);
+    if (retry && wanted)
+        log_event(LOG_ERROR, (const store_guid_t *)job, "callback retry not scheduled: error %lu",
+                  GetLastError());
+    free(retry);
+}
+
+/* ---- start and stop ---------------------------------------------------------------------------- */
+
+HRESULT job_events_start(void)
+{
+    AcquireSRWLockExclusive(&lock);
+    accepting = 1;
+    ReleaseSRWLockExclusive(&lock);
+    jobs_set_event_sink(dosvc_jobs, on_job_event, NULL);
+    return S_OK;
+}
+
+void job_events_stop(void)
+{
+    if (dosvc_jobs)
+        jobs_set_event_sink(dosvc_jobs, NULL, NULL); /* the core calls on_job_event no more */
+    AcquireSRWLockExclusive(&lock);
+    accepting = 0;
+    retry_t *pending = retries;
+    retries = NULL;
+    for (lane_t *lane = lanes; lane; lane = lane->next) { /* drainers find them empty and end */
+        free_items(lane->head);
+        lane->head = lane->tail = NULL;
+    }
+    ReleaseSRWLockExclusive(&lock);
+    while (pending) {
+        retry_t *next = pending->next;
+        DeleteTimerQueueTimer(NULL, pending->timer, INVALID_HANDLE_VALUE); /* waits for its callback */
+        free(pending);
+        pending = next;
+    }
+    /* Callbacks in progress: a client that does not return holds up the stop this long at most
+     * (what it still runs touches only this module's state and the closed job manager). */
+    AcquireSRWLockExclusive(&lock);
+    ULONGLONG deadline = GetTickCount64() + STOP_WAIT_MS;
+    while (draining && GetTickCount64() < deadline)
+        SleepConditionVariableSRW(&idle, &lock, (DWORD)(deadline - GetTickCount64()), 0);
+    if (draining)
+        log_event(LOG_WARN, NULL, "service stop: %u callback(s) still in progress", draining);
+    ReleaseSRWLockExclusive(&lock);
+}

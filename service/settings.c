@@ -37,15 +37,23 @@ void settings_apply_limits(jobs_t *jobs)
               limits.max_files_per_job, limits.max_ranges_per_file);
 }
 
-uint32_t settings_max_background_transfers(void)
+/* One REG_DWORD of the Transfers key, or fallback when absent or 0. */
+static uint32_t transfers_setting(LPCWSTR name, uint32_t fallback)
 {
-    uint32_t max_background = DOSVC_DEFAULT_MAX_BACKGROUND_TRANSFERS;
+    uint32_t value = fallback;
     HKEY key = NULL;
     if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, TRANSFERS_KEY, 0, KEY_READ, &key) != ERROR_SUCCESS)
         key = NULL;
-    read_limit(key, L"MaxBackgroundTransfers", &max_background);
+    read_limit(key, name, &value);
     if (key)
         RegCloseKey(key);
+    return value;
+}
+
+uint32_t settings_max_background_transfers(void)
+{
+    uint32_t max_background =
+        transfers_setting(L"MaxBackgroundTransfers", DOSVC_DEFAULT_MAX_BACKGROUND_TRANSFERS);
     log_event(LOG_INFO, NULL, "transfers: at most %u background transfer(s) at a time",
               max_background);
     return max_background;
@@ -53,12 +61,5 @@ uint32_t settings_max_background_transfers(void)
 
 uint64_t settings_background_bandwidth(void)
 {
-    uint32_t kib_per_second = 0;
-    HKEY key = NULL;
-    if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, TRANSFERS_KEY, 0, KEY_READ, &key) != ERROR_SUCCESS)
-        key = NULL;
-    read_limit(key, L"MaxBackgroundDownloadBandwidth", &kib_per_second);
-    if (key)
-        RegCloseKey(key);
-    return (uint64_t)kib_per_second * 1024;
+    return (uint64_t)transfers_setting(L"MaxBackgroundDownloadBandwidth", 0) * 1024;
 }

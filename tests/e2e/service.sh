@@ -64,6 +64,18 @@ client "limits" limit
 check "limits: the limit in force is logged" grep -q "limits: 1 jobs per user" "$log_path"
 service_stop
 wine reg delete "$limits_key" /f </dev/null >/dev/null 2>&1
+
+# --- and the transfer settings: concurrency and the background bandwidth cap (KiB/s)
+transfers_key='HKLM\SOFTWARE\opendo\Transfers'
+wine reg add "$transfers_key" /v MaxBackgroundTransfers /t REG_DWORD /d 2 /f </dev/null >/dev/null 2>&1
+wine reg add "$transfers_key" /v MaxBackgroundDownloadBandwidth /t REG_DWORD /d 512 /f </dev/null >/dev/null 2>&1
+service_start
+check "transfer settings: at most 2 background transfers, from the registry" \
+    grep -q "at most 2 background transfer(s) at a time" "$log_path"
+check "transfer settings: background downloads capped at 512 KiB/s, from the registry" \
+    grep -q "background downloads capped at 524288 bytes/s" "$log_path"
+service_stop
+wine reg delete "$transfers_key" /f </dev/null >/dev/null 2>&1
 service_start
 
 # --- jobs older than 30 days are cancelled and removed at start-up (DO_E_JOB_TOO_OLD logged)

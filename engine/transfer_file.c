@@ -44,7 +44,7 @@ static wchar_t *utf8_to_wide(const char *s)
     return w;
 }
 
-static hr_t os_open(tfile_t *f, const char *path, int hidden, int sparse, char *detail, size_t size)
+static hr_t os_open(tfile_t *f, const char *path, int hidden, char *detail, size_t size)
 {
     wchar_t *wpath = utf8_to_wide(path);
     if (!wpath) {
@@ -57,10 +57,6 @@ static hr_t os_open(tfile_t *f, const char *path, int hidden, int sparse, char *
     HeapFree(GetProcessHeap(), 0, wpath);
     if (h == INVALID_HANDLE_VALUE)
         return win_error("opening the temporary file", detail, size);
-    if (sparse) {
-        DWORD ret;
-        DeviceIoControl(h, FSCTL_SET_SPARSE, NULL, 0, NULL, 0, &ret, NULL); /* best effort */
-    }
     f->handle = h;
     f->open = 1;
     return HR_OK;
@@ -193,10 +189,9 @@ static hr_t posix_error(const char *what, char *detail, size_t size)
     }
 }
 
-static hr_t os_open(tfile_t *f, const char *path, int hidden, int sparse, char *detail, size_t size)
+static hr_t os_open(tfile_t *f, const char *path, int hidden, char *detail, size_t size)
 {
     (void)hidden; /* a dot-name is the caller's choice natively */
-    (void)sparse; /* holes are sparse by default */
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return posix_error("opening the temporary file", detail, size);
@@ -303,9 +298,9 @@ hr_t tfile_read(tfile_t *f, void *buf, size_t len, size_t *got, char *detail, si
 
 /* ---- the write buffer (both platforms) -------------------------------------------------------- */
 
-hr_t tfile_open(tfile_t *f, const char *path, int hidden, int sparse, char *detail, size_t size)
+hr_t tfile_open(tfile_t *f, const char *path, int hidden, char *detail, size_t size)
 {
-    hr_t hr = os_open(f, path, hidden, sparse, detail, size);
+    hr_t hr = os_open(f, path, hidden, detail, size);
     if (HR_SUCCEEDED(hr)) {
         f->buf = malloc(TFILE_BUFFER_SIZE); /* without it, every write goes straight to the file */
         f->pending = 0;

@@ -28,7 +28,7 @@ typedef struct tfile {
 
 /* Opens path read/write, creating it if missing (never truncating). On failure *detail holds
  * the system's explanation. */
-hr_t tfile_open(tfile_t *f, const char *path, int hidden, int sparse, char *detail, size_t size);
+hr_t tfile_open(tfile_t *f, const char *path, int hidden, char *detail, size_t size);
 hr_t tfile_seek(tfile_t *f, uint64_t offset, char *detail, size_t size);
 hr_t tfile_write(tfile_t *f, const void *buf, size_t len, char *detail, size_t size);
 /* Writes out the bytes buffered by tfile_write (every other call does that first too). */

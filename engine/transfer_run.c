@@ -170,21 +170,6 @@ static size_t range_index_of(const transfer_t *t, uint64_t p)
     return t->range_count;
 }
 
-/* File offset just past the first p logical bytes (what must already be in the file). */
-static uint64_t durable_end(const transfer_t *t, uint64_t p)
-{
-    if (!t->range_count || p == 0)
-        return p;
-    uint64_t acc = 0;
-    for (size_t i = 0; i < t->range_count; i++) {
-        uint64_t len = t->ranges[i].length;
-        if (len == TRANSFER_TO_EOF || p <= acc + len)
-            return t->ranges[i].offset + (p - acc);
-        acc += len;
-    }
-    return p; /* not reached: offset_done was validated */
-}
-
 /* Sum of the lengths of the ranges before index i (all finite). */
 static uint64_t ranges_before(const transfer_t *t, size_t i)
 {
@@ -212,6 +197,16 @@ int transfer_plan_request(transfer_t *t)
     return 1;
 }
 
+/* Where the body of a response starting at remote offset start goes in the temporary file: the
+ * same offset for a whole file; for a ranged one, the ranges one after another (BITS'
+ * AddFileWithRanges layout), so at the bytes of the earlier ranges plus the offset within this one. */
+static uint64_t file_position(const transfer_t *t, uint64_t start)
+{
+    if (!t->range_count)
+        return start;
+    return ranges_before(t, t->range_index) + (start - t->ranges[t->range_index].offset);
+}
+
 int transfer_take_body(transfer_t *t, int status, uint64_t start, uint64_t expected, int restart)
 {
     transfer_engine_t *e = t->engine;
@@ -231,7 +226,7 @@ int transfer_take_body(transfer_t *t, int status, uint64_t start, uint64_t expec
             .validator = t->validator,
             .headers = t->hdr ? t->hdr : "",
             .effective_url = transfer_effective_url(t),
-            .body_offset = start,
+            .body_offset = file_position(t, start),
             .restarted = restart,
         };
         e->cb.on_response(e->ctx, t->token, &r);
@@ -253,12 +248,13 @@ int transfer_take_body(transfer_t *t, int status, uint64_t start, uint64_t expec
             return 0;
         }
     }
-    hr = tfile_seek(&t->file, start, msg, sizeof msg);
+    uint64_t position = file_position(t, start);
+    hr = tfile_seek(&t->file, position, msg, sizeof msg);
     if (HR_FAILED(hr)) {
         transfer_fail(t, TRANSFER_FATAL_LOCAL, hr, "%s (%s)", msg, t->temp_path);
         return 0;
     }
-    t->write_pos = start;
+    t->write_pos = position;
     t->body_bytes = 0;
     t->body_expected = expected;
     t->rstate = RESP_BODY;
@@ -306,8 +302,8 @@ int transfer_begin(transfer_t *t)
     transfer_engine_t *e = t->engine;
     char msg[256];
     t->start_ms = t->last_checkpoint_ms = transfer_now_ms();
-    hr_t hr = tfile_open(&t->file, t->temp_path, !!(t->flags & TRANSFER_FLAG_CREATE_HIDDEN),
-                         t->range_count > 0, msg, sizeof msg);
+    hr_t hr = tfile_open(&t->file, t->temp_path, !!(t->flags & TRANSFER_FLAG_CREATE_HIDDEN), msg,
+                         sizeof msg);
     if (HR_FAILED(hr)) {
         transfer_fail(t, TRANSFER_FATAL_LOCAL, hr, "%s (%s)", msg, t->temp_path);
         return -1;
@@ -318,7 +314,7 @@ int transfer_begin(transfer_t *t)
         transfer_fail(t, TRANSFER_FATAL_LOCAL, hr, "%s (%s)", msg, t->temp_path);
         return -1;
     }
-    if (size < durable_end(t, t->progress)) {
+    if (size < t->progress) { /* ranges lie one after another: progress is a file offset too */
         /* The file lacks bytes recorded as durable: trust nothing, start again (the restart is
          * flagged in the first on_response). */
         t->progress = t->durable = 0;

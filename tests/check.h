@@ -5,6 +5,7 @@
 #ifndef OPENDO_TESTS_CHECK_H
 #define OPENDO_TESTS_CHECK_H
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -33,6 +34,19 @@ static inline int check_report(int cond, const char *name, const char *file, int
             printf("#   got 0x%08lx, want 0x%08lx\n", (unsigned long)check_got_,                   \
                    (unsigned long)check_want_);                                       \
     } while (0)
+
+/* A check name "PREFIX: SECTION: <fmt ...>" (no SECTION part when it is ""), in one of four
+ * rotating buffers so that a few names can be live at once. */
+static inline const char *check_vname(const char *prefix, const char *section, const char *fmt,
+                                      va_list ap)
+{
+    static char bufs[4][600];
+    static int next;
+    char *buf = bufs[next++ % 4];
+    int n = snprintf(buf, sizeof bufs[0], "%s: %s%s", prefix, section, section[0] ? ": " : "");
+    vsnprintf(buf + n, sizeof bufs[0] - (size_t)n, fmt, ap);
+    return buf;
+}
 
 /* Exit status for main(): non-zero when any check failed. */
 #define CHECK_EXIT_CODE() (check_failures ? 1 : 0)

@@ -19,22 +19,7 @@ rm -rf "$WINEPREFIX/drive_c/opendo-tests/bad-input/no-such-dir"
 work=$(mktemp -d "${TMPDIR:-/tmp}/opendo-bad-input.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# Runs one client command: keeps its whole output in $out, prints its check and comment lines
-# unless told to be quiet (-q), and counts a failing run once.
-out=
-run_client() {
-    local quiet= status
-    [ "$1" = -q ] && { quiet=1; shift; }
-    out=$(timeout 600 wine "$exe" "$@" </dev/null 2>/dev/null | tr -d '\r'; exit "${PIPESTATUS[0]}")
-    status=$?
-    [ -n "$quiet" ] || printf '%s\n' "$out" | grep -aE '^(ok|not ok) - |^#' || true
-    if [ "$status" -ne 0 ]; then
-        printf '%s\n' "$out" | grep -aq '^not ok - ' ||
-            not_ok "bad input: bad_input_client $1 exits cleanly" "status $status"
-        e2e_failures=$((e2e_failures + 1))
-    fi
-    return "$status"
-}
+client_program=$exe client_label="bad input: bad_input_client"
 
 # Two files must be identical; otherwise a not ok with the first lines of the diff.
 same_files() {

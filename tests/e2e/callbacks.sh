@@ -19,20 +19,7 @@ if ! command -v nginx >/dev/null; then
 fi
 mkdir -p "$WINEPREFIX/drive_c/opendo-tests/callbacks"
 
-# Runs one client command, printing its check and comment lines (the whole output stays in
-# $out); a failing run counts once.
-out=
-run_client() {
-    local status
-    out=$(timeout 600 wine "$exe" "$@" </dev/null 2>/dev/null | tr -d '\r'; exit "${PIPESTATUS[0]}")
-    status=$?
-    printf '%s\n' "$out" | grep -E '^(ok|not ok) - |^#' || true
-    if [ "$status" -ne 0 ]; then
-        printf '%s\n' "$out" | grep -q '^not ok - ' ||
-            not_ok "callbacks: callbacks_client $1 exits cleanly" "status $status"
-        e2e_failures=$((e2e_failures + 1))
-    fi
-}
+client_program=$exe client_label="callbacks: callbacks_client"
 
 tmp=$(mktemp -d /tmp/opendo-callbacks.XXXXXX)
 cleanup() { loopback_nginx_stop; rm -rf "$tmp"; }

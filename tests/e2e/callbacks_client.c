@@ -40,15 +40,11 @@ static const char *section = "";
 
 static const char *nm(const char *fmt, ...)
 {
-    static char bufs[4][600];
-    static int next;
-    char *buf = bufs[next++ % 4];
-    int n = snprintf(buf, sizeof bufs[0], "callbacks: %s: ", section);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf + n, sizeof bufs[0] - (size_t)n, fmt, ap);
+    const char *name = check_vname("callbacks", section, fmt, ap);
     va_end(ap);
-    return buf;
+    return name;
 }
 
 /* ---- the sink: records every call, with what the objects handed in say ---------------------------- */

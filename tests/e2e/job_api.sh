@@ -13,21 +13,7 @@ fi
 # The local names of the jobs' files live here (C:\opendo-tests\job-api\).
 mkdir -p "$WINEPREFIX/drive_c/opendo-tests/job-api"
 
-# Runs one client command: prints its check and comment lines, keeps its whole output in $out
-# (the JOB/TIMES lines are read from there), and counts a failing run once.
-out=
-run_client() {
-    local status
-    out=$(timeout 600 wine "$exe" "$@" </dev/null 2>/dev/null | tr -d '\r'; exit "${PIPESTATUS[0]}")
-    status=$?
-    printf '%s\n' "$out" | grep -E '^(ok|not ok) - |^#' || true
-    if [ "$status" -ne 0 ]; then
-        printf '%s\n' "$out" | grep -q '^not ok - ' ||
-            not_ok "job api: job_api_client $1 exits cleanly" "status $status"
-        e2e_failures=$((e2e_failures + 1))
-    fi
-    return "$status"
-}
+client_program=$exe client_label="job api: job_api_client"
 # The value of the first "TAG value..." line of the last command's output.
 tagged() { printf '%s\n' "$out" | awk -v tag="$1" '$1 == tag { $1 = ""; sub(/^ /, ""); print; exit }'; }
 

@@ -50,15 +50,11 @@ static const char *section = "";
 /* "job api: <section>: <what>"; a few buffers so that two names can be live at once. */
 static const char *nm(const char *fmt, ...)
 {
-    static char bufs[4][600];
-    static int next;
-    char *buf = bufs[next++ % 4];
-    int n = snprintf(buf, sizeof bufs[0], "job api: %s%s", section, section[0] ? ": " : "");
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf + n, sizeof bufs[0] - (size_t)n, fmt, ap);
+    const char *name = check_vname("job api", section, fmt, ap);
     va_end(ap);
-    return buf;
+    return name;
 }
 
 static int wstr_eq(const WCHAR *a, const WCHAR *b)

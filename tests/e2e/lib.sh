@@ -23,6 +23,28 @@ create_job() {
     printf '%s\n' "$out" | awk '/^JOB / {print $2}'
 }
 
+# Runs one command of a test's own client program ($client_program; $client_label names it in
+# messages): keeps its whole output in $out, prints its check and comment lines (not with -q),
+# and counts a failing run once: through its own "not ok" lines, or as "<label> <command> exits
+# cleanly". At most $client_timeout seconds (600). Returns the client's status.
+out=
+run_client() {
+    local quiet= status
+    [ "$1" = -q ] && { quiet=1; shift; }
+    out=$(timeout "${client_timeout:-600}" wine "$client_program" "$@" </dev/null 2>/dev/null | tr -d '\r'
+          exit "${PIPESTATUS[0]}")
+    status=$?
+    [ -n "$quiet" ] || printf '%s\n' "$out" | grep -aE '^(ok|not ok) - |^#' || true
+    if [ "$status" -ne 0 ]; then
+        if printf '%s\n' "$out" | grep -aq '^not ok - '; then
+            e2e_failures=$((e2e_failures + 1))
+        else
+            not_ok "$client_label $1 exits cleanly" "status $status"
+        fi
+    fi
+    return "$status"
+}
+
 db_path="$WINEPREFIX/drive_c/ProgramData/opendo/jobs.db"
 log_path="$WINEPREFIX/drive_c/ProgramData/opendo/dosvc.log"
 e2e_exit() { exit $((e2e_failures > 0)); }

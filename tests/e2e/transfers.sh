@@ -33,20 +33,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Runs one client command: prints its check and comment lines, keeps its whole output in $out
-# (tagged lines are read from there), and counts a failing run without a "not ok" once.
-out=
-run_client() {
-    local status
-    out=$(timeout 180 wine "$exe" "$@" </dev/null 2>/dev/null | tr -d '\r'; exit "${PIPESTATUS[0]}")
-    status=$?
-    printf '%s\n' "$out" | grep -E '^(ok|not ok) - |^#' || true
-    if [ "$status" -ne 0 ]; then
-        printf '%s\n' "$out" | grep -q '^not ok - ' && e2e_failures=$((e2e_failures + 1)) ||
-            not_ok "transfers: $2: transfers_client $1 exits cleanly" "status $status"
-    fi
-    return "$status"
-}
+client_program=$exe client_label="transfers: transfers_client" client_timeout=180
 # The value of the first "TAG value" line of the last client run.
 tagged() { printf '%s\n' "$out" | awk -v tag="$1" '$1 == tag { print $2; exit }'; }
 

@@ -51,15 +51,11 @@ static char label[128];
 static const char *nm(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static const char *nm(const char *fmt, ...)
 {
-    static char bufs[4][512];
-    static int next;
-    char *buf = bufs[next++ % 4];
-    int n = snprintf(buf, sizeof bufs[0], "transfers: %s: ", label);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf + n, sizeof bufs[0] - (size_t)n, fmt, ap);
+    const char *name = check_vname("transfers", label, fmt, ap);
     va_end(ap);
-    return buf;
+    return name;
 }
 
 /* ---- arguments ---------------------------------------------------------------------------------- */

@@ -144,10 +144,15 @@ static BG_JOB_STATE wait_for_job(IBackgroundCopyJob *job)
         if (FAILED(IBackgroundCopyJob_GetState(job, &state)) ||
             FAILED(IBackgroundCopyJob_GetProgress(job, &progress)))
             break;
-        if (state != shown || tick % 10 == 0)
-            wprintf(L"  %-16ls %llu of %llu bytes\n", state_name(state),
-                    (unsigned long long)progress.BytesTransferred,
-                    (unsigned long long)progress.BytesTotal);
+        if (state != shown || tick % 10 == 0) {
+            if (progress.BytesTotal == BG_SIZE_UNKNOWN)
+                wprintf(L"  %-16ls %llu bytes (size not known yet)\n", state_name(state),
+                        (unsigned long long)progress.BytesTransferred);
+            else
+                wprintf(L"  %-16ls %llu of %llu bytes\n", state_name(state),
+                        (unsigned long long)progress.BytesTransferred,
+                        (unsigned long long)progress.BytesTotal);
+        }
         shown = state;
         if (state == BG_JOB_STATE_TRANSFERRED || state == BG_JOB_STATE_ERROR)
             break;

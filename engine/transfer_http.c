@@ -175,6 +175,8 @@ int transfer_start_request(transfer_t *t)
     t->complete_by_416 = 0;
     t->restart_requested = 0;
     t->server_challenged = t->proxy_challenged = 0;
+    curl_easy_setopt(t->easy, CURLOPT_FRESH_CONNECT, t->fresh_connect ? 1L : 0L);
+    t->fresh_connect = 0; /* the next request may reuse the new connection */
     t->errbuf[0] = '\0';
 
     char range[48];

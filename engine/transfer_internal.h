@@ -74,6 +74,7 @@ struct transfer {
     char *proxy_bypass;
     transfer_auth_t server_auth, proxy_auth; /* strings owned (transfer_run.c auth_copy) */
     int server_challenged, proxy_challenged; /* 401 / 407 seen in this request */
+    int fresh_connect;                       /* the next request opens a new connection */
     transfer_range_t *ranges;
     size_t range_count;
     int32_t max_redirects;
@@ -91,6 +92,7 @@ struct transfer {
     int paused;                  /* by the bandwidth cap (CURL_WRITEFUNC_PAUSE) */
     tfile_t file;
     struct tflush *flushing;     /* a checkpoint's flush in flight on the thread pool, or NULL */
+    uint64_t last_flush_ms;      /* when the last checkpoint's flush started (0: none yet) */
 
     /* progress: logical bytes (from 0 for a whole file, in range order for ranges) */
     uint64_t progress;
@@ -167,6 +169,7 @@ int transfer_take_body(transfer_t *t, int status, uint64_t start, uint64_t expec
 int transfer_body_complete(transfer_t *t);
 
 /* transfer_checkpoint.c */
+#define TRANSFER_CHECKPOINT_SPACING_MS 100u /* flushes start at least this far apart */
 /* Makes the written bytes durable and reports them (on_checkpoint) when due: the flush runs on
  * the thread pool and is reported later. With force, everything written so far, before it
  * returns (the transfer's last checkpoint). Returns HR_OK, or the file error (the transfer is

@@ -382,11 +382,24 @@ static void classify_curl_error(transfer_t *t, CURLcode rc)
                   redirects > 0 ? "last URL " : "URL ", transfer_effective_url(t));
 }
 
+/* A request that failed on a kept-alive connection before any response: the server closed that
+ * connection meanwhile (its keep-alive timeout), which says nothing about the server. Sent again
+ * once, on a new connection, rather than costing the job a retry delay. */
+static int stale_connection(const transfer_t *t, CURLcode rc, long connects)
+{
+    return (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING) &&
+           connects == 0 && t->status == 0 && !t->fresh_connect && !t->failed;
+}
+
 int transfer_request_done(transfer_t *t, CURLcode rc)
 {
     long connects = 0;
     curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &connects);
     t->connections += (uint32_t)connects;
+    if (stale_connection(t, rc, connects)) {
+        t->fresh_connect = 1;
+        return transfer_start_request(t) > 0;
+    }
 
     if (t->restart_requested && !t->failed) {
         /* Fetch everything again from zero; the file is truncated when the new response is

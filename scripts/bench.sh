@@ -1,36 +1,67 @@
 #!/usr/bin/env bash
 # make bench: opendo's DoSvc against Wine's built-in BITS (qmgr, same prefix, same client binary)
-# and (download rows still to come) native curl; in one go on this machine. Never a timed test:
-# it measures and reports, writes docs/benchmarks.md and prints it.
+# and, for downloads, native Linux curl; in one go on this machine. Never a timed test: it
+# measures and reports, writes docs/benchmarks.md and prints it.
 #
 #   1. a fresh prefix (build/bench/wine, torn down at exit), opendo installed into it, Wine's
 #      BITS service started next to DoSvc;
 #   2. API round trips: tools/bench_client.c drives both servers from one process, in
 #      alternating blocks of 50 calls, BENCH_REPS times (the two servers' order alternates
 #      between runs); per server and call, the median over the runs of each run's median;
-#   3. GetJob latency with 10 .. 100,000 jobs in the store: the store is filled directly with
+#   3. downloads from nginx on 127.0.0.1 (scripts/loopback-nginx.sh): a 1 GiB file over http by
+#      DoSvc and Wine's BITS (bench_client download: CreateJob, AddFile, Resume, GetState until
+#      TRANSFERRED, Complete) and by native curl (-o file); a 100 MiB file over https by the same
+#      three (a throw-away CA made with openssl, imported into the prefix's LocalMachine\Root by
+#      tls_client.exe import-ca; curl --cacert). BENCH_DL_REPS times each, the clients' order
+#      rotating; every file's SHA-256 checked; the service's CPU time (utime + stime of its
+#      process in /proc) and peak memory (VmHWM, reset through clear_refs before each download),
+#      curl's from getrusage. Runs before the store is filled (step 4);
+#   4. GetJob latency with 10 .. 100,000 jobs in the store: the store is filled directly with
 #      sqlite3 (copies of one job created through the API, new random ids) while DoSvc is
 #      stopped; GetJob of random stored ids, with Wine's BITS GetJob measured in alternating
 #      blocks as a pace reference (the machine's speed drifts; the reference cancels that out);
 #      at the largest size, GetJob without a pause for BENCH_SUSTAIN seconds (longer than the
 #      scheduler's 30-s idle pass), for the worst call: a stall shows there, not in a median;
-#   4. service start-up (StartService -> RUNNING -> first GetJob answered), for every store size.
-# Knobs (environment): BENCH_ITERATIONS (2000), BENCH_REPS (3), BENCH_STARTS (3),
-# BENCH_SCALES ("10 1000 10000 100000"), BENCH_SUSTAIN (40), BENCH_OUT (docs/benchmarks.md),
-# BENCH_PREFIX (build/bench/wine: deleted first and at exit, so never point it at a prefix you keep).
+#   5. service start-up (StartService -> RUNNING -> first GetJob answered), for every store size.
+# Knobs (environment): BENCH_SECTIONS ("api download scale startup": which of steps 2-5 run; a
+# run without all of them writes build/bench/benchmarks-partial.md unless BENCH_OUT says where),
+# BENCH_ITERATIONS (2000), BENCH_REPS (3), BENCH_STARTS (3), BENCH_SCALES ("10 1000 10000 100000"),
+# BENCH_SUSTAIN (40), BENCH_DL_REPS (3), BENCH_DL_MIB (1024: the http file), BENCH_DL_TLS_MIB (100:
+# the https file), BENCH_OUT (docs/benchmarks.md), BENCH_PREFIX (build/bench/wine: deleted first
+# and at exit, so never point it at a prefix you keep).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bench_dir=$top/build/bench
 prefix=${BENCH_PREFIX:-$bench_dir/wine}
 . "$top/scripts/wine-env.sh" "$prefix"
 . "$top/scripts/service-control.sh"
+. "$top/scripts/loopback-nginx.sh"
+. "$top/scripts/test-pki.sh"
 
 ITERATIONS=${BENCH_ITERATIONS:-2000}
 REPS=${BENCH_REPS:-3}
 STARTS=${BENCH_STARTS:-3}
 SCALES=${BENCH_SCALES:-"10 1000 10000 100000"}
 SUSTAIN=${BENCH_SUSTAIN:-40}
-OUT=${BENCH_OUT:-$top/docs/benchmarks.md}
+DL_REPS=${BENCH_DL_REPS:-3}
+DL_MIB=${BENCH_DL_MIB:-1024}
+DL_TLS_MIB=${BENCH_DL_TLS_MIB:-100}
+ALL_SECTIONS="api download scale startup"
+SECTIONS=${BENCH_SECTIONS:-$ALL_SECTIONS}
+for section in $SECTIONS; do
+    case " $ALL_SECTIONS " in
+        *" $section "*) ;;
+        *) echo "bench: unknown section '$section' in BENCH_SECTIONS (known: $ALL_SECTIONS)" >&2; exit 2 ;;
+    esac
+done
+wants() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; } # $1 = a section
+partial=
+for section in $ALL_SECTIONS; do wants "$section" || partial=1; done
+if [ -n "$partial" ]; then
+    OUT=${BENCH_OUT:-$bench_dir/benchmarks-partial.md}
+else
+    OUT=${BENCH_OUT:-$top/docs/benchmarks.md}
+fi
 ID_SAMPLE=1000                                    # GetJob cycles through this many random ids
 CLSID_DO='{5B99FA76-721C-423C-ADAC-56D03C8A8007}'  # CLSID_DeliveryOptimization (DoSvc)
 CLSID_BITS='{4991D34B-80A1-4291-83B6-3328366B9097}' # CLSID_BackgroundCopyManager (Wine's BITS)
@@ -57,6 +88,7 @@ fi
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
+    loopback_nginx_stop
     if [ -e "$marker" ]; then
         if [ -f "$WINEPREFIX/system.reg" ]; then
             say "tearing down the prefix $WINEPREFIX"
@@ -141,12 +173,14 @@ populate() {
 
 # `make bench` has built everything (it depends on `all`); the client comes from tools/bench.mk,
 # included from tools/module.mk (or named here until it is).
-if grep -q 'bench\.mk' "$top/tools/module.mk"; then
-    make -s -C "$top" build/win/bench_client.exe
-else
-    make -s -C "$top" -f Makefile -f tools/bench.mk build/win/bench_client.exe
+# The download section also needs tls_client.exe (tests/e2e/tls.mk) to trust its test CA.
+make -s -C "$top" build/win/bench_client.exe
+if wants download; then
+    make -s -C "$top" build/win/tests/tls_client.exe
 fi
-for tool in sqlite3 python3; do
+tools="sqlite3 python3"
+if wants download; then tools="$tools nginx openssl curl sha256sum"; fi
+for tool in $tools; do
     command -v $tool >/dev/null || { say "$tool is missing (scripts/bootstrap.sh installs it)"; exit 1; }
 done
 
@@ -169,6 +203,7 @@ start_service BITS
 # ---- 1. API round trips ----------------------------------------------------------------------
 
 for rep in $(seq 1 "$REPS"); do
+    wants api || break
     if [ $((rep % 2)) = 1 ]; then order=(opendo wine); else order=(wine opendo); fi
     classes=()
     for s in "${order[@]}"; do
@@ -180,7 +215,158 @@ for rep in $(seq 1 "$REPS"); do
             -e "s/^RESULT \([a-z_]*\)#2 /RESULT ${order[1]} \1 /" | record api "$rep"
 done
 
-# ---- 2. start-up and GetJob with 0 .. 100,000 jobs in the store -------------------------------
+# ---- 2. downloads: DoSvc, Wine's BITS and native curl from nginx on 127.0.0.1 -----------------
+
+www=$bench_dir/www                                # the served files, kept between runs
+dl_dir=$work_dir/dl                               # every download lands here (prefix's drive)
+CLK_TCK=$(getconf CLK_TCK)
+
+# Linux PID of the process of this prefix whose command line matches $1 (a pgrep -f pattern).
+prefix_pid() {
+    local p
+    for p in $(pgrep -f -- "$1"); do
+        if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "WINEPREFIX=$WINEPREFIX"; then
+            echo "$p"
+            return 0
+        fi
+    done
+    say "no process '$1' in $WINEPREFIX"
+    return 1
+}
+
+# utime + stime of a process, in seconds (fields 14 and 15 of /proc/PID/stat, after the name).
+cpu_seconds() { sed 's/^.*) //' "/proc/$1/stat" | awk -v hz="$CLK_TCK" '{printf "%.2f", ($12 + $13) / hz}'; }
+# Peak resident memory (KiB) since start or since reset_peak (clear_refs 5 resets VmHWM).
+peak_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+reset_peak() { echo 5 >"/proc/$1/clear_refs" 2>/dev/null || true; }
+
+# A served file of $2 MiB (random, made once, then kept): $1 = its name. Prints its SHA-256.
+served_file() {
+    local path=$www/$1
+    if [ "$(stat -c %s "$path" 2>/dev/null || echo 0)" != $(($2 * 1048576)) ]; then
+        head -c $(($2 * 1048576)) /dev/urandom >"$path.part" && mv "$path.part" "$path"
+    fi
+    sha256sum "$path" | cut -d' ' -f1
+}
+
+# "sha256" when $1 has the SHA-256 $2, else what is wrong with it.
+verify_download() {
+    local size
+    size=$(stat -c %s "$1" 2>/dev/null) || { echo "missing"; return; }
+    if [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; then echo sha256; else echo "wrong:${size}B"; fi
+}
+
+# Every download starts alike: its file gone and nothing of an earlier one left to write back.
+clear_download() { rm -f "$dl_dir/$1"; sync; }
+
+# One download through a BITS-style service. $1 case (http|https), $2 opendo|wine, $3 rep,
+# $4 CLSID, $5 URL, $6 the service's process (pgrep -f pattern), $7 expected SHA-256.
+# Records "download CASE WHO REP ok BYTES SECONDS CPU WINESERVER_CPU PEAK_KIB CHECK", or
+# "download CASE WHO REP failed WHY".
+download_service() {
+    local case=$1 who=$2 rep=$3 file=$2-$1.bin pid ws cpu0 ws0 out secs bytes cpu ws_cpu
+    clear_download "$file"
+    if ! pid=$(prefix_pid "$6") || ! ws=$(prefix_pid '^[^ ]*wineserver(64)? '); then
+        echo "download $case $who $rep failed no process '$6' or wineserver in the prefix" >>"$results"
+        return 0
+    fi
+    reset_peak "$pid"
+    cpu0=$(cpu_seconds "$pid") ws0=$(cpu_seconds "$ws")
+    if ! out=$(client download "$4" "$5" "$work_win\\dl\\$file"); then
+        echo "download $case $who $rep failed $(tr -d '\r' <"$bench_dir/results/client.err" | tail -n 2 | tr '\n' ' ')" >>"$results"
+        return 0
+    fi
+    cpu=$(awk -v a="$cpu0" -v b="$(cpu_seconds "$pid")" 'BEGIN {print b - a}')
+    ws_cpu=$(awk -v a="$ws0" -v b="$(cpu_seconds "$ws")" 'BEGIN {print b - a}')
+    secs=$(printf '%s\n' "$out" | awk '/^RESULT download_total / {printf "%.3f", $3 / 1e6}')
+    bytes=$(printf '%s\n' "$out" | awk '/^RESULT download_bytes / {print $3}')
+    echo "download $case $who $rep ok $bytes $secs $cpu $ws_cpu $(peak_kib "$pid")" \
+         "$(verify_download "$dl_dir/$file" "$7")" >>"$results"
+    rm -f "$dl_dir/$file"
+}
+
+# The same with native curl (-o file), timed and measured by getrusage in a python parent.
+# $1 case, $2 rep, $3 URL, $4 expected SHA-256, $5... more curl options.
+download_curl() {
+    local case=$1 rep=$2 url=$3 sha=$4 file=curl-$1.bin out secs cpu rss
+    shift 4
+    clear_download "$file"
+    if ! out=$(python3 -c 'import resource, subprocess, sys, time
+start = time.monotonic()
+status = subprocess.run(sys.argv[1:]).returncode
+wall = time.monotonic() - start
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{wall:.3f} {r.ru_utime + r.ru_stime:.2f} {r.ru_maxrss}")
+sys.exit(status)' curl -sS --noproxy '*' "$@" -o "$dl_dir/$file" "$url" 2>"$bench_dir/results/curl.err"); then
+        echo "download $case curl $rep failed $(tail -n 1 "$bench_dir/results/curl.err")" >>"$results"
+        return 0
+    fi
+    read -r secs cpu rss <<<"$out"
+    echo "download $case curl $rep ok $(stat -c %s "$dl_dir/$file") $secs $cpu 0 $rss" \
+         "$(verify_download "$dl_dir/$file" "$sha")" >>"$results"
+    rm -f "$dl_dir/$file"
+}
+
+# Rep $2 of case $1 from $3 (URL) with SHA-256 $4 and $5 the CA for curl (or ""): the three
+# clients, the first one rotating with the rep.
+download_rep() {
+    local case=$1 rep=$2 url=$3 sha=$4 ca=$5 i who
+    local order=(opendo wine curl)
+    for i in 0 1 2; do
+        who=${order[$(((rep + i - 1) % 3))]}
+        case $who in
+            opendo) download_service "$case" opendo "$rep" "$CLSID_DO" "$url" 'dosvc\.exe' "$sha" ;;
+            wine) download_service "$case" wine "$rep" "$CLSID_BITS" "$url" 'svchost\.exe -k netsvcs' "$sha" ;;
+            curl) download_curl "$case" "$rep" "$url" "$sha" ${ca:+--cacert "$ca"} ;;
+        esac
+    done
+}
+
+# One untimed download of $1 by each client first: a fresh service process's (and a fresh
+# prefix's) first transfer is much slower (measured: 8.3 s instead of 2.8 s for 1 GiB), and no
+# client should pay for that in the table.
+download_warm_up() {
+    local clsid
+    for clsid in "$CLSID_DO" "$CLSID_BITS"; do
+        client download "$clsid" "$1" "$work_win\\dl\\warm-up.bin" >/dev/null || say "warm-up download by $clsid failed"
+        rm -f "$dl_dir/warm-up.bin"
+    done
+    curl -sS --noproxy '*' -o "$dl_dir/warm-up.bin" "$1" || say "warm-up download by curl failed"
+    rm -f "$dl_dir/warm-up.bin"
+}
+
+measure_downloads() {
+    local sha_http sha_https port tls_port rep
+    mkdir -p "$www" "$dl_dir" "$bench_dir/tls"
+    say "downloads: the served files (${DL_MIB} MiB, ${DL_TLS_MIB} MiB) and a test CA [$(elapsed)]"
+    sha_http=$(served_file large.bin "$DL_MIB")
+    sha_https=$(served_file medium.bin "$DL_TLS_MIB")
+    (cd "$bench_dir/tls" && rm -f ./* && pki_ca ca "opendo bench CA $$" && pki_leaf localhost ca server) \
+        >"$bench_dir/results/pki.log" 2>&1 || { say "openssl failed: see $bench_dir/results/pki.log"; return 1; }
+    wine "$top/build/win/tests/tls_client.exe" import-ca "$(winepath -w "$bench_dir/tls/ca.pem")" \
+        </dev/null >"$bench_dir/results/import-ca.log" 2>&1 ||
+        { say "import-ca failed: see $bench_dir/results/import-ca.log"; return 1; }
+    read -r port tls_port <<<"$(loopback_free_ports 2)"
+    loopback_nginx_start "$bench_dir/nginx" "  server { listen 127.0.0.1:$port; root $www; }
+  server { listen 127.0.0.1:$tls_port ssl; root $www;
+           ssl_certificate $bench_dir/tls/server.pem; ssl_certificate_key $bench_dir/tls/server.key; }" ||
+        { say "nginx did not start: see $bench_dir/nginx/nginx-error.log"; return 1; }
+    say "downloads: warming up (${DL_TLS_MIB} MiB over http by each client, not measured) [$(elapsed)]"
+    download_warm_up "http://127.0.0.1:$port/medium.bin"
+    for rep in $(seq 1 "$DL_REPS"); do
+        say "downloads, run $rep of $DL_REPS: ${DL_MIB} MiB over http [$(elapsed)]"
+        download_rep http "$rep" "http://127.0.0.1:$port/large.bin" "$sha_http" ""
+        say "downloads, run $rep of $DL_REPS: ${DL_TLS_MIB} MiB over https [$(elapsed)]"
+        download_rep https "$rep" "https://localhost:$tls_port/medium.bin" "$sha_https" "$bench_dir/tls/ca.pem"
+    done
+    loopback_nginx_stop
+}
+
+if wants download; then
+    measure_downloads
+fi
+
+# ---- 3. start-up and GetJob with 0 .. 100,000 jobs in the store -------------------------------
 
 # Start-ups of DoSvc with the store as it is (STARTS times), then of Wine's BITS when asked.
 measure_startups() { # $1 = jobs in the store, $2 = id file (Windows path) or "", $3 = also BITS
@@ -195,49 +381,63 @@ measure_startups() { # $1 = jobs in the store, $2 = id file (Windows path) or ""
     done
 }
 
-stop_service DoSvc
-left=$(jobs_in_store)
-[ "$left" = 0 ] || say "note: $left job(s) left in the store after the API runs"
-say "start-up with an empty store, against Wine's BITS (empty, in memory) [$(elapsed)]"
-measure_startups 0 "" yes
-start_service BITS
-client create "$CLSID_DO" 1 >/dev/null # the template of every stored job
-
-for count in $SCALES; do
+# GetJob with 10 .. 100,000 jobs in the store (scale), start-ups at each size (startup).
+measure_store_sizes() {
+    local count have t0 t1 rep left
     stop_service DoSvc
-    t0=$(date +%s.%N)
-    populate "$count"
-    t1=$(date +%s.%N)
-    have=$(jobs_in_store)
-    awk -v n="$have" -v a="$t0" -v b="$t1" 'BEGIN {printf "populate %s seconds %.2f\n", n, b - a}' >>"$results"
-    sqlite3 "$db" "SELECT hex(id) FROM jobs ORDER BY random() LIMIT $ID_SAMPLE" >"$work_dir/ids.txt"
-    say "$have jobs in the store: start-up x$STARTS, GetJob x$REPS [$(elapsed)]"
-    measure_startups "$have" "$work_win\\ids.txt" no
-    for rep in $(seq 1 "$REPS"); do
-        client getjob "$CLSID_DO" "$work_win\\ids.txt" "$ITERATIONS" "$CLSID_BITS" |
-            record scale "$have" "$rep"
+    left=$(jobs_in_store)
+    [ "$left" = 0 ] || say "note: $left job(s) left in the store after the API runs and downloads"
+    if wants startup; then
+        say "start-up with an empty store, against Wine's BITS (empty, in memory) [$(elapsed)]"
+        measure_startups 0 "" yes
+    fi
+    start_service BITS
+    client create "$CLSID_DO" 1 >/dev/null # the template of every stored job
+
+    for count in $SCALES; do
+        stop_service DoSvc
+        t0=$(date +%s.%N)
+        populate "$count"
+        t1=$(date +%s.%N)
+        have=$(jobs_in_store)
+        awk -v n="$have" -v a="$t0" -v b="$t1" 'BEGIN {printf "populate %s seconds %.2f\n", n, b - a}' >>"$results"
+        sqlite3 "$db" "SELECT hex(id) FROM jobs ORDER BY random() LIMIT $ID_SAMPLE" >"$work_dir/ids.txt"
+        say "$have jobs in the store [$(elapsed)]"
+        if wants startup; then measure_startups "$have" "$work_win\\ids.txt" no; fi
+        for rep in $(seq 1 "$REPS"); do
+            wants scale || break
+            client getjob "$CLSID_DO" "$work_win\\ids.txt" "$ITERATIONS" "$CLSID_BITS" |
+                record scale "$have" "$rep"
+        done
     done
-done
-if [ "$SUSTAIN" -gt 0 ]; then
-    say "$have jobs in the store: GetJob without a pause for $SUSTAIN s [$(elapsed)]"
-    client getjob "$CLSID_DO" "$work_win\\ids.txt" "${SUSTAIN}s" "$CLSID_BITS" | record sustain "$have" 1
+    if wants scale && [ "$SUSTAIN" -gt 0 ]; then
+        say "$have jobs in the store: GetJob without a pause for $SUSTAIN s [$(elapsed)]"
+        client getjob "$CLSID_DO" "$work_win\\ids.txt" "${SUSTAIN}s" "$CLSID_BITS" | record sustain "$have" 1
+    fi
+}
+
+if wants scale || wants startup; then
+    measure_store_sizes
 fi
 stop_service DoSvc
 stop_service BITS
 
-# ---- 3. the report ---------------------------------------------------------------------------
+# ---- 4. the report ---------------------------------------------------------------------------
 
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$top" diff --quiet HEAD -- 2>/dev/null || commit="$commit + local changes"
 export BENCH_CPUS BENCH_CPU BENCH_MEM BENCH_KERNEL BENCH_WINE BENCH_FS BENCH_COMMIT BENCH_RUNTIME \
        BENCH_ITERATIONS=$ITERATIONS BENCH_REPS=$REPS BENCH_STARTS=$STARTS BENCH_ID_SAMPLE=$ID_SAMPLE \
-       BENCH_SUSTAIN=$SUSTAIN
+       BENCH_SUSTAIN=$SUSTAIN BENCH_DL_REPS=$DL_REPS BENCH_DL_MIB=$DL_MIB BENCH_DL_TLS_MIB=$DL_TLS_MIB \
+       BENCH_SECTIONS=$SECTIONS BENCH_CURL BENCH_NGINX
 BENCH_CPUS=$(nproc)
 BENCH_CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 BENCH_MEM=$(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
 BENCH_KERNEL=$(uname -r)
 BENCH_WINE=$(wine --version 2>/dev/null)
-BENCH_FS=$(df -PT "$bench_dir" | awk 'NR == 2 {print $2}')
+BENCH_FS=$(df -PT "$WINEPREFIX" | awk 'NR == 2 {print $2}')
+BENCH_CURL=$(curl --version 2>/dev/null | awk 'NR == 1 {print $2}')
+BENCH_NGINX=$(nginx -v 2>&1 | sed 's/^.*nginx\///')
 BENCH_COMMIT=$commit
 BENCH_RUNTIME=$(( $(date +%s) - started ))
 
@@ -252,13 +452,15 @@ env = {
     "commit": e["BENCH_COMMIT"], "iterations": int(e["BENCH_ITERATIONS"]),
     "reps": int(e["BENCH_REPS"]), "starts": int(e["BENCH_STARTS"]),
     "runtime": int(e["BENCH_RUNTIME"]), "id_sample": int(e["BENCH_ID_SAMPLE"]),
-    "sustain": int(e["BENCH_SUSTAIN"]),
+    "sustain": int(e["BENCH_SUSTAIN"]), "dl_reps": int(e["BENCH_DL_REPS"]),
+    "dl_mib": int(e["BENCH_DL_MIB"]), "dl_tls_mib": int(e["BENCH_DL_TLS_MIB"]),
+    "sections": e["BENCH_SECTIONS"].split(), "curl": e["BENCH_CURL"], "nginx": e["BENCH_NGINX"],
 }
 FLAT_LIMIT = 1.25   # "flat": GetJob at 100,000 jobs within 25 % of GetJob at 10 jobs (paced)
 STALL_MS = 100      # and no call waits this long while the service looks at its whole store
-PENDING = "pending: make bench does not measure downloads yet"
+PEAK_MIB = 64       # the service's peak memory during the large download
 
-api, scale, start, populate, sustain = {}, {}, {}, {}, {}
+api, scale, start, populate, sustain, dl = {}, {}, {}, {}, {}, {}
 for line in open(results_path):
     w = line.split()
     if w[0] == "api":              # api REP SERVER ROW MEDIAN P95
@@ -271,6 +473,10 @@ for line in open(results_path):
         populate[int(w[1])] = float(w[3])
     elif w[0] == "sustain":        # sustain COUNT REP ROW MEDIAN P95
         sustain.setdefault(int(w[1]), {})[w[3]] = (float(w[4]), float(w[5]))
+    elif w[0] == "download":       # download CASE WHO REP ok BYTES SECONDS CPU WS_CPU PEAK_KIB CHECK
+        runs = dl.setdefault((w[1], w[2]), {})  # or: download CASE WHO REP failed WHY...
+        runs[int(w[3])] = (dict(bytes=int(w[5]), secs=float(w[6]), cpu=float(w[7]), ws=float(w[8]),
+                                peak=int(w[9]), check=w[10]) if w[4] == "ok" else " ".join(w[5:]))
 
 med = statistics.median
 def us(x):
@@ -353,6 +559,89 @@ for (server, c) in sorted(start, key=lambda k: (k[0] != "opendo", k[1])):
                        f"{ms(med(m['startup_first_getjob']))} | "
                        f"{ms(min(m['startup_first_getjob']))}–{ms(max(m['startup_first_getjob']))} |")
 
+# --- downloads: throughput ratios (higher is better), CPU, memory
+def size_label(mib): return f"{mib // 1024} GiB" if mib % 1024 == 0 else f"{mib} MiB"
+DL_CASES = [("http", f"{size_label(env['dl_mib'])} over http"),
+            ("https", f"{size_label(env['dl_tls_mib'])} over https")]
+DL_WHO = [("opendo", "opendo DoSvc"), ("wine", "Wine BITS"), ("curl", "curl (native)")]
+# (case, numerator, denominator, limit or None): "numerator at least limit × denominator"
+DL_TARGETS = [("http", "opendo", "wine", 5.0), ("http", "opendo", "curl", 0.5),
+              ("https", "opendo", "curl", 0.3), ("https", "opendo", "wine", None)]
+
+def dl_ok(case, who):
+    """The successful runs: {rep: run} (throughput in MB/s added)."""
+    runs = {r: dict(v, mbps=v["bytes"] / v["secs"] / 1e6)
+            for r, v in dl.get((case, who), {}).items() if isinstance(v, dict)}
+    return runs
+
+def dl_failure(case, who):
+    why = [v for v in dl.get((case, who), {}).values() if isinstance(v, str)]
+    return why[0][:160] if why else None
+
+def per_gib(run, key): return run[key] / (run["bytes"] / 2**30)
+
+def dl_cell(case, who, metric):
+    runs = dl_ok(case, who).values()
+    if not runs:
+        why = dl_failure(case, who)
+        return f"failed: {why}" if why else "—"
+    if metric == "mbps":
+        v = [r["mbps"] for r in runs]
+        return f"{med(v):.0f} MB/s ({min(v):.0f}–{max(v):.0f})"
+    if metric == "cpu":
+        return f"{med(per_gib(r, 'cpu') for r in runs):.2f} s"
+    if metric == "ws":
+        return f"{med(per_gib(r, 'ws') for r in runs):.2f} s" if who != "curl" else "—"
+    if metric == "peak":
+        return f"{max(r['peak'] for r in runs) / 1024:.0f} MiB"
+    good = sum(r["check"] == "sha256" for r in runs)
+    bad = [r["check"] for r in runs if r["check"] != "sha256"]
+    return f"{good} of {len(dl.get((case, who), {}))}" + (f" ({', '.join(bad)})" if bad else "")
+
+DL_METRICS = [("MB/s, median (range)", "mbps"),
+              ("CPU seconds per GiB, service process (curl: curl)", "cpu"),
+              ("CPU seconds per GiB, wineserver", "ws"),
+              ("peak memory, highest run (service: VmHWM; curl: max RSS)", "peak"),
+              ("SHA-256 right", "check")]
+dl_table = []
+for case, case_label in DL_CASES:
+    if not any((case, who) in dl for who, _ in DL_WHO):
+        continue
+    for metric_label, metric in DL_METRICS:
+        dl_table.append(f"| {case_label}: {metric_label} | " +
+                        " | ".join(dl_cell(case, who, metric) for who, _ in DL_WHO) + " |")
+
+dl_targets = []
+def dl_result(ok):
+    global passes, fails
+    passes, fails = passes + ok, fails + (not ok)
+    return "**PASS**" if ok else "**FAIL**"
+for case, num, den, limit in DL_TARGETS:
+    a, b = dl_ok(case, num), dl_ok(case, den)
+    if (case, num) not in dl:
+        continue
+    case_label = dict(DL_CASES)[case]
+    label = f"{case_label}: {dict(DL_WHO)[num]} / {dict(DL_WHO)[den]} throughput"
+    paired = sorted(a[r]["mbps"] / b[r]["mbps"] for r in a if r in b)
+    wrong = any(r["check"] != "sha256" for r in a.values()) or len(a) < len(dl[(case, num)])
+    target = f"≥ {limit:.2f}×" if limit is not None else "—"
+    if not paired:
+        why = dl_failure(case, den) or dl_failure(case, num) or "no run of both"
+        dl_targets.append(f"| {label} | not measured: {why} | — | {target} | "
+                          f"{dl_result(False) if limit is not None else '—'} |")
+        continue
+    ratio = med(paired)
+    result = dl_result(ratio >= limit and not wrong) if limit is not None else "—"
+    note = " (a download failed or was wrong)" if wrong else ""
+    dl_targets.append(f"| {label} | {ratio:.2f}×{note} | {paired[0]:.2f}–{paired[-1]:.2f} | "
+                      f"{target} | {result} |")
+peak_runs = dl_ok("http", "opendo")
+if peak_runs:
+    peak = max(r["peak"] for r in peak_runs.values()) / 1024
+    dl_targets.append(f"| {DL_CASES[0][1]}: opendo DoSvc peak memory (VmHWM), highest run | "
+                      f"{peak:.0f} MiB | {min(r['peak'] for r in peak_runs.values()) / 1024:.0f}–"
+                      f"{peak:.0f} MiB | ≤ {PEAK_MIB} MiB | {dl_result(peak <= PEAK_MIB)} |")
+
 out("# Benchmarks")
 out()
 out(f"Generated by `make bench` (`scripts/bench.sh`) on {env['date']}; do not edit by hand. "
@@ -361,7 +650,10 @@ out()
 out(f"**Machine:** {env['cpus']} CPUs ({env['cpu']}), {env['mem']} RAM, Linux {env['kernel']}, "
     f"{env['wine']}, prefix on {env['fs']}.")
 out()
-out(f"**Summary:** {passes} target(s) met, {fails} missed; download throughput {PENDING}.")
+skipped = [x for x in ("api", "download", "scale", "startup") if x not in env["sections"]]
+out(f"**Summary:** {passes} target(s) met, {fails} missed" +
+    (f"; a partial run (BENCH_SECTIONS=\"{' '.join(env['sections'])}\"): not measured: "
+     f"{', '.join(skipped)}." if skipped else "."))
 out()
 out("**How:** one client binary (`tools/bench_client.c`, built against mingw-w64's own `<bits.h>`) "
     "drives opendo's DoSvc (`CLSID_DeliveryOptimization`) and Wine's built-in BITS "
@@ -374,36 +666,76 @@ out("**How:** one client binary (`tools/bench_client.c`, built against mingw-w64
     "runs of each run's median (in brackets: the same for the 95th percentile), a ratio the "
     "median of the runs' ratios. Wine's BITS keeps its jobs in memory and establishes no caller "
     "identity; opendo establishes the caller (its token) and reads SQLite on every call, and "
-    "commits every change (fsync) before it returns.")
+    "commits every change (fsync) before it returns. Downloads (the same client, plus native "
+    "curl, from nginx on 127.0.0.1) are described in their section.")
 out()
-out("**Ratios are time ratios, opendo / Wine: lower is better; below 1.00 opendo is faster.** "
+out("**API ratios are time ratios, opendo / Wine: lower is better; below 1.00 opendo is faster.** "
+    "Download ratios are throughput ratios: higher is better. "
     "\"Per run\" gives the lowest and highest ratio of the single runs: cross-process calls under "
     "Wine on a virtual machine change pace by up to 5× from one minute to the next (idle vCPUs "
     "wake up slowly), so read the ratios, not the absolute times.")
 out()
+def not_run(section):
+    out(f"Not measured in this run (BENCH_SECTIONS without `{section}`).")
+    out()
+
+def table(rows):
+    lines.extend(rows)
+    out()
+
 out("## API round trips (both servers running)")
 out()
-out("| call | opendo | Wine BITS | opendo / Wine | per run | target | result |")
-out("|---|---:|---:|---:|---:|---|---|")
-lines.extend(api_table)
+if "api" not in env["sections"]:
+    not_run("api")
+else:
+    table(["| call | opendo | Wine BITS | opendo / Wine | per run | target | result |",
+           "|---|---:|---:|---:|---:|---|---|"] + api_table)
+    out("\"Job held\": the client holds a reference to the job it asks for (BITS hands out the "
+        "same object again, so no new proxy is needed); \"not held\": the client holds none, as "
+        "after a restart. The Release rows time the client's Release of the object GetJob "
+        "returned: a cross-process call when it was the last reference.")
+    out()
+out("## Downloads")
 out()
-out("\"Job held\": the client holds a reference to the job it asks for (BITS hands out the same "
-    "object again, so no new proxy is needed); \"not held\": the client holds none, as after a "
-    "restart. The Release rows time the client's Release of the object GetJob returned: a "
-    "cross-process call when it was the last reference.")
-out()
+if "download" not in env["sections"]:
+    not_run("download")
+else:
+    out(f"nginx {env['nginx']} on 127.0.0.1 serves a random {size_label(env['dl_mib'])} file "
+        f"over http and a {size_label(env['dl_tls_mib'])} one over https (a throw-away CA made "
+        "with openssl and imported into the prefix's LocalMachine\\Root; the certificate is for "
+        "`localhost`). `bench_client download` does what a BITS client does — CreateJob, AddFile, "
+        "Resume, GetState every 10 ms until TRANSFERRED, Complete — against DoSvc and against "
+        "Wine's BITS (WinHTTP), timed from CreateJob to Complete's return; native curl "
+        f"{env['curl']} runs `curl -o file` (`--cacert` for https), timed as a process. Every file "
+        "lands in the prefix's drive_c and its SHA-256 is checked afterwards. First each client "
+        "downloads the https file once over http, unmeasured (a fresh service's first transfer is "
+        "much slower). Then the three clients "
+        f"take turns, who goes first rotating, {env['dl_reps']} runs each; MB/s is 10^6 bytes per "
+        "second, the median of the runs (range in brackets); a ratio is the median of the runs' "
+        "ratios. CPU time is utime + stime of the service's process (`dosvc.exe`; Wine's BITS: "
+        "`svchost -k netsvcs`) from /proc before and after, per GiB downloaded (the client's "
+        "10-ms polling included); wineserver's own CPU time is listed apart (every Wine process's "
+        "I/O goes through it); curl's from getrusage. Peak memory is the service's VmHWM, reset "
+        "(clear_refs) before each download. DoSvc makes the bytes durable as it goes (a flush and "
+        "a committed progress record at each checkpoint); curl and Wine's BITS do not. This "
+        "section runs before the store is filled for the scaling runs.")
+    out()
+    table(["| download | " + " | ".join(label for _, label in DL_WHO) + " |", "|---|---:|---:|---:|"]
+          + dl_table)
+    table(["| target | measured | per run | target | result |", "|---|---:|---:|---|---|"] + dl_targets)
 out("## GetJob latency and the number of jobs in the store")
 out()
-out(f"The store is filled directly with sqlite3 while DoSvc is stopped (copies of a job created "
-    f"through the API, new random ids), then GetJob cycles through {env['id_sample']:,} random "
-    "stored ids (none held by the client). Wine's BITS GetJob of one job it holds in memory "
-    "(not held by the client) runs in alternating blocks as the pace reference.")
-out()
-out("| jobs in the store | opendo GetJob | worst call | Wine BITS GetJob (reference) | "
-    "opendo / reference | vs 10 jobs, raw | vs 10 jobs, paced |")
-out("|---:|---:|---:|---:|---:|---:|---:|")
-lines.extend(scale_table)
-out()
+if "scale" not in env["sections"]:
+    not_run("scale")
+else:
+    out(f"The store is filled directly with sqlite3 while DoSvc is stopped (copies of a job created "
+        f"through the API, new random ids), then GetJob cycles through {env['id_sample']:,} random "
+        "stored ids (none held by the client). Wine's BITS GetJob of one job it holds in memory "
+        "(not held by the client) runs in alternating blocks as the pace reference.")
+    out()
+    table(["| jobs in the store | opendo GetJob | worst call | Wine BITS GetJob (reference) | "
+           "opendo / reference | vs 10 jobs, raw | vs 10 jobs, paced |",
+           "|---:|---:|---:|---:|---:|---:|---:|"] + scale_table)
 if flat_ok is not None:
     out(f"Target: GetJob latency flat from {base[2]:,} to {flat[0]:,} jobs (paced ratio ≤ "
         f"{FLAT_LIMIT:.2f}×): {flat[1]:.2f}× — {verdict(flat[1], FLAT_LIMIT)}.")
@@ -417,23 +749,17 @@ if stall:
     out()
 out("## Service start-up")
 out()
-out(f"`StartService` to RUNNING, and to the first `CoCreateInstance` + `GetJob` answered (a stored "
-    f"id; an unknown id for an empty store), timed by the client; median of {env['starts']} starts "
-    "each, the service stopped with `sc stop` before each. DoSvc reports RUNNING once its store is "
-    "open: that includes SQLite's `PRAGMA integrity_check` of the whole database and the 30-day "
-    "expiry pass.")
-out()
-out("| service | store | start → RUNNING | start → first GetJob answered | range |")
-out("|---|---|---:|---:|---:|")
-lines.extend(start_table)
-out()
-out("## Downloads")
-out()
-out("| case | opendo | Wine BITS | curl (native) | opendo / curl | target | result |")
-out("|---|---|---|---|---|---|---|")
-for case in ("one large file over HTTP (MB/s)", "many small files over HTTP (files/s)"):
-    out(f"| {case} | {PENDING} | {PENDING} | {PENDING} | — | — | — |")
-out()
+if "startup" not in env["sections"]:
+    not_run("startup")
+else:
+    out(f"`StartService` to RUNNING, and to the first `CoCreateInstance` + `GetJob` answered (a "
+        f"stored id; an unknown id for an empty store), timed by the client; median of "
+        f"{env['starts']} starts each, the service stopped with `sc stop` before each. DoSvc "
+        "reports RUNNING once its store is open: that includes SQLite's `PRAGMA integrity_check` "
+        "of the whole database and the 30-day expiry pass.")
+    out()
+    table(["| service | store | start → RUNNING | start → first GetJob answered | range |",
+           "|---|---|---:|---:|---:|"] + start_table)
 open(out_path, "w").write("\n".join(lines))
 PY
 say "done in $(elapsed); wrote ${OUT#$top/}"

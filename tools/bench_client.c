@@ -14,6 +14,11 @@
  *   bench_client startup SERVICE CLSID [IDFILE]
  *                                         StartService -> RUNNING -> first CoCreateInstance+GetJob
  *   bench_client create CLSID COUNT       create COUNT jobs, print "JOB {id}" for each
+ *   bench_client download CLSID URL LOCAL one file, as a BITS client downloads it: CreateJob,
+ *                                         AddFile, Resume, GetState every DOWNLOAD_POLL_MS until
+ *                                         TRANSFERRED, Complete; times CreateJob..Complete
+ *                                         (download_total) and Resume..TRANSFERRED seen
+ *                                         (download_transfer), prints the bytes (download_bytes)
  *
  * Every measurement is printed as one machine-readable line
  *   RESULT name median_us p95_us
@@ -35,10 +40,13 @@
 #include <wchar.h>
 
 #include "doerrors.h"
+#include "bits_job_error.h"
 
 #define DEFAULT_ITERATIONS 2000
 #define MAX_IDS 100000
 #define STARTUP_TIMEOUT_MS 60000
+#define DOWNLOAD_POLL_MS 10
+#define DOWNLOAD_TIMEOUT_MS (30 * 60 * 1000)
 #ifndef BG_E_NOT_FOUND
 #define BG_E_NOT_FOUND ((HRESULT)0x80200001L)
 #endif
@@ -561,12 +569,106 @@ static int command_create(const CLSID *clsid, long count)
     return status;
 }
 
+/* ---- download: one file through the BITS API ---------------------------------------------------- */
+
+/* Polls the job until TRANSFERRED (S_OK), ERROR or a final state (E_FAIL) or the time limit. */
+static HRESULT wait_transferred(IBackgroundCopyJob *job)
+{
+    double start = now_us();
+    for (;;) {
+        BG_JOB_STATE state;
+        HRESULT hr = IBackgroundCopyJob_GetState(job, &state);
+        if (FAILED(hr))
+            return hr;
+        if (state == BG_JOB_STATE_TRANSFERRED)
+            return S_OK;
+        if (state == BG_JOB_STATE_ERROR || state == BG_JOB_STATE_CANCELLED ||
+            state == BG_JOB_STATE_ACKNOWLEDGED)
+            return E_FAIL;
+        if (now_us() - start > DOWNLOAD_TIMEOUT_MS * 1e3)
+            return HRESULT_FROM_WIN32(ERROR_TIMEOUT);
+        Sleep(DOWNLOAD_POLL_MS);
+    }
+}
+
+/* CreateJob, AddFile and Resume; *what names the call that failed. */
+static HRESULT start_download(IBackgroundCopyManager *manager, const wchar_t *url,
+                              const wchar_t *local, IBackgroundCopyJob **job, const char **what)
+{
+    GUID id;
+    *what = "CreateJob";
+    HRESULT hr = IBackgroundCopyManager_CreateJob(manager, L"opendo bench download",
+                                                  BG_JOB_TYPE_DOWNLOAD, &id, job);
+    if (SUCCEEDED(hr)) {
+        *what = "AddFile";
+        hr = IBackgroundCopyJob_AddFile(*job, url, local);
+    }
+    if (SUCCEEDED(hr)) {
+        *what = "Resume";
+        hr = IBackgroundCopyJob_Resume(*job);
+    }
+    return hr;
+}
+
+/* GetProgress (the bytes transferred), then Complete; *what names the call that failed. */
+static HRESULT complete_download(IBackgroundCopyJob *job, UINT64 *bytes, const char **what)
+{
+    BG_JOB_PROGRESS progress = {0};
+    *what = "GetProgress";
+    HRESULT hr = IBackgroundCopyJob_GetProgress(job, &progress);
+    *bytes = progress.BytesTransferred;
+    if (SUCCEEDED(hr)) {
+        *what = "Complete";
+        hr = IBackgroundCopyJob_Complete(job);
+    }
+    return hr;
+}
+
+static int command_download(const CLSID *clsid, const wchar_t *url, const wchar_t *local)
+{
+    IBackgroundCopyManager *manager = NULL;
+    HRESULT hr = connect_manager(clsid, &manager); /* outside the timed span */
+    if (FAILED(hr))
+        return fail("CoCreateInstance", hr);
+    IBackgroundCopyJob *job = NULL;
+    const char *what = NULL;
+    UINT64 bytes = 0;
+    double start = now_us();
+    hr = start_download(manager, url, local, &job, &what);
+    double resumed = now_us();
+    if (SUCCEEDED(hr)) {
+        what = "waiting for TRANSFERRED";
+        hr = wait_transferred(job);
+    }
+    double transferred = now_us();
+    if (SUCCEEDED(hr))
+        hr = complete_download(job, &bytes, &what);
+    double completed = now_us();
+    int status = 0;
+    if (FAILED(hr) && job) {
+        print_job_error(stderr, L"bench_client: the job's ", job);
+        IBackgroundCopyJob_Cancel(job);
+    }
+    if (FAILED(hr)) {
+        status = fail(what, hr);
+    } else {
+        report_once("download_total", completed - start);
+        report_once("download_transfer", transferred - resumed);
+        printf("RESULT download_bytes %llu %llu\n", (unsigned long long)bytes, (unsigned long long)bytes);
+    }
+    if (job)
+        IBackgroundCopyJob_Release(job);
+    IBackgroundCopyManager_Release(manager);
+    return status;
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_client api CLSID[,CLSID...] [N]\n"
                     "       bench_client getjob CLSID IDFILE [N|Ts [REFCLSID]]\n"
                     "       bench_client startup SERVICE CLSID [IDFILE]\n"
-                    "       bench_client create CLSID COUNT\n");
+                    "       bench_client create CLSID COUNT\n"
+                    "       bench_client download CLSID URL LOCAL\n");
     return 2;
 }
 
@@ -600,6 +702,8 @@ int wmain(int argc, wchar_t **argv)
         status = command_startup(argv[2], &clsid, argc == 5 ? argv[4] : NULL);
     else if (!wcscmp(command, L"create") && argc == 4 && parse_count(argv[3], 1, 10000000, &n))
         status = command_create(&clsid, n);
+    else if (!wcscmp(command, L"download") && argc == 5)
+        status = command_download(&clsid, argv[3], argv[4]);
     else
         status = usage();
     CoUninitialize();

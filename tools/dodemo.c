@@ -14,6 +14,7 @@
 #include <wchar.h>
 
 #include "doerrors.h"
+#include "bits_job_error.h"
 
 DEFINE_GUID(CLSID_DeliveryOptimization, 0x5b99fa76, 0x721c, 0x423c, 0xad, 0xac, 0x56, 0xd0, 0x3c,
             0x8a, 0x80, 0x07);
@@ -120,21 +121,6 @@ static int show_job(IBackgroundCopyManager *manager, const wchar_t *id_text)
     return 0;
 }
 
-static void print_error(IBackgroundCopyJob *job)
-{
-    IBackgroundCopyError *error = NULL;
-    BG_ERROR_CONTEXT context;
-    HRESULT code;
-    LPWSTR text = NULL;
-    if (FAILED(IBackgroundCopyJob_GetError(job, &error)))
-        return;
-    if (SUCCEEDED(IBackgroundCopyError_GetError(error, &context, &code)) &&
-        SUCCEEDED(IBackgroundCopyError_GetErrorDescription(error, 0, &text)))
-        wprintf(L"  error 0x%08lx (context %d): %ls\n", (unsigned long)code, (int)context, text);
-    CoTaskMemFree(text);
-    IBackgroundCopyError_Release(error);
-}
-
 /* Polls the job until it leaves the action states; prints progress as it goes. */
 static BG_JOB_STATE wait_for_job(IBackgroundCopyJob *job)
 {
@@ -180,7 +166,7 @@ static int download(IBackgroundCopyManager *manager, const wchar_t *url, const w
             wprintf(L"  Complete -> 0x%08lx: the file is now visible at %ls\n", (unsigned long)hr, local);
             status = FAILED(hr);
         } else {
-            print_error(job);
+            print_job_error(stdout, L"  ", job);
             IBackgroundCopyJob_Cancel(job);
         }
     }

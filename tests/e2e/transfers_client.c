@@ -428,11 +428,25 @@ static int same_ranges(IBackgroundCopyFile2 *file, const options_t *o)
     return same;
 }
 
+/* IBackgroundCopyFile5 HTTP_RESPONSE_HEADERS: the last response's header text ("HTTP/1.1 2..."). */
+static int has_response_headers(IBackgroundCopyFile2 *file)
+{
+    IBackgroundCopyFile5 *file5 = NULL;
+    BITS_FILE_PROPERTY_VALUE value = {0};
+    int ok = SUCCEEDED(IBackgroundCopyFile2_QueryInterface(file, &IID_IBackgroundCopyFile5, (void **)&file5)) &&
+             SUCCEEDED(IBackgroundCopyFile5_GetProperty(file5, BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS, &value)) &&
+             value.String && !wcsncmp(value.String, L"HTTP/1.1 2", 10);
+    CoTaskMemFree(value.String);
+    if (file5)
+        IBackgroundCopyFile5_Release(file5);
+    return ok;
+}
+
 /* In TRANSFERRED every file is whole but not yet available: BITS sets Completed only once
  * Complete made the file available to the user. */
 static void check_file_progress(IBackgroundCopyJob3 *job, int count, const options_t *o)
 {
-    int all = 1;
+    int all = 1, headers = 1;
     for (int i = 0; i < count; i++) {
         IBackgroundCopyFile2 *file = file_at(job, (ULONG)i);
         BG_FILE_PROGRESS p;
@@ -445,10 +459,12 @@ static void check_file_progress(IBackgroundCopyJob3 *job, int count, const optio
         }
         if (file && o->range_count)
             CHECK(same_ranges(file, o), nm("IBackgroundCopyFile2::GetFileRanges returns the ranges added"));
+        headers = headers && file && has_response_headers(file);
         if (file)
             IBackgroundCopyFile2_Release(file);
     }
     CHECK(all, nm("every file's GetProgress: BytesTransferred == BytesTotal, not yet Completed (before Complete)"));
+    CHECK(headers, nm("every file's File5 HTTP_RESPONSE_HEADERS holds the response (\"HTTP/1.1 2..\")"));
 }
 
 /* ---- the end of a job --------------------------------------------------------------------------- */

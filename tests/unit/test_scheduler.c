@@ -138,6 +138,12 @@ static void test_two_files(void)
     temp_of(&id, 0, t0, sizeof t0);
     temp_of(&id, 1, t1, sizeof t1);
     CHECK(hash_ok(t0, &f_a) && hash_ok(t1, &f_b), "two files: temp files hold the content");
+    store_file_t file = {0};
+    jobs_get_file(jobs, alice, &id, 0, &file);
+    CHECK(file.response_headers && !strncmp(file.response_headers, "HTTP/1.1 200", 12) &&
+              strstr(file.response_headers, "Content-Length: 1048576"),
+          "two files: the response headers are recorded (HTTP_RESPONSE_HEADERS)");
+    store_file_clear(&file);
     CHECK(!exists("C:/dl/a.bin"), "two files: nothing at the local name before Complete");
     CHECK_HR(jobs_complete(jobs, alice, &id), HR_OK, "two files: Complete");
     CHECK(hash_ok("C:/dl/a.bin", &f_a) && hash_ok("C:/dl/b.bin", &f_b),

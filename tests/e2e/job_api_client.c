@@ -1048,6 +1048,24 @@ static int cmd_queued(IBackgroundCopyManager *manager)
 
 /* ---- download: the service downloads a file for real (tests/e2e/job_api.sh serves it) ----------- */
 
+/* COM identity: GetJob of a held job returns the object (so the proxy) the client already has. */
+static int same_object_again(IBackgroundCopyManager *manager, IBackgroundCopyJob5 *job, const GUID *id)
+{
+    IBackgroundCopyJob *again = NULL;
+    IUnknown *first = NULL, *second = NULL;
+    int same = SUCCEEDED(IBackgroundCopyManager_GetJob(manager, id, &again)) &&
+               SUCCEEDED(IBackgroundCopyJob5_QueryInterface(job, &IID_IUnknown, (void **)&first)) &&
+               SUCCEEDED(IBackgroundCopyJob_QueryInterface(again, &IID_IUnknown, (void **)&second)) &&
+               first == second;
+    if (first)
+        IUnknown_Release(first);
+    if (second)
+        IUnknown_Release(second);
+    if (again)
+        IBackgroundCopyJob_Release(again);
+    return same;
+}
+
 static int cmd_download(IBackgroundCopyManager *manager, const WCHAR *url, WCHAR *user, WCHAR *password)
 {
     section = user ? "download with credentials" : "download";
@@ -1055,6 +1073,7 @@ static int cmd_download(IBackgroundCopyManager *manager, const WCHAR *url, WCHAR
     IBackgroundCopyJob5 *job = new_job(manager, L"job api: download", &id);
     if (!job)
         return 1;
+    CHECK(same_object_again(manager, job, &id), nm("GetJob of a job the client holds gives the same object back"));
     const WCHAR *local = local_name(L"download.bin");
     CHECK_HR(IBackgroundCopyJob5_AddFile(job, url, local), S_OK, nm("AddFile(%ls)", url));
     if (user) {

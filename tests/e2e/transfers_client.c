@@ -517,18 +517,29 @@ static void check_transferred(IBackgroundCopyJob3 *job, int count, const options
 
 /* ---- commands ----------------------------------------------------------------------------------- */
 
-static int cmd_complete(IBackgroundCopyManager *manager, const options_t *o, int count, WCHAR **pairs)
+/* A new job with count files (pairs: url, local name, ...), resumed and watched from now; NULL
+ * (nothing left behind) when it cannot be set up. */
+static IBackgroundCopyJob3 *resumed_job(IBackgroundCopyManager *manager, const options_t *o, int count,
+                                        WCHAR **pairs, watch_t *w)
 {
     GUID id;
     IBackgroundCopyJob3 *job = new_job(manager, o, &id);
     if (!job || !add_files(job, o, count, pairs)) {
         if (job)
             IBackgroundCopyJob3_Cancel(job), IBackgroundCopyJob3_Release(job);
-        return 1;
+        return NULL;
     }
     CHECK_HR(IBackgroundCopyJob3_Resume(job), S_OK, nm("Resume"));
+    watch_init(w);
+    return job;
+}
+
+static int cmd_complete(IBackgroundCopyManager *manager, const options_t *o, int count, WCHAR **pairs)
+{
     watch_t w;
-    watch_init(&w);
+    IBackgroundCopyJob3 *job = resumed_job(manager, o, count, pairs, &w);
+    if (!job)
+        return 1;
     if (wait_state(job, &w, BG_JOB_STATE_TRANSFERRED, o->timeout_s * 1000,
                    "the job reaches TRANSFERRED without client action")) {
         printf("#   TRANSFERRED after %lu ms\n", (unsigned long)w.elapsed_ms);
@@ -572,16 +583,10 @@ static int cmd_error(IBackgroundCopyManager *manager, const options_t *o, WCHAR 
     const WCHAR *local = local_path(args[0]), *url = args[1];
     HRESULT want_code = (HRESULT)(ULONG)number(args[2]);
     BG_ERROR_CONTEXT want_context = (BG_ERROR_CONTEXT)number(args[3]);
-    GUID id;
-    IBackgroundCopyJob3 *job = new_job(manager, o, &id);
-    if (!job || !add_files(job, o, 1, args)) {
-        if (job)
-            IBackgroundCopyJob3_Cancel(job), IBackgroundCopyJob3_Release(job);
-        return 1;
-    }
-    CHECK_HR(IBackgroundCopyJob3_Resume(job), S_OK, nm("Resume"));
     watch_t w;
-    watch_init(&w);
+    IBackgroundCopyJob3 *job = resumed_job(manager, o, 1, args, &w);
+    if (!job)
+        return 1;
     if (wait_state(job, &w, BG_JOB_STATE_ERROR, o->timeout_s * 1000, "the job reaches ERROR")) {
         printf("#   ERROR after %lu ms\n", (unsigned long)w.elapsed_ms);
         if (o->min_ms && !CHECK(w.elapsed_ms >= o->min_ms, nm("ERROR came no sooner than %lu ms", (unsigned long)o->min_ms)))

@@ -17,12 +17,12 @@ run_test() {
     echo "# $name"
     out=$("$@" 2>&1)
     status=$?
-    printf '%s\n' "$out" | grep -E '^(ok|not ok) - |^# ' || true
-    ok=$(printf '%s\n' "$out" | grep -c '^ok - ')
-    notok=$(printf '%s\n' "$out" | grep -c '^not ok - ')
+    printf '%s\n' "$out" | grep -aE '^(ok|not ok) - |^# ' || true
+    ok=$(printf '%s\n' "$out" | grep -ac '^ok - ')
+    notok=$(printf '%s\n' "$out" | grep -ac '^not ok - ')
     if [ "$status" -ne 0 ] && [ "$notok" -eq 0 ]; then
         echo "not ok - $name exited with status $status"
-        printf '%s\n' "$out" | grep -vE '^(ok|not ok) - ' | tail -n 20 | sed 's/^/#   /'
+        printf '%s\n' "$out" | grep -avE '^(ok|not ok) - ' | tail -n 20 | sed 's/^/#   /'
         notok=1
     fi
     passed=$((passed + ok))

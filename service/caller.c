@@ -74,14 +74,14 @@ static int token_is_admin(HANDLE token)
     return member;
 }
 
+/* Called only while caller_impersonate holds the client's token on this thread: the effective
+ * token pseudo-handle is then that token (Windows 8 and later; Wine too), and needs no
+ * OpenThreadToken/CloseHandle (two wineserver requests on every call). */
 static HRESULT identify_impersonated_thread(caller_t *caller)
 {
-    HANDLE token = NULL;
-    if (!OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &token))
-        return HRESULT_FROM_WIN32(GetLastError());
+    HANDLE token = GetCurrentThreadEffectiveToken();
     HRESULT hr = token_user_sid(token, caller->sid, sizeof caller->sid);
     caller->is_admin = token_is_admin(token);
-    CloseHandle(token);
     return hr;
 }
 

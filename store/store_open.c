@@ -224,6 +224,8 @@ static int configure_connection(sqlite3 *db)
         rc = sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
     if (rc == SQLITE_OK)
         rc = exec(db, "PRAGMA foreign_keys=ON");
+    if (rc == SQLITE_OK)
+        rc = exec(db, "PRAGMA locking_mode=EXCLUSIVE");
     return rc;
 }
 

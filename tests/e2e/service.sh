@@ -29,8 +29,13 @@ client "after hard kill" expect "$job1" "first job, créé via DCOM"
 check "after hard kill: the service checked the store's integrity at start-up" \
     bash -c "grep 'job store' '$log_path' | tail -n 1 | grep -q 'integrity ok'"
 if command -v sqlite3 >/dev/null; then
-    check "after hard kill: PRAGMA integrity_check on the database is ok" \
+    # The store is the service's alone while it runs (locking_mode=EXCLUSIVE, docs/store.md).
+    check "store: while DoSvc runs, another process cannot read the database (it is locked)" \
+        bash -c "! sqlite3 -cmd '.timeout 200' '$db_path' 'SELECT count(*) FROM jobs' >/dev/null 2>&1"
+    service_stop
+    check "after hard kill: PRAGMA integrity_check on the database is ok (service stopped)" \
         bash -c "[ \"\$(sqlite3 '$db_path' 'PRAGMA integrity_check')\" = ok ]"
+    service_start
 fi
 
 # --- a client built against mingw-w64's own <bits.h> (not our IDL) interoperates
@@ -85,8 +90,10 @@ if command -v sqlite3 >/dev/null; then
     sqlite3 "$db_path" "UPDATE jobs SET creation_time = $month_ago WHERE id = (SELECT id FROM jobs LIMIT 1)"
     expected_left=$(( $(sqlite3 "$db_path" 'SELECT count(*) FROM jobs') - 1 ))
     service_start
+    service_stop
     check "expiry: a job older than 30 days is removed at start-up" \
         [ "$(sqlite3 "$db_path" 'SELECT count(*) FROM jobs')" = "$expected_left" ]
+    service_start
     check "expiry: its removal is logged with DO_E_JOB_TOO_OLD" grep -q "older than 30 days (DO_E_JOB_TOO_OLD 0x80d0200c)" "$log_path"
     client "expiry" notfound
 fi

@@ -626,10 +626,10 @@ static void test_files(const char *path)
               && store_credential_put(store, &job.id, 1, 1, "user", "secret", 6) == STORE_OK,
           "a file property and a credential for the job");
     CHECK(store_job_delete(store, &job.id) == STORE_OK
-              && raw_query(path, "SELECT count(*) FROM files") == 0
-              && raw_query(path, "SELECT count(*) FROM ranges") == 0
-              && raw_query(path, "SELECT count(*) FROM file_properties") == 0
-              && raw_query(path, "SELECT count(*) FROM credentials") == 0,
+              && raw_query_on(store, "SELECT count(*) FROM files") == 0
+              && raw_query_on(store, "SELECT count(*) FROM ranges") == 0
+              && raw_query_on(store, "SELECT count(*) FROM file_properties") == 0
+              && raw_query_on(store, "SELECT count(*) FROM credentials") == 0,
           "deleting a job deletes its files, ranges, file properties and credentials");
     clear_files(files, 3);
     store_job_clear(&job);
@@ -638,14 +638,14 @@ static void test_files(const char *path)
 
 /* ---- file properties and credentials -------------------------------------------------------- */
 
-static void test_file_properties(store_t *store, const char *path, const store_guid_t *job_id)
+static void test_file_properties(store_t *store, const store_guid_t *job_id)
 {
     CHECK(store_file_property_set(store, job_id, 0, 7, "1") == STORE_OK
               && property_is(store, job_id, 0, 7, "1"),
           "set and get a file property");
     CHECK(store_file_property_set(store, job_id, 0, 7, "https://example.test/") == STORE_OK
               && property_is(store, job_id, 0, 7, "https://example.test/")
-              && raw_query(path, "SELECT count(*) FROM file_properties") == 1,
+              && raw_query_on(store, "SELECT count(*) FROM file_properties") == 1,
           "setting it again replaces the value");
     CHECK(store_file_property_set(store, job_id, 1, 7, "other") == STORE_OK
               && store_file_property_set(store, job_id, 0, 8, "") == STORE_OK
@@ -668,29 +668,29 @@ static void test_file_properties(store_t *store, const char *path, const store_g
     free(too_long);
 }
 
-static void test_credentials(store_t *store, const char *path, const store_guid_t *job_id,
+static void test_credentials(store_t *store, const store_guid_t *job_id,
                              const store_guid_t *other_job_id)
 {
     static const unsigned char secret[] = { 0x00, 0xff, 0x7f, 0x00 };
     CHECK(store_credential_put(store, job_id, 1, 1, "alice", secret, sizeof secret) == STORE_OK
               && credential_count_is(store, job_id, 1)
-              && raw_query(path, "SELECT count(*) FROM credentials"
+              && raw_query_on(store, "SELECT count(*) FROM credentials"
                                  " WHERE user_name = 'alice' AND secret = x'00FF7F00'")
                      == 1,
           "put a credential: the secret is stored byte for byte");
     CHECK(store_credential_put(store, job_id, 1, 1, "bob", "\x01", 1) == STORE_OK
               && credential_count_is(store, job_id, 1)
-              && raw_query(path, "SELECT count(*) FROM credentials"
+              && raw_query_on(store, "SELECT count(*) FROM credentials"
                                  " WHERE user_name = 'bob' AND secret = x'01'")
                      == 1,
           "putting the same target and scheme again replaces it");
     CHECK(store_credential_put(store, job_id, 1, 2, NULL, NULL, 0) == STORE_OK
               && store_credential_put(store, job_id, 2, 1, "", secret, 0) == STORE_OK
               && credential_count_is(store, job_id, 3)
-              && raw_query(path, "SELECT count(*) FROM credentials"
+              && raw_query_on(store, "SELECT count(*) FROM credentials"
                                  " WHERE user_name IS NULL AND secret IS NULL")
                      == 1
-              && raw_query(path, "SELECT count(*) FROM credentials"
+              && raw_query_on(store, "SELECT count(*) FROM credentials"
                                  " WHERE typeof(secret) = 'blob' AND length(secret) = 0")
                      == 1,
           "NULL user name and secret are stored as NULL; an empty secret stays a blob");
@@ -743,8 +743,8 @@ static void test_properties_and_credentials(const char *path)
     CHECK(store_job_insert_many(store, jobs, 2) == STORE_OK
               && store_files_insert(store, files, 2, NULL, NULL) == STORE_OK,
           "two jobs, two files");
-    test_file_properties(store, path, &jobs[0].id);
-    test_credentials(store, path, &jobs[0].id, &jobs[1].id);
+    test_file_properties(store, &jobs[0].id);
+    test_credentials(store, &jobs[0].id, &jobs[1].id);
     clear_files(files, 2);
     store_job_clear(&jobs[0]);
     store_job_clear(&jobs[1]);
@@ -771,13 +771,13 @@ static void test_rollback(store_t *store, const char *path, const store_job_t *j
               && store_credential_put(store, &job->id, 1, 1, "u", NULL, 0) == STORE_OK
               && stored_job_is(store, changed) && file_count_is(store, &job->id, 2),
           "calls inside the transaction see their own changes");
-    CHECK(raw_query(path, "SELECT count(*) FROM files") == 0
-              && raw_query(path, "SELECT state FROM jobs") == job->state,
-          "other connections see none of them before the commit");
+    CHECK(raw_query(path, "SELECT count(*) FROM files") == -1000
+              && raw_query(path, "SELECT state FROM jobs") == -1000,
+          "no other connection can read the database while the store is open (locking_mode=EXCLUSIVE)");
     store_rollback(store);
     CHECK(stored_job_is(store, job) && file_count_is(store, &job->id, 0)
               && credential_count_is(store, &job->id, 0)
-              && raw_query(path, "SELECT count(*) FROM file_properties") == 0,
+              && raw_query_on(store, "SELECT count(*) FROM file_properties") == 0,
           "rollback: the job row, files, property and credential are all as before");
 }
 
@@ -1016,7 +1016,7 @@ static void test_migrations(const char *path, const char *failing_path)
           "newer code migrates v4 -> v5 and reports migrated_from 4");
     CHECK(stored_job_is(store, &job)
               && store_job_insert(store, &(store_job_t){ .id = make_guid(41, 0x10) }) == STORE_OK
-              && raw_query(path, "SELECT count(*) FROM jobs WHERE extra = 'x'") == 2,
+              && raw_query_on(store, "SELECT count(*) FROM jobs WHERE extra = 'x'") == 2,
           "rows survive the migration and the new column exists");
     store_close(store);
 
@@ -1103,12 +1103,12 @@ static void test_migration_from_v1(const char *path)
         return;
     CHECK(stored_job_is(store, &job) && stored_file_is(store, &file)
               && file_count_is(store, &job.id, 1)
-              && raw_query(path, "SELECT count(*) FROM files WHERE validation_state = 0") == 1
-              && raw_query(path, "SELECT count(*) FROM jobs WHERE security_flags = 0") == 1,
+              && raw_query_on(store, "SELECT count(*) FROM files WHERE validation_state = 0") == 1
+              && raw_query_on(store, "SELECT count(*) FROM jobs WHERE security_flags = 0") == 1,
           "the v1 job and file survive; validation_state and security_flags default to 0");
     CHECK(property_is(store, &job.id, 0, 1, NULL) && credential_count_is(store, &job.id, 0)
-              && raw_query(path, "SELECT count(*) FROM file_properties") == 0
-              && raw_query(path, "SELECT count(*) FROM credentials") == 0,
+              && raw_query_on(store, "SELECT count(*) FROM file_properties") == 0
+              && raw_query_on(store, "SELECT count(*) FROM credentials") == 0,
           "the new tables exist, empty");
     file.validation_state = 1;
     CHECK(store_file_update(store, &file) == STORE_OK && stored_file_is(store, &file)
@@ -1173,7 +1173,7 @@ static void test_migration_from_v2(const char *path)
                "the v2 database migrates to v4 (migrated_from 2)"))
         return;
     CHECK(stored_job_is(store, &job) && job_count_is(store, NULL, 1)
-              && raw_query(path, "SELECT count(*) FROM jobs WHERE security_flags = 0") == 1,
+              && raw_query_on(store, "SELECT count(*) FROM jobs WHERE security_flags = 0") == 1,
           "the v2 job survives with every value; security_flags defaults to 0");
     CHECK(stored_file_is(store, &file) && file_count_is(store, &job.id, 1)
               && property_is(store, &job.id, 0, 4, "C:\\sink.bin")
@@ -1339,11 +1339,11 @@ static void test_damaged_page(const char *path)
               && store_job_get(store, &lost, &(store_job_t){ 0 }) == STORE_NOT_FOUND,
           "damaged page: every salvaged job is intact; the jobs on the damaged page are not");
     CHECK(report.salvaged_files > 0 && report.salvaged_files <= report.salvaged_jobs
-              && raw_query(path, "SELECT count(*) FROM files") == report.salvaged_files,
+              && raw_query_on(store, "SELECT count(*) FROM files") == report.salvaged_files,
           "damaged page: files of salvaged jobs are salvaged");
     CHECK(all_extras
-              && raw_query(path, "SELECT count(*) FROM file_properties") == report.salvaged_files
-              && raw_query(path, "SELECT count(*) FROM credentials") == report.salvaged_jobs,
+              && raw_query_on(store, "SELECT count(*) FROM file_properties") == report.salvaged_files
+              && raw_query_on(store, "SELECT count(*) FROM credentials") == report.salvaged_jobs,
           "damaged page: every salvaged job keeps its file property and credential");
     char detail[256];
     CHECK(store_check_integrity(store, detail, sizeof detail) == STORE_OK,
@@ -1400,9 +1400,9 @@ static void test_damaged_v1(const char *path)
     drop_v4_statistics(&want);
     CHECK(report.salvaged_jobs > 150 && report.salvaged_files > 150
               && stored_job_matches_seed(store, &first, ALICE) && stored_file_is(store, &want)
-              && raw_query(path, "SELECT count(*) FROM files WHERE validation_state = 0")
+              && raw_query_on(store, "SELECT count(*) FROM files WHERE validation_state = 0")
                      == report.salvaged_files
-              && raw_query(path, "SELECT count(*) FROM jobs WHERE security_flags = 0")
+              && raw_query_on(store, "SELECT count(*) FROM jobs WHERE security_flags = 0")
                      == report.salvaged_jobs,
           "damaged v1 database: its rows are salvaged into v4 (validation_state, security_flags, file statistics 0)");
     store_file_clear(&want);

@@ -125,16 +125,25 @@ static active_t *active_by_job(struct scheduler *s, const store_guid_t *id)
     return NULL;
 }
 
+/* array (count used of *cap elements) with room for one more: the same or a grown block, or
+ * NULL when out of memory (array is then unchanged). */
+static void *make_room(void *array, size_t *cap, size_t count, size_t element_size)
+{
+    if (count < *cap)
+        return array;
+    size_t grown = *cap ? *cap * 2 : 16;
+    void *p = realloc(array, grown * element_size);
+    if (p)
+        *cap = grown;
+    return p;
+}
+
 static int active_add(struct scheduler *s, const active_t *a)
 {
-    if (s->active_count == s->active_cap) {
-        size_t cap = s->active_cap ? s->active_cap * 2 : 16;
-        active_t *p = realloc(s->active, cap * sizeof *p);
-        if (!p)
-            return -1;
-        s->active = p;
-        s->active_cap = cap;
-    }
+    active_t *room = make_room(s->active, &s->active_cap, s->active_count, sizeof *room);
+    if (!room)
+        return -1;
+    s->active = room;
     s->active[s->active_count++] = *a;
     return 0;
 }
@@ -165,14 +174,10 @@ static job_clock_t *clock_get(struct scheduler *s, const store_guid_t *id)
     job_clock_t *c = clock_find(s, id);
     if (c)
         return c;
-    if (s->clock_count == s->clock_cap) {
-        size_t cap = s->clock_cap ? s->clock_cap * 2 : 16;
-        job_clock_t *p = realloc(s->clocks, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        s->clocks = p;
-        s->clock_cap = cap;
-    }
+    job_clock_t *room = make_room(s->clocks, &s->clock_cap, s->clock_count, sizeof *room);
+    if (!room)
+        return NULL;
+    s->clocks = room;
     c = &s->clocks[s->clock_count++];
     memset(c, 0, sizeof *c);
     c->job = *id;

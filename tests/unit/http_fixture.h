@@ -444,4 +444,15 @@ static int http_fixture_setup(const char *name)
     return 0;
 }
 
+/* The end of every HTTP test program: servers stopped, curl cleaned up, the temp dir removed. */
+static void http_fixture_teardown(void)
+{
+    kill_servers();
+    curl_global_cleanup();
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        printf("# could not remove %s\n", dir);
+}
+
 #endif

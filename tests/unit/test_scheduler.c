@@ -690,13 +690,8 @@ int main(void)
         test_rename_failure();
     }
     jobs_close(jobs); /* disables transfers */
-    kill_servers();
     log_close();
-    curl_global_cleanup();
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        printf("# could not remove %s\n", dir);
+    http_fixture_teardown();
     free(f_a.data);
     free(f_b.data);
     free(f_s1.data);

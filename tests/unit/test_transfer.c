@@ -971,12 +971,7 @@ int main(void)
         test_stop_while_running();
     }
 
-    kill_servers();
-    curl_global_cleanup();
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        printf("# could not remove %s\n", dir);
+    http_fixture_teardown();
     free(f_a.data);
     free(f_b.data);
     free(f_empty.data);

@@ -1,63 +1,23 @@
 # opendo: one entry point.  make | make test | make demo | make install | make bench
-# Each directory contributes a fragment (<dir>/module.mk); everything builds under build/.
+#
+# Two passes, so that nothing can run before the bootstrap. This file is the first pass: it runs
+# scripts/bootstrap.sh (Debian packages, the cross-built Windows dependencies) and only then hands
+# every goal, as typed, to a second make that reads the build graph (rules.mk). No rule of the
+# graph can start before the bootstrap has finished, whatever the goal and whatever -j; a new
+# rule needs nothing to get this. tests/build/bootstrap_first.sh checks it for every goal.
 
-BUILD      := build
-DEPS       := $(BUILD)/deps
-WINEPREFIX ?= $(CURDIR)/$(BUILD)/wine
-export WINEPREFIX
+# Goals that need nothing the bootstrap installs: a fresh machine can run them without it.
+NO_BOOTSTRAP_GOALS := clean distclean
 
-# Native (Linux) toolchain: the portable core, tested under ASan/UBSan.
-NCC        := gcc
-NCFLAGS    := -std=c11 -Wall -Wextra -Werror -O1 -g -D_DEFAULT_SOURCE \
-              -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-NLDFLAGS   := -fsanitize=address,undefined
+GOALS := $(or $(MAKECMDGOALS),all)
+FIRST_GOAL := $(firstword $(GOALS))
 
-# Windows toolchain (mingw-w64): the core again, plus the service and its tools.
-WCC        := x86_64-w64-mingw32-gcc
-WIDL       := x86_64-w64-mingw32-widl
-WINDRES    := x86_64-w64-mingw32-windres
-WAR        := x86_64-w64-mingw32-ar
-WCFLAGS    := -std=c11 -Wall -Wextra -Werror -O2 -g -DUNICODE -D_UNICODE \
-              -D_WIN32_WINNT=0x0A00 -DWINVER=0x0A00 -DCOBJMACROS \
-              -I$(BUILD)/idl -Iidl -I$(DEPS)/include
-WLDFLAGS   := -static -static-libgcc -municode
-
-BOOTSTRAP_STAMP := $(BUILD)/.bootstrap-done
-
-.PHONY: FORCE all deps test demo install uninstall bench clean distclean
-all:
-
-# Bootstrap runs every time (a no-op costs well under a second); the stamp records which
-# dependency build is linked, and changes only when it does, so objects rebuild only then.
-deps: $(BOOTSTRAP_STAMP)
-$(BOOTSTRAP_STAMP): FORCE
+.PHONY: $(GOALS)
+$(FIRST_GOAL):
+ifneq ($(filter-out $(NO_BOOTSTRAP_GOALS),$(GOALS)),)
 	@bash scripts/bootstrap.sh
-	@target=$$(readlink $(DEPS)); [ "$$(cat $@ 2>/dev/null)" = "$$target" ] || echo "$$target" > $@
-FORCE:
+endif
+	@$(MAKE) --no-print-directory -f rules.mk $(MAKECMDGOALS)
 
--include scripts/deps.mk
-include idl/module.mk
-include engine/module.mk
-include store/module.mk
-include proxy-stub/module.mk
-include service/module.mk
-include tools/module.mk
-include tests/module.mk
-
-test: all
-	@bash tests/run.sh
-
-install: all
-	@bash scripts/install.sh
-
-demo: all
-	@bash scripts/demo.sh
-
-bench: all
-	@bash scripts/bench.sh
-
-clean:
-	rm -rf $(BUILD)/native $(BUILD)/win $(BUILD)/idl $(BUILD)/tests
-
-distclean:
-	rm -rf $(BUILD)
+# The other goals were handed over with the first one.
+$(filter-out $(FIRST_GOAL),$(GOALS)): $(FIRST_GOAL) ; @:

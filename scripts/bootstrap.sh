@@ -13,8 +13,7 @@ PACKAGES=(
     libuv1-dev libsqlite3-dev libcurl4-openssl-dev dpkg-dev pkg-config openssl ca-certificates sqlite3 python3
 )
 
-say() { echo "bootstrap: $*"; }
-die() { echo "bootstrap: error: $*" >&2; exit 1; }
+. "$TOP/scripts/bootstrap-lib.sh"
 
 missing_packages() {
     # One dpkg-query for all; unknown packages make it fail and print nothing for them.
@@ -41,19 +40,18 @@ command -v dpkg-query >/dev/null || die "this script expects Debian 12 (dpkg-que
 mapfile -t MISSING < <(missing_packages)
 if [ ${#MISSING[@]} -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] || die "missing packages (${MISSING[*]}); run as root to install them"
-    say "installing ${MISSING[*]}"
+    say "Debian packages: ${#MISSING[@]} of ${#PACKAGES[@]} missing (${MISSING[*]})"
     log=$(mktemp /tmp/opendo-bootstrap-apt.XXXXXX.log)
     export DEBIAN_FRONTEND=noninteractive
-    if ! { apt-get update && apt-get install -y --no-install-recommends "${PACKAGES[@]}"; } \
-            >"$log" 2>&1; then
-        echo "bootstrap: error: apt-get failed; last lines of $log:" >&2
-        tail -n 40 "$log" >&2
-        exit 1
-    fi
+    step packages 1 2 "apt-get update (output: $log)"
+    run "$log" apt-get update
+    step packages 2 2 "apt-get install ${PACKAGES[*]}"
+    run "$log" apt-get install -y --no-install-recommends "${PACKAGES[@]}"
     rm -f "$log"
     case " ${MISSING[*]} " in *" nginx "*) disable_system_nginx ;; esac
     mapfile -t MISSING < <(missing_packages)
     [ ${#MISSING[@]} -eq 0 ] || die "still missing after install: ${MISSING[*]}"
+    say "Debian packages installed"
 else
     say "Debian packages present"
 fi

@@ -8,7 +8,9 @@
 # Cache: ${XDG_CACHE_HOME:-$HOME/.cache}/opendo/
 #   deps-<key>/        finished prefix (lib/, include/, VERSIONS, .complete); never modified
 #   current-key        the source versions resolved last time (lets a re-run skip apt entirely)
-#   apt/               private apt configuration, lists and cache (the machine's apt is untouched)
+#   apt/               private apt configuration, lists and cache (the machine's apt is untouched);
+#                      its deb-src archives are those of the machine's apt sources
+#                      (scripts/apt-deb-src.sh), and the machine's apt.conf (proxy...) applies
 #   logs/              build chatter of the last run, one file per step
 # The key covers the three Debian source versions, the mingw-w64 toolchain and zlib versions,
 # and the contents of this script and of mingw-toolchain.cmake.  A prefix is built under a
@@ -28,18 +30,8 @@ TRIPLE=x86_64-w64-mingw32
 JOBS=2
 SRC_PKGS=(libuv1 sqlite3 curl)
 
-say() { echo "bootstrap: $*"; }
-die() { echo "bootstrap: error: $*" >&2; exit 1; }
-
-# run LOG CMD...: run quietly, appending all output to LOG; on failure show the log tail and stop.
-run() {
-    local log=$1; shift
-    if ! "$@" >>"$log" 2>&1; then
-        echo "bootstrap: error: '$*' failed; last lines of $log:" >&2
-        tail -n 40 "$log" >&2
-        exit 1
-    fi
-}
+. "$SCRIPTS/bootstrap-lib.sh"
+STEPS=5   # of the slow path: resolve, download, libuv, sqlite3, curl
 
 # --- the key ---------------------------------------------------------------------------------
 # Local part: toolchain + zlib package versions and the build recipe.  Cheap (no network).
@@ -99,19 +91,8 @@ rm -rf "$CACHE"/tmp-build.* "$CACHE"/deps-*.stage.*
 
 APT=$CACHE/apt
 mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial"
-cat >"$APT/sources.sources" <<'EOF'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb-src
-URIs: http://deb.debian.org/debian-security
-Suites: bookworm-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
+# The archives (mirror, apt proxy URI...) are the ones the machine's own apt configuration uses.
+bash "$SCRIPTS/apt-deb-src.sh" >"$APT/sources.sources"
 APT_OPTS=(
     -o "Dir::Etc::SourceList=$APT/sources.sources"
     -o Dir::Etc::SourceParts=/dev/null
@@ -120,7 +101,8 @@ APT_OPTS=(
     -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
 )
 : >"$LOGS/apt.log"
-say "resolving Debian source versions (private apt lists in $APT)"
+step deps 1 $STEPS "resolving Debian source versions from $(sed -n 's/^URIs: //p' "$APT/sources.sources" |
+    tr '\n' ' ')(private apt lists in $APT)"
 run "$LOGS/apt.log" apt-get "${APT_OPTS[@]}" update
 
 # The .dsc names give the versions apt picked (highest across bookworm, -updates, -security).
@@ -154,7 +136,7 @@ mkdir -p "$STAGE/lib" "$STAGE/include"
 export OPENDO_DEPS_PREFIX=$STAGE
 for f in libuv sqlite3 curl; do : >"$LOGS/$f.log"; done
 
-say "downloading sources"
+step deps 2 $STEPS "downloading and unpacking the sources"
 (cd "$WORK" && run "$LOGS/apt.log" apt-get "${APT_OPTS[@]}" source --download-only "${SRC_PKGS[@]}")
 for p in "${SRC_PKGS[@]}"; do
     v=$(printf '%s\n' "$VERSIONS_TEXT" | sed -n "s/^$p=//p")
@@ -169,7 +151,7 @@ CMAKE_COMMON=(
 )
 
 # --- libuv: static archive only ---------------------------------------------------------------
-say "building libuv (static)"
+step deps 3 $STEPS "building libuv (static; log: $LOGS/libuv.log)"
 log=$LOGS/libuv.log
 run "$log" cmake -S "$WORK/libuv1" -B "$WORK/libuv1-build" "${CMAKE_COMMON[@]}" \
     -DLIBUV_BUILD_TESTS=OFF -DLIBUV_BUILD_BENCH=OFF
@@ -181,7 +163,7 @@ cp "$WORK/libuv1/include/uv.h" "$STAGE/include/"
 cp -r "$WORK/libuv1/include/uv" "$STAGE/include/"
 
 # --- SQLite: amalgamation generated natively, compiled with mingw -------------------------------
-say "building sqlite3 (amalgamation, static)"
+step deps 4 $STEPS "building sqlite3 (amalgamation, static; log: $LOGS/sqlite3.log)"
 log=$LOGS/sqlite3.log
 mkdir -p "$WORK/sqlite3-build"
 (
@@ -195,7 +177,7 @@ mkdir -p "$WORK/sqlite3-build"
 )
 
 # --- curl: static, Schannel, nothing optional but zlib -------------------------------------------
-say "building curl (static, Schannel)"
+step deps 5 $STEPS "building curl (static, Schannel; log: $LOGS/curl.log)"
 log=$LOGS/curl.log
 run "$log" cmake -S "$WORK/curl" -B "$WORK/curl-build" "${CMAKE_COMMON[@]}" \
     -DBUILD_SHARED_LIBS=OFF -DBUILD_CURL_EXE=OFF -DBUILD_TESTING=OFF -DENABLE_MANUAL=OFF \
@@ -223,6 +205,8 @@ curl_features=$(sed -n 's/^-- Enabled features: //p' "$log" | tail -n 1)
     echo
     echo "sources (Debian bookworm, incl. -updates and -security):"
     printf '%s\n' "$VERSIONS_TEXT" | sed 's/^/  /'
+    echo "from (the machine's apt configuration):"
+    sed -n 's/^URIs: /  /p' "$APT/sources.sources"
     echo
     echo "toolchain:"
     local_fingerprint | head -n -2 | sed 's/^/  /'

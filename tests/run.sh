@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The one test runner: native unit tests (ASan/UBSan), then the Wine end-to-end tests in a
-# throw-away prefix that it creates, installs opendo into, and always tears down (also on
-# failure or interrupt). Every program reports "ok - ..." / "not ok - ..." lines; a program that
-# exits non-zero without reporting a failure counts as one. Last line: "N passed, N failed".
+# The one test runner: checks of the build itself (tests/build), native unit tests (ASan/UBSan),
+# then the Wine end-to-end tests in a throw-away prefix that it creates, installs opendo into,
+# and always tears down (also on failure or interrupt). Every program reports "ok - ..." /
+# "not ok - ..." lines; a program that exits non-zero without reporting a failure counts as one.
+# Last line: "N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -28,6 +29,10 @@ run_test() {
     passed=$((passed + ok))
     failed=$((failed + notok))
 }
+
+for t in tests/build/*.sh; do
+    run_test "build: $(basename "$t" .sh)" bash "$t"
+done
 
 for t in build/native/tests/*; do
     [ -x "$t" ] && run_test "native: $(basename "$t")" "$t"

@@ -1,6 +1,6 @@
 # tests/e2e/tls.mk: the Windows test of the certificate check (service/tls_verify.c) in the transfer
-# engine; tests/e2e/tls.sh builds the PKI and nginx and runs it. Until tests/module.mk includes it:
-#   make -f Makefile -f tests/e2e/tls.mk build/win/tests/tls_client.exe
+# engine; tests/e2e/tls.sh builds the PKI and nginx and runs it. Included by tests/module.mk:
+#   make build/win/tests/tls_client.exe
 TLS_CLIENT_OBJ := $(BUILD)/win/tests/tls_client.o
 
 $(TLS_CLIENT_OBJ): tests/e2e/tls_client.c tests/check.h $(BOOTSTRAP_STAMP)

@@ -1,6 +1,6 @@
 # The transfer engine's native test (tests/unit/test_transfer.c): nginx + tests/fault_server.py
-# on loopback ports. Included by the top Makefile; until then:
-#   make -f Makefile -f tests/unit/transfer.mk build/native/tests/test_transfer
+# on loopback ports. Included by engine/module.mk:
+#   make build/native/tests/test_transfer
 $(BUILD)/native/tests/test_transfer: tests/unit/test_transfer.c tests/check.h $(BUILD)/native/libengine.a
 	@mkdir -p $(@D)
 	$(NCC) $(NCFLAGS) $(ENGINE_INCLUDES) -MMD -MP $< $(BUILD)/native/libengine.a \

@@ -1,0 +1,63 @@
+# opendo's build graph: the second pass of make (the Makefile runs the bootstrap first, then
+# this file with the same goals). Each directory contributes a fragment (<dir>/module.mk);
+# everything builds under build/. Running `make -f rules.mk ...` directly skips the bootstrap.
+
+BUILD      := build
+DEPS       := $(BUILD)/deps
+WINEPREFIX ?= $(CURDIR)/$(BUILD)/wine
+export WINEPREFIX
+
+# Native (Linux) toolchain: the portable core, tested under ASan/UBSan.
+NCC        := gcc
+NCFLAGS    := -std=c11 -Wall -Wextra -Werror -O1 -g -D_DEFAULT_SOURCE \
+              -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+NLDFLAGS   := -fsanitize=address,undefined
+
+# Windows toolchain (mingw-w64): the core again, plus the service and its tools.
+WCC        := x86_64-w64-mingw32-gcc
+WIDL       := x86_64-w64-mingw32-widl
+WINDRES    := x86_64-w64-mingw32-windres
+WAR        := x86_64-w64-mingw32-ar
+WCFLAGS    := -std=c11 -Wall -Wextra -Werror -O2 -g -DUNICODE -D_UNICODE \
+              -D_WIN32_WINNT=0x0A00 -DWINVER=0x0A00 -DCOBJMACROS \
+              -I$(BUILD)/idl -Iidl -I$(DEPS)/include
+WLDFLAGS   := -static -static-libgcc -municode
+
+BOOTSTRAP_STAMP := $(BUILD)/.bootstrap-done
+
+.PHONY: FORCE all deps test demo install uninstall bench clean distclean
+all:
+
+# The first pass has run the bootstrap. The stamp records which dependency build build/deps
+# links to, and changes only when that does, so objects that use the dependencies rebuild then.
+deps: $(BOOTSTRAP_STAMP)
+$(BOOTSTRAP_STAMP): FORCE
+	@target=$$(readlink $(DEPS)); [ "$$(cat $@ 2>/dev/null)" = "$$target" ] || echo "$$target" > $@
+FORCE:
+
+-include scripts/deps.mk
+include idl/module.mk
+include engine/module.mk
+include store/module.mk
+include proxy-stub/module.mk
+include service/module.mk
+include tools/module.mk
+include tests/module.mk
+
+test: all
+	@bash tests/run.sh
+
+install: all
+	@bash scripts/install.sh
+
+demo: all
+	@bash scripts/demo.sh
+
+bench: all
+	@bash scripts/bench.sh
+
+clean:
+	rm -rf $(BUILD)/native $(BUILD)/win $(BUILD)/idl $(BUILD)/tests
+
+distclean:
+	rm -rf $(BUILD)

@@ -1,0 +1,54 @@
+# Sourced by scripts/bootstrap.sh and scripts/build-deps.sh: progress lines a person can follow
+# while the bootstrap runs for minutes on a fresh machine. Every line carries the time since the
+# bootstrap began (OPENDO_BOOTSTRAP_START, shared by both scripts); each step says where it is in
+# its phase ("[deps 3/5]"), and a step that runs long says every 15 s how far it has got.
+: "${OPENDO_BOOTSTRAP_START:=$(date +%s)}"
+export OPENDO_BOOTSTRAP_START
+
+elapsed() {
+    local s=$(($(date +%s) - OPENDO_BOOTSTRAP_START))
+    printf '%d:%02d' $((s / 60)) $((s % 60))
+}
+say() { echo "bootstrap $(elapsed)  $*"; }
+die() { echo "bootstrap $(elapsed)  error: $*" >&2; exit 1; }
+
+# step PHASE K N TEXT: announce step K of N of a phase.
+step() { say "[$1 $2/$3] $4"; }
+
+# How far a long command has got, read off its log: a CMake/make percentage, apt's counts, or
+# else its last line.
+progress_hint() {
+    local log=$1 total
+    local pct; pct=$(grep -o '^\[ *[0-9]*%\]' "$log" | tail -n 1 | tr -d '[ %]')
+    if [ -n "$pct" ]; then echo "$pct% built"; return; fi
+    total=$(sed -n 's/^.* upgraded, \([0-9]*\) newly installed.*/\1/p' "$log" | tail -n 1)
+    if grep -q '^Setting up ' "$log"; then
+        echo "$(grep -c '^Setting up ' "$log") of ${total:-?} packages set up"
+    elif grep -q '^Unpacking ' "$log"; then
+        echo "$(grep -c '^Unpacking ' "$log") of ${total:-?} packages unpacked"
+    elif grep -q '^Get:' "$log"; then
+        echo "$(grep -c '^Get:' "$log") files downloaded${total:+ (for $total packages)}"
+    else
+        tail -n 1 "$log" | cut -c1-80
+    fi
+}
+
+# run LOG CMD...: run CMD with its output appended to LOG; every 15 s a line says how far it has
+# got. On failure: the last lines of LOG, and stop.
+run() {
+    local log=$1; shift
+    "$@" >>"$log" 2>&1 &
+    local pid=$! next=$((SECONDS + 15))
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 0.2
+        if [ "$SECONDS" -ge "$next" ]; then
+            say "    ... $(progress_hint "$log")"
+            next=$((SECONDS + 15))
+        fi
+    done
+    if ! wait "$pid"; then
+        echo "bootstrap $(elapsed)  error: '$*' failed; last lines of $log:" >&2
+        tail -n 40 "$log" >&2
+        exit 1
+    fi
+}

@@ -18,16 +18,20 @@ KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 codename=${OPENDO_DEBIAN_CODENAME:-$(. /etc/os-release && echo "${VERSION_CODENAME:-}")}
 [ -n "$codename" ] || { echo "bootstrap: error: no VERSION_CODENAME in /etc/os-release" >&2; exit 1; }
 
-# "uri suite" for every configured Debian-looking entry, as apt parsed them.
-entries=$(apt-get indextargets --no-release-info --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' |
-          awk -v c="$codename" '$3 == "main" && ($2 == c || $2 == c "-updates" || $2 == c "-security") &&
-                                $1 !~ /^cdrom:/ { print $1, $2 }' | sort -u)
 # "uri suite" of repositories whose Release file (already downloaded) names another origin.
 foreign=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(ORIGIN)' |
-          awk '$3 != "" && $3 != "Debian" { print $1, $2 }' | sort -u)
-if [ -n "$foreign" ]; then
-    entries=$(comm -23 <(printf '%s\n' "$entries") <(printf '%s\n' "$foreign"))
-fi
+          awk '$3 != "" && $3 != "Debian" { print $1, $2 }')
+# "uri suite" of every other configured entry for this release, as apt parsed them: the release
+# itself first, then -updates, then -security. For a version that several archives list, apt
+# takes it from the first; a mirror may list a version in -security that only its main archive
+# serves (seen: libuv1 1.44.2-1+deb12u1, a 404 from the security pool).
+entries=$(apt-get indextargets --no-release-info --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' |
+          awk -v c="$codename" 'NR == FNR { skip[$0]; next }
+                                $3 != "main" || $1 ~ /^cdrom:/ || ($1 " " $2) in skip { next }
+                                $2 == c { print 0, $1, $2 }
+                                $2 == c "-updates" { print 1, $1, $2 }
+                                $2 == c "-security" { print 2, $1, $2 }' <(printf '%s\n' "$foreign") - |
+          sort -u -k1,1n -k2,2 | cut -d' ' -f2-)
 
 if ! printf '%s\n' "$entries" | awk -v c="$codename" '$2 == c { found = 1 } END { exit !found }'; then
     eval "$(apt-config shell SOURCE_LIST Dir::Etc::sourcelist/f SOURCE_PARTS Dir::Etc::sourceparts/d)"

@@ -15,19 +15,18 @@ die() { echo "bootstrap $(elapsed)  error: $*" >&2; exit 1; }
 # step PHASE K N TEXT: announce step K of N of a phase.
 step() { say "[$1 $2/$3] $4"; }
 
-# How far a long command has got, read off its log: a CMake/make percentage, apt's counts, or
-# else its last line.
+# How far a long command has got, read off its log: a CMake/make percentage, apt's status lines
+# (apt-get -o APT::Status-Fd=1), or else the log's last line.
 progress_hint() {
-    local log=$1 total
-    local pct; pct=$(grep -o '^\[ *[0-9]*%\]' "$log" | tail -n 1 | tr -d '[ %]')
-    if [ -n "$pct" ]; then echo "$pct% built"; return; fi
-    total=$(sed -n 's/^.* upgraded, \([0-9]*\) newly installed.*/\1/p' "$log" | tail -n 1)
-    if grep -q '^Setting up ' "$log"; then
-        echo "$(grep -c '^Setting up ' "$log") of ${total:-?} packages set up"
-    elif grep -q '^Unpacking ' "$log"; then
-        echo "$(grep -c '^Unpacking ' "$log") of ${total:-?} packages unpacked"
-    elif grep -q '^Get:' "$log"; then
-        echo "$(grep -c '^Get:' "$log") files downloaded${total:+ (for $total packages)}"
+    local log=$1 pct status kind what
+    pct=$(grep -o '^\[ *[0-9]*%\]' "$log" | tail -n 1 | tr -d '[ %]')
+    status=$(grep -aE '^(dl|pm)status:' "$log" | tail -n 1)
+    if [ -n "$pct" ]; then
+        echo "$pct% built"
+    elif [ -n "$status" ]; then
+        IFS=: read -r kind _ pct what <<<"$status"
+        [ "$kind" = dlstatus ] && kind=downloading || kind=installing
+        echo "$kind ${pct%%.*}%: $what"
     else
         tail -n 1 "$log" | cut -c1-80
     fi

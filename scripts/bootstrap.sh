@@ -46,7 +46,7 @@ if [ ${#MISSING[@]} -gt 0 ]; then
     step packages 1 2 "apt-get update (output: $log)"
     run "$log" apt-get update
     step packages 2 2 "apt-get install ${PACKAGES[*]}"
-    run "$log" apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+    run "$log" apt-get install -y --no-install-recommends -o APT::Status-Fd=1 "${PACKAGES[@]}"
     rm -f "$log"
     case " ${MISSING[*]} " in *" nginx "*) disable_system_nginx ;; esac
     mapfile -t MISSING < <(missing_packages)

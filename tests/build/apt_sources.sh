@@ -77,8 +77,8 @@ downloaded_release "$cfg" vendor.example.test_debian_12_prod bookworm "vendor-de
 downloaded_release "$cfg" apt-cache.corp.test:3142_deb.debian.org_debian bookworm Debian
 run_script "$cfg"
 expected=$(stanza http://apt-cache.corp.test:3142/deb.debian.org/debian/ bookworm; echo
-           stanza http://mirror.corp.test/debian-security/ bookworm-security; echo
-           stanza http://mirror.corp.test/debian/ bookworm-updates)
+           stanza http://mirror.corp.test/debian/ bookworm-updates; echo
+           stanza http://mirror.corp.test/debian-security/ bookworm-security)
 if [ "$status" -eq 0 ] && [ "$out" = "$expected" ] && [ -z "$err" ]; then
     ok "proxy URI and mirror are taken as configured; vendor, docker, node and disabled entries are not"
 else
@@ -99,26 +99,28 @@ else
     printf '%s\n' "$targets" | sed 's/^/#   /'
 fi
 
-# 2. Debian's own default (deb822, deb.debian.org), with deb-src already there: one stanza per URI.
+# 2. Debian's own default (deb822, deb.debian.org), with deb-src already there, the security
+#    archive listed first: one stanza per URI, the release's own archive first (apt takes a
+#    version that several archives list from the first one).
 new_config default
 cat >"$cfg/parts/debian.sources" <<'EOF'
-Types: deb deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
-Components: main
-
 Types: deb
 URIs: http://deb.debian.org/debian-security
 Suites: bookworm-security
 Components: main
+
+Types: deb deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm-updates bookworm
+Components: main
 EOF
 run_script "$cfg"
-expected=$(stanza http://deb.debian.org/debian-security/ bookworm-security; echo
-           stanza http://deb.debian.org/debian/ "bookworm bookworm-updates")
+expected=$(stanza http://deb.debian.org/debian/ "bookworm bookworm-updates"; echo
+           stanza http://deb.debian.org/debian-security/ bookworm-security)
 if [ "$status" -eq 0 ] && [ "$out" = "$expected" ]; then
-    ok "Debian's default sources give two stanzas, suites grouped by URI"
+    ok "Debian's default sources: one stanza per URI, the release first, security last"
 else
-    not_ok "Debian's default sources give two stanzas, suites grouped by URI"
+    not_ok "Debian's default sources: one stanza per URI, the release first, security last"
     printf '%s\n' "$out" "$err" | sed 's/^/#   /'
 fi
 

@@ -171,13 +171,10 @@ populate() {
 
 # ---- 0. build and prefix ---------------------------------------------------------------------
 
-# `make bench` has built everything (it depends on `all`); the client comes from tools/bench.mk,
-# included from tools/module.mk (or named here until it is).
-# The download section also needs tls_client.exe (tests/e2e/tls.mk) to trust its test CA.
-make -s -C "$top" build/win/bench_client.exe
-if wants download; then
-    make -s -C "$top" build/win/tests/tls_client.exe
-fi
+# `make bench` has built everything (it depends on `all`); run directly, this script builds what
+# it needs: the client (tools/bench.mk) and, for the download section, tls_client.exe
+# (tests/e2e/tls.mk), which makes the prefix trust the test CA.
+make -s -C "$top" build/win/bench_client.exe build/win/tests/tls_client.exe
 tools="sqlite3 python3"
 if wants download; then tools="$tools nginx openssl curl sha256sum"; fi
 for tool in $tools; do

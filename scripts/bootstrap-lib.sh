@@ -1,8 +1,9 @@
 # Sourced by scripts/bootstrap.sh and scripts/build-deps.sh: progress lines a person can follow
 # while the bootstrap runs for minutes on a fresh machine. Every line carries the time since the
 # bootstrap began (OPENDO_BOOTSTRAP_START, shared by both scripts); each step says where it is in
-# its phase ("[deps 3/5]"), and a step that runs long says every 15 s how far it has got.
-: "${OPENDO_BOOTSTRAP_START:=$(date +%s)}"
+# its phase ("[deps 3/5]"), and a step that runs long says every 15 s (OPENDO_PROGRESS_EVERY) how
+# far it has got.
+: "${OPENDO_BOOTSTRAP_START:=$(date +%s)}" "${OPENDO_PROGRESS_EVERY:=15}"
 export OPENDO_BOOTSTRAP_START
 
 elapsed() {
@@ -32,17 +33,17 @@ progress_hint() {
     fi
 }
 
-# run LOG CMD...: run CMD with its output appended to LOG; every 15 s a line says how far it has
-# got. On failure: the last lines of LOG, and stop.
+# run LOG CMD...: run CMD with its output appended to LOG; every OPENDO_PROGRESS_EVERY seconds a
+# line says how far it has got. On failure: the last lines of LOG, and stop.
 run() {
     local log=$1; shift
     "$@" >>"$log" 2>&1 &
-    local pid=$! next=$((SECONDS + 15))
+    local pid=$! next=$((SECONDS + OPENDO_PROGRESS_EVERY))
     while kill -0 "$pid" 2>/dev/null; do
         sleep 0.2
         if [ "$SECONDS" -ge "$next" ]; then
             say "    ... $(progress_hint "$log")"
-            next=$((SECONDS + 15))
+            next=$((SECONDS + OPENDO_PROGRESS_EVERY))
         fi
     done
     if ! wait "$pid"; then

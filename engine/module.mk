@@ -1,8 +1,9 @@
-# engine/: the portable core above the store (job manager, GUIDs, log). Native + mingw builds.
-ENGINE_SRCS := $(wildcard engine/*.c)
+# engine/: the portable core above the store, one folder per part: jobs/ (the job manager),
+# scheduler/, transfer/ (the transfer engine), common/ (log, GUIDs, HRESULTs). Native + mingw builds.
+ENGINE_SRCS := $(wildcard engine/*/*.c)
 ENGINE_NOBJS := $(ENGINE_SRCS:%.c=$(BUILD)/native/%.o)
 ENGINE_WOBJS := $(ENGINE_SRCS:%.c=$(BUILD)/win/%.o)
-ENGINE_INCLUDES := -Iengine -Istore -Iidl
+ENGINE_INCLUDES := $(patsubst %/,-I%,$(sort $(dir $(ENGINE_SRCS)))) -Istore -Iidl
 
 $(BUILD)/native/engine/%.o: engine/%.c
 	@mkdir -p $(@D)

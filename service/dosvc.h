@@ -1,5 +1,5 @@
 /* Shared declarations of the Windows service (dosvc.exe). The COM objects are thin adapters:
- * they check arguments, establish the caller and call the portable core (engine/jobs.h). */
+ * they check arguments, establish the caller and call the portable core (engine/jobs/jobs.h). */
 #ifndef OPENDO_DOSVC_H
 #define OPENDO_DOSVC_H
 
@@ -38,22 +38,22 @@ extern jobs_t *dosvc_jobs;
         return main##_release(&COM_SECONDARY_OF(object_t, member, iface)->iface);                  \
     }
 
-/* service/service_control.c: SCM glue. */
+/* service/host/service_control.c: SCM glue. */
 int service_dispatch(void);
 int service_run_console(void);
 
-/* service/registration.c: install/uninstall the service and its COM registration. */
+/* service/host/registration.c: install/uninstall the service and its COM registration. */
 int registration_install(void);
 int registration_uninstall(void);
 
-/* service/server.c: data directory, store, class registration (shared by SCM and console). */
+/* service/host/server.c: data directory, store, class registration (shared by SCM and console). */
 HRESULT server_start(void);
 void server_stop(void);
-/* service/com_pins.c: keeps the RPC registration of every interface the service exposes for the
+/* service/com/com_pins.c: keeps the RPC registration of every interface the service exposes for the
  * process's life (a Wine 8 unregistration race would otherwise hang the service). */
 void com_pins_hold(void);
 
-/* service/settings.c: limits from HKLM\SOFTWARE\opendo\Limits. */
+/* service/host/settings.c: limits from HKLM\SOFTWARE\opendo\Limits. */
 void settings_apply_limits(jobs_t *jobs);
 /* MaxBackgroundTransfers from HKLM\SOFTWARE\opendo\Transfers (REG_DWORD; absent or 0: 4). */
 #define DOSVC_DEFAULT_MAX_BACKGROUND_TRANSFERS 4u
@@ -61,21 +61,21 @@ uint32_t settings_max_background_transfers(void);
 /* The background download cap in bytes/s, 0 for none (HKLM\SOFTWARE\opendo\Transfers). */
 uint64_t settings_background_bandwidth(void);
 
-/* service/file_ops.c: the job manager's file operations (rename onto the local name, delete a
+/* service/security/file_ops.c: the job manager's file operations (rename onto the local name, delete a
  * temp file), run while impersonating the calling client (E_ACCESSDENIED if that fails). */
 extern const jobs_file_ops_t dosvc_file_ops;
 
-/* service/maintenance.c: the 30-day expiry, at start-up and hourly. */
+/* service/host/maintenance.c: the 30-day expiry, at start-up and hourly. */
 HRESULT maintenance_start(void);
 void maintenance_stop(void);
 
-/* service/caller.c: who is calling this COM method. */
+/* service/security/caller.c: who is calling this COM method. */
 HRESULT caller_identify(caller_t *caller);
 /* Impersonates the calling client (COM, else RPC under Wine); undo with caller_revert. */
 HRESULT caller_impersonate(int *used_rpc);
 void caller_revert(int used_rpc);
 
-/* service/strings.c: text conversions between COM (UTF-16) and the core (UTF-8). */
+/* service/com/strings.c: text conversions between COM (UTF-16) and the core (UTF-8). */
 char *utf8_from_wide(LPCWSTR text); /* malloc'ed; NULL on failure */
 WCHAR *wide_from_utf8(const char *text); /* malloc'ed; NULL on failure */
 HRESULT cotaskmem_from_utf8(const char *text, LPWSTR *out);
@@ -92,7 +92,7 @@ HRESULT background_copy_file_create(const GUID *job_id, ULONG index, REFIID riid
 HRESULT enum_background_copy_files_create(const GUID *job_id, ULONG count,
                                           IEnumBackgroundCopyFiles **out);
 
-/* service/notify_registry.c: the jobs' callback sinks (SetNotifyInterface, and objects activated
+/* service/notify/notify_registry.c: the jobs' callback sinks (SetNotifyInterface, and objects activated
  * from a NOTIFICATION_CLSID), in memory only. Getters AddRef. */
 HRESULT notify_registry_set(const GUID *job, IUnknown *callback);
 IUnknown *notify_registry_get(const GUID *job);
@@ -100,7 +100,7 @@ IUnknown *notify_registry_get_activated(const GUID *job);
 HRESULT notify_registry_keep_activated(const GUID *job, IUnknown *object);
 void notify_registry_drop(const GUID *job, IUnknown *object);
 
-/* service/job_events.c: the core's events (jobs_set_event_sink) queued to the thread pool and
+/* service/notify/job_events.c: the core's events (jobs_set_event_sink) queued to the thread pool and
  * delivered as client callbacks; see docs/scheduler.md. */
 HRESULT job_events_start(void);
 void job_events_stop(void);
@@ -109,25 +109,25 @@ void job_events_sink_registered(const GUID *job);
 /* Delivers event again after delay_s seconds (a callback or command line that failed). */
 void job_events_retry(const GUID *job, jobs_event_t event, uint32_t delay_s);
 
-/* service/notify_delivery.c: one event of a job to its sink (registered interface, else the
+/* service/notify/notify_delivery.c: one event of a job to its sink (registered interface, else the
  * NOTIFICATION_CLSID's object) or, for TRANSFERRED/ERROR, its notify command line. S_OK when
  * delivered or when there is nobody to tell; a failure means "try again later". */
 HRESULT notify_deliver(const store_job_t *job, jobs_event_t event, uint32_t file_index);
 
-/* service/owner_session.c: acting for a job's owner outside of any call from that owner. */
+/* service/security/owner_session.c: acting for a job's owner outside of any call from that owner. */
 /* Starts the job's notify command line as the owner (never as the service for another user). */
 HRESULT owner_run_program(const store_job_t *job, HANDLE *process);
 /* CoCreateInstance(CLSCTX_LOCAL_SERVER) of clsid, the activation made as the owner. */
 HRESULT owner_activate(const store_job_t *job, REFCLSID clsid, REFIID riid, void **out);
 
-/* service/secrets.c: DPAPI-encrypts a password (blob is LocalFree'd; NULL password → no blob). */
+/* service/security/secrets.c: DPAPI-encrypts a password (blob is LocalFree'd; NULL password → no blob). */
 HRESULT secret_protect(LPCWSTR password, BYTE **blob, DWORD *size);
 char *secret_reveal(void *ctx, const void *secret, size_t size);
 
-/* service/background_copy_error.c: the error object of a job in ERROR or TRANSIENT_ERROR. */
+/* service/com/background_copy_error.c: the error object of a job in ERROR or TRANSIENT_ERROR. */
 HRESULT background_copy_error_create(const store_job_t *job, IBackgroundCopyError **out);
 
-/* service/local_path.c: file-system checks made with the caller's identity. */
+/* service/security/local_path.c: file-system checks made with the caller's identity. */
 /* A local name the caller can use: absolute, its directory exists, and the caller may create a
  * file there (E_ACCESSDENIED otherwise). Checked while impersonating the caller. */
 HRESULT local_path_check(LPCWSTR path);

@@ -1,11 +1,14 @@
-# service/: dosvc.exe, the Windows service and its COM objects (a thin shell around the core).
-SERVICE_SRCS := $(wildcard service/*.c)
+# service/: dosvc.exe, the Windows service (a thin shell around the core), one folder per part:
+# host/ (SCM glue, start-up, registration, settings), com/ (the COM objects, one class per file),
+# security/ (caller identity, impersonation, secrets, TLS checks), notify/ (client callbacks),
+# messages/ (the message catalog and error texts).
+SERVICE_SRCS := $(wildcard service/*/*.c)
 SERVICE_OBJS := $(SERVICE_SRCS:%.c=$(BUILD)/win/%.o)
-SERVICE_INCLUDES := -Iservice -Iengine -Istore -Iidl
+SERVICE_INCLUDES := -Iservice $(patsubst %/,-I%,$(sort $(dir $(SERVICE_SRCS)))) $(ENGINE_INCLUDES)
 # Every Windows program that talks COM links the generated IIDs/CLSID once, from here.
 IDL_I_OBJ := $(BUILD)/win/idl/deliveryoptimization_i.o
 WIN_SYSLIBS := -lole32 -loleaut32 -luuid -lrpcrt4 -ladvapi32 -lshell32 -lcrypt32 -luserenv -lwtsapi32
-include service/messages.mk
+include service/messages/messages.mk
 
 $(IDL_I_OBJ): $(BUILD)/idl/deliveryoptimization_i.c
 	@mkdir -p $(@D)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end: the service's message catalog and service/error_text.c (error_text_test.exe, built
-# by service/messages.mk), run in the runner's prefix. Its check lines go to stdout as they are;
+# End-to-end: the service's message catalog and service/messages/error_text.c (error_text_test.exe, built
+# by service/messages/messages.mk), run in the runner's prefix. Its check lines go to stdout as they are;
 # exits non-zero when it fails.
 . "$(dirname "$0")/lib.sh"
 

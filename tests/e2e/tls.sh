@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The certificate check of the transfer engine on Windows (service/tls_verify.c, docs/tls.md):
+# The certificate check of the transfer engine on Windows (service/security/tls_verify.c, docs/tls.md):
 # a throw-away PKI made with the openssl CLI, nginx serving it on 127.0.0.1, and
 # build/win/tests/tls_client.exe (the engine with verify_tls = tls_verify_schannel) downloading
 # from each server: trusted -> ok, everything else -> DO_E_HTTP_CERT_VALIDATION.

@@ -1,4 +1,4 @@
-/* Windows test of the transfer engine's certificate check (service/tls_verify.c) against real
+/* Windows test of the transfer engine's certificate check (service/security/tls_verify.c) against real
  * servers; tests/e2e/tls.sh builds the PKI and nginx and runs it. Checks in the tests/check.h
  * format, named "tls: <label>: ...".
  *

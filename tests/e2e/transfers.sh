@@ -156,7 +156,7 @@ run_client complete "256 MiB file" total=$((256 * MiB)) timeout=120 'big\big.bin
 check "transfers: 256 MiB file: SHA-256 of both sides match" same_file "$www/big.bin" "$dest/big/big.bin"
 rm -f "$www/big.bin" "$dest/big/big.bin"
 
-# ---- 3. HTTPS: the service's own certificate check (service/tls_verify.c) --------------------
+# ---- 3. HTTPS: the service's own certificate check (service/security/tls_verify.c) --------------------
 # The test CA goes into the prefix's LocalMachine\Root; the service is stopped so that it reads
 # the root store afresh (a chain engine reads it once per process) and starts again on demand.
 ca_imported=1

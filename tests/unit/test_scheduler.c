@@ -1,4 +1,4 @@
-/* Native tests of the scheduler (engine/scheduler.c): the job manager with transfers enabled,
+/* Native tests of the scheduler (engine/scheduler/scheduler.c): the job manager with transfers enabled,
  * downloading from nginx and tests/fault_server.py on loopback ports; the events the service turns
  * into client callbacks (jobs_set_event_sink) and the per-file statistics of GetStats. Local names are Windows
  * drive paths ("C:/dl/x.bin"): the test runs in a temporary directory holding a "C:" directory,

@@ -1,5 +1,5 @@
 /* error_text: texts for error codes and error contexts, from the service's message table
- * (service/messages.mc) and the system's. See error_text.h. */
+ * (service/messages/messages.mc) and the system's. See error_text.h. */
 #include "error_text.h"
 
 #include <objbase.h>

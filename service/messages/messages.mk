@@ -1,5 +1,5 @@
-# service/messages.mk (included from service/module.mk): the message catalog of the service.
-# windmc compiles service/messages.mc into $(BUILD)/win/messages/ (messages.h, messages.rc,
+# service/messages/messages.mk (included from service/module.mk): the message catalog of the
+# service. windmc compiles service/messages/messages.mc into $(BUILD)/win/messages/ (messages.h, messages.rc,
 # MSG00409.bin) and windres turns that into an object holding the MESSAGETABLE resource.
 # dosvc.exe links $(SERVICE_MESSAGES_OBJ); code that wants the MSG_* ids includes messages.h
 # with -I$(BUILD)/win/messages.
@@ -11,7 +11,7 @@ SERVICE_MESSAGES_OBJ := $(SERVICE_MESSAGES_DIR)/messages.res.o
 SERVICE_MESSAGES_GEN := $(SERVICE_MESSAGES_H) $(SERVICE_MESSAGES_DIR)/messages.rc \
                         $(SERVICE_MESSAGES_DIR)/MSG00409.bin
 
-$(SERVICE_MESSAGES_GEN) &: service/messages.mc
+$(SERVICE_MESSAGES_GEN) &: service/messages/messages.mc
 	@mkdir -p $(SERVICE_MESSAGES_DIR)
 	$(WINDMC) -h $(SERVICE_MESSAGES_DIR) -r $(SERVICE_MESSAGES_DIR) $<
 
@@ -22,17 +22,17 @@ $(SERVICE_MESSAGES_OBJ): $(SERVICE_MESSAGES_DIR)/messages.rc $(SERVICE_MESSAGES_
 # listed from the headers themselves (no copy of the lists to drift).
 ERROR_TEXT_CODES_INC := $(BUILD)/win/tests/error_text_codes.inc
 
-$(ERROR_TEXT_CODES_INC): idl/doerrors.h service/messages.mk
+$(ERROR_TEXT_CODES_INC): idl/doerrors.h service/messages/messages.mk
 	@mkdir -p $(@D)
 	{ awk '/^#define DO_E_[A-Z0-9_]+[ \t]+DO_HRESULT\(/ { print "DO_CODE(" $$2 ")" }' idl/doerrors.h && \
 	  printf '#include <bitsmsg.h>\n' | $(WCC) -dM -E -x c - | \
 	  awk '$$2 ~ /^BG_[ES]_/ { print "BG_CODE(" $$2 ")" }' | sort; } > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/win/tests/error_text_test.exe: tests/e2e/error_text_test.c tests/check.h service/error_text.h \
+$(BUILD)/win/tests/error_text_test.exe: tests/e2e/error_text_test.c tests/check.h service/messages/error_text.h \
         $(ERROR_TEXT_CODES_INC) $(SERVICE_MESSAGES_H) $(SERVICE_MESSAGES_OBJ) \
-        $(BUILD)/win/service/error_text.o
+        $(BUILD)/win/service/messages/error_text.o
 	@mkdir -p $(@D)
-	$(WCC) $(WCFLAGS) -Iservice -I$(SERVICE_MESSAGES_DIR) -I$(@D) $(WLDFLAGS) $< \
-	    $(BUILD)/win/service/error_text.o $(SERVICE_MESSAGES_OBJ) -o $@ -lole32
+	$(WCC) $(WCFLAGS) -Iservice/messages -I$(SERVICE_MESSAGES_DIR) -I$(@D) $(WLDFLAGS) $< \
+	    $(BUILD)/win/service/messages/error_text.o $(SERVICE_MESSAGES_OBJ) -o $@ -lole32
 
 all: $(BUILD)/win/tests/error_text_test.exe

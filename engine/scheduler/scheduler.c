@@ -1,4 +1,4 @@
-/* The scheduler: makes queued jobs download through the transfer engine (engine/transfer.h).
+/* The scheduler: makes queued jobs download through the transfer engine (engine/transfer/transfer.h).
  * See docs/scheduler.md. One scheduler thread picks jobs to start (on a kick or when a retry is
  * due); the engine thread's callbacks record progress and results and start a job's next file.
  * Locks: jobs->lock (the store lock) is always taken before s->mu; the engine is never stopped

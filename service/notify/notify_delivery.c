@@ -1,4 +1,4 @@
-/* One event of a job to the client, on a pool thread in the MTA (service/job_events.c decides
+/* One event of a job to the client, on a pool thread in the MTA (service/notify/job_events.c decides
  * whether and when). The sink is the interface registered with SetNotifyInterface, else the
  * object activated from the job's NOTIFICATION_CLSID (kept for the next events); a sink that has
  * disconnected is dropped and the next one tried. For TRANSFERRED and ERROR the notify command
@@ -103,7 +103,7 @@ static HRESULT call_sink(IUnknown *sink, const store_job_t *job, jobs_event_t ev
 /* ---- which sink -------------------------------------------------------------------------------- */
 
 /* The job's NOTIFICATION_CLSID object: kept from an earlier event, or activated now (as the
- * owner, service/owner_session.c). NULL without a CLSID, or when activation fails (*hr). */
+ * owner, service/security/owner_session.c). NULL without a CLSID, or when activation fails (*hr). */
 static IUnknown *activated_sink(const store_job_t *job, HRESULT *hr)
 {
     const GUID *id = (const GUID *)&job->id;

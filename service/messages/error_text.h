@@ -1,6 +1,6 @@
 /* error_text: English text for error codes, for IBackgroundCopyError::GetErrorDescription and
  * GetErrorContextDescription. The texts come from the message-table resource compiled from
- * service/messages.mc (linked into dosvc.exe, see service/messages.mk), so plain FormatMessageW
+ * service/messages/messages.mc (linked into dosvc.exe, see service/messages/messages.mk), so plain FormatMessageW
  * on dosvc.exe works too; codes not in it come from the system's message table. */
 #ifndef OPENDO_SERVICE_ERROR_TEXT_H
 #define OPENDO_SERVICE_ERROR_TEXT_H

@@ -1,4 +1,4 @@
-/* The core's events (engine/jobs.h jobs_set_event_sink) delivered as client callbacks.
+/* The core's events (engine/jobs/jobs.h jobs_set_event_sink) delivered as client callbacks.
  *
  * The receiver runs on the core thread that made the change and only queues: each job with
  * events waiting has a lane (FIFO) drained by one Windows thread pool callback at a time, so a

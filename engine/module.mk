@@ -1,5 +1,6 @@
 # engine/: the portable core above the store, one folder per part: jobs/ (the job manager),
-# scheduler/, transfer/ (the transfer engine), common/ (log, GUIDs, HRESULTs). Native + mingw builds.
+# scheduler/, transfer/ (the transfer engine), admin/ (the diagnostics reports), settings/,
+# common/ (log, texts, GUIDs, HRESULTs). Native + mingw builds.
 ENGINE_SRCS := $(wildcard engine/*/*.c)
 ENGINE_NOBJS := $(ENGINE_SRCS:%.c=$(BUILD)/native/%.o)
 ENGINE_WOBJS := $(ENGINE_SRCS:%.c=$(BUILD)/win/%.o)
@@ -19,18 +20,18 @@ $(BUILD)/native/libengine.a: $(ENGINE_NOBJS)
 $(BUILD)/win/libengine.a: $(ENGINE_WOBJS)
 	rm -f $@ && $(WAR) rcs $@ $^
 
-# Native unit tests of the job manager, one program per tests/unit/<name>.c.
+# Native unit tests of the core, one program per tests/unit/<name>.c (test_scheduler and
+# test_admin enable transfers: nginx + tests/fault_server.py on loopback, or file:// sources).
 ENGINE_TESTS := $(addprefix $(BUILD)/native/tests/,test_jobs test_job_properties test_job_states \
-                  test_job_files)
+                  test_job_files test_log test_scheduler test_admin)
 
-$(ENGINE_TESTS): $(BUILD)/native/tests/test_job%: tests/unit/test_job%.c $(BUILD)/native/libengine.a \
+$(ENGINE_TESTS): $(BUILD)/native/tests/%: tests/unit/%.c $(BUILD)/native/libengine.a \
                  $(BUILD)/native/libstore.a
 	@mkdir -p $(@D)
 	$(NCC) $(NCFLAGS) $(ENGINE_INCLUDES) -MMD -MP $< $(BUILD)/native/libengine.a \
-	    $(BUILD)/native/libstore.a -luv -lsqlite3 $(NLDFLAGS) -o $@
+	    $(BUILD)/native/libstore.a -lcurl -luv -lsqlite3 -lpthread $(NLDFLAGS) -o $@
 
 all: $(BUILD)/native/libengine.a $(BUILD)/win/libengine.a $(ENGINE_TESTS)
 -include $(ENGINE_NOBJS:.o=.d) $(ENGINE_WOBJS:.o=.d) $(ENGINE_TESTS:=.d)
 
 include tests/unit/transfer.mk
-include tests/unit/scheduler.mk

@@ -31,7 +31,8 @@ void jobs_emit(jobs_t *jobs, const store_job_t *job, jobs_event_t event, uint32_
         size_t cap = events->cap ? events->cap * 2 : 8;
         pending_event_t *grown = realloc(events->pending, cap * sizeof *grown);
         if (!grown) {
-            log_event(LOG_WARN, &job->id, "out of memory: event %d not delivered", (int)event);
+            log_job(LOG_WARN, job, "callback.lost", "out of memory: event %d not delivered",
+                    (int)event);
             return;
         }
         events->pending = grown;

@@ -294,10 +294,12 @@ hr_t jobs_add_files(jobs_t *jobs, const caller_t *caller, const store_guid_t *id
     if (!files || !count)
         return HR_E_INVALIDARG;
     add_files_t add = {files, count, 0};
-    hr_t hr = change_job(jobs, caller, id, apply_add_files, &add);
+    char owner[CALLER_SID_MAX];
+    hr_t hr = change_job(jobs, caller, id, apply_add_files, &add, owner);
     if (HR_SUCCEEDED(hr)) {
-        log_event(LOG_INFO, id, "%lu file(s) added by %s, first \"%s\" -> \"%s\"", (unsigned long)count,
-                  caller->sid, files[0].remote_name, files[0].local_name ? files[0].local_name : "(sink not set)");
+        log_event(LOG_INFO, id, owner, "job.files", "%lu file(s) added by %s, first \"%s\" -> \"%s\"",
+                  (unsigned long)count, caller->sid, files[0].remote_name,
+                  files[0].local_name ? files[0].local_name : "(sink not set)");
         if (first_index)
             *first_index = add.first_index;
     }
@@ -400,13 +402,13 @@ static hr_t change_and_store_file(jobs_t *jobs, store_job_t *job, store_file_t *
     return status == STORE_OK ? HR_OK : store_failure(jobs, &job->id, "update file", status);
 }
 
-/* Changes one file (and the job's ModificationTime) in one transaction. */
+/* Changes one file (and the job's ModificationTime) in one transaction; owner as change_job. */
 static hr_t change_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
-                        uint32_t index, file_change_fn change, void *context)
+                        uint32_t index, file_change_fn change, void *context, char *owner)
 {
     file_use_t inner = {index, change, context};
     file_use_t outer = {index, change_and_store_file, &inner};
-    return change_job(jobs, caller, id, use_file, &outer);
+    return change_job(jobs, caller, id, use_file, &outer, owner);
 }
 
 static hr_t apply_remote_name(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context)
@@ -418,12 +420,13 @@ static hr_t apply_remote_name(jobs_t *jobs, store_job_t *job, store_file_t *file
 hr_t jobs_set_remote_name(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                           uint32_t index, const char *remote_name)
 {
+    char owner[CALLER_SID_MAX];
     hr_t hr = check_remote_name(remote_name);
     if (HR_SUCCEEDED(hr))
-        hr = change_file(jobs, caller, id, index, apply_remote_name, (void *)remote_name);
+        hr = change_file(jobs, caller, id, index, apply_remote_name, (void *)remote_name, owner);
     if (HR_SUCCEEDED(hr)) {
-        log_event(LOG_INFO, id, "file %u remote name set to \"%s\" by %s", index, remote_name,
-                  caller->sid);
+        log_event(LOG_INFO, id, owner, "job.remote", "file %u remote name set to \"%s\" by %s",
+                  index, remote_name, caller->sid);
         scheduler_job_changed(jobs, id, 1); /* a running transfer restarts with the new name */
     }
     return hr;
@@ -487,10 +490,12 @@ hr_t jobs_replace_remote_prefix(jobs_t *jobs, const caller_t *caller, const stor
         !text_fits(old_prefix, JOB_REMOTE_NAME_MAX, 0) || !text_fits(new_prefix, JOB_REMOTE_NAME_MAX, 0))
         return HR_E_INVALIDARG;
     prefix_change_t change = {old_prefix, new_prefix, 0};
-    hr_t hr = change_job(jobs, caller, id, apply_prefix, &change);
+    char owner[CALLER_SID_MAX];
+    hr_t hr = change_job(jobs, caller, id, apply_prefix, &change, owner);
     if (HR_SUCCEEDED(hr)) {
-        log_event(LOG_INFO, id, "remote prefix \"%s\" replaced by \"%s\" in %u file(s) by %s",
-                  old_prefix, new_prefix, change.replaced, caller->sid);
+        log_event(LOG_INFO, id, owner, "job.remote",
+                  "remote prefix \"%s\" replaced by \"%s\" in %u file(s) by %s", old_prefix,
+                  new_prefix, change.replaced, caller->sid);
         if (change.replaced)
             scheduler_job_changed(jobs, id, 1);
     }
@@ -507,7 +512,7 @@ static hr_t apply_validation(jobs_t *jobs, store_job_t *job, store_file_t *file,
 hr_t jobs_set_file_validation(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                               uint32_t index, int valid)
 {
-    return change_file(jobs, caller, id, index, apply_validation, &valid);
+    return change_file(jobs, caller, id, index, apply_validation, &valid, NULL);
 }
 
 /* ---- DO file properties ------------------------------------------------------------------------- */
@@ -585,10 +590,12 @@ hr_t jobs_set_file_property(jobs_t *jobs, const caller_t *caller, const store_gu
 {
     hr_t hr = check_file_property_value(property, value);
     file_property_t p = {property, value};
+    char owner[CALLER_SID_MAX];
     if (HR_SUCCEEDED(hr))
-        hr = change_file(jobs, caller, id, index, apply_file_property, &p);
+        hr = change_file(jobs, caller, id, index, apply_file_property, &p, owner);
     if (HR_SUCCEEDED(hr))
-        log_event(LOG_INFO, id, "file %u property %d set by %s", index, property, caller->sid);
+        log_event(LOG_INFO, id, owner, "job.change", "file %u property %d set by %s", index,
+                  property, caller->sid);
     return hr;
 }
 

@@ -191,8 +191,10 @@ hr_t jobs_set(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_
     if (HR_FAILED(hr))
         return hr;
     property_change_t change = {property, value};
-    hr = change_job(jobs, caller, id, apply_property, &change);
+    char owner[CALLER_SID_MAX];
+    hr = change_job(jobs, caller, id, apply_property, &change, owner);
     if (HR_SUCCEEDED(hr))
-        log_event(LOG_INFO, id, "%s changed by %s", property_name(property), caller->sid);
+        log_event(LOG_INFO, id, owner, "job.change", "%s changed by %s", property_name(property),
+                  caller->sid);
     return hr;
 }

@@ -14,9 +14,10 @@ static hr_t apply_suspend(jobs_t *jobs, store_job_t *job, void *context)
 
 hr_t jobs_suspend(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
 {
-    hr_t hr = change_job(jobs, caller, id, apply_suspend, NULL);
+    char owner[CALLER_SID_MAX];
+    hr_t hr = change_job(jobs, caller, id, apply_suspend, NULL, owner);
     if (HR_SUCCEEDED(hr)) {
-        log_event(LOG_INFO, id, "suspended by %s", caller->sid);
+        log_event(LOG_INFO, id, owner, "job.suspend", "suspended by %s", caller->sid);
         scheduler_job_changed(jobs, id, 1);
     }
     return hr;
@@ -69,12 +70,14 @@ static hr_t apply_resume(jobs_t *jobs, store_job_t *job, void *context)
 
 hr_t jobs_resume(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
 {
-    hr_t hr = change_job(jobs, caller, id, apply_resume, NULL);
+    char owner[CALLER_SID_MAX];
+    hr_t hr = change_job(jobs, caller, id, apply_resume, NULL, owner);
     if (HR_SUCCEEDED(hr)) {
-        log_event(LOG_INFO, id, "resumed by %s", caller->sid);
+        log_event(LOG_INFO, id, owner, "job.resume", "resumed by %s", caller->sid);
         scheduler_job_changed(jobs, id, 0);
     } else if (hr == DO_E_JOB_EMPTY || hr == DO_E_FILE_DOWNLOADSINK_UNSPECIFIED)
-        log_event(LOG_WARN, id, "Resume refused: 0x%08x (%s)", (unsigned)hr,
+        log_event(LOG_WARN, id, NULL, "job.resume", "Resume by %s refused: 0x%08x (%s)",
+                  caller->sid, (unsigned)hr,
                   hr == DO_E_JOB_EMPTY ? "no files" : "a file has no local name");
     return hr;
 }
@@ -99,10 +102,11 @@ static hr_t apply_end(jobs_t *jobs, store_job_t *job, void *context)
 {
     const job_end_t *end = context;
     hr_t hr = finish_job(jobs, job, end->final_state);
+    int cancelled = end->final_state == JOB_STATE_CANCELLED;
     if (HR_SUCCEEDED(hr))
-        log_event(LOG_INFO, &job->id, "%s by %s (was %s); removed from the queue",
-                  end->final_state == JOB_STATE_CANCELLED ? "cancelled" : "completed",
-                  end->caller->sid, job_state_name(job->state));
+        log_job(LOG_INFO, job, cancelled ? "job.cancel" : "job.complete",
+                "%s by %s (was %s); removed from the queue", cancelled ? "cancelled" : "completed",
+                end->caller->sid, job_state_name(job->state));
     return hr;
 }
 
@@ -174,9 +178,10 @@ hr_t jobs_take_ownership(jobs_t *jobs, const caller_t *caller, const store_guid_
 {
     if (caller_is_valid(caller) && !caller->is_admin)
         return HR_E_ACCESSDENIED;
-    hr_t hr = change_job(jobs, caller, id, apply_take_ownership, (void *)caller);
+    char owner[CALLER_SID_MAX];
+    hr_t hr = change_job(jobs, caller, id, apply_take_ownership, (void *)caller, owner);
     if (HR_SUCCEEDED(hr))
-        log_event(LOG_INFO, id, "ownership taken by %s", caller->sid);
+        log_event(LOG_INFO, id, owner, "job.takeownership", "ownership taken by %s", caller->sid);
     return hr;
 }
 
@@ -201,8 +206,9 @@ hr_t jobs_expire(jobs_t *jobs, int64_t max_age, size_t *expired)
     hr = status == STORE_OK ? HR_OK : store_failure(jobs, NULL, "list old jobs", status);
     unlock_store(jobs);
     for (size_t i = 0; HR_SUCCEEDED(hr) && i < count; i++) {
-        log_event(LOG_WARN, &ids[i], "older than %d days (DO_E_JOB_TOO_OLD 0x%08x): cancelling it",
-                  JOB_MAX_AGE_DAYS, (unsigned)DO_E_JOB_TOO_OLD);
+        log_event(LOG_WARN, &ids[i], NULL, "job.expire",
+                  "older than %d days (DO_E_JOB_TOO_OLD 0x%08x): cancelling it", JOB_MAX_AGE_DAYS,
+                  (unsigned)DO_E_JOB_TOO_OLD);
         hr = jobs_cancel(jobs, &expiry_caller, &ids[i]);
         if (HR_SUCCEEDED(hr))
             (*expired)++;
@@ -255,10 +261,11 @@ hr_t jobs_set_credentials(jobs_t *jobs, const caller_t *caller, const store_guid
         (secret_size && !secret))
         return HR_BG_E_INVALID_CREDENTIALS;
     credential_change_t change = {target, scheme, user_name, secret, secret_size, 0, 0};
-    hr = change_job(jobs, caller, id, apply_credential, &change);
+    char owner[CALLER_SID_MAX];
+    hr = change_job(jobs, caller, id, apply_credential, &change, owner);
     if (HR_SUCCEEDED(hr))
-        log_event(LOG_INFO, id, "credentials (target %d, scheme %d) set by %s", target, scheme,
-                  caller->sid);
+        log_event(LOG_INFO, id, owner, "job.credentials",
+                  "credentials (target %d, scheme %d) set by %s", target, scheme, caller->sid);
     return hr;
 }
 
@@ -269,9 +276,10 @@ hr_t jobs_remove_credentials(jobs_t *jobs, const caller_t *caller, const store_g
     if (HR_FAILED(hr))
         return hr;
     credential_change_t change = {target, scheme, NULL, NULL, 0, 1, 0};
-    hr = change_job(jobs, caller, id, apply_credential, &change);
+    char owner[CALLER_SID_MAX];
+    hr = change_job(jobs, caller, id, apply_credential, &change, owner);
     if (change.removed)
-        log_event(LOG_INFO, id, "credentials (target %d, scheme %d) removed by %s", target,
-                  scheme, caller->sid);
+        log_event(LOG_INFO, id, owner, "job.credentials",
+                  "credentials (target %d, scheme %d) removed by %s", target, scheme, caller->sid);
     return hr;
 }

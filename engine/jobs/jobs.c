@@ -27,8 +27,8 @@ static hr_t hr_from_store(store_status_t status)
 hr_t store_failure(jobs_t *jobs, const store_guid_t *job, const char *what, store_status_t status)
 {
     if (status != STORE_NOT_FOUND)
-        log_event(LOG_ERROR, job, "%s failed: %s (%s)", what, store_status_text(status),
-                  store_last_error(jobs->store));
+        log_event(LOG_ERROR, job, NULL, "store.error", "%s failed: %s (%s)", what,
+                  store_status_text(status), store_last_error(jobs->store));
     return hr_from_store(status);
 }
 
@@ -46,8 +46,8 @@ hr_t jobs_open(const char *db_path, jobs_t **out, store_open_report_t *report)
         return HR_E_OUTOFMEMORY;
     store_status_t status = store_open(db_path, &jobs->store, report);
     if (status != STORE_OK) {
-        log_event(LOG_ERROR, NULL, "cannot open job store %s: %s", db_path,
-                  store_status_text(status));
+        log_service(LOG_ERROR, "store.open", "cannot open job store %s: %s", db_path,
+                    store_status_text(status));
         free(jobs);
         return hr_from_store(status);
     }
@@ -252,18 +252,24 @@ hr_t with_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_
 typedef struct atomic_change {
     job_change_fn change;
     void *context;
+    char *owner;
 } atomic_change_t;
 
 static hr_t run_atomic_change(jobs_t *jobs, store_job_t *job, void *context)
 {
     const atomic_change_t *ac = context;
-    return change_atomically(jobs, job, ac->change, ac->context);
+    hr_t hr = change_atomically(jobs, job, ac->change, ac->context);
+    if (hr == HR_OK && ac->owner)
+        snprintf(ac->owner, CALLER_SID_MAX, "%s", job->owner_sid ? job->owner_sid : "");
+    return hr;
 }
 
 hr_t change_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_change_fn change,
-                void *context)
+                void *context, char *owner)
 {
-    atomic_change_t ac = {change, context};
+    atomic_change_t ac = {change, context, owner};
+    if (owner)
+        owner[0] = '\0';
     return with_job(jobs, caller, id, run_atomic_change, &ac);
 }
 
@@ -390,11 +396,12 @@ hr_t jobs_create(jobs_t *jobs, const caller_t *caller, const char *display_name,
     }
     unlock_store(jobs);
     if (HR_FAILED(hr)) {
-        log_event(LOG_WARN, NULL, "CreateJob by %s refused: 0x%08x", caller->sid, (unsigned)hr);
+        log_event(LOG_WARN, NULL, caller->sid, "job.create", "CreateJob by %s refused: 0x%08x",
+                  caller->sid, (unsigned)hr);
         return hr;
     }
-    log_event(LOG_INFO, &job.id, "created by %s, name \"%s\", state SUSPENDED", caller->sid,
-              display_name);
+    log_job(LOG_INFO, &job, "job.create", "created by %s, name \"%s\", state SUSPENDED",
+            caller->sid, display_name);
     *id_out = job.id;
     return HR_OK;
 }

@@ -257,6 +257,39 @@ void jobs_disable_transfers(jobs_t *jobs);
  * cap. HR_FALSE when transfers are not enabled (nothing applied). */
 hr_t jobs_set_background_bandwidth(jobs_t *jobs, uint64_t bytes_per_second);
 
+/* ---- activity: what the scheduler is doing (engine/admin's reports) ------------------------- */
+
+/* One job as the scheduler sees it now. */
+typedef struct jobs_job_activity {
+    int transfers_enabled;
+    int running;          /* a transfer of file_index runs now */
+    uint32_t file_index;
+    int64_t retry_in_ms;  /* TRANSIENT_ERROR: time left until the retry; -1: not known */
+    int64_t idle_ms;      /* since its last progress in this run (or its first start in this
+                           * run, without progress); -1: it has not started in this run */
+    int progressed;       /* it made progress in this run (idle_ms counts from that) */
+    uint64_t rate;        /* bytes/s over the last seconds; 0 when idle */
+} jobs_job_activity_t;
+
+/* The whole service. */
+typedef struct jobs_activity {
+    int transfers_enabled;
+    uint32_t foreground_running, background_running, max_background;
+    uint32_t foreground_waiting, background_waiting; /* QUEUED or TRANSIENT_ERROR, not running */
+    uint64_t background_cap;                          /* bytes/s; 0: none */
+    uint64_t rate;                                    /* bytes/s, every transfer together */
+    uint64_t files_downloaded, bytes_downloaded;      /* since transfers were enabled */
+    uint64_t enabled_ms;                              /* how long ago they were */
+    size_t job_count;                                 /* jobs in the store */
+} jobs_activity_t;
+
+/* No access check: for callers that made their own (engine/admin). */
+hr_t jobs_job_activity(jobs_t *jobs, const store_guid_t *id, jobs_job_activity_t *out);
+hr_t jobs_activity(jobs_t *jobs, jobs_activity_t *out);
+/* The jobs that want to transfer (QUEUED, TRANSFERRING, TRANSIENT_ERROR), oldest first; *ids is
+ * malloc'ed (NULL when count is 0). */
+hr_t jobs_list_wanting_transfer(jobs_t *jobs, store_guid_t **ids, size_t *count);
+
 /* ---- events (the service turns them into client callbacks; docs/scheduler.md) --------------- */
 
 /* BG_NOTIFY_* bits. */

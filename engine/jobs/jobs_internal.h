@@ -96,9 +96,11 @@ hr_t load_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, stor
 hr_t with_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_change_fn use,
               void *context);
 /* Load (access checked), change, bump ModificationTime, write back: one committed transaction
- * covering the job row and every row the change writes; then a JOBS_EVENT_MODIFIED. */
+ * covering the job row and every row the change writes; then a JOBS_EVENT_MODIFIED. owner (NULL,
+ * or CALLER_SID_MAX bytes) receives the job owner's SID when a change was committed (HR_OK), ""
+ * otherwise: for the log line the caller writes after it. */
 hr_t change_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_change_fn change,
-                void *context);
+                void *context, char *owner);
 /* The change and write-back alone, for a job already loaded under the lock. */
 hr_t change_loaded_job(jobs_t *jobs, store_job_t *job, job_change_fn change, void *context);
 void finished_add(jobs_t *jobs, const store_job_t *job, int32_t state);
@@ -122,6 +124,9 @@ typedef struct scheduler_hooks {
     int (*end_job)(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, int32_t final_state,
                    hr_t *hr);
     void (*disable)(jobs_t *jobs);
+    /* What it is doing (store lock held): fill the parts it knows. */
+    void (*job_activity)(jobs_t *jobs, const store_guid_t *id, jobs_job_activity_t *out);
+    void (*activity)(jobs_t *jobs, jobs_activity_t *out);
 } scheduler_hooks_t;
 
 static inline const scheduler_hooks_t *scheduler_hooks_of(jobs_t *jobs)

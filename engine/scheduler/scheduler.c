@@ -3,7 +3,7 @@
  * due); the engine thread's callbacks record progress and results and start a job's next file.
  * Locks: jobs->lock (the store lock) is always taken before s->mu; the engine is never stopped
  * while either is held. */
-#include "jobs_internal.h"
+#include "scheduler_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,42 +17,9 @@
 #define IDLE_WAKE_MS 30000u      /* a look at the store at least this often */
 #define END_WAIT_MS 30000u       /* Cancel/Complete wait at most this long for a transfer's end */
 
-typedef struct active {          /* a running transfer: one per job */
-    uint64_t token;
-    store_guid_t job;
-    uint32_t index;
-    int foreground;
-} active_t;
-
-typedef struct job_clock {       /* per job, in memory: retries and the no-progress timeout */
-    store_guid_t job;
-    uint64_t first_ms;           /* when the job first started transferring (this run) */
-    uint64_t last_progress_ms;   /* 0: no progress yet */
-    uint64_t retry_at_ms;        /* TRANSIENT_ERROR: when to retry; 0: not set */
-    uint64_t progress_event_ms;  /* the last progress event (JOBS_PROGRESS_EVENT_MS apart) */
-} job_clock_t;
-
 static const scheduler_hooks_t hooks;
 
-struct scheduler {
-    jobs_t *jobs;
-    transfer_engine_t *engine;
-    jobs_file_ops_t ops;
-    uint32_t max_background;
-    uv_thread_t thread;
-    uv_mutex_t mu;               /* everything below */
-    uv_cond_t wake;              /* the scheduler thread waits here */
-    uv_cond_t ended;             /* a transfer ended (Cancel/Complete wait here) */
-    int kicked, stopping, engine_closed;
-    unsigned waiters;
-    uint64_t next_token;
-    active_t *active;
-    size_t active_count, active_cap;
-    job_clock_t *clocks;
-    size_t clock_count, clock_cap;
-};
-
-static uint64_t now_ms(void)
+uint64_t scheduler_now_ms(void)
 {
     return uv_hrtime() / 1000000u;
 }
@@ -117,7 +84,7 @@ static active_t *active_by_token(struct scheduler *s, uint64_t token)
     return NULL;
 }
 
-static active_t *active_by_job(struct scheduler *s, const store_guid_t *id)
+active_t *scheduler_active_by_job(struct scheduler *s, const store_guid_t *id)
 {
     for (size_t i = 0; i < s->active_count; i++)
         if (same_id(&s->active[i].job, id))
@@ -153,7 +120,7 @@ static void active_remove(struct scheduler *s, active_t *a)
     *a = s->active[--s->active_count];
 }
 
-static size_t background_running(const struct scheduler *s)
+size_t scheduler_background_running(const struct scheduler *s)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->active_count; i++)
@@ -161,7 +128,7 @@ static size_t background_running(const struct scheduler *s)
     return n;
 }
 
-static job_clock_t *clock_find(struct scheduler *s, const store_guid_t *id)
+job_clock_t *scheduler_clock_find(struct scheduler *s, const store_guid_t *id)
 {
     for (size_t i = 0; i < s->clock_count; i++)
         if (same_id(&s->clocks[i].job, id))
@@ -171,7 +138,7 @@ static job_clock_t *clock_find(struct scheduler *s, const store_guid_t *id)
 
 static job_clock_t *clock_get(struct scheduler *s, const store_guid_t *id)
 {
-    job_clock_t *c = clock_find(s, id);
+    job_clock_t *c = scheduler_clock_find(s, id);
     if (c)
         return c;
     job_clock_t *room = make_room(s->clocks, &s->clock_cap, s->clock_count, sizeof *room);
@@ -181,13 +148,13 @@ static job_clock_t *clock_get(struct scheduler *s, const store_guid_t *id)
     c = &s->clocks[s->clock_count++];
     memset(c, 0, sizeof *c);
     c->job = *id;
-    c->first_ms = now_ms();
+    c->first_ms = scheduler_now_ms();
     return c;
 }
 
 static void clock_forget(struct scheduler *s, const store_guid_t *id)
 {
-    job_clock_t *c = clock_find(s, id);
+    job_clock_t *c = scheduler_clock_find(s, id);
     if (c)
         *c = s->clocks[--s->clock_count];
 }
@@ -238,7 +205,7 @@ static void set_transferred(struct scheduler *s, store_job_t *job)
     uv_mutex_lock(&s->mu);
     clock_forget(s, &job->id);
     uv_mutex_unlock(&s->mu);
-    log_event(LOG_INFO, &job->id, "TRANSFERRED: every file downloaded");
+    log_job(LOG_INFO, job, "job.transferred", "TRANSFERRED: every file downloaded");
     jobs_emit(s->jobs, job, JOBS_EVENT_TRANSFERRED, JOBS_NO_FILE);
 }
 
@@ -400,16 +367,16 @@ static void start_job(struct scheduler *s, store_job_t *job)
         int was = job->state;
         job->state = JOB_STATE_TRANSFERRING;
         write_job(jobs, job);
-        log_event(LOG_INFO, &job->id, "file %u: transfer started (%s -> TRANSFERRING, from byte %llu)",
-                  index, job_state_name(was), (unsigned long long)file.bytes_transferred);
+        log_job(LOG_INFO, job, "transfer.start", "file %u: transfer started (%s -> TRANSFERRING, from byte %llu)",
+                index, job_state_name(was), (unsigned long long)file.bytes_transferred);
         if (was != JOB_STATE_TRANSFERRING)
             jobs_emit(jobs, job, JOBS_EVENT_MODIFIED, JOBS_NO_FILE);
     } else {
         job->state = JOB_STATE_ERROR;
         set_error(job, CONTEXT_REMOTE_FILE, hr, (int32_t)index, "the transfer could not be started");
         write_job(jobs, job);
-        log_event(LOG_ERROR, &job->id, "file %u: transfer not started: 0x%08x; job ERROR", index,
-                  (unsigned)hr);
+        log_job(LOG_ERROR, job, "transfer.error", "file %u: transfer not started: 0x%08x; job ERROR",
+                index, (unsigned)hr);
         jobs_emit(jobs, job, JOBS_EVENT_ERROR, index);
     }
     free(tr);
@@ -461,7 +428,7 @@ static const int32_t schedulable_states[] = {JOB_STATE_QUEUED, JOB_STATE_TRANSFE
  * due (at most IDLE_WAKE_MS). */
 static uint64_t list_candidates(struct scheduler *s, candidate_t **out, size_t *count)
 {
-    uint64_t next = IDLE_WAKE_MS, now = now_ms();
+    uint64_t next = IDLE_WAKE_MS, now = scheduler_now_ms();
     store_job_brief_t *jobs = NULL;
     size_t listed = 0;
     *out = NULL;
@@ -474,7 +441,7 @@ static uint64_t list_candidates(struct scheduler *s, candidate_t **out, size_t *
     candidate_t *cands = listed ? calloc(listed, sizeof *cands) : NULL;
     for (size_t i = 0; cands && i < listed; i++) {
         uv_mutex_lock(&s->mu);
-        int running = active_by_job(s, &jobs[i].id) != NULL;
+        int running = scheduler_active_by_job(s, &jobs[i].id) != NULL;
         uv_mutex_unlock(&s->mu);
         int ready = !running && jobs[i].state != JOB_STATE_TRANSIENT_ERROR;
         if (!running && jobs[i].state == JOB_STATE_TRANSIENT_ERROR) {
@@ -506,7 +473,7 @@ static uint64_t schedule_pass(struct scheduler *s)
     for (size_t i = 0; i < ncand; i++) {
         uv_mutex_lock(&s->mu);
         int may = !s->stopping &&
-                  (cands[i].priority == JOB_PRIORITY_FOREGROUND || background_running(s) < s->max_background);
+                  (cands[i].priority == JOB_PRIORITY_FOREGROUND || scheduler_background_running(s) < s->max_background);
         uv_mutex_unlock(&s->mu);
         if (!may)
             continue;
@@ -584,15 +551,36 @@ static void on_response(void *ctx, uint64_t token, const transfer_response_t *re
     unlock_store(jobs);
 }
 
-/* The job progressed now (no-progress clock); 1 when a progress event is due (at most one per
- * JOBS_PROGRESS_EVENT_MS per job). */
-static int record_progress(struct scheduler *s, const store_guid_t *id)
+static void rate_meter_add(rate_meter_t *meter, uint64_t bytes, uint64_t now)
 {
-    uint64_t now = now_ms();
+    if (!meter->window_start_ms)
+        meter->window_start_ms = now;
+    meter->window_bytes += bytes;
+    if (now - meter->window_start_ms >= RATE_WINDOW_MS) {
+        meter->rate = meter->window_bytes * 1000 / (now - meter->window_start_ms);
+        meter->measured_ms = now;
+        meter->window_start_ms = now;
+        meter->window_bytes = 0;
+    }
+}
+
+uint64_t rate_meter_now(const rate_meter_t *meter, uint64_t now)
+{
+    return meter->measured_ms && now - meter->measured_ms <= RATE_STALE_MS ? meter->rate : 0;
+}
+
+/* The job progressed by bytes now (no-progress clock, rates, totals); 1 when a progress event is
+ * due (at most one per JOBS_PROGRESS_EVENT_MS per job). */
+static int record_progress(struct scheduler *s, const store_guid_t *id, uint64_t bytes)
+{
+    uint64_t now = scheduler_now_ms();
     int due = 0;
     uv_mutex_lock(&s->mu);
+    s->bytes_downloaded += bytes;
+    rate_meter_add(&s->rate, bytes, now);
     job_clock_t *c = clock_get(s, id);
     if (c) {
+        rate_meter_add(&c->rate, bytes, now);
         c->last_progress_ms = now;
         due = !c->progress_event_ms || now - c->progress_event_ms >= JOBS_PROGRESS_EVENT_MS;
         if (due)
@@ -614,7 +602,7 @@ static void on_checkpoint(void *ctx, uint64_t token, uint64_t durable_bytes)
     if (find_transfer(s, token, &a, 0) &&
         store_file_get(jobs->store, &a.job, a.index, &file) == STORE_OK &&
         store_job_get(jobs->store, &a.job, &job) == STORE_OK) {
-        int progress = durable_bytes > file.bytes_transferred;
+        uint64_t progress = durable_bytes > file.bytes_transferred ? durable_bytes - file.bytes_transferred : 0;
         file.bytes_transferred = durable_bytes;
         store_status_t status = store_begin(jobs->store);
         if (status == STORE_OK && (status = store_file_update(jobs->store, &file)) == STORE_OK) {
@@ -624,7 +612,7 @@ static void on_checkpoint(void *ctx, uint64_t token, uint64_t durable_bytes)
         status = status == STORE_OK ? store_commit(jobs->store) : (store_rollback(jobs->store), status);
         if (status != STORE_OK)
             store_failure(jobs, &a.job, "record checkpoint", status);
-        if (progress && record_progress(s, &a.job) && status == STORE_OK)
+        if (progress && record_progress(s, &a.job, progress) && status == STORE_OK)
             jobs_emit(jobs, &job, JOBS_EVENT_MODIFIED, JOBS_NO_FILE);
     }
     store_job_clear(&job);
@@ -641,7 +629,7 @@ static void record_failure(struct scheduler *s, store_job_t *job, const active_t
                     : result->result == TRANSFER_FATAL_REMOTE ? CONTEXT_REMOTE_FILE : CONTEXT_NONE;
     hr_t code = result->code;
     int32_t state = result->result == TRANSFER_TRANSIENT ? JOB_STATE_TRANSIENT_ERROR : JOB_STATE_ERROR;
-    uint64_t now = now_ms(), delay_s = job->min_retry_delay;
+    uint64_t now = scheduler_now_ms(), delay_s = job->min_retry_delay;
     if (result->retry_after_seconds > delay_s)
         delay_s = result->retry_after_seconds;
     uv_mutex_lock(&s->mu);
@@ -662,13 +650,13 @@ static void record_failure(struct scheduler *s, store_job_t *job, const active_t
     set_error(job, context, code, (int32_t)a->index, result->detail);
     write_job(s->jobs, job);
     if (state == JOB_STATE_TRANSIENT_ERROR)
-        log_event(LOG_WARN, &job->id, "file %u: %s 0x%08x (%s); TRANSIENT_ERROR, retry in %llu s",
-                  a->index, transfer_class_name(result->result), (unsigned)code, result->detail,
-                  (unsigned long long)delay_s);
+        log_job(LOG_WARN, job, "transfer.retry", "file %u: %s 0x%08x (%s); TRANSIENT_ERROR, retry in %llu s",
+                a->index, transfer_class_name(result->result), (unsigned)code, result->detail,
+                (unsigned long long)delay_s);
     else
-        log_event(LOG_ERROR, &job->id, "file %u: %s 0x%08x (%s); ERROR", a->index,
-                  transfer_class_name(result->result), (unsigned)code,
-                  code == DO_E_DOWNLOAD_NO_PROGRESS ? "no progress within the job's timeout" : result->detail);
+        log_job(LOG_ERROR, job, "transfer.error", "file %u: %s 0x%08x (%s); ERROR", a->index,
+                transfer_class_name(result->result), (unsigned)code,
+                code == DO_E_DOWNLOAD_NO_PROGRESS ? "no progress within the job's timeout" : result->detail);
     jobs_emit(s->jobs, job, state == JOB_STATE_ERROR ? JOBS_EVENT_ERROR : JOBS_EVENT_MODIFIED,
               state == JOB_STATE_ERROR ? a->index : JOBS_NO_FILE);
 }
@@ -711,15 +699,19 @@ static void on_done(void *ctx, uint64_t token, const transfer_result_t *result)
         if (loaded && job.state == JOB_STATE_TRANSFERRING) {
             switch (result->result) {
             case TRANSFER_OK:
-                log_event(LOG_INFO, &job.id, "file %u: downloaded (%llu bytes)", a.index,
-                          (unsigned long long)result->durable_bytes);
+                uv_mutex_lock(&s->mu);
+                s->files_downloaded++;
+                uv_mutex_unlock(&s->mu);
+                log_job(LOG_INFO, &job, "transfer.done", "file %u: downloaded (%llu bytes)", a.index,
+                        (unsigned long long)result->durable_bytes);
                 start_job(s, &job); /* the next file, or TRANSFERRED */
                 break;
             case TRANSFER_CANCELLED:
                 if (!result->stopping) { /* SetRemoteName: start again */
                     job.state = JOB_STATE_QUEUED;
                     write_job(jobs, &job);
-                    log_event(LOG_INFO, &job.id, "file %u: transfer cancelled; QUEUED again", a.index);
+                    log_job(LOG_INFO, &job, "transfer.requeue", "file %u: transfer cancelled; QUEUED again",
+                            a.index);
                     jobs_emit(jobs, &job, JOBS_EVENT_MODIFIED, JOBS_NO_FILE);
                 }
                 break;
@@ -754,7 +746,7 @@ static hr_t requeue_transferring(jobs_t *jobs)
         if (status == STORE_OK) {
             job.state = JOB_STATE_QUEUED;
             status = store_job_update(jobs->store, &job);
-            log_event(LOG_INFO, &job.id, "TRANSFERRING at start-up: QUEUED again");
+            log_job(LOG_INFO, &job, "transfer.requeue", "TRANSFERRING at start-up: QUEUED again");
         }
         store_job_clear(&job);
     }
@@ -793,6 +785,7 @@ hr_t jobs_enable_transfers(jobs_t *jobs, const transfer_options_t *options, cons
         return HR_E_OUTOFMEMORY;
     s->jobs = jobs;
     s->max_background = max_background_transfers;
+    s->enabled_ms = scheduler_now_ms();
     s->ops.rename_replace = ops && ops->rename_replace ? ops->rename_replace : native_rename;
     s->ops.remove = ops && ops->remove ? ops->remove : native_remove;
     s->ops.reveal_secret = ops && ops->reveal_secret ? ops->reveal_secret : native_reveal_secret;
@@ -822,8 +815,8 @@ hr_t jobs_enable_transfers(jobs_t *jobs, const transfer_options_t *options, cons
         free_scheduler(s);
         return hr;
     }
-    log_event(LOG_INFO, NULL, "transfers enabled (at most %u background jobs at once)",
-              max_background_transfers);
+    log_service(LOG_INFO, "service.transfers", "transfers enabled (at most %u background jobs at once)",
+                max_background_transfers);
     kick(s);
     return HR_OK;
 }
@@ -856,7 +849,7 @@ void jobs_disable_transfers(jobs_t *jobs)
         uv_cond_wait(&s->ended, &s->mu);
     uv_mutex_unlock(&s->mu);
     free_scheduler(s);
-    log_event(LOG_INFO, NULL, "transfers disabled");
+    log_service(LOG_INFO, "service.transfers", "transfers disabled");
 }
 
 hr_t jobs_set_background_bandwidth(jobs_t *jobs, uint64_t bytes_per_second)
@@ -869,12 +862,14 @@ hr_t jobs_set_background_bandwidth(jobs_t *jobs, uint64_t bytes_per_second)
     if (s) {
         uv_mutex_lock(&s->mu);
         hr = s->engine_closed ? HR_FALSE : transfer_set_bandwidth_limit(s->engine, bytes_per_second);
+        if (hr == HR_OK)
+            s->background_cap = bytes_per_second <= TRANSFER_BANDWIDTH_MAX ? bytes_per_second : 0;
         uv_mutex_unlock(&s->mu);
     }
     uv_mutex_unlock(&jobs->lock);
     if (hr == HR_OK && bytes_per_second)
-        log_event(LOG_INFO, NULL, "background downloads capped at %llu bytes/s",
-                  (unsigned long long)bytes_per_second);
+        log_service(LOG_INFO, "service.transfers", "background downloads capped at %llu bytes/s",
+                    (unsigned long long)bytes_per_second);
     return hr;
 }
 
@@ -883,7 +878,7 @@ hr_t jobs_set_background_bandwidth(jobs_t *jobs, uint64_t bytes_per_second)
 /* Cancels the job's transfer, if any (s->mu held); 1 when one was running. */
 static int cancel_transfer_locked(struct scheduler *s, const store_guid_t *id)
 {
-    active_t *a = active_by_job(s, id);
+    active_t *a = scheduler_active_by_job(s, id);
     if (a && !s->engine_closed)
         transfer_cancel(s->engine, a->token);
     return a != NULL;
@@ -936,8 +931,8 @@ static void remove_paths(struct scheduler *s, const store_guid_t *id, path_list_
     for (size_t i = 0; i < list->count; i++) {
         int rc = really ? s->ops.remove(s->ops.ctx, list->paths[i]) : 0;
         if (!missing_file(rc))
-            log_event(LOG_WARN, id, "cannot remove temporary file \"%s\": 0x%08x", list->paths[i],
-                      (unsigned)rc);
+            log_event(LOG_WARN, id, NULL, "file.cleanup", "cannot remove temporary file \"%s\": 0x%08x",
+                      list->paths[i], (unsigned)rc);
         free(list->paths[i]);
     }
     free(list->paths);
@@ -962,8 +957,8 @@ static hr_t complete_files(struct scheduler *s, store_job_t *job, path_list_t *r
             int rc = s->ops.rename_replace(s->ops.ctx, file.temp_name, file.local_name);
             if (rc) {
                 hr = (hr_t)rc;
-                log_event(LOG_ERROR, &job->id, "Complete: file %u cannot be renamed to \"%s\": 0x%08x; "
-                          "job kept", i, file.local_name, (unsigned)rc);
+                log_job(LOG_ERROR, job, "job.complete", "Complete: file %u cannot be renamed to \"%s\": "
+                        "0x%08x; job kept", i, file.local_name, (unsigned)rc);
             } else {
                 file.completed = 1;
                 if ((status = store_file_update(jobs->store, &file)) != STORE_OK)
@@ -1020,8 +1015,8 @@ static int hook_end_job(jobs_t *jobs, const caller_t *caller, const store_guid_t
         store_job_clear(&job);
         unlock_store(jobs);
         uv_mutex_lock(&s->mu);
-        uint64_t deadline = now_ms() + END_WAIT_MS;
-        while (active_by_job(s, id) && now_ms() < deadline)
+        uint64_t deadline = scheduler_now_ms() + END_WAIT_MS;
+        while (scheduler_active_by_job(s, id) && scheduler_now_ms() < deadline)
             uv_cond_timedwait(&s->ended, &s->mu, 100 * 1000000u);
         uv_mutex_unlock(&s->mu);
         hr = lock_store(jobs);
@@ -1055,4 +1050,5 @@ static int hook_end_job(jobs_t *jobs, const caller_t *caller, const store_guid_t
 }
 
 static const scheduler_hooks_t hooks = {hook_job_changed, hook_job_removed, hook_end_job,
-                                        jobs_disable_transfers};
+                                        jobs_disable_transfers, scheduler_job_activity,
+                                        scheduler_activity};

@@ -64,6 +64,6 @@ void com_pins_hold(void)
     for (size_t i = 0; SUCCEEDED(hr) && i < sizeof pinned_iids / sizeof *pinned_iids; i++)
         hr = CoMarshalInterface(pin_stream, pinned_iids[i], &pin, MSHCTX_LOCAL, NULL, MSHLFLAGS_TABLESTRONG);
     if (FAILED(hr))
-        log_event(LOG_WARN, NULL, "cannot keep the interfaces' RPC registrations (0x%08lx): a client "
+        log_service(LOG_WARN, "service.start", "cannot keep the interfaces' RPC registrations (0x%08lx): a client "
                   "releasing an object may hang the service under Wine", (unsigned long)hr);
 }

@@ -14,9 +14,9 @@ static void CALLBACK expire_old_jobs(void *context, BOOLEAN fired)
     size_t expired = 0;
     hr_t hr = jobs_expire(dosvc_jobs, JOB_MAX_AGE_DAYS * FILETIME_PER_DAY, &expired);
     if (HR_FAILED(hr))
-        log_event(LOG_ERROR, NULL, "expiry of old jobs failed: 0x%08x", (unsigned)hr);
+        log_service(LOG_ERROR, "job.expire", "expiry of old jobs failed: 0x%08x", (unsigned)hr);
     else if (expired)
-        log_event(LOG_INFO, NULL, "%lu job(s) older than %d days removed", (unsigned long)expired,
+        log_service(LOG_INFO, "job.expire", "%lu job(s) older than %d days removed", (unsigned long)expired,
                   JOB_MAX_AGE_DAYS);
 }
 

@@ -32,13 +32,13 @@ static HRESULT data_directory(char *out, size_t size)
 
 static void log_store_report(const char *db_path, const store_open_report_t *report)
 {
-    log_event(LOG_INFO, NULL, "job store %s: schema v%d%s%s, integrity %s", db_path,
+    log_service(LOG_INFO, "store.open", "job store %s: schema v%d%s%s, integrity %s", db_path,
               report->schema_version, report->created ? ", created" : "",
               report->migrated_from && report->migrated_from != report->schema_version
                   ? ", migrated" : "",
               report->integrity_ok ? "ok" : "FAILED");
     if (report->quarantined)
-        log_event(LOG_ERROR, NULL,
+        log_service(LOG_ERROR, "store.damaged",
                   "job store was damaged (%s); kept aside as %s; salvaged %ld job(s), %ld file(s)",
                   report->detail, report->quarantine_path, report->salvaged_jobs,
                   report->salvaged_files);
@@ -55,7 +55,7 @@ static HRESULT enable_transfers(void)
     if (SUCCEEDED(hr))
         jobs_set_background_bandwidth(dosvc_jobs, settings_background_bandwidth());
     if (FAILED(hr))
-        log_event(LOG_ERROR, NULL, "cannot enable transfers: 0x%08lx", (unsigned long)hr);
+        log_service(LOG_ERROR, "service.transfers", "cannot enable transfers: 0x%08lx", (unsigned long)hr);
     return hr;
 }
 
@@ -96,11 +96,11 @@ HRESULT server_start(void)
     if (SUCCEEDED(hr))
         hr = class_factory_register(&class_cookie);
     if (FAILED(hr)) {
-        log_event(LOG_ERROR, NULL, "service start failed: 0x%08lx", (unsigned long)hr);
+        log_service(LOG_ERROR, "service.start", "service start failed: 0x%08lx", (unsigned long)hr);
         server_stop();
         return hr;
     }
-    log_event(LOG_INFO, NULL, "service started, pid %lu", GetCurrentProcessId());
+    log_service(LOG_INFO, "service.start", "service started, pid %lu", GetCurrentProcessId());
     return S_OK;
 }
 
@@ -118,7 +118,7 @@ void server_stop(void)
          * WAL). Calls still in flight on RPC threads get DO_E_NO_SERVICE from here on; the
          * process exits right after. */
         jobs_shutdown(dosvc_jobs);
-        log_event(LOG_INFO, NULL, "service stopped cleanly");
+        log_service(LOG_INFO, "service.stop", "service stopped cleanly");
     }
     log_close();
     CoUninitialize();

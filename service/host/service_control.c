@@ -28,7 +28,7 @@ static DWORD WINAPI control_handler(DWORD control, DWORD event_type, LPVOID even
     switch (control) {
     case SERVICE_CONTROL_STOP:
     case SERVICE_CONTROL_SHUTDOWN:
-        log_event(LOG_INFO, NULL, "%s requested", control == SERVICE_CONTROL_STOP ? "stop" : "shutdown");
+        log_service(LOG_INFO, "service.control", "%s requested", control == SERVICE_CONTROL_STOP ? "stop" : "shutdown");
         report_status(SERVICE_STOP_PENDING, NO_ERROR, 5000);
         SetEvent(stop_event);
         return NO_ERROR;

@@ -32,7 +32,7 @@ void settings_apply_limits(jobs_t *jobs)
     if (key)
         RegCloseKey(key);
     jobs_set_limits(jobs, &limits);
-    log_event(LOG_INFO, NULL, "limits: %u jobs per user, %u per machine, %u files per job, "
+    log_service(LOG_INFO, "service.settings", "limits: %u jobs per user, %u per machine, %u files per job, "
               "%u ranges per file", limits.max_jobs_per_user, limits.max_jobs_per_machine,
               limits.max_files_per_job, limits.max_ranges_per_file);
 }
@@ -54,7 +54,7 @@ uint32_t settings_max_background_transfers(void)
 {
     uint32_t max_background =
         transfers_setting(L"MaxBackgroundTransfers", DOSVC_DEFAULT_MAX_BACKGROUND_TRANSFERS);
-    log_event(LOG_INFO, NULL, "transfers: at most %u background transfer(s) at a time",
+    log_service(LOG_INFO, "service.settings", "transfers: at most %u background transfer(s) at a time",
               max_background);
     return max_background;
 }

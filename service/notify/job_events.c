@@ -174,7 +174,7 @@ static void queue_event(const GUID *job, jobs_event_t event, uint32_t file_index
     }
     ReleaseSRWLockExclusive(&lock);
     if (lane && !TrySubmitThreadpoolCallback(drain_lane, &lane->job, NULL)) {
-        log_event(LOG_ERROR, (const store_guid_t *)job, "callbacks not delivered: thread pool error %lu",
+        log_event(LOG_ERROR, (const store_guid_t *)job, NULL, "callback.failed", "callbacks not delivered: thread pool error %lu",
                   GetLastError());
         while ((item = next_item(job)) != NULL) /* empties the lane, then removes it */
             free(item);
@@ -242,7 +242,7 @@ void job_events_retry(const GUID *job, jobs_event_t event, uint32_t delay_s)
     }
     ReleaseSRWLockExclusive(&lock);
     if (retry && wanted)
-        log_event(LOG_ERROR, (const store_guid_t *)job, "callback retry not scheduled: error %lu",
+        log_event(LOG_ERROR, (const store_guid_t *)job, NULL, "callback.failed", "callback retry not scheduled: error %lu",
                   GetLastError());
     free(retry);
 }
@@ -284,6 +284,6 @@ void job_events_stop(void)
     while (draining && GetTickCount64() < deadline)
         SleepConditionVariableSRW(&idle, &lock, (DWORD)(deadline - GetTickCount64()), 0);
     if (draining)
-        log_event(LOG_WARN, NULL, "service stop: %u callback(s) still in progress", draining);
+        log_service(LOG_WARN, "service.stop", "service stop: %u callback(s) still in progress", draining);
     ReleaseSRWLockExclusive(&lock);
 }

@@ -115,7 +115,7 @@ static IUnknown *activated_sink(const store_job_t *job, HRESULT *hr)
     if (FAILED(*hr)) {
         char clsid[GUID_STRING_SIZE];
         guid_format(&job->notify_clsid, clsid);
-        log_event(LOG_WARN, &job->id, "notification CLSID %s not activated: 0x%08lx", clsid,
+        log_job(LOG_WARN, job, "callback.failed", "notification CLSID %s not activated: 0x%08lx", clsid,
                   (unsigned long)*hr);
         return NULL;
     }
@@ -152,7 +152,7 @@ static HRESULT call_current_sink(const store_job_t *job, jobs_event_t event, uin
         *called = 1;
         hr = call_sink(sink, job, event, file_index);
         if (disconnected(hr)) {
-            log_event(LOG_WARN, &job->id, "%s: the client's sink is gone (0x%08lx); dropped",
+            log_job(LOG_WARN, job, "callback.dropped", "%s: the client's sink is gone (0x%08lx); dropped",
                       event_name(event), (unsigned long)hr);
             notify_registry_drop((const GUID *)&job->id, sink);
         }
@@ -172,7 +172,7 @@ static void CALLBACK program_exited(PTP_CALLBACK_INSTANCE instance, void *contex
     program_watch_t *watch = context;
     DWORD code = 0;
     if (GetExitCodeProcess(watch->process, &code) && code != 0) {
-        log_event(LOG_WARN, (const store_guid_t *)&watch->job,
+        log_event(LOG_WARN, (const store_guid_t *)&watch->job, NULL, "callback.failed",
                   "notify command line exited with %lu: run again in %u s", code, watch->retry_delay_s);
         job_events_retry(&watch->job, watch->event, watch->retry_delay_s);
     }
@@ -203,11 +203,11 @@ static HRESULT run_command_line(const store_job_t *job, jobs_event_t event)
     HANDLE process = NULL;
     HRESULT hr = owner_run_program(job, &process);
     if (FAILED(hr)) {
-        log_event(LOG_WARN, &job->id, "notify command line \"%s\" not run: 0x%08lx", job->notify_program,
+        log_job(LOG_WARN, job, "callback.failed", "notify command line \"%s\" not run: 0x%08lx", job->notify_program,
                   (unsigned long)hr);
         return hr;
     }
-    log_event(LOG_INFO, &job->id, "notify command line \"%s\" started (%s)", job->notify_program,
+    log_job(LOG_INFO, job, "callback.cmdline", "notify command line \"%s\" started (%s)", job->notify_program,
               event_name(event));
     watch_program(job, event, process);
     return S_OK;
@@ -218,9 +218,9 @@ HRESULT notify_deliver(const store_job_t *job, jobs_event_t event, uint32_t file
     int called;
     HRESULT hr = call_current_sink(job, event, file_index, &called);
     if (called && hr != S_OK)
-        log_event(LOG_WARN, &job->id, "%s returned 0x%08lx", event_name(event), (unsigned long)hr);
+        log_job(LOG_WARN, job, "callback.failed", "%s returned 0x%08lx", event_name(event), (unsigned long)hr);
     else if (called && event != JOBS_EVENT_MODIFIED)
-        log_event(LOG_INFO, &job->id, "%s delivered", event_name(event));
+        log_job(LOG_INFO, job, "callback.delivered", "%s delivered", event_name(event));
     if (!is_final_event(event))
         return S_OK; /* modifications and file notices are not repeated */
     if ((!called || hr != S_OK) && job->notify_program)

@@ -91,14 +91,14 @@ HRESULT caller_identify(caller_t *caller)
     int used_rpc;
     HRESULT hr = caller_impersonate(&used_rpc);
     if (FAILED(hr)) {
-        log_event(LOG_WARN, NULL, "cannot establish the caller's identity (0x%08lx): call refused",
+        log_service(LOG_WARN, "security.refused", "cannot establish the caller's identity (0x%08lx): call refused",
                   (unsigned long)hr);
         return E_ACCESSDENIED;
     }
     hr = identify_impersonated_thread(caller);
     caller_revert(used_rpc);
     if (FAILED(hr)) {
-        log_event(LOG_WARN, NULL, "cannot read the caller's token (0x%08lx): call refused",
+        log_service(LOG_WARN, "security.refused", "cannot read the caller's token (0x%08lx): call refused",
                   (unsigned long)hr);
         return E_ACCESSDENIED;
     }

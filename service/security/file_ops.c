@@ -17,7 +17,7 @@ static int begin_impersonation(int *used_rpc, const char *what)
 {
     HRESULT hr = caller_impersonate(used_rpc);
     if (FAILED(hr)) {
-        log_event(LOG_WARN, NULL, "%s: cannot impersonate the caller (0x%08lx): refused", what,
+        log_service(LOG_WARN, "security.refused", "%s: cannot impersonate the caller (0x%08lx): refused", what,
                   (unsigned long)hr);
         return (int)E_ACCESSDENIED;
     }
@@ -39,7 +39,7 @@ static int rename_replace(void *ctx, const char *from, const char *to)
             DWORD attributes = GetFileAttributesW(wto);
             if (attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_HIDDEN) &&
                 !SetFileAttributesW(wto, attributes & ~(DWORD)FILE_ATTRIBUTE_HIDDEN))
-                log_event(LOG_WARN, NULL, "complete: cannot unhide %s (%lu)", to, GetLastError());
+                log_service(LOG_WARN, "job.complete", "complete: cannot unhide %s (%lu)", to, GetLastError());
         }
         caller_revert(used_rpc);
     }

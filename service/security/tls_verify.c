@@ -135,7 +135,7 @@ static hr_t refuse(const char *url, uint32_t status, const char *fmt, ...)
     vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
     last_status = (hr_t)status;
-    log_event(LOG_WARN, NULL, "TLS certificate of %s refused: %s", url ? url : "(unknown URL)", last_error);
+    log_service(LOG_WARN, "tls.refused", "TLS certificate of %s refused: %s", url ? url : "(unknown URL)", last_error);
     return DO_E_HTTP_CERT_VALIDATION;
 }
 

@@ -58,7 +58,8 @@ check "bad input: the service is still running" [ "$(service_state)" = RUNNING ]
 ln -sfn /sys "$WINEPREFIX/dosdevices/s:"
 client "local path" localpath 'S:\opendo-denied.bin' 'C:\no-such-directory\file.bin'
 rm -f "$WINEPREFIX/dosdevices/s:"
-check "log: every created job is logged with its id" grep -q "$job2 created by" "$log_path"
+check "log: every created job is logged with its id, owner and event" \
+    grep -qE "^[^ ]+ INFO  $job2 S-1-[0-9-]+ job\.create created by " "$log_path"
 
 # --- limits come from the registry at start-up
 limits_key='HKLM\SOFTWARE\opendo\Limits'

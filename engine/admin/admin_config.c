@@ -1,0 +1,40 @@
+/* doadmin /config: every effective setting in Get-DOConfig's form, "Name: value" and then
+ * "NameProvider: where it came from" (Default, or the registry value that set it), the
+ * settings of engine/settings first, then the fixed values an administrator also needs. */
+#include "admin_internal.h"
+
+static void setting(text_t *text, const char *name, const char *provider, const char *fmt,
+                    unsigned long long value)
+{
+    text_printf(text, "%s: ", name);
+    text_printf(text, fmt, value);
+    text_printf(text, "\n%sProvider: %s\n", name, provider);
+}
+
+hr_t admin_config(const admin_sources_t *src, const caller_t *caller, char **report)
+{
+    hr_t hr = admin_check(caller, report);
+    if (HR_FAILED(hr))
+        return hr;
+    text_t text = {0};
+    static const char fixed[] = "Default (fixed in this version)";
+    setting(&text, "DownloadMode", "Default (fixed in this version: HTTP only, no peers, no cache "
+                                   "hosts)", "%llu", DO_DOWNLOAD_MODE_SIMPLE);
+    for (int id = 0; id < SETTING_COUNT; id++) {
+        const setting_info_t *info = setting_info(id);
+        setting(&text, info->name, src->settings->provider[id], "%llu",
+                settings_get(src->settings, id));
+    }
+    setting(&text, "DefaultMinRetryDelay", "Default (each job may set its own: /setminretrydelay)",
+            "%llu", JOB_DEFAULT_MIN_RETRY_DELAY);
+    setting(&text, "DefaultNoProgressTimeout", "Default (background jobs; each job may set its own: "
+                                               "/setnoprogresstimeout)",
+            "%llu", JOB_DEFAULT_NO_PROGRESS_TIMEOUT);
+    setting(&text, "DefaultForegroundNoProgressTimeout", "Default (foreground jobs)", "%llu",
+            JOB_FOREGROUND_NO_PROGRESS_TIMEOUT);
+    setting(&text, "JobMaxAgeDays", fixed, "%llu", JOB_MAX_AGE_DAYS);
+    text_printf(&text, "DatabasePath: %s\nDatabasePathProvider: %s\n", src->db_path, fixed);
+    text_printf(&text, "LogPath: %s\nLogPathProvider: %s\n", src->log_path, fixed);
+    *report = text_finish(&text);
+    return *report ? HR_OK : HR_E_OUTOFMEMORY;
+}

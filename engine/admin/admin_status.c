@@ -1,0 +1,128 @@
+/* doadmin /status [job]: one block per file, with the fields of Get-DeliveryOptimizationStatus
+ * that opendo can fill (peer and cache-server figures are 0: no peers, no cache hosts yet), and
+ * the job's id, name, state, owner and the file's local path. */
+#include "admin_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "guid.h"
+
+#define WIDTH 20 /* strlen("TotalBytesDownloaded") */
+
+static const char *job_state_text(int32_t state)
+{
+    static const char *names[] = {"QUEUED", "CONNECTING", "TRANSFERRING", "SUSPENDED", "ERROR",
+                                  "TRANSIENT_ERROR", "TRANSFERRED", "ACKNOWLEDGED", "CANCELLED"};
+    return (uint32_t)state < sizeof names / sizeof *names ? names[state] : "?";
+}
+
+/* DO's Status: Downloading (its transfer runs), Complete (all bytes), else Paused. */
+static const char *file_status(const store_file_t *file, const jobs_job_activity_t *activity)
+{
+    if (file->bytes_total != JOB_SIZE_UNKNOWN && file->bytes_transferred == file->bytes_total &&
+        (file->bytes_total > 0 || file->response_headers))
+        return "Complete";
+    return activity->running && activity->file_index == file->index ? "Downloading" : "Paused";
+}
+
+static void job_fields(text_t *text, const store_job_t *job)
+{
+    char id[GUID_STRING_SIZE];
+    guid_format(&job->id, id);
+    admin_field(text, WIDTH, "JobId", "%s", id);
+    admin_field(text, WIDTH, "JobName", "%s", job->display_name ? job->display_name : "");
+    admin_field(text, WIDTH, "JobState", "%s", job_state_text(job->state));
+    admin_field(text, WIDTH, "Owner", "%s", job->owner_sid ? job->owner_sid : "-");
+}
+
+static void file_fields(text_t *text, const store_job_t *job, const store_file_t *file,
+                        const jobs_job_activity_t *activity)
+{
+    char id[GUID_STRING_SIZE], expires[40];
+    guid_format(&job->id, id);
+    if (file->file_id)
+        admin_field(text, WIDTH, "FileId", "%s", file->file_id);
+    else
+        admin_field(text, WIDTH, "FileId", "%s:%u", id, file->index);
+    if (file->bytes_total == JOB_SIZE_UNKNOWN)
+        admin_field(text, WIDTH, "FileSize", "UNKNOWN");
+    else
+        admin_field(text, WIDTH, "FileSize", "%llu", (unsigned long long)file->bytes_total);
+    admin_field(text, WIDTH, "TotalBytesDownloaded", "%llu", (unsigned long long)file->bytes_transferred);
+    admin_field(text, WIDTH, "PercentPeerCaching", "0");
+    admin_field(text, WIDTH, "BytesFromPeers", "0");
+    admin_field(text, WIDTH, "BytesFromHttp", "%llu", (unsigned long long)file->bytes_from_http);
+    admin_field(text, WIDTH, "BytesFromCacheServer", "0");
+    admin_field(text, WIDTH, "Status", "%s", file_status(file, activity));
+    admin_field(text, WIDTH, "Priority", "%s",
+                job->priority == JOB_PRIORITY_FOREGROUND ? "Foreground" : "Background");
+    uint64_t ms = file->download_ms;
+    admin_field(text, WIDTH, "DownloadDuration", "%02llu:%02llu:%02llu.%03llu",
+                (unsigned long long)(ms / 3600000), (unsigned long long)(ms / 60000 % 60),
+                (unsigned long long)(ms / 1000 % 60), (unsigned long long)(ms % 1000));
+    admin_field(text, WIDTH, "HttpConnectionCount", "%u", file->http_connections);
+    admin_field(text, WIDTH, "DownloadMode", "%d", DO_DOWNLOAD_MODE_SIMPLE);
+    admin_field(text, WIDTH, "SourceURL", "%s", file->remote_name ? file->remote_name : "");
+    admin_field(text, WIDTH, "LocalPath", "%s", file->local_name ? file->local_name : "(not set)");
+    admin_format_time(job->creation_time + (int64_t)JOB_MAX_AGE_DAYS * 86400 * FILETIME_PER_SECOND,
+                      expires, sizeof expires);
+    admin_field(text, WIDTH, "ExpireOn", "%s", expires);
+}
+
+/* The blocks of one job: one per file (a job without files: its job fields alone). */
+static hr_t job_blocks(const admin_sources_t *src, const caller_t *caller, const store_guid_t *id,
+                       text_t *text)
+{
+    store_job_t job = {0};
+    uint32_t count = 0;
+    hr_t hr = jobs_get(src->jobs, caller, id, &job);
+    if (HR_SUCCEEDED(hr))
+        hr = jobs_file_count(src->jobs, caller, id, &count);
+    jobs_job_activity_t activity;
+    if (HR_SUCCEEDED(hr))
+        hr = jobs_job_activity(src->jobs, id, &activity);
+    for (uint32_t i = 0; HR_SUCCEEDED(hr) && i < count; i++) {
+        store_file_t file = {0};
+        hr = jobs_get_file(src->jobs, caller, id, i, &file);
+        if (HR_SUCCEEDED(hr)) {
+            job_fields(text, &job);
+            file_fields(text, &job, &file, &activity);
+            text_puts(text, "\n");
+        }
+        store_file_clear(&file);
+    }
+    if (HR_SUCCEEDED(hr) && count == 0) {
+        job_fields(text, &job);
+        admin_field(text, WIDTH, "Files", "0");
+        text_puts(text, "\n");
+    }
+    store_job_clear(&job);
+    return hr;
+}
+
+hr_t admin_status(const admin_sources_t *src, const caller_t *caller, const store_guid_t *job,
+                  char **report)
+{
+    hr_t hr = admin_check(caller, report);
+    if (HR_FAILED(hr))
+        return hr;
+    text_t text = {0};
+    if (job) {
+        hr = job_blocks(src, caller, job, &text);
+    } else {
+        store_guid_t *ids = NULL;
+        size_t count = 0;
+        hr = jobs_list(src->jobs, caller, JOB_ENUM_ALL_USERS, &ids, &count);
+        for (size_t i = 0; HR_SUCCEEDED(hr) && i < count; i++) {
+            hr = job_blocks(src, caller, &ids[i], &text);
+            if (hr == DO_E_JOB_NOT_FOUND || hr == DO_E_INVALID_STATE)
+                hr = HR_OK; /* ended while the report was made */
+        }
+        free(ids);
+    }
+    if (HR_SUCCEEDED(hr) && !(*report = text_finish(&text)))
+        hr = HR_E_OUTOFMEMORY;
+    text_free(&text);
+    return hr;
+}

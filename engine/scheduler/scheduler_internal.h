@@ -1,0 +1,68 @@
+/* Shared by the scheduler's source files (scheduler.c: starting jobs and the transfer engine's
+ * callbacks; scheduler_activity.c: what it is doing, for the admin reports). Not part of the
+ * core's API. Locks: jobs->lock (the store lock) is always taken before s->mu. */
+#ifndef OPENDO_SCHEDULER_INTERNAL_H
+#define OPENDO_SCHEDULER_INTERNAL_H
+
+#include "jobs_internal.h"
+
+typedef struct active {          /* a running transfer: one per job */
+    uint64_t token;
+    store_guid_t job;
+    uint32_t index;
+    int foreground;
+} active_t;
+
+/* Bytes per second over windows of RATE_WINDOW_MS, for /perfsnap and /why. */
+#define RATE_WINDOW_MS 2000u
+#define RATE_STALE_MS 5000u      /* no bytes for this long: the rate is 0 */
+typedef struct rate_meter {
+    uint64_t window_start_ms, window_bytes;
+    uint64_t rate;               /* bytes/s of the last full window */
+    uint64_t measured_ms;        /* when that window ended; 0: never */
+} rate_meter_t;
+
+typedef struct job_clock {       /* per job, in memory: retries and the no-progress timeout */
+    store_guid_t job;
+    uint64_t first_ms;           /* when the job first started transferring (this run) */
+    uint64_t last_progress_ms;   /* 0: no progress yet */
+    uint64_t retry_at_ms;        /* TRANSIENT_ERROR: when to retry; 0: not set */
+    uint64_t progress_event_ms;  /* the last progress event (JOBS_PROGRESS_EVENT_MS apart) */
+    rate_meter_t rate;
+} job_clock_t;
+
+struct scheduler {
+    jobs_t *jobs;
+    transfer_engine_t *engine;
+    jobs_file_ops_t ops;
+    uint32_t max_background;
+    uv_thread_t thread;
+    uv_mutex_t mu;               /* everything below */
+    uv_cond_t wake;              /* the scheduler thread waits here */
+    uv_cond_t ended;             /* a transfer ended (Cancel/Complete wait here) */
+    int kicked, stopping, engine_closed;
+    unsigned waiters;
+    uint64_t next_token;
+    active_t *active;
+    size_t active_count, active_cap;
+    job_clock_t *clocks;
+    size_t clock_count, clock_cap;
+    /* what it has done since it was enabled (doadmin /perfsnap) */
+    uint64_t enabled_ms;
+    uint64_t background_cap;     /* bytes/s; 0: none */
+    uint64_t files_downloaded, bytes_downloaded;
+    rate_meter_t rate;
+};
+
+uint64_t scheduler_now_ms(void);
+/* s->mu held for all of these. */
+active_t *scheduler_active_by_job(struct scheduler *s, const store_guid_t *id);
+job_clock_t *scheduler_clock_find(struct scheduler *s, const store_guid_t *id);
+size_t scheduler_background_running(const struct scheduler *s);
+uint64_t rate_meter_now(const rate_meter_t *meter, uint64_t now_ms);
+
+/* scheduler_activity.c: the activity hooks (store lock held; they take s->mu). */
+void scheduler_job_activity(jobs_t *jobs, const store_guid_t *id, jobs_job_activity_t *out);
+void scheduler_activity(jobs_t *jobs, jobs_activity_t *out);
+
+#endif

@@ -1,0 +1,66 @@
+#include "settings.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "jobs.h"
+#include "log.h"
+
+#define LIMITS_KEY "SOFTWARE\\opendo\\Limits"
+#define TRANSFERS_KEY "SOFTWARE\\opendo\\Transfers"
+#define LOG_KEY "SOFTWARE\\opendo\\Log"
+
+static const setting_info_t infos[SETTING_COUNT] = {
+    [SETTING_MAX_JOBS_PER_USER] = {"MaxJobsPerUser", LIMITS_KEY, JOBS_DEFAULT_MAX_JOBS_PER_USER, 1,
+                                   UINT32_MAX, "jobs one user may have"},
+    [SETTING_MAX_JOBS_PER_MACHINE] = {"MaxJobsPerMachine", LIMITS_KEY, JOBS_DEFAULT_MAX_JOBS_PER_MACHINE,
+                                      1, UINT32_MAX, "jobs on this machine"},
+    [SETTING_MAX_FILES_PER_JOB] = {"MaxFilesPerJob", LIMITS_KEY, JOBS_DEFAULT_MAX_FILES_PER_JOB, 1,
+                                   UINT32_MAX, "files in one job"},
+    [SETTING_MAX_RANGES_PER_FILE] = {"MaxRangesPerFile", LIMITS_KEY, JOBS_DEFAULT_MAX_RANGES_PER_FILE,
+                                     1, UINT32_MAX, "ranges of one file"},
+    [SETTING_MAX_BACKGROUND_TRANSFERS] = {"MaxBackgroundTransfers", TRANSFERS_KEY, 4, 1, 1000,
+                                          "background jobs that download at once"},
+    [SETTING_MAX_BACKGROUND_BANDWIDTH] = {"MaxBackgroundDownloadBandwidth", TRANSFERS_KEY, 0, 0,
+                                          UINT32_MAX / 1024,
+                                          "KiB/s for all background jobs together; 0: no cap"},
+    [SETTING_LOG_MAX_SIZE_KB] = {"MaxLogSizeKB", LOG_KEY, LOG_DEFAULT_MAX_BYTES / 1024,
+                                 LOG_MIN_MAX_BYTES / 1024, 1024 * 1024,
+                                 "KiB of dosvc.log before it is rotated"},
+    [SETTING_LOG_MAX_FILES] = {"MaxLogFiles", LOG_KEY, LOG_DEFAULT_MAX_FILES, 0, LOG_MAX_MAX_FILES,
+                               "rotated log files kept (dosvc.log.1 ...)"},
+};
+
+const setting_info_t *setting_info(setting_id_t id)
+{
+    return (unsigned)id < SETTING_COUNT ? &infos[id] : NULL;
+}
+
+void settings_init(settings_t *settings)
+{
+    for (int id = 0; id < SETTING_COUNT; id++) {
+        settings->value[id] = infos[id].default_value;
+        snprintf(settings->provider[id], SETTING_PROVIDER_MAX, "Default");
+    }
+}
+
+int settings_offer(settings_t *settings, setting_id_t id, uint64_t value, const char *provider)
+{
+    const setting_info_t *info = setting_info(id);
+    if (!info)
+        return -1;
+    if (value < info->min || value > info->max) {
+        log_service(LOG_WARN, "service.settings",
+                    "%s = %llu (%s) is out of range %u..%u: %u is used", info->name,
+                    (unsigned long long)value, provider, info->min, info->max, settings->value[id]);
+        return -1;
+    }
+    settings->value[id] = (uint32_t)value;
+    snprintf(settings->provider[id], SETTING_PROVIDER_MAX, "%s", provider);
+    return 0;
+}
+
+uint32_t settings_get(const settings_t *settings, setting_id_t id)
+{
+    return (unsigned)id < SETTING_COUNT ? settings->value[id] : 0;
+}

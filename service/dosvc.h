@@ -7,17 +7,26 @@
 #include <windows.h>
 #include <objbase.h>
 
+#include "admin.h"
 #include "deliveryoptimization.h"
 #include "jobs.h"
+#include "settings.h"
 
 #define DOSVC_SERVICE_NAME L"DoSvc"
 #define DOSVC_DISPLAY_NAME L"Delivery Optimization (opendo)"
 #define DOSVC_DESCRIPTION L"Downloads files in the background for applications (opendo)."
 /* The AppID shares the class id, a common convention for single-class local servers. */
 #define DOSVC_APPID_STRING L"{5B99FA76-721C-423C-ADAC-56D03C8A8007}"
+/* opendo's administration class (IOpendoAdmin), served by the same service and AppID. */
+#define DOSVC_ADMIN_CLSID_STRING L"{6DA97CEB-34DE-4ADA-8415-25444291C60D}"
+/* The event log source the service's log lines are copied to (Application log). */
+#define DOSVC_EVENT_SOURCE L"opendo"
 
 /* The one job manager of the process, opened by service start-up. */
 extern jobs_t *dosvc_jobs;
+/* What the admin reports read (service/host/server.c), and the settings (service/host/settings.c). */
+extern admin_sources_t dosvc_admin_sources;
+extern settings_t dosvc_settings;
 
 /* The IUnknown methods of an object's secondary vtable (interface `type`, held in `member` of
  * `object_t`): they forward to the object's main methods main##_query_interface/_add_ref/_release,
@@ -53,17 +62,21 @@ void server_stop(void);
  * process's life (a Wine 8 unregistration race would otherwise hang the service). */
 void com_pins_hold(void);
 
-/* service/host/settings.c: limits from HKLM\SOFTWARE\opendo\Limits. */
+/* service/host/settings.c: the registry values of engine/settings' table, read into
+ * dosvc_settings (and the log's size limits applied) once the log is open. */
+void settings_load(void);
 void settings_apply_limits(jobs_t *jobs);
-/* MaxBackgroundTransfers from HKLM\SOFTWARE\opendo\Transfers (REG_DWORD; absent or 0: 4). */
-#define DOSVC_DEFAULT_MAX_BACKGROUND_TRANSFERS 4u
 uint32_t settings_max_background_transfers(void);
-/* The background download cap in bytes/s, 0 for none (HKLM\SOFTWARE\opendo\Transfers). */
+/* The background download cap in bytes/s, 0 for none. */
 uint64_t settings_background_bandwidth(void);
 
 /* service/security/file_ops.c: the job manager's file operations (rename onto the local name, delete a
  * temp file), run while impersonating the calling client (E_ACCESSDENIED if that fails). */
 extern const jobs_file_ops_t dosvc_file_ops;
+
+/* service/host/event_log.c: every log line also to the event log (best-effort). */
+void event_log_start(void);
+void event_log_stop(void);
 
 /* service/host/maintenance.c: the 30-day expiry, at start-up and hourly. */
 HRESULT maintenance_start(void);
@@ -81,8 +94,12 @@ WCHAR *wide_from_utf8(const char *text); /* malloc'ed; NULL on failure */
 HRESULT cotaskmem_from_utf8(const char *text, LPWSTR *out);
 
 /* COM objects, one per file, named after the interface they implement. */
-HRESULT class_factory_register(DWORD *cookie);
+/* The class objects of DeliveryOptimization and OpendoAdmin (all or none registered). */
+HRESULT class_factories_register(void);
+void class_factories_revoke(void);
 HRESULT background_copy_manager_create(REFIID riid, void **out);
+/* IOpendoAdmin: the diagnostics of doadmin, for administrators only. */
+HRESULT opendo_admin_create(REFIID riid, void **out);
 HRESULT background_copy_job_create(const GUID *id, IBackgroundCopyJob **out);
 /* Takes ownership of ids (malloc'ed array). */
 HRESULT enum_background_copy_jobs_create(GUID *ids, ULONG count, IEnumBackgroundCopyJobs **out);

@@ -14,9 +14,11 @@ $(IDL_I_OBJ): $(BUILD)/idl/deliveryoptimization_i.c
 	@mkdir -p $(@D)
 	$(WCC) $(WCFLAGS) -Wno-missing-braces -c $< -o $@
 
-$(BUILD)/win/service/%.o: service/%.c $(BUILD)/idl/deliveryoptimization.h $(BOOTSTRAP_STAMP)
+# The generated headers come first: the IDL's, and the message ids (messages.h).
+$(BUILD)/win/service/%.o: service/%.c $(BUILD)/idl/deliveryoptimization.h $(SERVICE_MESSAGES_H) \
+                          $(BOOTSTRAP_STAMP)
 	@mkdir -p $(@D)
-	$(WCC) $(WCFLAGS) $(DEPS_WIN_CFLAGS) $(SERVICE_INCLUDES) -MMD -MP -c $< -o $@
+	$(WCC) $(WCFLAGS) $(DEPS_WIN_CFLAGS) $(SERVICE_INCLUDES) -I$(SERVICE_MESSAGES_DIR) -MMD -MP -c $< -o $@
 
 $(BUILD)/win/dosvc.exe: $(SERVICE_OBJS) $(IDL_I_OBJ) $(SERVICE_MESSAGES_OBJ) $(BUILD)/win/libengine.a \
                         $(BUILD)/win/libstore.a

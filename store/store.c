@@ -91,6 +91,11 @@ int64_t store_now_filetime(void)
 #endif
 }
 
+const char *store_library_version(void)
+{
+    return sqlite3_libversion();
+}
+
 /* ---- field tables --------------------------------------------------------------------------- */
 
 typedef enum field_type {

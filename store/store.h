@@ -220,6 +220,8 @@ void store_credentials_free(store_credential_t *list, size_t count);
 
 /* Now, in FILETIME units. */
 int64_t store_now_filetime(void);
+/* The SQLite library's version, e.g. "3.40.1". */
+const char *store_library_version(void);
 
 #ifdef __cplusplus
 }

@@ -38,7 +38,11 @@ hr_t admin_explain(const admin_sources_t *src, const caller_t *caller, const sto
 hr_t admin_perfsnap(const admin_sources_t *src, const caller_t *caller, char **report);
 /* /config: every effective setting as "Name: value" and "NameProvider: where it came from". */
 hr_t admin_config(const admin_sources_t *src, const caller_t *caller, char **report);
-/* /log: the service's history (log_read). */
+/* /log: the service's history (log_read); E_INVALIDARG for a since that is not a UTC time of
+ * the log's form (or a prefix of it) and for more than LOG_MAX_READ_LINES lines. */
 hr_t admin_read_log(const caller_t *caller, const log_query_t *query, char **text);
+/* /util /version: the versions of the service and its libraries, the database, its schema and
+ * job count, the log. */
+hr_t admin_version(const admin_sources_t *src, const caller_t *caller, char **report);
 
 #endif

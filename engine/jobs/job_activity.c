@@ -83,6 +83,7 @@ hr_t jobs_activity(jobs_t *jobs, jobs_activity_t *out)
         return hr;
     hr = count_waiting(jobs, out);
     store_status_t status = store_job_count(jobs->store, NULL, &out->job_count);
+    out->schema_version = store_schema_version(jobs->store);
     if (HR_SUCCEEDED(hr) && status != STORE_OK)
         hr = store_failure(jobs, NULL, "count jobs", status);
     if (jobs->scheduler_hooks)

@@ -281,6 +281,7 @@ typedef struct jobs_activity {
     uint64_t files_downloaded, bytes_downloaded;      /* since transfers were enabled */
     uint64_t enabled_ms;                              /* how long ago they were */
     size_t job_count;                                 /* jobs in the store */
+    int schema_version;                               /* of the job database */
 } jobs_activity_t;
 
 /* No access check: for callers that made their own (engine/admin). */

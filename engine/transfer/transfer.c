@@ -7,6 +7,7 @@
  * See docs/transfer.md. */
 #include "transfer_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,22 @@ const char *transfer_class_name(transfer_class_t c)
     case TRANSFER_CANCELLED: return "cancelled";
     }
     return "?";
+}
+
+static char library_version[96];
+
+static void describe_library(void)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    snprintf(library_version, sizeof library_version, "libcurl %s (%s)", v->version,
+             v->ssl_version ? v->ssl_version : "no TLS");
+}
+
+const char *transfer_library_version(void)
+{
+    static uv_once_t once = UV_ONCE_INIT;
+    uv_once(&once, describe_library);
+    return library_version;
 }
 
 /* ---- active tokens (under engine->lock) ----------------------------------------------------- */

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "hresult.h"
+#include "version.h"
 
 #define TRANSFER_SIZE_UNKNOWN UINT64_MAX
 #define TRANSFER_TO_EOF UINT64_MAX /* a range's length: up to the end of the file */
@@ -63,7 +64,7 @@ typedef struct transfer_options {
     void *verify_tls_ctx;
 } transfer_options_t;
 
-#define TRANSFER_DEFAULT_USER_AGENT "opendo/0.1 (Delivery-Optimization-compatible)"
+#define TRANSFER_DEFAULT_USER_AGENT "opendo/" OPENDO_VERSION " (Delivery-Optimization-compatible)"
 #define TRANSFER_DEFAULT_CHECKPOINT_BYTES (4u * 1024 * 1024)
 #define TRANSFER_DEFAULT_CHECKPOINT_MS 1000u
 #define TRANSFER_BUFFER_SIZE (512 * 1024) /* CURLOPT_BUFFERSIZE */
@@ -194,5 +195,7 @@ hr_t transfer_set_bandwidth_limit(transfer_engine_t *engine, uint64_t bytes_per_
 
 /* A short name for a result class ("ok", "transient", ...). */
 const char *transfer_class_name(transfer_class_t c);
+/* libcurl's version and TLS back-end, e.g. "libcurl 7.88.1 (Schannel)". */
+const char *transfer_library_version(void);
 
 #endif

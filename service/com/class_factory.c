@@ -1,6 +1,14 @@
-/* IClassFactory for CLSID_DeliveryOptimization: a static object (the service process owns it
- * for its whole life), registered with REGCLS_MULTIPLEUSE so every client gets a manager. */
+/* IClassFactory for the service's classes: DeliveryOptimization (IBackgroundCopyManager) and
+ * OpendoAdmin (IOpendoAdmin). Static objects (the service process owns them for its whole life),
+ * registered with REGCLS_MULTIPLEUSE so that every client gets an object of its own. */
 #include "dosvc.h"
+
+typedef struct class_factory {
+    IClassFactory iface;
+    const CLSID *clsid;
+    HRESULT (*create)(REFIID riid, void **out);
+    DWORD cookie;
+} class_factory_t;
 
 static HRESULT STDMETHODCALLTYPE factory_query_interface(IClassFactory *iface, REFIID riid, void **out)
 {
@@ -29,13 +37,12 @@ static ULONG STDMETHODCALLTYPE factory_release(IClassFactory *iface)
 static HRESULT STDMETHODCALLTYPE factory_create_instance(IClassFactory *iface, IUnknown *outer,
                                                          REFIID riid, void **out)
 {
-    (void)iface;
     if (!out)
         return E_POINTER;
     *out = NULL;
     if (outer)
         return CLASS_E_NOAGGREGATION;
-    return background_copy_manager_create(riid, out);
+    return ((class_factory_t *)iface)->create(riid, out);
 }
 
 static HRESULT STDMETHODCALLTYPE factory_lock_server(IClassFactory *iface, BOOL lock)
@@ -49,10 +56,27 @@ static IClassFactoryVtbl factory_vtbl = {
     factory_lock_server,
 };
 
-static IClassFactory factory = {&factory_vtbl};
+static class_factory_t factories[] = {
+    {{&factory_vtbl}, &CLSID_DeliveryOptimization, background_copy_manager_create, 0},
+    {{&factory_vtbl}, &CLSID_OpendoAdmin, opendo_admin_create, 0},
+};
 
-HRESULT class_factory_register(DWORD *cookie)
+HRESULT class_factories_register(void)
 {
-    return CoRegisterClassObject(&CLSID_DeliveryOptimization, (IUnknown *)&factory,
-                                 CLSCTX_LOCAL_SERVER, REGCLS_MULTIPLEUSE, cookie);
+    HRESULT hr = S_OK;
+    for (size_t i = 0; SUCCEEDED(hr) && i < ARRAYSIZE(factories); i++)
+        hr = CoRegisterClassObject(factories[i].clsid, (IUnknown *)&factories[i].iface,
+                                   CLSCTX_LOCAL_SERVER, REGCLS_MULTIPLEUSE, &factories[i].cookie);
+    if (FAILED(hr))
+        class_factories_revoke();
+    return hr;
+}
+
+void class_factories_revoke(void)
+{
+    for (size_t i = 0; i < ARRAYSIZE(factories); i++)
+        if (factories[i].cookie) {
+            CoRevokeClassObject(factories[i].cookie);
+            factories[i].cookie = 0;
+        }
 }

@@ -1,13 +1,18 @@
-/* `dosvc install` / `dosvc uninstall`: the service entry, the COM class and AppID keys that let
- * CoCreateInstance(CLSCTX_LOCAL_SERVER) start the service on demand, and the proxy/stub DLL
- * that ships next to dosvc.exe. */
+/* `dosvc install` / `dosvc uninstall`: the service entry, the COM classes (DeliveryOptimization
+ * and OpendoAdmin) and the AppID keys that let CoCreateInstance(CLSCTX_LOCAL_SERVER) start the
+ * service on demand, the proxy/stub DLL that ships next to dosvc.exe, and the event log source
+ * whose messages are in dosvc.exe. Installing again repairs all of it (doadmin /util
+ * /repairservice). */
 #include <stdio.h>
 #include <wchar.h>
 
 #include "dosvc.h"
 
 #define CLASS_KEY L"Software\\Classes\\CLSID\\" DOSVC_APPID_STRING
+#define ADMIN_CLASS_KEY L"Software\\Classes\\CLSID\\" DOSVC_ADMIN_CLSID_STRING
 #define APPID_KEY L"Software\\Classes\\AppID\\" DOSVC_APPID_STRING
+#define EVENT_SOURCE_KEY \
+    L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\" DOSVC_EVENT_SOURCE
 #define PROXY_DLL_NAME L"doproxy.dll"
 
 static int fail(const char *what, DWORD error)
@@ -22,11 +27,15 @@ static DWORD set_string_value(HKEY root, LPCWSTR key, LPCWSTR name, LPCWSTR valu
                            (DWORD)((wcslen(value) + 1) * sizeof(WCHAR)));
 }
 
-static DWORD register_com_class(void)
+static DWORD register_com_classes(void)
 {
     DWORD error = set_string_value(HKEY_LOCAL_MACHINE, CLASS_KEY, NULL, L"DeliveryOptimization");
     if (!error)
         error = set_string_value(HKEY_LOCAL_MACHINE, CLASS_KEY, L"AppID", DOSVC_APPID_STRING);
+    if (!error)
+        error = set_string_value(HKEY_LOCAL_MACHINE, ADMIN_CLASS_KEY, NULL, L"OpendoAdmin");
+    if (!error)
+        error = set_string_value(HKEY_LOCAL_MACHINE, ADMIN_CLASS_KEY, L"AppID", DOSVC_APPID_STRING);
     if (!error)
         error = set_string_value(HKEY_LOCAL_MACHINE, APPID_KEY, NULL, DOSVC_DISPLAY_NAME);
     if (!error)
@@ -45,6 +54,21 @@ static DWORD sibling_path(LPCWSTR name, WCHAR *out, DWORD size)
         return ERROR_BUFFER_OVERFLOW;
     wcscpy(slash + 1, name);
     return NO_ERROR;
+}
+
+/* The event log source: its messages are dosvc.exe's message table. */
+static DWORD register_event_source(void)
+{
+    WCHAR exe[MAX_PATH];
+    DWORD types = EVENTLOG_ERROR_TYPE | EVENTLOG_WARNING_TYPE | EVENTLOG_INFORMATION_TYPE;
+    if (!GetModuleFileNameW(NULL, exe, MAX_PATH))
+        return GetLastError();
+    DWORD error = RegSetKeyValueW(HKEY_LOCAL_MACHINE, EVENT_SOURCE_KEY, L"EventMessageFile",
+                                  REG_EXPAND_SZ, exe, (DWORD)((wcslen(exe) + 1) * sizeof(WCHAR)));
+    if (!error)
+        error = RegSetKeyValueW(HKEY_LOCAL_MACHINE, EVENT_SOURCE_KEY, L"TypesSupported", REG_DWORD,
+                                &types, sizeof types);
+    return error;
 }
 
 static DWORD call_proxy_registration(const char *export_name)
@@ -100,11 +124,14 @@ int registration_install(void)
     CloseServiceHandle(manager);
     if (error)
         return fail("creating the DoSvc service", error);
-    if ((error = register_com_class()))
-        return fail("registering the COM class", error);
+    if ((error = register_com_classes()))
+        return fail("registering the COM classes", error);
+    if ((error = register_event_source()))
+        return fail("registering the event log source", error);
     if ((error = call_proxy_registration("DllRegisterServer")))
         return fail("registering doproxy.dll", error);
-    printf("dosvc: service DoSvc installed; class DeliveryOptimization and proxy/stub registered\n");
+    printf("dosvc: service DoSvc installed; classes DeliveryOptimization and OpendoAdmin, proxy/stub "
+           "and event log source registered\n");
     return 0;
 }
 
@@ -132,7 +159,9 @@ int registration_uninstall(void)
     }
     CloseServiceHandle(manager);
     RegDeleteTreeW(HKEY_LOCAL_MACHINE, CLASS_KEY);
+    RegDeleteTreeW(HKEY_LOCAL_MACHINE, ADMIN_CLASS_KEY);
     RegDeleteTreeW(HKEY_LOCAL_MACHINE, APPID_KEY);
+    RegDeleteTreeW(HKEY_LOCAL_MACHINE, EVENT_SOURCE_KEY);
     call_proxy_registration("DllUnregisterServer");
     printf("dosvc: service DoSvc and its registration removed\n");
     return 0;

@@ -1,15 +1,19 @@
 /* Start-up and shutdown of the COM server, shared by the SCM path and the console mode:
- * data directory, log, job store (with its integrity check), class registration. */
+ * data directory, log (and its copy to the event log), settings, job store (with its integrity
+ * check), class registration. */
 #include <shlobj.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "dosvc.h"
+#include "error_text.h"
 #include "log.h"
 #include "tls_verify.h"
 
 jobs_t *dosvc_jobs;
-static DWORD class_cookie;
+static char db_path[MAX_PATH * 3 + 32], log_path[MAX_PATH * 3 + 32];
+admin_sources_t dosvc_admin_sources = {NULL, &dosvc_settings, db_path, log_path,
+                                       error_text_utf8, error_text_context_utf8};
 
 /* %ProgramData%\opendo, created if needed, as UTF-8. */
 static HRESULT data_directory(char *out, size_t size)
@@ -61,18 +65,21 @@ static HRESULT enable_transfers(void)
 
 static HRESULT open_job_store(void)
 {
-    char dir[MAX_PATH * 3], path[MAX_PATH * 3 + 32];
+    char dir[MAX_PATH * 3];
     HRESULT hr = data_directory(dir, sizeof dir);
     if (FAILED(hr))
         return hr;
-    snprintf(path, sizeof path, "%s\\dosvc.log", dir);
-    if (log_open(path) != 0)
+    snprintf(log_path, sizeof log_path, "%s\\dosvc.log", dir);
+    if (log_open(log_path) != 0)
         return HRESULT_FROM_WIN32(ERROR_OPEN_FAILED);
-    snprintf(path, sizeof path, "%s\\jobs.db", dir);
+    event_log_start();
+    settings_load();
+    snprintf(db_path, sizeof db_path, "%s\\jobs.db", dir);
     store_open_report_t report = {0};
-    hr = jobs_open(path, &dosvc_jobs, &report);
+    hr = jobs_open(db_path, &dosvc_jobs, &report);
+    dosvc_admin_sources.jobs = dosvc_jobs;
     if (SUCCEEDED(hr)) {
-        log_store_report(path, &report);
+        log_store_report(db_path, &report);
         settings_apply_limits(dosvc_jobs);
         hr = job_events_start(); /* before transfers: no event of a starting job is missed */
         if (SUCCEEDED(hr))
@@ -94,7 +101,7 @@ HRESULT server_start(void)
     if (SUCCEEDED(hr))
         hr = maintenance_start();
     if (SUCCEEDED(hr))
-        hr = class_factory_register(&class_cookie);
+        hr = class_factories_register();
     if (FAILED(hr)) {
         log_service(LOG_ERROR, "service.start", "service start failed: 0x%08lx", (unsigned long)hr);
         server_stop();
@@ -106,10 +113,7 @@ HRESULT server_start(void)
 
 void server_stop(void)
 {
-    if (class_cookie) {
-        CoRevokeClassObject(class_cookie);
-        class_cookie = 0;
-    }
+    class_factories_revoke();
     maintenance_stop();
     job_events_stop(); /* no callback after this: the clients' sinks are released with the process */
     if (dosvc_jobs) {
@@ -120,6 +124,7 @@ void server_stop(void)
         jobs_shutdown(dosvc_jobs);
         log_service(LOG_INFO, "service.stop", "service stopped cleanly");
     }
+    event_log_stop();
     log_close();
     CoUninitialize();
 }

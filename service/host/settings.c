@@ -1,65 +1,64 @@
-/* Administrator settings read from the registry at start-up:
- *   HKLM\SOFTWARE\opendo\Limits  MaxJobsPerUser, MaxJobsPerMachine, MaxFilesPerJob,
- *                                MaxRangesPerFile (REG_DWORD; absent or 0 = the default)
- *   HKLM\SOFTWARE\opendo\Transfers MaxBackgroundTransfers (REG_DWORD; absent or 0 = 4)
- *                                   MaxBackgroundDownloadBandwidth (REG_DWORD, KiB/s, like DO's
- *                                   DOMaxBackgroundDownloadBandwidth policy; absent or 0 = none) */
+/* Administrator settings from the registry, read at start-up into dosvc_settings (the table of
+ * engine/settings: defaults, ranges and providers): for each setting, the REG_DWORD
+ * HKLM\<its key>\<its name>, e.g. HKLM\SOFTWARE\opendo\Limits\MaxJobsPerUser. A value of
+ * another type or out of range is logged and the default stays. doadmin /config shows them. */
+#include <stdio.h>
+
 #include "dosvc.h"
 #include "log.h"
 
-#define LIMITS_KEY L"SOFTWARE\\opendo\\Limits"
-#define TRANSFERS_KEY L"SOFTWARE\\opendo\\Transfers"
+settings_t dosvc_settings;
 
-static void read_limit(HKEY key, LPCWSTR name, uint32_t *limit)
+/* Offers the registry value of one setting, if there is one. */
+static void read_setting(setting_id_t id)
 {
-    DWORD value = 0, size = sizeof value;
-    if (key && RegQueryValueExW(key, name, NULL, NULL, (BYTE *)&value, &size) == ERROR_SUCCESS &&
-        size == sizeof value && value)
-        *limit = value;
+    const setting_info_t *info = setting_info(id);
+    WCHAR key[160], name[80];
+    char provider[SETTING_PROVIDER_MAX];
+    MultiByteToWideChar(CP_UTF8, 0, info->key, -1, key, ARRAYSIZE(key));
+    MultiByteToWideChar(CP_UTF8, 0, info->name, -1, name, ARRAYSIZE(name));
+    snprintf(provider, sizeof provider, "Registry HKLM\\%s\\%s", info->key, info->name);
+    DWORD value = 0, size = sizeof value, type = 0;
+    LSTATUS status = RegGetValueW(HKEY_LOCAL_MACHINE, key, name, RRF_RT_ANY, &type, &value, &size);
+    if (status == ERROR_FILE_NOT_FOUND)
+        return; /* not set: the default */
+    if (status == ERROR_SUCCESS && type == REG_DWORD && size == sizeof value)
+        settings_offer(&dosvc_settings, id, value, provider);
+    else
+        log_service(LOG_WARN, "service.settings", "%s is not a REG_DWORD (type %lu, %lu bytes): "
+                    "the default %u is used", provider, type, size, info->default_value);
+}
+
+void settings_load(void)
+{
+    settings_init(&dosvc_settings);
+    for (int id = 0; id < SETTING_COUNT; id++)
+        read_setting(id);
+    log_set_limits((uint64_t)settings_get(&dosvc_settings, SETTING_LOG_MAX_SIZE_KB) * 1024,
+                   settings_get(&dosvc_settings, SETTING_LOG_MAX_FILES));
 }
 
 void settings_apply_limits(jobs_t *jobs)
 {
-    jobs_limits_t limits = {JOBS_DEFAULT_MAX_JOBS_PER_USER, JOBS_DEFAULT_MAX_JOBS_PER_MACHINE,
-                            JOBS_DEFAULT_MAX_FILES_PER_JOB, JOBS_DEFAULT_MAX_RANGES_PER_FILE};
-    HKEY key = NULL;
-    if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, LIMITS_KEY, 0, KEY_READ, &key) != ERROR_SUCCESS)
-        key = NULL;
-    read_limit(key, L"MaxJobsPerUser", &limits.max_jobs_per_user);
-    read_limit(key, L"MaxJobsPerMachine", &limits.max_jobs_per_machine);
-    read_limit(key, L"MaxFilesPerJob", &limits.max_files_per_job);
-    read_limit(key, L"MaxRangesPerFile", &limits.max_ranges_per_file);
-    if (key)
-        RegCloseKey(key);
+    jobs_limits_t limits = {settings_get(&dosvc_settings, SETTING_MAX_JOBS_PER_USER),
+                            settings_get(&dosvc_settings, SETTING_MAX_JOBS_PER_MACHINE),
+                            settings_get(&dosvc_settings, SETTING_MAX_FILES_PER_JOB),
+                            settings_get(&dosvc_settings, SETTING_MAX_RANGES_PER_FILE)};
     jobs_set_limits(jobs, &limits);
-    log_service(LOG_INFO, "service.settings", "limits: %u jobs per user, %u per machine, %u files per job, "
-              "%u ranges per file", limits.max_jobs_per_user, limits.max_jobs_per_machine,
-              limits.max_files_per_job, limits.max_ranges_per_file);
-}
-
-/* One REG_DWORD of the Transfers key, or fallback when absent or 0. */
-static uint32_t transfers_setting(LPCWSTR name, uint32_t fallback)
-{
-    uint32_t value = fallback;
-    HKEY key = NULL;
-    if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, TRANSFERS_KEY, 0, KEY_READ, &key) != ERROR_SUCCESS)
-        key = NULL;
-    read_limit(key, name, &value);
-    if (key)
-        RegCloseKey(key);
-    return value;
+    log_service(LOG_INFO, "service.settings", "limits: %u jobs per user, %u per machine, %u files "
+                "per job, %u ranges per file", limits.max_jobs_per_user, limits.max_jobs_per_machine,
+                limits.max_files_per_job, limits.max_ranges_per_file);
 }
 
 uint32_t settings_max_background_transfers(void)
 {
-    uint32_t max_background =
-        transfers_setting(L"MaxBackgroundTransfers", DOSVC_DEFAULT_MAX_BACKGROUND_TRANSFERS);
+    uint32_t max_background = settings_get(&dosvc_settings, SETTING_MAX_BACKGROUND_TRANSFERS);
     log_service(LOG_INFO, "service.settings", "transfers: at most %u background transfer(s) at a time",
-              max_background);
+                max_background);
     return max_background;
 }
 
 uint64_t settings_background_bandwidth(void)
 {
-    return (uint64_t)transfers_setting(L"MaxBackgroundDownloadBandwidth", 0) * 1024;
+    return (uint64_t)settings_get(&dosvc_settings, SETTING_MAX_BACKGROUND_BANDWIDTH) * 1024;
 }

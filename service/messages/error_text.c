@@ -3,6 +3,7 @@
 #include "error_text.h"
 
 #include <objbase.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Formats message id from source (FORMAT_MESSAGE_FROM_HMODULE: our module, or
@@ -59,4 +60,27 @@ HRESULT error_text_describe_context(int context, DWORD language_id, LPWSTR *out)
         return E_INVALIDARG;
     hr = format_id(FORMAT_MESSAGE_FROM_HMODULE, ERROR_TEXT_CONTEXT_ID(context), language_id, out);
     return hr == S_FALSE ? HRESULT_FROM_WIN32(ERROR_MR_MID_NOT_FOUND) : hr;
+}
+
+/* A CoTaskMem UTF-16 text as malloc'ed UTF-8 (freed here), or NULL. */
+static char *utf8_of(HRESULT hr, LPWSTR text)
+{
+    char *out = NULL;
+    int size = SUCCEEDED(hr) ? WideCharToMultiByte(CP_UTF8, 0, text, -1, NULL, 0, NULL, NULL) : 0;
+    if (size > 0 && (out = malloc((size_t)size)))
+        WideCharToMultiByte(CP_UTF8, 0, text, -1, out, size, NULL, NULL);
+    CoTaskMemFree(text);
+    return out;
+}
+
+char *error_text_utf8(uint32_t code)
+{
+    LPWSTR text = NULL;
+    return utf8_of(error_text_describe((HRESULT)code, 0, &text), text);
+}
+
+char *error_text_context_utf8(int32_t context)
+{
+    LPWSTR text = NULL;
+    return utf8_of(error_text_describe_context(context, 0, &text), text);
 }

@@ -5,6 +5,7 @@
 #ifndef OPENDO_SERVICE_ERROR_TEXT_H
 #define OPENDO_SERVICE_ERROR_TEXT_H
 
+#include <stdint.h>
 #include <windows.h>
 
 /* Message ids of the BG_ERROR_CONTEXT descriptions in the catalog: 0x00D0F000 + context, for
@@ -28,5 +29,10 @@ HRESULT error_text_describe(HRESULT code, DWORD language_id, LPWSTR *out);
 
 /* Describes a BG_ERROR_CONTEXT (0..8) the same way; E_INVALIDARG for any other context. */
 HRESULT error_text_describe_context(int context, DWORD language_id, LPWSTR *out);
+
+/* The same texts in the default language as malloc'ed UTF-8, or NULL when there is none: for
+ * the core's reports (admin_sources_t). */
+char *error_text_utf8(uint32_t code);
+char *error_text_context_utf8(int32_t context);
 
 #endif

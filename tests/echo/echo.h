@@ -60,5 +60,11 @@ static const CLSID CLSID_OpendoProxyStub =
 #define ECHO_CB_FILE_HR        S_OK
 /* Resume() returns this when every callback returned what was expected. */
 #define ECHO_RESUME_CALLBACKS_OK ((HRESULT)0x00EC0001)
+/* IOpendoAdmin (the manager object answers it): fixed reports, and ExplainJob's long one. */
+#define ECHO_ADMIN_PERFSNAP L"FilesDownloaded : 7\r\n\u4e2d\u6587 \U0001F600"
+#define ECHO_ADMIN_CONFIG   L"DownloadMode: 99\nDownloadModeProvider: Default"
+#define ECHO_ADMIN_VERSION  L"Service : opendo echo"
+#define ECHO_ADMIN_LONG     300000u
+#define ECHO_ADMIN_FILL(i)  ((WCHAR)(L'a' + (i) % 26))
 
 #endif

@@ -1531,6 +1531,7 @@ static EchoJob *job_create(unsigned index, const WCHAR *name, BG_JOB_TYPE type)
 
 typedef struct EchoManager {
     IBackgroundCopyManager IBackgroundCopyManager_iface;
+    IOpendoAdmin IOpendoAdmin_iface; /* the same object answers opendo's admin interface */
     LONG ref;
     EchoJob **jobs;
     unsigned njobs, cap;
@@ -1541,9 +1542,12 @@ static inline EchoManager *mgr_from(IBackgroundCopyManager *i) { return CONTAINI
 static HRESULT STDMETHODCALLTYPE mgr_QueryInterface(IBackgroundCopyManager *iface, REFIID riid, void **ppv)
 {
     *ppv = NULL;
-    if (!IsEqualIID(riid, &IID_IUnknown) && !IsEqualIID(riid, &IID_IBackgroundCopyManager))
+    if (IsEqualIID(riid, &IID_IOpendoAdmin))
+        *ppv = &mgr_from(iface)->IOpendoAdmin_iface;
+    else if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyManager))
+        *ppv = iface;
+    else
         return E_NOINTERFACE;
-    *ppv = iface;
     InterlockedIncrement(&mgr_from(iface)->ref);
     return S_OK;
 }
@@ -1678,6 +1682,91 @@ static const IBackgroundCopyManagerVtbl mgr_vtbl = {
 };
 
 /* ------------------------------------------------------------------------------------------ */
+/* IOpendoAdmin: each report names the method and echoes its inputs (ECHO_ADMIN_* in echo.h)   */
+
+static inline EchoManager *admin_from(IOpendoAdmin *i) { return CONTAINING_RECORD(i, EchoManager, IOpendoAdmin_iface); }
+static HRESULT STDMETHODCALLTYPE admin_QueryInterface(IOpendoAdmin *iface, REFIID riid, void **ppv)
+{
+    return mgr_QueryInterface(&admin_from(iface)->IBackgroundCopyManager_iface, riid, ppv);
+}
+static ULONG STDMETHODCALLTYPE admin_AddRef(IOpendoAdmin *iface) { return mgr_AddRef(&admin_from(iface)->IBackgroundCopyManager_iface); }
+static ULONG STDMETHODCALLTYPE admin_Release(IOpendoAdmin *iface) { return mgr_Release(&admin_from(iface)->IBackgroundCopyManager_iface); }
+
+/* "<method> job=<GUID or (null)>" */
+static HRESULT admin_job_report(const WCHAR *method, const GUID *job, LPWSTR *out)
+{
+    WCHAR buf[128], id[40] = L"(null)";
+    if (job)
+        StringFromGUID2(job, id, ARRAYSIZE(id));
+    _snwprintf(buf, ARRAYSIZE(buf) - 1, L"%ls job=%ls", method, id);
+    buf[ARRAYSIZE(buf) - 1] = 0;
+    return co_str(buf, out);
+}
+static HRESULT STDMETHODCALLTYPE admin_GetStatus(IOpendoAdmin *iface, const GUID *job, LPWSTR *report)
+{
+    (void)iface;
+    return admin_job_report(L"status", job, report);
+}
+/* A report far longer than any other string of the API: ECHO_ADMIN_LONG characters. */
+static HRESULT STDMETHODCALLTYPE admin_ExplainJob(IOpendoAdmin *iface, REFGUID job, LPWSTR *report)
+{
+    (void)iface;
+    HRESULT hr = admin_job_report(L"why", job, report);
+    if (FAILED(hr))
+        return hr;
+    size_t head = wcslen(*report);
+    LPWSTR longer = CoTaskMemAlloc((ECHO_ADMIN_LONG + 1) * sizeof(WCHAR));
+    if (longer) {
+        memcpy(longer, *report, head * sizeof(WCHAR));
+        for (size_t i = head; i < ECHO_ADMIN_LONG; i++)
+            longer[i] = ECHO_ADMIN_FILL(i);
+        longer[ECHO_ADMIN_LONG] = 0;
+    }
+    CoTaskMemFree(*report);
+    *report = longer;
+    return longer ? S_OK : E_OUTOFMEMORY;
+}
+static HRESULT STDMETHODCALLTYPE admin_GetPerfSnap(IOpendoAdmin *iface, LPWSTR *report)
+{
+    (void)iface;
+    return co_str(ECHO_ADMIN_PERFSNAP, report);
+}
+static HRESULT STDMETHODCALLTYPE admin_GetConfig(IOpendoAdmin *iface, LPWSTR *report)
+{
+    (void)iface;
+    return co_str(ECHO_ADMIN_CONFIG, report);
+}
+static HRESULT STDMETHODCALLTYPE admin_ReadLog(IOpendoAdmin *iface, const GUID *job, LPCWSTR since,
+                                               DWORD flags, DWORD maxLines, LPWSTR *lines)
+{
+    WCHAR buf[256], id[40] = L"(null)";
+    (void)iface;
+    if (job)
+        StringFromGUID2(job, id, ARRAYSIZE(id));
+    _snwprintf(buf, ARRAYSIZE(buf) - 1, L"log job=%ls since=%ls flags=%lu max=%lu", id,
+               since ? since : L"(null)", (unsigned long)flags, (unsigned long)maxLines);
+    buf[ARRAYSIZE(buf) - 1] = 0;
+    return co_str(buf, lines);
+}
+static HRESULT STDMETHODCALLTYPE admin_GetVersion(IOpendoAdmin *iface, LPWSTR *report)
+{
+    (void)iface;
+    return co_str(ECHO_ADMIN_VERSION, report);
+}
+
+static const IOpendoAdminVtbl admin_vtbl = {
+    .QueryInterface = admin_QueryInterface,
+    .AddRef = admin_AddRef,
+    .Release = admin_Release,
+    .GetStatus = admin_GetStatus,
+    .ExplainJob = admin_ExplainJob,
+    .GetPerfSnap = admin_GetPerfSnap,
+    .GetConfig = admin_GetConfig,
+    .ReadLog = admin_ReadLog,
+    .GetVersion = admin_GetVersion,
+};
+
+/* ------------------------------------------------------------------------------------------ */
 /* class factory and main                                                                      */
 
 static HRESULT STDMETHODCALLTYPE cf_QueryInterface(IClassFactory *iface, REFIID riid, void **ppv)
@@ -1701,6 +1790,7 @@ static HRESULT STDMETHODCALLTYPE cf_CreateInstance(IClassFactory *iface, IUnknow
     if (!m)
         return E_OUTOFMEMORY;
     m->IBackgroundCopyManager_iface.lpVtbl = &mgr_vtbl;
+    m->IOpendoAdmin_iface.lpVtbl = &admin_vtbl;
     m->ref = 1;
     obj_created();
     HRESULT hr = mgr_QueryInterface(&m->IBackgroundCopyManager_iface, riid, ppv);

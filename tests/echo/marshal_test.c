@@ -179,7 +179,7 @@ static void check_registration(void)
             CHECK(r1 && r2, name);
         }
     }
-    CHECK(g_nifaces == 21, "registration: doproxy.dll carries the 21 interfaces of the IDL");
+    CHECK(g_nifaces == 22, "registration: doproxy.dll carries the 22 interfaces of the IDL");
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -401,6 +401,7 @@ static void test_server_lifetime(void)
 #define DOFILE "IDeliveryOptimizationFile"
 #define DOFILE2 "IDeliveryOptimizationFile2"
 #define HTTP "IBackgroundCopyJobHttpOptions"
+#define ADMIN "IOpendoAdmin"
 
 static const WCHAR NAME0[] = L"job \u00e9t\u00e9 \u4e2d\u6587 \U0001F600";
 static const WCHAR REMOTE_OLD[] = L"http://old.example/";
@@ -1149,6 +1150,55 @@ static int headers_are(IBackgroundCopyJobHttpOptions *h, HRESULT want_hr, const 
     return hr == want_hr && take_eq(got, want);
 }
 
+/* The long report of ExplainJob: "why job={GUID}" then ECHO_ADMIN_FILL up to ECHO_ADMIN_LONG. */
+static int is_long_why(WCHAR *got, const WCHAR *head)
+{
+    size_t n = wcslen(head);
+    int ok = got && wcslen(got) == ECHO_ADMIN_LONG && !wcsncmp(got, head, n);
+    for (size_t i = n; ok && i < ECHO_ADMIN_LONG; i++)
+        ok = got[i] == ECHO_ADMIN_FILL(i);
+    CoTaskMemFree(got);
+    return ok;
+}
+
+static void test_admin(Ctx *c)
+{
+    IOpendoAdmin *admin = NULL;
+    HRESULT hr = IBackgroundCopyManager_QueryInterface(c->mgr, &IID_IOpendoAdmin, (void **)&admin);
+    CHECK(hr == S_OK && admin, "IOpendoAdmin from the manager object (QueryInterface)");
+    if (!admin)
+        return;
+    GUID job = echo_job_id(1);
+    WCHAR want[200], id[40], *s = NULL;
+    StringFromGUID2(&job, id, ARRAYSIZE(id));
+
+    _snwprintf(want, ARRAYSIZE(want), L"status job=%ls", id);
+    T(ADMIN, "GetStatus", IOpendoAdmin_GetStatus(admin, &job, &s) == S_OK && take_eq(s, want), "a job's GUID in, report out");
+    s = NULL;
+    T(ADMIN, "GetStatus", IOpendoAdmin_GetStatus(admin, NULL, &s) == S_OK && take_eq(s, L"status job=(null)"),
+      "NULL job (every job) crosses as NULL");
+    _snwprintf(want, ARRAYSIZE(want), L"why job=%ls", id);
+    s = NULL;
+    T(ADMIN, "ExplainJob", IOpendoAdmin_ExplainJob(admin, &job, &s) == S_OK && is_long_why(s, want),
+      "a 300,000-character report comes back whole");
+    s = NULL;
+    T(ADMIN, "GetPerfSnap", IOpendoAdmin_GetPerfSnap(admin, &s) == S_OK && take_eq(s, ECHO_ADMIN_PERFSNAP),
+      "CR/LF, CJK and a surrogate pair intact");
+    s = NULL;
+    T(ADMIN, "GetConfig", IOpendoAdmin_GetConfig(admin, &s) == S_OK && take_eq(s, ECHO_ADMIN_CONFIG), "report out");
+    _snwprintf(want, ARRAYSIZE(want), L"log job=%ls since=2026-12-07T02 flags=1 max=4294967295", id);
+    s = NULL;
+    T(ADMIN, "ReadLog", IOpendoAdmin_ReadLog(admin, &job, L"2026-12-07T02", OPENDO_LOG_PROBLEMS_ONLY, 0xFFFFFFFFu, &s) == S_OK &&
+          take_eq(s, want), "job, since, flags and line count in, lines out");
+    s = NULL;
+    T(ADMIN, "ReadLog", IOpendoAdmin_ReadLog(admin, NULL, NULL, 0, 0, &s) == S_OK &&
+          take_eq(s, L"log job=(null) since=(null) flags=0 max=0"), "NULL job and since cross as NULL");
+    s = NULL;
+    T(ADMIN, "GetVersion", IOpendoAdmin_GetVersion(admin, &s) == S_OK && take_eq(s, ECHO_ADMIN_VERSION), "report out");
+    T(ADMIN, "GetConfig", FAILED(IOpendoAdmin_GetConfig(admin, NULL)), "NULL out pointer: an error, not a crash");
+    IOpendoAdmin_Release(admin);
+}
+
 static void test_http_options(Ctx *c)
 {
     IBackgroundCopyJobHttpOptions *h = NULL;
@@ -1286,6 +1336,7 @@ int wmain(void)
             test_file_2_to_5(&c);
             test_do(&c);
             test_http_options(&c);
+            test_admin(&c);
         }
         long objects = -1, want = 4;
         DWORD pid = 0;

@@ -87,7 +87,7 @@ static void check_catalog(void)
 {
     HRSRC res = FindResourceW(NULL, MAKEINTRESOURCEW(1), (LPCWSTR)RT_MESSAGETABLE);
     const MESSAGE_RESOURCE_DATA *data = res ? LockResource(LoadResource(NULL, res)) : NULL;
-    unsigned do_e = 0, bg = 0, http = 0, contexts = 0, other = 0;
+    unsigned do_e = 0, bg = 0, http = 0, contexts = 0, event_log = 0, other = 0;
     int ok = 1;
 
     if (!CHECK(data != NULL, "the message table resource is linked into the exe"))
@@ -98,6 +98,8 @@ static void check_catalog(void)
             ok &= describes((HRESULT)id, 0, NULL);
             if (id - ERROR_TEXT_CONTEXT_ID_BASE < ERROR_TEXT_CONTEXT_COUNT)
                 contexts++;
+            else if (id >= MSG_LOG_INFO && id <= MSG_LOG_ERROR)
+                event_log++;
             else if ((id >> 16) == 0x80D0)
                 do_e++;
             else if (((id >> 16) & 0x7FF) == 0x20)
@@ -110,10 +112,29 @@ static void check_catalog(void)
             }
         }
     }
-    printf("# catalog: %u messages with texts (DO_E %u, BG_E/S %u, HTTP %u, contexts %u)\n",
-           do_e + bg + http + contexts + other, do_e, bg, http, contexts);
+    printf("# catalog: %u messages with texts (DO_E %u, BG_E/S %u, HTTP %u, contexts %u, event log %u)\n",
+           do_e + bg + http + contexts + event_log + other, do_e, bg, http, contexts, event_log);
     CHECK(ok, "every message of the catalog has a text");
-    CHECK(other == 0 && contexts == ERROR_TEXT_CONTEXT_COUNT, "catalog ids are HRESULTs or context ids");
+    CHECK(other == 0 && contexts == ERROR_TEXT_CONTEXT_COUNT && event_log == 3,
+          "catalog ids are HRESULTs, context ids or the event log's 3 messages");
+}
+
+/* The event log's messages (service/host/event_log.c) take the log line's four fields. */
+static void check_event_log_messages(void)
+{
+    static const DWORD ids[] = {MSG_LOG_INFO, MSG_LOG_WARNING, MSG_LOG_ERROR};
+    const WCHAR *fields[] = {L"{2F1C36D3-0C4E-4E0C-8C9E-4D7B1B7F3A10}", L"S-1-5-21-0-0-0-1000",
+                             L"transfer.error", L"file 0: fatal-remote 0x80190194; ERROR"};
+    int ok = 1;
+    for (size_t i = 0; i < ARRAYSIZE(ids); i++) {
+        WCHAR text[512] = L"";
+        DWORD len = FormatMessageW(FORMAT_MESSAGE_FROM_HMODULE | FORMAT_MESSAGE_ARGUMENT_ARRAY,
+                                   GetModuleHandleW(NULL), ids[i], 0, text, ARRAYSIZE(text),
+                                   (va_list *)fields);
+        ok &= len > 0 && wcscmp(text, L"transfer.error: file 0: fatal-remote 0x80190194; ERROR (job "
+                                      L"{2F1C36D3-0C4E-4E0C-8C9E-4D7B1B7F3A10}, owner S-1-5-21-0-0-0-1000)\r\n") == 0;
+    }
+    CHECK(ok, "event log messages 1000, 1001, 1002: \"<event>: <details> (job <id>, owner <sid>)\"");
 }
 
 static void check_http(void)
@@ -237,6 +258,7 @@ int wmain(void)
     CHECK(describes((HRESULT)0x80200059UL, 0, NULL), "BG_E_BLOCKED_BY_COST_TRANSFER_POLICY has a text");
     CHECK(describes(BG_S_PARTIAL_COMPLETE, 0, NULL), "BG_S_PARTIAL_COMPLETE has a text");
     check_http();
+    check_event_log_messages();
     check_system();
     check_contexts();
     check_failures_and_languages();

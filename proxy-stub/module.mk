@@ -24,10 +24,14 @@ $(DOPROXY_OBJDIR)/callas.o: proxy-stub/callas.c $(IDL_HEADER)
 	@mkdir -p $(@D)
 	$(WCC) $(WCFLAGS) -c $< -o $@
 
-$(DOPROXY_DLL): $(DOPROXY_OBJS) proxy-stub/doproxy.def
+$(BUILD)/win/version/doproxy.res.o: VERSION_FILE = doproxy.dll
+$(BUILD)/win/version/doproxy.res.o: VERSION_TEXT = opendo proxy/stub
+$(BUILD)/win/version/doproxy.res.o: VERSION_TYPE = VFT_DLL
+
+$(DOPROXY_DLL): $(DOPROXY_OBJS) $(BUILD)/win/version/doproxy.res.o proxy-stub/doproxy.def
 	@mkdir -p $(@D)
-	$(WCC) -shared -static -static-libgcc -o $@ $(DOPROXY_OBJS) proxy-stub/doproxy.def \
-	    -lrpcrt4 -lole32 -loleaut32 -luuid
+	$(WCC) -shared -static -static-libgcc -o $@ $(DOPROXY_OBJS) $(BUILD)/win/version/doproxy.res.o \
+	    proxy-stub/doproxy.def -lrpcrt4 -lole32 -loleaut32 -luuid
 
 # --- marshalling round-trip test (tests/echo/, run by tests/e2e/marshal.sh) -------------------
 ECHO_TEST_DIR  := $(BUILD)/win/tests

@@ -20,10 +20,25 @@ $(BUILD)/win/service/%.o: service/%.c $(BUILD)/idl/deliveryoptimization.h $(SERV
 	@mkdir -p $(@D)
 	$(WCC) $(WCFLAGS) $(DEPS_WIN_CFLAGS) $(SERVICE_INCLUDES) -I$(SERVICE_MESSAGES_DIR) -MMD -MP -c $< -o $@
 
-$(BUILD)/win/dosvc.exe: $(SERVICE_OBJS) $(IDL_I_OBJ) $(SERVICE_MESSAGES_OBJ) $(BUILD)/win/libengine.a \
-                        $(BUILD)/win/libstore.a
-	$(WCC) $(WLDFLAGS) -o $@ $(SERVICE_OBJS) $(IDL_I_OBJ) $(SERVICE_MESSAGES_OBJ) $(BUILD)/win/libengine.a \
-	    $(BUILD)/win/libstore.a $(DEPS_WIN_LIBS) $(WIN_SYSLIBS)
+# The VERSIONINFO resource of a binary, $(BUILD)/win/version/<binary>.res.o: service/version.rc
+# included by a two-line wrapper that names the binary (windres cannot take a -D value with
+# spaces). Each binary sets VERSION_FILE (its name), VERSION_TEXT (its description) and
+# VERSION_TYPE (VFT_APP or VFT_DLL) for its resource.
+$(BUILD)/win/version/%.res.o: service/version.rc engine/common/version.h
+	@mkdir -p $(@D)
+	printf '#define VERSION_FILENAME "%s"\n#define VERSION_DESCRIPTION "%s"\n#define VERSION_FILETYPE %s\n#include "version.rc"\n' \
+	    '$(VERSION_FILE)' '$(VERSION_TEXT)' '$(VERSION_TYPE)' > $(@:.res.o=.rc)
+	$(WINDRES) -Iservice -Iengine/common -i $(@:.res.o=.rc) -o $@
+
+$(BUILD)/win/version/dosvc.res.o: VERSION_FILE = dosvc.exe
+$(BUILD)/win/version/dosvc.res.o: VERSION_TEXT = opendo Delivery Optimization service
+$(BUILD)/win/version/dosvc.res.o: VERSION_TYPE = VFT_APP
+
+$(BUILD)/win/dosvc.exe: $(SERVICE_OBJS) $(IDL_I_OBJ) $(SERVICE_MESSAGES_OBJ) $(BUILD)/win/version/dosvc.res.o \
+                        $(BUILD)/win/libengine.a $(BUILD)/win/libstore.a
+	$(WCC) $(WLDFLAGS) -o $@ $(SERVICE_OBJS) $(IDL_I_OBJ) $(SERVICE_MESSAGES_OBJ) \
+	    $(BUILD)/win/version/dosvc.res.o $(BUILD)/win/libengine.a $(BUILD)/win/libstore.a \
+	    $(DEPS_WIN_LIBS) $(WIN_SYSLIBS)
 
 all: $(BUILD)/win/dosvc.exe
 -include $(SERVICE_OBJS:.o=.d)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs opendo into a Wine prefix ($WINEPREFIX, default build/wine): binaries under
-# C:\Program Files\opendo, the DoSvc service, the COM class/AppID and the proxy/stub DLL.
+# C:\Program Files\opendo, the DoSvc service, the COM class/AppID and the proxy/stub DLL; then
+# writes build/bin/doadmin (or $OPENDO_BIN_DIR/doadmin), which runs doadmin.exe in that prefix
+# from Linux.
 # Idempotent: a running DoSvc is stopped first so its binary can be replaced.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,8 +13,49 @@ wine_prefix_up
 dest="$WINEPREFIX/drive_c/Program Files/opendo"
 service_stop
 mkdir -p "$dest"
-for f in dosvc.exe doproxy.dll dodemo.exe; do
+for f in dosvc.exe doproxy.dll dodemo.exe doadmin.exe; do
     cp "$top/build/win/$f" "$dest/"
 done
 wine 'C:\Program Files\opendo\dosvc.exe' install </dev/null
-echo "install: opendo installed into $WINEPREFIX (C:\\Program Files\\opendo)"
+
+# build/bin/doadmin: doadmin.exe in this prefix, for a Linux administrator. (tests/run.sh puts
+# the one of its throw-away prefix elsewhere, so that build/bin/doadmin stays usable.)
+bin_dir=${OPENDO_BIN_DIR:-$top/build/bin}
+mkdir -p "$bin_dir"
+{
+    echo '#!/usr/bin/env bash'
+    echo "# Written by scripts/install.sh: runs doadmin.exe (C:\\Program Files\\opendo) in the Wine prefix"
+    echo "# opendo was installed into. Arguments, stdin and the exit status pass through; a stream that"
+    echo "# goes to a file or a pipe loses the CRs of doadmin's Windows line ends, line by line (sed -u:"
+    echo "# progress lines arrive as they are written)."
+    echo ". $(printf %q "$top/scripts/wine-env.sh") $(printf %q "$WINEPREFIX")"
+    cat <<'WRAPPER'
+# The session is booted with handles on /dev/null, so that no Wine system process keeps a pipe
+# of ours open; a persistent wineserver keeps DoSvc alive after doadmin exits.
+wine_prefix_up || { echo "doadmin: cannot start the Wine prefix $WINEPREFIX" >&2; exit 4; }
+exe='C:\Program Files\opendo\doadmin.exe'
+if [ -t 1 ] && [ -t 2 ]; then
+    exec wine "$exe" "$@"
+fi
+# fd 4 (the real stderr) stays with this script and sed, never with Wine.
+err_filter=
+if [ ! -t 2 ]; then
+    exec 4>&2 2> >(sed -u 's/\r//g' >&4)
+    err_filter=$!
+fi
+if [ -t 1 ]; then
+    wine "$exe" "$@" 4>&-
+    status=$?
+else
+    wine "$exe" "$@" 4>&- | sed -u 's/\r//g'
+    status=${PIPESTATUS[0]}
+fi
+if [ -n "$err_filter" ]; then
+    exec 2>&4 4>&-
+    wait "$err_filter"
+fi
+exit "$status"
+WRAPPER
+} >"$bin_dir/doadmin"
+chmod +x "$bin_dir/doadmin"
+echo "install: opendo installed into $WINEPREFIX (C:\\Program Files\\opendo); $bin_dir/doadmin runs doadmin.exe there"

@@ -39,6 +39,7 @@ for t in build/native/tests/*; do
 done
 
 export OPENDO_TEST_PREFIX="$top/build/tests/wine"
+export OPENDO_BIN_DIR="$top/build/tests/bin"   # install.sh's doadmin wrapper for this prefix
 export WINEPREFIX="$OPENDO_TEST_PREFIX"
 . scripts/wine-env.sh "$OPENDO_TEST_PREFIX"
 . scripts/service-control.sh

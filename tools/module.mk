@@ -6,3 +6,4 @@ $(BUILD)/win/dodemo.exe: tools/dodemo.c tools/bits_job_error.h idl/doerrors.h
 
 all: $(BUILD)/win/dodemo.exe
 include tools/bench.mk
+include tools/doadmin/doadmin.mk

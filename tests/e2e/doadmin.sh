@@ -1,0 +1,538 @@
+#!/usr/bin/env bash
+# End-to-end: doadmin.exe, the bitsadmin-compatible admin tool (tools/doadmin/), run through the
+# Linux wrapper that scripts/install.sh writes ($OPENDO_BIN_DIR/doadmin), against the real
+# service and nginx on 127.0.0.1. Outputs are compared line by line with the bitsadmin layouts
+# of docs/admin-guide.md (GUIDs and times masked); downloads are checked by SHA-256; every
+# refused command must exit non-zero with one line on stderr and change no job.
+. "$(dirname "$0")/lib.sh"
+
+doadmin="${OPENDO_BIN_DIR:-$top/build/bin}/doadmin"
+if [ ! -x "$doadmin" ]; then
+    not_ok "doadmin: the wrapper $doadmin exists (scripts/install.sh writes it)"
+    e2e_exit
+fi
+command -v nginx >/dev/null || { not_ok "doadmin: nginx is installed"; e2e_exit; }
+
+tmp=$(mktemp -d /tmp/opendo-doadmin.XXXXXX)
+dir="$WINEPREFIX/drive_c/opendo-tests/doadmin" # C:\opendo-tests\doadmin\ in the prefix
+win='C:\opendo-tests\doadmin'
+cleanup() { loopback_nginx_stop; rm -rf "$tmp" "$dir"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+mkdir -p "$tmp/www" "$dir"
+head -c $((3 * 1024 * 1024 + 5)) /dev/urandom >"$tmp/www/data.bin"
+head -c 70000 /dev/urandom >"$tmp/www/small.bin"
+head -c 5000 /dev/urandom >"$tmp/www/b c.bin"
+port=$(loopback_free_ports 1)
+check "doadmin: nginx serves the files on 127.0.0.1:$port" loopback_nginx_start "$tmp" \
+    "server { listen 127.0.0.1:$port; root $tmp/www; location /slow/ { alias $tmp/www/; limit_rate 1m; } }"
+url="http://127.0.0.1:$port"
+check "doadmin: DoSvc is running" service_start
+
+# ---- helpers -----------------------------------------------------------------------------------
+# da ARGS...: runs doadmin; stdout in $tmp/out, stderr in $tmp/err, the exit status in $rc.
+rc=0
+da() {
+    "$doadmin" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+    rc=$?
+}
+guid_re='\{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}'
+time_re='[0-9]{1,2}/[0-9]{1,2}/[0-9]{4} [0-9]{1,2}:[0-9]{2}:[0-9]{2} [AP]M'
+mask() { sed -E "s/$guid_re/{GUID}/g; s#$time_re#TIME#g"; }
+banner=$'DOADMIN version 1.0 (opendo)\nDelivery Optimization administration tool, bitsadmin-compatible.\n'
+# The first GUID of the last stdout.
+last_guid() { grep -oE "$guid_re" "$tmp/out" | head -n 1; }
+show_diff() { sed 's/^/#   /' "$tmp/diff"; }
+
+# expect NAME STATUS LINES: the last run exited STATUS, said nothing on stderr, and its stdout
+# (masked) is the banner and then LINES, line by line.
+expect() {
+    local name=$1 want_rc=$2 want=$3
+    if [ "$rc" = "$want_rc" ] && [ ! -s "$tmp/err" ] &&
+        diff <(printf '%s\n' "$banner" "$want") <(mask <"$tmp/out") >"$tmp/diff"; then
+        ok "$name"
+    else
+        not_ok "$name" "status $rc (want $want_rc), stderr: $(head -c 300 "$tmp/err")"
+        show_diff
+    fi
+}
+# refused NAME STATUS TEXT: the last run exited STATUS, printed only the banner, and wrote one
+# line to stderr: "doadmin: " ... containing TEXT.
+refused() {
+    local name=$1 want_rc=$2 text=$3 lines
+    lines=$(wc -l <"$tmp/err")
+    if [ "$rc" = "$want_rc" ] && [ "$lines" = 1 ] && grep -q '^doadmin: ' "$tmp/err" &&
+        grep -qF -- "$text" "$tmp/err" && diff <(printf '%s\n' "$banner") "$tmp/out" >"$tmp/diff"; then
+        ok "$name"
+    else
+        not_ok "$name" "status $rc (want $want_rc), $lines stderr line(s): $(head -c 400 "$tmp/err")"
+        show_diff
+    fi
+}
+# value NAME WANT ARGS...: /rawreturn ARGS prints exactly the bytes of WANT (no line end).
+value() {
+    local name=$1 want=$2
+    shift 2
+    da /rawreturn "$@"
+    if [ "$rc" = 0 ] && cmp -s <(printf '%s' "$want") "$tmp/out"; then
+        ok "$name"
+    else
+        not_ok "$name" "status $rc, got '$(head -c 300 "$tmp/out")' (want '$want'), stderr: $(head -c 300 "$tmp/err")"
+    fi
+}
+snapshot() { "$doadmin" /list /allusers /verbose </dev/null 2>&1; }
+quiet_success() { [ "$rc" = 0 ] && [ ! -s "$tmp/err" ]; }
+no_cr() { ! grep -q $'\r' "$1"; }
+# exactly_one_error_line STATUS REGEX: the last run exited STATUS with one stderr line matching REGEX.
+exactly_one_error_line() {
+    [ "$rc" = "$1" ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -qE "$2" "$tmp/err" && return 0
+    echo "#   status $rc (want $1), stderr: $(head -c 400 "$tmp/err")"
+    return 1
+}
+# The last progress line of file $1 matches $2.
+last_progress_line() { grep '^job=' "$1" | tail -n 1 | grep -qE "$2"; }
+sha() { sha256sum "$1" 2>/dev/null | awk '{print $1}'; }
+same_file() { [ -n "$(sha "$2")" ] && [ "$(sha "$1")" = "$(sha "$2")" ]; }
+# Waits up to $2 seconds until /getstate of job $1 says $3.
+wait_state() {
+    local i
+    for i in $(seq 1 $(($2 * 2))); do
+        [ "$("$doadmin" /rawreturn /getstate "$1" </dev/null 2>/dev/null)" = "$3" ] && return 0
+        sleep 0.5
+    done
+    return 1
+}
+progress_re="^job=$guid_re state=(QUEUED|CONNECTING|TRANSFERRING|SUSPENDED|ERROR|TRANSIENT_ERROR|TRANSFERRED|ACKNOWLEDGED|CANCELED) files=[0-9]+/[0-9]+ bytes=[0-9]+/([0-9]+|UNKNOWN) percent=([0-9]+|UNKNOWN) rate=[0-9]+ eta=([0-9]+|UNKNOWN) name=.*\$"
+# Every line of the file that starts with job= has the documented form; at least one does.
+progress_lines_parse() { grep -q '^job=' "$1" && ! grep '^job=' "$1" | grep -qvE "$progress_re"; }
+# The bytes of the job= lines never go down.
+bytes_never_decrease() {
+    grep -o ' bytes=[0-9]*' "$1" | cut -d= -f2 | awk 'NR > 1 && $1 < last { bad = 1 } { last = $1 } END { exit bad }'
+}
+
+# ---- a clean queue: /reset cancels whatever earlier tests left; its lines have the /reset form -
+# The lines after the banner: "{GUID} canceled." each, then "N out of N jobs canceled."
+reset_lines() {
+    local body
+    body=$(tail -n +4 "$tmp/out")
+    [ "$rc" = 0 ] && ! sed '$d' <<<"$body" | grep -qvE "^$guid_re canceled\.\$" &&
+        tail -n 1 <<<"$body" | grep -qE '^([0-9]+) out of \1 jobs canceled\.$'
+}
+da /reset
+check "doadmin: /reset of the leftovers: '{GUID} canceled.' lines, then 'N out of N jobs canceled.'" reset_lines
+da /list
+expect "doadmin: /list of an empty queue" 0 $'\nListed 0 job(s).'
+
+# ---- create / addfile / list / info / resume / getstate / complete (bitsadmin-examples.md) -----
+da /create demo
+expect "doadmin: /create prints 'Created job {GUID}.'" 0 'Created job {GUID}.'
+demo=$(last_guid)
+da /addfile demo "$url/data.bin" "$win\\data.bin"
+expect "doadmin: /addfile" 0 "Added $url/data.bin -> $win\\data.bin to the job."
+da /list
+expect "doadmin: /list: one line per job, then an empty line and 'Listed N job(s).'" 0 \
+    $'{GUID} demo SUSPENDED 0 / 1 0 / UNKNOWN\n\nListed 1 job(s).'
+check "doadmin: /list shows the GUID /create printed" grep -qF "$demo demo SUSPENDED" "$tmp/out"
+da /info demo
+expect "doadmin: /info: the job's /list line" 0 '{GUID} demo SUSPENDED 0 / 1 0 / UNKNOWN'
+owner=$(wine cmd /c 'echo %COMPUTERNAME%\%USERNAME%' </dev/null 2>/dev/null | tr -d '\r')
+da /info "$demo" /verbose
+expect "doadmin: /info /verbose: bitsadmin's layout, owner $owner" 0 "GUID: {GUID} DISPLAY: demo
+TYPE: DOWNLOAD STATE: SUSPENDED OWNER: $owner
+PRIORITY: NORMAL FILES: 0 / 1 BYTES: 0 / UNKNOWN
+CREATION TIME: TIME MODIFICATION TIME: TIME
+COMPLETION TIME: UNKNOWN
+NOTIFY INTERFACE: UNREGISTERED NOTIFICATION FLAGS: 3
+RETRY DELAY: 600 NO PROGRESS TIMEOUT: 86400 ERROR COUNT: 0
+PROXY USAGE: PRECONFIG PROXY LIST: NULL PROXY BYPASS LIST: NULL
+DESCRIPTION:
+JOB FILES:
+0 / UNKNOWN WORKING $url/data.bin -> $win\\data.bin
+NOTIFICATION COMMAND LINE: none"
+created=$(grep -oE "CREATION TIME: $time_re" "$tmp/out" | cut -d' ' -f3-)
+check "doadmin: /info /verbose: the creation time is local time, now ($created)" python3 -c '
+import datetime, sys
+t = datetime.datetime.strptime(sys.argv[1], "%m/%d/%Y %I:%M:%S %p")
+sys.exit(abs((datetime.datetime.now() - t).total_seconds()) > 120)' "$created"
+da /resume demo
+expect "doadmin: /resume" 0 'Job resumed.'
+check "doadmin: /getstate becomes Transferred" wait_state demo 60 Transferred
+da /getstate demo
+expect "doadmin: /getstate prints the state as bitsadmin's page spells it" 0 'Transferred'
+size=$(stat -c %s "$tmp/www/data.bin")
+da /list
+expect "doadmin: /list of a transferred job" 0 $'{GUID} demo TRANSFERRED 1 / 1 '"$size / $size"$'\n\nListed 1 job(s).'
+da /getcompletiontime demo
+check "doadmin: /getcompletiontime of a transferred job is a time" grep -qE "^$time_re\$" "$tmp/out"
+da /complete demo
+expect "doadmin: /complete" 0 'Job completed.'
+check "doadmin: /complete put the file in place (SHA-256 of both sides match)" same_file "$tmp/www/data.bin" "$dir/data.bin"
+da /getstate "$demo"
+refused "doadmin: /getstate of a completed job: the job is not found" 1 "0x80D02003 - "
+
+# ---- /rawreturn: bare values, exact bytes ----------------------------------------------------
+da /rawreturn /create 'Jöb € 1'
+raw_guid() { [ "$rc" = 0 ] && [ "$(wc -c <"$tmp/out")" = 38 ] && grep -qE "^$guid_re\$" "$tmp/out"; }
+check "doadmin: /rawreturn /create prints the GUID alone (38 bytes, no line end)" raw_guid
+raw=$(cat "$tmp/out")
+value "doadmin: /rawreturn /getdisplayname: the name in UTF-8" 'Jöb € 1' /getdisplayname "$raw"
+value "doadmin: /rawreturn /getstate" 'Suspended' /getstate "$raw"
+value "doadmin: /rawreturn /getbytestotal of a job without files" '0' /getbytestotal "$raw"
+value "doadmin: /rawreturn /getpriority" 'NORMAL' /getpriority "$raw"
+value "doadmin: /rawreturn /gettype" 'DOWNLOAD' /gettype "$raw"
+value "doadmin: /rawreturn /getcompletiontime of a new job" 'UNKNOWN' /getcompletiontime "$raw"
+value "doadmin: /rawreturn /getowner" "$owner" /getowner "$raw"
+da /rawreturn /setpriority "$raw" LOW
+check "doadmin: /rawreturn /setpriority prints nothing" quiet_success
+check "doadmin: /rawreturn /setpriority: stdout is empty" test ! -s "$tmp/out"
+da /rawreturn /list
+raw_list() {
+    [ "$rc" = 0 ] && [ "$(wc -l <"$tmp/out")" = 1 ] && no_cr "$tmp/out" &&
+        grep -qE "^$guid_re Jöb € 1 SUSPENDED 0 / 0 0 / 0\$" "$tmp/out"
+}
+check "doadmin: /rawreturn /list: the job lines only, in UTF-8, no CR" raw_list
+
+# ---- get/set round trips ----------------------------------------------------------------------
+da /create props
+props=$(last_guid)
+printf '# two files, one with a blank in its local name\n\n%s %s\n  %s  "%s"\n' \
+    "$url/small.bin" "$win\\small.bin" "$url/b%20c.bin" "$win\\b c.bin" >"$tmp/list.txt"
+da /addfileset props "$(winepath -w "$tmp/list.txt" 2>/dev/null)"
+expect "doadmin: /addfileset reads bitsadmin's list file (comment, blank line, quoted names)" 0 'Added 2 file(s) to the job.'
+da /listfiles props
+expect "doadmin: /listfiles" 0 "0 / UNKNOWN WORKING $url/small.bin -> $win\\small.bin
+0 / UNKNOWN WORKING $url/b%20c.bin -> $win\\b c.bin
+
+Listed 2 file(s)."
+da /addfilewithranges props "$url/data.bin" "$win\\ranges.bin" 0:100,2000:100
+expect "doadmin: /addfilewithranges" 0 "Added $url/data.bin -> $win\\ranges.bin (2 range(s)) to the job."
+da /addfilewithranges props "$url/data.bin" "$win\\tail.bin" 5000:eof
+expect "doadmin: /addfilewithranges with eof" 0 "Added $url/data.bin -> $win\\tail.bin (1 range(s)) to the job."
+da /replaceremoteprefix props "$url/b" "$url/slow/b"
+expect "doadmin: /replaceremoteprefix" 0 "Remote names starting with $url/b now start with $url/slow/b."
+da /listfiles props
+expect "doadmin: /listfiles after /replaceremoteprefix; a ranged file counts its ranges" 0 \
+    "0 / UNKNOWN WORKING $url/small.bin -> $win\\small.bin
+0 / UNKNOWN WORKING $url/slow/b%20c.bin -> $win\\b c.bin
+0 / 200 WORKING $url/data.bin -> $win\\ranges.bin
+0 / UNKNOWN WORKING $url/data.bin -> $win\\tail.bin
+
+Listed 4 file(s)."
+
+# round SET_SWITCH VALUE... -- GET_SWITCH [ARG...] WANT: the setter on the job props (by its
+# GUID), then /rawreturn GET_SWITCH [ARG...] prints exactly WANT.
+round() {
+    local set=$1 args=() get want
+    shift
+    while [ "$1" != -- ]; do args+=("$1"); shift; done
+    get=$2
+    shift 2
+    want=${*: -1}
+    da "$set" "$props" "${args[@]}"
+    if ! quiet_success; then
+        not_ok "doadmin: $set ${args[*]}" "status $rc: $(cat "$tmp/err")"
+        return
+    fi
+    value "doadmin: $set ${args[*]}, then $get is '${want//$'\n'/\\n}'" "$want" "$get" "$props" "${@:1:$#-1}"
+}
+round /setdisplayname 'props renamed, ü' -- /getdisplayname 'props renamed, ü'
+round /setdisplayname props -- /getdisplayname props
+round /setdescription 'a description' -- /getdescription 'a description'
+round /setpriority high -- /getpriority HIGH
+round /setminretrydelay 30 -- /getminretrydelay 30
+round /setnoprogresstimeout 900 -- /getnoprogresstimeout 900
+round /setmaxdownloadtime 0x0E10 -- /getmaxdownloadtime 3600
+round /setnotifyflags 0xB -- /getnotifyflags 11
+round /setnotifycmdline 'C:\windows\system32\cmd.exe' 'cmd.exe /c exit 0' -- /getnotifycmdline \
+    'C:\windows\system32\cmd.exe cmd.exe /c exit 0'
+round /setproxysettings OVERRIDE proxy1:80 '<local>' -- /getproxylist proxy1:80
+value "doadmin: /getproxybypasslist after OVERRIDE" '<local>' /getproxybypasslist props
+value "doadmin: /getproxyusage after OVERRIDE" 'Override' /getproxyusage props
+da /info props /verbose
+expect "doadmin: /info /verbose shows what was set" 0 "GUID: {GUID} DISPLAY: props
+TYPE: DOWNLOAD STATE: SUSPENDED OWNER: $owner
+PRIORITY: HIGH FILES: 0 / 4 BYTES: 0 / UNKNOWN
+CREATION TIME: TIME MODIFICATION TIME: TIME
+COMPLETION TIME: UNKNOWN
+NOTIFY INTERFACE: UNREGISTERED NOTIFICATION FLAGS: 11
+RETRY DELAY: 30 NO PROGRESS TIMEOUT: 900 ERROR COUNT: 0
+PROXY USAGE: OVERRIDE PROXY LIST: proxy1:80 PROXY BYPASS LIST: <local>
+DESCRIPTION: a description
+JOB FILES:
+0 / UNKNOWN WORKING $url/small.bin -> $win\\small.bin
+0 / UNKNOWN WORKING $url/slow/b%20c.bin -> $win\\b c.bin
+0 / 200 WORKING $url/data.bin -> $win\\ranges.bin
+0 / UNKNOWN WORKING $url/data.bin -> $win\\tail.bin
+NOTIFICATION COMMAND LINE: C:\\windows\\system32\\cmd.exe cmd.exe /c exit 0"
+round /setproxysettings NO_PROXY -- /getproxylist NULL
+value "doadmin: /getproxyusage after NO_PROXY" 'No_Proxy' /getproxyusage props
+round /setnotifycmdline NULL -- /getnotifycmdline none
+round /setcustomheaders 'X-One: 1' 'X-Two: two' -- /getcustomheaders $'X-One: 1\nX-Two: two'
+round /setcustomheaders NULL -- /getcustomheaders NULL
+round /setsecurityflags 0x0201 -- /getsecurityflags 0x0201
+round /setaclflag OG -- /getaclflags og
+round /setpeercachingflags 3 -- /getpeercachingflags 3
+round /setvalidationstate 1 true -- /getvalidationstate 1 TRUE
+value "doadmin: /getvalidationstate of another file is still FALSE" FALSE /getvalidationstate props 0
+da /gettemporaryname props 0
+check "doadmin: /gettemporaryname: a hidden name beside the local one" \
+    grep -qxF "$win\\~opendo-$(echo "$props" | cut -c2-9)-0.tmp" <(tail -n 1 "$tmp/out")
+da /setcredentials props SERVER BASIC alice s3cret
+expect "doadmin: /setcredentials" 0 'Credentials set.'
+da /removecredentials props server basic
+expect "doadmin: /removecredentials" 0 'Credentials removed.'
+da /removecredentials props SERVER BASIC
+expect "doadmin: /removecredentials again: there were none (S_FALSE)" 0 'The job had no such credentials.'
+da /takeownership props
+expect "doadmin: /takeownership (every Wine process is an administrator)" 0 'Ownership of the job taken.'
+da /resume props
+da /suspend props
+expect "doadmin: /suspend" 0 'Job suspended.'
+value "doadmin: /getstate after /suspend" Suspended /getstate props
+da /geterrorcount props
+expect "doadmin: /geterrorcount" 0 '0'
+da /geterror props
+refused "doadmin: /geterror of a job without error: the service's text" 1 "0x80D02014 - "
+
+# ---- refused commands: a clear line, a non-zero exit, no job changed -------------------------
+da /create dup
+da /create dup
+before=$(snapshot)
+da /frobnicate
+refused "doadmin: unknown switch" 2 "unknown switch '/frobnicate'"
+da /addfile props "$url/x"
+refused "doadmin: missing argument" 2 "missing argument; usage: doadmin /addfile <job> <remote> <local>"
+da /resume props extra
+refused "doadmin: extra argument" 2 "unexpected argument 'extra'"
+da /resume nosuchjob
+refused "doadmin: unknown job name: the service's text for DO_E_JOB_NOT_FOUND" 1 \
+    "doadmin: /resume nosuchjob: 0x80D02003 - The job was not found"
+da /suspend '{00000000-0000-0000-0000-000000000001}'
+refused "doadmin: unknown GUID" 1 "0x80D02003 - "
+da /cancel dup
+refused "doadmin: ambiguous name: refused, with both candidates" 1 "2 jobs have this name"
+two_candidates() { [ "$(grep -oE "$guid_re dup" "$tmp/err" | sort -u | wc -l)" = 2 ]; }
+check "doadmin: ambiguous name: the line lists both GUIDs and the name" two_candidates
+da /addfile props ftp://127.0.0.1/x "$win\\x.bin"
+refused "doadmin: bad URL: the service's answer, with the names" 1 "cannot add ftp://127.0.0.1/x -> $win\\x.bin: 0x80070057"
+da /addfile props "$url/x" 'relative\x.bin'
+refused "doadmin: relative local name" 1 "0x80070057"
+da /setpriority props urgent
+refused "doadmin: bad priority" 2 "'urgent' is not a priority"
+da /setminretrydelay props 12abc
+refused "doadmin: bad number" 2 "'12abc' is not a number"
+da /setnoprogresstimeout props 4294967296
+refused "doadmin: number out of range" 2 "'4294967296' is not a number"
+da /addfilewithranges props "$url/x" "$win\\x.bin" 0:abc
+refused "doadmin: bad range list" 2 "'0:abc' is not a range list"
+da /monitor /refresh 0
+refused "doadmin: bad refresh interval" 2 "'0' is not a refresh interval"
+da /monitor /refresh
+refused "doadmin: option without its value" 2 "missing value after '/refresh'"
+da /list /verbose /verbose
+refused "doadmin: option given twice" 2 "option given twice: '/verbose'"
+da /transfer tbad "$url/small.bin" "$win\\tbad.bin" "$url/small.bin"
+refused "doadmin: /transfer with an odd remote/local list" 2 "remote and local names come in pairs"
+da /transfer tbad /priority urgent "$url/small.bin" "$win\\tbad.bin"
+refused "doadmin: /transfer with a bad priority" 2 "'urgent' is not a priority"
+da /create /download /upload tbad
+refused "doadmin: /create with two types" 2 "give at most one of"
+da /setvalidationstate props 0 maybe
+refused "doadmin: bad boolean" 2 "'maybe' is not TRUE or FALSE"
+da /gettemporaryname props 7
+refused "doadmin: file index out of range" 1 "there is no file 7: the job has 4 file(s)"
+da /gettemporaryname props first
+refused "doadmin: file index not a number" 2 "'first' is not a file index"
+printf '%s\n' "$url/small.bin" >"$tmp/bad-list.txt"
+da /addfileset props "$(winepath -w "$tmp/bad-list.txt" 2>/dev/null)"
+refused "doadmin: malformed list file: its line number" 2 "line 1: expected a remote name and a local name"
+da /setnotifyflags props 0x20
+refused "doadmin: a value the service refuses (FILE_RANGES_TRANSFERRED): its answer" 1 "0x80004001 - "
+da /setproxysettings props OVERRIDE
+refused "doadmin: OVERRIDE without a list: BG_E_INVALID_PROXY_INFO" 1 "0x8020003F - "
+da /setdisplayname props "$(printf 'n%.0s' $(seq 1 257))"
+refused "doadmin: a 257-character name: E_INVALIDARG" 1 "0x80070057 - "
+da /setnotifycmdline props NULL 'x.exe'
+refused "doadmin: parameters without a program" 2 "parameters need a program"
+da /addfileset props 'C:\no\such\list.txt'
+refused "doadmin: a list file that does not exist" 1 "cannot read C:\no\such\list.txt"
+da /getreplydata props
+refused "doadmin: /getreplydata is not supported by this service" 3 "not supported by this service"
+da /sethttpmethod props GET
+refused "doadmin: /sethttpmethod is not supported by this service" 3 "not supported by this service"
+da /cache /list
+refused "doadmin: /cache is not supported by this service" 3 "not supported by this service"
+da /create /upload up
+refused "doadmin: /create /upload: CreateJob's E_NOTIMPL becomes 'not supported'" 3 \
+    "UPLOAD jobs are not supported by this service (CreateJob answered 0x80004001"
+da /transfer tup /upload "$url/small.bin" "$win\\tup.bin"
+refused "doadmin: /transfer /upload is not supported" 3 "UPLOAD jobs are not supported by this service"
+after=$(snapshot)
+if [ "$before" = "$after" ] && grep -q '^Listed 4 job(s)\.$' <<<"$after"; then
+    ok "doadmin: no refused command changed a job (/list /allusers /verbose before and after)"
+else
+    not_ok "doadmin: no refused command changed a job (/list /allusers /verbose before and after)"
+    diff <(echo "$before") <(echo "$after") | sed 's/^/#   /'
+fi
+
+# ---- /allusers ---------------------------------------------------------------------------------
+da /list /allusers
+check "doadmin: /list /allusers (an administrator) lists every job" grep -q '^Listed 4 job(s)\.$' "$tmp/out"
+echo "# /allusers refused for a non-administrator: not testable under Wine, whose RPC impersonation"
+echo "# gives the service its own token for every caller (docs/admin-guide.md)"
+
+# ---- /reset with its summary -------------------------------------------------------------------
+da /list
+mapfile -t jobs < <(grep -oE "^$guid_re" "$tmp/out")
+da /reset
+if [ "$rc" = 0 ] &&
+    diff <(printf '%s\n' "$banner"; printf '%s canceled.\n' "${jobs[@]}" | sort; echo "4 out of 4 jobs canceled.") \
+        <(head -n 3 "$tmp/out"; tail -n +4 "$tmp/out" | sed '$d' | sort; tail -n 1 "$tmp/out") >"$tmp/diff"; then
+    ok "doadmin: /reset: '{GUID} canceled.' for each of the 4 jobs, then '4 out of 4 jobs canceled.'"
+else
+    not_ok "doadmin: /reset: '{GUID} canceled.' for each of the 4 jobs, then '4 out of 4 jobs canceled.'" "status $rc"
+    show_diff
+fi
+da /list
+expect "doadmin: /list after /reset" 0 $'\nListed 0 job(s).'
+
+# ---- /transfer ---------------------------------------------------------------------------------
+da /transfer pair /priority foreground "$url/data.bin" "$win\\t1.bin" "$url/small.bin" "$win\\t2.bin"
+check "doadmin: /transfer: exit 0, nothing on stderr" quiet_success
+check "doadmin: /transfer: t1.bin matches data.bin (SHA-256)" same_file "$tmp/www/data.bin" "$dir/t1.bin"
+check "doadmin: /transfer: t2.bin matches small.bin (SHA-256)" same_file "$tmp/www/small.bin" "$dir/t2.bin"
+transfer_layout() {
+    diff <(printf '%s\n' "$banner") <(head -n 3 "$tmp/out") >/dev/null &&
+        sed -n 4p "$tmp/out" | grep -qE "^Created job $guid_re with 2 file\(s\); Ctrl\+C cancels it\.\$" &&
+        [ "$(tail -n 1 "$tmp/out")" = "Transfer complete." ] &&
+        [ "$(sed -n '5,$p' "$tmp/out" | sed '$d' | grep -vc '^job=')" = 0 ]
+}
+check "doadmin: /transfer: banner, 'Created job {GUID} with 2 file(s); ...', progress lines, 'Transfer complete.'" transfer_layout
+check "doadmin: /transfer: every progress line has the documented form" progress_lines_parse "$tmp/out"
+check "doadmin: /transfer: the bytes never go down" bytes_never_decrease "$tmp/out"
+total=$(($(stat -c %s "$tmp/www/data.bin") + 70000))
+check "doadmin: /transfer: the last progress line is TRANSFERRED, 2/2 files, $total/$total bytes, 100%" \
+    last_progress_line "$tmp/out" "state=TRANSFERRED files=2/2 bytes=$total/$total percent=100 .* name=pair\$"
+da /list
+expect "doadmin: /transfer completed its job (not listed any more)" 0 $'\nListed 0 job(s).'
+
+# A 404: the error lines, the job cancelled, one line on stderr, exit 1.
+da /transfer t404 "$url/small.bin" "$win\\ok.bin" "$url/missing.bin" "$win\\missing.bin"
+check "doadmin: /transfer 404: exit 1, one stderr line with the code and the service's text" \
+    exactly_one_error_line 1 "^doadmin: /transfer t404: the transfer failed, the job was canceled: 0x80190194 - .+"
+error_lines() {
+    tail -n 4 "$tmp/out" | sed -E "s/$guid_re/{GUID}/" | diff - <(printf '%s\n' \
+        "ERROR FILE:    $url/missing.bin -> $win\\missing.bin" \
+        "ERROR CODE:    0x80190194 - HTTP 404 (Not Found): the server did not find the requested file." \
+        "ERROR CONTEXT: 0x00000005 - The error occurred while the remote file was being processed." \
+        "Job {GUID} canceled.") >"$tmp/diff" || { show_diff; return 1; }
+}
+check "doadmin: /transfer 404: ERROR FILE, CODE and CONTEXT lines, then 'Job {GUID} canceled.'" error_lines
+check "doadmin: /transfer 404: the last progress line is ERROR" last_progress_line "$tmp/out" "state=ERROR "
+da /list
+expect "doadmin: /transfer 404: the job was cancelled" 0 $'\nListed 0 job(s).'
+nothing_left() { local f; for f in "$@"; do [ ! -e "$dir/$f" ] || return 1; done; ! ls "$dir" | grep -q '^~opendo'; }
+check "doadmin: /transfer 404: no file and no temporary file left" nothing_left missing.bin ok.bin
+
+# Ctrl+C (SIGINT to doadmin.exe): the job it created is cancelled, exit 130.
+# (The output files are emptied first: the background shell opens them only after it forked.)
+: >"$tmp/out"
+: >"$tmp/err"
+"$doadmin" /transfer interrupted "$url/slow/data.bin" "$win\\int.bin" >"$tmp/out" 2>"$tmp/err" </dev/null &
+wrapper_pid=$!
+for i in $(seq 1 40); do grep -q 'state=TRANSFERRING' "$tmp/out" && break; sleep 0.25; done
+pkill -INT -f 'doadmin.exe /transfer interrupted'
+wait "$wrapper_pid"
+rc=$?
+check "doadmin: Ctrl+C during /transfer: exit 130, 'stopped by Ctrl+C, job {GUID} canceled' on stderr" \
+    exactly_one_error_line 130 "^doadmin: /transfer interrupted: stopped by Ctrl\\+C, job $guid_re canceled\$"
+da /list
+expect "doadmin: Ctrl+C during /transfer: the job is gone" 0 $'\nListed 0 job(s).'
+check "doadmin: Ctrl+C during /transfer: no file and no temporary file left" nothing_left int.bin
+
+# ---- /monitor, redirected: the header, then a line per change, until Ctrl+C -------------------
+"$doadmin" /monitor /refresh 1 >"$tmp/monitor" 2>"$tmp/monitor.err" </dev/null &
+monitor_pid=$!
+sleep 2
+da /create watched
+watched=$(last_guid)
+da /addfile watched "$url/slow/data.bin" "$win\\watched.bin"
+da /resume watched
+wait_state watched 60 Transferred
+sleep 1.5
+da /complete watched
+sleep 2.5
+pkill -INT -f 'doadmin.exe /monitor'
+wait "$monitor_pid"
+rc=$?
+check "doadmin: /monitor: Ctrl+C ends it with status 0, nothing on stderr" \
+    test "$rc:$(wc -c <"$tmp/monitor.err")" = "0:0"
+monitor_header() {
+    diff <(printf '%s\n' "$banner" "MONITORING BACKGROUND COPY MANAGER(1 second refresh)") \
+        <(head -n 4 "$tmp/monitor") >/dev/null
+}
+check "doadmin: /monitor: the banner, then 'MONITORING BACKGROUND COPY MANAGER(1 second refresh)'" monitor_header
+monitor_lines() { [ "$(tail -n +5 "$tmp/monitor" | grep -vcE "$progress_re")" = 0 ]; }
+check "doadmin: /monitor: every other line is a progress line of the documented form" monitor_lines
+grep -F "job=$watched " "$tmp/monitor" >"$tmp/watched"
+check "doadmin: /monitor: the job's bytes never go down" bytes_never_decrease "$tmp/watched"
+watched_life() {
+    grep -q "state=TRANSFERRING" "$tmp/watched" &&
+        grep -qE "state=TRANSFERRED files=1/1 bytes=$size/$size percent=100 " "$tmp/watched" &&
+        tail -n 1 "$tmp/watched" | grep -q "state=ACKNOWLEDGED .* name=watched\$"
+}
+check "doadmin: /monitor: the job was seen TRANSFERRING, then TRANSFERRED with all its bytes, then ACKNOWLEDGED" watched_life
+check "doadmin: /monitor: no line repeats the one before it (a line per change)" test -z "$(uniq -d "$tmp/watched")"
+check "doadmin: redirected output has no CR (the wrapper strips them)" no_cr "$tmp/monitor"
+
+# ---- a console: UTF-16 through WriteConsoleW, a live progress line ----------------------------
+on_console() { LC_ALL=C.UTF-8 script -qec "$(printf '%q ' "$doadmin" "$@")" /dev/null </dev/null >"$tmp/console" 2>&1; }
+da /create 'Jöb € console'
+on_console /list
+check "doadmin: on a console, /list writes the name through WriteConsoleW (UTF-8 on the terminal)" \
+    grep -qF 'Jöb € console SUSPENDED' "$tmp/console"
+da /reset
+on_console /transfer live "$url/slow/data.bin" "$win\\live.bin"
+rc=$?
+check "doadmin: /transfer on a console: exit 0" test "$rc" = 0
+check "doadmin: /transfer on a console: live.bin matches (SHA-256)" same_file "$tmp/www/data.bin" "$dir/live.bin"
+# What the terminal got, without the console's cursor escape sequences.
+terminal_text() { sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' "$tmp/console"; }
+check "doadmin: /transfer on a console: a live line redrawn in place (CR), with bar, percent, bytes, rate, ETA, state" \
+    grep -qaE $'\r''\[#+\] 100%  3\.0 MiB / 3\.0 MiB  [0-9.]+ (B|KiB|MiB)/s  ETA 0:00  TRANSFERRED' <(terminal_text)
+check "doadmin: /transfer on a console: the live line was redrawn several times" \
+    test "$(terminal_text | tr '\r' '\n' | grep -c '^\[[#.]*\] ')" -gt 3
+check "doadmin: /transfer on a console: no plain progress lines" test "$(grep -ac 'job={' "$tmp/console")" = 0
+check "doadmin: /transfer on a console: 'Transfer complete.'" grep -qa 'Transfer complete\.' "$tmp/console"
+
+# ---- /help, /?, /examples ----------------------------------------------------------------------
+da /help
+help=$(cat "$tmp/out")
+missing=
+for s in /help /? /examples /list /monitor /reset /transfer /create /addfile /addfileset /addfilewithranges \
+    /replaceremoteprefix /resume /suspend /cancel /complete /takeownership /info /listfiles /getstate /gettype \
+    /getbytestotal /getbytestransferred /getfilestotal /getfilestransferred /getcreationtime \
+    /getmodificationtime /getcompletiontime /getdisplayname /getdescription /geterror /geterrorcount /getowner \
+    /getpriority /getminretrydelay /getnoprogresstimeout /getmaxdownloadtime /getnotifyflags \
+    /getnotifyinterface /getnotifycmdline /getproxyusage /getproxylist /getproxybypasslist /getcustomheaders \
+    /getsecurityflags /getclientcertificate /gethttpmethod /getaclflags /getpeercachingflags \
+    /gethelpertokenflags /gethelpertokensid /getreplydata /getreplyfilename /getreplyprogress \
+    /gettemporaryname /getvalidationstate /setdisplayname /setdescription /setpriority /setminretrydelay \
+    /setnoprogresstimeout /setmaxdownloadtime /setnotifyflags /setnotifycmdline /setproxysettings \
+    /setcredentials /removecredentials /setcustomheaders /makecustomheaderswriteonly /setsecurityflags \
+    /setclientcertificatebyid /setclientcertificatebyname /removeclientcertificate /sethttpmethod /setaclflag \
+    /setpeercachingflags /sethelpertoken /sethelpertokenflags /setreplyfilename /setvalidationstate /cache \
+    /peercaching /peers; do
+    grep -qE "^  $(printf '%s' "$s" | sed 's/?/\\?/')( |\$)" <<<"$help" || missing+=" $s"
+done
+check "doadmin: /help lists every bitsadmin switch of the spec${missing:+ (missing:$missing)}" test -z "$missing"
+da '/?'
+check "doadmin: /? prints the same as /help" test "$rc:$(cat "$tmp/out")" = "0:$help"
+da /examples
+check "doadmin: /examples" grep -q "doadmin /transfer" "$tmp/out"
+da /rawreturn /nowrap /wrap /list
+check "doadmin: /wrap and /nowrap are accepted (with /rawreturn, an empty queue prints nothing)" \
+    test "$rc:$(wc -c <"$tmp/out")" = "0:0"
+
+da /reset
+e2e_exit

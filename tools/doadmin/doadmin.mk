@@ -1,0 +1,14 @@
+# tools/doadmin/doadmin.mk: doadmin.exe, the bitsadmin-compatible administration tool
+# (docs/admin-guide.md), a client of the service's COM API built against our IDL header.
+# Every tools/doadmin/*.c is part of it. Included from tools/module.mk.
+DOADMIN_EXE  := $(BUILD)/win/doadmin.exe
+DOADMIN_OBJS := $(patsubst tools/doadmin/%.c,$(BUILD)/win/doadmin/%.o,$(wildcard tools/doadmin/*.c))
+
+$(BUILD)/win/doadmin/%.o: tools/doadmin/%.c tools/doadmin/doadmin.h $(IDL_HEADER) idl/doerrors.h
+	@mkdir -p $(@D)
+	$(WCC) $(WCFLAGS) -c $< -o $@
+
+$(DOADMIN_EXE): $(DOADMIN_OBJS) $(IDL_I_OBJ)
+	$(WCC) $(WLDFLAGS) $^ -o $@ -lole32 -luuid -ladvapi32
+
+all: $(DOADMIN_EXE)

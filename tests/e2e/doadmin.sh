@@ -136,19 +136,20 @@ check "doadmin: /list shows the GUID /create printed" grep -qF "$demo demo SUSPE
 da /info demo
 expect "doadmin: /info: the job's /list line" 0 '{GUID} demo SUSPENDED 0 / 1 0 / UNKNOWN'
 owner=$(wine cmd /c 'echo %COMPUTERNAME%\%USERNAME%' </dev/null 2>/dev/null | tr -d '\r')
+# The /info /verbose block of a SUSPENDED job that never ran: $1 display name, $2 priority,
+# $3 files, $4 notification flags, $5 retry delay, $6 no-progress timeout, $7 the proxy usage and
+# lists, $8 the DESCRIPTION line, $9 the file lines, ${10} the notification command line.
+info_block() {
+    printf '%s\n' "GUID: {GUID} DISPLAY: $1" "TYPE: DOWNLOAD STATE: SUSPENDED OWNER: $owner" \
+        "PRIORITY: $2 FILES: 0 / $3 BYTES: 0 / UNKNOWN" "CREATION TIME: TIME MODIFICATION TIME: TIME" \
+        "COMPLETION TIME: UNKNOWN" "NOTIFY INTERFACE: UNREGISTERED NOTIFICATION FLAGS: $4" \
+        "RETRY DELAY: $5 NO PROGRESS TIMEOUT: $6 ERROR COUNT: 0" "PROXY USAGE: $7" "$8" "JOB FILES:" \
+        "$9" "NOTIFICATION COMMAND LINE: ${10}"
+}
 da /info "$demo" /verbose
-expect "doadmin: /info /verbose: bitsadmin's layout, owner $owner" 0 "GUID: {GUID} DISPLAY: demo
-TYPE: DOWNLOAD STATE: SUSPENDED OWNER: $owner
-PRIORITY: NORMAL FILES: 0 / 1 BYTES: 0 / UNKNOWN
-CREATION TIME: TIME MODIFICATION TIME: TIME
-COMPLETION TIME: UNKNOWN
-NOTIFY INTERFACE: UNREGISTERED NOTIFICATION FLAGS: 3
-RETRY DELAY: 600 NO PROGRESS TIMEOUT: 86400 ERROR COUNT: 0
-PROXY USAGE: PRECONFIG PROXY LIST: NULL PROXY BYPASS LIST: NULL
-DESCRIPTION:
-JOB FILES:
-0 / UNKNOWN WORKING $url/data.bin -> $win\\data.bin
-NOTIFICATION COMMAND LINE: none"
+expect "doadmin: /info /verbose: bitsadmin's layout, owner $owner" 0 "$(info_block demo NORMAL 1 3 600 86400 \
+    'PRECONFIG PROXY LIST: NULL PROXY BYPASS LIST: NULL' 'DESCRIPTION:' \
+    "0 / UNKNOWN WORKING $url/data.bin -> $win\\data.bin" none)"
 created=$(grep -oE "CREATION TIME: $time_re" "$tmp/out" | cut -d' ' -f3-)
 check "doadmin: /info /verbose: the creation time is local time, now ($created)" python3 -c '
 import datetime, sys
@@ -249,21 +250,12 @@ round /setproxysettings OVERRIDE proxy1:80 '<local>' -- /getproxylist proxy1:80
 value "doadmin: /getproxybypasslist after OVERRIDE" '<local>' /getproxybypasslist props
 value "doadmin: /getproxyusage after OVERRIDE" 'Override' /getproxyusage props
 da /info props /verbose
-expect "doadmin: /info /verbose shows what was set" 0 "GUID: {GUID} DISPLAY: props
-TYPE: DOWNLOAD STATE: SUSPENDED OWNER: $owner
-PRIORITY: HIGH FILES: 0 / 4 BYTES: 0 / UNKNOWN
-CREATION TIME: TIME MODIFICATION TIME: TIME
-COMPLETION TIME: UNKNOWN
-NOTIFY INTERFACE: UNREGISTERED NOTIFICATION FLAGS: 11
-RETRY DELAY: 30 NO PROGRESS TIMEOUT: 900 ERROR COUNT: 0
-PROXY USAGE: OVERRIDE PROXY LIST: proxy1:80 PROXY BYPASS LIST: <local>
-DESCRIPTION: a description
-JOB FILES:
-0 / UNKNOWN WORKING $url/small.bin -> $win\\small.bin
+expect "doadmin: /info /verbose shows what was set" 0 "$(info_block props HIGH 4 11 30 900 \
+    'OVERRIDE PROXY LIST: proxy1:80 PROXY BYPASS LIST: <local>' 'DESCRIPTION: a description' \
+    "0 / UNKNOWN WORKING $url/small.bin -> $win\\small.bin
 0 / UNKNOWN WORKING $url/slow/b%20c.bin -> $win\\b c.bin
 0 / 200 WORKING $url/data.bin -> $win\\ranges.bin
-0 / UNKNOWN WORKING $url/data.bin -> $win\\tail.bin
-NOTIFICATION COMMAND LINE: C:\\windows\\system32\\cmd.exe cmd.exe /c exit 0"
+0 / UNKNOWN WORKING $url/data.bin -> $win\\tail.bin" 'C:\windows\system32\cmd.exe cmd.exe /c exit 0')"
 round /setproxysettings NO_PROXY -- /getproxylist NULL
 value "doadmin: /getproxyusage after NO_PROXY" 'No_Proxy' /getproxyusage props
 round /setnotifycmdline NULL -- /getnotifycmdline none

@@ -57,6 +57,10 @@ typedef struct {
 
 typedef struct command command;
 
+/* A getter: writes the job's value (which: command.property) into text; the service's answer. */
+typedef HRESULT (*value_getter)(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
+#define VALUE_TEXT_MAX 17000 /* the longest value: 16383 units of custom headers */
+
 /* A switch that works on one job: the job given as its first argument, and the rest. */
 typedef struct {
     session *s;
@@ -72,7 +76,8 @@ struct command {
     const wchar_t *name;                                          /* "/getstate" */
     int (*run)(session *s, const command *cmd, const invocation *inv); /* a switch of its own */
     int (*job_op)(job_call *call);                                /* or an operation on one job */
-    int property;        /* which job value a shared job_op reads or writes (values.h ids) */
+    value_getter get;    /* for job_op op_get: the value it prints */
+    int property;        /* which job value a shared job_op or getter reads or writes */
     int min_args;        /* positional arguments, the job included */
     int max_args;        /* -1: no limit */
     unsigned options;    /* OPTION() bits accepted */
@@ -188,23 +193,24 @@ int op_lifecycle(job_call *call); /* call->cmd->property: an ACTION_* id */
 /* getters.c */
 int op_info(job_call *call);
 int op_listfiles(job_call *call);
-int op_get_number(job_call *call); /* call->cmd->property: a NUMBER_* id */
-int op_get_text(job_call *call);   /* call->cmd->property: a TEXT_* id */
-int op_getstate(job_call *call);
-int op_gettype(job_call *call);
-int op_get_progress(job_call *call); /* call->cmd->property: a PROGRESS_* id */
-int op_gettime(job_call *call);    /* call->cmd->property: a TIME_* id */
+int op_get(job_call *call); /* prints what call->cmd->get reads */
 int op_geterror(job_call *call);
-int op_getowner(job_call *call);
-int op_getpriority(job_call *call);
-int op_getnotifyinterface(job_call *call);
-int op_getnotifycmdline(job_call *call);
-int op_getproxy(job_call *call);   /* call->cmd->property: a PROXY_* id */
-int op_getcustomheaders(job_call *call);
-int op_getsecurityflags(job_call *call);
-int op_getaclflags(job_call *call);
 int op_gettemporaryname(job_call *call);
 int op_getvalidationstate(job_call *call);
+HRESULT get_number(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size); /* NUMBER_* */
+HRESULT get_text(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);   /* TEXT_* */
+HRESULT get_state(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
+HRESULT get_type(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
+HRESULT get_progress(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size); /* PROGRESS_* */
+HRESULT get_time(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);   /* TIME_* */
+HRESULT get_owner(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
+HRESULT get_priority(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
+HRESULT get_notify_interface(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
+HRESULT get_notify_cmdline(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
+HRESULT get_proxy(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);  /* PROXY_* */
+HRESULT get_custom_headers(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
+HRESULT get_security_flags(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
+HRESULT get_acl_flags(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
 /* setters.c */
 int op_set_number(job_call *call); /* call->cmd->property: a NUMBER_* id */
 int op_set_text(job_call *call);   /* call->cmd->property: a TEXT_* id */

@@ -18,169 +18,168 @@ int op_listfiles(job_call *call)
     return FAILED(hr) ? fail_hr(call->s, hr) : EXIT_OK;
 }
 
-static HRESULT job_number(IBackgroundCopyJob5 *job, int which, ULONG *value)
-{
-    switch (which) {
-    case NUMBER_MIN_RETRY_DELAY:
-        return IBackgroundCopyJob5_GetMinimumRetryDelay(job, value);
-    case NUMBER_NO_PROGRESS_TIMEOUT:
-        return IBackgroundCopyJob5_GetNoProgressTimeout(job, value);
-    case NUMBER_MAX_DOWNLOAD_TIME:
-        return IBackgroundCopyJob5_GetMaximumDownloadTime(job, value);
-    case NUMBER_NOTIFY_FLAGS:
-        return IBackgroundCopyJob5_GetNotifyFlags(job, value);
-    case NUMBER_PEER_CACHING_FLAGS:
-        return IBackgroundCopyJob5_GetPeerCachingFlags(job, value);
-    case NUMBER_ERROR_COUNT:
-        return IBackgroundCopyJob5_GetErrorCount(job, value);
-    }
-    return E_UNEXPECTED;
-}
+/* Every getter below writes its value into text (size units) and returns the service's answer;
+ * op_get prints the value or reports the failure. */
 
-int op_get_number(job_call *call)
+int op_get(job_call *call)
 {
-    ULONG value;
-    HRESULT hr = job_number(call->job, call->cmd->property, &value);
-    return FAILED(hr) ? fail_hr(call->s, hr) : out_value(call->s, L"%lu", (unsigned long)value);
-}
-
-/* Prints a CoTaskMem string (NULL as "NULL") and frees it; or reports hr. */
-static int print_text_result(job_call *call, HRESULT hr, LPWSTR text)
-{
-    int status = FAILED(hr) ? fail_hr(call->s, hr) : out_value(call->s, L"%ls", text ? text : L"NULL");
-    CoTaskMemFree(text);
+    wchar_t *text = malloc(VALUE_TEXT_MAX * sizeof *text);
+    if (!text)
+        return fail_hr(call->s, E_OUTOFMEMORY);
+    HRESULT hr = call->cmd->get(call->job, call->cmd->property, text, VALUE_TEXT_MAX);
+    int status = FAILED(hr) ? fail_hr(call->s, hr) : out_value(call->s, L"%ls", text);
+    free(text);
     return status;
 }
 
-int op_get_text(job_call *call)
+/* value (a CoTaskMem string, NULL shown as NULL) into text; frees value. */
+static HRESULT take_text(HRESULT hr, LPWSTR value, wchar_t *text, size_t size)
 {
-    LPWSTR text = NULL;
-    HRESULT hr = call->cmd->property == TEXT_DISPLAY_NAME
-                     ? IBackgroundCopyJob5_GetDisplayName(call->job, &text)
-                     : IBackgroundCopyJob5_GetDescription(call->job, &text);
-    return print_text_result(call, hr, text);
+    if (SUCCEEDED(hr))
+        swprintf(text, size, L"%ls", value ? value : L"NULL");
+    CoTaskMemFree(value);
+    return hr;
 }
 
-int op_getstate(job_call *call)
+HRESULT get_number(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size)
 {
-    BG_JOB_STATE state;
-    wchar_t word[32];
-    HRESULT hr = IBackgroundCopyJob5_GetState(call->job, &state);
-    if (FAILED(hr))
-        return fail_hr(call->s, hr);
-    title_case(state_caps(state), word, ARRAYSIZE(word));
-    return out_value(call->s, L"%ls", word);
+    ULONG value = 0;
+    HRESULT hr = E_UNEXPECTED;
+    switch (which) {
+    case NUMBER_MIN_RETRY_DELAY:
+        hr = IBackgroundCopyJob5_GetMinimumRetryDelay(job, &value);
+        break;
+    case NUMBER_NO_PROGRESS_TIMEOUT:
+        hr = IBackgroundCopyJob5_GetNoProgressTimeout(job, &value);
+        break;
+    case NUMBER_MAX_DOWNLOAD_TIME:
+        hr = IBackgroundCopyJob5_GetMaximumDownloadTime(job, &value);
+        break;
+    case NUMBER_NOTIFY_FLAGS:
+        hr = IBackgroundCopyJob5_GetNotifyFlags(job, &value);
+        break;
+    case NUMBER_PEER_CACHING_FLAGS:
+        hr = IBackgroundCopyJob5_GetPeerCachingFlags(job, &value);
+        break;
+    case NUMBER_ERROR_COUNT:
+        hr = IBackgroundCopyJob5_GetErrorCount(job, &value);
+        break;
+    }
+    swprintf(text, size, L"%lu", (unsigned long)value);
+    return hr;
 }
 
-int op_gettype(job_call *call)
+HRESULT get_text(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size)
 {
-    BG_JOB_TYPE type;
-    HRESULT hr = IBackgroundCopyJob5_GetType(call->job, &type);
-    return FAILED(hr) ? fail_hr(call->s, hr) : out_value(call->s, L"%ls", type_name(type));
+    LPWSTR value = NULL;
+    HRESULT hr = which == TEXT_DISPLAY_NAME ? IBackgroundCopyJob5_GetDisplayName(job, &value)
+                                            : IBackgroundCopyJob5_GetDescription(job, &value);
+    return take_text(hr, value, text, size);
 }
 
-int op_get_progress(job_call *call)
+HRESULT get_state(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size)
 {
-    BG_JOB_PROGRESS progress;
-    wchar_t text[24];
-    HRESULT hr = IBackgroundCopyJob5_GetProgress(call->job, &progress);
-    if (FAILED(hr))
-        return fail_hr(call->s, hr);
+    BG_JOB_STATE state = BG_JOB_STATE_QUEUED;
+    HRESULT hr = IBackgroundCopyJob5_GetState(job, &state);
+    (void)which;
+    title_case(state_caps(state), text, size);
+    return hr;
+}
+
+HRESULT get_type(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size)
+{
+    BG_JOB_TYPE type = BG_JOB_TYPE_DOWNLOAD;
+    HRESULT hr = IBackgroundCopyJob5_GetType(job, &type);
+    (void)which;
+    swprintf(text, size, L"%ls", type_name(type));
+    return hr;
+}
+
+HRESULT get_progress(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size)
+{
+    BG_JOB_PROGRESS progress = { 0 };
+    HRESULT hr = IBackgroundCopyJob5_GetProgress(job, &progress);
     UINT64 counts[] = { [PROGRESS_BYTES_TOTAL] = progress.BytesTotal,
                         [PROGRESS_BYTES_TRANSFERRED] = progress.BytesTransferred,
                         [PROGRESS_FILES_TOTAL] = progress.FilesTotal,
                         [PROGRESS_FILES_TRANSFERRED] = progress.FilesTransferred };
-    bytes_total_text(counts[call->cmd->property], text, ARRAYSIZE(text));
-    return out_value(call->s, L"%ls", text);
+    bytes_total_text(counts[which], text, size);
+    return hr;
 }
 
-int op_gettime(job_call *call)
+HRESULT get_time(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size)
 {
-    BG_JOB_TIMES times;
-    wchar_t text[40];
-    HRESULT hr = IBackgroundCopyJob5_GetTimes(call->job, &times);
-    if (FAILED(hr))
-        return fail_hr(call->s, hr);
+    BG_JOB_TIMES times = { 0 };
+    HRESULT hr = IBackgroundCopyJob5_GetTimes(job, &times);
     FILETIME chosen[] = { [TIME_CREATION] = times.CreationTime,
                           [TIME_MODIFICATION] = times.ModificationTime,
                           [TIME_COMPLETION] = times.TransferCompletionTime };
-    time_text(chosen[call->cmd->property], text, ARRAYSIZE(text));
-    return out_value(call->s, L"%ls", text);
+    time_text(chosen[which], text, size);
+    return hr;
 }
 
-int op_geterror(job_call *call)
-{
-    HRESULT code;
-    HRESULT hr = print_job_error(call->job, &code);
-    return FAILED(hr) ? fail_hr(call->s, hr) : EXIT_OK;
-}
-
-int op_getowner(job_call *call)
+HRESULT get_owner(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size)
 {
     LPWSTR sid = NULL;
-    wchar_t owner[600];
-    HRESULT hr = IBackgroundCopyJob5_GetOwner(call->job, &sid);
+    HRESULT hr = IBackgroundCopyJob5_GetOwner(job, &sid);
+    (void)which;
     if (SUCCEEDED(hr))
-        owner_text(sid, owner, ARRAYSIZE(owner));
+        owner_text(sid, text, size);
     CoTaskMemFree(sid);
-    return FAILED(hr) ? fail_hr(call->s, hr) : out_value(call->s, L"%ls", owner);
+    return hr;
 }
 
-int op_getpriority(job_call *call)
+HRESULT get_priority(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size)
 {
-    BG_JOB_PRIORITY priority;
-    HRESULT hr = IBackgroundCopyJob5_GetPriority(call->job, &priority);
-    return FAILED(hr) ? fail_hr(call->s, hr)
-                      : out_value(call->s, L"%ls", enum_name(priority_names, 4, (int)priority));
+    BG_JOB_PRIORITY priority = BG_JOB_PRIORITY_NORMAL;
+    HRESULT hr = IBackgroundCopyJob5_GetPriority(job, &priority);
+    (void)which;
+    swprintf(text, size, L"%ls", enum_name(priority_names, 4, (int)priority));
+    return hr;
 }
 
-int op_getnotifyinterface(job_call *call)
+HRESULT get_notify_interface(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size)
 {
-    int registered;
-    HRESULT hr = read_notify_registered(call->job, &registered);
-    return FAILED(hr) ? fail_hr(call->s, hr)
-                      : out_value(call->s, L"%ls", registered ? L"REGISTERED" : L"UNREGISTERED");
+    int registered = 0;
+    HRESULT hr = read_notify_registered(job, &registered);
+    (void)which;
+    swprintf(text, size, L"%ls", registered ? L"REGISTERED" : L"UNREGISTERED");
+    return hr;
 }
 
-int op_getnotifycmdline(job_call *call)
+HRESULT get_notify_cmdline(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size)
 {
     LPWSTR program = NULL, parameters = NULL;
-    wchar_t text[4400];
-    HRESULT hr = IBackgroundCopyJob5_GetNotifyCmdLine(call->job, &program, &parameters);
-    if (SUCCEEDED(hr))
-        cmdline_text(program, parameters, text, ARRAYSIZE(text));
+    HRESULT hr = IBackgroundCopyJob5_GetNotifyCmdLine(job, &program, &parameters);
+    (void)which;
+    cmdline_text(program, parameters, text, size);
     CoTaskMemFree(program);
     CoTaskMemFree(parameters);
-    return FAILED(hr) ? fail_hr(call->s, hr) : out_value(call->s, L"%ls", text);
+    return hr;
 }
 
-int op_getproxy(job_call *call)
+HRESULT get_proxy(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size)
 {
-    BG_JOB_PROXY_USAGE usage;
+    BG_JOB_PROXY_USAGE usage = BG_JOB_PROXY_USAGE_PRECONFIG;
     LPWSTR list = NULL, bypass = NULL;
-    wchar_t word[32];
-    HRESULT hr = IBackgroundCopyJob5_GetProxySettings(call->job, &usage, &list, &bypass);
-    if (FAILED(hr))
-        return fail_hr(call->s, hr);
-    int status;
-    if (call->cmd->property == PROXY_USAGE) {
-        title_case(enum_name(proxy_usage_names, 4, (int)usage), word, ARRAYSIZE(word));
-        status = out_value(call->s, L"%ls", word);
-    } else {
-        LPWSTR shown = call->cmd->property == PROXY_LIST ? list : bypass;
-        status = out_value(call->s, L"%ls", shown ? shown : L"NULL");
-    }
+    HRESULT hr = IBackgroundCopyJob5_GetProxySettings(job, &usage, &list, &bypass);
+    LPWSTR shown = which == PROXY_LIST ? list : bypass;
+    if (which == PROXY_USAGE)
+        title_case(enum_name(proxy_usage_names, 4, (int)usage), text, size);
+    else
+        swprintf(text, size, L"%ls", shown ? shown : L"NULL");
     CoTaskMemFree(list);
     CoTaskMemFree(bypass);
-    return status;
+    return hr;
 }
 
 /* The headers one per line (the service keeps them CRLF-separated), or NULL when there are none. */
-int op_getcustomheaders(job_call *call)
+HRESULT get_custom_headers(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size)
 {
     IBackgroundCopyJobHttpOptions *options = NULL;
     LPWSTR headers = NULL;
-    HRESULT hr = job_http_options(call->job, &options);
+    HRESULT hr = job_http_options(job, &options);
+    (void)which;
     if (SUCCEEDED(hr))
         hr = IBackgroundCopyJobHttpOptions_GetCustomHeaders(options, &headers);
     if (options)
@@ -194,30 +193,38 @@ int op_getcustomheaders(job_call *call)
             n--;
         headers[n] = L'\0';
     }
-    return print_text_result(call, hr, headers);
+    return take_text(hr, headers, text, size);
 }
 
-int op_getsecurityflags(job_call *call)
+HRESULT get_security_flags(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size)
 {
     IBackgroundCopyJobHttpOptions *options = NULL;
     ULONG flags = 0;
-    HRESULT hr = job_http_options(call->job, &options);
+    HRESULT hr = job_http_options(job, &options);
+    (void)which;
     if (SUCCEEDED(hr))
         hr = IBackgroundCopyJobHttpOptions_GetSecurityFlags(options, &flags);
     if (options)
         IBackgroundCopyJobHttpOptions_Release(options);
-    return FAILED(hr) ? fail_hr(call->s, hr) : out_value(call->s, L"0x%04lx", (unsigned long)flags);
+    swprintf(text, size, L"0x%04lx", (unsigned long)flags);
+    return hr;
 }
 
-int op_getaclflags(job_call *call)
+HRESULT get_acl_flags(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size)
 {
-    DWORD flags;
-    wchar_t text[8];
-    HRESULT hr = IBackgroundCopyJob5_GetFileACLFlags(call->job, &flags);
-    if (FAILED(hr))
-        return fail_hr(call->s, hr);
-    acl_flags_text(flags, text, ARRAYSIZE(text));
-    return out_value(call->s, L"%ls", text);
+    DWORD flags = 0;
+    HRESULT hr = IBackgroundCopyJob5_GetFileACLFlags(job, &flags);
+    (void)which;
+    acl_flags_text(flags, text, size);
+    return hr;
+}
+
+/* /geterror: the ERROR FILE, CODE and CONTEXT lines of /info /verbose. */
+int op_geterror(job_call *call)
+{
+    HRESULT code;
+    HRESULT hr = print_job_error(call->job, &code);
+    return FAILED(hr) ? fail_hr(call->s, hr) : EXIT_OK;
 }
 
 int op_gettemporaryname(job_call *call)
@@ -229,7 +236,9 @@ int op_gettemporaryname(job_call *call)
         return status;
     HRESULT hr = IBackgroundCopyFile3_GetTemporaryName(file, &name);
     IBackgroundCopyFile3_Release(file);
-    return print_text_result(call, hr, name);
+    status = FAILED(hr) ? fail_hr(call->s, hr) : out_value(call->s, L"%ls", name);
+    CoTaskMemFree(name);
+    return status;
 }
 
 int op_getvalidationstate(job_call *call)

@@ -131,10 +131,12 @@ void out_banner(const session *s)
                    L"Delivery Optimization administration tool, bitsadmin-compatible.\n\n");
 }
 
+/* "switch subject", the subject cut to what fits (a job name can be anything the user typed). */
 void session_context(session *s, const wchar_t *switch_name, const wchar_t *subject)
 {
-    swprintf(s->context, ARRAYSIZE(s->context), subject ? L"%ls %ls" : L"%ls", switch_name,
-             subject);
+    size_t room = ARRAYSIZE(s->context) - wcslen(switch_name) - 2;
+    swprintf(s->context, ARRAYSIZE(s->context), subject ? L"%ls %.*ls" : L"%ls", switch_name,
+             (int)room, subject);
 }
 
 int fail(const session *s, int status, const wchar_t *fmt, ...)

@@ -16,7 +16,12 @@ command -v nginx >/dev/null || { not_ok "doadmin: nginx is installed"; e2e_exit;
 tmp=$(mktemp -d /tmp/opendo-doadmin.XXXXXX)
 dir="$WINEPREFIX/drive_c/opendo-tests/doadmin" # C:\opendo-tests\doadmin\ in the prefix
 win='C:\opendo-tests\doadmin'
-cleanup() { loopback_nginx_stop; rm -rf "$tmp" "$dir"; }
+server_pid=
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+    loopback_nginx_stop
+    rm -rf "$tmp" "$dir"
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$tmp/www" "$dir"
@@ -105,6 +110,16 @@ wait_state() {
 progress_re="^job=$guid_re state=(QUEUED|CONNECTING|TRANSFERRING|SUSPENDED|ERROR|TRANSIENT_ERROR|TRANSFERRED|ACKNOWLEDGED|CANCELED) files=[0-9]+/[0-9]+ bytes=[0-9]+/([0-9]+|UNKNOWN) percent=([0-9]+|UNKNOWN) rate=[0-9]+ eta=([0-9]+|UNKNOWN) name=.*\$"
 # Every line of the file that starts with job= has the documented form; at least one does.
 progress_lines_parse() { grep -q '^job=' "$1" && ! grep '^job=' "$1" | grep -qvE "$progress_re"; }
+# finish PID PATTERN: Ctrl+C (SIGINT) to the doadmin.exe whose command line matches PATTERN when
+# given, then waits up to 30 s for the wrapper PID (killed after that); $rc is its exit status.
+finish() {
+    local i
+    [ -n "${2:-}" ] && pkill -INT -f "$2"
+    for i in $(seq 1 60); do kill -0 "$1" 2>/dev/null || break; sleep 0.5; done
+    kill -0 "$1" 2>/dev/null && { echo "#   still running after 30 s: killed"; pkill -KILL -f "${2:-doadmin.exe}"; }
+    wait "$1"
+    rc=$?
+}
 # The bytes of the job= lines never go down.
 bytes_never_decrease() {
     grep -o ' bytes=[0-9]*' "$1" | cut -d= -f2 | awk 'NR > 1 && $1 < last { bad = 1 } { last = $1 } END { exit bad }'
@@ -433,14 +448,51 @@ check "doadmin: /transfer 404: no file and no temporary file left" nothing_left 
 "$doadmin" /transfer interrupted "$url/slow/data.bin" "$win\\int.bin" >"$tmp/out" 2>"$tmp/err" </dev/null &
 wrapper_pid=$!
 for i in $(seq 1 40); do grep -q 'state=TRANSFERRING' "$tmp/out" && break; sleep 0.25; done
-pkill -INT -f 'doadmin.exe /transfer interrupted'
-wait "$wrapper_pid"
-rc=$?
+finish "$wrapper_pid" 'doadmin.exe /transfer interrupted'
 check "doadmin: Ctrl+C during /transfer: exit 130, 'stopped by Ctrl+C, job {GUID} canceled' on stderr" \
     exactly_one_error_line 130 "^doadmin: /transfer interrupted: stopped by Ctrl\\+C, job $guid_re canceled\$"
 da /list
 expect "doadmin: Ctrl+C during /transfer: the job is gone" 0 $'\nListed 0 job(s).'
 check "doadmin: Ctrl+C during /transfer: no file and no temporary file left" nothing_left int.bin
+
+# TRANSIENT_ERROR is shown and waited out: the server is not there yet (connection refused); the
+# job shows its error in /info and /geterror; then a server comes up, /resume brings the retry
+# forward (the service would retry after the 600 s minimum retry delay), and /transfer completes
+# the job.
+late_port=$(loopback_free_ports 1)
+: >"$tmp/late.out"
+"$doadmin" /transfer late "http://127.0.0.1:$late_port/small.bin" "$win\\late.bin" >"$tmp/late.out" 2>"$tmp/late.err" </dev/null &
+late_pid=$!
+for i in $(seq 1 80); do grep -q 'state=TRANSIENT_ERROR' "$tmp/late.out" && break; sleep 0.25; done
+still_waiting() { grep -q 'state=TRANSIENT_ERROR' "$tmp/late.out" && kill -0 "$late_pid"; }
+check "doadmin: /transfer shows TRANSIENT_ERROR (connection refused) and keeps waiting" still_waiting
+da /info late /verbose
+transient_info() {
+    grep -qxF "TYPE: DOWNLOAD STATE: TRANSIENT_ERROR OWNER: $owner" "$tmp/out" &&
+        grep -qE '^RETRY DELAY: 600 NO PROGRESS TIMEOUT: 86400 ERROR COUNT: [1-9][0-9]*$' "$tmp/out" &&
+        grep -qxF "ERROR FILE:    http://127.0.0.1:$late_port/small.bin -> $win\\late.bin" "$tmp/out" &&
+        grep -qE '^ERROR CODE:    0x[0-9a-f]{8} - .+$' "$tmp/out" &&
+        grep -qE '^ERROR CONTEXT: 0x0000000[0-8] - .+$' "$tmp/out"
+}
+check "doadmin: /info /verbose of a job in TRANSIENT_ERROR: its state, error count and ERROR lines" transient_info
+grep -E '^ERROR (FILE|CODE|CONTEXT):' "$tmp/out" >"$tmp/info-errors"
+da /geterror late
+same_error_lines() {
+    [ "$rc" = 0 ] && [ "$(wc -l <"$tmp/info-errors")" = 3 ] &&
+        tail -n +4 "$tmp/out" | diff -q - "$tmp/info-errors" >/dev/null
+}
+check "doadmin: /geterror prints the same three ERROR lines as /info /verbose" same_error_lines
+python3 -m http.server --bind 127.0.0.1 --directory "$tmp/www" "$late_port" </dev/null >/dev/null 2>&1 &
+server_pid=$!
+for i in $(seq 1 50); do loopback_port_open "$late_port" && break; sleep 0.1; done
+da /resume late
+finish "$late_pid"
+kill "$server_pid" 2>/dev/null
+wait "$server_pid" 2>/dev/null
+server_pid=
+late_done() { [ "$rc" = 0 ] && [ ! -s "$tmp/late.err" ] && [ "$(tail -n 1 "$tmp/late.out")" = "Transfer complete." ]; }
+check "doadmin: /transfer after TRANSIENT_ERROR: the retry succeeds, exit 0, 'Transfer complete.'" late_done
+check "doadmin: /transfer after TRANSIENT_ERROR: late.bin matches (SHA-256)" same_file "$tmp/www/small.bin" "$dir/late.bin"
 
 # ---- /monitor, redirected: the header, then a line per change, until Ctrl+C -------------------
 "$doadmin" /monitor /refresh 1 >"$tmp/monitor" 2>"$tmp/monitor.err" </dev/null &
@@ -454,9 +506,7 @@ wait_state watched 60 Transferred
 sleep 1.5
 da /complete watched
 sleep 2.5
-pkill -INT -f 'doadmin.exe /monitor'
-wait "$monitor_pid"
-rc=$?
+finish "$monitor_pid" 'doadmin.exe /monitor'
 check "doadmin: /monitor: Ctrl+C ends it with status 0, nothing on stderr" \
     test "$rc:$(wc -c <"$tmp/monitor.err")" = "0:0"
 monitor_header() {

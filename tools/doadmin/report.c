@@ -164,10 +164,12 @@ static HRESULT read_error(IBackgroundCopyJob5 *job, job_error *out)
         return S_OK;
     if (SUCCEEDED(hr))
         hr = IBackgroundCopyError_GetError(error, &out->context, &out->code);
-    if (SUCCEEDED(hr))
-        hr = IBackgroundCopyError_GetErrorDescription(error, 0, &out->code_text);
-    if (SUCCEEDED(hr))
-        hr = IBackgroundCopyError_GetErrorContextDescription(error, 0, &out->context_text);
+    /* A code or context the service has no text for is still shown, without its text. */
+    if (SUCCEEDED(hr) && FAILED(IBackgroundCopyError_GetErrorDescription(error, 0, &out->code_text)))
+        out->code_text = NULL;
+    if (SUCCEEDED(hr) &&
+        FAILED(IBackgroundCopyError_GetErrorContextDescription(error, 0, &out->context_text)))
+        out->context_text = NULL;
     if (SUCCEEDED(hr))
         hr = read_error_file(error, &out->file);
     if (error)
@@ -180,9 +182,11 @@ static void print_error_lines(const job_error *error)
 {
     if (error->file.remote)
         out_printf(L"ERROR FILE:    %ls -> %ls\n", error->file.remote, error->file.local);
-    out_printf(L"ERROR CODE:    0x%08lx - %ls\n", (unsigned long)error->code, error->code_text);
+    static const wchar_t no_text[] = L"(the service has no text for it)";
+    out_printf(L"ERROR CODE:    0x%08lx - %ls\n", (unsigned long)error->code,
+               error->code_text ? error->code_text : no_text);
     out_printf(L"ERROR CONTEXT: 0x%08lx - %ls\n", (unsigned long)error->context,
-               error->context_text);
+               error->context_text ? error->context_text : no_text);
 }
 
 HRESULT print_job_error(IBackgroundCopyJob5 *job, HRESULT *code)

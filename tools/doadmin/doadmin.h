@@ -73,18 +73,18 @@ typedef struct {
 
 /* One entry of the dispatch table (main.c). */
 struct command {
-    const wchar_t *name;                                          /* "/getstate" */
+    const wchar_t *name;                                               /* "/getstate" */
     int (*run)(session *s, const command *cmd, const invocation *inv); /* a switch of its own */
-    int (*job_op)(job_call *call);                                /* or an operation on one job */
-    value_getter get;    /* for job_op op_get: the value it prints */
-    int property;        /* which job value a shared job_op or getter reads or writes */
-    int min_args;        /* positional arguments, the job included */
-    int max_args;        /* -1: no limit */
-    unsigned options;    /* OPTION() bits accepted */
-    int offline;         /* runs without connecting to the service */
-    const wchar_t *group;   /* heading in /help */
-    const wchar_t *syntax;  /* arguments, as /help shows them */
-    const wchar_t *summary; /* one line for /help; for an unsupported switch, why */
+    int (*job_op)(job_call *call); /* or an operation on one job */
+    value_getter get;              /* for job_op op_get: the value it prints */
+    int property;                  /* which job value a shared job_op or getter reads or writes */
+    int min_args;                  /* positional arguments, the job included */
+    int max_args;                  /* -1: no limit */
+    unsigned options;              /* OPTION() bits accepted */
+    int offline;                   /* runs without connecting to the service */
+    const wchar_t *group;          /* heading in /help */
+    const wchar_t *syntax;         /* arguments, as /help shows them */
+    const wchar_t *summary;        /* one line for /help; for an unsupported switch, why */
 };
 
 extern const command commands[];
@@ -92,13 +92,13 @@ extern const size_t command_count;
 
 /* ---- output.c: stdout/stderr, console (UTF-16) or redirected (UTF-8, CRLF) ---------------- */
 void out_init(void);
-int out_is_console(void);                  /* stdout is a console */
-void out_printf(const wchar_t *fmt, ...);  /* to stdout, '\n' ends a line */
+int out_is_console(void);                                 /* stdout is a console */
+void out_printf(const wchar_t *fmt, ...);                 /* to stdout, '\n' ends a line */
 int out_value(const session *s, const wchar_t *fmt, ...); /* a bare value; returns EXIT_OK */
 int out_done(const session *s, const wchar_t *fmt, ...);  /* a confirmation; none with /rawreturn */
 void out_banner(const session *s);
 int out_console_width(void);
-void out_redraw_line(const wchar_t *text);  /* replaces the current console line */
+void out_redraw_line(const wchar_t *text);         /* replaces the current console line */
 void out_redraw_block(wchar_t **lines, int count); /* replaces the block drawn last time */
 void session_context(session *s, const wchar_t *switch_name, const wchar_t *subject);
 int fail(const session *s, int status, const wchar_t *fmt, ...); /* one stderr line */
@@ -110,15 +110,16 @@ int interrupted(DWORD wait_ms); /* waits; whether Ctrl+C was pressed */
 int parse_number(const wchar_t *text, UINT64 max, UINT64 *value); /* decimal or 0x hex */
 int parse_ulong(const wchar_t *text, ULONG *value);
 int parse_name(const wchar_t *text, const wchar_t *const *names, int count, int *index);
-extern const wchar_t *const priority_names[4];   /* FOREGROUND HIGH NORMAL LOW */
+extern const wchar_t *const priority_names[4]; /* FOREGROUND HIGH NORMAL LOW */
 extern const wchar_t *const proxy_usage_names[4];
 int parse_acl_flags(const wchar_t *text, DWORD *flags);
 void acl_flags_text(DWORD flags, wchar_t *buf, size_t size);
-const wchar_t *state_caps(BG_JOB_STATE state);  /* SUSPENDED, TRANSIENT_ERROR... */
-void title_case(const wchar_t *caps, wchar_t *buf, size_t size); /* TRANSIENT_ERROR: Transient_Error */
+const wchar_t *state_caps(BG_JOB_STATE state); /* SUSPENDED, TRANSIENT_ERROR... */
+/* TRANSIENT_ERROR -> Transient_Error (bitsadmin's /getstate and /getproxyusage words) */
+void title_case(const wchar_t *caps, wchar_t *buf, size_t size);
 const wchar_t *type_name(BG_JOB_TYPE type);
 const wchar_t *enum_name(const wchar_t *const *names, int count, int value);
-void time_text(FILETIME ft, wchar_t *buf, size_t size); /* local "12/17/2002 1:21:17 PM" */
+void time_text(FILETIME ft, wchar_t *buf, size_t size);         /* local "12/17/2002 1:21:17 PM" */
 void bytes_total_text(UINT64 total, wchar_t *buf, size_t size); /* number or UNKNOWN */
 void guid_text(const GUID *id, wchar_t buf[39]);
 int parse_guid(const wchar_t *text, GUID *id);
@@ -133,7 +134,7 @@ typedef struct {
 HRESULT list_jobs(const session *s, DWORD flags, job_list *list);
 void job_list_free(job_list *list);
 int find_job(session *s, const wchar_t *spec, IBackgroundCopyJob5 **job); /* reports failures */
-int call_file_at(job_call *call, IBackgroundCopyFile3 **file); /* argv[0] is the index */
+int call_file_at(job_call *call, IBackgroundCopyFile3 **file);            /* argv[0] is the index */
 HRESULT job_http_options(IBackgroundCopyJob5 *job, IBackgroundCopyJobHttpOptions **options);
 void owner_text(const wchar_t *sid_text, wchar_t *buf, size_t size); /* DOMAIN\user, or the SID */
 
@@ -148,7 +149,8 @@ HRESULT job_summary_read(IBackgroundCopyJob5 *job, job_summary *summary);
 void job_summary_free(job_summary *summary);
 void job_summary_line(const job_summary *summary, wchar_t *buf, size_t size);
 HRESULT print_job_info(IBackgroundCopyJob5 *job, int verbose);
-HRESULT print_job_files(const session *s, IBackgroundCopyJob5 *job); /* lines, "Listed N file(s)." */
+/* The file lines, then "Listed N file(s)." */
+HRESULT print_job_files(const session *s, IBackgroundCopyJob5 *job);
 HRESULT print_job_error(IBackgroundCopyJob5 *job, HRESULT *code); /* the ERROR ... lines */
 HRESULT read_notify_registered(IBackgroundCopyJob5 *job, int *registered);
 void cmdline_text(LPCWSTR program, LPCWSTR parameters, wchar_t *buf, size_t size); /* or none */
@@ -160,7 +162,7 @@ typedef struct {
     UINT64 bytes[PROGRESS_SAMPLES];
     int first, count;
     double rate; /* bytes per second over the window */
-    int shown;           /* a plain line was printed */
+    int shown;   /* a plain line was printed */
     BG_JOB_STATE shown_state;
     UINT64 shown_bytes;
     ULONG shown_files;
@@ -171,16 +173,17 @@ void progress_bar_text(const progress_meter *meter, const job_summary *summary, 
                        wchar_t *buf, size_t size); /* fits width columns where it can */
 
 /* ---- switches of their own ----------------------------------------------------------------- */
-int run_help(session *s, const command *cmd, const invocation *inv);      /* help.c */
-int run_examples(session *s, const command *cmd, const invocation *inv);  /* help.c */
+int run_help(session *s, const command *cmd, const invocation *inv);          /* help.c */
+int run_examples(session *s, const command *cmd, const invocation *inv);      /* help.c */
 int run_not_supported(session *s, const command *cmd, const invocation *inv); /* help.c */
-int run_list(session *s, const command *cmd, const invocation *inv);      /* queue.c */
-int run_reset(session *s, const command *cmd, const invocation *inv);     /* queue.c */
-int run_monitor(session *s, const command *cmd, const invocation *inv);   /* queue.c */
-int run_transfer(session *s, const command *cmd, const invocation *inv);  /* transfer.c */
-int run_create(session *s, const command *cmd, const invocation *inv);    /* lifecycle.c */
+int run_list(session *s, const command *cmd, const invocation *inv);          /* queue.c */
+int run_reset(session *s, const command *cmd, const invocation *inv);         /* queue.c */
+int run_monitor(session *s, const command *cmd, const invocation *inv);       /* queue.c */
+int run_transfer(session *s, const command *cmd, const invocation *inv);      /* transfer.c */
+int run_create(session *s, const command *cmd, const invocation *inv);        /* lifecycle.c */
+/* lifecycle.c, shared with /transfer; reports its failures */
 int create_job(session *s, const wchar_t *name, const invocation *inv, GUID *id,
-               IBackgroundCopyJob5 **job); /* lifecycle.c, shared with /transfer; reports failures */
+               IBackgroundCopyJob5 **job);
 HRESULT add_file_pairs(IBackgroundCopyJob5 *job, wchar_t **pairs, int pair_count);
 
 /* ---- operations on one job ----------------------------------------------------------------- */
@@ -201,13 +204,13 @@ HRESULT get_number(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t si
 HRESULT get_text(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);   /* TEXT_* */
 HRESULT get_state(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
 HRESULT get_type(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
-HRESULT get_progress(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size); /* PROGRESS_* */
-HRESULT get_time(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);   /* TIME_* */
+HRESULT get_progress(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
+HRESULT get_time(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size); /* TIME_* */
 HRESULT get_owner(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
 HRESULT get_priority(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
 HRESULT get_notify_interface(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
 HRESULT get_notify_cmdline(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
-HRESULT get_proxy(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);  /* PROXY_* */
+HRESULT get_proxy(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size); /* PROXY_* */
 HRESULT get_custom_headers(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
 HRESULT get_security_flags(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
 HRESULT get_acl_flags(IBackgroundCopyJob5 *job, int which, wchar_t *text, size_t size);
@@ -225,12 +228,22 @@ int op_setaclflag(job_call *call);
 int op_setvalidationstate(job_call *call);
 
 /* Job values that one getter and one setter share (command.property). */
-enum { NUMBER_MIN_RETRY_DELAY, NUMBER_NO_PROGRESS_TIMEOUT, NUMBER_MAX_DOWNLOAD_TIME,
-       NUMBER_NOTIFY_FLAGS, NUMBER_PEER_CACHING_FLAGS, NUMBER_ERROR_COUNT };
+enum {
+    NUMBER_MIN_RETRY_DELAY,
+    NUMBER_NO_PROGRESS_TIMEOUT,
+    NUMBER_MAX_DOWNLOAD_TIME,
+    NUMBER_NOTIFY_FLAGS,
+    NUMBER_PEER_CACHING_FLAGS,
+    NUMBER_ERROR_COUNT
+};
 enum { TEXT_DISPLAY_NAME, TEXT_DESCRIPTION };
 enum { TIME_CREATION, TIME_MODIFICATION, TIME_COMPLETION };
-enum { PROGRESS_BYTES_TOTAL, PROGRESS_BYTES_TRANSFERRED, PROGRESS_FILES_TOTAL,
-       PROGRESS_FILES_TRANSFERRED };
+enum {
+    PROGRESS_BYTES_TOTAL,
+    PROGRESS_BYTES_TRANSFERRED,
+    PROGRESS_FILES_TOTAL,
+    PROGRESS_FILES_TRANSFERRED
+};
 enum { ACTION_RESUME, ACTION_SUSPEND, ACTION_CANCEL, ACTION_COMPLETE, ACTION_TAKE_OWNERSHIP };
 enum { PROXY_USAGE, PROXY_LIST, PROXY_BYPASS_LIST };
 

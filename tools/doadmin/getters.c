@@ -250,5 +250,6 @@ int op_getvalidationstate(job_call *call)
         return status;
     HRESULT hr = IBackgroundCopyFile3_GetValidationState(file, &valid);
     IBackgroundCopyFile3_Release(file);
-    return FAILED(hr) ? fail_hr(call->s, hr) : out_value(call->s, L"%ls", valid ? L"TRUE" : L"FALSE");
+    return FAILED(hr) ? fail_hr(call->s, hr)
+                      : out_value(call->s, L"%ls", valid ? L"TRUE" : L"FALSE");
 }

@@ -7,11 +7,12 @@ int run_help(session *s, const command *cmd, const invocation *inv)
 {
     const wchar_t *group = NULL;
     (void)s, (void)cmd, (void)inv;
-    out_printf(L"USAGE: doadmin [/rawreturn] [/wrap | /nowrap] <switch> [options] [arguments]\n"
-               L"  <job> is a job's GUID, {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}, or its display\n"
-               L"  name among your jobs. /rawreturn prints bare values for scripts (no banner, no\n"
-               L"  line end after a single value). /wrap and /nowrap are accepted; lines are never\n"
-               L"  broken by doadmin.\n");
+    out_printf(
+        L"USAGE: doadmin [/rawreturn] [/wrap | /nowrap] <switch> [options] [arguments]\n"
+        L"  <job> is a job's GUID, {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}, or its display\n"
+        L"  name among your jobs. /rawreturn prints bare values for scripts (no banner, no\n"
+        L"  line end after a single value). /wrap and /nowrap are accepted; lines are never\n"
+        L"  broken by doadmin.\n");
     for (size_t i = 0; i < command_count; i++) {
         const command *c = &commands[i];
         wchar_t usage[200];
@@ -32,7 +33,8 @@ int run_examples(session *s, const command *cmd, const invocation *inv)
     (void)s, (void)cmd, (void)inv;
     out_printf(
         L"Download one file in one step (progress until done, then the file is in place):\n"
-        L"  doadmin /transfer myDownloadJob /download /priority normal https://downloadsrv/10mb.zip c:\\10mb.zip\n"
+        L"  doadmin /transfer myDownloadJob /download /priority normal "
+        L"https://downloadsrv/10mb.zip c:\\10mb.zip\n"
         L"\n"
         L"The same, step by step:\n"
         L"  doadmin /create myDownloadJob                  prints the job's GUID\n"

@@ -88,9 +88,9 @@ static int fail_add(job_call *call, HRESULT hr)
 int op_addfile(job_call *call)
 {
     HRESULT hr = add_file_pairs(call->job, call->argv, 1);
-    return FAILED(hr) ? fail_add(call, hr)
-                      : out_done(call->s, L"Added %ls -> %ls to the job.", call->argv[0],
-                                 call->argv[1]);
+    return FAILED(hr)
+               ? fail_add(call, hr)
+               : out_done(call->s, L"Added %ls -> %ls to the job.", call->argv[0], call->argv[1]);
 }
 
 /* ---- /addfileset: bitsadmin's list file ------------------------------------------------------ */
@@ -110,15 +110,18 @@ static wchar_t *read_text_file(const wchar_t *path, DWORD *error)
         return NULL;
     }
     DWORD length = (DWORD)size.QuadPart, got = 0;
-    unsigned char *bytes = malloc(length + 2);
+    unsigned char *bytes = malloc(length + 4);
     wchar_t *text = NULL;
     if (bytes && ReadFile(file, bytes, length, &got, NULL) && got == length) {
-        bytes[length] = bytes[length + 1] = 0;
+        memset(bytes + length, 0, 4); /* ends the text as bytes and as UTF-16, even or odd */
         if (length >= 2 && bytes[0] == 0xFF && bytes[1] == 0xFE) {
             text = _wcsdup((const wchar_t *)(bytes + 2));
         } else {
-            const char *start = (const char *)bytes + (length >= 3 && !memcmp(bytes, "\xEF\xBB\xBF", 3) ? 3 : 0);
-            UINT page = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, start, -1, NULL, 0) ? CP_UTF8 : CP_ACP;
+            const char *start =
+                (const char *)bytes + (length >= 3 && !memcmp(bytes, "\xEF\xBB\xBF", 3) ? 3 : 0);
+            UINT page = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, start, -1, NULL, 0)
+                            ? CP_UTF8
+                            : CP_ACP;
             int units = MultiByteToWideChar(page, 0, start, -1, NULL, 0);
             if (units > 0 && (text = malloc((size_t)units * sizeof *text)))
                 MultiByteToWideChar(page, 0, start, -1, text, units);
@@ -172,8 +175,9 @@ static int parse_listfile(job_call *call, wchar_t *text, wchar_t ***pairs, int *
         if (remote && remote[0] != L'#') {
             wchar_t *local = next_name(&cursor);
             if (!local || next_name(&cursor))
-                return fail(call->s, EXIT_USAGE, L"%ls, line %d: expected a remote name and a local name",
-                            call->argv[0], number);
+                return fail(call->s, EXIT_USAGE,
+                            L"%ls, line %d: expected a remote name and a local name", call->argv[0],
+                            number);
             (*pairs)[2 * *pair_count] = remote;
             (*pairs)[2 * (*pair_count)++ + 1] = local;
         }
@@ -244,9 +248,10 @@ int op_addfilewithranges(job_call *call)
     DWORD count;
     BG_FILE_RANGE *ranges = parse_ranges(call->argv[2], &count);
     if (!ranges)
-        return fail(call->s, EXIT_USAGE,
-                    L"'%ls' is not a range list: offset:length[,offset:length...], length a number or eof",
-                    call->argv[2]);
+        return fail(
+            call->s, EXIT_USAGE,
+            L"'%ls' is not a range list: offset:length[,offset:length...], length a number or eof",
+            call->argv[2]);
     HRESULT hr = IBackgroundCopyJob5_AddFileWithRanges(call->job, call->argv[0], call->argv[1],
                                                        count, ranges);
     free(ranges);

@@ -15,24 +15,27 @@
 #define SETTINGS L"Job settings"
 #define UNSUPPORTED L"Not supported by this service"
 
-#define JOB_GET(n, getter, prop, text) \
-    { .name = n, .job_op = op_get, .get = getter, .property = prop, .min_args = 1, .max_args = 1, \
-      .group = INFO, .syntax = L"<job>", .summary = text }
-#define JOB_SET(n, op, prop, syn, min, max, text) \
-    { .name = n, .job_op = op, .property = prop, .min_args = min, .max_args = max, \
+#define JOB_GET(n, getter, prop, text)                                                          \
+    { .name = n, .job_op = op_get, .get = getter, .property = prop, .min_args = 1,              \
+      .max_args = 1, .group = INFO, .syntax = L"<job>", .summary = text }
+#define JOB_SET(n, op, prop, syn, min, max, text)                                               \
+    { .name = n, .job_op = op, .property = prop, .min_args = min, .max_args = max,              \
       .group = SETTINGS, .syntax = syn, .summary = text }
-#define ACTION(n, prop, text) \
-    { .name = n, .job_op = op_lifecycle, .property = prop, .min_args = 1, .max_args = 1, \
+#define ACTION(n, prop, text)                                                                   \
+    { .name = n, .job_op = op_lifecycle, .property = prop, .min_args = 1, .max_args = 1,        \
       .group = LIFECYCLE, .syntax = L"<job>", .summary = text }
-#define NOT_SUPPORTED(n, why) \
-    { .name = n, .run = run_not_supported, .max_args = -1, .offline = 1, .group = UNSUPPORTED, \
-      .syntax = L"", .summary = why }
+#define NOT_SUPPORTED(n, why)                                                                   \
+    { .name = n, .run = run_not_supported, .max_args = -1, .offline = 1,                        \
+      .group = UNSUPPORTED, .syntax = L"", .summary = why }
 
-#define WHY_REPLY L"upload-reply jobs do not exist here (CreateJob answers E_NOTIMPL for upload types)"
+#define WHY_REPLY                                                                               \
+    L"upload-reply jobs do not exist here (CreateJob answers E_NOTIMPL for upload types)"
 #define WHY_CERTIFICATE L"transfers present no client certificate (these methods answer E_NOTIMPL)"
 #define WHY_HTTP_METHOD L"there is no IBackgroundCopyJobHttpOptions2: every download is a GET"
 #define WHY_HELPER_TOKEN L"there is no IBitsTokenOptions (helper tokens)"
 #define WHY_PEERS L"there are no peers and no shared cache (DownloadMode simple)"
+
+#define SECONDS L"<job> <seconds>"
 
 const command commands[] = {
     { .name = L"/help", .run = run_help, .offline = 1, .group = GENERAL, .syntax = L"",
@@ -44,27 +47,32 @@ const command commands[] = {
 
     { .name = L"/list", .run = run_list, .options = OPTION(OPT_ALLUSERS) | OPTION(OPT_VERBOSE),
       .group = QUEUE, .syntax = L"[/allusers] [/verbose]", .summary = L"Lists the jobs." },
-    { .name = L"/monitor", .run = run_monitor, .options = OPTION(OPT_ALLUSERS) | OPTION(OPT_REFRESH),
-      .group = QUEUE, .syntax = L"[/allusers] [/refresh <seconds>]",
+    { .name = L"/monitor", .run = run_monitor,
+      .options = OPTION(OPT_ALLUSERS) | OPTION(OPT_REFRESH), .group = QUEUE,
+      .syntax = L"[/allusers] [/refresh <seconds>]",
       .summary = L"Shows the jobs until Ctrl+C (every 5 s by default)." },
     { .name = L"/reset", .run = run_reset, .options = OPTION(OPT_ALLUSERS), .group = QUEUE,
       .syntax = L"[/allusers]", .summary = L"Cancels every job." },
     { .name = L"/transfer", .run = run_transfer, .min_args = 3, .max_args = -1,
-      .options = OPTION(OPT_DOWNLOAD) | OPTION(OPT_UPLOAD) | OPTION(OPT_PRIORITY) | OPTION(OPT_ACLFLAGS),
+      .options = OPTION(OPT_DOWNLOAD) | OPTION(OPT_UPLOAD) | OPTION(OPT_PRIORITY) |
+                 OPTION(OPT_ACLFLAGS),
       .group = QUEUE,
-      .syntax = L"<name> [/download] [/priority <p>] [/aclflags <ogds>] <remote> <local> [<remote> <local>...]",
+      .syntax = L"<name> [/download] [/priority <p>] [/aclflags <ogds>] <remote> <local> "
+                L"[<remote> <local>...]",
       .summary = L"Downloads the files in a new job, with progress, then completes it." },
 
     { .name = L"/create", .run = run_create, .min_args = 1, .max_args = 1,
       .options = OPTION(OPT_DOWNLOAD) | OPTION(OPT_UPLOAD) | OPTION(OPT_UPLOAD_REPLY),
-      .group = LIFECYCLE, .syntax = L"[/download] <name>", .summary = L"Creates a job (SUSPENDED)." },
+      .group = LIFECYCLE, .syntax = L"[/download] <name>",
+      .summary = L"Creates a job (SUSPENDED)." },
     { .name = L"/addfile", .job_op = op_addfile, .min_args = 3, .max_args = 3, .group = LIFECYCLE,
       .syntax = L"<job> <remote> <local>", .summary = L"Adds a file." },
     { .name = L"/addfileset", .job_op = op_addfileset, .min_args = 2, .max_args = 2,
       .group = LIFECYCLE, .syntax = L"<job> <listfile>",
       .summary = L"Adds the files of a list file (\"remote local\" lines, # comments)." },
-    { .name = L"/addfilewithranges", .job_op = op_addfilewithranges, .min_args = 4, .max_args = 4,
-      .group = LIFECYCLE, .syntax = L"<job> <remote> <local> <offset:length|eof>[,...]",
+    { .name = L"/addfilewithranges", .job_op = op_addfilewithranges, .min_args = 4,
+      .max_args = 4, .group = LIFECYCLE,
+      .syntax = L"<job> <remote> <local> <offset:length|eof>[,...]",
       .summary = L"Adds a file of which only these ranges download." },
     { .name = L"/replaceremoteprefix", .job_op = op_replaceremoteprefix, .min_args = 3,
       .max_args = 3, .group = LIFECYCLE, .syntax = L"<job> <old> <new>",
@@ -73,7 +81,8 @@ const command commands[] = {
     ACTION(L"/suspend", ACTION_SUSPEND, L"Suspends the job."),
     ACTION(L"/cancel", ACTION_CANCEL, L"Cancels the job; its files are deleted."),
     ACTION(L"/complete", ACTION_COMPLETE, L"Completes the job: its files take their names."),
-    ACTION(L"/takeownership", ACTION_TAKE_OWNERSHIP, L"Makes you the job's owner (administrators)."),
+    ACTION(L"/takeownership", ACTION_TAKE_OWNERSHIP,
+           L"Makes you the job's owner (administrators)."),
 
     { .name = L"/info", .job_op = op_info, .min_args = 1, .max_args = 1,
       .options = OPTION(OPT_VERBOSE), .group = INFO, .syntax = L"<job> [/verbose]",
@@ -82,13 +91,17 @@ const command commands[] = {
       .syntax = L"<job>", .summary = L"Lists the job's files." },
     JOB_GET(L"/getstate", get_state, 0, L"Queued, Transferring, Transferred, Suspended, Error..."),
     JOB_GET(L"/gettype", get_type, 0, L"DOWNLOAD."),
-    JOB_GET(L"/getbytestotal", get_progress, PROGRESS_BYTES_TOTAL, L"Bytes to transfer, or UNKNOWN."),
-    JOB_GET(L"/getbytestransferred", get_progress, PROGRESS_BYTES_TRANSFERRED, L"Bytes transferred."),
+    JOB_GET(L"/getbytestotal", get_progress, PROGRESS_BYTES_TOTAL,
+            L"Bytes to transfer, or UNKNOWN."),
+    JOB_GET(L"/getbytestransferred", get_progress, PROGRESS_BYTES_TRANSFERRED,
+            L"Bytes transferred."),
     JOB_GET(L"/getfilestotal", get_progress, PROGRESS_FILES_TOTAL, L"Number of files."),
-    JOB_GET(L"/getfilestransferred", get_progress, PROGRESS_FILES_TRANSFERRED, L"Files transferred."),
+    JOB_GET(L"/getfilestransferred", get_progress, PROGRESS_FILES_TRANSFERRED,
+            L"Files transferred."),
     JOB_GET(L"/getcreationtime", get_time, TIME_CREATION, L"When the job was created."),
     JOB_GET(L"/getmodificationtime", get_time, TIME_MODIFICATION, L"When the job last changed."),
-    JOB_GET(L"/getcompletiontime", get_time, TIME_COMPLETION, L"When the job transferred, or UNKNOWN."),
+    JOB_GET(L"/getcompletiontime", get_time, TIME_COMPLETION,
+            L"When the job transferred, or UNKNOWN."),
     JOB_GET(L"/getdisplayname", get_text, TEXT_DISPLAY_NAME, L"The display name."),
     JOB_GET(L"/getdescription", get_text, TEXT_DESCRIPTION, L"The description."),
     { .name = L"/geterror", .job_op = op_geterror, .min_args = 1, .max_args = 1, .group = INFO,
@@ -96,57 +109,69 @@ const command commands[] = {
     JOB_GET(L"/geterrorcount", get_number, NUMBER_ERROR_COUNT, L"How many errors the job had."),
     JOB_GET(L"/getowner", get_owner, 0, L"The owner, DOMAIN\\user (or the SID)."),
     JOB_GET(L"/getpriority", get_priority, 0, L"FOREGROUND, HIGH, NORMAL or LOW."),
-    JOB_GET(L"/getminretrydelay", get_number, NUMBER_MIN_RETRY_DELAY, L"Seconds between retries."),
+    JOB_GET(L"/getminretrydelay", get_number, NUMBER_MIN_RETRY_DELAY,
+            L"Seconds between retries."),
     JOB_GET(L"/getnoprogresstimeout", get_number, NUMBER_NO_PROGRESS_TIMEOUT,
             L"Seconds without progress before the job fails."),
-    JOB_GET(L"/getmaxdownloadtime", get_number, NUMBER_MAX_DOWNLOAD_TIME, L"Seconds the download may take."),
+    JOB_GET(L"/getmaxdownloadtime", get_number, NUMBER_MAX_DOWNLOAD_TIME,
+            L"Seconds the download may take."),
     JOB_GET(L"/getnotifyflags", get_number, NUMBER_NOTIFY_FLAGS, L"The notification flags."),
     JOB_GET(L"/getnotifyinterface", get_notify_interface, 0, L"REGISTERED or UNREGISTERED."),
-    JOB_GET(L"/getnotifycmdline", get_notify_cmdline, 0, L"The notification command line, or none."),
-    JOB_GET(L"/getproxyusage", get_proxy, PROXY_USAGE, L"Preconfig, No_Proxy, Override or Autodetect."),
+    JOB_GET(L"/getnotifycmdline", get_notify_cmdline, 0,
+            L"The notification command line, or none."),
+    JOB_GET(L"/getproxyusage", get_proxy, PROXY_USAGE,
+            L"Preconfig, No_Proxy, Override or Autodetect."),
     JOB_GET(L"/getproxylist", get_proxy, PROXY_LIST, L"The proxy list, or NULL."),
-    JOB_GET(L"/getproxybypasslist", get_proxy, PROXY_BYPASS_LIST, L"The proxy bypass list, or NULL."),
+    JOB_GET(L"/getproxybypasslist", get_proxy, PROXY_BYPASS_LIST,
+            L"The proxy bypass list, or NULL."),
     JOB_GET(L"/getcustomheaders", get_custom_headers, 0, L"The custom HTTP headers, or NULL."),
     JOB_GET(L"/getsecurityflags", get_security_flags, 0, L"The HTTP security flags."),
     JOB_GET(L"/getaclflags", get_acl_flags, 0, L"The ACL flags: o, g, d, s, or none."),
-    JOB_GET(L"/getpeercachingflags", get_number, NUMBER_PEER_CACHING_FLAGS, L"The peer caching flags."),
+    JOB_GET(L"/getpeercachingflags", get_number, NUMBER_PEER_CACHING_FLAGS,
+            L"The peer caching flags."),
     { .name = L"/gettemporaryname", .job_op = op_gettemporaryname, .min_args = 2, .max_args = 2,
       .group = INFO, .syntax = L"<job> <file_index>", .summary = L"A file's temporary name." },
     { .name = L"/getvalidationstate", .job_op = op_getvalidationstate, .min_args = 2,
       .max_args = 2, .group = INFO, .syntax = L"<job> <file_index>",
       .summary = L"A file's validation state: TRUE or FALSE." },
 
-    JOB_SET(L"/setdisplayname", op_set_text, TEXT_DISPLAY_NAME, L"<job> <name>", 2, 2, L"Sets the display name."),
-    JOB_SET(L"/setdescription", op_set_text, TEXT_DESCRIPTION, L"<job> <text>", 2, 2, L"Sets the description."),
-    JOB_SET(L"/setpriority", op_setpriority, 0, L"<job> <FOREGROUND|HIGH|NORMAL|LOW>", 2, 2, L"Sets the priority."),
-    JOB_SET(L"/setminretrydelay", op_set_number, NUMBER_MIN_RETRY_DELAY, L"<job> <seconds>", 2, 2,
+    JOB_SET(L"/setdisplayname", op_set_text, TEXT_DISPLAY_NAME, L"<job> <name>", 2, 2,
+            L"Sets the display name."),
+    JOB_SET(L"/setdescription", op_set_text, TEXT_DESCRIPTION, L"<job> <text>", 2, 2,
+            L"Sets the description."),
+    JOB_SET(L"/setpriority", op_setpriority, 0, L"<job> <FOREGROUND|HIGH|NORMAL|LOW>", 2, 2,
+            L"Sets the priority."),
+    JOB_SET(L"/setminretrydelay", op_set_number, NUMBER_MIN_RETRY_DELAY, SECONDS, 2, 2,
             L"Sets the delay between retries."),
-    JOB_SET(L"/setnoprogresstimeout", op_set_number, NUMBER_NO_PROGRESS_TIMEOUT, L"<job> <seconds>", 2, 2,
+    JOB_SET(L"/setnoprogresstimeout", op_set_number, NUMBER_NO_PROGRESS_TIMEOUT, SECONDS, 2, 2,
             L"Sets how long the job may make no progress."),
-    JOB_SET(L"/setmaxdownloadtime", op_set_number, NUMBER_MAX_DOWNLOAD_TIME, L"<job> <seconds>", 2, 2,
+    JOB_SET(L"/setmaxdownloadtime", op_set_number, NUMBER_MAX_DOWNLOAD_TIME, SECONDS, 2, 2,
             L"Sets how long the download may take (0: no limit)."),
     JOB_SET(L"/setnotifyflags", op_set_number, NUMBER_NOTIFY_FLAGS, L"<job> <flags>", 2, 2,
             L"Sets the notification flags (1 transferred, 2 error, 4 none, 8 modification)."),
-    JOB_SET(L"/setnotifycmdline", op_setnotifycmdline, 0, L"<job> <program|NULL> [<parameters|NULL>]", 2, 3,
+    JOB_SET(L"/setnotifycmdline", op_setnotifycmdline, 0,
+            L"<job> <program|NULL> [<parameters|NULL>]", 2, 3,
             L"Sets the program run when the job transfers or fails."),
     JOB_SET(L"/setproxysettings", op_setproxysettings, 0,
             L"<job> <PRECONFIG|NO_PROXY|AUTODETECT|OVERRIDE> [<list> [<bypass>]]", 2, 4,
             L"Sets the proxy usage (OVERRIDE takes a list; NULL for none)."),
     JOB_SET(L"/setcredentials", op_setcredentials, 0,
-            L"<job> <SERVER|PROXY> <BASIC|DIGEST|NTLM|NEGOTIATE|PASSPORT> <user> <password>", 5, 5,
-            L"Sets credentials for the server or the proxy."),
-    JOB_SET(L"/removecredentials", op_removecredentials, 0, L"<job> <SERVER|PROXY> <scheme>", 3, 3,
-            L"Removes credentials."),
-    JOB_SET(L"/setcustomheaders", op_setcustomheaders, 0, L"<job> <header|NULL> [<header>...]", 2, -1,
-            L"Sets the custom HTTP headers (\"Name: value\" each; NULL removes them)."),
-    JOB_SET(L"/setsecurityflags", op_setsecurityflags, 0, L"<job> <flags>", 2, 2, L"Sets the HTTP security flags."),
+            L"<job> <SERVER|PROXY> <BASIC|DIGEST|NTLM|NEGOTIATE|PASSPORT> <user> <password>",
+            5, 5, L"Sets credentials for the server or the proxy."),
+    JOB_SET(L"/removecredentials", op_removecredentials, 0, L"<job> <SERVER|PROXY> <scheme>", 3,
+            3, L"Removes credentials."),
+    JOB_SET(L"/setcustomheaders", op_setcustomheaders, 0, L"<job> <header|NULL> [<header>...]", 2,
+            -1, L"Sets the custom HTTP headers (\"Name: value\" each; NULL removes them)."),
+    JOB_SET(L"/setsecurityflags", op_setsecurityflags, 0, L"<job> <flags>", 2, 2,
+            L"Sets the HTTP security flags."),
     JOB_SET(L"/setaclflag", op_setaclflag, 0, L"<job> <O|G|D|S...>", 2, 2,
             L"Sets which ACL parts the files keep."),
-    JOB_SET(L"/setaclflags", op_setaclflag, 0, L"<job> <O|G|D|S...>", 2, 2, L"Same as /setaclflag."),
-    JOB_SET(L"/setpeercachingflags", op_set_number, NUMBER_PEER_CACHING_FLAGS, L"<job> <flags>", 2, 2,
-            L"Sets the peer caching flags (stored; no peers here)."),
-    JOB_SET(L"/setvalidationstate", op_setvalidationstate, 0, L"<job> <file_index> <TRUE|FALSE>", 3, 3,
-            L"Sets a file's validation state."),
+    JOB_SET(L"/setaclflags", op_setaclflag, 0, L"<job> <O|G|D|S...>", 2, 2,
+            L"Same as /setaclflag."),
+    JOB_SET(L"/setpeercachingflags", op_set_number, NUMBER_PEER_CACHING_FLAGS, L"<job> <flags>",
+            2, 2, L"Sets the peer caching flags (stored; no peers here)."),
+    JOB_SET(L"/setvalidationstate", op_setvalidationstate, 0, L"<job> <file_index> <TRUE|FALSE>",
+            3, 3, L"Sets a file's validation state."),
 
     NOT_SUPPORTED(L"/getreplydata", WHY_REPLY),
     NOT_SUPPORTED(L"/getreplyfilename", WHY_REPLY),
@@ -199,7 +224,8 @@ static int accepted_option(const command *cmd, const wchar_t *arg)
 static int usage_error(const session *s, const command *cmd, const wchar_t *problem,
                        const wchar_t *arg)
 {
-    return fail(s, EXIT_USAGE, arg ? L"%ls '%ls'; usage: doadmin %ls %ls" : L"%ls%ls; usage: doadmin %ls %ls",
+    return fail(s, EXIT_USAGE,
+                arg ? L"%ls '%ls'; usage: doadmin %ls %ls" : L"%ls%ls; usage: doadmin %ls %ls",
                 problem, arg ? arg : L"", cmd->name, cmd->syntax);
 }
 

@@ -4,8 +4,10 @@
  *   [###############...............]  50%  5.0 MiB / 10.0 MiB  2.1 MiB/s  ETA 0:03  TRANSFERRING
  * Redirected, it is one plain line per change of state or progress, fields separated by one
  * blank, the display name last (it may hold blanks):
- *   job={GUID} state=TRANSFERRING files=0/1 bytes=5242880/10485760 percent=50 rate=2202009 eta=3 name=my job
- * bytes total, percent and eta may be UNKNOWN; rate is in bytes per second, eta in seconds. */
+ *   job={GUID} state=TRANSFERRING files=0/1 bytes=5242880/10485760 percent=50 rate=2202009 \
+ *       eta=3 name=my job
+ * (one line). The bytes total, percent and eta may be UNKNOWN; rate is in bytes per second, eta
+ * in seconds. docs/admin-guide.md ("Progress") describes every field. */
 #include "doadmin.h"
 
 #include <math.h>
@@ -18,8 +20,7 @@ void progress_sample(progress_meter *meter, const job_summary *summary)
 {
     ULONGLONG now = GetTickCount64();
     UINT64 bytes = summary->progress.BytesTransferred;
-    int last = (meter->first + meter->count - 1) % PROGRESS_SAMPLES;
-    if (meter->count && bytes < meter->bytes[last])
+    if (meter->count && bytes < meter->bytes[(meter->first + meter->count - 1) % PROGRESS_SAMPLES])
         meter->count = 0; /* the transfer started again: a new window */
     if (meter->count == PROGRESS_SAMPLES) {
         meter->first = (meter->first + 1) % PROGRESS_SAMPLES;
@@ -28,7 +29,8 @@ void progress_sample(progress_meter *meter, const job_summary *summary)
     int slot = (meter->first + meter->count++) % PROGRESS_SAMPLES;
     meter->ms[slot] = now;
     meter->bytes[slot] = bytes;
-    while (meter->count > 2 && now - meter->ms[(meter->first + 1) % PROGRESS_SAMPLES] >= RATE_WINDOW_MS) {
+    while (meter->count > 2 &&
+           now - meter->ms[(meter->first + 1) % PROGRESS_SAMPLES] >= RATE_WINDOW_MS) {
         meter->first = (meter->first + 1) % PROGRESS_SAMPLES;
         meter->count--;
     }
@@ -55,7 +57,8 @@ static long long eta_seconds(const progress_meter *meter, const BG_JOB_PROGRESS 
         return 0;
     if (meter->rate < 1.0)
         return -1;
-    return (long long)ceil((double)(progress->BytesTotal - progress->BytesTransferred) / meter->rate);
+    return (long long)ceil((double)(progress->BytesTotal - progress->BytesTransferred) /
+                           meter->rate);
 }
 
 int progress_print_change(progress_meter *meter, const job_summary *summary)
@@ -70,10 +73,11 @@ int progress_print_change(progress_meter *meter, const job_summary *summary)
     bytes_total_text(p->BytesTotal, total, ARRAYSIZE(total));
     swprintf(pct, ARRAYSIZE(pct), pc < 0 ? L"UNKNOWN" : L"%d", pc);
     swprintf(eta, ARRAYSIZE(eta), left < 0 ? L"UNKNOWN" : L"%lld", left);
-    out_printf(L"job=%ls state=%ls files=%lu/%lu bytes=%llu/%ls percent=%ls rate=%.0f eta=%ls name=%ls\n",
-               summary->id, state_caps(summary->state), (unsigned long)p->FilesTransferred,
-               (unsigned long)p->FilesTotal, (unsigned long long)p->BytesTransferred, total, pct,
-               meter->rate, eta, summary->name);
+    out_printf(
+        L"job=%ls state=%ls files=%lu/%lu bytes=%llu/%ls percent=%ls rate=%.0f eta=%ls name=%ls\n",
+        summary->id, state_caps(summary->state), (unsigned long)p->FilesTransferred,
+        (unsigned long)p->FilesTotal, (unsigned long long)p->BytesTransferred, total, pct,
+        meter->rate, eta, summary->name);
     meter->shown = 1;
     meter->shown_state = summary->state;
     meter->shown_bytes = p->BytesTransferred;
@@ -109,11 +113,13 @@ void progress_bar_text(const progress_meter *meter, const job_summary *summary, 
     if (left < 0)
         swprintf(eta, ARRAYSIZE(eta), L"--:--");
     else if (left >= 3600)
-        swprintf(eta, ARRAYSIZE(eta), L"%lld:%02lld:%02lld", left / 3600, left / 60 % 60, left % 60);
+        swprintf(eta, ARRAYSIZE(eta), L"%lld:%02lld:%02lld", left / 3600, left / 60 % 60,
+                 left % 60);
     else
         swprintf(eta, ARRAYSIZE(eta), L"%lld:%02lld", left / 60, left % 60);
-    swprintf(tail, ARRAYSIZE(tail), pc < 0 ? L"  ?%%  %ls / %ls  %ls/s  ETA %ls  %ls"
-                                           : L"%3d%%  %ls / %ls  %ls/s  ETA %ls  %ls",
+    swprintf(tail, ARRAYSIZE(tail),
+             pc < 0 ? L"  ?%%  %ls / %ls  %ls/s  ETA %ls  %ls"
+                    : L"%3d%%  %ls / %ls  %ls/s  ETA %ls  %ls",
              pc < 0 ? 0 : pc, done, total, rate, eta, state_caps(summary->state));
     /* The bar takes what the rest of the line leaves, within limits. */
     int bar_width = width - (int)wcslen(tail) - 3;

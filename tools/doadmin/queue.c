@@ -152,8 +152,9 @@ static int active_state(BG_JOB_STATE state)
 /* The header, each job's /list line and, while it moves, its progress bar. */
 static void draw_console(const wchar_t *header, const watch_list *w)
 {
+    typedef wchar_t row_text[1024];
     size_t most = 2 * w->count + 1;
-    wchar_t (*rows)[1024] = malloc(most * sizeof *rows);
+    row_text *rows = malloc(most * sizeof *rows);
     wchar_t **lines = malloc(most * sizeof *lines);
     int count = 0;
     if (rows && lines) {
@@ -182,7 +183,8 @@ static void print_changes(watch_list *w)
 {
     for (size_t i = 0; i < w->count; i++) {
         watched_job *entry = &w->jobs[i];
-        if (!entry->listed && FAILED(IBackgroundCopyJob5_GetState(entry->job, &entry->summary.state)))
+        if (!entry->listed &&
+            FAILED(IBackgroundCopyJob5_GetState(entry->job, &entry->summary.state)))
             continue;
         progress_print_change(&entry->meter, &entry->summary);
     }

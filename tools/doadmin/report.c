@@ -165,7 +165,8 @@ static HRESULT read_error(IBackgroundCopyJob5 *job, job_error *out)
     if (SUCCEEDED(hr))
         hr = IBackgroundCopyError_GetError(error, &out->context, &out->code);
     /* A code or context the service has no text for is still shown, without its text. */
-    if (SUCCEEDED(hr) && FAILED(IBackgroundCopyError_GetErrorDescription(error, 0, &out->code_text)))
+    if (SUCCEEDED(hr) &&
+        FAILED(IBackgroundCopyError_GetErrorDescription(error, 0, &out->code_text)))
         out->code_text = NULL;
     if (SUCCEEDED(hr) &&
         FAILED(IBackgroundCopyError_GetErrorContextDescription(error, 0, &out->context_text)))

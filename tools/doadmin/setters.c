@@ -63,8 +63,8 @@ int op_set_text(job_call *call)
     HRESULT hr = name ? IBackgroundCopyJob5_SetDisplayName(call->job, call->argv[0])
                       : IBackgroundCopyJob5_SetDescription(call->job, call->argv[0]);
     return FAILED(hr) ? fail_hr(call->s, hr)
-                      : out_done(call->s, L"%ls set to '%ls'.", name ? L"Display name" : L"Description",
-                                 call->argv[0]);
+                      : out_done(call->s, L"%ls set to '%ls'.",
+                                 name ? L"Display name" : L"Description", call->argv[0]);
 }
 
 int op_setpriority(job_call *call)
@@ -100,8 +100,8 @@ int op_setproxysettings(job_call *call)
                          L"a proxy usage: PRECONFIG, NO_PROXY, OVERRIDE or AUTODETECT");
     const wchar_t *list = call->argc > 1 ? null_word(call->argv[1]) : NULL;
     const wchar_t *bypass = call->argc > 2 ? null_word(call->argv[2]) : NULL;
-    HRESULT hr = IBackgroundCopyJob5_SetProxySettings(call->job, (BG_JOB_PROXY_USAGE)usage, list,
-                                                      bypass);
+    HRESULT hr =
+        IBackgroundCopyJob5_SetProxySettings(call->job, (BG_JOB_PROXY_USAGE)usage, list, bypass);
     return FAILED(hr) ? fail_hr(call->s, hr)
                       : out_done(call->s, L"Proxy usage set to %ls.", proxy_usage_names[usage]);
 }
@@ -144,8 +144,8 @@ int op_removecredentials(job_call *call)
     HRESULT hr = IBackgroundCopyJob5_RemoveCredentials(call->job, target, scheme);
     if (FAILED(hr))
         return fail_hr(call->s, hr);
-    return out_done(call->s, hr == S_FALSE ? L"The job had no such credentials."
-                                           : L"Credentials removed.");
+    return out_done(call->s,
+                    hr == S_FALSE ? L"The job had no such credentials." : L"Credentials removed.");
 }
 
 /* /setcustomheaders job header1 [header2 ...]: each header a line ending with CRLF, as BITS
@@ -205,6 +205,6 @@ int op_setvalidationstate(job_call *call)
     HRESULT hr = IBackgroundCopyFile3_SetValidationState(file, valid);
     IBackgroundCopyFile3_Release(file);
     return FAILED(hr) ? fail_hr(call->s, hr)
-                      : out_done(call->s, L"Validation state of file %ls set to %ls.", call->argv[0],
-                                 booleans[valid]);
+                      : out_done(call->s, L"Validation state of file %ls set to %ls.",
+                                 call->argv[0], booleans[valid]);
 }

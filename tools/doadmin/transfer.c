@@ -114,7 +114,7 @@ static int watch_transfer(const session *s, IBackgroundCopyJob5 *job, const wcha
     }
 }
 
-/* /transfer name [/download | /upload] [/priority P] [/aclflags F] remote local [remote local ...] */
+/* /transfer name [/download | /upload] [/priority P] [/aclflags F] remote local [...] */
 int run_transfer(session *s, const command *cmd, const invocation *inv)
 {
     transfer_request req;

@@ -8,9 +8,9 @@
 const wchar_t *const priority_names[4] = { L"FOREGROUND", L"HIGH", L"NORMAL", L"LOW" };
 const wchar_t *const proxy_usage_names[4] = { L"PRECONFIG", L"NO_PROXY", L"OVERRIDE",
                                               L"AUTODETECT" };
-static const wchar_t *const state_names[] = { L"QUEUED",      L"CONNECTING",      L"TRANSFERRING",
-                                              L"SUSPENDED",   L"ERROR",           L"TRANSIENT_ERROR",
-                                              L"TRANSFERRED", L"ACKNOWLEDGED",    L"CANCELED" };
+static const wchar_t *const state_names[] = { L"QUEUED",      L"CONNECTING",   L"TRANSFERRING",
+                                              L"SUSPENDED",   L"ERROR",        L"TRANSIENT_ERROR",
+                                              L"TRANSFERRED", L"ACKNOWLEDGED", L"CANCELED" };
 static const wchar_t *const type_names[] = { L"DOWNLOAD", L"UPLOAD", L"UPLOAD-REPLY" };
 static const wchar_t acl_letters[] = L"ogds"; /* BG_COPY_FILE_OWNER, _GROUP, _DACL, _SACL */
 
@@ -111,8 +111,8 @@ void time_text(FILETIME ft, wchar_t *buf, size_t size)
         return;
     }
     unsigned hour12 = local.wHour % 12 ? local.wHour % 12 : 12;
-    swprintf(buf, size, L"%u/%u/%u %u:%02u:%02u %ls", local.wMonth, local.wDay, local.wYear,
-             hour12, local.wMinute, local.wSecond, local.wHour < 12 ? L"AM" : L"PM");
+    swprintf(buf, size, L"%u/%u/%u %u:%02u:%02u %ls", local.wMonth, local.wDay, local.wYear, hour12,
+             local.wMinute, local.wSecond, local.wHour < 12 ? L"AM" : L"PM");
 }
 
 void bytes_total_text(UINT64 total, wchar_t *buf, size_t size)

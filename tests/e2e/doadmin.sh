@@ -44,7 +44,7 @@ da() {
 guid_re='\{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}'
 time_re='[0-9]{1,2}/[0-9]{1,2}/[0-9]{4} [0-9]{1,2}:[0-9]{2}:[0-9]{2} [AP]M'
 mask() { sed -E "s/$guid_re/{GUID}/g; s#$time_re#TIME#g"; }
-banner=$'DOADMIN version 1.0 (opendo)\nDelivery Optimization administration tool, bitsadmin-compatible.\n'
+banner=$'DOADMIN version 0.9.0 (opendo)\nDelivery Optimization administration tool, bitsadmin-compatible.\n'
 # The first GUID of the last stdout.
 last_guid() { grep -oE "$guid_re" "$tmp/out" | head -n 1; }
 show_diff() { sed 's/^/#   /' "$tmp/diff"; }

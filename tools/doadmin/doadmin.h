@@ -36,6 +36,13 @@ enum option_id {
     OPT_PRIORITY, /* takes a value */
     OPT_ACLFLAGS, /* takes a value */
     OPT_REFRESH,  /* takes a value */
+    OPT_JOB,      /* /log: takes a value */
+    OPT_SINCE,    /* /log: takes a value */
+    OPT_ERRORS,   /* /log */
+    OPT_LINES,    /* /log: takes a value */
+    OPT_VERSION,  /* /util */
+    OPT_REPAIRSERVICE, /* /util */
+    OPT_FORCE,    /* /util /repairservice */
     OPTION_COUNT
 };
 #define OPTION(id) (1u << (id))
@@ -127,6 +134,13 @@ wchar_t *text_join(wchar_t **parts, int count, const wchar_t *separator, int tra
 
 /* ---- jobs.c: the service, finding jobs, their files --------------------------------------- */
 int connect_service(session *s);
+/* The service went away under a call (stopped or restarted: its proxies are dead). */
+int service_gone(HRESULT hr);
+/* After service_gone: a new manager (the service starts on demand) and, when job_id is given,
+ * the job found again (it lives on in the service's database); tries for RECONNECT_MS. */
+#define RECONNECT_MS 120000
+#define RECONNECT_PAUSE_MS 500
+HRESULT reconnect_service(session *s, const GUID *job_id, IBackgroundCopyJob5 **job);
 typedef struct {
     IBackgroundCopyJob5 **jobs;
     ULONG count;
@@ -181,6 +195,18 @@ int run_reset(session *s, const command *cmd, const invocation *inv);         /*
 int run_monitor(session *s, const command *cmd, const invocation *inv);       /* queue.c */
 int run_transfer(session *s, const command *cmd, const invocation *inv);      /* transfer.c */
 int run_create(session *s, const command *cmd, const invocation *inv);        /* lifecycle.c */
+/* diagnostics.c: the reports of the service's admin interface (IOpendoAdmin) */
+int run_status(session *s, const command *cmd, const invocation *inv);
+int run_why(session *s, const command *cmd, const invocation *inv);
+int run_perfsnap(session *s, const command *cmd, const invocation *inv);
+int run_config(session *s, const command *cmd, const invocation *inv);
+int run_log(session *s, const command *cmd, const invocation *inv);
+/* The service's admin interface; failures reported (EXIT_NO_SERVICE). */
+int connect_admin(session *s, IOpendoAdmin **admin);
+/* Prints a report of the admin interface, or why there is none (access denied: one line). */
+int print_report(session *s, HRESULT hr, LPWSTR report);
+/* util.c: /util /version, /util /repairservice [/force] */
+int run_util(session *s, const command *cmd, const invocation *inv);
 /* lifecycle.c, shared with /transfer; reports its failures */
 int create_job(session *s, const wchar_t *name, const invocation *inv, GUID *id,
                IBackgroundCopyJob5 **job);

@@ -6,9 +6,14 @@ DOADMIN_OBJS := $(patsubst tools/doadmin/%.c,$(BUILD)/win/doadmin/%.o,$(wildcard
 
 $(BUILD)/win/doadmin/%.o: tools/doadmin/%.c tools/doadmin/doadmin.h $(IDL_HEADER) idl/doerrors.h
 	@mkdir -p $(@D)
-	$(WCC) $(WCFLAGS) -c $< -o $@
+	$(WCC) $(WCFLAGS) -Iengine/common -MMD -MP -c $< -o $@
 
-$(DOADMIN_EXE): $(DOADMIN_OBJS) $(IDL_I_OBJ)
-	$(WCC) $(WLDFLAGS) $^ -o $@ -lole32 -luuid -ladvapi32
+$(BUILD)/win/version/doadmin.res.o: VERSION_FILE = doadmin.exe
+$(BUILD)/win/version/doadmin.res.o: VERSION_TEXT = opendo administration tool
+$(BUILD)/win/version/doadmin.res.o: VERSION_TYPE = VFT_APP
+
+$(DOADMIN_EXE): $(DOADMIN_OBJS) $(IDL_I_OBJ) $(BUILD)/win/version/doadmin.res.o
+	$(WCC) $(WLDFLAGS) $^ -o $@ -lole32 -luuid -ladvapi32 -lversion
 
 all: $(DOADMIN_EXE)
+-include $(DOADMIN_OBJS:.o=.d)

@@ -5,13 +5,21 @@
 #include <sddl.h>
 #include <stdlib.h>
 
-int connect_service(session *s)
+/* A manager object of the service (which starts it on demand); s->manager on success. */
+static HRESULT activate_manager(session *s)
 {
     HRESULT hr = CoCreateInstance(&CLSID_DeliveryOptimization, NULL, CLSCTX_LOCAL_SERVER,
                                   &IID_IBackgroundCopyManager, (void **)&s->manager);
+    if (FAILED(hr))
+        s->manager = NULL;
+    return hr;
+}
+
+int connect_service(session *s)
+{
+    HRESULT hr = activate_manager(s);
     if (SUCCEEDED(hr))
         return EXIT_OK;
-    s->manager = NULL;
     wchar_t text[1024];
     hr_text(s, hr, text, ARRAYSIZE(text));
     return fail(s, EXIT_NO_SERVICE, L"cannot reach the Delivery Optimization service: %ls", text);
@@ -22,6 +30,42 @@ static HRESULT as_job5(IBackgroundCopyJob *job, IBackgroundCopyJob5 **job5)
 {
     HRESULT hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob5, (void **)job5);
     IBackgroundCopyJob_Release(job);
+    return hr;
+}
+
+int service_gone(HRESULT hr)
+{
+    switch ((unsigned long)hr) {
+    case 0x800706BAul: /* RPC_S_SERVER_UNAVAILABLE */
+    case 0x800706BEul: /* RPC_S_CALL_FAILED */
+    case 0x800706BFul: /* RPC_S_CALL_FAILED_DNE */
+    case 0x80010007ul: /* RPC_E_SERVER_DIED */
+    case 0x80010012ul: /* RPC_E_SERVER_DIED_DNE */
+    case 0x80010108ul: /* RPC_E_DISCONNECTED */
+    case 0x800401FDul: /* CO_E_OBJNOTCONNECTED */
+    case 0x80D01001ul: /* DO_E_NO_SERVICE: it is stopping */
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+HRESULT reconnect_service(session *s, const GUID *job_id, IBackgroundCopyJob5 **job)
+{
+    HRESULT hr;
+    ULONGLONG deadline = GetTickCount64() + RECONNECT_MS;
+    do {
+        if (s->manager)
+            IBackgroundCopyManager_Release(s->manager); /* a dead proxy: releasing is local */
+        hr = activate_manager(s);
+        IBackgroundCopyJob *found = NULL;
+        if (SUCCEEDED(hr) && job_id)
+            hr = IBackgroundCopyManager_GetJob(s->manager, job_id, &found);
+        if (found)
+            hr = as_job5(found, job);
+        if (SUCCEEDED(hr) || !service_gone(hr))
+            return hr;
+    } while (GetTickCount64() < deadline && !interrupted(RECONNECT_PAUSE_MS));
     return hr;
 }
 

@@ -13,6 +13,7 @@
 #define LIFECYCLE L"Jobs and their files"
 #define INFO L"Job information"
 #define SETTINGS L"Job settings"
+#define DIAGNOSTICS L"Diagnostics (administrators only)"
 #define UNSUPPORTED L"Not supported by this service"
 
 #define JOB_GET(n, getter, prop, text)                                                          \
@@ -173,6 +174,24 @@ const command commands[] = {
     JOB_SET(L"/setvalidationstate", op_setvalidationstate, 0, L"<job> <file_index> <TRUE|FALSE>",
             3, 3, L"Sets a file's validation state."),
 
+    { .name = L"/status", .run = run_status, .max_args = 1, .group = DIAGNOSTICS,
+      .syntax = L"[<job>]",
+      .summary = L"Get-DeliveryOptimizationStatus: one block per file (of every job, or of one)." },
+    { .name = L"/why", .run = run_why, .min_args = 1, .max_args = 1, .group = DIAGNOSTICS,
+      .syntax = L"<job>", .summary = L"What the job waits for, in plain words, and what to do." },
+    { .name = L"/perfsnap", .run = run_perfsnap, .group = DIAGNOSTICS, .syntax = L"",
+      .summary = L"Service-wide totals and live figures (Get-DeliveryOptimizationPerfSnap)." },
+    { .name = L"/config", .run = run_config, .group = DIAGNOSTICS, .syntax = L"",
+      .summary = L"Every effective setting and where it came from (Get-DOConfig)." },
+    { .name = L"/log", .run = run_log, .group = DIAGNOSTICS,
+      .options = OPTION(OPT_JOB) | OPTION(OPT_SINCE) | OPTION(OPT_ERRORS) | OPTION(OPT_LINES),
+      .syntax = L"[/job <job>] [/since <time|age>] [/errors] [/lines <n>]",
+      .summary = L"The service's history, newest last (200 lines by default)." },
+    { .name = L"/util", .run = run_util, .offline = 1, .group = DIAGNOSTICS,
+      .options = OPTION(OPT_VERSION) | OPTION(OPT_REPAIRSERVICE) | OPTION(OPT_FORCE),
+      .syntax = L"/version | /repairservice [/force]",
+      .summary = L"The installation's health and versions; or its repair (dosvc install)." },
+
     NOT_SUPPORTED(L"/getreplydata", WHY_REPLY),
     NOT_SUPPORTED(L"/getreplyfilename", WHY_REPLY),
     NOT_SUPPORTED(L"/getreplyprogress", WHY_REPLY),
@@ -202,6 +221,10 @@ static const struct {
     [OPT_DOWNLOAD] = { L"/download", 0 },   [OPT_UPLOAD] = { L"/upload", 0 },
     [OPT_UPLOAD_REPLY] = { L"/upload-reply", 0 }, [OPT_PRIORITY] = { L"/priority", 1 },
     [OPT_ACLFLAGS] = { L"/aclflags", 1 },   [OPT_REFRESH] = { L"/refresh", 1 },
+    [OPT_JOB] = { L"/job", 1 },             [OPT_SINCE] = { L"/since", 1 },
+    [OPT_ERRORS] = { L"/errors", 0 },       [OPT_LINES] = { L"/lines", 1 },
+    [OPT_VERSION] = { L"/version", 0 },     [OPT_REPAIRSERVICE] = { L"/repairservice", 0 },
+    [OPT_FORCE] = { L"/force", 0 },
 };
 
 static const command *find_command(const wchar_t *name)

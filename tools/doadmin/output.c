@@ -2,6 +2,7 @@
  * or a pipe, UTF-8 with CRLF line ends, as Windows tools do. Error lines go to stderr, one per
  * failure, and start with the switch and its job ("doadmin: /resume myjob: ..."). */
 #include "doadmin.h"
+#include "version.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -127,8 +128,9 @@ int out_done(const session *s, const wchar_t *fmt, ...)
 void out_banner(const session *s)
 {
     if (!s->raw)
-        out_printf(L"DOADMIN version 1.0 (opendo)\n"
-                   L"Delivery Optimization administration tool, bitsadmin-compatible.\n\n");
+        out_printf(L"DOADMIN version %hs (opendo)\n"
+                   L"Delivery Optimization administration tool, bitsadmin-compatible.\n\n",
+                   OPENDO_VERSION);
 }
 
 /* "switch subject", the subject cut to what fits (a job name can be anything the user typed). */

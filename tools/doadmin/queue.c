@@ -89,11 +89,17 @@ typedef struct {
     size_t count, capacity;
 } watch_list;
 
+/* The entry of the job (added when new); it keeps the job object of the latest listing (after
+ * a service restart the earlier one is dead). */
 static watched_job *watch(watch_list *w, IBackgroundCopyJob5 *job, const wchar_t *id)
 {
     for (size_t i = 0; i < w->count; i++)
-        if (wcscmp(w->jobs[i].summary.id, id) == 0)
+        if (wcscmp(w->jobs[i].summary.id, id) == 0) {
+            IBackgroundCopyJob5_AddRef(job);
+            IBackgroundCopyJob5_Release(w->jobs[i].job);
+            w->jobs[i].job = job;
             return &w->jobs[i];
+        }
     if (w->count == w->capacity) {
         size_t capacity = w->capacity ? w->capacity * 2 : 16;
         watched_job *grown = realloc(w->jobs, capacity * sizeof *grown);
@@ -216,6 +222,13 @@ int run_monitor(session *s, const command *cmd, const invocation *inv)
         out_printf(L"%ls\n", header);
     do {
         hr = monitor_round(s, enum_flags(inv), &w);
+        if (FAILED(hr) && service_gone(hr)) { /* stopped or restarted: watch the new one */
+            if (!console)
+                out_printf(L"The service went away (0x%08lX); waiting for it...\n", (unsigned long)hr);
+            hr = reconnect_service(s, NULL, NULL);
+            if (SUCCEEDED(hr))
+                continue;
+        }
         if (FAILED(hr))
             break;
         if (console) {

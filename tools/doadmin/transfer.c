@@ -1,7 +1,9 @@
 /* transfer.c: /transfer, bitsadmin's one-shot download: create a job, add the files, resume,
  * show the progress, complete it when TRANSFERRED. A fatal error (ERROR) is shown and the job
  * cancelled; TRANSIENT_ERROR is shown and waited out (the service retries); Ctrl+C cancels the
- * job. Nothing is created when an argument is malformed. */
+ * job. When the service goes away (stopped, restarted), /transfer waits for it and finds the
+ * job again: the job lives on in the service's database and resumes where it was. Nothing is
+ * created when an argument is malformed. */
 #include "doadmin.h"
 
 #define POLL_MS 250
@@ -87,14 +89,34 @@ static int finish(const session *s, IBackgroundCopyJob5 *job)
     return FAILED(hr) ? fail_hr(s, hr) : out_done(s, L"Transfer complete.");
 }
 
+/* The service went away under the job's proxy: waits for it (it starts on demand) and finds
+ * the job again; *job is then the new proxy. */
+static HRESULT find_job_again(session *s, const GUID *guid, const wchar_t *id, HRESULT why,
+                              IBackgroundCopyJob5 **job)
+{
+    end_live_line();
+    out_printf(L"The service went away (0x%08lX); waiting for it to find job %ls again...\n",
+               (unsigned long)why, id);
+    IBackgroundCopyJob5_Release(*job);
+    *job = NULL;
+    HRESULT hr = reconnect_service(s, guid, job);
+    if (SUCCEEDED(hr))
+        out_printf(L"Found job %ls again; the transfer goes on where it was.\n", id);
+    return hr;
+}
+
 /* Polls the job until it is TRANSFERRED (then completes it), fails, ends elsewhere, or Ctrl+C. */
-static int watch_transfer(const session *s, IBackgroundCopyJob5 *job, const wchar_t *id)
+static int watch_transfer(session *s, IBackgroundCopyJob5 **job_ref, const GUID *guid,
+                          const wchar_t *id)
 {
     progress_meter meter = { 0 };
     for (;;) {
         job_summary summary;
+        IBackgroundCopyJob5 *job = *job_ref;
         HRESULT hr = job_summary_read(job, &summary);
-        if (FAILED(hr)) { /* the job ended outside this command, or the service went away */
+        if (FAILED(hr) && service_gone(hr) && SUCCEEDED(hr = find_job_again(s, guid, id, hr, job_ref)))
+            continue;
+        if (FAILED(hr)) { /* the job ended outside this command, or the service did not come back */
             end_live_line();
             return fail_hr(s, hr);
         }
@@ -135,8 +157,9 @@ int run_transfer(session *s, const command *cmd, const invocation *inv)
         status = fail_hr(s, hr);
     } else {
         out_done(s, L"Created job %ls with %d file(s); Ctrl+C cancels it.", id, req.pair_count);
-        status = watch_transfer(s, job, id);
+        status = watch_transfer(s, &job, &guid, id);
     }
-    IBackgroundCopyJob5_Release(job);
+    if (job)
+        IBackgroundCopyJob5_Release(job);
     return status;
 }

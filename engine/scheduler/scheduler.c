@@ -624,9 +624,10 @@ static void on_checkpoint(void *ctx, uint64_t token, uint64_t durable_bytes)
 static void record_failure(struct scheduler *s, store_job_t *job, const active_t *a,
                            const transfer_result_t *result)
 {
-    int32_t context = result->result == TRANSFER_FATAL_LOCAL ? CONTEXT_LOCAL_FILE
-                    : result->http_status >= 300 ? CONTEXT_REMOTE_FILE
-                    : result->result == TRANSFER_FATAL_REMOTE ? CONTEXT_REMOTE_FILE : CONTEXT_NONE;
+    /* A temporary file that cannot be written is the local file's failure; every other failure
+     * of a transfer is the remote file's (BITS reports a refused connection that way too); the
+     * no-progress verdict below is the job's. */
+    int32_t context = result->result == TRANSFER_FATAL_LOCAL ? CONTEXT_LOCAL_FILE : CONTEXT_REMOTE_FILE;
     hr_t code = result->code;
     int32_t state = result->result == TRANSFER_TRANSIENT ? JOB_STATE_TRANSIENT_ERROR : JOB_STATE_ERROR;
     uint64_t now = scheduler_now_ms(), delay_s = job->min_retry_delay;
@@ -639,6 +640,7 @@ static void record_failure(struct scheduler *s, store_job_t *job, const active_t
         if (now - since >= (uint64_t)job->no_progress_timeout * 1000) {
             state = JOB_STATE_ERROR;
             code = DO_E_DOWNLOAD_NO_PROGRESS;
+            context = CONTEXT_NONE;
         } else {
             c->retry_at_ms = now + delay_s * 1000;
         }

@@ -11,6 +11,7 @@
 #include "doerrors.h"
 #include "error_text.h"
 #include "messages.h"
+#include "transfer.h"
 
 /* The context ids error_text.c uses are the ones the catalog defines. */
 _Static_assert((DWORD)MSG_BG_ERROR_CONTEXT_NONE == ERROR_TEXT_CONTEXT_ID(0), "context 0 id");
@@ -24,13 +25,21 @@ struct code {
 
 /* A missing MSG_<name> in messages.h (a code without a message) fails the build. */
 #define DO_CODE(name) { name, MSG_##name, #name },
+#define NET_CODE(name)
 #define BG_CODE(name)
 static const struct code do_codes[] = {
 #include "error_text_codes.inc"
 };
 #undef DO_CODE
-#undef BG_CODE
+#undef NET_CODE
 #define DO_CODE(name)
+#define NET_CODE(name) { (HRESULT)name, MSG_##name, #name },
+static const struct code net_codes[] = {
+#include "error_text_codes.inc"
+};
+#undef NET_CODE
+#undef BG_CODE
+#define NET_CODE(name)
 #define BG_CODE(name) { name, MSG_##name, #name },
 static const struct code bg_codes[] = {
 #include "error_text_codes.inc"
@@ -87,7 +96,7 @@ static void check_catalog(void)
 {
     HRSRC res = FindResourceW(NULL, MAKEINTRESOURCEW(1), (LPCWSTR)RT_MESSAGETABLE);
     const MESSAGE_RESOURCE_DATA *data = res ? LockResource(LoadResource(NULL, res)) : NULL;
-    unsigned do_e = 0, bg = 0, http = 0, contexts = 0, event_log = 0, other = 0;
+    unsigned do_e = 0, bg = 0, http = 0, wininet = 0, contexts = 0, event_log = 0, other = 0;
     int ok = 1;
 
     if (!CHECK(data != NULL, "the message table resource is linked into the exe"))
@@ -106,14 +115,17 @@ static void check_catalog(void)
                 bg++;
             else if ((id >> 16) == 0x8019)
                 http++;
+            else if ((id >> 16) == 0x8007)
+                wininet++;
             else {
                 printf("#   unexpected message id 0x%08lx\n", (unsigned long)id);
                 other++;
             }
         }
     }
-    printf("# catalog: %u messages with texts (DO_E %u, BG_E/S %u, HTTP %u, contexts %u, event log %u)\n",
-           do_e + bg + http + contexts + event_log + other, do_e, bg, http, contexts, event_log);
+    printf("# catalog: %u messages with texts (DO_E %u, BG_E/S %u, HTTP %u, WinINet %u, contexts %u, "
+           "event log %u)\n", do_e + bg + http + wininet + contexts + event_log + other, do_e, bg,
+           http, wininet, contexts, event_log);
     CHECK(ok, "every message of the catalog has a text");
     CHECK(other == 0 && contexts == ERROR_TEXT_CONTEXT_COUNT && event_log == 3,
           "catalog ids are HRESULTs, context ids or the event log's 3 messages");
@@ -251,6 +263,7 @@ int wmain(void)
 {
     check_catalog();
     check_list(do_codes, ARRAYSIZE(do_codes), "DO_E_* codes of doerrors.h");
+    check_list(net_codes, ARRAYSIZE(net_codes), "WinINet-range TRANSFER_E_* codes of transfer.h");
     check_list(bg_codes, ARRAYSIZE(bg_codes), "BG_E/BG_S/BG_E_HTTP_ERROR codes of bitsmsg.h");
     CHECK(describes(BG_E_NOT_FOUND, 0, NULL), "BG_E_NOT_FOUND has a text");
     CHECK(describes(BG_E_INSUFFICIENT_RANGE_SUPPORT, 0, NULL),

@@ -669,6 +669,8 @@ static void record_transfer_end(jobs_t *jobs, const store_job_t *job, store_file
                                 const transfer_result_t *result)
 {
     file->bytes_transferred = result->durable_bytes;
+    if (result->headers) /* the server's answer to a failed request: doadmin /why shows it */
+        replace_text(&file->response_headers, result->headers);
     if (result->result == TRANSFER_OK && file->bytes_total == JOB_SIZE_UNKNOWN)
         file->bytes_total = file->bytes_transferred;
     if (result->result == TRANSFER_OK && !file->response_headers)

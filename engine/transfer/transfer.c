@@ -131,6 +131,7 @@ void transfer_engine_finish(transfer_engine_t *e, transfer_t *t)
         .duration_ms = t->start_ms ? transfer_now_ms() - t->start_ms : 0,
         .stopping = t->stopping,
         .detail = t->failed ? t->detail : "transfer complete",
+        .headers = t->failed && t->code == TRANSFER_HR_HTTP(t->status) && t->hdr ? t->hdr : NULL,
     };
     if (e->cb.on_done)
         e->cb.on_done(e->ctx, t->token, &r);

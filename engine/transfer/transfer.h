@@ -159,6 +159,8 @@ typedef struct transfer_result {
     uint64_t duration_ms;         /* from the start of the transfer to its end */
     int stopping;                 /* CANCELLED because transfer_engine_stop was called */
     const char *detail;           /* human-readable explanation (never NULL) */
+    const char *headers;          /* the header text (status line included) of the response whose
+                                   * HTTP status failed the transfer, else NULL */
 } transfer_result_t;
 
 typedef struct transfer_callbacks {

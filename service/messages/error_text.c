@@ -76,11 +76,13 @@ static char *utf8_of(HRESULT hr, LPWSTR text)
 char *error_text_utf8(uint32_t code)
 {
     LPWSTR text = NULL;
-    return utf8_of(error_text_describe((HRESULT)code, 0, &text), text);
+    HRESULT hr = error_text_describe((HRESULT)code, 0, &text);
+    return utf8_of(hr, text);
 }
 
 char *error_text_context_utf8(int32_t context)
 {
     LPWSTR text = NULL;
-    return utf8_of(error_text_describe_context(context, 0, &text), text);
+    HRESULT hr = error_text_describe_context(context, 0, &text);
+    return utf8_of(hr, text);
 }

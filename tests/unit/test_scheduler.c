@@ -236,6 +236,12 @@ static void test_errors(void)
     jobs_resume(jobs, alice, &id);
     CHECK(wait_state(&id, JOB_STATE_ERROR, 5000), "404: job ERROR");
     check_error(&id, JOB_STATE_ERROR, 0x80190194u, 5, "404: code 0x80190194, context REMOTE_FILE, file 0");
+    store_file_t file = {0};
+    jobs_get_file(jobs, alice, &id, 0, &file);
+    CHECK(file.response_headers && strncmp(file.response_headers, "HTTP/1.1 404 Not Found\r\n", 24) == 0 &&
+              strstr(file.response_headers, "\r\nServer: nginx"),
+          "404: the file keeps the server's answer (status line and headers) for doadmin /why");
+    store_file_clear(&file);
     CHECK_HR(jobs_cancel(jobs, alice, &id), HR_OK, "404: Cancel");
 
     id = new_job("flaky", JOB_PRIORITY_NORMAL, url(u, fault_port, "/flaky/1/b.bin"), "C:/dl/flaky.bin",

@@ -36,10 +36,12 @@ static void job_fields(text_t *text, const store_job_t *job)
     admin_field(text, WIDTH, "Owner", "%s", job->owner_sid ? job->owner_sid : "-");
 }
 
+/* The file's statistics so far: its ended transfers (the file row), and the running one. */
 static void file_fields(text_t *text, const store_job_t *job, const store_file_t *file,
                         const jobs_job_activity_t *activity)
 {
     char id[GUID_STRING_SIZE], expires[40];
+    int running = activity->running && activity->file_index == file->index;
     guid_format(&job->id, id);
     if (file->file_id)
         admin_field(text, WIDTH, "FileId", "%s", file->file_id);
@@ -52,16 +54,17 @@ static void file_fields(text_t *text, const store_job_t *job, const store_file_t
     admin_field(text, WIDTH, "TotalBytesDownloaded", "%llu", (unsigned long long)file->bytes_transferred);
     admin_field(text, WIDTH, "PercentPeerCaching", "0");
     admin_field(text, WIDTH, "BytesFromPeers", "0");
-    admin_field(text, WIDTH, "BytesFromHttp", "%llu", (unsigned long long)file->bytes_from_http);
+    admin_field(text, WIDTH, "BytesFromHttp", "%llu",
+                (unsigned long long)(file->bytes_from_http + (running ? activity->transfer_bytes : 0)));
     admin_field(text, WIDTH, "BytesFromCacheServer", "0");
     admin_field(text, WIDTH, "Status", "%s", file_status(file, activity));
     admin_field(text, WIDTH, "Priority", "%s",
                 job->priority == JOB_PRIORITY_FOREGROUND ? "Foreground" : "Background");
-    uint64_t ms = file->download_ms;
+    uint64_t ms = file->download_ms + (running ? activity->transfer_ms : 0);
     admin_field(text, WIDTH, "DownloadDuration", "%02llu:%02llu:%02llu.%03llu",
                 (unsigned long long)(ms / 3600000), (unsigned long long)(ms / 60000 % 60),
                 (unsigned long long)(ms / 1000 % 60), (unsigned long long)(ms % 1000));
-    admin_field(text, WIDTH, "HttpConnectionCount", "%u", file->http_connections);
+    admin_field(text, WIDTH, "HttpConnectionCount", "%u", file->http_connections + (running ? 1u : 0u));
     admin_field(text, WIDTH, "DownloadMode", "%d", DO_DOWNLOAD_MODE_SIMPLE);
     admin_field(text, WIDTH, "SourceURL", "%s", file->remote_name ? file->remote_name : "");
     admin_field(text, WIDTH, "LocalPath", "%s", file->local_name ? file->local_name : "(not set)");

@@ -269,6 +269,8 @@ typedef struct jobs_job_activity {
                            * run, without progress); -1: it has not started in this run */
     int progressed;       /* it made progress in this run (idle_ms counts from that) */
     uint64_t rate;        /* bytes/s over the last seconds; 0 when idle */
+    uint64_t transfer_bytes; /* running: bytes its transfer made durable so far */
+    uint64_t transfer_ms;    /* running: how long its transfer has run */
 } jobs_job_activity_t;
 
 /* The whole service. */

@@ -350,7 +350,8 @@ static void start_job(struct scheduler *s, store_job_t *job)
     uv_mutex_lock(&s->mu);
     if (HR_SUCCEEDED(hr)) {
         req.token = ++s->next_token;
-        active_t a = {req.token, job->id, index, job->priority == JOB_PRIORITY_FOREGROUND};
+        active_t a = {req.token, job->id, index, job->priority == JOB_PRIORITY_FOREGROUND,
+                      scheduler_now_ms(), 0};
         if (s->engine_closed)
             hr = DO_E_NO_SERVICE;
         else if (active_add(s, &a) != 0)
@@ -578,6 +579,9 @@ static int record_progress(struct scheduler *s, const store_guid_t *id, uint64_t
     uv_mutex_lock(&s->mu);
     s->bytes_downloaded += bytes;
     rate_meter_add(&s->rate, bytes, now);
+    active_t *a = scheduler_active_by_job(s, id);
+    if (a)
+        a->progressed += bytes;
     job_clock_t *c = clock_get(s, id);
     if (c) {
         rate_meter_add(&c->rate, bytes, now);

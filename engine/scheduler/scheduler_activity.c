@@ -13,6 +13,8 @@ void scheduler_job_activity(jobs_t *jobs, const store_guid_t *id, jobs_job_activ
     const active_t *a = scheduler_active_by_job(s, id);
     out->running = a != NULL;
     out->file_index = a ? a->index : 0;
+    out->transfer_bytes = a ? a->progressed : 0;
+    out->transfer_ms = a ? now - a->started_ms : 0;
     const job_clock_t *c = scheduler_clock_find(s, id);
     if (c) {
         uint64_t since = c->last_progress_ms ? c->last_progress_ms : c->first_ms;

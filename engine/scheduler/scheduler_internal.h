@@ -11,6 +11,8 @@ typedef struct active {          /* a running transfer: one per job */
     store_guid_t job;
     uint32_t index;
     int foreground;
+    uint64_t started_ms;         /* when it was submitted */
+    uint64_t progressed;         /* bytes it made durable so far */
 } active_t;
 
 /* Bytes per second over windows of RATE_WINDOW_MS, for /perfsnap and /why. */

@@ -141,6 +141,11 @@ has_all "diagnostics: /status job: Get-DeliveryOptimizationStatus's fields for i
     'Status               : Downloading' 'Priority             : Background' 'DownloadMode         : 99' \
     "SourceURL            : $url/capped.bin" "LocalPath            : $win\\capped.bin" \
     'BytesFromPeers       : 0' 'HttpConnectionCount  : ' 'ExpireOn             : '
+live_statistics() {
+    grep -qE '^BytesFromHttp +: [1-9][0-9]*$' "$tmp/out" && grep -qE '^HttpConnectionCount +: 1$' "$tmp/out" &&
+        grep -qE '^DownloadDuration +: ' "$tmp/out" && ! grep -qE '^DownloadDuration +: 00:00:00\.000$' "$tmp/out"
+}
+check "diagnostics: /status job: the running transfer's bytes, connection and time count already" live_statistics
 da /status
 has_all "diagnostics: /status: a block per file of every job" "JobId                : $broken" \
     "JobId                : $waiting" "JobId                : $empty" 'Files                : 0'

@@ -35,6 +35,5 @@ hr_t admin_config(const admin_sources_t *src, const caller_t *caller, char **rep
     setting(&text, "JobMaxAgeDays", fixed, "%llu", JOB_MAX_AGE_DAYS);
     text_printf(&text, "DatabasePath: %s\nDatabasePathProvider: %s\n", src->db_path, fixed);
     text_printf(&text, "LogPath: %s\nLogPathProvider: %s\n", src->log_path, fixed);
-    *report = text_finish(&text);
-    return *report ? HR_OK : HR_E_OUTOFMEMORY;
+    return admin_finish(HR_OK, &text, report);
 }

@@ -374,9 +374,7 @@ hr_t admin_explain(const admin_sources_t *src, const caller_t *caller, const sto
             text_append(&w.text, w.advice.data, w.advice.len);
         }
     }
-    if (HR_SUCCEEDED(hr) && !(*report = text_finish(&w.text)))
-        hr = HR_E_OUTOFMEMORY;
-    text_free(&w.text);
+    hr = admin_finish(hr, &w.text, report);
     text_free(&w.advice);
     store_job_clear(&w.job);
     for (uint32_t i = 0; w.files && i < w.file_count; i++)

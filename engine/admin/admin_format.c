@@ -19,6 +19,21 @@ hr_t admin_check(const caller_t *caller, char **report)
     return caller->is_admin ? HR_OK : HR_E_ACCESSDENIED;
 }
 
+hr_t admin_check_activity(const admin_sources_t *src, const caller_t *caller, char **report,
+                          jobs_activity_t *activity)
+{
+    hr_t hr = admin_check(caller, report);
+    return HR_SUCCEEDED(hr) ? jobs_activity(src->jobs, activity) : hr;
+}
+
+hr_t admin_finish(hr_t hr, text_t *text, char **report)
+{
+    if (HR_SUCCEEDED(hr) && !(*report = text_finish(text)))
+        hr = HR_E_OUTOFMEMORY;
+    text_free(text);
+    return hr;
+}
+
 void admin_format_time(int64_t filetime, char *out, size_t size)
 {
     time_t seconds = (time_t)(filetime / FILETIME_PER_SECOND - UNIX_EPOCH_AS_FILETIME_SECONDS);

@@ -13,6 +13,12 @@
 /* HR_OK for a valid administrator; HR_E_ACCESSDENIED (or HR_E_INVALIDARG for bad arguments),
  * with *report set to NULL. */
 hr_t admin_check(const caller_t *caller, char **report);
+/* admin_check, then what the scheduler is doing now (jobs_activity). */
+hr_t admin_check_activity(const admin_sources_t *src, const caller_t *caller, char **report,
+                          jobs_activity_t *activity);
+/* A finished report: *report takes the text (HR_E_OUTOFMEMORY when it could not be made) unless
+ * hr is a failure (the text is freed). Returns the result. */
+hr_t admin_finish(hr_t hr, text_t *text, char **report);
 
 /* "2026-12-07 02:24:28 UTC", or "-" for 0. */
 void admin_format_time(int64_t filetime, char *out, size_t size);

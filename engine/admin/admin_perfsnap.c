@@ -113,11 +113,8 @@ static void transfer_fields(text_t *text, const jobs_activity_t *a)
 
 hr_t admin_perfsnap(const admin_sources_t *src, const caller_t *caller, char **report)
 {
-    hr_t hr = admin_check(caller, report);
-    if (HR_FAILED(hr))
-        return hr;
     jobs_activity_t activity;
-    hr = jobs_activity(src->jobs, &activity);
+    hr_t hr = admin_check_activity(src, caller, report, &activity);
     if (HR_FAILED(hr))
         return hr;
     text_t text = {0};
@@ -134,6 +131,5 @@ hr_t admin_perfsnap(const admin_sources_t *src, const caller_t *caller, char **r
     volume_add(&volumes, src->db_path);
     download_volumes(src, caller, &volumes);
     disk_fields(&text, &volumes);
-    *report = text_finish(&text);
-    return *report ? HR_OK : HR_E_OUTOFMEMORY;
+    return admin_finish(HR_OK, &text, report);
 }

@@ -124,8 +124,5 @@ hr_t admin_status(const admin_sources_t *src, const caller_t *caller, const stor
         }
         free(ids);
     }
-    if (HR_SUCCEEDED(hr) && !(*report = text_finish(&text)))
-        hr = HR_E_OUTOFMEMORY;
-    text_free(&text);
-    return hr;
+    return admin_finish(hr, &text, report);
 }

@@ -10,11 +10,8 @@
 
 hr_t admin_version(const admin_sources_t *src, const caller_t *caller, char **report)
 {
-    hr_t hr = admin_check(caller, report);
-    if (HR_FAILED(hr))
-        return hr;
     jobs_activity_t activity;
-    hr = jobs_activity(src->jobs, &activity);
+    hr_t hr = admin_check_activity(src, caller, report, &activity);
     if (HR_FAILED(hr))
         return hr;
     text_t text = {0};
@@ -26,6 +23,5 @@ hr_t admin_version(const admin_sources_t *src, const caller_t *caller, char **re
     admin_field(&text, WIDTH, "SchemaVersion", "%d", activity.schema_version);
     admin_field(&text, WIDTH, "JobCount", "%llu", (unsigned long long)activity.job_count);
     admin_field(&text, WIDTH, "LogPath", "%s", src->log_path);
-    *report = text_finish(&text);
-    return *report ? HR_OK : HR_E_OUTOFMEMORY;
+    return admin_finish(HR_OK, &text, report);
 }

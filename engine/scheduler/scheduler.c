@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONTEXT_NONE 0
 #define CONTEXT_LOCAL_FILE 4
 #define CONTEXT_REMOTE_FILE 5
 #define FILETIME_PER_MS 10000
@@ -629,8 +628,8 @@ static void record_failure(struct scheduler *s, store_job_t *job, const active_t
                            const transfer_result_t *result)
 {
     /* A temporary file that cannot be written is the local file's failure; every other failure
-     * of a transfer is the remote file's (BITS reports a refused connection that way too); the
-     * no-progress verdict below is the job's. */
+     * of a transfer is the remote file's (BITS reports a refused connection that way too), and
+     * so is the no-progress verdict below, which ends a run of them. */
     int32_t context = result->result == TRANSFER_FATAL_LOCAL ? CONTEXT_LOCAL_FILE : CONTEXT_REMOTE_FILE;
     hr_t code = result->code;
     int32_t state = result->result == TRANSFER_TRANSIENT ? JOB_STATE_TRANSIENT_ERROR : JOB_STATE_ERROR;
@@ -644,7 +643,6 @@ static void record_failure(struct scheduler *s, store_job_t *job, const active_t
         if (now - since >= (uint64_t)job->no_progress_timeout * 1000) {
             state = JOB_STATE_ERROR;
             code = DO_E_DOWNLOAD_NO_PROGRESS;
-            context = CONTEXT_NONE;
         } else {
             c->retry_at_ms = now + delay_s * 1000;
         }

@@ -234,9 +234,14 @@ transfer_pid=$!
 for i in $(seq 1 60); do grep -q 'state=TRANSFERRING' "$tmp/transfer.out" && break; sleep 0.25; done
 sleep 2
 wine sc stop DoSvc </dev/null >/dev/null 2>&1
-finish "$transfer_pid"
-check "diagnostics: /transfer across a service restart: it waits, finds the job again and completes (exit 0)" \
-    [ "$rc" = 0 ]
+finish "$transfer_pid" "" 120
+if [ "$rc" = 0 ]; then
+    ok "diagnostics: /transfer across a service restart: it waits, finds the job again and completes (exit 0)"
+else
+    not_ok "diagnostics: /transfer across a service restart: it waits, finds the job again and completes (exit 0)" "status $rc"
+    grep -v '^job=' "$tmp/transfer.out" | tail -n 8 | sed 's/^/#   /'
+    tail -n 2 "$tmp/transfer.out" | sed 's/^/#   /'
+fi
 check "diagnostics: /transfer across a service restart: it said so" \
     grep -q 'Found job .* again; the transfer goes on where it was.' "$tmp/transfer.out"
 check "diagnostics: /transfer across a service restart: big.bin matches (SHA-256)" \

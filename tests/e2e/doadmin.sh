@@ -30,7 +30,8 @@ check "doadmin: nginx serves the files on 127.0.0.1:$port" loopback_nginx_start 
 url="http://127.0.0.1:$port"
 check "doadmin: DoSvc is running" service_start
 
-nceled."
+# ---- a clean queue: /reset cancels whatever earlier tests left; its lines have the /reset form -
+# The lines after the banner: "{GUID} canceled." each, then "N out of N jobs canceled."
 reset_lines() {
     local body
     body=$(tail -n +4 "$tmp/out")

@@ -83,12 +83,13 @@ wait_state() {
 progress_re="^job=$guid_re state=(QUEUED|CONNECTING|TRANSFERRING|SUSPENDED|ERROR|TRANSIENT_ERROR|TRANSFERRED|ACKNOWLEDGED|CANCELED) files=[0-9]+/[0-9]+ bytes=[0-9]+/([0-9]+|UNKNOWN) percent=([0-9]+|UNKNOWN) rate=[0-9]+ eta=([0-9]+|UNKNOWN) name=.*\$"
 # Every line of the file that starts with job= has the documented form; at least one does.
 progress_lines_parse() { grep -q '^job=' "$1" && ! grep '^job=' "$1" | grep -qvE "$progress_re"; }
-# finish PID PATTERN: Ctrl+C (SIGINT) to the doadmin.exe whose command line matches PATTERN when
-# given, then waits up to 30 s for the wrapper PID (killed after that); $rc is its exit status.
+# finish PID [PATTERN [SECONDS]]: Ctrl+C (SIGINT) to the doadmin.exe whose command line matches
+# PATTERN when given (not empty), then waits up to SECONDS (30) for the wrapper PID (killed after
+# that); $rc is its exit status.
 finish() {
     local i
     [ -n "${2:-}" ] && pkill -INT -f "$2"
-    for i in $(seq 1 60); do kill -0 "$1" 2>/dev/null || break; sleep 0.5; done
+    for i in $(seq 1 $((${3:-30} * 2))); do kill -0 "$1" 2>/dev/null || break; sleep 0.5; done
     kill -0 "$1" 2>/dev/null && { echo "#   still running after 30 s: killed"; pkill -KILL -f "${2:-doadmin.exe}"; }
     wait "$1"
     rc=$?

@@ -268,7 +268,7 @@ static void test_errors(void)
     set_number(&id, JOB_PROP_NO_PROGRESS_TIMEOUT, 2);
     jobs_resume(jobs, alice, &id);
     CHECK(wait_state(&id, JOB_STATE_ERROR, 10000), "no progress: job ERROR");
-    check_error(&id, JOB_STATE_ERROR, 0x80D02002u, 0, "no progress: DO_E_DOWNLOAD_NO_PROGRESS, context NONE");
+    check_error(&id, JOB_STATE_ERROR, 0x80D02002u, 5, "no progress: DO_E_DOWNLOAD_NO_PROGRESS, context REMOTE_FILE");
     CHECK_HR(jobs_cancel(jobs, alice, &id), HR_OK, "no progress: Cancel");
 }
 

@@ -26,7 +26,9 @@ typedef struct admin_sources {
 } admin_sources_t;
 
 /* /status [job]: one block per file ("Name : value" lines, a blank line between blocks), of
- * one job, or of every job of every user when job is NULL. */
+ * one job, or of every job of every user when job is NULL (the oldest ADMIN_STATUS_MAX_JOBS
+ * jobs, then a line saying how many more there are). */
+#define ADMIN_STATUS_MAX_JOBS 1000u
 hr_t admin_status(const admin_sources_t *src, const caller_t *caller, const store_guid_t *job,
                   char **report);
 /* /why job: in plain words, what the job waits for and what an administrator can do. A job that

@@ -117,11 +117,14 @@ hr_t admin_status(const admin_sources_t *src, const caller_t *caller, const stor
         store_guid_t *ids = NULL;
         size_t count = 0;
         hr = jobs_list(src->jobs, caller, JOB_ENUM_ALL_USERS, &ids, &count);
-        for (size_t i = 0; HR_SUCCEEDED(hr) && i < count; i++) {
+        for (size_t i = 0; HR_SUCCEEDED(hr) && i < count && i < ADMIN_STATUS_MAX_JOBS; i++) {
             hr = job_blocks(src, caller, &ids[i], &text);
             if (hr == DO_E_JOB_NOT_FOUND || hr == DO_E_INVALID_STATE)
                 hr = HR_OK; /* ended while the report was made */
         }
+        if (count > ADMIN_STATUS_MAX_JOBS)
+            text_printf(&text, "(%llu more job(s) not shown: doadmin /status <job> shows one)\n",
+                        (unsigned long long)(count - ADMIN_STATUS_MAX_JOBS));
         free(ids);
     }
     return admin_finish(hr, &text, report);

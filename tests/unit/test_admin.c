@@ -118,7 +118,20 @@ static void test_status(void)
     CHECK_HR(admin_status(&sources, admin(), NULL, &report), HR_OK, "/status: every job of every user");
     guid_format(&other, id_text);
     CHECK(has(report, id_text) && has(report, "Files                : 0\n"), "/status: a job without files has one block");
+    CHECK(!strstr(report, "more job(s) not shown"), "/status: every job of a short queue");
     free(report);
+
+    /* A long queue: the oldest ADMIN_STATUS_MAX_JOBS jobs, then how many more there are. */
+    store_guid_t *extra = calloc(ADMIN_STATUS_MAX_JOBS, sizeof *extra);
+    for (unsigned i = 0; extra && i < ADMIN_STATUS_MAX_JOBS; i++)
+        jobs_create(f.jobs, bob(), "many", JOB_TYPE_DOWNLOAD, &extra[i]);
+    CHECK_HR(admin_status(&sources, admin(), NULL, &report), HR_OK, "/status of a long queue");
+    CHECK(has(report, "\n(2 more job(s) not shown: doadmin /status <job> shows one)\n"),
+          "/status of a long queue: 1000 jobs, then how many more (2) and how to see one");
+    free(report);
+    for (unsigned i = 0; extra && i < ADMIN_STATUS_MAX_JOBS; i++)
+        jobs_cancel(f.jobs, admin(), &extra[i]);
+    free(extra);
     jobs_cancel(f.jobs, admin(), &id);
     jobs_cancel(f.jobs, admin(), &other);
 }

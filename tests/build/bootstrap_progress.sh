@@ -38,8 +38,8 @@ check "anything else: its last line" "$(progress_hint "$work/plain.log")" "confi
 slow_step() { echo 'pmstatus:wine64:50:Unpacking wine64 (amd64)'; sleep 3.5; }
 # (Every second here: 2 to 4 such lines in 3.5 s, whatever the load, and nothing else.)
 out=$(run "$work/slow.log" slow_step; echo "status $?")
-heartbeats=$(printf '%s\n' "$out" | grep -c '^bootstrap 1:1[5-9]      \.\.\. installing 50%: Unpacking wine64 (amd64)$')
-others=$(printf '%s\n' "$out" | grep -vc '^bootstrap 1:1[5-9]      \.\.\. ')
+heartbeats=$(printf '%s\n' "$out" | grep -c '^bootstrap 1:[1-5][0-9]      \.\.\. installing 50%: Unpacking wine64 (amd64)$')
+others=$(printf '%s\n' "$out" | grep -vc '^bootstrap 1:[1-5][0-9]      \.\.\. ')
 [ "$heartbeats" -ge 2 ] && [ "$heartbeats" -le 4 ] && heartbeats="2 to 4"
 check "a long step: a line per interval with the elapsed time and its progress, then success" \
     "$heartbeats progress lines; other lines: $others, the last: $(printf '%s\n' "$out" | tail -n 1)" \
@@ -49,7 +49,7 @@ check "a long step: a line per interval with the elapsed time and its progress, 
 failing_step() { echo "E: Unable to locate package wine64"; return 100; }
 err=$( (run "$work/fail.log" failing_step; echo "not reached") 2>&1 >/dev/null; echo "status $?")
 check "a failing step stops with the command, the log's path and its last lines" \
-    "$(printf '%s\n' "$err" | sed "s|$work|WORK|; s/^bootstrap 1:1[5-9] /bootstrap T /")" \
+    "$(printf '%s\n' "$err" | sed "s|$work|WORK|; s/^bootstrap 1:[1-5][0-9] /bootstrap T /")" \
     "$(printf '%s\n' "bootstrap T  error: 'failing_step' failed; last lines of WORK/fail.log:" \
         "E: Unable to locate package wine64" "status 1")"
 

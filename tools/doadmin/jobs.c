@@ -36,13 +36,16 @@ static HRESULT as_job5(IBackgroundCopyJob *job, IBackgroundCopyJob5 **job5)
 int service_gone(HRESULT hr)
 {
     switch ((unsigned long)hr) {
+    case 0x800706B5ul: /* RPC_S_UNKNOWN_IF: the service is stopping, its interfaces are gone */
     case 0x800706BAul: /* RPC_S_SERVER_UNAVAILABLE */
+    case 0x800706BBul: /* RPC_S_SERVER_TOO_BUSY */
     case 0x800706BEul: /* RPC_S_CALL_FAILED */
     case 0x800706BFul: /* RPC_S_CALL_FAILED_DNE */
     case 0x80010007ul: /* RPC_E_SERVER_DIED */
     case 0x80010012ul: /* RPC_E_SERVER_DIED_DNE */
     case 0x80010108ul: /* RPC_E_DISCONNECTED */
     case 0x800401FDul: /* CO_E_OBJNOTCONNECTED */
+    case 0x80004025ul: /* CO_E_SERVER_STOPPING */
     case 0x80D01001ul: /* DO_E_NO_SERVICE: it is stopping */
         return 1;
     default:

@@ -96,6 +96,19 @@ const char *store_library_version(void)
     return sqlite3_libversion();
 }
 
+int store_json_is_object(store_t *store, const char *text)
+{
+    sqlite3_stmt *st = NULL;
+    int is_object = 0;
+    if (store && text &&
+        sqlite3_prepare_v2(store->db, "SELECT json_valid(?1) AND json_type(?1) = 'object'", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        is_object = sqlite3_column_int(st, 0) == 1;
+    sqlite3_finalize(st);
+    return is_object;
+}
+
 /* ---- field tables --------------------------------------------------------------------------- */
 
 typedef enum field_type {
@@ -163,6 +176,10 @@ static const field_t job_fields[] = {
     JOB_FIELD(error_detail, FIELD_TEXT),
     JOB_FIELD(error_count, FIELD_U32),
     JOB_FIELD_SINCE(security_flags, FIELD_U32, 3),
+    JOB_FIELD_SINCE(kind, FIELD_I32, 5),
+    JOB_FIELD_SINCE(non_volatile, FIELD_I32, 5),
+    JOB_FIELD_SINCE(started, FIELD_I32, 5),
+    JOB_FIELD_SINCE(error_extended, FIELD_U32, 5),
 };
 
 static const field_t file_fields[] = {
@@ -181,6 +198,9 @@ static const field_t file_fields[] = {
     FILE_FIELD_SINCE(bytes_from_http, FIELD_U64, 4),
     FILE_FIELD_SINCE(http_connections, FIELD_U32, 4),
     FILE_FIELD_SINCE(download_ms, FIELD_U64, 4),
+    FILE_FIELD_SINCE(final_url, FIELD_TEXT, 5),
+    FILE_FIELD_SINCE(server_ip, FIELD_TEXT, 5),
+    FILE_FIELD_SINCE(http_status, FIELD_I32, 5),
 };
 
 static const record_t job_record = { "jobs", job_fields, COUNT_OF(job_fields), 1,
@@ -271,6 +291,7 @@ static const char *const fixed_sql[STMT_COUNT] = {
     [STMT_RANGE_SELECT] = "SELECT r.offset, r.length FROM files f LEFT JOIN ranges r"
                           " ON r.job_id=f.job_id AND r.file_idx=f.idx"
                           " WHERE f.job_id=?1 AND f.idx=?2 ORDER BY r.offset",
+    [STMT_RANGE_CLEAR] = "DELETE FROM ranges WHERE job_id=?1 AND file_idx=?2",
     /* A file that does not exist fails the foreign key: STORE_NOT_FOUND. */
     [STMT_PROPERTY_UPSERT] = "INSERT INTO file_properties(job_id,file_idx,property,value)"
                              " VALUES(?1,?2,?3,?4) ON CONFLICT(job_id,file_idx,property)"
@@ -792,6 +813,72 @@ store_status_t store_job_list_created_before(store_t *store, int64_t cutoff, sto
     return status;
 }
 
+/* The SQL condition each store_match_t compares (?1 is the value; file 0 is a download's file). */
+static const char *match_condition(store_match_t match)
+{
+    switch (match) {
+    case STORE_MATCH_DISPLAY_NAME:
+        return " AND j.display_name=?1";
+    case STORE_MATCH_REMOTE_NAME:
+        return " AND EXISTS (SELECT 1 FROM files f WHERE f.job_id=j.id AND f.idx=0"
+               " AND f.remote_name=?1 COLLATE NOCASE)";
+    case STORE_MATCH_LOCAL_NAME:
+        return " AND EXISTS (SELECT 1 FROM files f WHERE f.job_id=j.id AND f.idx=0"
+               " AND f.local_name=?1 COLLATE NOCASE)";
+    case STORE_MATCH_FILE_PROPERTY:
+        return " AND EXISTS (SELECT 1 FROM file_properties p WHERE p.job_id=j.id AND p.file_idx=0"
+               " AND p.property=?5 AND p.value=?1)";
+    case STORE_MATCH_NONE:
+        break;
+    }
+    return "";
+}
+
+store_status_t store_job_find(store_t *store, const store_job_query_t *query, store_guid_t **ids,
+                              size_t *count)
+{
+    if (!store || !query || !ids || !count || (query->match != STORE_MATCH_NONE && !query->value))
+        return STORE_INVALID;
+    *ids = NULL;
+    *count = 0;
+    /* Parameters: ?1 value, ?2 kind, ?3 owner, ?4 non_volatile, ?5 property; unused ones stay
+     * unbound (NULL) and their conditions are left out. */
+    sqlite3_str *sql = sqlite3_str_new(store->db);
+    sqlite3_str_appendall(sql, "SELECT j.id FROM jobs j WHERE 1");
+    if (query->kind >= 0)
+        sqlite3_str_appendall(sql, " AND j.kind=?2");
+    if (query->owner_sid)
+        sqlite3_str_appendall(sql, " AND j.owner_sid=?3");
+    if (query->non_volatile >= 0)
+        sqlite3_str_appendall(sql, " AND j.non_volatile=?4");
+    sqlite3_str_appendall(sql, match_condition(query->match));
+    sqlite3_str_appendall(sql, " ORDER BY j.creation_time, j.rowid");
+    char *text = sqlite3_str_finish(sql);
+    sqlite3_stmt *st = NULL;
+    int rc = text ? sqlite3_prepare_v2(store->db, text, -1, &st, NULL) : SQLITE_NOMEM;
+    sqlite3_free(text);
+    if (rc != SQLITE_OK)
+        return store_fail(store, rc);
+    store_status_t bind_status = STORE_OK;
+    if (query->match != STORE_MATCH_NONE)
+        bind_status = bind_text(store, st, 1, query->value);
+    if (bind_status == STORE_OK && query->kind >= 0)
+        bind_status = bind_int(st, 2, query->kind);
+    if (bind_status == STORE_OK && query->owner_sid)
+        bind_status = bind_text(store, st, 3, query->owner_sid);
+    if (bind_status == STORE_OK && query->non_volatile >= 0)
+        bind_status = bind_int(st, 4, query->non_volatile);
+    if (bind_status == STORE_OK && query->match == STORE_MATCH_FILE_PROPERTY)
+        bind_status = bind_int(st, 5, query->property);
+    void *array;
+    size_t rows;
+    store_status_t status =
+        collect_rows(store, st, bind_status, sizeof **ids, read_id_row, &array, count, &rows);
+    sqlite3_finalize(st);
+    *ids = array;
+    return status;
+}
+
 static store_status_t read_count(sqlite3_stmt *st, void *count)
 {
     *(size_t *)count = (size_t)sqlite3_column_int64(st, 0);
@@ -830,6 +917,25 @@ static store_status_t insert_file(store_t *store, const store_file_t *file,
     for (size_t i = 0; i < range_count && status == STORE_OK; i++)
         status = insert_range(store, file, &ranges[i]);
     return status;
+}
+
+store_status_t store_file_ranges_replace(store_t *store, const store_guid_t *job_id, uint32_t index,
+                                         const store_range_t *ranges, size_t count)
+{
+    if (!store || !job_id || (count && !ranges))
+        return STORE_INVALID;
+    store_file_t file = { .job_id = *job_id, .index = index };
+    sqlite3_stmt *exists = store->stmts[STMT_FILE_EXISTS];
+    const int64_t key[] = { index };
+    store_status_t status = begin(store);
+    if (status == STORE_OK)
+        status = fetch_one(store, exists, bind_job_row(exists, job_id, key, COUNT_OF(key)), NULL, NULL);
+    sqlite3_stmt *clear = store->stmts[STMT_RANGE_CLEAR];
+    if (status == STORE_OK)
+        status = run(store, clear, bind_job_row(clear, job_id, key, COUNT_OF(key)));
+    for (size_t i = 0; i < count && status == STORE_OK; i++)
+        status = insert_range(store, &file, &ranges[i]);
+    return finish(store, status);
 }
 
 store_status_t store_files_insert(store_t *store, const store_file_t *files, size_t count,

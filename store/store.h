@@ -73,7 +73,16 @@ typedef struct store_job {
     uint32_t error_count;
     /* schema v3: IBackgroundCopyJobHttpOptions security flags (BG_SSL_* | BG_HTTP_REDIRECT_*) */
     uint32_t security_flags;  /* 0 by default */
+    /* schema v5: downloads of the IDODownload API */
+    int32_t kind;             /* STORE_KIND_JOB or STORE_KIND_DOWNLOAD */
+    int32_t non_volatile;     /* a download that survives a service restart (jobs always do) */
+    int32_t started;          /* a download that was ever started (Created until then) */
+    uint32_t error_extended;  /* HRESULT behind error_code (e.g. the last error before a
+                               * no-progress timeout), 0 when none */
 } store_job_t;
+
+#define STORE_KIND_JOB 0      /* made by IBackgroundCopyManager::CreateJob */
+#define STORE_KIND_DOWNLOAD 1 /* made by IDOManager::CreateDownload */
 
 /* One file of a job. */
 typedef struct store_file {
@@ -93,6 +102,10 @@ typedef struct store_file {
     uint64_t bytes_from_http;   /* body bytes received, re-fetched ones included */
     uint32_t http_connections;  /* connections opened */
     uint64_t download_ms;       /* time spent transferring */
+    /* schema v5: the last response of its transfers */
+    char *final_url;            /* the URL after redirects (NULL before any response) */
+    char *server_ip;            /* the address of the server that answered */
+    int32_t http_status;        /* its HTTP status (0: none yet) */
 } store_file_t;
 
 typedef struct store_range {
@@ -170,6 +183,28 @@ store_status_t store_job_list_created_before(store_t *store, int64_t cutoff, sto
                                              size_t *count);
 void store_job_clear(store_job_t *job); /* frees text members, zeroes the struct */
 
+/* A search for jobs (store_job_find): every condition given must hold. */
+typedef enum store_match {
+    STORE_MATCH_NONE,
+    STORE_MATCH_DISPLAY_NAME,  /* display_name == value, exactly */
+    STORE_MATCH_REMOTE_NAME,   /* file 0's remote_name == value, ASCII case-insensitive */
+    STORE_MATCH_LOCAL_NAME,    /* file 0's local_name == value, ASCII case-insensitive (indexed) */
+    STORE_MATCH_FILE_PROPERTY, /* file 0's property `property` == value, exactly */
+} store_match_t;
+
+typedef struct store_job_query {
+    int32_t kind;              /* STORE_KIND_*, or -1 for any */
+    const char *owner_sid;     /* NULL: any owner */
+    int32_t non_volatile;      /* 0 or 1, or -1 for any */
+    store_match_t match;
+    int32_t property;          /* STORE_MATCH_FILE_PROPERTY only */
+    const char *value;         /* what match compares with (required unless STORE_MATCH_NONE) */
+} store_job_query_t;
+
+/* Ids of the jobs the query matches, oldest first. *ids is malloc'ed (NULL when count is 0). */
+store_status_t store_job_find(store_t *store, const store_job_query_t *query, store_guid_t **ids,
+                              size_t *count);
+
 /* Files. Insertion of several files and their ranges is atomic: all or nothing. */
 store_status_t store_files_insert(store_t *store, const store_file_t *files, size_t count,
                                   const store_range_t *const *ranges, const size_t *range_counts);
@@ -180,6 +215,10 @@ store_status_t store_file_count(store_t *store, const store_guid_t *job_id, uint
 /* Ranges of one file, ordered by offset; *ranges is malloc'ed (NULL when count is 0). */
 store_status_t store_file_ranges(store_t *store, const store_guid_t *job_id, uint32_t index,
                                  store_range_t **ranges, size_t *count);
+/* Replaces the ranges of one file (count 0: none, the whole file), atomically; STORE_NOT_FOUND
+ * when the file does not exist. */
+store_status_t store_file_ranges_replace(store_t *store, const store_guid_t *job_id, uint32_t index,
+                                         const store_range_t *ranges, size_t count);
 void store_file_clear(store_file_t *file);
 
 /* File properties (DO file property id -> text value). set upserts, or deletes when value is NULL
@@ -217,6 +256,9 @@ store_status_t store_credentials_list(store_t *store, const store_guid_t *job_id
                                       store_credential_t **list, size_t *count);
 /* Frees the list and its strings; the secrets are zeroed first. */
 void store_credentials_free(store_credential_t *list, size_t count);
+
+/* Whether text is a JSON object, by SQLite's JSON parser (DecryptionInfo, IntegrityCheckInfo). */
+int store_json_is_object(store_t *store, const char *text);
 
 /* Now, in FILETIME units. */
 int64_t store_now_filetime(void);

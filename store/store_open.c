@@ -94,7 +94,23 @@ static const char schema_v4[] =
     "ALTER TABLE files ADD COLUMN http_connections INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE files ADD COLUMN download_ms INTEGER NOT NULL DEFAULT 0;";
 
-static const char *const builtin_steps[] = { schema_v1, schema_v2, schema_v3, schema_v4 };
+/* v4 -> v5: downloads of the IDODownload API (docs/architecture.md). A job row says which API made
+ * it (kind: 0 a BITS-style job, 1 an IDODownload), whether it survives a restart (non_volatile),
+ * whether Start was ever called (started: Created vs Paused) and the error behind its error
+ * (error_extended: DO_DOWNLOAD_STATUS.ExtendedError). A file row keeps what the last response
+ * said: the URL after redirects, the server's address and the HTTP status. Local names are indexed
+ * (case-insensitively, as Windows compares paths) for "another download took this path". */
+static const char schema_v5[] =
+    "ALTER TABLE jobs ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN non_volatile INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN started INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN error_extended INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE files ADD COLUMN final_url TEXT;"
+    "ALTER TABLE files ADD COLUMN server_ip TEXT;"
+    "ALTER TABLE files ADD COLUMN http_status INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX files_by_local_name ON files (local_name COLLATE NOCASE);";
+
+static const char *const builtin_steps[] = { schema_v1, schema_v2, schema_v3, schema_v4, schema_v5 };
 const store_migrations_t store_builtin_migrations = {
     builtin_steps, (int)(sizeof builtin_steps / sizeof *builtin_steps)
 };

@@ -91,7 +91,7 @@ static hr_t check_url(const char *url, const char *scheme_end)
     return HR_OK;
 }
 
-static hr_t check_remote_name(const char *remote)
+hr_t file_check_remote_name(const char *remote)
 {
     if (!remote || !remote[0] || !text_fits(remote, JOB_REMOTE_NAME_MAX, 0) ||
         has_control_chars(remote))
@@ -102,7 +102,7 @@ static hr_t check_remote_name(const char *remote)
     return is_file_path(remote) ? HR_OK : HR_E_INVALIDARG;
 }
 
-static hr_t check_local_name(const char *local)
+hr_t file_check_local_name(const char *local)
 {
     if (!local || !text_fits(local, JOB_LOCAL_NAME_MAX, 0))
         return HR_E_INVALIDARG;
@@ -110,7 +110,7 @@ static hr_t check_local_name(const char *local)
 }
 
 /* The hidden temporary file beside the destination: "<dir>\~opendo-<job>-<index>.tmp". */
-static hr_t make_temp_name(const char *local, const store_guid_t *job, uint32_t index, char **out)
+hr_t file_temp_name(const char *local, const store_guid_t *job, uint32_t index, char **out)
 {
     *out = NULL;
     if (!local)
@@ -142,7 +142,7 @@ static int compare_offsets(const void *a, const void *b)
 }
 
 /* Checks and sorts ranges (by offset, as DO does); sorted is malloc'ed (NULL when count is 0). */
-static hr_t check_ranges(const store_range_t *ranges, size_t count, uint64_t file_size,
+hr_t file_check_ranges(const store_range_t *ranges, size_t count, uint64_t file_size,
                          store_range_t **sorted)
 {
     *sorted = NULL;
@@ -177,7 +177,7 @@ static hr_t check_ranges(const store_range_t *ranges, size_t count, uint64_t fil
 }
 
 /* Bytes a ranged file will hold: the sum of its ranges (unknown if one runs to an unknown end). */
-static uint64_t ranges_total(const store_range_t *ranges, size_t count, uint64_t file_size)
+uint64_t file_ranges_total(const store_range_t *ranges, size_t count, uint64_t file_size)
 {
     uint64_t total = 0;
     for (size_t i = 0; i < count; i++) {
@@ -214,9 +214,9 @@ static void free_batch(file_batch_t *batch)
 
 static hr_t check_file_spec(const job_file_spec_t *spec, uint32_t max_ranges)
 {
-    hr_t hr = check_remote_name(spec->remote_name);
+    hr_t hr = file_check_remote_name(spec->remote_name);
     if (HR_SUCCEEDED(hr) && spec->local_name)
-        hr = check_local_name(spec->local_name);
+        hr = file_check_local_name(spec->local_name);
     if (HR_SUCCEEDED(hr) && !text_fits(spec->file_id, JOB_REMOTE_NAME_MAX, 1))
         hr = HR_E_INVALIDARG;
     if (HR_SUCCEEDED(hr) && spec->range_count > max_ranges)
@@ -229,7 +229,7 @@ static hr_t prepare_file(const store_guid_t *job, uint32_t index, const job_file
 {
     hr_t hr = check_file_spec(spec, max_ranges);
     if (HR_SUCCEEDED(hr))
-        hr = check_ranges(spec->ranges, spec->range_count, spec->file_size, &batch->ranges[slot]);
+        hr = file_check_ranges(spec->ranges, spec->range_count, spec->file_size, &batch->ranges[slot]);
     if (HR_FAILED(hr))
         return hr;
     store_file_t *row = &batch->rows[slot];
@@ -239,10 +239,10 @@ static hr_t prepare_file(const store_guid_t *job, uint32_t index, const job_file
     row->remote_name = (char *)spec->remote_name;
     row->local_name = (char *)spec->local_name;
     row->bytes_total = spec->range_count
-                           ? ranges_total(batch->ranges[slot], spec->range_count, spec->file_size)
+                           ? file_ranges_total(batch->ranges[slot], spec->range_count, spec->file_size)
                            : spec->file_size;
     batch->range_counts[slot] = spec->range_count;
-    return make_temp_name(spec->local_name, job, index, &row->temp_name);
+    return file_temp_name(spec->local_name, job, index, &row->temp_name);
 }
 
 static hr_t prepare_batch(const store_guid_t *job, uint32_t first_index, const job_file_spec_t *files,
@@ -421,7 +421,7 @@ hr_t jobs_set_remote_name(jobs_t *jobs, const caller_t *caller, const store_guid
                           uint32_t index, const char *remote_name)
 {
     char owner[CALLER_SID_MAX];
-    hr_t hr = check_remote_name(remote_name);
+    hr_t hr = file_check_remote_name(remote_name);
     if (HR_SUCCEEDED(hr))
         hr = change_file(jobs, caller, id, index, apply_remote_name, (void *)remote_name, owner);
     if (HR_SUCCEEDED(hr)) {
@@ -460,7 +460,7 @@ static hr_t rename_one_file(jobs_t *jobs, const store_guid_t *id, uint32_t index
     store_status_t status = store_file_get(jobs->store, id, index, &file);
     hr_t hr = status == STORE_OK ? HR_OK : store_failure(jobs, id, "read file", status);
     char *renamed = HR_SUCCEEDED(hr) ? replace_prefix(file.remote_name, change, &hr) : NULL;
-    if (renamed && HR_SUCCEEDED(hr = check_remote_name(renamed))) {
+    if (renamed && HR_SUCCEEDED(hr = file_check_remote_name(renamed))) {
         free(file.remote_name);
         file.remote_name = renamed;
         renamed = NULL;
@@ -535,12 +535,12 @@ static int parse_u64(const char *text, uint64_t *out)
 static hr_t apply_sink_path(jobs_t *jobs, store_job_t *job, store_file_t *file, const char *path)
 {
     (void)jobs;
-    hr_t hr = check_local_name(path);
+    hr_t hr = file_check_local_name(path);
     if (HR_SUCCEEDED(hr))
         hr = replace_text(&file->local_name, path);
     free(file->temp_name);
     file->temp_name = NULL;
-    return HR_SUCCEEDED(hr) ? make_temp_name(path, &job->id, file->index, &file->temp_name) : hr;
+    return HR_SUCCEEDED(hr) ? file_temp_name(path, &job->id, file->index, &file->temp_name) : hr;
 }
 
 static hr_t apply_file_property(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context)

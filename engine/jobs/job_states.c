@@ -83,12 +83,16 @@ hr_t jobs_resume(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
 }
 
 /* Removes a job from the store and remembers its final state (lock held). */
-static hr_t finish_job(jobs_t *jobs, const store_job_t *job, int32_t final_state)
+static hr_t finish_job(jobs_t *jobs, store_job_t *job, int32_t final_state)
 {
+    job_progress_t progress = {0};
+    hr_t hr = sum_file_progress(jobs, job, &progress);
+    if (HR_FAILED(hr))
+        return hr;
     store_status_t status = store_job_delete(jobs->store, &job->id);
     if (status != STORE_OK)
         return store_failure(jobs, &job->id, "remove job", status);
-    finished_add(jobs, job, final_state);
+    finished_add(jobs, job, final_state, &progress);
     counts_job_removed(jobs, job->owner_sid);
     return HR_OK;
 }

@@ -155,11 +155,14 @@ const char *job_state_name(int32_t state)
 
 /* ---- finished jobs ---------------------------------------------------------------------------- */
 
-void finished_add(jobs_t *jobs, const store_job_t *job, int32_t state)
+void finished_add(jobs_t *jobs, const store_job_t *job, int32_t state, const job_progress_t *progress)
 {
     finished_job_t *slot = &jobs->finished[jobs->finished_count++ % FINISHED_JOBS_MAX];
     slot->id = job->id;
     slot->state = state;
+    slot->kind = job->kind;
+    slot->bytes_total = progress->bytes_total;
+    slot->bytes_transferred = progress->bytes_transferred;
     snprintf(slot->owner_sid, sizeof slot->owner_sid, "%s", job->owner_sid ? job->owner_sid : "");
 }
 
@@ -273,7 +276,7 @@ hr_t change_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, jo
     return with_job(jobs, caller, id, run_atomic_change, &ac);
 }
 
-static void job_set_defaults(store_job_t *job, const caller_t *caller, int32_t type)
+void job_set_defaults(store_job_t *job, const caller_t *caller, int32_t type)
 {
     job->type = type;
     job->state = JOB_STATE_SUSPENDED;
@@ -365,6 +368,32 @@ static hr_t check_job_limits(jobs_t *jobs, const caller_t *caller)
 
 /* ---- creation, lookup, listing ---------------------------------------------------------------- */
 
+hr_t insert_new_job(jobs_t *jobs, const caller_t *caller, const store_job_t *job, const store_file_t *file)
+{
+    hr_t hr = lock_store(jobs);
+    if (HR_FAILED(hr))
+        return hr;
+    hr = check_job_limits(jobs, caller);
+    if (HR_SUCCEEDED(hr)) {
+        store_status_t status = store_begin(jobs->store);
+        if (status == STORE_OK)
+            status = store_job_insert(jobs->store, job);
+        if (status == STORE_OK && file)
+            status = store_files_insert(jobs->store, file, 1, NULL, NULL);
+        status = status == STORE_OK ? store_commit(jobs->store) : (store_rollback(jobs->store), status);
+        if (status != STORE_OK)
+            hr = store_failure(jobs, &job->id, "create job", status);
+        else
+            counts_job_added(jobs, caller->sid);
+    }
+    unlock_store(jobs);
+    if (HR_FAILED(hr))
+        log_event(LOG_WARN, NULL, caller->sid, "job.create", "%s by %s refused: 0x%08x",
+                  job->kind == STORE_KIND_DOWNLOAD ? "CreateDownload" : "CreateJob", caller->sid,
+                  (unsigned)hr);
+    return hr;
+}
+
 hr_t jobs_create(jobs_t *jobs, const caller_t *caller, const char *display_name, int32_t type,
                  store_guid_t *id_out)
 {
@@ -376,30 +405,14 @@ hr_t jobs_create(jobs_t *jobs, const caller_t *caller, const char *display_name,
         return HR_E_NOTIMPL; /* DO defines download jobs only */
     if (type != JOB_TYPE_DOWNLOAD)
         return HR_E_INVALIDARG;
-
     store_job_t job = {0};
     if (guid_generate(&job.id) != 0)
         return HR_E_FAIL;
     job.display_name = (char *)display_name;
     job_set_defaults(&job, caller, type);
-
-    hr_t hr = lock_store(jobs);
+    hr_t hr = insert_new_job(jobs, caller, &job, NULL);
     if (HR_FAILED(hr))
         return hr;
-    hr = check_job_limits(jobs, caller);
-    if (HR_SUCCEEDED(hr)) {
-        store_status_t status = store_job_insert(jobs->store, &job);
-        if (status != STORE_OK)
-            hr = store_failure(jobs, &job.id, "create job", status);
-        else
-            counts_job_added(jobs, caller->sid);
-    }
-    unlock_store(jobs);
-    if (HR_FAILED(hr)) {
-        log_event(LOG_WARN, NULL, caller->sid, "job.create", "CreateJob by %s refused: 0x%08x",
-                  caller->sid, (unsigned)hr);
-        return hr;
-    }
     log_job(LOG_INFO, &job, "job.create", "created by %s, name \"%s\", state SUSPENDED",
             caller->sid, display_name);
     *id_out = job.id;
@@ -418,23 +431,34 @@ hr_t jobs_get(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, stor
     return hr;
 }
 
-static hr_t found(jobs_t *jobs, store_job_t *job, void *context)
+/* GetJob: final jobs have left the queue, and the BITS-style API does not see downloads
+ * (docs/architecture.md): both are "not found", whoever asks. */
+static hr_t lookup_locked(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
 {
-    (void)jobs, (void)job, (void)context;
-    return HR_OK;
+    store_job_t job;
+    hr_t hr = load_job(jobs, caller, id, &job);
+    int download = HR_SUCCEEDED(hr) && job.kind != STORE_KIND_JOB;
+    store_job_clear(&job);
+    if (hr == DO_E_INVALID_STATE || download)
+        return DO_E_JOB_NOT_FOUND;
+    if (hr == HR_E_ACCESSDENIED) { /* someone else's: a download of theirs is still "not found" */
+        store_status_t status = store_job_get(jobs->store, id, &job);
+        download = status == STORE_OK && job.kind != STORE_KIND_JOB;
+        store_job_clear(&job);
+    }
+    return download ? DO_E_JOB_NOT_FOUND : hr;
 }
 
 hr_t jobs_lookup(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
 {
-    hr_t hr = with_job(jobs, caller, id, found, NULL);
-    if (hr != DO_E_INVALID_STATE && hr != HR_E_ACCESSDENIED)
+    if (!jobs || !caller_is_valid(caller) || !id)
+        return HR_E_INVALIDARG;
+    hr_t hr = lock_store(jobs);
+    if (HR_FAILED(hr))
         return hr;
-    /* Final jobs have left the queue: not found, whoever asks. */
-    if (HR_FAILED(lock_store(jobs)))
-        return DO_E_NO_SERVICE;
-    int finished = finished_find(jobs, id) != NULL;
+    hr = lookup_locked(jobs, caller, id);
     unlock_store(jobs);
-    return finished ? DO_E_JOB_NOT_FOUND : hr;
+    return hr;
 }
 
 /* Adds one file's figures to the job totals; an unknown size makes the total unknown. */
@@ -450,7 +474,7 @@ static void add_file_progress(job_progress_t *progress, const store_file_t *file
         progress->files_transferred++;
 }
 
-static hr_t sum_file_progress(jobs_t *jobs, store_job_t *job, void *context)
+hr_t sum_file_progress(jobs_t *jobs, store_job_t *job, void *context)
 {
     job_progress_t *out = context;
     uint32_t count = 0;
@@ -485,7 +509,8 @@ hr_t jobs_list(jobs_t *jobs, const caller_t *caller, uint32_t flags, store_guid_
     hr_t hr = lock_store(jobs);
     if (HR_FAILED(hr))
         return hr;
-    store_status_t status = store_job_list(jobs->store, all_users ? NULL : caller->sid, ids, count);
+    store_job_query_t query = {STORE_KIND_JOB, all_users ? NULL : caller->sid, -1, STORE_MATCH_NONE, 0, NULL};
+    store_status_t status = store_job_find(jobs->store, &query, ids, count);
     hr = status == STORE_OK ? HR_OK : store_failure(jobs, NULL, "list jobs", status);
     unlock_store(jobs);
     return hr;

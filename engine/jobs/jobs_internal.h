@@ -15,6 +15,8 @@
 typedef struct finished_job {
     store_guid_t id;
     int32_t state;
+    int32_t kind;                   /* STORE_KIND_*: a download's status still reads its bytes */
+    uint64_t bytes_total, bytes_transferred; /* its progress when it ended */
     char owner_sid[CALLER_SID_MAX]; /* only the owner or an administrator may still ask */
 } finished_job_t;
 
@@ -76,6 +78,7 @@ struct jobs {
      * transfer engine (and libcurl). */
     const struct scheduler_hooks *scheduler_hooks;
     job_events_t events; /* pending events and their receiver (jobs_set_event_sink) */
+    char *stream_directory; /* where stream downloads spool (jobs_set_stream_directory); under lock */
 };
 
 /* Work done on a loaded job row inside the store lock (a read, or a change to commit; a change
@@ -103,7 +106,8 @@ hr_t change_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, jo
                 void *context, char *owner);
 /* The change and write-back alone, for a job already loaded under the lock. */
 hr_t change_loaded_job(jobs_t *jobs, store_job_t *job, job_change_fn change, void *context);
-void finished_add(jobs_t *jobs, const store_job_t *job, int32_t state);
+/* Remembers a job that left the store (lock held), with its progress as it was. */
+void finished_add(jobs_t *jobs, const store_job_t *job, int32_t state, const job_progress_t *progress);
 /* Keep the cached job counts right (lock held): a job of this owner was added or removed, or
  * (counts_forget) ownership moved and everything is counted afresh when next needed. */
 void counts_job_added(jobs_t *jobs, const char *owner_sid);
@@ -115,6 +119,29 @@ hr_t replace_text(char **field, const char *value);
 /* A UTF-8 text of at most max UTF-16 units (NULL allowed when nullable). */
 int text_fits(const char *text, long max, int nullable);
 const char *job_state_name(int32_t state);
+/* A job's progress, summed over its files (lock held). */
+hr_t sum_file_progress(jobs_t *jobs, store_job_t *job, void *context /* job_progress_t * */);
+/* The defaults of a new job of caller (owner_sid points into caller). */
+void job_set_defaults(store_job_t *job, const caller_t *caller, int32_t type);
+/* Inserts a new job (and its first file, when file is not NULL) in one transaction, within the
+ * per-user and per-machine limits; logs a refusal. */
+hr_t insert_new_job(jobs_t *jobs, const caller_t *caller, const store_job_t *job, const store_file_t *file);
+
+/* ---- names and ranges (job_files.c) ----------------------------------------------------------- */
+
+/* A remote name AddFile accepts (http(s)://, file://, a local or UNC path): HR_E_INVALIDARG else. */
+hr_t file_check_remote_name(const char *remote);
+/* An absolute Windows file path of at most JOB_LOCAL_NAME_MAX units: HR_E_INVALIDARG else. */
+hr_t file_check_local_name(const char *local);
+/* The hidden temporary file beside local: "<dir>\~opendo-<job>-<index>.tmp" (*out NULL for a
+ * NULL local). */
+hr_t file_temp_name(const char *local, const store_guid_t *job, uint32_t index, char **out);
+/* Checks ranges (DO_E_INVALID_RANGE, DO_E_OVERLAPPING_RANGES) and sorts them by offset into
+ * *sorted (malloc'ed; NULL when count is 0). */
+hr_t file_check_ranges(const store_range_t *ranges, size_t count, uint64_t file_size,
+                       store_range_t **sorted);
+/* Bytes a ranged file will hold (JOB_SIZE_UNKNOWN if a range runs to an unknown end). */
+uint64_t file_ranges_total(const store_range_t *ranges, size_t count, uint64_t file_size);
 
 /* ---- scheduler hooks (scheduler.c; all no-ops while transfers are not enabled) ---------------- */
 

@@ -333,7 +333,8 @@ static void start_job(struct scheduler *s, store_job_t *job)
     req.range_count = tr ? range_count : 0;
     req.custom_headers = job->custom_headers;
     req.flags = TRANSFER_FLAG_CREATE_HIDDEN |
-                (job->priority == JOB_PRIORITY_FOREGROUND ? TRANSFER_FLAG_UNCAPPED : 0);
+                (job->priority == JOB_PRIORITY_FOREGROUND ? TRANSFER_FLAG_UNCAPPED : 0) |
+                (job->kind == STORE_KIND_DOWNLOAD ? TRANSFER_FLAG_RANGES_AT_OFFSETS : 0);
     apply_redirect_policy(job->security_flags, &req);
     fill_proxy(job, &req);
     store_credential_t *credentials = NULL;
@@ -541,6 +542,9 @@ static void on_response(void *ctx, uint64_t token, const transfer_response_t *re
             file.bytes_total = response->total_size;
         replace_text(&file.validator, response->validator);
         replace_text(&file.response_headers, response->headers);
+        replace_text(&file.final_url, response->effective_url);
+        replace_text(&file.server_ip, response->primary_ip);
+        file.http_status = response->status;
         if (response->restarted)
             file.bytes_transferred = 0;
         store_status_t status = store_file_update(jobs->store, &file);
@@ -631,7 +635,7 @@ static void record_failure(struct scheduler *s, store_job_t *job, const active_t
      * of a transfer is the remote file's (BITS reports a refused connection that way too), and
      * so is the no-progress verdict below, which ends a run of them. */
     int32_t context = result->result == TRANSFER_FATAL_LOCAL ? CONTEXT_LOCAL_FILE : CONTEXT_REMOTE_FILE;
-    hr_t code = result->code;
+    hr_t code = result->code, behind = 0; /* behind: the failure under a no-progress timeout */
     int32_t state = result->result == TRANSFER_TRANSIENT ? JOB_STATE_TRANSIENT_ERROR : JOB_STATE_ERROR;
     uint64_t now = scheduler_now_ms(), delay_s = job->min_retry_delay;
     if (result->retry_after_seconds > delay_s)
@@ -642,6 +646,7 @@ static void record_failure(struct scheduler *s, store_job_t *job, const active_t
         uint64_t since = c->last_progress_ms ? c->last_progress_ms : c->first_ms;
         if (now - since >= (uint64_t)job->no_progress_timeout * 1000) {
             state = JOB_STATE_ERROR;
+            behind = code;
             code = DO_E_DOWNLOAD_NO_PROGRESS;
         } else {
             c->retry_at_ms = now + delay_s * 1000;
@@ -652,6 +657,7 @@ static void record_failure(struct scheduler *s, store_job_t *job, const active_t
     uv_mutex_unlock(&s->mu);
     job->state = state;
     set_error(job, context, code, (int32_t)a->index, result->detail);
+    job->error_extended = (uint32_t)behind;
     write_job(s->jobs, job);
     if (state == JOB_STATE_TRANSIENT_ERROR)
         log_job(LOG_WARN, job, "transfer.retry", "file %u: %s 0x%08x (%s); TRANSIENT_ERROR, retry in %llu s",
@@ -673,6 +679,8 @@ static void record_transfer_end(jobs_t *jobs, const store_job_t *job, store_file
     file->bytes_transferred = result->durable_bytes;
     if (result->headers) /* the server's answer to a failed request: doadmin /why shows it */
         replace_text(&file->response_headers, result->headers);
+    if (result->http_status)
+        file->http_status = result->http_status;
     if (result->result == TRANSFER_OK && file->bytes_total == JOB_SIZE_UNKNOWN)
         file->bytes_total = file->bytes_transferred;
     if (result->result == TRANSFER_OK && !file->response_headers)

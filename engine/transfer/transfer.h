@@ -79,6 +79,9 @@ typedef struct transfer_range {
 #define TRANSFER_FLAG_CREATE_HIDDEN 0x1u /* Windows: a temp file created here gets FILE_ATTRIBUTE_HIDDEN */
 #define TRANSFER_FLAG_UNCAPPED 0x2u      /* not subject to transfer_set_bandwidth_limit (foreground) */
 #define TRANSFER_FLAG_HTTPS_TO_HTTP 0x4u /* a redirect from https to http is followed (else refused) */
+/* Ranges are written at their own offsets (an IDODownload's file, which later Starts add other
+ * portions to), not one after another (BITS's AddFileWithRanges). */
+#define TRANSFER_FLAG_RANGES_AT_OFFSETS 0x8u
 
 /* Credentials for the server or the proxy (IBackgroundCopyJob2::SetCredentials). */
 #define TRANSFER_AUTH_BASIC 0x1u
@@ -132,6 +135,7 @@ typedef struct transfer_response {
     const char *validator;      /* strong ETag, else Last-Modified, else NULL: keep it for resuming */
     const char *headers;        /* this response's header text (status line included), "" for file:// */
     const char *effective_url;  /* after redirects */
+    const char *primary_ip;     /* the address of the server that answered; NULL for file:// */
     uint64_t body_offset;       /* file offset where this response's body is written */
     /* The server did not honour Range/If-Range (content changed, or no range support) or the
      * temp file was shorter than offset_done: the file restarts from zero. An on_checkpoint(0)

@@ -92,6 +92,14 @@ static int parse_content_range(const char *s, uint64_t *a, uint64_t *b, uint64_t
     return *skip_spaces(s) ? -1 : 0;
 }
 
+const char *transfer_primary_ip(transfer_t *t)
+{
+    char *ip = NULL;
+    if (t->easy)
+        curl_easy_getinfo(t->easy, CURLINFO_PRIMARY_IP, &ip);
+    return ip && *ip ? ip : NULL;
+}
+
 const char *transfer_effective_url(transfer_t *t)
 {
     char *url = NULL;

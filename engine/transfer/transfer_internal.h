@@ -138,6 +138,8 @@ struct transfer {
 /* transfer_http.c */
 int transfer_istarts(const char *s, const char *prefix); /* case-insensitive prefix test */
 const char *transfer_effective_url(transfer_t *t);
+/* CURLINFO_PRIMARY_IP of the connection, NULL when none. */
+const char *transfer_primary_ip(transfer_t *t);
 void transfer_clear_response(transfer_t *t);
 /* Creates t->easy with the options all its requests share. 0, or -1 (outcome recorded). */
 int transfer_http_setup(transfer_t *t);

@@ -202,7 +202,7 @@ int transfer_plan_request(transfer_t *t)
  * AddFileWithRanges layout), so at the bytes of the earlier ranges plus the offset within this one. */
 static uint64_t file_position(const transfer_t *t, uint64_t start)
 {
-    if (!t->range_count)
+    if (!t->range_count || (t->flags & TRANSFER_FLAG_RANGES_AT_OFFSETS))
         return start;
     return ranges_before(t, t->range_index) + (start - t->ranges[t->range_index].offset);
 }
@@ -226,6 +226,7 @@ int transfer_take_body(transfer_t *t, int status, uint64_t start, uint64_t expec
             .validator = t->validator,
             .headers = t->hdr ? t->hdr : "",
             .effective_url = transfer_effective_url(t),
+            .primary_ip = transfer_primary_ip(t),
             .body_offset = file_position(t, start),
             .restarted = restart,
         };
@@ -297,6 +298,16 @@ int transfer_body_complete(transfer_t *t)
 
 /* ---- the transfer's life --------------------------------------------------------------------- */
 
+/* Where in the file the durable bytes end: progress itself for a whole file and for ranges
+ * laid one after another; inside the range it reached for ranges at their own offsets. */
+static uint64_t durable_end(const transfer_t *t)
+{
+    if (!t->range_count || !(t->flags & TRANSFER_FLAG_RANGES_AT_OFFSETS) || t->progress == 0)
+        return t->progress;
+    size_t i = range_index_of(t, t->progress - 1); /* the range holding the last durable byte */
+    return t->ranges[i].offset + (t->progress - ranges_before(t, i));
+}
+
 int transfer_begin(transfer_t *t)
 {
     transfer_engine_t *e = t->engine;
@@ -314,7 +325,7 @@ int transfer_begin(transfer_t *t)
         transfer_fail(t, TRANSFER_FATAL_LOCAL, hr, "%s (%s)", msg, t->temp_path);
         return -1;
     }
-    if (size < t->progress) { /* ranges lie one after another: progress is a file offset too */
+    if (size < durable_end(t)) {
         /* The file lacks bytes recorded as durable: trust nothing, start again (the restart is
          * flagged in the first on_response). */
         t->progress = t->durable = 0;

@@ -1,6 +1,6 @@
 /* Native unit tests of the SQLite job store: rows in and out, listing, file atomicity, file
  * properties, credentials, explicit transactions, argument validation, reopening, migrations
- * (real v1, v2 and v3 databases to v4), newer-schema refusal, quarantine and salvage of damaged
+ * (real v1, v2 and v4 databases to v5), newer-schema refusal, quarantine and salvage of damaged
  * databases, and 100,000 jobs. Databases live in a fresh temporary directory removed at the end. */
 #include <dirent.h>
 #include <stdarg.h>
@@ -21,9 +21,14 @@
 #define BOB       "S-1-5-21-1-1-1-1002"
 #define PATH_SIZE 512
 #define PAGE_SIZE 4096 /* SQLite's default page size */
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 /* The built-in migrations cut after the v1 step: opens (and writes) a database as v1 code did. */
+static store_migrations_t v4_migrations(void)
+{
+    return (store_migrations_t){ store_builtin_migrations.steps, 4 };
+}
+
 static store_migrations_t v1_migrations(void)
 {
     return (store_migrations_t){ store_builtin_migrations.steps, 1 };
@@ -127,12 +132,14 @@ static void make_job(store_job_t *job, uint32_t seed, const char *owner)
     X(type) X(state) X(priority) X(notify_flags) X(min_retry_delay) X(no_progress_timeout)         \
     X(max_download_time) X(proxy_usage) X(cost_flags) X(acl_flags) X(peer_caching_flags)           \
     X(creation_time) X(modification_time) X(transfer_completion_time) X(error_context)             \
-    X(error_code) X(error_file_index) X(error_count) X(security_flags)
+    X(error_code) X(error_file_index) X(error_count) X(security_flags) X(kind) X(non_volatile)  \
+    X(started) X(error_extended)
 #define FILE_TEXTS(X)                                                                              \
-    X(file_id) X(remote_name) X(local_name) X(temp_name) X(validator) X(response_headers)
+    X(file_id) X(remote_name) X(local_name) X(temp_name) X(validator) X(response_headers)         \
+    X(final_url) X(server_ip)
 #define FILE_NUMBERS(X)                                                                            \
     X(index) X(bytes_total) X(bytes_transferred) X(completed) X(validation_state)                \
-    X(bytes_from_http) X(http_connections) X(download_ms)
+    X(bytes_from_http) X(http_connections) X(download_ms) X(http_status)
 #define SAME_TEXT(member)   same = same && text_equal(a->member, b->member);
 #define SAME_NUMBER(member) same = same && a->member == b->member;
 
@@ -303,10 +310,10 @@ static void test_new_database(store_t **out, const char *path)
     CHECK(report.created == 1 && report.migrated_from == 0
               && report.schema_version == SCHEMA_VERSION && report.integrity_ok == 1
               && !report.quarantined && report.salvaged_jobs == 0,
-          "report of a new database: created, v0 -> v4, integrity ok, not quarantined");
+          "report of a new database: created, v0 -> v5, integrity ok, not quarantined");
     CHECK(store_schema_version(*out) == SCHEMA_VERSION
               && store_builtin_migrations.count == SCHEMA_VERSION,
-          "schema version is 4");
+          "schema version is 5");
     char detail[64] = "";
     CHECK(store_check_integrity(*out, detail, sizeof detail) == STORE_OK
               && strcmp(detail, "ok") == 0,
@@ -977,7 +984,7 @@ static void test_reopen(const char *path)
     CHECK(store_open(path, &store, &report) == STORE_OK && report.created == 0
               && report.migrated_from == SCHEMA_VERSION && report.schema_version == SCHEMA_VERSION
               && report.integrity_ok && !report.quarantined,
-          "reopen: existing v4 database, nothing to migrate");
+          "reopen: existing v5 database, nothing to migrate");
     if (!store)
         return;
     store_job_t job;
@@ -1006,14 +1013,14 @@ static void test_migrations(const char *path, const char *failing_path)
     store_job_t job;
     make_job(&job, 40, BOB);
 
-    if (CHECK(store_open(path, &store, NULL) == STORE_OK, "open a current (v4) database")) {
+    if (CHECK(store_open(path, &store, NULL) == STORE_OK, "open a current (v5) database")) {
         store_job_insert(store, &job);
         store_close(store);
     }
     CHECK(store_open_with_migrations(path, &newer, &store, &report) == STORE_OK
               && report.migrated_from == SCHEMA_VERSION && report.schema_version == SCHEMA_VERSION + 1
               && !report.created && store_schema_version(store) == SCHEMA_VERSION + 1,
-          "newer code migrates v4 -> v5 and reports migrated_from 4");
+          "newer code migrates v5 -> v6 and reports migrated_from 5");
     CHECK(stored_job_is(store, &job)
               && store_job_insert(store, &(store_job_t){ .id = make_guid(41, 0x10) }) == STORE_OK
               && raw_query_on(store, "SELECT count(*) FROM jobs WHERE extra = 'x'") == 2,
@@ -1030,7 +1037,7 @@ static void test_migrations(const char *path, const char *failing_path)
           "the newer database is left byte for byte untouched");
     free(before);
 
-    if (CHECK(store_open(failing_path, &store, NULL) == STORE_OK, "open a second current (v4) database")) {
+    if (CHECK(store_open(failing_path, &store, NULL) == STORE_OK, "open a second current (v5) database")) {
         store_job_insert(store, &job);
         store_close(store);
     }
@@ -1048,7 +1055,7 @@ static void test_migrations(const char *path, const char *failing_path)
     db_path(fresh, "fresh-v4.db");
     CHECK(store_open_with_migrations(fresh, &newer, &store, &report) == STORE_OK && report.created
               && report.migrated_from == 0 && report.schema_version == SCHEMA_VERSION + 1,
-          "a new database gets every step in order (v0 -> v4)");
+          "a new database gets every step in order (v0 -> v5)");
     store_close(store);
     store_job_clear(&job);
 }
@@ -1083,7 +1090,7 @@ static void write_v1_database(const char *path, const store_job_t *job, const st
           "the v1 database has none of v2's columns and tables");
 }
 
-/* A real v1 database migrates to v4: its rows survive, the new columns and tables have their
+/* A real v1 database migrates to v5: its rows survive, the new columns and tables have their
  * defaults, and the migrated rows take v2 values. */
 static void test_migration_from_v1(const char *path)
 {
@@ -1099,7 +1106,7 @@ static void test_migration_from_v1(const char *path)
     if (!CHECK(store_open(path, &store, &report) == STORE_OK && report.migrated_from == 1
                    && report.schema_version == SCHEMA_VERSION && !report.created
                    && !report.quarantined && store_schema_version(store) == SCHEMA_VERSION,
-               "the v1 database migrates to v4 (migrated_from 1)"))
+               "the v1 database migrates to v5 (migrated_from 1)"))
         return;
     CHECK(stored_job_is(store, &job) && stored_file_is(store, &file)
               && file_count_is(store, &job.id, 1)
@@ -1152,7 +1159,7 @@ static void write_v2_database(const char *path, store_job_t *job, const store_fi
           "the v2 database has no security_flags column");
 }
 
-/* A real v2 database migrates to v4: every row survives, security_flags defaults to 0, and the
+/* A real v2 database migrates to v5: every row survives, security_flags defaults to 0, and the
  * migrated job takes a value. */
 static void test_migration_from_v2(const char *path)
 {
@@ -1170,7 +1177,7 @@ static void test_migration_from_v2(const char *path)
                    && report.schema_version == SCHEMA_VERSION && !report.created
                    && !report.quarantined && report.integrity_ok
                    && store_schema_version(store) == SCHEMA_VERSION,
-               "the v2 database migrates to v4 (migrated_from 2)"))
+               "the v2 database migrates to v5 (migrated_from 2)"))
         return;
     CHECK(stored_job_is(store, &job) && job_count_is(store, NULL, 1)
               && raw_query_on(store, "SELECT count(*) FROM jobs WHERE security_flags = 0") == 1,
@@ -1384,7 +1391,7 @@ static void test_damaged_with_wal(const char *path)
     store_close(store);
 }
 
-/* A damaged database written by v1 code is salvaged into a new v4 one. */
+/* A damaged database written by v1 code is salvaged into a new v5 one. */
 static void test_damaged_v1(const char *path)
 {
     store_migrations_t v1 = v1_migrations();
@@ -1404,7 +1411,7 @@ static void test_damaged_v1(const char *path)
                      == report.salvaged_files
               && raw_query_on(store, "SELECT count(*) FROM jobs WHERE security_flags = 0")
                      == report.salvaged_jobs,
-          "damaged v1 database: its rows are salvaged into v4 (validation_state, security_flags, file statistics 0)");
+          "damaged v1 database: its rows are salvaged into v5 (validation_state, security_flags, file statistics 0)");
     store_file_clear(&want);
     store_close(store);
 }
@@ -1567,6 +1574,147 @@ static void remove_test_dir(void)
     rmdir(test_dir);
 }
 
+/* ---- v5: downloads of the IDODownload API ------------------------------------------------------ */
+
+/* The ids store_job_find gives for query, as "a,b" letters of the jobs in named (by position). */
+static int finds(store_t *store, const store_job_query_t *query, const store_guid_t *named,
+                 const char *want)
+{
+    store_guid_t *ids = NULL;
+    size_t count = 0;
+    char got[16] = "";
+    if (store_job_find(store, query, &ids, &count) != STORE_OK)
+        return 0;
+    for (size_t i = 0; i < count; i++)
+        for (size_t k = 0; k < 3; k++)
+            if (guid_equal(&ids[i], &named[k]) && strlen(got) < sizeof got - 2)
+                snprintf(got + strlen(got), sizeof got - strlen(got), "%s%c", *got ? "," : "", (int)('a' + k));
+    free(ids);
+    if (strcmp(got, want) != 0)
+        printf("#   found \"%s\", want \"%s\"\n", got, want);
+    return strcmp(got, want) == 0;
+}
+
+static void test_downloads_rows(const char *path)
+{
+    store_t *store;
+    if (!CHECK(store_open(path, &store, NULL) == STORE_OK, "v5: open a new database"))
+        return;
+    store_job_t jobs[3];
+    store_file_t files[3];
+    store_guid_t ids[3];
+    static const char *const owners[3] = {ALICE, ALICE, BOB};
+    for (int i = 0; i < 3; i++) {
+        make_job(&jobs[i], 500 + (uint32_t)i, owners[i]);
+        jobs[i].creation_time += i; /* a is the oldest */
+        make_file(&files[i], &jobs[i].id, 0);
+        ids[i] = jobs[i].id;
+    }
+    /* a: a NonVolatile download; b: a BITS-style job with a's path in other case; c: bob's. */
+    jobs[0].kind = STORE_KIND_DOWNLOAD;
+    jobs[0].non_volatile = 1;
+    jobs[0].started = 1;
+    jobs[0].error_extended = 0x80190191u;
+    free(jobs[0].display_name);
+    jobs[0].display_name = dup_text("%s", "dl-a");
+    free(files[0].local_name);
+    files[0].local_name = dup_text("%s", "C:\\Dl\\A.bin");
+    free(files[0].remote_name);
+    files[0].remote_name = dup_text("%s", "https://Example.test/a");
+    files[0].final_url = dup_text("%s", "https://mirror.example.test/a");
+    files[0].server_ip = dup_text("%s", "2001:db8::1");
+    files[0].http_status = 206;
+    free(files[1].local_name);
+    files[1].local_name = dup_text("%s", "c:\\dl\\a.bin");
+    jobs[2].kind = STORE_KIND_DOWNLOAD;
+    int inserted = 1;
+    for (int i = 0; i < 3; i++)
+        inserted &= store_job_insert(store, &jobs[i]) == STORE_OK &&
+                    store_files_insert(store, &files[i], 1, NULL, NULL) == STORE_OK;
+    CHECK(inserted && store_file_property_set(store, &ids[2], 0, 0x10002, "cid") == STORE_OK,
+          "v5: a download, a job and another user's download stored");
+    CHECK(stored_job_is(store, &jobs[0]) && stored_file_is(store, &files[0]),
+          "v5: kind, non_volatile, started, error_extended, final_url, server_ip and http_status read back");
+
+    store_job_query_t q = {STORE_KIND_DOWNLOAD, NULL, -1, STORE_MATCH_NONE, 0, NULL};
+    CHECK(finds(store, &q, ids, "a,c"), "find: every download, oldest first");
+    q.owner_sid = ALICE;
+    CHECK(finds(store, &q, ids, "a"), "find: one owner's downloads");
+    q = (store_job_query_t){STORE_KIND_JOB, NULL, -1, STORE_MATCH_NONE, 0, NULL};
+    CHECK(finds(store, &q, ids, "b"), "find: the BITS-style jobs");
+    q = (store_job_query_t){STORE_KIND_DOWNLOAD, NULL, 0, STORE_MATCH_NONE, 0, NULL};
+    CHECK(finds(store, &q, ids, "c"), "find: the volatile downloads");
+    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_LOCAL_NAME, 0, "C:\\DL\\a.BIN"};
+    CHECK(finds(store, &q, ids, "a,b"), "find: by local name, case-insensitive, any kind");
+    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_REMOTE_NAME, 0, "HTTPS://example.test/A"};
+    CHECK(finds(store, &q, ids, "a"), "find: by remote name, case-insensitive");
+    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_DISPLAY_NAME, 0, "dl-a"};
+    CHECK(finds(store, &q, ids, "a"), "find: by display name");
+    q.value = "DL-A";
+    CHECK(finds(store, &q, ids, ""), "find: the display name matches exactly");
+    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_FILE_PROPERTY, 0x10002, "cid"};
+    CHECK(finds(store, &q, ids, "c"), "find: by a file property");
+    q.value = NULL;
+    store_guid_t *none = NULL;
+    size_t count = 0;
+    CHECK(store_job_find(store, &q, &none, &count) == STORE_INVALID && !none,
+          "find: a match without a value is STORE_INVALID");
+    CHECK(raw_query_on(store, "SELECT count(*) FROM sqlite_schema WHERE name = 'files_by_local_name'") == 1,
+          "v5: the local-name index exists");
+
+    store_range_t two[] = {{0, 100}, {200, UINT64_MAX}}, *got = NULL;
+    size_t got_count = 0;
+    CHECK(store_file_ranges_replace(store, &ids[0], 0, two, 2) == STORE_OK &&
+              store_file_ranges(store, &ids[0], 0, &got, &got_count) == STORE_OK && got_count == 2 &&
+              got[1].offset == 200 && got[1].length == UINT64_MAX,
+          "ranges_replace: the new ranges");
+    free(got);
+    got = NULL;
+    CHECK(store_file_ranges_replace(store, &ids[0], 0, NULL, 0) == STORE_OK &&
+              store_file_ranges(store, &ids[0], 0, &got, &got_count) == STORE_OK && got_count == 0,
+          "ranges_replace with none: the whole file again");
+    free(got);
+    CHECK(store_file_ranges_replace(store, &ids[0], 5, two, 2) == STORE_NOT_FOUND,
+          "ranges_replace of a file that does not exist: STORE_NOT_FOUND");
+
+    CHECK(store_json_is_object(store, "{}") && store_json_is_object(store, "{\"KeyData\":\"AA==\"}") &&
+              !store_json_is_object(store, "[1]") && !store_json_is_object(store, "blah") &&
+              !store_json_is_object(store, "{\"a\":") && !store_json_is_object(store, NULL),
+          "json_is_object: objects only, by SQLite's parser");
+    for (int i = 0; i < 3; i++) {
+        store_job_clear(&jobs[i]);
+        store_file_clear(&files[i]);
+    }
+    store_close(store);
+}
+
+/* A real v4 database migrates to v5: its rows survive as BITS-style jobs. */
+static void test_migration_from_v4(const char *path)
+{
+    store_migrations_t v4 = v4_migrations();
+    store_t *store;
+    store_open_report_t report;
+    store_job_t job;
+    store_file_t file;
+    make_job(&job, 80, ALICE);
+    make_file(&file, &job.id, 0);
+    if (!CHECK(store_open_with_migrations(path, &v4, &store, &report) == STORE_OK && report.schema_version == 4,
+               "v4 code creates a v4 database"))
+        return;
+    CHECK(store_job_insert(store, &job) == STORE_OK && store_files_insert(store, &file, 1, NULL, NULL) == STORE_OK,
+          "v4 code stores a job and a file");
+    store_close(store);
+    if (CHECK(store_open(path, &store, &report) == STORE_OK && report.migrated_from == 4 &&
+                  report.schema_version == SCHEMA_VERSION && report.integrity_ok,
+              "the v4 database migrates to v5 (migrated_from 4)")) {
+        CHECK(stored_job_is(store, &job) && stored_file_is(store, &file),
+              "its job is a BITS-style job (kind 0), not NonVolatile-flagged, never started; its file has no response yet");
+        store_close(store);
+    }
+    store_job_clear(&job);
+    store_file_clear(&file);
+}
+
 int main(void)
 {
     if (!CHECK(mkdtemp(test_dir) != NULL, "create a temporary directory"))
@@ -1599,6 +1747,10 @@ int main(void)
     test_migration_from_v1(path);
     db_path(path, "v2.db");
     test_migration_from_v2(path);
+    db_path(path, "v4.db");
+    test_migration_from_v4(path);
+    db_path(path, "downloads.db");
+    test_downloads_rows(path);
     db_path(path, "damaged.db");
     test_damaged_page(path);
     db_path(path, "damaged-wal.db");

@@ -72,9 +72,9 @@ HRESULT __RPC_STUB IBackgroundCopyFile5_GetProperty_Stub(IBackgroundCopyFile5 *T
     return hr;
 }
 
-/* IBackgroundCopyManager::CreateJob and IDeliveryOptimizationJob2::AddFile: Wine's NDR engine
- * sends these even when an [out] pointer is NULL and fails only on the reply, after the service
- * created the job or added the file. The proxy refuses NULL [ref] pointers before sending, as
+/* IBackgroundCopyManager::CreateJob, IDeliveryOptimizationJob2::AddFile and
+ * IDOManager::CreateDownload: Wine's NDR engine sends these even when an [out] pointer is NULL
+ * and fails only on the reply, after the service created the job or download or added the file. The proxy refuses NULL [ref] pointers before sending, as
  * Windows' NDR does; the stub side just calls the object. */
 #define HR_NULL_REF HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER)
 
@@ -109,4 +109,16 @@ HRESULT __RPC_STUB IDeliveryOptimizationJob2_AddFile_Stub(IDeliveryOptimizationJ
                                                           BG_FILE_RANGE *ranges, REFIID riid, void **object)
 {
     return IDeliveryOptimizationJob2_AddFile(This, fileId, remoteUrl, rangeCount, ranges, riid, object);
+}
+
+HRESULT CALLBACK IDOManager_CreateDownload_Proxy(IDOManager *This, IDODownload **download)
+{
+    if (!download)
+        return HR_NULL_REF;
+    return IDOManager_RemoteCreateDownload_Proxy(This, download);
+}
+
+HRESULT __RPC_STUB IDOManager_CreateDownload_Stub(IDOManager *This, IDODownload **download)
+{
+    return IDOManager_CreateDownload(This, download);
 }

@@ -67,4 +67,24 @@ static const CLSID CLSID_OpendoProxyStub =
 #define ECHO_ADMIN_LONG     300000u
 #define ECHO_ADMIN_FILL(i)  ((WCHAR)(L'a' + (i) % 26))
 
+/* IDOManager / IDODownload (the manager object answers IDOManager too, as the coclass lists
+ * both).  Codes are the DO_E_* values; E_NOT_SET is HRESULT_FROM_WIN32(ERROR_NOT_FOUND). */
+#define ECHO_DO_E_NO_DOWNLOADS        ((HRESULT)0x80D02005)
+#define ECHO_DO_E_READ_ONLY_PROPERTY  ((HRESULT)0x80D02012)
+#define ECHO_DO_E_INVALID_STATE       ((HRESULT)0x80D02013)
+#define ECHO_E_NOT_SET                ((HRESULT)0x80070490)
+/* What the client's IDODownloadStatusCallback returns; Start and Pause return
+ * ECHO_NOTIFY_OK when the callback returned it and the stream took every byte, S_OK when no
+ * callback or stream is set, 0x80EC01xx (bit mask of what failed) otherwise. */
+#define ECHO_CB_STATUS_HR  ((HRESULT)0x00EC0003)
+#define ECHO_NOTIFY_OK     ((HRESULT)0x00EC0002)
+/* Start writes ECHO_STREAM_LEN bytes (ECHO_STREAM_BYTE) to the StreamInterface, in two Writes. */
+#define ECHO_STREAM_LEN     70001u
+#define ECHO_STREAM_BYTE(i) ((BYTE)((i) * 13u + 5u))
+/* Read-only properties the server fills in itself. */
+#define ECHO_HTTP_REDIRECT  L"https://redirected.example/\u00e9?a=1&b=2"
+#define ECHO_HTTP_HEADERS   L"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-99/1000\r\n"
+#define ECHO_HTTP_SERVER_IP L"::1"
+#define ECHO_HTTP_STATUS    206u
+
 #endif

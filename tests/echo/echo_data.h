@@ -2,6 +2,9 @@
 #ifndef OPENDO_TESTS_ECHO_DATA_H
 #define OPENDO_TESTS_ECHO_DATA_H
 
+#include <string.h>
+#include <wchar.h>
+
 #include "echo.h"
 
 /* The job id the server gives its n-th job. */
@@ -65,6 +68,111 @@ static inline void echo_swarm_numbers(DOSwarmStats *s, unsigned index, UINT64 si
     s->downloadMode = (index & 1) ? DownloadMode_Bypass : DownloadMode_Simple;
     s->status = SwarmStatus_Paused;
     s->isBackground = TRUE;
+}
+
+/* IDODownload: the Id of the server's n-th download, as dosvc writes them (a lowercase GUID
+ * without braces); buf holds 37 characters. */
+static inline void echo_download_id(unsigned n, WCHAR buf[37])
+{
+    swprintf(buf, 37, L"ec0d%04x-a9a6-4cca-9404-a58414d269a2", n & 0xFFFFu);
+}
+
+/* The status of the n-th download in a state: every field differs from its neighbours'. */
+static inline DO_DOWNLOAD_STATUS echo_download_status(unsigned n, DODownloadState state)
+{
+    DO_DOWNLOAD_STATUS s;
+    memset(&s, 0, sizeof(s));
+    s.BytesTotal = 0x8000000000000000ull + n;
+    s.BytesTransferred = 0x0102030405060708ull * ((UINT64)state + 1u);
+    s.State = state;
+    s.Error = (HRESULT)(0x80D02000u + (unsigned)state);
+    s.ExtendedError = (HRESULT)(0x80190000u + 200u + n);
+    return s;
+}
+
+static inline int echo_status_eq(const DO_DOWNLOAD_STATUS *a, const DO_DOWNLOAD_STATUS *b)
+{
+    return a->BytesTotal == b->BytesTotal && a->BytesTransferred == b->BytesTransferred && a->State == b->State
+           && a->Error == b->Error && a->ExtendedError == b->ExtendedError;
+}
+
+/* FNV-1a over bytes, continuing from h (start with ECHO_FNV_BASIS). */
+#define ECHO_FNV_BASIS 0x811C9DC5u
+static inline unsigned echo_fnv1a(unsigned h, const void *data, size_t n)
+{
+    const BYTE *p = data;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x01000193u;
+    return h;
+}
+
+/* The log line IDODownload::Start leaves (ECHO_CMD_LASTCALL); buf holds 128 characters. */
+static inline void echo_describe_ranges(const DO_DOWNLOAD_RANGES_INFO *r, WCHAR buf[128])
+{
+    if (!r) {
+        swprintf(buf, 128, L"Start ranges=NULL");
+        return;
+    }
+    unsigned h = ECHO_FNV_BASIS;
+    for (UINT i = 0; i < r->RangeCount; i++) {
+        h = echo_fnv1a(h, &r->Ranges[i].Offset, sizeof(r->Ranges[i].Offset));
+        h = echo_fnv1a(h, &r->Ranges[i].Length, sizeof(r->Ranges[i].Length));
+    }
+    swprintf(buf, 128, L"Start ranges=%u fnv=%08x", r->RangeCount, h);
+}
+
+/* The log line IDODownload::SetProperty leaves: the property, the VARIANT's type and a digest
+ * of its value; for VT_UNKNOWN, which of IDODownloadStatusCallback and IStream the object
+ * answers (the server asks its proxy, the client its own object).  buf holds 128 characters. */
+static inline void echo_describe_property(DODownloadProperty id, const VARIANT *v, WCHAR buf[128])
+{
+    int n = swprintf(buf, 128, L"SetProperty %d vt=0x%04x ", (int)id, (unsigned)V_VT(v));
+    WCHAR *p = buf + (n > 0 ? n : 0);
+    size_t left = 128 - (size_t)(p - buf);
+    switch (V_VT(v)) {
+    case VT_EMPTY:
+        swprintf(p, left, L"empty");
+        break;
+    case VT_BSTR:
+        swprintf(p, left, L"len=%u fnv=%08x", SysStringLen(V_BSTR(v)),
+                 echo_fnv1a(ECHO_FNV_BASIS, V_BSTR(v), SysStringByteLen(V_BSTR(v))));
+        break;
+    case VT_UI4:
+        swprintf(p, left, L"%lu", (unsigned long)V_UI4(v));
+        break;
+    case VT_UI8:
+        swprintf(p, left, L"%llu", (unsigned long long)V_UI8(v));
+        break;
+    case VT_BOOL:
+        swprintf(p, left, L"%d", (int)V_BOOL(v));
+        break;
+    case VT_ARRAY | VT_UI1: {
+        SAFEARRAY *sa = V_ARRAY(v);
+        BYTE *data = NULL;
+        ULONG count = sa && SafeArrayGetDim(sa) == 1 ? sa->rgsabound[0].cElements : 0;
+        if (sa && SUCCEEDED(SafeArrayAccessData(sa, (void **)&data))) {
+            swprintf(p, left, L"bytes=%lu fnv=%08x", (unsigned long)count, echo_fnv1a(ECHO_FNV_BASIS, data, count));
+            SafeArrayUnaccessData(sa);
+        } else
+            swprintf(p, left, L"no array");
+        break;
+    }
+    case VT_UNKNOWN: {
+        IUnknown *cb = NULL, *stm = NULL;
+        if (V_UNKNOWN(v)) {
+            IUnknown_QueryInterface(V_UNKNOWN(v), &IID_IDODownloadStatusCallback, (void **)&cb);
+            IUnknown_QueryInterface(V_UNKNOWN(v), &IID_IStream, (void **)&stm);
+        }
+        swprintf(p, left, L"%ls callback=%d stream=%d", V_UNKNOWN(v) ? L"object" : L"NULL", cb != NULL, stm != NULL);
+        if (cb)
+            IUnknown_Release(cb);
+        if (stm)
+            IUnknown_Release(stm);
+        break;
+    }
+    default:
+        swprintf(p, left, L"other");
+    }
 }
 
 #endif

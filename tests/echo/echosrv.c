@@ -3,11 +3,13 @@
  * inputs, getters hand them back or values derived from them (echo_data.h).  It proves, together
  * with marshal_test.exe, that doproxy.dll marshals every parameter of every method.
  *
- * Objects: manager (IBackgroundCopyManager) -> jobs (IBackgroundCopyJob..Job5,
+ * Objects: manager (IBackgroundCopyManager, IDOManager, IOpendoAdmin) -> jobs (IBackgroundCopyJob..Job5,
  * IDeliveryOptimizationJob, IDeliveryOptimizationJob2, IBackgroundCopyJobHttpOptions) -> files (IBackgroundCopyFile..File5,
- * IDeliveryOptimizationFile, IDeliveryOptimizationFile2); enumerators of files and jobs; error
- * objects.  The server calls back the client's sink (IBackgroundCopyCallback/Callback2) from
- * IBackgroundCopyJob::Resume.  It exits once its last object is released (or after a 5-minute
+ * IDeliveryOptimizationFile, IDeliveryOptimizationFile2); downloads (IDODownload); enumerators of
+ * files, jobs and downloads (IEnumUnknown); error objects.  The server calls back the client's
+ * sink (IBackgroundCopyCallback/Callback2) from IBackgroundCopyJob::Resume, and a download's
+ * IDODownloadStatusCallback and IStream (VT_UNKNOWN properties) from IDODownload::Start, Pause,
+ * Abort and Finalize.  It exits once its last object is released (or after a 5-minute
  * safety timeout), or dies on purpose on ECHO_CMD_DIE. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -394,28 +396,33 @@ static EchoFile *file_create(unsigned index, const WCHAR *file_id, const WCHAR *
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* enumerators (files and jobs)                                                                */
+/* enumerators (files, jobs, and IDOManager::EnumDownloads' IEnumUnknown)                      */
+
+typedef enum EnumKind { ENUM_FILES, ENUM_JOBS, ENUM_DOWNLOADS } EnumKind;
 
 typedef struct EchoEnum {
     IEnumBackgroundCopyFiles IEnumBackgroundCopyFiles_iface;
     IEnumBackgroundCopyJobs IEnumBackgroundCopyJobs_iface;
+    IEnumUnknown IEnumUnknown_iface;
     LONG ref;
-    BOOL jobs;
-    IUnknown **items; /* IBackgroundCopyFile * or IBackgroundCopyJob *, AddRef'd */
+    EnumKind kind; /* the one interface this enumerator answers */
+    IUnknown **items; /* IBackgroundCopyFile *, IBackgroundCopyJob * or IDODownload *, AddRef'd */
     ULONG n, pos;
 } EchoEnum;
 
-static EchoEnum *enum_create(BOOL jobs, IUnknown **items, ULONG n, ULONG pos)
+static EchoEnum *enum_create(EnumKind kind, IUnknown **items, ULONG n, ULONG pos)
 {
     EchoEnum *e = calloc(1, sizeof(*e));
     if (!e)
         return NULL;
     extern const IEnumBackgroundCopyFilesVtbl enumfiles_vtbl;
     extern const IEnumBackgroundCopyJobsVtbl enumjobs_vtbl;
+    extern const IEnumUnknownVtbl enumunk_vtbl;
     e->IEnumBackgroundCopyFiles_iface.lpVtbl = &enumfiles_vtbl;
     e->IEnumBackgroundCopyJobs_iface.lpVtbl = &enumjobs_vtbl;
+    e->IEnumUnknown_iface.lpVtbl = &enumunk_vtbl;
     e->ref = 1;
-    e->jobs = jobs;
+    e->kind = kind;
     e->items = calloc(n ? n : 1, sizeof(*e->items));
     if (!e->items) {
         free(e);
@@ -474,18 +481,33 @@ static HRESULT enum_skip(EchoEnum *e, ULONG celt)
     return hr;
 }
 
-static inline EchoEnum *enum_from_files(IEnumBackgroundCopyFiles *i) { return CONTAINING_RECORD(i, EchoEnum, IEnumBackgroundCopyFiles_iface); }
-static inline EchoEnum *enum_from_jobs(IEnumBackgroundCopyJobs *i) { return CONTAINING_RECORD(i, EchoEnum, IEnumBackgroundCopyJobs_iface); }
-
-static HRESULT STDMETHODCALLTYPE enumfiles_QueryInterface(IEnumBackgroundCopyFiles *iface, REFIID riid, void **ppv)
+/* A copy at the same position (Clone). */
+static EchoEnum *enum_clone(EchoEnum *e)
 {
-    EchoEnum *e = enum_from_files(iface);
+    EnterCriticalSection(&g_cs);
+    EchoEnum *c = enum_create(e->kind, e->items, e->n, e->pos);
+    LeaveCriticalSection(&g_cs);
+    return c;
+}
+
+/* QueryInterface of each of the three interfaces: only the enumerator's own kind answers. */
+static HRESULT enum_query(EchoEnum *e, EnumKind kind, const IID *own, void *iface, REFIID riid, void **ppv)
+{
     *ppv = NULL;
-    if (e->jobs || !(IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IEnumBackgroundCopyFiles)))
+    if (e->kind != kind || !(IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, own)))
         return E_NOINTERFACE;
     *ppv = iface;
     InterlockedIncrement(&e->ref);
     return S_OK;
+}
+
+static inline EchoEnum *enum_from_files(IEnumBackgroundCopyFiles *i) { return CONTAINING_RECORD(i, EchoEnum, IEnumBackgroundCopyFiles_iface); }
+static inline EchoEnum *enum_from_jobs(IEnumBackgroundCopyJobs *i) { return CONTAINING_RECORD(i, EchoEnum, IEnumBackgroundCopyJobs_iface); }
+static inline EchoEnum *enum_from_unk(IEnumUnknown *i) { return CONTAINING_RECORD(i, EchoEnum, IEnumUnknown_iface); }
+
+static HRESULT STDMETHODCALLTYPE enumfiles_QueryInterface(IEnumBackgroundCopyFiles *iface, REFIID riid, void **ppv)
+{
+    return enum_query(enum_from_files(iface), ENUM_FILES, &IID_IEnumBackgroundCopyFiles, iface, riid, ppv);
 }
 static ULONG STDMETHODCALLTYPE enumfiles_AddRef(IEnumBackgroundCopyFiles *iface) { return InterlockedIncrement(&enum_from_files(iface)->ref); }
 static ULONG STDMETHODCALLTYPE enumfiles_Release(IEnumBackgroundCopyFiles *iface) { return enum_release(enum_from_files(iface)); }
@@ -501,10 +523,7 @@ static HRESULT STDMETHODCALLTYPE enumfiles_Reset(IEnumBackgroundCopyFiles *iface
 }
 static HRESULT STDMETHODCALLTYPE enumfiles_Clone(IEnumBackgroundCopyFiles *iface, IEnumBackgroundCopyFiles **ppenum)
 {
-    EchoEnum *e = enum_from_files(iface);
-    EnterCriticalSection(&g_cs);
-    EchoEnum *c = enum_create(FALSE, e->items, e->n, e->pos);
-    LeaveCriticalSection(&g_cs);
+    EchoEnum *c = enum_clone(enum_from_files(iface));
     *ppenum = c ? &c->IEnumBackgroundCopyFiles_iface : NULL;
     return c ? S_OK : E_OUTOFMEMORY;
 }
@@ -527,13 +546,7 @@ const IEnumBackgroundCopyFilesVtbl enumfiles_vtbl = {
 
 static HRESULT STDMETHODCALLTYPE enumjobs_QueryInterface(IEnumBackgroundCopyJobs *iface, REFIID riid, void **ppv)
 {
-    EchoEnum *e = enum_from_jobs(iface);
-    *ppv = NULL;
-    if (!e->jobs || !(IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IEnumBackgroundCopyJobs)))
-        return E_NOINTERFACE;
-    *ppv = iface;
-    InterlockedIncrement(&e->ref);
-    return S_OK;
+    return enum_query(enum_from_jobs(iface), ENUM_JOBS, &IID_IEnumBackgroundCopyJobs, iface, riid, ppv);
 }
 static ULONG STDMETHODCALLTYPE enumjobs_AddRef(IEnumBackgroundCopyJobs *iface) { return InterlockedIncrement(&enum_from_jobs(iface)->ref); }
 static ULONG STDMETHODCALLTYPE enumjobs_Release(IEnumBackgroundCopyJobs *iface) { return enum_release(enum_from_jobs(iface)); }
@@ -549,10 +562,7 @@ static HRESULT STDMETHODCALLTYPE enumjobs_Reset(IEnumBackgroundCopyJobs *iface)
 }
 static HRESULT STDMETHODCALLTYPE enumjobs_Clone(IEnumBackgroundCopyJobs *iface, IEnumBackgroundCopyJobs **ppenum)
 {
-    EchoEnum *e = enum_from_jobs(iface);
-    EnterCriticalSection(&g_cs);
-    EchoEnum *c = enum_create(TRUE, e->items, e->n, e->pos);
-    LeaveCriticalSection(&g_cs);
+    EchoEnum *c = enum_clone(enum_from_jobs(iface));
     *ppenum = c ? &c->IEnumBackgroundCopyJobs_iface : NULL;
     return c ? S_OK : E_OUTOFMEMORY;
 }
@@ -571,6 +581,39 @@ const IEnumBackgroundCopyJobsVtbl enumjobs_vtbl = {
     .Reset = enumjobs_Reset,
     .Clone = enumjobs_Clone,
     .GetCount = enumjobs_GetCount,
+};
+
+static HRESULT STDMETHODCALLTYPE enumunk_QueryInterface(IEnumUnknown *iface, REFIID riid, void **ppv)
+{
+    return enum_query(enum_from_unk(iface), ENUM_DOWNLOADS, &IID_IEnumUnknown, iface, riid, ppv);
+}
+static ULONG STDMETHODCALLTYPE enumunk_AddRef(IEnumUnknown *iface) { return InterlockedIncrement(&enum_from_unk(iface)->ref); }
+static ULONG STDMETHODCALLTYPE enumunk_Release(IEnumUnknown *iface) { return enum_release(enum_from_unk(iface)); }
+static HRESULT STDMETHODCALLTYPE enumunk_Next(IEnumUnknown *iface, ULONG celt, IUnknown **rgelt, ULONG *fetched)
+{
+    return enum_next(enum_from_unk(iface), celt, rgelt, fetched);
+}
+static HRESULT STDMETHODCALLTYPE enumunk_Skip(IEnumUnknown *iface, ULONG celt) { return enum_skip(enum_from_unk(iface), celt); }
+static HRESULT STDMETHODCALLTYPE enumunk_Reset(IEnumUnknown *iface)
+{
+    enum_from_unk(iface)->pos = 0;
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE enumunk_Clone(IEnumUnknown *iface, IEnumUnknown **ppenum)
+{
+    EchoEnum *c = enum_clone(enum_from_unk(iface));
+    *ppenum = c ? &c->IEnumUnknown_iface : NULL;
+    return c ? S_OK : E_OUTOFMEMORY;
+}
+
+const IEnumUnknownVtbl enumunk_vtbl = {
+    .QueryInterface = enumunk_QueryInterface,
+    .AddRef = enumunk_AddRef,
+    .Release = enumunk_Release,
+    .Next = enumunk_Next,
+    .Skip = enumunk_Skip,
+    .Reset = enumunk_Reset,
+    .Clone = enumunk_Clone,
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -815,7 +858,7 @@ static HRESULT STDMETHODCALLTYPE job_EnumFiles(IBackgroundCopyJob5 *iface, IEnum
     if (items) {
         for (unsigned i = 0; i < j->nfiles; i++)
             items[i] = (IUnknown *)&j->files[i]->IBackgroundCopyFile5_iface;
-        e = enum_create(FALSE, items, j->nfiles, 0);
+        e = enum_create(ENUM_FILES, items, j->nfiles, 0);
         free(items);
     }
     LeaveCriticalSection(&g_cs);
@@ -1527,14 +1570,236 @@ static EchoJob *job_create(unsigned index, const WCHAR *name, BG_JOB_TYPE type)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* downloads (IDODownload)                                                                     */
+
+#define N_DL_PROPS 30 /* DODownloadProperty_Id .. DODownloadProperty_HttpStatusCode */
+
+/* The VARIANT type of each property (do-api.md section 12); SetProperty refuses any other, as
+ * dosvc does, except VT_EMPTY for the two interface properties (it clears them). */
+static const VARTYPE dl_prop_vt[N_DL_PROPS] = {
+    VT_BSTR, VT_BSTR, VT_BSTR, VT_BSTR, VT_BSTR, VT_BSTR,   /* Id .. HttpCustomHeaders */
+    VT_UI4, VT_UI4, VT_UI4, VT_UI4, VT_UI4,                /* CostPolicy .. NoProgressTimeoutSeconds */
+    VT_BOOL, VT_BOOL, VT_UNKNOWN, VT_UNKNOWN,              /* ForegroundPriority .. StreamInterface */
+    VT_ARRAY | VT_UI1, VT_BOOL, VT_BSTR, VT_BSTR, VT_BSTR, /* SecurityContext .. IntegrityCheckInfo */
+    VT_BOOL, VT_UI8, VT_BOOL, VT_BSTR, VT_BOOL, VT_BOOL,   /* IntegrityCheckMandatory .. NonVolatile */
+    VT_BSTR, VT_BSTR, VT_BSTR, VT_UI4,                     /* HttpRedirectionTarget .. HttpStatusCode */
+};
+
+static BOOL dl_prop_read_only(DODownloadProperty id)
+{
+    return id == DODownloadProperty_Id || id >= DODownloadProperty_HttpRedirectionTarget;
+}
+
+typedef struct EchoDownload {
+    IDODownload IDODownload_iface;
+    LONG ref;
+    unsigned index;
+    DODownloadState state;
+    VARIANT props[N_DL_PROPS];
+    BOOL props_set[N_DL_PROPS];
+} EchoDownload;
+
+static inline EchoDownload *dl_from(IDODownload *i) { return CONTAINING_RECORD(i, EchoDownload, IDODownload_iface); }
+
+static HRESULT STDMETHODCALLTYPE dl_QueryInterface(IDODownload *iface, REFIID riid, void **ppv)
+{
+    *ppv = NULL;
+    if (!IsEqualIID(riid, &IID_IUnknown) && !IsEqualIID(riid, &IID_IDODownload))
+        return E_NOINTERFACE;
+    *ppv = iface;
+    InterlockedIncrement(&dl_from(iface)->ref);
+    return S_OK;
+}
+static ULONG STDMETHODCALLTYPE dl_AddRef(IDODownload *iface) { return InterlockedIncrement(&dl_from(iface)->ref); }
+static ULONG STDMETHODCALLTYPE dl_Release(IDODownload *iface)
+{
+    EchoDownload *d = dl_from(iface);
+    LONG r = InterlockedDecrement(&d->ref);
+    if (!r) {
+        for (int i = 0; i < N_DL_PROPS; i++)
+            VariantClear(&d->props[i]);
+        free(d);
+        obj_destroyed();
+    }
+    return r;
+}
+
+/* The object a VT_UNKNOWN property holds, QueryInterface'd to iid (NULL when unset or empty). */
+static void *dl_prop_object(EchoDownload *d, DODownloadProperty id, REFIID iid)
+{
+    void *obj = NULL;
+    EnterCriticalSection(&g_cs);
+    IUnknown *unk = d->props_set[id] && V_VT(&d->props[id]) == VT_UNKNOWN ? V_UNKNOWN(&d->props[id]) : NULL;
+    if (unk)
+        IUnknown_AddRef(unk);
+    LeaveCriticalSection(&g_cs);
+    if (unk) {
+        if (FAILED(IUnknown_QueryInterface(unk, iid, &obj)))
+            obj = NULL;
+        IUnknown_Release(unk);
+    }
+    return obj;
+}
+
+/* Enters a state, then (outside the lock) calls the client back: OnStatusChange with this
+ * download (or with NULL when pass_self is FALSE) and the new status, and, when write_stream,
+ * ECHO_STREAM_LEN bytes into the StreamInterface in two Writes.  Returns ECHO_NOTIFY_OK when
+ * every call returned what was agreed, S_OK when there was nothing to call, 0x80EC01xx (mask of
+ * failures) otherwise. */
+static HRESULT dl_enter(EchoDownload *d, DODownloadState state, BOOL pass_self, BOOL write_stream)
+{
+    EnterCriticalSection(&g_cs);
+    d->state = state;
+    LeaveCriticalSection(&g_cs);
+    DO_DOWNLOAD_STATUS status = echo_download_status(d->index, state);
+    IDODownloadStatusCallback *cb = dl_prop_object(d, DODownloadProperty_CallbackInterface, &IID_IDODownloadStatusCallback);
+    IStream *stm = write_stream ? dl_prop_object(d, DODownloadProperty_StreamInterface, &IID_IStream) : NULL;
+    unsigned failed = 0;
+    if (cb) {
+        if (IDODownloadStatusCallback_OnStatusChange(cb, pass_self ? &d->IDODownload_iface : NULL, &status) != ECHO_CB_STATUS_HR)
+            failed |= 0x01;
+        IDODownloadStatusCallback_Release(cb);
+    }
+    if (stm) {
+        BYTE *buf = malloc(ECHO_STREAM_LEN);
+        ULONG first = 65536, w1 = 0, w2 = 0;
+        for (ULONG i = 0; buf && i < ECHO_STREAM_LEN; i++)
+            buf[i] = ECHO_STREAM_BYTE(i);
+        if (!buf || IStream_Write(stm, buf, first, &w1) != S_OK || w1 != first
+            || IStream_Write(stm, buf + first, ECHO_STREAM_LEN - first, &w2) != S_OK || w2 != ECHO_STREAM_LEN - first)
+            failed |= 0x02;
+        free(buf);
+        IStream_Release(stm);
+    }
+    if (failed)
+        return (HRESULT)(0x80EC0100u | failed);
+    return cb || stm ? ECHO_NOTIFY_OK : S_OK;
+}
+
+/* Logs the ranges (echo_describe_ranges) and calls back; not after Finalize or Abort. */
+static HRESULT STDMETHODCALLTYPE dl_Start(IDODownload *iface, const DO_DOWNLOAD_RANGES_INFO *ranges)
+{
+    EchoDownload *d = dl_from(iface);
+    WCHAR line[128];
+    EnterCriticalSection(&g_cs);
+    BOOL over = d->state == DODownloadState_Finalized || d->state == DODownloadState_Aborted;
+    LeaveCriticalSection(&g_cs);
+    if (over)
+        return ECHO_DO_E_INVALID_STATE;
+    echo_describe_ranges(ranges, line);
+    lastcall(L"%ls", line);
+    return dl_enter(d, DODownloadState_Transferring, TRUE, TRUE);
+}
+
+/* Pause calls the callback with a NULL download (the argument may be NULL, older header). */
+static HRESULT STDMETHODCALLTYPE dl_Pause(IDODownload *iface) { return dl_enter(dl_from(iface), DODownloadState_Paused, FALSE, FALSE); }
+static HRESULT STDMETHODCALLTYPE dl_Abort(IDODownload *iface) { return dl_enter(dl_from(iface), DODownloadState_Aborted, TRUE, FALSE); }
+static HRESULT STDMETHODCALLTYPE dl_Finalize(IDODownload *iface) { return dl_enter(dl_from(iface), DODownloadState_Finalized, TRUE, FALSE); }
+
+static HRESULT STDMETHODCALLTYPE dl_GetStatus(IDODownload *iface, DO_DOWNLOAD_STATUS *status)
+{
+    EchoDownload *d = dl_from(iface);
+    EnterCriticalSection(&g_cs);
+    *status = echo_download_status(d->index, d->state);
+    LeaveCriticalSection(&g_cs);
+    return S_OK;
+}
+
+/* Unknown id: DO_E_UNKNOWN_PROPERTY_ID; never set: E_NOT_SET; both with VT_EMPTY. */
+static HRESULT STDMETHODCALLTYPE dl_GetProperty(IDODownload *iface, DODownloadProperty id, VARIANT *v)
+{
+    EchoDownload *d = dl_from(iface);
+    VariantInit(v);
+    if ((unsigned)id >= N_DL_PROPS)
+        return ECHO_DO_E_UNKNOWN_PROPERTY_ID;
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = d->props_set[id] ? VariantCopy(v, &d->props[id]) : ECHO_E_NOT_SET;
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+/* Stores the value and logs what arrived (echo_describe_property). */
+static HRESULT STDMETHODCALLTYPE dl_SetProperty(IDODownload *iface, DODownloadProperty id, const VARIANT *v)
+{
+    EchoDownload *d = dl_from(iface);
+    WCHAR line[128];
+    if ((unsigned)id >= N_DL_PROPS)
+        return ECHO_DO_E_UNKNOWN_PROPERTY_ID;
+    if (dl_prop_read_only(id))
+        return ECHO_DO_E_READ_ONLY_PROPERTY;
+    if (V_VT(v) != dl_prop_vt[id] && !(V_VT(v) == VT_EMPTY && dl_prop_vt[id] == VT_UNKNOWN))
+        return E_INVALIDARG;
+    echo_describe_property(id, v, line);
+    lastcall(L"%ls", line);
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = VariantClear(&d->props[id]);
+    if (SUCCEEDED(hr))
+        hr = VariantCopy(&d->props[id], (VARIANT *)v);
+    d->props_set[id] = SUCCEEDED(hr);
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static const IDODownloadVtbl dl_vtbl = {
+    .QueryInterface = dl_QueryInterface,
+    .AddRef = dl_AddRef,
+    .Release = dl_Release,
+    .Start = dl_Start,
+    .Pause = dl_Pause,
+    .Abort = dl_Abort,
+    .Finalize = dl_Finalize,
+    .GetStatus = dl_GetStatus,
+    .GetProperty = dl_GetProperty,
+    .SetProperty = dl_SetProperty,
+};
+
+static HRESULT dl_preset(EchoDownload *d, DODownloadProperty id, const WCHAR *s)
+{
+    V_VT(&d->props[id]) = VT_BSTR;
+    V_BSTR(&d->props[id]) = SysAllocString(s);
+    d->props_set[id] = TRUE;
+    return V_BSTR(&d->props[id]) ? S_OK : E_OUTOFMEMORY;
+}
+
+/* The n-th download: Id and the read-only HTTP properties are the server's. */
+static EchoDownload *dl_create(unsigned index)
+{
+    EchoDownload *d = calloc(1, sizeof(*d));
+    if (!d)
+        return NULL;
+    d->IDODownload_iface.lpVtbl = &dl_vtbl;
+    d->ref = 1;
+    d->index = index;
+    d->state = DODownloadState_Created;
+    for (int i = 0; i < N_DL_PROPS; i++)
+        VariantInit(&d->props[i]);
+    obj_created();
+    WCHAR id[37];
+    echo_download_id(index, id);
+    V_VT(&d->props[DODownloadProperty_HttpStatusCode]) = VT_UI4;
+    V_UI4(&d->props[DODownloadProperty_HttpStatusCode]) = ECHO_HTTP_STATUS;
+    d->props_set[DODownloadProperty_HttpStatusCode] = TRUE;
+    if (FAILED(dl_preset(d, DODownloadProperty_Id, id)) || FAILED(dl_preset(d, DODownloadProperty_HttpRedirectionTarget, ECHO_HTTP_REDIRECT))
+        || FAILED(dl_preset(d, DODownloadProperty_HttpResponseHeaders, ECHO_HTTP_HEADERS))
+        || FAILED(dl_preset(d, DODownloadProperty_HttpServerIPAddress, ECHO_HTTP_SERVER_IP))) {
+        dl_Release(&d->IDODownload_iface);
+        return NULL;
+    }
+    return d;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* manager                                                                                     */
 
 typedef struct EchoManager {
     IBackgroundCopyManager IBackgroundCopyManager_iface;
     IOpendoAdmin IOpendoAdmin_iface; /* the same object answers opendo's admin interface */
+    IDOManager IDOManager_iface;     /* and the download API, as the DeliveryOptimization class */
     LONG ref;
     EchoJob **jobs;
     unsigned njobs, cap;
+    EchoDownload **downloads;
+    unsigned ndownloads, dcap;
 } EchoManager;
 
 static inline EchoManager *mgr_from(IBackgroundCopyManager *i) { return CONTAINING_RECORD(i, EchoManager, IBackgroundCopyManager_iface); }
@@ -1544,6 +1809,8 @@ static HRESULT STDMETHODCALLTYPE mgr_QueryInterface(IBackgroundCopyManager *ifac
     *ppv = NULL;
     if (IsEqualIID(riid, &IID_IOpendoAdmin))
         *ppv = &mgr_from(iface)->IOpendoAdmin_iface;
+    else if (IsEqualIID(riid, &IID_IDOManager))
+        *ppv = &mgr_from(iface)->IDOManager_iface;
     else if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyManager))
         *ppv = iface;
     else
@@ -1560,6 +1827,9 @@ static ULONG STDMETHODCALLTYPE mgr_Release(IBackgroundCopyManager *iface)
         for (unsigned i = 0; i < m->njobs; i++)
             job_Release(&m->jobs[i]->IBackgroundCopyJob5_iface);
         free(m->jobs);
+        for (unsigned i = 0; i < m->ndownloads; i++)
+            dl_Release(&m->downloads[i]->IDODownload_iface);
+        free(m->downloads);
         free(m);
         obj_destroyed();
     }
@@ -1625,7 +1895,7 @@ static HRESULT STDMETHODCALLTYPE mgr_EnumJobs(IBackgroundCopyManager *iface, DWO
     if (items) {
         for (unsigned i = 0; i < m->njobs; i++)
             items[i] = (IUnknown *)&m->jobs[i]->IBackgroundCopyJob5_iface;
-        e = enum_create(TRUE, items, m->njobs, 0);
+        e = enum_create(ENUM_JOBS, items, m->njobs, 0);
         free(items);
     }
     LeaveCriticalSection(&g_cs);
@@ -1767,6 +2037,81 @@ static const IOpendoAdminVtbl admin_vtbl = {
 };
 
 /* ------------------------------------------------------------------------------------------ */
+/* IDOManager                                                                                  */
+
+static inline EchoManager *domgr_from(IDOManager *i) { return CONTAINING_RECORD(i, EchoManager, IDOManager_iface); }
+static HRESULT STDMETHODCALLTYPE domgr_QueryInterface(IDOManager *iface, REFIID riid, void **ppv)
+{
+    return mgr_QueryInterface(&domgr_from(iface)->IBackgroundCopyManager_iface, riid, ppv);
+}
+static ULONG STDMETHODCALLTYPE domgr_AddRef(IDOManager *iface) { return mgr_AddRef(&domgr_from(iface)->IBackgroundCopyManager_iface); }
+static ULONG STDMETHODCALLTYPE domgr_Release(IDOManager *iface) { return mgr_Release(&domgr_from(iface)->IBackgroundCopyManager_iface); }
+
+static HRESULT STDMETHODCALLTYPE domgr_CreateDownload(IDOManager *iface, IDODownload **download)
+{
+    EchoManager *m = domgr_from(iface);
+    *download = NULL;
+    EnterCriticalSection(&g_cs);
+    if (m->ndownloads == m->dcap) {
+        unsigned cap = m->dcap ? m->dcap * 2 : 8;
+        EchoDownload **n = realloc(m->downloads, cap * sizeof(*n));
+        if (n) {
+            m->downloads = n;
+            m->dcap = cap;
+        }
+    }
+    EchoDownload *d = m->ndownloads < m->dcap ? dl_create(m->ndownloads) : NULL;
+    if (d) {
+        m->downloads[m->ndownloads++] = d; /* the manager keeps the creation reference */
+        dl_AddRef(&d->IDODownload_iface);
+        *download = &d->IDODownload_iface;
+    }
+    LeaveCriticalSection(&g_cs);
+    return d ? S_OK : E_OUTOFMEMORY;
+}
+
+/* Does the download match the filter?  Exact comparison with the stored string. */
+static BOOL dl_matches(EchoDownload *d, const DO_DOWNLOAD_ENUM_CATEGORY *category)
+{
+    const VARIANT *v = &d->props[category->Property];
+    return d->props_set[category->Property] && V_VT(v) == VT_BSTR && V_BSTR(v) && !wcscmp(V_BSTR(v), category->Value);
+}
+
+/* NULL category: every download; else one of Id, Uri, ContentId, DisplayName, LocalPath with a
+ * non-NULL value (E_INVALIDARG otherwise).  No match: DO_E_NO_DOWNLOADS and NULL. */
+static HRESULT STDMETHODCALLTYPE domgr_EnumDownloads(IDOManager *iface, const DO_DOWNLOAD_ENUM_CATEGORY *category, IEnumUnknown **ppEnum)
+{
+    EchoManager *m = domgr_from(iface);
+    *ppEnum = NULL;
+    if (category && ((unsigned)category->Property > DODownloadProperty_LocalPath || !category->Value))
+        return E_INVALIDARG;
+    EnterCriticalSection(&g_cs);
+    IUnknown **items = calloc(m->ndownloads ? m->ndownloads : 1, sizeof(*items));
+    EchoEnum *e = NULL;
+    ULONG n = 0;
+    if (items) {
+        for (unsigned i = 0; i < m->ndownloads; i++)
+            if (!category || dl_matches(m->downloads[i], category))
+                items[n++] = (IUnknown *)&m->downloads[i]->IDODownload_iface;
+        e = n ? enum_create(ENUM_DOWNLOADS, items, n, 0) : NULL;
+        free(items);
+    }
+    LeaveCriticalSection(&g_cs);
+    if (items && !n)
+        return ECHO_DO_E_NO_DOWNLOADS;
+    *ppEnum = e ? &e->IEnumUnknown_iface : NULL;
+    return e ? S_OK : E_OUTOFMEMORY;
+}
+
+static const IDOManagerVtbl domgr_vtbl = {
+    .QueryInterface = domgr_QueryInterface,
+    .AddRef = domgr_AddRef,
+    .Release = domgr_Release,
+    .CreateDownload = domgr_CreateDownload,
+    .EnumDownloads = domgr_EnumDownloads,
+};
+
+/* ------------------------------------------------------------------------------------------ */
 /* class factory and main                                                                      */
 
 static HRESULT STDMETHODCALLTYPE cf_QueryInterface(IClassFactory *iface, REFIID riid, void **ppv)
@@ -1791,6 +2136,7 @@ static HRESULT STDMETHODCALLTYPE cf_CreateInstance(IClassFactory *iface, IUnknow
         return E_OUTOFMEMORY;
     m->IBackgroundCopyManager_iface.lpVtbl = &mgr_vtbl;
     m->IOpendoAdmin_iface.lpVtbl = &admin_vtbl;
+    m->IDOManager_iface.lpVtbl = &domgr_vtbl;
     m->ref = 1;
     obj_created();
     HRESULT hr = mgr_QueryInterface(&m->IBackgroundCopyManager_iface, riid, ppv);

@@ -179,7 +179,7 @@ static void check_registration(void)
             CHECK(r1 && r2, name);
         }
     }
-    CHECK(g_nifaces == 22, "registration: doproxy.dll carries the 22 interfaces of the IDL");
+    CHECK(g_nifaces == 25, "registration: doproxy.dll carries the 25 interfaces of the IDL");
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1266,6 +1266,410 @@ static void test_http_options(Ctx *c)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* IDOManager / IDODownload / IDODownloadStatusCallback                                        */
+
+#define DOMGR "IDOManager"
+#define DL "IDODownload"
+#define DLCB "IDODownloadStatusCallback"
+
+/* The SDK's x64 layouts (do-api.md section 12): clients size DO_DOWNLOAD_RANGES_INFO as
+ * FIELD_OFFSET(DO_DOWNLOAD_RANGES_INFO, Ranges[n]) = 8 + 16n. */
+_Static_assert(FIELD_OFFSET(DO_DOWNLOAD_RANGES_INFO, Ranges) == 8, "Ranges at offset 8");
+_Static_assert(sizeof(DO_DOWNLOAD_RANGE) == 16 && sizeof(DO_DOWNLOAD_RANGES_INFO) == 24, "range sizes");
+_Static_assert(sizeof(DO_DOWNLOAD_STATUS) == 32 && FIELD_OFFSET(DO_DOWNLOAD_STATUS, ExtendedError) == 24, "status layout");
+_Static_assert(sizeof(DO_DOWNLOAD_ENUM_CATEGORY) == 16 && FIELD_OFFSET(DO_DOWNLOAD_ENUM_CATEGORY, Value) == 8, "category layout");
+
+/* The client's IDODownloadStatusCallback: each call must carry the expected download (the
+ * client's own proxy of it, or NULL) and status, and the download argument must work (GetStatus
+ * through it, a call back into the server from inside the callback). */
+typedef struct StatusSink {
+    IDODownloadStatusCallback IDODownloadStatusCallback_iface;
+    LONG ref;
+    IUnknown *expect_download; /* identity, or NULL when the server must pass NULL */
+    unsigned expect_index;
+    DODownloadState expect_state;
+    LONG calls, ok;
+} StatusSink;
+
+static inline StatusSink *status_sink_from(IDODownloadStatusCallback *i) { return CONTAINING_RECORD(i, StatusSink, IDODownloadStatusCallback_iface); }
+
+static HRESULT STDMETHODCALLTYPE status_sink_QueryInterface(IDODownloadStatusCallback *iface, REFIID riid, void **ppv)
+{
+    *ppv = NULL;
+    if (!IsEqualIID(riid, &IID_IUnknown) && !IsEqualIID(riid, &IID_IDODownloadStatusCallback))
+        return E_NOINTERFACE;
+    *ppv = iface;
+    InterlockedIncrement(&status_sink_from(iface)->ref);
+    return S_OK;
+}
+static ULONG STDMETHODCALLTYPE status_sink_AddRef(IDODownloadStatusCallback *iface) { return InterlockedIncrement(&status_sink_from(iface)->ref); }
+static ULONG STDMETHODCALLTYPE status_sink_Release(IDODownloadStatusCallback *iface) { return InterlockedDecrement(&status_sink_from(iface)->ref); }
+
+static HRESULT STDMETHODCALLTYPE status_sink_OnStatusChange(IDODownloadStatusCallback *iface, IDODownload *download,
+                                                            const DO_DOWNLOAD_STATUS *status)
+{
+    StatusSink *s = status_sink_from(iface);
+    DO_DOWNLOAD_STATUS want = echo_download_status(s->expect_index, s->expect_state), now;
+    InterlockedIncrement(&s->calls);
+    int ok = status && echo_status_eq(status, &want);
+    if (s->expect_download)
+        ok = ok && download && identity(download) == s->expect_download && IDODownload_GetStatus(download, &now) == S_OK
+             && echo_status_eq(&now, &want);
+    else
+        ok = ok && !download;
+    if (ok)
+        InterlockedIncrement(&s->ok);
+    return ECHO_CB_STATUS_HR;
+}
+
+static const IDODownloadStatusCallbackVtbl status_sink_vtbl = {
+    .QueryInterface = status_sink_QueryInterface,
+    .AddRef = status_sink_AddRef,
+    .Release = status_sink_Release,
+    .OnStatusChange = status_sink_OnStatusChange,
+};
+
+static int status_is(IDODownload *d, unsigned index, DODownloadState state)
+{
+    DO_DOWNLOAD_STATUS got, want = echo_download_status(index, state);
+    memset(&got, 0xCC, sizeof(got));
+    return IDODownload_GetStatus(d, &got) == S_OK && echo_status_eq(&got, &want);
+}
+
+static int id_is(IDODownload *d, unsigned index)
+{
+    WCHAR want[37];
+    VARIANT v;
+    echo_download_id(index, want);
+    VariantInit(&v);
+    return d && IDODownload_GetProperty(d, DODownloadProperty_Id, &v) == S_OK && variant_bstr_is(&v, want);
+}
+
+/* GetProperty with an out VARIANT pre-filled with a VT_UI4, so that VT_EMPTY must really come
+ * back over the wire. */
+static HRESULT get_prop(IDODownload *d, DODownloadProperty id, VARIANT *v)
+{
+    VariantInit(v);
+    V_VT(v) = VT_UI4;
+    V_UI4(v) = 0xDEADBEEFu;
+    return IDODownload_GetProperty(d, id, v);
+}
+
+/* SetProperty then GetProperty of one value, checked on both sides: the server's log of what it
+ * received (echo_describe_property) must equal the client's description of what it sent, and the
+ * value read back must describe the same (and, for VT_UNKNOWN, be the client's own object). */
+static void prop_round_trip(IDODownload *d, IBackgroundCopyManager *m, DODownloadProperty id, VARIANT *in, const char *what)
+{
+    WCHAR want[128], back[128];
+    VARIANT out;
+    char name[200];
+    echo_describe_property(id, in, want);
+    HRESULT hr = IDODownload_SetProperty(d, id, in);
+    snprintf(name, sizeof(name), DL "::SetProperty %s in (server saw the same value)", what);
+    exercised(DL, "SetProperty");
+    CHECK(hr == S_OK && take_eq(last_call(m), want), name);
+    hr = get_prop(d, id, &out);
+    echo_describe_property(id, &out, back);
+    int same = hr == S_OK && !wcscmp(back, want)
+               && (V_VT(in) != VT_UNKNOWN || identity(V_UNKNOWN(&out)) == identity(V_UNKNOWN(in)));
+    snprintf(name, sizeof(name), DL "::GetProperty %s back", what);
+    exercised(DL, "GetProperty");
+    CHECK(same, name);
+    if (!same)
+        printf("#   hr 0x%08lx, got \"%ls\", want \"%ls\"\n", (unsigned long)hr, back, want);
+    VariantClear(&out);
+}
+
+static void test_download_properties(IDODownload *d, IBackgroundCopyManager *m, StatusSink *sink, IStream *stm)
+{
+    VARIANT v;
+    HRESULT hr;
+    VariantInit(&v);
+    V_VT(&v) = VT_BSTR;
+    V_BSTR(&v) = SysAllocString(L"https://dl.example/\u00e9\u4e2d/\U0001F600.bin");
+    prop_round_trip(d, m, DODownloadProperty_Uri, &v, "Uri: VT_BSTR, non-ASCII with a surrogate pair");
+    VariantClear(&v);
+    V_VT(&v) = VT_BSTR;
+    V_BSTR(&v) = SysAllocString(g_long_text);
+    prop_round_trip(d, m, DODownloadProperty_DisplayName, &v, "DisplayName: VT_BSTR of 5000 characters");
+    VariantClear(&v);
+    V_VT(&v) = VT_BSTR;
+    V_BSTR(&v) = SysAllocString(L"");
+    prop_round_trip(d, m, DODownloadProperty_LocalPath, &v, "LocalPath: empty VT_BSTR");
+    VariantClear(&v);
+    V_VT(&v) = VT_UI4;
+    V_UI4(&v) = DODownloadCostPolicy_NoSurcharge;
+    prop_round_trip(d, m, DODownloadProperty_CostPolicy, &v, "CostPolicy: VT_UI4");
+    V_UI4(&v) = 0xFFFFFFFFu;
+    prop_round_trip(d, m, DODownloadProperty_NoProgressTimeoutSeconds, &v, "NoProgressTimeoutSeconds: VT_UI4 0xFFFFFFFF");
+    V_VT(&v) = VT_UI8;
+    V_UI8(&v) = 0xFEDCBA9876543210ull;
+    prop_round_trip(d, m, DODownloadProperty_TotalSizeBytes, &v, "TotalSizeBytes: VT_UI8 above 2^63");
+    V_VT(&v) = VT_BOOL;
+    V_BOOL(&v) = VARIANT_TRUE;
+    prop_round_trip(d, m, DODownloadProperty_ForegroundPriority, &v, "ForegroundPriority: VT_BOOL TRUE");
+    V_BOOL(&v) = VARIANT_FALSE;
+    prop_round_trip(d, m, DODownloadProperty_NonVolatile, &v, "NonVolatile: VT_BOOL FALSE");
+
+    SAFEARRAY *sa = SafeArrayCreateVector(VT_UI1, 0, 300);
+    BYTE *bytes = NULL;
+    if (sa && SUCCEEDED(SafeArrayAccessData(sa, (void **)&bytes))) {
+        for (unsigned i = 0; i < 300; i++)
+            bytes[i] = (BYTE)(i * 7u + 3u); /* every byte value, 0x00 and 0xFF included */
+        SafeArrayUnaccessData(sa);
+    }
+    V_VT(&v) = VT_ARRAY | VT_UI1;
+    V_ARRAY(&v) = sa;
+    prop_round_trip(d, m, DODownloadProperty_SecurityContext, &v, "SecurityContext: VT_ARRAY|VT_UI1 of 300 bytes");
+    VariantClear(&v);
+
+    V_VT(&v) = VT_UNKNOWN;
+    V_UNKNOWN(&v) = (IUnknown *)&sink->IDODownloadStatusCallback_iface;
+    prop_round_trip(d, m, DODownloadProperty_CallbackInterface, &v, "CallbackInterface: VT_UNKNOWN (the client's callback)");
+    V_UNKNOWN(&v) = (IUnknown *)stm;
+    prop_round_trip(d, m, DODownloadProperty_StreamInterface, &v, "StreamInterface: VT_UNKNOWN (a client IStream)");
+
+    /* what the server sets itself, and the error paths (all leave VT_EMPTY) */
+    hr = get_prop(d, DODownloadProperty_HttpStatusCode, &v);
+    T(DL, "GetProperty", hr == S_OK && V_VT(&v) == VT_UI4 && V_UI4(&v) == ECHO_HTTP_STATUS, "HttpStatusCode: VT_UI4 set by the server");
+    hr = get_prop(d, DODownloadProperty_HttpResponseHeaders, &v);
+    T(DL, "GetProperty", hr == S_OK && variant_bstr_is(&v, ECHO_HTTP_HEADERS), "HttpResponseHeaders: VT_BSTR with CR/LF set by the server");
+    hr = get_prop(d, DODownloadProperty_HttpRedirectionTarget, &v);
+    T(DL, "GetProperty", hr == S_OK && variant_bstr_is(&v, ECHO_HTTP_REDIRECT), "HttpRedirectionTarget: VT_BSTR set by the server");
+    hr = get_prop(d, DODownloadProperty_HttpServerIPAddress, &v);
+    T(DL, "GetProperty", hr == S_OK && variant_bstr_is(&v, ECHO_HTTP_SERVER_IP), "HttpServerIPAddress: VT_BSTR set by the server");
+    V_VT(&v) = VT_BSTR;
+    V_BSTR(&v) = SysAllocString(L"x");
+    TH(DL, "SetProperty", IDODownload_SetProperty(d, DODownloadProperty_Id, &v), ECHO_DO_E_READ_ONLY_PROPERTY,
+       "Id (read-only): DO_E_READ_ONLY_PROPERTY");
+    TH(DL, "SetProperty", IDODownload_SetProperty(d, DODownloadProperty_CostPolicy, &v), E_INVALIDARG,
+       "CostPolicy as VT_BSTR: E_INVALIDARG (the server checks the type)");
+    TH(DL, "SetProperty", IDODownload_SetProperty(d, (DODownloadProperty)30, &v), ECHO_DO_E_UNKNOWN_PROPERTY_ID,
+       "id 30: DO_E_UNKNOWN_PROPERTY_ID");
+    VariantClear(&v);
+    TH(DL, "SetProperty", IDODownload_SetProperty(d, DODownloadProperty_Uri, NULL), HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER),
+       "NULL VARIANT ([ref]): refused by the proxy");
+    hr = get_prop(d, DODownloadProperty_CorrelationVector, &v);
+    T(DL, "GetProperty", hr == ECHO_E_NOT_SET && V_VT(&v) == VT_EMPTY, "never set: E_NOT_SET and VT_EMPTY");
+    hr = get_prop(d, (DODownloadProperty)30, &v);
+    T(DL, "GetProperty", hr == ECHO_DO_E_UNKNOWN_PROPERTY_ID && V_VT(&v) == VT_EMPTY, "id 30: DO_E_UNKNOWN_PROPERTY_ID and VT_EMPTY");
+    hr = get_prop(d, (DODownloadProperty)0x10000, &v);
+    T(DL, "GetProperty", FAILED(hr), "id 0x10000 (beyond an NDR enum16): an error, not id 0");
+    printf("#   GetProperty(0x10000): 0x%08lx\n", (unsigned long)hr);
+    VariantClear(&v);
+}
+
+/* Start with a callback and a stream set: the server calls OnStatusChange and writes the stream
+ * before it returns. */
+static int stream_has(IStream *stm, ULONG copies)
+{
+    STATSTG st;
+    HGLOBAL h = NULL;
+    if (IStream_Stat(stm, &st, STATFLAG_NONAME) != S_OK || st.cbSize.QuadPart != (ULONGLONG)ECHO_STREAM_LEN * copies
+        || FAILED(GetHGlobalFromStream(stm, &h)))
+        return 0;
+    const BYTE *p = GlobalLock(h);
+    int ok = p != NULL;
+    for (ULONG c = 0; ok && c < copies; c++)
+        for (ULONG i = 0; ok && i < ECHO_STREAM_LEN; i++)
+            ok = p[c * ECHO_STREAM_LEN + i] == ECHO_STREAM_BYTE(i);
+    GlobalUnlock(h);
+    return ok;
+}
+
+static int ranges_logged(IBackgroundCopyManager *m, const DO_DOWNLOAD_RANGES_INFO *r)
+{
+    WCHAR want[128];
+    echo_describe_ranges(r, want);
+    return take_eq(last_call(m), want);
+}
+
+static void test_download_states(IDODownload *d0, IDODownload *d1, IDODownload *d2, IBackgroundCopyManager *m, StatusSink *sink,
+                                 IStream *stm)
+{
+    HRESULT hr;
+    /* 3 ranges (RangeCount, then Ranges at offset 8), the last to the end of the file */
+    DO_DOWNLOAD_RANGES_INFO *r3 = calloc(1, FIELD_OFFSET(DO_DOWNLOAD_RANGES_INFO, Ranges[3]));
+    r3->RangeCount = 3;
+    r3->Ranges[0] = (DO_DOWNLOAD_RANGE){0, 100};
+    r3->Ranges[1] = (DO_DOWNLOAD_RANGE){200, 1000};
+    r3->Ranges[2] = (DO_DOWNLOAD_RANGE){0x123456789ull, DO_LENGTH_TO_EOF};
+    sink->expect_download = identity(d0);
+    sink->expect_index = 0;
+    sink->expect_state = DODownloadState_Transferring;
+    hr = IDODownload_Start(d0, r3);
+    T(DL, "Start", hr == ECHO_NOTIFY_OK && ranges_logged(m, r3), "3 ranges in (the server saw the same), callback and stream called back");
+    T(DLCB, "OnStatusChange", sink->calls == 1 && sink->ok == 1,
+      "called from Start with the client's own download proxy and the Transferring status; GetStatus works inside it");
+    CHECK(stream_has(stm, 1), DL "::Start the server wrote 70001 bytes into the client's IStream (VT_UNKNOWN), in two Writes");
+    T(DL, "GetStatus", status_is(d0, 0, DODownloadState_Transferring), "every field of DO_DOWNLOAD_STATUS out (Transferring)");
+    free(r3);
+
+    sink->expect_download = NULL;
+    sink->expect_state = DODownloadState_Paused;
+    T(DL, "Pause", IDODownload_Pause(d0) == ECHO_NOTIFY_OK && status_is(d0, 0, DODownloadState_Paused), "Paused");
+    T(DLCB, "OnStatusChange", sink->calls == 2 && sink->ok == 2, "a NULL download crosses as NULL, with the Paused status");
+    sink->expect_download = identity(d0);
+    sink->expect_state = DODownloadState_Transferring;
+    hr = IDODownload_Start(d0, NULL);
+    T(DL, "Start", hr == ECHO_NOTIFY_OK && ranges_logged(m, NULL) && sink->calls == 3 && sink->ok == 3 && stream_has(stm, 2),
+      "NULL ranges ([unique]) cross as NULL (resume)");
+
+    /* VT_EMPTY both ways: it clears the interface properties, and the server lets the objects go */
+    VARIANT v, out;
+    VariantInit(&v);
+    WCHAR want[128];
+    echo_describe_property(DODownloadProperty_CallbackInterface, &v, want);
+    hr = IDODownload_SetProperty(d0, DODownloadProperty_CallbackInterface, &v);
+    T(DL, "SetProperty", hr == S_OK && take_eq(last_call(m), want), "CallbackInterface: VT_EMPTY in (clears it)");
+    T(DL, "GetProperty", get_prop(d0, DODownloadProperty_CallbackInterface, &out) == S_OK && V_VT(&out) == VT_EMPTY,
+      "CallbackInterface: VT_EMPTY back");
+    hr = IDODownload_SetProperty(d0, DODownloadProperty_StreamInterface, &v);
+    CHECK(hr == S_OK && sink->ref == 1, DL "::SetProperty the server released the client's callback");
+    ULONG refs = IStream_AddRef(stm);
+    IStream_Release(stm);
+    CHECK(refs == 2, DL "::SetProperty the server released the client's IStream");
+
+    T(DL, "Finalize", IDODownload_Finalize(d0) == S_OK && status_is(d0, 0, DODownloadState_Finalized), "Finalized");
+    DO_DOWNLOAD_RANGES_INFO none = {0};
+    TH(DL, "Start", IDODownload_Start(d0, &none), ECHO_DO_E_INVALID_STATE, "after Finalize: DO_E_INVALID_STATE");
+    T(DL, "Start", IDODownload_Start(d1, &none) == S_OK && ranges_logged(m, &none), "RangeCount 0 (8 bytes, no element) in");
+    T(DL, "Abort", IDODownload_Abort(d1) == S_OK && status_is(d1, 1, DODownloadState_Aborted), "Aborted");
+    T(DL, "GetStatus", status_is(d2, 2, DODownloadState_Created), "Created");
+
+    const UINT big = 1000;
+    DO_DOWNLOAD_RANGES_INFO *rb = malloc(FIELD_OFFSET(DO_DOWNLOAD_RANGES_INFO, Ranges[big]));
+    rb->RangeCount = big;
+    for (UINT i = 0; i < big; i++)
+        rb->Ranges[i] = (DO_DOWNLOAD_RANGE){0x100000000ull * i + i, i == big - 1 ? DO_LENGTH_TO_EOF : 4096u + i};
+    T(DL, "Start", IDODownload_Start(d2, rb) == S_OK && ranges_logged(m, rb), "1000 ranges (16,008 bytes) in");
+    free(rb);
+    T(DL, "GetStatus", FAILED(IDODownload_GetStatus(d2, NULL)), "NULL out pointer: an error, not a crash");
+}
+
+/* The n-th item of an enumeration must be the download d (same identity, same Id). */
+static int enum_item_is(IUnknown *item, IDODownload *d, unsigned index)
+{
+    IDODownload *got = NULL;
+    int ok = item && SUCCEEDED(IUnknown_QueryInterface(item, &IID_IDODownload, (void **)&got)) && identity(got) == identity(d)
+             && id_is(got, index);
+    if (got)
+        IDODownload_Release(got);
+    return ok;
+}
+
+static void test_enum_downloads(IDOManager *dm, IDODownload **d)
+{
+    IEnumUnknown *e = NULL;
+    IUnknown *items[4] = {0};
+    ULONG fetched = 0, n = 0;
+    HRESULT hr = IDOManager_EnumDownloads(dm, NULL, &e);
+    T(DOMGR, "EnumDownloads", hr == S_OK && e, "NULL category ([unique]): every download, an IEnumUnknown out");
+    if (!e)
+        return;
+    int ok = 1;
+    while (n < 4 && IEnumUnknown_Next(e, 1, &items[0], NULL) == S_OK) {
+        ok = ok && n < 3 && enum_item_is(items[0], d[n], n);
+        IUnknown_Release(items[0]);
+        n++;
+    }
+    CHECK(ok && n == 3, DOMGR "::EnumDownloads Next(1) until S_FALSE: the 3 downloads in order, each QIs to IDODownload");
+    hr = IEnumUnknown_Reset(e);
+    if (hr == S_OK)
+        hr = IEnumUnknown_Next(e, 4, items, &fetched);
+    ok = hr == S_FALSE && fetched == 3;
+    for (ULONG i = 0; i < fetched && i < 4; i++) {
+        ok = ok && enum_item_is(items[i], d[i], i);
+        IUnknown_Release(items[i]);
+    }
+    CHECK(ok, DOMGR "::EnumDownloads Reset + Next(4): S_FALSE, 3 fetched");
+    IEnumUnknown_Release(e);
+
+    WCHAR id1[37];
+    echo_download_id(1, id1);
+    const struct {
+        DO_DOWNLOAD_ENUM_CATEGORY category;
+        HRESULT hr;
+        int match; /* the one download expected, -1 for none */
+        const char *what;
+    } cases[] = {
+        {{DODownloadProperty_Id, id1}, S_OK, 1, "Id filter: download 1 only"},
+        {{DODownloadProperty_DisplayName, g_long_text}, S_OK, 0, "DisplayName filter of 5000 characters: download 0 only"},
+        {{DODownloadProperty_Uri, L"https://nowhere.example/"}, ECHO_DO_E_NO_DOWNLOADS, -1, "no match: DO_E_NO_DOWNLOADS and NULL"},
+        {{DODownloadProperty_LocalPath, NULL}, E_INVALIDARG, -1, "NULL Value (embedded unique string) crosses as NULL: E_INVALIDARG"},
+        {{DODownloadProperty_CostPolicy, L"1"}, E_INVALIDARG, -1, "CostPolicy is no filter: E_INVALIDARG"},
+    };
+    for (size_t i = 0; i < ARRAYSIZE(cases); i++) {
+        e = (IEnumUnknown *)(ULONG_PTR)1;
+        hr = IDOManager_EnumDownloads(dm, &cases[i].category, &e);
+        ok = hr == cases[i].hr;
+        if (cases[i].match < 0)
+            ok = ok && e == NULL;
+        else if (ok && e) {
+            fetched = 0;
+            ok = IEnumUnknown_Next(e, 2, items, &fetched) == S_FALSE && fetched == 1
+                 && enum_item_is(items[0], d[cases[i].match], (unsigned)cases[i].match);
+            for (ULONG k = 0; k < fetched && k < 2; k++)
+                IUnknown_Release(items[k]);
+            IEnumUnknown_Release(e);
+        } else
+            ok = 0;
+        char name[200];
+        snprintf(name, sizeof(name), DOMGR "::EnumDownloads %s", cases[i].what);
+        CHECK(ok, name);
+        if (!ok)
+            printf("#   hr 0x%08lx\n", (unsigned long)hr);
+    }
+}
+
+static void test_downloads(Ctx *c)
+{
+    long before = -1, after = -1;
+    DWORD pid = 0;
+    server_info(c->mgr, &before, &pid);
+    IDOManager *dm = NULL;
+    HRESULT hr = CoCreateInstance(&CLSID_OpendoEchoServer, NULL, CLSCTX_LOCAL_SERVER, &IID_IDOManager, (void **)&dm);
+    CHECK(hr == S_OK && dm, DOMGR ": CoCreateInstance(CLSCTX_LOCAL_SERVER, IID_IDOManager) (the class's default interface)");
+    if (!dm)
+        return;
+    IBackgroundCopyManager *bm = NULL;
+    IDOManager_QueryInterface(dm, &IID_IBackgroundCopyManager, (void **)&bm);
+    CHECK(bm && identity(bm) == identity(dm), DOMGR ": the same object answers IBackgroundCopyManager");
+
+    IDODownload *d[3] = {0};
+    for (unsigned i = 0; i < 3; i++) {
+        hr = IDOManager_CreateDownload(dm, &d[i]);
+        T(DOMGR, "CreateDownload", hr == S_OK && id_is(d[i], i), "an IDODownload out (its Id is the server's n-th)");
+    }
+    long mid = -1, mid2 = -1;
+    server_info(c->mgr, &mid, &pid);
+    TH(DOMGR, "CreateDownload", IDOManager_CreateDownload(dm, NULL), HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER),
+       "NULL out pointer: refused by the proxy");
+    CHECK(server_info(c->mgr, &mid2, &pid) && mid2 == mid, DOMGR "::CreateDownload a NULL out pointer created no download in the server");
+
+    StatusSink sink = {.IDODownloadStatusCallback_iface.lpVtbl = &status_sink_vtbl, .ref = 1};
+    IStream *stm = NULL;
+    CHECK(CreateStreamOnHGlobal(NULL, TRUE, &stm) == S_OK, DL ": an HGLOBAL stream in the client");
+    if (d[0] && d[1] && d[2] && stm && bm) {
+        test_download_properties(d[0], bm, &sink, stm);
+        test_download_states(d[0], d[1], d[2], bm, &sink, stm);
+        test_enum_downloads(dm, d);
+    }
+    if (stm)
+        IStream_Release(stm);
+    for (unsigned i = 0; i < 3; i++)
+        if (d[i])
+            IDODownload_Release(d[i]);
+    if (bm)
+        IBackgroundCopyManager_Release(bm);
+    IDOManager_Release(dm);
+    CHECK(server_info(c->mgr, &after, &pid) && after == before && sink.ref == 1,
+          DOMGR ": released, the server is back to its objects before (no leaked download, enumerator or callback)");
+    if (after != before)
+        printf("#   server objects: %ld before, %ld after\n", before, after);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* phase 4: the server dies under live proxies                                                 */
 
 static void test_dead_server(Ctx *c)
@@ -1337,6 +1741,7 @@ int wmain(void)
             test_do(&c);
             test_http_options(&c);
             test_admin(&c);
+            test_downloads(&c);
         }
         long objects = -1, want = 4;
         DWORD pid = 0;

@@ -9,6 +9,7 @@
 
 #include "admin.h"
 #include "deliveryoptimization.h"
+#include "downloads.h"
 #include "jobs.h"
 #include "settings.h"
 
@@ -148,5 +149,30 @@ HRESULT background_copy_error_create(const store_job_t *job, IBackgroundCopyErro
 /* A local name the caller can use: absolute, its directory exists, and the caller may create a
  * file there (E_ACCESSDENIED otherwise). Checked while impersonating the caller. */
 HRESULT local_path_check(LPCWSTR path);
+/* Before a download's first Start: the file must not exist (ERROR_FILE_EXISTS), and missing
+ * directories are created; both as the caller. */
+HRESULT local_path_prepare(LPCWSTR path);
+
+/* ---- the download API (IDOManager, engine/downloads/downloads.h) ------------------------------- */
+
+/* service/com/do_manager.c: the manager object's IDOManager interface; its IUnknown methods go
+ * to outer, the object's primary interface. */
+typedef struct do_manager_part {
+    IDOManager iface;
+    IUnknown *outer;
+} do_manager_part_t;
+void do_manager_init(do_manager_part_t *part, IUnknown *outer);
+/* service/com/do_download.c: the IDODownload object of a download id. */
+HRESULT do_download_create(const GUID *id, IDODownload **out);
+/* service/com/enum_downloads.c: IEnumUnknown over IDODownload objects (takes ownership of ids). */
+HRESULT enum_downloads_create(GUID *ids, ULONG count, IEnumUnknown **out);
+/* service/notify/download_callbacks.c: each download's IDODownloadStatusCallback (NULL clears;
+ * in memory only), and OnStatusChange calls for the core's events. get AddRefs. */
+HRESULT download_callbacks_set(const GUID *id, IDODownloadStatusCallback *callback);
+IUnknown *download_callbacks_get(const GUID *id);
+/* On a pool thread, for an event of download id: 1 when id is a download with a callback (the
+ * call is made, or skipped by CallbackFreqSeconds/Percent), 0 otherwise. */
+int download_callbacks_deliver(const GUID *id, jobs_event_t event);
+void download_callbacks_clear(void);
 
 #endif

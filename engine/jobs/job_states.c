@@ -93,6 +93,8 @@ static hr_t finish_job(jobs_t *jobs, store_job_t *job, int32_t final_state)
     if (status != STORE_OK)
         return store_failure(jobs, &job->id, "remove job", status);
     finished_add(jobs, job, final_state, &progress);
+    if (job->kind == STORE_KIND_DOWNLOAD) /* Finalized or Aborted: its client hears of it */
+        jobs_emit(jobs, job, JOBS_EVENT_MODIFIED, JOBS_NO_FILE);
     counts_job_removed(jobs, job->owner_sid);
     return HR_OK;
 }

@@ -1,5 +1,6 @@
-/* IBackgroundCopyManager: CreateJob, GetJob, EnumJobs. Each client gets its own manager
- * object; all of them share the process's job manager (dosvc_jobs). */
+/* The manager object of CLSID_DeliveryOptimization: IBackgroundCopyManager (CreateJob, GetJob,
+ * EnumJobs) here, and IDOManager (do_manager.c). Each client gets its own manager object; all of
+ * them share the process's job manager (dosvc_jobs). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 
 typedef struct manager {
     IBackgroundCopyManager iface;
+    do_manager_part_t do_manager;
     LONG refs;
 } manager_t;
 
@@ -21,13 +23,16 @@ static HRESULT STDMETHODCALLTYPE manager_query_interface(IBackgroundCopyManager 
 {
     if (!out)
         return E_POINTER;
-    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyManager)) {
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyManager))
         *out = iface;
-        IBackgroundCopyManager_AddRef(iface);
-        return S_OK;
+    else if (IsEqualIID(riid, &IID_IDOManager))
+        *out = &impl(iface)->do_manager.iface;
+    else {
+        *out = NULL;
+        return E_NOINTERFACE;
     }
-    *out = NULL;
-    return E_NOINTERFACE;
+    IBackgroundCopyManager_AddRef(iface);
+    return S_OK;
 }
 
 static ULONG STDMETHODCALLTYPE manager_add_ref(IBackgroundCopyManager *iface)
@@ -130,6 +135,7 @@ HRESULT background_copy_manager_create(REFIID riid, void **out)
     if (!manager)
         return E_OUTOFMEMORY;
     manager->iface.lpVtbl = &manager_vtbl;
+    do_manager_init(&manager->do_manager, (IUnknown *)&manager->iface);
     manager->refs = 1;
     HRESULT hr = IBackgroundCopyManager_QueryInterface(&manager->iface, riid, out);
     IBackgroundCopyManager_Release(&manager->iface);

@@ -63,6 +63,20 @@ static HRESULT enable_transfers(void)
     return hr;
 }
 
+/* IDODownload downloads that are not NonVolatile do not outlive the service (idomanager.md §5);
+ * nobody is calling at start-up, so their temporary files go with the service's identity. */
+static void drop_volatile_downloads(void)
+{
+    size_t dropped = 0;
+    HRESULT hr = downloads_drop_volatile(dosvc_jobs, NULL, &dropped);
+    if (FAILED(hr))
+        log_service(LOG_ERROR, "service.downloads", "cannot drop the volatile downloads of the last run: 0x%08lx",
+                    (unsigned long)hr);
+    else if (dropped)
+        log_service(LOG_INFO, "service.downloads", "%lu download(s) of the last run were not NonVolatile: dropped",
+                    (unsigned long)dropped);
+}
+
 static HRESULT open_job_store(void)
 {
     char dir[MAX_PATH * 3];
@@ -81,6 +95,7 @@ static HRESULT open_job_store(void)
     if (SUCCEEDED(hr)) {
         log_store_report(db_path, &report);
         settings_apply_limits(dosvc_jobs);
+        drop_volatile_downloads();
         hr = job_events_start(); /* before transfers: no event of a starting job is missed */
         if (SUCCEEDED(hr))
             hr = enable_transfers();
@@ -116,6 +131,7 @@ void server_stop(void)
     class_factories_revoke();
     maintenance_stop();
     job_events_stop(); /* no callback after this: the clients' sinks are released with the process */
+    download_callbacks_clear();
     if (dosvc_jobs) {
         /* Every change is already committed; jobs_shutdown first stops the scheduler and the
          * transfer engine (last checkpoints recorded), then closes the store (checkpointing the

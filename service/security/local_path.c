@@ -44,3 +44,38 @@ HRESULT local_path_check(LPCWSTR path)
     caller_revert(used_rpc);
     return hr;
 }
+
+/* Creates every missing directory above path (as the caller is impersonated). */
+static HRESULT create_directories(LPCWSTR path)
+{
+    WCHAR dir[MAX_PATH + 1];
+    size_t length = wcslen(path);
+    if (length > MAX_PATH)
+        return HRESULT_FROM_WIN32(ERROR_FILENAME_EXCED_RANGE);
+    wcscpy(dir, path);
+    for (size_t i = 3; i < length; i++) { /* past "C:\" (or the first characters of a UNC path) */
+        if (dir[i] != L'\\' && dir[i] != L'/')
+            continue;
+        dir[i] = L'\0';
+        if (!CreateDirectoryW(dir, NULL) && GetLastError() != ERROR_ALREADY_EXISTS)
+            return HRESULT_FROM_WIN32(GetLastError());
+        dir[i] = L'\\';
+    }
+    return S_OK;
+}
+
+HRESULT local_path_prepare(LPCWSTR path)
+{
+    if (!path || !path[0])
+        return E_INVALIDARG;
+    int used_rpc;
+    HRESULT hr = caller_impersonate(&used_rpc);
+    if (FAILED(hr))
+        return E_ACCESSDENIED;
+    if (GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES)
+        hr = HRESULT_FROM_WIN32(ERROR_FILE_EXISTS); /* DO never overwrites a file */
+    else
+        hr = create_directories(path);
+    caller_revert(used_rpc);
+    return hr;
+}

@@ -13,7 +13,7 @@ wine_prefix_up
 dest="$WINEPREFIX/drive_c/Program Files/opendo"
 service_stop
 mkdir -p "$dest"
-for f in dosvc.exe doproxy.dll dodemo.exe doadmin.exe; do
+for f in dosvc.exe doproxy.dll dodemo.exe dodownload.exe doadmin.exe; do
     cp "$top/build/win/$f" "$dest/"
 done
 wine 'C:\Program Files\opendo\dosvc.exe' install </dev/null

@@ -1,0 +1,289 @@
+/* dodownload: downloads one file through IDOManager the way winget's DODownloader does
+ * (idomanager.md §6.1): CreateDownload, the proxy blanket, Uri / LocalPath / DisplayName /
+ * ForegroundPriority properties, an IDODownloadStatusCallback that wakes the waiting thread,
+ * Start(NULL), a wait that gives up when nothing arrives for a while, then HttpResponseHeaders
+ * and Finalize, or Abort on failure.
+ *
+ *   dodownload [/foreground] [/nonvolatile] [/name TEXT] [/timeout SECONDS] [/keep] URL PATH
+ *
+ * /keep leaves the download Transferred (no Finalize) and prints its id; /timeout is winget's
+ * "no progress" wait (default 60 s) before the first byte. Exit status: 0 downloaded, 1 failed,
+ * 2 usage. Progress lines go to stdout; the failure, in words, to stderr. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <wchar.h>
+#include <windows.h>
+
+#include "deliveryoptimization.h"
+#include "doerrors.h"
+
+typedef struct options {
+    int foreground, non_volatile, keep;
+    const wchar_t *name, *url, *path;
+    DWORD timeout_s;
+} options_t;
+
+/* ---- the callback: remembers the last status and wakes the waiting thread --------------------- */
+
+typedef struct callback {
+    IDODownloadStatusCallback iface;
+    LONG refs;
+    CRITICAL_SECTION lock;
+    DO_DOWNLOAD_STATUS last;
+    HANDLE changed;
+} callback_t;
+
+static callback_t *impl(IDODownloadStatusCallback *iface)
+{
+    return (callback_t *)iface;
+}
+
+static HRESULT STDMETHODCALLTYPE cb_query_interface(IDODownloadStatusCallback *iface, REFIID riid, void **out)
+{
+    if (!out)
+        return E_POINTER;
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IDODownloadStatusCallback)) {
+        *out = iface;
+        InterlockedIncrement(&impl(iface)->refs);
+        return S_OK;
+    }
+    *out = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG STDMETHODCALLTYPE cb_add_ref(IDODownloadStatusCallback *iface)
+{
+    return (ULONG)InterlockedIncrement(&impl(iface)->refs);
+}
+
+static ULONG STDMETHODCALLTYPE cb_release(IDODownloadStatusCallback *iface)
+{
+    return (ULONG)InterlockedDecrement(&impl(iface)->refs); /* lives on main's stack */
+}
+
+static HRESULT STDMETHODCALLTYPE cb_on_status_change(IDODownloadStatusCallback *iface, IDODownload *download,
+                                                     const DO_DOWNLOAD_STATUS *status)
+{
+    (void)download;
+    callback_t *self = impl(iface);
+    EnterCriticalSection(&self->lock);
+    self->last = *status;
+    LeaveCriticalSection(&self->lock);
+    SetEvent(self->changed);
+    return S_OK;
+}
+
+static IDODownloadStatusCallbackVtbl cb_vtbl = {cb_query_interface, cb_add_ref, cb_release, cb_on_status_change};
+
+/* ---- properties -------------------------------------------------------------------------------- */
+
+static HRESULT set_text(IDODownload *download, DODownloadProperty property, const wchar_t *text)
+{
+    VARIANT v;
+    VariantInit(&v);
+    V_VT(&v) = VT_BSTR;
+    V_BSTR(&v) = SysAllocString(text);
+    HRESULT hr = V_BSTR(&v) ? IDODownload_SetProperty(download, property, &v) : E_OUTOFMEMORY;
+    VariantClear(&v);
+    return hr;
+}
+
+static HRESULT set_bool(IDODownload *download, DODownloadProperty property, int value)
+{
+    VARIANT v;
+    VariantInit(&v);
+    V_VT(&v) = VT_BOOL;
+    V_BOOL(&v) = value ? VARIANT_TRUE : VARIANT_FALSE;
+    return IDODownload_SetProperty(download, property, &v);
+}
+
+static HRESULT set_unknown(IDODownload *download, DODownloadProperty property, IUnknown *unknown)
+{
+    VARIANT v;
+    VariantInit(&v);
+    V_VT(&v) = VT_UNKNOWN;
+    V_UNKNOWN(&v) = unknown;
+    return IDODownload_SetProperty(download, property, &v);
+}
+
+/* The Content-Type line of HttpResponseHeaders, as winget reads it (failures ignored). */
+static void print_content_type(IDODownload *download)
+{
+    VARIANT v;
+    VariantInit(&v);
+    if (FAILED(IDODownload_GetProperty(download, DODownloadProperty_HttpResponseHeaders, &v)) || V_VT(&v) != VT_BSTR)
+        return;
+    const wchar_t *line = V_BSTR(&v);
+    while (line && *line) {
+        const wchar_t *end = wcschr(line, L'\n');
+        size_t length = end ? (size_t)(end - line) : wcslen(line);
+        if (length > 13 && _wcsnicmp(line, L"content-type:", 13) == 0)
+            wprintf(L"  content type:%.*ls\n", (int)(length - 13), line + 13);
+        line = end ? end + 1 : NULL;
+    }
+    VariantClear(&v);
+}
+
+/* ---- the download -------------------------------------------------------------------------------- */
+
+static void describe_failure(IDOManager *manager, const wchar_t *what, HRESULT hr)
+{
+    IBackgroundCopyManager *bits = NULL;
+    LPWSTR text = NULL;
+    if (SUCCEEDED(IDOManager_QueryInterface(manager, &IID_IBackgroundCopyManager, (void **)&bits))) {
+        IBackgroundCopyManager_GetErrorDescription(bits, hr, GetUserDefaultUILanguage(), &text);
+        IBackgroundCopyManager_Release(bits);
+    }
+    fwprintf(stderr, L"dodownload: %ls: 0x%08lx%ls%ls\n", what, (unsigned long)hr, text ? L" " : L"",
+             text ? text : L"");
+    CoTaskMemFree(text);
+}
+
+static HRESULT configure(IDODownload *download, const options_t *o, callback_t *callback)
+{
+    HRESULT hr = set_text(download, DODownloadProperty_Uri, o->url);
+    if (SUCCEEDED(hr))
+        hr = set_text(download, DODownloadProperty_LocalPath, o->path);
+    if (SUCCEEDED(hr) && o->name)
+        hr = set_text(download, DODownloadProperty_DisplayName, o->name);
+    if (SUCCEEDED(hr))
+        hr = set_bool(download, DODownloadProperty_ForegroundPriority, o->foreground);
+    if (SUCCEEDED(hr) && o->non_volatile)
+        hr = set_bool(download, DODownloadProperty_NonVolatile, 1);
+    if (SUCCEEDED(hr))
+        hr = set_unknown(download, DODownloadProperty_CallbackInterface, (IUnknown *)&callback->iface);
+    return hr;
+}
+
+/* Waits for Transferred (S_OK) or a stop with an error (that error). Before the first byte,
+ * winget gives up after its own timeout; a transient condition (Error 0, ExtendedError set) is
+ * waited out. */
+static HRESULT wait_for_transfer(IDODownload *download, callback_t *callback, DWORD timeout_s)
+{
+    ULONGLONG started = GetTickCount64();
+    UINT64 last_bytes = 0;
+    for (;;) {
+        WaitForSingleObject(callback->changed, 1000);
+        DO_DOWNLOAD_STATUS s;
+        if (FAILED(IDODownload_GetStatus(download, &s))) { /* the callback may be late: ask */
+            EnterCriticalSection(&callback->lock);
+            s = callback->last;
+            LeaveCriticalSection(&callback->lock);
+        }
+        if (s.BytesTransferred != last_bytes)
+            wprintf(L"  %llu of %llu bytes\n", (unsigned long long)s.BytesTransferred,
+                    (unsigned long long)s.BytesTotal);
+        last_bytes = s.BytesTransferred;
+        if (s.State == DODownloadState_Transferred)
+            return S_OK;
+        if (FAILED(s.Error))
+            return s.Error;
+        if (s.State == DODownloadState_Aborted || s.State == DODownloadState_Finalized)
+            return HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED);
+        if (last_bytes == 0 && GetTickCount64() - started > (ULONGLONG)timeout_s * 1000)
+            return DO_E_DOWNLOAD_NO_PROGRESS; /* what winget reports for its own timeout */
+    }
+}
+
+static int run(IDOManager *manager, const options_t *o)
+{
+    callback_t callback = {{&cb_vtbl}, 1, {0}, {0}, CreateEventW(NULL, FALSE, FALSE, NULL)};
+    InitializeCriticalSection(&callback.lock);
+    IDODownload *download = NULL;
+    HRESULT hr = IDOManager_CreateDownload(manager, &download);
+    const wchar_t *step = L"CreateDownload";
+    if (SUCCEEDED(hr)) {
+        /* As winget: impersonation (so that the service acts as us) with static cloaking. */
+        CoSetProxyBlanket((IUnknown *)download, RPC_C_AUTHN_DEFAULT, RPC_C_AUTHZ_NONE, COLE_DEFAULT_PRINCIPAL,
+                          RPC_C_AUTHN_LEVEL_DEFAULT, RPC_C_IMP_LEVEL_IMPERSONATE, NULL, EOAC_STATIC_CLOAKING);
+        step = L"SetProperty";
+        hr = configure(download, o, &callback);
+    }
+    if (SUCCEEDED(hr)) {
+        step = L"Start";
+        hr = IDODownload_Start(download, NULL);
+    }
+    if (SUCCEEDED(hr)) {
+        wprintf(L"  started: %ls -> %ls\n", o->url, o->path);
+        step = L"the download";
+        hr = wait_for_transfer(download, &callback, o->timeout_s);
+    }
+    if (SUCCEEDED(hr)) {
+        print_content_type(download);
+        step = L"Finalize";
+        VARIANT id;
+        VariantInit(&id);
+        if (o->keep && SUCCEEDED(IDODownload_GetProperty(download, DODownloadProperty_Id, &id)))
+            wprintf(L"  transferred, kept: %ls\n", V_BSTR(&id));
+        else
+            hr = IDODownload_Finalize(download);
+        VariantClear(&id);
+    }
+    if (SUCCEEDED(hr) && !o->keep)
+        wprintf(L"  finalized: %ls\n", o->path);
+    if (FAILED(hr)) {
+        describe_failure(manager, step, hr);
+        if (download)
+            IDODownload_Abort(download); /* as winget's destructor: nothing left behind */
+    }
+    if (download) {
+        set_unknown(download, DODownloadProperty_CallbackInterface, NULL);
+        IDODownload_Release(download);
+    }
+    CloseHandle(callback.changed);
+    DeleteCriticalSection(&callback.lock);
+    return FAILED(hr) ? 1 : 0;
+}
+
+static int usage(void)
+{
+    fwprintf(stderr, L"usage: dodownload [/foreground] [/nonvolatile] [/name TEXT] [/timeout SECONDS] "
+                     L"[/keep] URL PATH\n");
+    return 2;
+}
+
+static int parse(int argc, wchar_t **argv, options_t *o)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == L'/'; i++) {
+        if (_wcsicmp(argv[i], L"/foreground") == 0)
+            o->foreground = 1;
+        else if (_wcsicmp(argv[i], L"/nonvolatile") == 0)
+            o->non_volatile = 1;
+        else if (_wcsicmp(argv[i], L"/keep") == 0)
+            o->keep = 1;
+        else if (_wcsicmp(argv[i], L"/name") == 0 && i + 1 < argc)
+            o->name = argv[++i];
+        else if (_wcsicmp(argv[i], L"/timeout") == 0 && i + 1 < argc)
+            o->timeout_s = (DWORD)wcstoul(argv[++i], NULL, 10);
+        else
+            return 0;
+    }
+    if (argc - i != 2)
+        return 0;
+    o->url = argv[i];
+    o->path = argv[i + 1];
+    return 1;
+}
+
+int wmain(int argc, wchar_t **argv)
+{
+    options_t o = {0, 0, 0, NULL, NULL, NULL, 60};
+    if (!parse(argc, argv, &o))
+        return usage();
+    if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED)))
+        return 1;
+    IDOManager *manager = NULL;
+    HRESULT hr = CoCreateInstance(&CLSID_DeliveryOptimization, NULL, CLSCTX_LOCAL_SERVER, &IID_IDOManager,
+                                  (void **)&manager);
+    int status = 1;
+    if (FAILED(hr))
+        fwprintf(stderr, L"dodownload: CoCreateInstance(DeliveryOptimization, IDOManager): 0x%08lx\n",
+                 (unsigned long)hr);
+    else {
+        status = run(manager, &o);
+        IDOManager_Release(manager);
+    }
+    CoUninitialize();
+    return status;
+}

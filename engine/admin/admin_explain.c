@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "downloads.h"
 #include "guid.h"
 
 #define RECENT_LOG_LINES 5
@@ -62,7 +63,13 @@ static void header(why_t *w, const char *id)
         snprintf(total_text, sizeof total_text, "a size not known yet");
     else
         admin_format_bytes(total, total_text, sizeof total_text);
-    text_printf(&w->text, "Job %s \"%s\"\n", id, w->job.display_name ? w->job.display_name : "");
+    if (w->job.kind == STORE_KIND_DOWNLOAD)
+        text_printf(&w->text, "Download %s \"%s\" (IDODownload, %s%s)\n", id,
+                    w->job.display_name ? w->job.display_name : "",
+                    downloads_state_name(downloads_state_of(&w->job)),
+                    w->job.non_volatile ? ", NonVolatile" : ", lost if the service restarts");
+    else
+        text_printf(&w->text, "Job %s \"%s\"\n", id, w->job.display_name ? w->job.display_name : "");
     text_printf(&w->text, "  owner %s, priority %s, created %s, last changed %s\n",
                 w->job.owner_sid ? w->job.owner_sid : "-", admin_priority_name(w->job.priority),
                 created, changed);
@@ -265,9 +272,9 @@ static void explain_transferred(why_t *w)
                       expires, sizeof expires);
     text_printf(&w->text,
                 "It is TRANSFERRED: every byte is here, in hidden temporary files next to the "
-                "destinations. It waits for its owner's program to call Complete, which makes the "
+                "destinations. It waits for its owner's program to call %s, which makes the "
                 "files visible. Uncompleted jobs are removed %d days after creation (%s).\n",
-                JOB_MAX_AGE_DAYS, expires);
+                w->job.kind == STORE_KIND_DOWNLOAD ? "Finalize" : "Complete", JOB_MAX_AGE_DAYS, expires);
 }
 
 static void explain_state(why_t *w)
@@ -286,9 +293,19 @@ static void explain_state(why_t *w)
     }
 }
 
-/* What an administrator can always do in this state (after any advice about the error). */
+/* What an administrator can always do in this state (after any advice about the error). A
+ * download is its client's to drive: the BITS-style API, and so doadmin's job switches, do not
+ * see it (docs/architecture.md). */
 static void advise_state(why_t *w)
 {
+    if (w->job.kind == STORE_KIND_DOWNLOAD) {
+        advise(w, "%s", "its client drives it through IDODownload (Start, Pause, Finalize, Abort); "
+                        "doadmin's job switches do not reach downloads");
+        if (!w->job.non_volatile)
+            advise(w, "%s", "it is not NonVolatile: restarting the service (sc stop DoSvc, "
+                            "sc start DoSvc) removes it and its temporary file");
+        return;
+    }
     switch (w->job.state) {
     case JOB_STATE_SUSPENDED:
         advise(w, "%s", w->file_count ? "doadmin /resume <job> queues it"

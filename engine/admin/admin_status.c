@@ -1,11 +1,13 @@
 /* doadmin /status [job]: one block per file, with the fields of Get-DeliveryOptimizationStatus
  * that opendo can fill (peer and cache-server figures are 0: no peers, no cache hosts yet), and
- * the job's id, name, state, owner and the file's local path. */
+ * the job's id, name, state, owner and the file's local path. IDODownload downloads are listed
+ * too, with their DownloadState. */
 #include "admin_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "downloads.h"
 #include "guid.h"
 
 #define WIDTH 20 /* strlen("TotalBytesDownloaded") */
@@ -33,6 +35,8 @@ static void job_fields(text_t *text, const store_job_t *job)
     admin_field(text, WIDTH, "JobId", "%s", id);
     admin_field(text, WIDTH, "JobName", "%s", job->display_name ? job->display_name : "");
     admin_field(text, WIDTH, "JobState", "%s", job_state_text(job->state));
+    if (job->kind == STORE_KIND_DOWNLOAD) /* the state its IDODownload client sees */
+        admin_field(text, WIDTH, "DownloadState", "%s", downloads_state_name(downloads_state_of(job)));
     admin_field(text, WIDTH, "Owner", "%s", job->owner_sid ? job->owner_sid : "-");
 }
 
@@ -116,7 +120,7 @@ hr_t admin_status(const admin_sources_t *src, const caller_t *caller, const stor
     } else {
         store_guid_t *ids = NULL;
         size_t count = 0;
-        hr = jobs_list(src->jobs, caller, JOB_ENUM_ALL_USERS, &ids, &count);
+        hr = jobs_list_with_downloads(src->jobs, caller, JOB_ENUM_ALL_USERS, &ids, &count);
         for (size_t i = 0; HR_SUCCEEDED(hr) && i < count && i < ADMIN_STATUS_MAX_JOBS; i++) {
             hr = job_blocks(src, caller, &ids[i], &text);
             if (hr == DO_E_JOB_NOT_FOUND || hr == DO_E_INVALID_STATE)

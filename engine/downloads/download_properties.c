@@ -337,7 +337,7 @@ static hr_t apply_value(jobs_t *jobs, store_job_t *job, property_call_t *call)
 static hr_t apply_set(jobs_t *jobs, store_job_t *job, void *context)
 {
     property_call_t *call = context;
-    if (!state_allows(downloads_property_info(call->property)->rules, download_state_of(job)))
+    if (!state_allows(downloads_property_info(call->property)->rules, downloads_state_of(job)))
         return DO_E_INVALID_STATE;
     store_status_t status = store_file_get(jobs->store, &job->id, 0, &call->file);
     if (status != STORE_OK)

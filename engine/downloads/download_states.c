@@ -138,7 +138,7 @@ static void queue_job(store_job_t *job)
 
 static hr_t apply_start_to_file(jobs_t *jobs, store_job_t *job, store_file_t *file, start_call_t *call)
 {
-    int32_t state = download_state_of(job);
+    int32_t state = downloads_state_of(job);
     store_range_t *sorted = NULL;
     int changes = 0;
     hr_t hr = state == DOWNLOAD_CREATED ? check_startable(jobs, job, file) : HR_OK;
@@ -226,7 +226,7 @@ hr_t downloads_start(jobs_t *jobs, const caller_t *caller, const store_guid_t *i
 static hr_t apply_pause(jobs_t *jobs, store_job_t *job, void *context)
 {
     (void)jobs, (void)context;
-    if (download_state_of(job) != DOWNLOAD_TRANSFERRING)
+    if (downloads_state_of(job) != DOWNLOAD_TRANSFERRING)
         return HR_FALSE;
     job->state = JOB_STATE_SUSPENDED;
     job->error_code = 0;
@@ -249,7 +249,7 @@ hr_t downloads_pause(jobs_t *jobs, const caller_t *caller, const store_guid_t *i
 static hr_t read_state(jobs_t *jobs, store_job_t *job, const finished_job_t *final, void *context)
 {
     (void)jobs, (void)final;
-    *(int32_t *)context = job ? download_state_of(job) : -1;
+    *(int32_t *)context = job ? downloads_state_of(job) : -1;
     return HR_OK;
 }
 

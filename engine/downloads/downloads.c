@@ -40,7 +40,7 @@ const char *downloads_state_name(int32_t state)
 
 /* ---- a download's state, from its job -------------------------------------------------------- */
 
-int32_t download_state_of(const store_job_t *job)
+int32_t downloads_state_of(const store_job_t *job)
 {
     switch (job->state) {
     case JOB_STATE_SUSPENDED:
@@ -174,7 +174,7 @@ static hr_t read_status(jobs_t *jobs, store_job_t *job, const finished_job_t *fi
     hr_t hr = sum_file_progress(jobs, job, &progress);
     if (HR_FAILED(hr))
         return hr;
-    out->state = download_state_of(job);
+    out->state = downloads_state_of(job);
     out->bytes_total = status_total(jobs, job, &progress);
     out->bytes_transferred = progress.bytes_transferred;
     status_errors(job, out);

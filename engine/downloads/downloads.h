@@ -136,6 +136,9 @@ hr_t downloads_lookup(jobs_t *jobs, const caller_t *caller, const store_guid_t *
  * (through ops->remove when given). *dropped counts them. */
 hr_t downloads_drop_volatile(jobs_t *jobs, const jobs_file_ops_t *ops, size_t *dropped);
 
+/* The DODownloadState of a download's job row (one still in the store). */
+int32_t downloads_state_of(const store_job_t *job);
+
 /* Text of a state, for logs and doadmin. */
 const char *downloads_state_name(int32_t state);
 

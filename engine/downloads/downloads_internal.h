@@ -16,9 +16,6 @@ static inline int32_t download_row(int32_t property)
     return 0x10000 + property;
 }
 
-/* DODownloadState of a job row that is still in the store. */
-int32_t download_state_of(const store_job_t *job);
-
 /* Work on a download under the store lock: job is its row, or NULL when it is final (then
  * final is its record of this run). */
 typedef hr_t (*download_fn)(jobs_t *jobs, store_job_t *job, const finished_job_t *final,

@@ -109,10 +109,12 @@ static hr_t apply_end(jobs_t *jobs, store_job_t *job, void *context)
     const job_end_t *end = context;
     hr_t hr = finish_job(jobs, job, end->final_state);
     int cancelled = end->final_state == JOB_STATE_CANCELLED;
+    /* A download's client calls them Abort and Finalize. */
+    static const char *const verbs[2][2] = {{"completed", "cancelled"}, {"finalized", "aborted"}};
     if (HR_SUCCEEDED(hr))
         log_job(LOG_INFO, job, cancelled ? "job.cancel" : "job.complete",
-                "%s by %s (was %s); removed from the queue", cancelled ? "cancelled" : "completed",
-                end->caller->sid, job_state_name(job->state));
+                "%s by %s (was %s); removed from the queue",
+                verbs[job->kind == STORE_KIND_DOWNLOAD][cancelled], end->caller->sid, job_state_name(job->state));
     return hr;
 }
 

@@ -498,8 +498,8 @@ hr_t jobs_progress(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
     return with_job(jobs, caller, id, sum_file_progress, out);
 }
 
-hr_t jobs_list(jobs_t *jobs, const caller_t *caller, uint32_t flags, store_guid_t **ids,
-               size_t *count)
+static hr_t list_kind(jobs_t *jobs, const caller_t *caller, uint32_t flags, int32_t kind,
+                      store_guid_t **ids, size_t *count)
 {
     if (!jobs || !caller_is_valid(caller) || !ids || !count || (flags & ~JOB_ENUM_ALL_USERS))
         return HR_E_INVALIDARG;
@@ -509,11 +509,23 @@ hr_t jobs_list(jobs_t *jobs, const caller_t *caller, uint32_t flags, store_guid_
     hr_t hr = lock_store(jobs);
     if (HR_FAILED(hr))
         return hr;
-    store_job_query_t query = {STORE_KIND_JOB, all_users ? NULL : caller->sid, -1, STORE_MATCH_NONE, 0, NULL};
+    store_job_query_t query = {kind, all_users ? NULL : caller->sid, -1, STORE_MATCH_NONE, 0, NULL};
     store_status_t status = store_job_find(jobs->store, &query, ids, count);
     hr = status == STORE_OK ? HR_OK : store_failure(jobs, NULL, "list jobs", status);
     unlock_store(jobs);
     return hr;
+}
+
+hr_t jobs_list(jobs_t *jobs, const caller_t *caller, uint32_t flags, store_guid_t **ids,
+               size_t *count)
+{
+    return list_kind(jobs, caller, flags, STORE_KIND_JOB, ids, count);
+}
+
+hr_t jobs_list_with_downloads(jobs_t *jobs, const caller_t *caller, uint32_t flags, store_guid_t **ids,
+                              size_t *count)
+{
+    return list_kind(jobs, caller, flags, -1, ids, count);
 }
 
 hr_t jobs_check_integrity(jobs_t *jobs, char *detail, size_t detail_size)

@@ -69,9 +69,13 @@ hr_t jobs_lookup(jobs_t *jobs, const caller_t *caller, const store_guid_t *id);
 hr_t jobs_get(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, store_job_t *out);
 hr_t jobs_progress(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                    job_progress_t *out);
-/* EnumJobs: the caller's jobs, or everyone's with JOB_ENUM_ALL_USERS (administrators only). */
+/* EnumJobs: the caller's jobs, or everyone's with JOB_ENUM_ALL_USERS (administrators only);
+ * never the downloads of the IDOManager API (engine/downloads, docs/architecture.md). */
 hr_t jobs_list(jobs_t *jobs, const caller_t *caller, uint32_t flags, store_guid_t **ids,
                size_t *count);
+/* The same with the downloads among them (the admin reports). */
+hr_t jobs_list_with_downloads(jobs_t *jobs, const caller_t *caller, uint32_t flags, store_guid_t **ids,
+                              size_t *count);
 /* Runs the store's integrity check now (admin tool, tests). */
 hr_t jobs_check_integrity(jobs_t *jobs, char *detail, size_t detail_size);
 

@@ -9,6 +9,7 @@
 
 #include "jobs_fixture.h" /* check.h, jobs.h, log.h, the callers alice/bob/admin */
 #include "admin.h"
+#include "downloads.h"
 #include "guid.h"
 
 static fixture_t f;
@@ -134,6 +135,32 @@ static void test_status(void)
     free(extra);
     jobs_cancel(f.jobs, admin(), &id);
     jobs_cancel(f.jobs, admin(), &other);
+}
+
+/* IDODownload downloads: /status lists them among the jobs with their DownloadState; /why says
+ * what they are and that their client drives them. */
+static void test_downloads(void)
+{
+    store_guid_t id = {{0}};
+    CHECK_HR(downloads_create(f.jobs, alice(), &id), HR_OK, "a download");
+    download_value_t name = {.type = DL_VALUE_TEXT, .text = "a download"};
+    downloads_set_property(f.jobs, alice(), &id, DL_DISPLAY_NAME, &name);
+    char id_text[GUID_STRING_SIZE], line[120], *report = NULL;
+    guid_format(&id, id_text);
+    snprintf(line, sizeof line, "JobId                : %s\n", id_text);
+    CHECK_HR(admin_status(&sources, admin(), NULL, &report), HR_OK, "/status with a download");
+    CHECK(has(report, line) && has(report, "DownloadState        : Created\n") &&
+              has(report, "LocalPath            : (not set)\n"),
+          "/status: the download is listed, with its DownloadState");
+    free(report);
+    report = NULL;
+    CHECK_HR(admin_explain(&sources, admin(), &id, &report), HR_OK, "/why of a download");
+    CHECK(has(report, "Download ") && has(report, "\"a download\" (IDODownload, Created, lost if the service restarts)") &&
+              has(report, "its client drives it through IDODownload") &&
+              has(report, "it is not NonVolatile: restarting the service"),
+          "/why of a download: what it is, its state, that its client drives it, that a restart drops it");
+    free(report);
+    downloads_abort(f.jobs, alice(), &id);
 }
 
 static void test_why_suspended(void)
@@ -264,6 +291,7 @@ int main(void)
     CHECK_HR(jobs_enable_transfers(f.jobs, NULL, NULL, 2), HR_OK, "transfers enabled (at most 2 background)");
     test_refused();
     test_status();
+    test_downloads();
     test_why_suspended();
     test_why_error();
     test_why_retrying();

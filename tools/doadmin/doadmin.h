@@ -145,6 +145,8 @@ typedef struct {
     IBackgroundCopyJob5 **jobs;
     ULONG count;
 } job_list;
+/* downloads.c: /list's lines of the IDOManager downloads; *listed counts them. */
+HRESULT list_downloads(const session *s, ULONG *listed);
 HRESULT list_jobs(const session *s, DWORD flags, job_list *list);
 void job_list_free(job_list *list);
 int find_job(session *s, const wchar_t *spec, IBackgroundCopyJob5 **job); /* reports failures */

@@ -13,7 +13,7 @@ $(BUILD)/win/version/doadmin.res.o: VERSION_TEXT = opendo administration tool
 $(BUILD)/win/version/doadmin.res.o: VERSION_TYPE = VFT_APP
 
 $(DOADMIN_EXE): $(DOADMIN_OBJS) $(IDL_I_OBJ) $(BUILD)/win/version/doadmin.res.o
-	$(WCC) $(WLDFLAGS) $^ -o $@ -lole32 -luuid -ladvapi32 -lversion
+	$(WCC) $(WLDFLAGS) $^ -o $@ -lole32 -loleaut32 -luuid -ladvapi32 -lversion
 
 all: $(DOADMIN_EXE)
 -include $(DOADMIN_OBJS:.o=.d)

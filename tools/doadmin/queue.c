@@ -1,5 +1,6 @@
 /* queue.c: the switches over all of the caller's jobs (or everyone's with /allusers, which the
- * service allows administrators only): /list, /reset and /monitor. */
+ * service allows administrators only): /list (which shows the IDOManager downloads too, see
+ * downloads.c), /reset and /monitor. */
 #include "doadmin.h"
 
 #include <stdlib.h>
@@ -32,9 +33,15 @@ int run_list(session *s, const command *cmd, const invocation *inv)
             hr = one;
     }
     job_list_free(&jobs);
+    ULONG downloads = 0;
+    if (SUCCEEDED(hr))
+        hr = list_downloads(s, &downloads);
     if (FAILED(hr))
         return fail_hr(s, hr);
-    if (!s->raw)
+    if (!s->raw && downloads)
+        out_printf(L"%lsListed %lu job(s) and %lu download(s).\n", verbose ? L"" : L"\n",
+                   (unsigned long)listed, (unsigned long)downloads);
+    else if (!s->raw)
         out_printf(verbose ? L"Listed %lu job(s).\n" : L"\nListed %lu job(s).\n",
                    (unsigned long)listed);
     return EXIT_OK;

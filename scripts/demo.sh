@@ -4,7 +4,9 @@
 # sc, the whole prefix is killed hard, and GetJob finds the same job every time. Then the
 # administrator's view: doadmin /transfer downloads a large file from a local web server with
 # live progress while the service is stopped and started under it (the transfer goes on, the
-# hash is checked), and doadmin /list /verbose, /status and /why explain a job a 404 broke.
+# hash is checked); a download made through the download API of today (IDOManager, as winget
+# makes it: tools/dodownload.exe); and doadmin /list /verbose, /status and /why explain a job a
+# 404 broke.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/wine-env.sh"
@@ -84,7 +86,19 @@ wait "$transfer" || { echo "demo: doadmin /transfer failed" >&2; exit 1; }
 echo "SHA-256 on the server:    $(sha256sum "$www/www/demo.bin" | cut -d' ' -f1)"
 echo "SHA-256 in the prefix:    $(sha256sum "$WINEPREFIX/drive_c/Downloads/demo.bin" | cut -d' ' -f1)"
 
-step "9. A job a 404 broke, as an administrator sees it: doadmin /list /verbose, /status and /why"
+step "9. The download API of today (IDOManager / IDODownload), the way winget uses it: tools/dodownload.exe"
+head -c $((32 * 1024 * 1024)) /dev/urandom >"$www/www/package.msix"
+rm -f "$WINEPREFIX/drive_c/Downloads/package.msix"
+printf '$ dodownload /foreground /name "winget-style download" http://127.0.0.1:%s/package.msix C:\\Downloads\\package.msix\n' "$port"
+wine 'C:\Program Files\opendo\dodownload.exe' /foreground /name "winget-style download" \
+    "http://127.0.0.1:$port/package.msix" 'C:\Downloads\package.msix' </dev/null | tr -d '\r' ||
+    { echo "demo: dodownload failed" >&2; exit 1; }
+echo "SHA-256 on the server:    $(sha256sum "$www/www/package.msix" | cut -d' ' -f1)"
+echo "SHA-256 in the prefix:    $(sha256sum "$WINEPREFIX/drive_c/Downloads/package.msix" | cut -d' ' -f1)"
+cmp -s "$www/www/package.msix" "$WINEPREFIX/drive_c/Downloads/package.msix" ||
+    { echo "demo: the downloaded file differs" >&2; exit 1; }
+
+step "10. A job a 404 broke, as an administrator sees it: doadmin /list /verbose, /status and /why"
 "$doadmin" /create "broken link" </dev/null >/dev/null
 "$doadmin" /addfile "broken link" "http://127.0.0.1:$port/no-such-file.bin" 'C:\Downloads\no-such-file.bin' </dev/null >/dev/null
 "$doadmin" /resume "broken link" </dev/null >/dev/null

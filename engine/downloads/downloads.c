@@ -144,6 +144,23 @@ hr_t downloads_create(jobs_t *jobs, const caller_t *caller, store_guid_t *id_out
     return HR_OK;
 }
 
+/* ---- what the scheduler sends ------------------------------------------------------------------ */
+
+void downloads_request_headers(jobs_t *jobs, const store_job_t *job, char **headers, char **auth_headers)
+{
+    char *vector = NULL;
+    *headers = *auth_headers = NULL;
+    if (store_file_property_get(jobs->store, &job->id, 0, download_row(DL_CORRELATION_VECTOR), &vector) == STORE_OK) {
+        const char *custom = job->custom_headers ? job->custom_headers : "";
+        size_t size = strlen(custom) + strlen(vector) + 16;
+        if ((*headers = malloc(size)))
+            snprintf(*headers, size, "%s%sMS-CV: %s\r\n", custom,
+                     *custom && custom[strlen(custom) - 1] != '\n' ? "\r\n" : "", vector);
+    }
+    free(vector);
+    store_file_property_get(jobs->store, &job->id, 0, download_row(DL_HTTP_CUSTOM_AUTH_HEADERS), auth_headers);
+}
+
 /* ---- status ------------------------------------------------------------------------------------- */
 
 /* BytesTotal: the file's (or its ranges') size once known, else TotalSizeBytes when the client

@@ -136,6 +136,12 @@ hr_t downloads_lookup(jobs_t *jobs, const caller_t *caller, const store_guid_t *
  * (through ops->remove when given). *dropped counts them. */
 hr_t downloads_drop_volatile(jobs_t *jobs, const jobs_file_ops_t *ops, size_t *dropped);
 
+/* For the scheduler, store lock held: what a download's requests carry beyond a job's. *headers:
+ * HttpCustomHeaders with the CorrelationVector as an MS-CV line (NULL: the job's own headers
+ * serve); *auth_headers: HttpCustomAuthHeaders, sent once the server answers 401 (NULL: none).
+ * Both malloc'ed. */
+void downloads_request_headers(jobs_t *jobs, const store_job_t *job, char **headers, char **auth_headers);
+
 /* The DODownloadState of a download's job row (one still in the store). */
 int32_t downloads_state_of(const store_job_t *job);
 

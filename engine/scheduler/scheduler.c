@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "downloads.h"
+
 #define CONTEXT_LOCAL_FILE 4
 #define CONTEXT_REMOTE_FILE 5
 #define FILETIME_PER_MS 10000
@@ -331,7 +333,11 @@ static void start_job(struct scheduler *s, store_job_t *job)
     req.validator = file.validator;
     req.ranges = tr;
     req.range_count = tr ? range_count : 0;
-    req.custom_headers = job->custom_headers;
+    char *download_headers = NULL, *auth_headers = NULL;
+    if (job->kind == STORE_KIND_DOWNLOAD)
+        downloads_request_headers(jobs, job, &download_headers, &auth_headers);
+    req.custom_headers = download_headers ? download_headers : job->custom_headers;
+    req.auth_headers = auth_headers;
     req.flags = TRANSFER_FLAG_CREATE_HIDDEN |
                 (job->priority == JOB_PRIORITY_FOREGROUND ? TRANSFER_FLAG_UNCAPPED : 0) |
                 (job->kind == STORE_KIND_DOWNLOAD ? TRANSFER_FLAG_RANGES_AT_OFFSETS : 0);
@@ -381,6 +387,8 @@ static void start_job(struct scheduler *s, store_job_t *job)
         jobs_emit(jobs, job, JOBS_EVENT_ERROR, index);
     }
     free(tr);
+    free(download_headers);
+    free(auth_headers);
     free_password(server_password);
     free_password(proxy_password);
     store_credentials_free(credentials, credential_count);

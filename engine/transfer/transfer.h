@@ -106,6 +106,9 @@ typedef struct transfer_request {
     const transfer_range_t *ranges; /* NULL/0: the whole file. Sorted, non-overlapping, length > 0 */
     size_t range_count;
     const char *custom_headers; /* CRLF-separated "Name: value" lines, or NULL (Range/If-Range ignored) */
+    /* Lines like custom_headers, sent only after the server challenges with 401 (the request is
+     * then made again with them, once): IDODownload's HttpCustomAuthHeaders. NULL: none. */
+    const char *auth_headers;
     const char *proxy;          /* NULL: curl's default (environment); "": no proxy; else the proxy */
     const char *proxy_bypass;   /* CURLOPT_NOPROXY list, or NULL */
     transfer_auth_t server_auth; /* sent only to the request's host (not after a redirect elsewhere) */

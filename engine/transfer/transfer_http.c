@@ -127,22 +127,33 @@ void transfer_clear_response(transfer_t *t)
 
 /* ---- requests: sending ----------------------------------------------------------------------- */
 
-static int set_request_headers(transfer_t *t)
+/* Appends each "Name: value" line of text to *list (Range and If-Range are the engine's own;
+ * a line without ':' is no header and is skipped); -1 when out of memory. */
+static int append_header_lines(struct curl_slist **list, const char *text)
 {
-    struct curl_slist *list = NULL, *n;
-    const char *p = t->custom_headers;
+    const char *p = text;
     while (p && *p) {
         const char *end = p + strcspn(p, "\r\n");
-        if (end > p && !transfer_istarts(p, "range:") && !transfer_istarts(p, "if-range:")) {
+        const char *colon = memchr(p, ':', (size_t)(end - p));
+        if (colon && colon > p && !transfer_istarts(p, "range:") && !transfer_istarts(p, "if-range:")) {
             char *line = dup_len(p, (size_t)(end - p));
-            n = line ? curl_slist_append(list, line) : NULL;
+            struct curl_slist *n = line ? curl_slist_append(*list, line) : NULL;
             free(line);
             if (!n)
-                goto oom;
-            list = n;
+                return -1;
+            *list = n;
         }
         p = end + strspn(end, "\r\n");
     }
+    return 0;
+}
+
+static int set_request_headers(transfer_t *t)
+{
+    struct curl_slist *list = NULL, *n;
+    if (append_header_lines(&list, t->custom_headers) < 0 ||
+        (t->auth_headers_due && append_header_lines(&list, t->auth_headers) < 0))
+        goto oom;
     if (t->req_if_range) {
         size_t len = strlen(t->req_validator) + 16;
         char *line = malloc(len);
@@ -359,6 +370,12 @@ static int headers_complete(transfer_t *t)
     }
     /* A challenge curl answers with the job's credentials: its body is not ours either. A second
      * challenge (credentials refused) fails below; one curl cannot answer fails at the end. */
+    if (code == 401 && t->auth_headers && !t->auth_headers_due) {
+        t->auth_headers_due = 1; /* from now on every request of this transfer carries them */
+        t->auth_retry = 1;
+        t->rstate = RESP_SKIP;
+        return 1;
+    }
     if ((code == 401 && t->server_auth.user_name && !t->server_challenged++) ||
         (code == 407 && t->proxy_auth.user_name && !t->proxy_challenged++)) {
         t->rstate = RESP_SKIP;

@@ -70,6 +70,9 @@ struct transfer {
     char *temp_path;
     char *validator; /* current validator: the request's, then the latest response's */
     char *custom_headers;
+    char *auth_headers;                      /* sent once a 401 asked for them */
+    int auth_headers_due;                    /* a 401 came: the next request carries them */
+    int auth_retry;                          /* make this request again, with auth_headers */
     char *proxy;
     char *proxy_bypass;
     transfer_auth_t server_auth, proxy_auth; /* strings owned (transfer_run.c auth_copy) */

@@ -103,6 +103,7 @@ hr_t transfer_new(const transfer_request_t *q, transfer_t **out)
     t->temp_path = strdup(q->temp_path);
     t->validator = q->validator && *q->validator ? strdup(q->validator) : NULL;
     t->custom_headers = dup_or_null(q->custom_headers);
+    t->auth_headers = dup_or_null(q->auth_headers);
     t->proxy = dup_or_null(q->proxy);
     t->proxy_bypass = dup_or_null(q->proxy_bypass);
     int auth_ok = auth_copy(&t->server_auth, &q->server_auth) & auth_copy(&t->proxy_auth, &q->proxy_auth);
@@ -113,7 +114,8 @@ hr_t transfer_new(const transfer_request_t *q, transfer_t **out)
         t->range_count = q->range_count;
     }
     if (!auth_ok || !t->url || !t->temp_path || (q->validator && *q->validator && !t->validator) ||
-        (q->custom_headers && !t->custom_headers) || (q->proxy && !t->proxy) ||
+        (q->custom_headers && !t->custom_headers) || (q->auth_headers && !t->auth_headers) ||
+        (q->proxy && !t->proxy) ||
         (q->proxy_bypass && !t->proxy_bypass) || (q->range_count && !t->ranges)) {
         transfer_free(t);
         return HR_E_OUTOFMEMORY;
@@ -148,6 +150,7 @@ void transfer_free(transfer_t *t)
     free(t->validator);
     free(t->req_validator);
     free(t->custom_headers);
+    free(t->auth_headers);
     free(t->proxy);
     free(t->proxy_bypass);
     auth_free(&t->server_auth);
@@ -412,6 +415,10 @@ int transfer_request_done(transfer_t *t, CURLcode rc)
         return transfer_start_request(t) > 0;
     }
 
+    if (t->auth_retry && !t->failed) { /* the 401 asked for the auth headers: once more with them */
+        t->auth_retry = 0;
+        return transfer_start_request(t) > 0;
+    }
     if (t->restart_requested && !t->failed) {
         /* Fetch everything again from zero; the file is truncated when the new response is
          * accepted (after on_response/on_checkpoint(0)). */

@@ -324,10 +324,17 @@ static int start_nginx(void)
                 "http {\n  access_log off;\n  default_type application/octet-stream;\n"
                 "  client_body_temp_path %s/body; proxy_temp_path %s/proxy;\n"
                 "  fastcgi_temp_path %s/fastcgi; uwsgi_temp_path %s/uwsgi; scgi_temp_path %s/scgi;\n"
+                "  log_format headers '$uri $http_x_token $http_ms_cv';\n"
                 "  server { listen 127.0.0.1:%d; root %s;\n"
-                "    location /private/ { auth_basic opendo; auth_basic_user_file %s; alias %s/; } }\n",
+                "    location /private/ { auth_basic opendo; auth_basic_user_file %s; alias %s/; }\n"
+                /* /token/NAME: 401 without "X-Token: s3cret"; /cv/NAME: 403 without an MS-CV.
+                 * Both log what each request carried to headers.log. */
+                "    location /token/ { access_log %s/headers.log headers;\n"
+                "      if ($http_x_token != s3cret) { return 401; } alias %s/; }\n"
+                "    location /cv/ { access_log %s/headers.log headers;\n"
+                "      if ($http_ms_cv = '') { return 403; } alias %s/; } }\n",
                 dir, dir, geteuid() == 0 ? "user root;\n" : "", tmp, tmp, tmp, tmp, tmp, nginx_port, www,
-                users, www);
+                users, www, dir, www, dir, www);
         if (have_tls)
             fprintf(f,
                     "  server { listen 127.0.0.1:%d ssl; root %s;\n"

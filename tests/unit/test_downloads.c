@@ -661,6 +661,85 @@ static void test_abort_and_same_path(void)
     downloads_abort(jobs, alice(), &second);
 }
 
+/* Whether nginx's headers.log (uri, X-Token, MS-CV of each request to /token/ and /cv/) holds line. */
+static int header_log_has(const char *line)
+{
+    char path[400], buf[8192] = "";
+    snprintf(path, sizeof path, "%s/headers.log", dir);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+    if (!strstr(buf, line))
+        printf("#   headers.log:\n%s", buf);
+    return strstr(buf, line) != NULL;
+}
+
+static void test_request_headers(void)
+{
+    char u[300];
+    store_guid_t id = new_download(url(u, "/token/a.bin"), "C:/dl/token.bin");
+    CHECK_HR(set_text(&id, DL_HTTP_CUSTOM_AUTH_HEADERS, "X-Token: s3cret\r\n"), HR_OK, "HttpCustomAuthHeaders");
+    CHECK_HR(set_text(&id, DL_HTTP_CUSTOM_HEADERS, "not a header\nX-Other: 1"), HR_OK,
+             "HttpCustomHeaders with a line that is no header");
+    downloads_start(jobs, alice(), &id, NULL, 0, 0);
+    CHECK(wait_download_state(&id, DOWNLOAD_TRANSFERRED, 15000),
+          "HttpCustomAuthHeaders: the server's 401 is answered with them, and the download completes");
+    CHECK(header_log_has("/token/a.bin - -\n/token/a.bin s3cret -\n"),
+          "HttpCustomAuthHeaders: not in the first request, only in the one after the 401");
+    downloads_abort(jobs, alice(), &id);
+
+    store_guid_t refused = new_download(url(u, "/token/a.bin"), "C:/dl/token2.bin");
+    downloads_start(jobs, alice(), &refused, NULL, 0, 0);
+    CHECK(wait_download_state(&refused, DOWNLOAD_PAUSED, 15000) && status_of(&refused).error == (hr_t)0x80190191,
+          "without them the 401 stops the download: Paused, Error 0x80190191");
+    downloads_abort(jobs, alice(), &refused);
+
+    store_guid_t cv = new_download(url(u, "/cv/a.bin"), "C:/dl/cv.bin");
+    CHECK_HR(set_text(&cv, DL_CORRELATION_VECTOR, "tul4NUsfs06k3LuN.1"), HR_OK, "CorrelationVector");
+    downloads_start(jobs, alice(), &cv, NULL, 0, 0);
+    CHECK(wait_download_state(&cv, DOWNLOAD_TRANSFERRED, 15000) && header_log_has("/cv/a.bin - tul4NUsfs06k3LuN.1\n"),
+          "CorrelationVector: sent as the MS-CV header");
+    downloads_abort(jobs, alice(), &cv);
+}
+
+/* No progress within NoProgressTimeoutSeconds: Paused with DO_E_DOWNLOAD_NO_PROGRESS, and the
+ * failure behind it in ExtendedError. The API's minimum is 60 s; the test shortens the job's
+ * timer through the job manager to keep its run short. */
+static int wait_retrying(const store_guid_t *id, hr_t code, int timeout_ms)
+{
+    for (int t = 0; t < timeout_ms; t += 20) {
+        download_status_t s = status_of(id);
+        if (s.state == DOWNLOAD_TRANSFERRING && s.error == 0 && s.extended_error == code)
+            return 1;
+        sleep_ms(20);
+    }
+    return 0;
+}
+
+static void test_no_progress(void)
+{
+    store_guid_t retrying = new_download("http://127.0.0.1:9/nothing-listens.bin", "C:/dl/retrying.bin");
+    downloads_start(jobs, alice(), &retrying, NULL, 0, 0);
+    CHECK(wait_retrying(&retrying, (hr_t)0x80072EFD, 10000),
+          "while the service retries: Transferring, Error 0, ExtendedError the failure (0x80072EFD)");
+    downloads_abort(jobs, alice(), &retrying);
+
+    store_guid_t id = new_download("http://127.0.0.1:9/nothing-listens.bin", "C:/dl/never.bin");
+    job_value_t one_second = {.number = 1};
+    jobs_set(jobs, alice(), &id, JOB_PROP_NO_PROGRESS_TIMEOUT, &one_second);
+    jobs_set(jobs, alice(), &id, JOB_PROP_MIN_RETRY_DELAY, &one_second);
+    downloads_start(jobs, alice(), &id, NULL, 0, 0);
+    CHECK(wait_download_state(&id, DOWNLOAD_PAUSED, 20000), "no progress: the download becomes Paused");
+    download_status_t s = status_of(&id);
+    CHECK(s.error == (hr_t)0x80D02002 && s.extended_error == (hr_t)0x80072EFD,
+          "no progress: Error DO_E_DOWNLOAD_NO_PROGRESS, ExtendedError the connection failure (0x80072EFD)");
+    if (s.error != (hr_t)0x80D02002 || s.extended_error != (hr_t)0x80072EFD)
+        printf("#   error 0x%08x, extended 0x%08x\n", (unsigned)s.error, (unsigned)s.extended_error);
+    downloads_abort(jobs, alice(), &id);
+}
+
 int main(void)
 {
     if (http_fixture_setup("downloads") != 0)
@@ -695,6 +774,8 @@ int main(void)
         test_ranges();
         test_pause_resume();
         test_abort_and_same_path();
+        test_request_headers();
+        test_no_progress();
     }
     jobs_close(jobs);
     log_close();

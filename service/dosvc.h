@@ -74,6 +74,8 @@ uint64_t settings_background_bandwidth(void);
 /* service/security/file_ops.c: the job manager's file operations (rename onto the local name, delete a
  * temp file), run while impersonating the calling client (E_ACCESSDENIED if that fails). */
 extern const jobs_file_ops_t dosvc_file_ops;
+/* The directory whose files are the service's own (stream spools): removed as the service. */
+void file_ops_own_directory(const char *dir);
 
 /* service/host/event_log.c: every log line also to the event log (best-effort). */
 void event_log_start(void);
@@ -174,5 +176,15 @@ IUnknown *download_callbacks_get(const GUID *id);
  * call is made, or skipped by CallbackFreqSeconds/Percent), 0 otherwise. */
 int download_callbacks_deliver(const GUID *id, jobs_event_t event);
 void download_callbacks_clear(void);
+/* service/notify/download_streams.c: each stream download's IStream (NULL clears), and the
+ * writing of its bytes, on the download's event lane (pump: 1 when id has a stream). get
+ * AddRefs. */
+HRESULT download_streams_set(const GUID *id, IStream *stream);
+IUnknown *download_streams_get(const GUID *id);
+int download_streams_pump(const GUID *id);
+void download_streams_clear(void);
+/* GetStatus as the client sees it: a stream download is Transferring, with the bytes it has
+ * written to the client, until the client has all of them. */
+HRESULT download_status_for_client(const caller_t *caller, const GUID *id, download_status_t *status);
 
 #endif

@@ -4,11 +4,14 @@
  * Start(NULL), a wait that gives up when nothing arrives for a while, then HttpResponseHeaders
  * and Finalize, or Abort on failure.
  *
- *   dodownload [/foreground] [/nonvolatile] [/name TEXT] [/timeout SECONDS] [/keep] URL PATH
+ *   dodownload [/foreground] [/nonvolatile] [/name TEXT] [/timeout SECONDS] [/keep] [/stream]
+ *              URL PATH
  *
  * /keep leaves the download Transferred (no Finalize) and prints its id; /timeout is winget's
- * "no progress" wait (default 60 s) before the first byte. Exit status: 0 downloaded, 1 failed,
- * 2 usage. Progress lines go to stdout; the failure, in words, to stderr. */
+ * "no progress" wait (default 60 s) before the first byte; /stream receives the bytes through
+ * an IStream of this process (StreamInterface, as the DO SDK's streams) and writes them to PATH
+ * itself. Exit status: 0 downloaded, 1 failed, 2 usage. Progress lines go to stdout; the
+ * failure, in words, to stderr. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <wchar.h>
@@ -18,7 +21,7 @@
 #include "doerrors.h"
 
 typedef struct options {
-    int foreground, non_volatile, keep;
+    int foreground, non_volatile, keep, stream;
     const wchar_t *name, *url, *path;
     DWORD timeout_s;
 } options_t;
@@ -74,6 +77,59 @@ static HRESULT STDMETHODCALLTYPE cb_on_status_change(IDODownloadStatusCallback *
 }
 
 static IDODownloadStatusCallbackVtbl cb_vtbl = {cb_query_interface, cb_add_ref, cb_release, cb_on_status_change};
+
+/* ---- /stream: an IStream whose Write appends to a file (all DO calls; the rest E_NOTIMPL) ---- */
+
+typedef struct file_stream {
+    IStream iface;
+    LONG refs;
+    HANDLE file;
+} file_stream_t;
+
+static HRESULT STDMETHODCALLTYPE fs_query_interface(IStream *iface, REFIID riid, void **out)
+{
+    if (!out)
+        return E_POINTER;
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_ISequentialStream) || IsEqualIID(riid, &IID_IStream)) {
+        *out = iface;
+        InterlockedIncrement(&((file_stream_t *)iface)->refs);
+        return S_OK;
+    }
+    *out = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG STDMETHODCALLTYPE fs_add_ref(IStream *iface)
+{
+    return (ULONG)InterlockedIncrement(&((file_stream_t *)iface)->refs);
+}
+
+static ULONG STDMETHODCALLTYPE fs_release(IStream *iface)
+{
+    return (ULONG)InterlockedDecrement(&((file_stream_t *)iface)->refs); /* lives on run's stack */
+}
+
+static HRESULT STDMETHODCALLTYPE fs_write(IStream *iface, const void *data, ULONG size, ULONG *written)
+{
+    DWORD done = 0;
+    BOOL ok = WriteFile(((file_stream_t *)iface)->file, data, size, &done, NULL);
+    if (written)
+        *written = done;
+    return ok ? S_OK : HRESULT_FROM_WIN32(GetLastError());
+}
+
+static HRESULT STDMETHODCALLTYPE fs_read(IStream *i, void *d, ULONG s, ULONG *r) { (void)i, (void)d, (void)s, (void)r; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE fs_seek(IStream *i, LARGE_INTEGER m, DWORD o, ULARGE_INTEGER *p) { (void)i, (void)m, (void)o, (void)p; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE fs_set_size(IStream *i, ULARGE_INTEGER s) { (void)i, (void)s; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE fs_copy_to(IStream *i, IStream *t, ULARGE_INTEGER c, ULARGE_INTEGER *r, ULARGE_INTEGER *w) { (void)i, (void)t, (void)c, (void)r, (void)w; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE fs_commit(IStream *i, DWORD f) { (void)i, (void)f; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE fs_revert(IStream *i) { (void)i; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE fs_lock(IStream *i, ULARGE_INTEGER o, ULARGE_INTEGER c, DWORD t) { (void)i, (void)o, (void)c, (void)t; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE fs_stat(IStream *i, STATSTG *s, DWORD f) { (void)i, (void)s, (void)f; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE fs_clone(IStream *i, IStream **c) { (void)i, (void)c; return E_NOTIMPL; }
+
+static IStreamVtbl fs_vtbl = {fs_query_interface, fs_add_ref, fs_release, fs_read, fs_write, fs_seek, fs_set_size,
+                              fs_copy_to, fs_commit, fs_revert, fs_lock, fs_lock, fs_stat, fs_clone};
 
 /* ---- properties -------------------------------------------------------------------------------- */
 
@@ -139,10 +195,12 @@ static void describe_failure(IDOManager *manager, const wchar_t *what, HRESULT h
     CoTaskMemFree(text);
 }
 
-static HRESULT configure(IDODownload *download, const options_t *o, callback_t *callback)
+static HRESULT configure(IDODownload *download, const options_t *o, callback_t *callback, file_stream_t *stream)
 {
     HRESULT hr = set_text(download, DODownloadProperty_Uri, o->url);
-    if (SUCCEEDED(hr))
+    if (SUCCEEDED(hr) && stream)
+        hr = set_unknown(download, DODownloadProperty_StreamInterface, (IUnknown *)&stream->iface);
+    else if (SUCCEEDED(hr))
         hr = set_text(download, DODownloadProperty_LocalPath, o->path);
     if (SUCCEEDED(hr) && o->name)
         hr = set_text(download, DODownloadProperty_DisplayName, o->name);
@@ -189,15 +247,24 @@ static int run(IDOManager *manager, const options_t *o)
 {
     callback_t callback = {{&cb_vtbl}, 1, {0}, {0}, CreateEventW(NULL, FALSE, FALSE, NULL)};
     InitializeCriticalSection(&callback.lock);
+    file_stream_t stream = {{&fs_vtbl}, 1, INVALID_HANDLE_VALUE};
     IDODownload *download = NULL;
-    HRESULT hr = IDOManager_CreateDownload(manager, &download);
-    const wchar_t *step = L"CreateDownload";
+    HRESULT hr = S_OK;
+    const wchar_t *step = L"opening the output file";
+    if (o->stream) {
+        stream.file = CreateFileW(o->path, GENERIC_WRITE, 0, NULL, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
+        hr = stream.file == INVALID_HANDLE_VALUE ? HRESULT_FROM_WIN32(GetLastError()) : S_OK;
+    }
+    if (SUCCEEDED(hr)) {
+        step = L"CreateDownload";
+        hr = IDOManager_CreateDownload(manager, &download);
+    }
     if (SUCCEEDED(hr)) {
         /* As winget: impersonation (so that the service acts as us) with static cloaking. */
         CoSetProxyBlanket((IUnknown *)download, RPC_C_AUTHN_DEFAULT, RPC_C_AUTHZ_NONE, COLE_DEFAULT_PRINCIPAL,
                           RPC_C_AUTHN_LEVEL_DEFAULT, RPC_C_IMP_LEVEL_IMPERSONATE, NULL, EOAC_STATIC_CLOAKING);
         step = L"SetProperty";
-        hr = configure(download, o, &callback);
+        hr = configure(download, o, &callback, o->stream ? &stream : NULL);
     }
     if (SUCCEEDED(hr)) {
         step = L"Start";
@@ -230,6 +297,8 @@ static int run(IDOManager *manager, const options_t *o)
         set_unknown(download, DODownloadProperty_CallbackInterface, NULL);
         IDODownload_Release(download);
     }
+    if (stream.file != INVALID_HANDLE_VALUE)
+        CloseHandle(stream.file);
     CloseHandle(callback.changed);
     DeleteCriticalSection(&callback.lock);
     return FAILED(hr) ? 1 : 0;
@@ -238,7 +307,7 @@ static int run(IDOManager *manager, const options_t *o)
 static int usage(void)
 {
     fwprintf(stderr, L"usage: dodownload [/foreground] [/nonvolatile] [/name TEXT] [/timeout SECONDS] "
-                     L"[/keep] URL PATH\n");
+                     L"[/keep] [/stream] URL PATH\n");
     return 2;
 }
 
@@ -252,6 +321,8 @@ static int parse(int argc, wchar_t **argv, options_t *o)
             o->non_volatile = 1;
         else if (_wcsicmp(argv[i], L"/keep") == 0)
             o->keep = 1;
+        else if (_wcsicmp(argv[i], L"/stream") == 0)
+            o->stream = 1;
         else if (_wcsicmp(argv[i], L"/name") == 0 && i + 1 < argc)
             o->name = argv[++i];
         else if (_wcsicmp(argv[i], L"/timeout") == 0 && i + 1 < argc)
@@ -268,7 +339,7 @@ static int parse(int argc, wchar_t **argv, options_t *o)
 
 int wmain(int argc, wchar_t **argv)
 {
-    options_t o = {0, 0, 0, NULL, NULL, NULL, 60};
+    options_t o = {0, 0, 0, 0, NULL, NULL, NULL, 60};
     if (!parse(argc, argv, &o))
         return usage();
     if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED)))

@@ -242,13 +242,32 @@ static hr_t set_local_path(jobs_t *jobs, store_file_t *file, const char *path)
     return HR_SUCCEEDED(hr) ? file_temp_name(path, &file->job_id, 0, &file->temp_name) : hr;
 }
 
-static hr_t set_stream(jobs_t *jobs, store_job_t *job, const store_file_t *file, uint64_t set)
+/* The spool file of a stream download: "<stream directory>/<id>.stream". */
+static hr_t spool_name(const jobs_t *jobs, const store_guid_t *id, char **out)
+{
+    char text[DOWNLOAD_ID_SIZE];
+    download_id_text(id, text);
+    size_t size = strlen(jobs->stream_directory) + DOWNLOAD_ID_SIZE + 16;
+    if (!(*out = malloc(size)))
+        return HR_E_OUTOFMEMORY;
+    snprintf(*out, size, "%s%c%s.stream", jobs->stream_directory,
+             strchr(jobs->stream_directory, '\\') ? '\\' : '/', text);
+    return HR_OK;
+}
+
+/* The stream row holds the generation of the bytes (downloads_stream_source): 1 when set. */
+static hr_t set_stream(jobs_t *jobs, store_job_t *job, store_file_t *file, uint64_t set)
 {
     if (set && file->local_name)
         return DO_E_FILE_DOWNLOADSINK_ALREADY_SET;
     if (set && job->non_volatile)
         return HR_E_INVALIDARG; /* a stream cannot outlive the client's process */
-    return put_row(jobs, &job->id, DL_STREAM_INTERFACE, set ? "1" : NULL);
+    if (set && !jobs->stream_directory)
+        return DO_E_MEMORYSTREAM_DOWNLOAD_NOT_SUPPORTED;
+    free(file->temp_name);
+    file->temp_name = NULL;
+    hr_t hr = set ? spool_name(jobs, &job->id, &file->temp_name) : HR_OK;
+    return HR_SUCCEEDED(hr) ? put_row(jobs, &job->id, DL_STREAM_INTERFACE, set ? "1" : NULL) : hr;
 }
 
 static hr_t set_non_volatile(jobs_t *jobs, store_job_t *job, uint64_t set)
@@ -343,7 +362,8 @@ static hr_t apply_set(jobs_t *jobs, store_job_t *job, void *context)
     if (status != STORE_OK)
         return store_failure(jobs, &job->id, "read the download's file", status);
     hr_t hr = apply_value(jobs, job, call);
-    if (HR_SUCCEEDED(hr) && (call->property == DL_URI || call->property == DL_LOCAL_PATH)) {
+    if (HR_SUCCEEDED(hr) &&
+        (call->property == DL_URI || call->property == DL_LOCAL_PATH || call->property == DL_STREAM_INTERFACE)) {
         status = store_file_update(jobs->store, &call->file);
         if (status != STORE_OK)
             hr = store_failure(jobs, &job->id, "update the download's file", status);

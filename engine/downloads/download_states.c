@@ -2,6 +2,7 @@
  * idomanager.md §4.1, each one committed change of the download's job. */
 #include "downloads_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,14 +52,6 @@ typedef struct start_call {
     char *local_path;        /* out: its LocalPath (for the same-path rule), malloc'ed */
 } start_call_t;
 
-static int property_is_set(jobs_t *jobs, const store_guid_t *id, int32_t property)
-{
-    char *value = NULL;
-    int set = store_file_property_get(jobs->store, id, 0, download_row(property), &value) == STORE_OK;
-    free(value);
-    return set;
-}
-
 static int flag_is_true(jobs_t *jobs, const store_guid_t *id, int32_t property)
 {
     char *value = NULL;
@@ -75,10 +68,8 @@ static hr_t check_startable(jobs_t *jobs, const store_job_t *job, const store_fi
 {
     if (!file->remote_name)
         return DO_E_DOWNLOAD_NO_URI;
-    if (!file->local_name && !property_is_set(jobs, &job->id, DL_STREAM_INTERFACE))
+    if (!file->temp_name) /* neither a LocalPath nor a StreamInterface */
         return DO_E_FILE_DOWNLOADSINK_UNSPECIFIED;
-    if (!file->local_name)
-        return DO_E_MEMORYSTREAM_DOWNLOAD_NOT_SUPPORTED; /* streams: not yet (docs) */
     if (flag_is_true(jobs, &job->id, DL_INTEGRITY_CHECK_MANDATORY))
         return DO_E_INTEGRITYCHECKINFO_UNSPECIFIED; /* IntegrityCheckInfo is never accepted */
     return HR_OK;
@@ -89,10 +80,25 @@ static int same_ranges(const store_range_t *a, size_t a_count, const store_range
     return a_count == b_count && (a_count == 0 || memcmp(a, b, a_count * sizeof *a) == 0);
 }
 
+/* A stream download's bytes start over: its generation (the stream row) moves on. */
+static store_status_t next_stream_generation(jobs_t *jobs, const store_guid_t *id)
+{
+    char *value = NULL, text[16];
+    store_status_t status = store_file_property_get(jobs->store, id, 0, download_row(DL_STREAM_INTERFACE), &value);
+    if (status == STORE_OK) {
+        snprintf(text, sizeof text, "%lu", strtoul(value, NULL, 10) + 1);
+        status = store_file_property_set(jobs->store, id, 0, download_row(DL_STREAM_INTERFACE), text);
+    }
+    free(value);
+    return status == STORE_NOT_FOUND ? STORE_OK : status;
+}
+
 /* The new ranges (checked and sorted) replace the file's, and its progress starts over. */
 static hr_t replace_ranges(jobs_t *jobs, store_file_t *file, const store_range_t *sorted, size_t count)
 {
     store_status_t status = store_file_ranges_replace(jobs->store, &file->job_id, 0, sorted, count);
+    if (status == STORE_OK)
+        status = next_stream_generation(jobs, &file->job_id);
     if (status == STORE_OK) {
         file->bytes_total = count ? file_ranges_total(sorted, count, JOB_SIZE_UNKNOWN) : JOB_SIZE_UNKNOWN;
         file->bytes_transferred = 0;

@@ -285,6 +285,101 @@ hr_t downloads_list(jobs_t *jobs, const caller_t *caller, int32_t property, cons
     return hr;
 }
 
+/* ---- streams ------------------------------------------------------------------------------------ */
+
+hr_t downloads_set_stream_directory(jobs_t *jobs, const char *directory)
+{
+    if (!jobs || !directory || !*directory)
+        return HR_E_INVALIDARG;
+    hr_t hr = lock_store(jobs);
+    if (HR_SUCCEEDED(hr))
+        hr = replace_text(&jobs->stream_directory, directory);
+    unlock_store(jobs);
+    return hr;
+}
+
+void downloads_stream_source_clear(download_stream_source_t *source)
+{
+    free(source->path);
+    free(source->ranges);
+    memset(source, 0, sizeof *source);
+}
+
+static hr_t read_source(jobs_t *jobs, store_job_t *job, download_stream_source_t *out)
+{
+    store_file_t file = {0};
+    char *generation = NULL;
+    store_status_t status = store_file_get(jobs->store, &job->id, 0, &file);
+    if (status == STORE_OK &&
+        store_file_property_get(jobs->store, &job->id, 0, download_row(DL_STREAM_INTERFACE), &generation) == STORE_OK) {
+        out->generation = (uint32_t)strtoul(generation, NULL, 10);
+        out->path = file.temp_name, file.temp_name = NULL;
+        out->durable = file.bytes_transferred;
+        out->total = file.bytes_total;
+        status = store_file_ranges(jobs->store, &job->id, 0, &out->ranges, &out->range_count);
+    }
+    out->state = downloads_state_of(job);
+    free(generation);
+    store_file_clear(&file);
+    return status == STORE_OK || status == STORE_NOT_FOUND ? HR_OK : store_failure(jobs, &job->id, "read a stream", status);
+}
+
+hr_t downloads_stream_source(jobs_t *jobs, const store_guid_t *id, download_stream_source_t *out)
+{
+    if (!jobs || !id || !out)
+        return HR_E_INVALIDARG;
+    memset(out, 0, sizeof *out);
+    hr_t hr = lock_store(jobs);
+    if (HR_FAILED(hr))
+        return hr;
+    store_job_t job = {0};
+    store_status_t status = store_job_get(jobs->store, id, &job);
+    if (status == STORE_OK && job.kind == STORE_KIND_DOWNLOAD)
+        hr = read_source(jobs, &job, out);
+    else
+        hr = status == STORE_OK || status == STORE_NOT_FOUND ? DO_E_JOB_NOT_FOUND
+                                                             : store_failure(jobs, id, "read a download", status);
+    store_job_clear(&job);
+    unlock_store(jobs);
+    if (HR_FAILED(hr))
+        downloads_stream_source_clear(out);
+    return hr;
+}
+
+typedef struct sink_failure {
+    hr_t failure;
+    const char *detail;
+} sink_failure_t;
+
+#define CONTEXT_LOCAL_FILE 4 /* BG_ERROR_CONTEXT_LOCAL_FILE: where the bytes go */
+
+static hr_t apply_sink_failure(jobs_t *jobs, store_job_t *job, void *context)
+{
+    (void)jobs;
+    const sink_failure_t *sink = context;
+    if (job->state == JOB_STATE_ERROR || downloads_state_of(job) == DOWNLOAD_CREATED)
+        return HR_FALSE;
+    job->state = JOB_STATE_ERROR;
+    job->error_code = (uint32_t)sink->failure;
+    job->error_extended = 0;
+    job->error_context = CONTEXT_LOCAL_FILE;
+    job->error_file_index = 0;
+    job->error_count++;
+    return replace_text(&job->error_detail, sink->detail);
+}
+
+hr_t downloads_sink_failed(jobs_t *jobs, const store_guid_t *id, hr_t failure, const char *detail)
+{
+    sink_failure_t sink = {failure, detail};
+    hr_t hr = change_job(jobs, &downloads_service_caller, id, apply_sink_failure, &sink, NULL);
+    if (hr == HR_OK) {
+        log_event(LOG_ERROR, id, NULL, "download.stream", "the client's stream failed: 0x%08x (%s); Paused",
+                  (unsigned)failure, detail);
+        scheduler_job_changed(jobs, id, 1);
+    }
+    return hr == HR_FALSE ? HR_OK : hr;
+}
+
 /* ---- start-up: volatile downloads do not survive a restart ---------------------------------------- */
 
 static void remove_temp_file(jobs_t *jobs, const store_guid_t *id, const jobs_file_ops_t *ops)

@@ -145,6 +145,35 @@ void downloads_request_headers(jobs_t *jobs, const store_job_t *job, char **head
 /* The DODownloadState of a download's job row (one still in the store). */
 int32_t downloads_state_of(const store_job_t *job);
 
+/* ---- stream downloads (StreamInterface) --------------------------------------------------------
+ * A download with a StreamInterface has no LocalPath: it transfers into a spool file of the
+ * service, "<directory>/<id>.stream", from which the service writes the bytes to the client's
+ * IStream in order (service/notify/download_streams.c). Finalize and Abort delete the spool. */
+
+/* Where spool files go (the service's own directory); until it is set, StreamInterface is
+ * refused with DO_E_MEMORYSTREAM_DOWNLOAD_NOT_SUPPORTED. */
+hr_t downloads_set_stream_directory(jobs_t *jobs, const char *directory);
+
+/* What the stream writer needs, read under the lock (no access check: the service's own use).
+ * *path malloc'ed (NULL: not a stream download); *ranges malloc'ed in offset order (NULL and
+ * count 0: the whole file); durable: bytes in the spool so far, counted range after range;
+ * total: all bytes it will hold (JOB_SIZE_UNKNOWN while unknown); generation changes whenever
+ * a Start replaces the ranges (the bytes start over). */
+typedef struct download_stream_source {
+    char *path;
+    store_range_t *ranges;
+    size_t range_count;
+    uint64_t durable, total;
+    uint32_t generation;
+    int32_t state; /* DODownloadState */
+} download_stream_source_t;
+hr_t downloads_stream_source(jobs_t *jobs, const store_guid_t *id, download_stream_source_t *out);
+void downloads_stream_source_clear(download_stream_source_t *source);
+
+/* The client's sink failed (IStream::Write): the download stops, Paused with Error = failure
+ * (detail for the log and doadmin /why). */
+hr_t downloads_sink_failed(jobs_t *jobs, const store_guid_t *id, hr_t failure, const char *detail);
+
 /* Text of a state, for logs and doadmin. */
 const char *downloads_state_name(int32_t state);
 

@@ -78,6 +78,7 @@ void jobs_close(jobs_t *jobs)
     counts_forget(jobs);
     job_events_destroy(&jobs->events);
     uv_mutex_destroy(&jobs->lock);
+    free(jobs->stream_directory);
     free(jobs);
 }
 

@@ -78,7 +78,7 @@ struct jobs {
      * transfer engine (and libcurl). */
     const struct scheduler_hooks *scheduler_hooks;
     job_events_t events; /* pending events and their receiver (jobs_set_event_sink) */
-    char *stream_directory; /* where stream downloads spool (jobs_set_stream_directory); under lock */
+    char *stream_directory; /* where stream downloads spool (downloads_set_stream_directory); under lock */
 };
 
 /* Work done on a loaded job row inside the store lock (a read, or a change to commit; a change

@@ -1,7 +1,7 @@
 /* IDODownload: one download of the IDOManager API. Like the job object it holds only the id:
  * every call establishes the caller and goes through the core (engine/downloads), which owns
  * the rules; this file converts VARIANTs and keeps the interface pointers a client hands over
- * (the callback, service/notify/download_callbacks.c). */
+ * (the callback, service/notify/download_callbacks.c; the stream, download_streams.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,7 +61,7 @@ static HRESULT wait_for_end(const caller_t *caller, const store_guid_t *id)
 {
     for (;;) {
         download_status_t status;
-        HRESULT hr = downloads_status(dosvc_jobs, caller, id, &status);
+        HRESULT hr = download_status_for_client(caller, (const GUID *)id, &status);
         if (FAILED(hr))
             return hr;
         switch (status.state) {
@@ -148,7 +148,7 @@ static HRESULT STDMETHODCALLTYPE download_get_status(IDODownload *iface, DO_DOWN
     download_status_t status;
     HRESULT hr = caller_identify(&caller);
     if (SUCCEEDED(hr))
-        hr = downloads_status(dosvc_jobs, &caller, DOWNLOAD_ID(impl(iface)), &status);
+        hr = download_status_for_client(&caller, &impl(iface)->id, &status);
     if (SUCCEEDED(hr)) {
         out->BytesTotal = status.bytes_total;
         out->BytesTransferred = status.bytes_transferred;
@@ -210,15 +210,6 @@ static HRESULT check_certificate(const download_value_t *value)
     return S_OK;
 }
 
-static HRESULT is_stream(IUnknown *unknown)
-{
-    IStream *stream = NULL;
-    HRESULT hr = IUnknown_QueryInterface(unknown, &IID_IStream, (void **)&stream);
-    if (stream)
-        IStream_Release(stream);
-    return hr;
-}
-
 static HRESULT STDMETHODCALLTYPE download_set_property(IDODownload *iface, DODownloadProperty id,
                                                        const VARIANT *value)
 {
@@ -234,6 +225,7 @@ static HRESULT STDMETHODCALLTYPE download_set_property(IDODownload *iface, DODow
     download_value_t core;
     char *text = NULL;
     IDODownloadStatusCallback *callback = NULL;
+    IStream *stream = NULL;
     HRESULT hr = caller_identify(&caller);
     if (SUCCEEDED(hr))
         hr = value_of(value, info->type, &core, &text);
@@ -241,14 +233,18 @@ static HRESULT STDMETHODCALLTYPE download_set_property(IDODownload *iface, DODow
         hr = check_certificate(&core);
     if (SUCCEEDED(hr) && property == DL_CALLBACK_INTERFACE && core.number)
         hr = IUnknown_QueryInterface(V_UNKNOWN(value), &IID_IDODownloadStatusCallback, (void **)&callback);
-    if (SUCCEEDED(hr) && property == DL_STREAM_INTERFACE && core.number)
-        hr = is_stream(V_UNKNOWN(value)); /* Start refuses it: streams are not served yet */
+    if (SUCCEEDED(hr) && property == DL_STREAM_INTERFACE && core.number) /* DO QIs for IStream */
+        hr = IUnknown_QueryInterface(V_UNKNOWN(value), &IID_IStream, (void **)&stream);
     if (SUCCEEDED(hr))
         hr = downloads_set_property(dosvc_jobs, &caller, DOWNLOAD_ID(impl(iface)), property, &core);
     if (SUCCEEDED(hr) && property == DL_CALLBACK_INTERFACE)
         hr = download_callbacks_set(&impl(iface)->id, callback);
+    if (SUCCEEDED(hr) && property == DL_STREAM_INTERFACE)
+        hr = download_streams_set(&impl(iface)->id, stream);
     if (callback)
         IDODownloadStatusCallback_Release(callback);
+    if (stream)
+        IStream_Release(stream);
     free(text);
     return hr;
 }
@@ -275,11 +271,11 @@ static HRESULT variant_of(const download_value_t *value, const GUID *id, int32_t
         V_VT(out) = VT_BOOL;
         V_BOOL(out) = value->number ? VARIANT_TRUE : VARIANT_FALSE;
         return S_OK;
-    default: { /* the callback the client registered */
-        IUnknown *callback = property == DL_CALLBACK_INTERFACE ? download_callbacks_get(id) : NULL;
+    default: { /* the callback or the stream the client handed over */
+        IUnknown *pointer = property == DL_CALLBACK_INTERFACE ? download_callbacks_get(id) : download_streams_get(id);
         V_VT(out) = VT_UNKNOWN;
-        V_UNKNOWN(out) = callback;
-        return callback ? S_OK : HR_E_NOT_SET;
+        V_UNKNOWN(out) = pointer;
+        return pointer ? S_OK : HR_E_NOT_SET;
     }
     }
 }

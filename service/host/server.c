@@ -77,6 +77,21 @@ static void drop_volatile_downloads(void)
                     (unsigned long)dropped);
 }
 
+/* Stream downloads spool under <data>\streams (the service's own files). */
+static HRESULT set_stream_directory(const char *data)
+{
+    char dir[MAX_PATH * 3];
+    snprintf(dir, sizeof dir, "%s\\streams", data);
+    WCHAR *wide = wide_from_utf8(dir);
+    HRESULT hr = wide && (CreateDirectoryW(wide, NULL) || GetLastError() == ERROR_ALREADY_EXISTS)
+                     ? downloads_set_stream_directory(dosvc_jobs, dir)
+                     : HRESULT_FROM_WIN32(GetLastError());
+    if (SUCCEEDED(hr))
+        file_ops_own_directory(dir);
+    free(wide);
+    return hr;
+}
+
 static HRESULT open_job_store(void)
 {
     char dir[MAX_PATH * 3];
@@ -96,7 +111,9 @@ static HRESULT open_job_store(void)
         log_store_report(db_path, &report);
         settings_apply_limits(dosvc_jobs);
         drop_volatile_downloads();
-        hr = job_events_start(); /* before transfers: no event of a starting job is missed */
+        hr = set_stream_directory(dir);
+        if (SUCCEEDED(hr))
+            hr = job_events_start(); /* before transfers: no event of a starting job is missed */
         if (SUCCEEDED(hr))
             hr = enable_transfers();
     }
@@ -132,6 +149,7 @@ void server_stop(void)
     maintenance_stop();
     job_events_stop(); /* no callback after this: the clients' sinks are released with the process */
     download_callbacks_clear();
+    download_streams_clear();
     if (dosvc_jobs) {
         /* Every change is already committed; jobs_shutdown first stops the scheduler and the
          * transfer engine (last checkpoints recorded), then closes the store (checkpointing the

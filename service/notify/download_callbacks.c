@@ -160,7 +160,7 @@ int download_callbacks_deliver(const GUID *id, jobs_event_t event)
     if (!registered(id))
         return 0;
     download_status_t status;
-    if (FAILED(downloads_status(dosvc_jobs, &service_caller, (const store_guid_t *)id, &status))) {
+    if (FAILED(download_status_for_client(&service_caller, id, &status))) {
         forget(id); /* gone (dropped, or older than this run's memory of final downloads) */
         return 1;
     }

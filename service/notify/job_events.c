@@ -129,8 +129,9 @@ static int still_current(const store_job_t *job, jobs_event_t event)
 
 static void deliver(const GUID *id, jobs_event_t event, uint32_t file_index)
 {
-    if (download_callbacks_deliver(id, event))
-        return; /* a download with an IDODownloadStatusCallback */
+    int stream = download_streams_pump(id); /* a stream download's new bytes, before it hears of them */
+    if (download_callbacks_deliver(id, event) || stream)
+        return; /* a download: no BITS notification applies */
     store_job_t job;
     HRESULT hr = jobs_get(dosvc_jobs, &service_caller, (const store_guid_t *)id, &job);
     if (hr == DO_E_INVALID_STATE || hr == DO_E_JOB_NOT_FOUND)

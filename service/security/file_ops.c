@@ -1,8 +1,11 @@
 /* The file operations of the job manager in the service (jobs_file_ops_t, docs/scheduler.md):
  * Complete renames a finished temp file onto its local name, Cancel/Complete delete unfinished
  * temp files. Both run on the COM call's thread while impersonating the calling client, so they
- * can do only what the client itself may do; without the client's identity nothing is done. */
+ * can do only what the client itself may do; without the client's identity nothing is done.
+ * The one exception is the service's own spool directory (stream downloads). */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dosvc.h"
 #include "log.h"
@@ -48,6 +51,22 @@ static int rename_replace(void *ctx, const char *from, const char *to)
     return result;
 }
 
+/* The service's own directory of spool files (stream downloads): a client need not be able to
+ * touch it, so the service deletes its own files there itself. */
+static char own_directory[MAX_PATH * 3];
+
+void file_ops_own_directory(const char *dir)
+{
+    snprintf(own_directory, sizeof own_directory, "%s\\", dir);
+}
+
+static int is_own_file(const char *path)
+{
+    size_t length = strlen(own_directory);
+    return length > 1 && _strnicmp(path, own_directory, length) == 0 && !strstr(path + length, "..") &&
+           !strpbrk(path + length, "\\/");
+}
+
 static int remove_file(void *ctx, const char *path)
 {
     (void)ctx;
@@ -55,7 +74,9 @@ static int remove_file(void *ctx, const char *path)
     int result, used_rpc;
     if (!wpath)
         return (int)HRESULT_FROM_WIN32(ERROR_NO_UNICODE_TRANSLATION);
-    if ((result = begin_impersonation(&used_rpc, "remove temp file")) == 0) {
+    if (is_own_file(path)) {
+        result = DeleteFileW(wpath) ? 0 : last_error_hr();
+    } else if ((result = begin_impersonation(&used_rpc, "remove temp file")) == 0) {
         if (!DeleteFileW(wpath))
             result = last_error_hr();
         caller_revert(used_rpc);

@@ -354,8 +354,6 @@ static void test_property_values(void)
     CHECK_HR(set_number(&id, DL_STREAM_INTERFACE, DL_VALUE_INTERFACE, 1), HR_OK, "StreamInterface");
     CHECK_HR(set_text(&id, DL_LOCAL_PATH, "C:\\dl\\s.bin"), T_DO_E_SINK_ALREADY_SET, "LocalPath after a stream: DO_E_FILE_DOWNLOADSINK_ALREADY_SET");
     CHECK_HR(set_number(&id, DL_NON_VOLATILE, DL_VALUE_BOOL, 1), T_E_INVALIDARG, "NonVolatile with a stream: E_INVALIDARG");
-    CHECK_HR(downloads_start(jobs, alice(), &id, NULL, 0, 0), T_DO_E_MEMORYSTREAM,
-             "Start of a stream download: DO_E_MEMORYSTREAM_DOWNLOAD_NOT_SUPPORTED (not yet)");
     CHECK_HR(set_number(&id, DL_STREAM_INTERFACE, DL_VALUE_INTERFACE, 0), HR_OK, "StreamInterface cleared");
     CHECK_HR(set_text(&id, DL_LOCAL_PATH, "C:\\dl\\s.bin"), HR_OK, "LocalPath once the stream is cleared");
     CHECK_HR(set_number(&id, DL_STREAM_INTERFACE, DL_VALUE_INTERFACE, 1), T_DO_E_SINK_ALREADY_SET,
@@ -494,6 +492,11 @@ static void test_non_volatile(void)
     jobs_close(jobs);
     jobs = NULL;
     CHECK_HR(jobs_open(db, &jobs, NULL), HR_OK, "restart: the job manager opens again");
+    store_guid_t stream = new_download(NULL, NULL);
+    CHECK_HR(set_number(&stream, DL_STREAM_INTERFACE, DL_VALUE_INTERFACE, 1), T_DO_E_MEMORYSTREAM,
+             "StreamInterface before the service set a spool directory: DO_E_MEMORYSTREAM_DOWNLOAD_NOT_SUPPORTED");
+    downloads_abort(jobs, alice(), &stream);
+    CHECK_HR(downloads_set_stream_directory(jobs, dir), HR_OK, "the spool directory again");
     size_t dropped = 99;
     CHECK_HR(downloads_drop_volatile(jobs, NULL, &dropped), HR_OK, "restart: volatile downloads dropped");
     CHECK(dropped == 1, "restart: exactly one was dropped");
@@ -661,6 +664,51 @@ static void test_abort_and_same_path(void)
     downloads_abort(jobs, alice(), &second);
 }
 
+/* The bytes of the spool of a stream download at [offset, offset + length) are t's. */
+static void test_streams(void)
+{
+    char u[300];
+    store_guid_t id = new_download(url(u, "/a.bin"), NULL);
+    CHECK_HR(set_number(&id, DL_STREAM_INTERFACE, DL_VALUE_INTERFACE, 1), HR_OK, "stream: StreamInterface");
+    download_range_t first[] = {{0, 100}, {200, 1000}};
+    CHECK_HR(downloads_start(jobs, alice(), &id, first, 2, 1), HR_OK, "stream: Start with {0,100} and {200,1000}");
+    CHECK(wait_download_state(&id, DOWNLOAD_TRANSFERRED, 15000), "stream: Transferred");
+    download_stream_source_t src;
+    CHECK_HR(downloads_stream_source(jobs, &id, &src), HR_OK, "stream: its source");
+    CHECK(src.path && exists(src.path) && src.range_count == 2 && src.durable == 1100 && src.total == 1100 &&
+              src.generation >= 1 && src.state == DOWNLOAD_TRANSFERRED,
+          "stream: a spool file, the two ranges, 1100 bytes durable");
+    uint32_t generation = src.generation;
+    CHECK(src.path && holds_range(src.path, &f_a, 0, 100) && holds_range(src.path, &f_a, 200, 1000),
+          "stream: the spool holds each range at its offset");
+    char spool[400];
+    snprintf(spool, sizeof spool, "%s", src.path ? src.path : "?");
+    downloads_stream_source_clear(&src);
+    download_range_t again[] = {{500000, DOWNLOAD_LENGTH_TO_EOF}};
+    CHECK_HR(downloads_start(jobs, alice(), &id, again, 1, 1), HR_OK, "stream: Start again with other ranges");
+    CHECK(wait_download_state(&id, DOWNLOAD_TRANSFERRED, 15000), "stream: the second portion Transferred");
+    downloads_stream_source(jobs, &id, &src);
+    CHECK(src.generation > generation && src.durable == f_a.size - 500000 && holds_range(spool, &f_a, 500000, f_a.size - 500000),
+          "stream: new ranges are a new generation, their bytes in the spool");
+    downloads_stream_source_clear(&src);
+    CHECK_HR(downloads_finalize(jobs, alice(), &id), HR_OK, "stream: Finalize");
+    CHECK(!exists(spool), "stream: Finalize deleted the spool");
+
+    store_guid_t failing = new_download(url_at(u, fault_port, "/slow/s.bin"), NULL);
+    set_number(&failing, DL_STREAM_INTERFACE, DL_VALUE_INTERFACE, 1);
+    downloads_start(jobs, alice(), &failing, NULL, 0, 0);
+    CHECK(wait_bytes(&failing, 100, 15000), "stream: some bytes of a slow download");
+    CHECK_HR(downloads_sink_failed(jobs, &failing, (hr_t)0x80070070, "IStream::Write failed"), HR_OK,
+             "stream: the client's Write fails");
+    download_status_t s = status_of(&failing);
+    CHECK(s.state == DOWNLOAD_PAUSED && s.error == (hr_t)0x80070070, "stream: the download stops, Paused with the Write's error");
+    downloads_stream_source(jobs, &failing, &src);
+    snprintf(spool, sizeof spool, "%s", src.path ? src.path : "?");
+    downloads_stream_source_clear(&src);
+    CHECK_HR(downloads_abort(jobs, alice(), &failing), HR_OK, "stream: Abort");
+    CHECK(!exists(spool), "stream: Abort deleted the spool");
+}
+
 /* Whether nginx's headers.log (uri, X-Token, MS-CV of each request to /token/ and /cv/) holds line. */
 static int header_log_has(const char *line)
 {
@@ -759,6 +807,8 @@ int main(void)
     snprintf(db, sizeof db, "%s/jobs.db", dir);
     if (servers && files_ok && chdir(dir) == 0)
         CHECK_HR(jobs_open(db, &jobs, NULL), HR_OK, "jobs_open");
+    if (jobs)
+        CHECK_HR(downloads_set_stream_directory(jobs, dir), HR_OK, "the spool directory of stream downloads");
     if (jobs) {
         test_create_and_access();
         test_property_rules();
@@ -775,6 +825,7 @@ int main(void)
         test_pause_resume();
         test_abort_and_same_path();
         test_request_headers();
+        test_streams();
         test_no_progress();
     }
     jobs_close(jobs);

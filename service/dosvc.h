@@ -168,21 +168,33 @@ void do_manager_init(do_manager_part_t *part, IUnknown *outer);
 HRESULT do_download_create(const GUID *id, IDODownload **out);
 /* service/com/enum_downloads.c: IEnumUnknown over IDODownload objects (takes ownership of ids). */
 HRESULT enum_downloads_create(GUID *ids, ULONG count, IEnumUnknown **out);
-/* service/notify/download_callbacks.c: each download's IDODownloadStatusCallback (NULL clears;
- * in memory only), and OnStatusChange calls for the core's events. get AddRefs. */
-HRESULT download_callbacks_set(const GUID *id, IDODownloadStatusCallback *callback);
-IUnknown *download_callbacks_get(const GUID *id);
-/* On a pool thread, for an event of download id: 1 when id is a download with a callback (the
- * call is made, or skipped by CallbackFreqSeconds/Percent), 0 otherwise. */
-int download_callbacks_deliver(const GUID *id, jobs_event_t event);
-void download_callbacks_clear(void);
-/* service/notify/download_streams.c: each stream download's IStream (NULL clears), and the
- * writing of its bytes, on the download's event lane (pump: 1 when id has a stream). get
- * AddRefs. */
-HRESULT download_streams_set(const GUID *id, IStream *stream);
-IUnknown *download_streams_get(const GUID *id);
+/* service/notify/download_sinks.c: the pointers a download's client handed over (NULL clears;
+ * in memory only), each with its user's bookkeeping; get AddRefs and copies the marks. */
+typedef enum download_sink_kind {
+    DOWNLOAD_SINK_CALLBACK, /* IDODownloadStatusCallback */
+    DOWNLOAD_SINK_STREAM,   /* IStream */
+    DOWNLOAD_SINK_KINDS
+} download_sink_kind_t;
+typedef struct download_sink_marks {
+    int32_t state;       /* callbacks: the state of the last call (-1: none yet) */
+    uint32_t generation; /* streams: of the bytes written */
+    uint64_t time_ms;    /* callbacks: when the last call was made */
+    uint64_t bytes;      /* callbacks: BytesTransferred of the last call; streams: bytes written */
+} download_sink_marks_t;
+HRESULT download_sinks_set(const GUID *id, download_sink_kind_t kind, IUnknown *pointer);
+IUnknown *download_sinks_get(const GUID *id, download_sink_kind_t kind, download_sink_marks_t *marks);
+/* Records marks, unless the pointer was replaced meanwhile. */
+void download_sinks_mark(const GUID *id, download_sink_kind_t kind, IUnknown *pointer,
+                         const download_sink_marks_t *marks);
+void download_sinks_clear(void);
+/* Whether a call to a client failed because the client is gone. */
+int download_sinks_client_gone(HRESULT hr);
+/* service/notify/download_callbacks.c: on a pool thread, for an event of download id: 1 when
+ * id has a callback (the call is made, or skipped by CallbackFreqSeconds/Percent), else 0. */
+int download_callbacks_deliver(const GUID *id);
+/* service/notify/download_streams.c: writes a stream download's new bytes to its client, on
+ * the download's event lane; 1 when id has a stream. */
 int download_streams_pump(const GUID *id);
-void download_streams_clear(void);
 /* GetStatus as the client sees it: a stream download is Transferring, with the bytes it has
  * written to the client, until the client has all of them. */
 HRESULT download_status_for_client(const caller_t *caller, const GUID *id, download_status_t *status);

@@ -83,9 +83,7 @@ static int may_use(const caller_t *caller, const char *owner_sid)
 hr_t with_download(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, download_fn use,
                    void *context)
 {
-    if (!jobs || !caller_is_valid(caller) || !id)
-        return HR_E_INVALIDARG;
-    hr_t hr = lock_store(jobs);
+    hr_t hr = lock_for_job(jobs, caller, id);
     if (HR_FAILED(hr))
         return hr;
     const finished_job_t *final = finished_find(jobs, id);

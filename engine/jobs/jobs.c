@@ -236,12 +236,17 @@ static hr_t change_atomically(jobs_t *jobs, store_job_t *job, job_change_fn chan
     return hr;
 }
 
-hr_t with_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_change_fn use,
-              void *context)
+hr_t lock_for_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
 {
     if (!jobs || !caller_is_valid(caller) || !id)
         return HR_E_INVALIDARG;
-    hr_t hr = lock_store(jobs);
+    return lock_store(jobs);
+}
+
+hr_t with_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_change_fn use,
+              void *context)
+{
+    hr_t hr = lock_for_job(jobs, caller, id);
     if (HR_FAILED(hr))
         return hr;
     store_job_t job;
@@ -452,9 +457,7 @@ static hr_t lookup_locked(jobs_t *jobs, const caller_t *caller, const store_guid
 
 hr_t jobs_lookup(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
 {
-    if (!jobs || !caller_is_valid(caller) || !id)
-        return HR_E_INVALIDARG;
-    hr_t hr = lock_store(jobs);
+    hr_t hr = lock_for_job(jobs, caller, id);
     if (HR_FAILED(hr))
         return hr;
     hr = lookup_locked(jobs, caller, id);

@@ -86,6 +86,8 @@ struct jobs {
 typedef hr_t (*job_change_fn)(jobs_t *jobs, store_job_t *job, void *context);
 
 hr_t lock_store(jobs_t *jobs);
+/* The arguments of a call on one job checked (E_INVALIDARG), then lock_store. */
+hr_t lock_for_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id);
 /* Releases the store lock, then hands the events recorded meanwhile to the receiver. */
 void unlock_store(jobs_t *jobs);
 /* Records an event of job (its row as read or written under the store lock) for the receiver,

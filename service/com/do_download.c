@@ -1,7 +1,7 @@
 /* IDODownload: one download of the IDOManager API. Like the job object it holds only the id:
  * every call establishes the caller and goes through the core (engine/downloads), which owns
  * the rules; this file converts VARIANTs and keeps the interface pointers a client hands over
- * (the callback, service/notify/download_callbacks.c; the stream, download_streams.c). */
+ * (the callback and the stream: service/notify/download_sinks.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -238,9 +238,9 @@ static HRESULT STDMETHODCALLTYPE download_set_property(IDODownload *iface, DODow
     if (SUCCEEDED(hr))
         hr = downloads_set_property(dosvc_jobs, &caller, DOWNLOAD_ID(impl(iface)), property, &core);
     if (SUCCEEDED(hr) && property == DL_CALLBACK_INTERFACE)
-        hr = download_callbacks_set(&impl(iface)->id, callback);
+        hr = download_sinks_set(&impl(iface)->id, DOWNLOAD_SINK_CALLBACK, (IUnknown *)callback);
     if (SUCCEEDED(hr) && property == DL_STREAM_INTERFACE)
-        hr = download_streams_set(&impl(iface)->id, stream);
+        hr = download_sinks_set(&impl(iface)->id, DOWNLOAD_SINK_STREAM, (IUnknown *)stream);
     if (callback)
         IDODownloadStatusCallback_Release(callback);
     if (stream)
@@ -272,7 +272,8 @@ static HRESULT variant_of(const download_value_t *value, const GUID *id, int32_t
         V_BOOL(out) = value->number ? VARIANT_TRUE : VARIANT_FALSE;
         return S_OK;
     default: { /* the callback or the stream the client handed over */
-        IUnknown *pointer = property == DL_CALLBACK_INTERFACE ? download_callbacks_get(id) : download_streams_get(id);
+        IUnknown *pointer = download_sinks_get(id, property == DL_CALLBACK_INTERFACE ? DOWNLOAD_SINK_CALLBACK
+                                                                                     : DOWNLOAD_SINK_STREAM, NULL);
         V_VT(out) = VT_UNKNOWN;
         V_UNKNOWN(out) = pointer;
         return pointer ? S_OK : HR_E_NOT_SET;

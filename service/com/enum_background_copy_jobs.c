@@ -1,115 +1,27 @@
 /* IEnumBackgroundCopyJobs: a snapshot of job ids taken at EnumJobs; each Next hands out job
  * objects whose properties are live (read through the core on every call). */
-#include <stdlib.h>
-#include <string.h>
-
 #include "dosvc.h"
-#include "enum_cursor.h"
+#include "enum_ids.h"
 
-typedef struct enum_jobs {
-    IEnumBackgroundCopyJobs iface;
-    LONG refs;
-    enum_cursor_t cursor;
-    GUID *ids;
-} enum_jobs_t;
+typedef IEnumBackgroundCopyJobs enum_t;
 
-static enum_jobs_t *impl(IEnumBackgroundCopyJobs *iface)
+static HRESULT make_job(const GUID *id, void **item)
 {
-    return (enum_jobs_t *)iface;
+    return background_copy_job_create(id, (IBackgroundCopyJob **)item);
 }
 
-static HRESULT STDMETHODCALLTYPE enum_query_interface(IEnumBackgroundCopyJobs *iface, REFIID riid,
-                                                      void **out)
-{
-    if (!out)
-        return E_POINTER;
-    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IEnumBackgroundCopyJobs)) {
-        *out = iface;
-        IEnumBackgroundCopyJobs_AddRef(iface);
-        return S_OK;
-    }
-    *out = NULL;
-    return E_NOINTERFACE;
-}
+static HRESULT STDMETHODCALLTYPE query_interface(enum_t *e, REFIID riid, void **out) { return enum_ids_query_interface(e, riid, out); }
+static ULONG STDMETHODCALLTYPE add_ref(enum_t *e) { return enum_ids_add_ref(e); }
+static ULONG STDMETHODCALLTYPE release(enum_t *e) { return enum_ids_release(e); }
+static HRESULT STDMETHODCALLTYPE next(enum_t *e, ULONG n, IBackgroundCopyJob **jobs, ULONG *fetched) { return enum_ids_next(e, n, (void **)jobs, fetched); }
+static HRESULT STDMETHODCALLTYPE skip(enum_t *e, ULONG n) { return enum_ids_skip(e, n); }
+static HRESULT STDMETHODCALLTYPE reset(enum_t *e) { return enum_ids_reset(e); }
+static HRESULT STDMETHODCALLTYPE clone(enum_t *e, enum_t **out) { return enum_ids_clone(e, (void **)out); }
+static HRESULT STDMETHODCALLTYPE get_count(enum_t *e, ULONG *count) { return enum_ids_get_count(e, count); }
 
-static ULONG STDMETHODCALLTYPE enum_add_ref(IEnumBackgroundCopyJobs *iface)
-{
-    return (ULONG)InterlockedIncrement(&impl(iface)->refs);
-}
-
-static ULONG STDMETHODCALLTYPE enum_release(IEnumBackgroundCopyJobs *iface)
-{
-    enum_jobs_t *self = impl(iface);
-    LONG refs = InterlockedDecrement(&self->refs);
-    if (!refs) {
-        enum_cursor_destroy(&self->cursor);
-        free(self->ids);
-        free(self);
-    }
-    return (ULONG)refs;
-}
-
-static HRESULT make_job(void *context, ULONG index, void **item)
-{
-    return background_copy_job_create(&((enum_jobs_t *)context)->ids[index], (IBackgroundCopyJob **)item);
-}
-
-static HRESULT STDMETHODCALLTYPE enum_next(IEnumBackgroundCopyJobs *iface, ULONG celt,
-                                           IBackgroundCopyJob **jobs, ULONG *fetched)
-{
-    return enum_cursor_next(&impl(iface)->cursor, celt, (void **)jobs, fetched, make_job, impl(iface));
-}
-
-static HRESULT STDMETHODCALLTYPE enum_skip(IEnumBackgroundCopyJobs *iface, ULONG celt)
-{
-    return enum_cursor_skip(&impl(iface)->cursor, celt);
-}
-
-static HRESULT STDMETHODCALLTYPE enum_reset(IEnumBackgroundCopyJobs *iface)
-{
-    return enum_cursor_reset(&impl(iface)->cursor);
-}
-
-static HRESULT STDMETHODCALLTYPE enum_clone(IEnumBackgroundCopyJobs *iface,
-                                            IEnumBackgroundCopyJobs **out)
-{
-    enum_jobs_t *self = impl(iface);
-    if (!out)
-        return E_INVALIDARG;
-    *out = NULL;
-    ULONG count = self->cursor.count;
-    GUID *ids = malloc(count ? count * sizeof *ids : 1);
-    if (!ids)
-        return E_OUTOFMEMORY;
-    if (count)
-        memcpy(ids, self->ids, count * sizeof *ids);
-    HRESULT hr = enum_background_copy_jobs_create(ids, count, out);
-    if (SUCCEEDED(hr))
-        enum_cursor_copy_position(&self->cursor, &impl(*out)->cursor);
-    return hr;
-}
-
-static HRESULT STDMETHODCALLTYPE enum_get_count(IEnumBackgroundCopyJobs *iface, ULONG *count)
-{
-    return enum_cursor_get_count(&impl(iface)->cursor, count);
-}
-
-static IEnumBackgroundCopyJobsVtbl enum_vtbl = {
-    enum_query_interface, enum_add_ref, enum_release, enum_next, enum_skip, enum_reset,
-    enum_clone, enum_get_count,
-};
+static IEnumBackgroundCopyJobsVtbl vtbl = {query_interface, add_ref, release, next, skip, reset, clone, get_count};
 
 HRESULT enum_background_copy_jobs_create(GUID *ids, ULONG count, IEnumBackgroundCopyJobs **out)
 {
-    enum_jobs_t *self = calloc(1, sizeof *self);
-    if (!self) {
-        free(ids);
-        return E_OUTOFMEMORY;
-    }
-    self->iface.lpVtbl = &enum_vtbl;
-    self->refs = 1;
-    enum_cursor_init(&self->cursor, count);
-    self->ids = ids;
-    *out = &self->iface;
-    return S_OK;
+    return enum_ids_create(&vtbl, &IID_IEnumBackgroundCopyJobs, make_job, ids, count, (void **)out);
 }

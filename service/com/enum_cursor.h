@@ -1,5 +1,5 @@
 /* The position of an IEnum* object over a fixed number of items, shared by the enumerators
- * (enum_background_copy_jobs.c, enum_background_copy_files.c): Next/Skip/Reset/GetCount and the
+ * (enum_ids.c, enum_background_copy_files.c): Next/Skip/Reset/GetCount and the
  * position a Clone copies. MTA clients may share one enumerator, so the position is locked. */
 #ifndef OPENDO_ENUM_CURSOR_H
 #define OPENDO_ENUM_CURSOR_H

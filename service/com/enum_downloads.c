@@ -1,103 +1,24 @@
 /* IEnumUnknown of EnumDownloads: the download ids that matched when it was called; each Next
  * hands out live IDODownload objects (clients QI them for IDODownload). */
-#include <stdlib.h>
-#include <string.h>
-
 #include "dosvc.h"
-#include "enum_cursor.h"
+#include "enum_ids.h"
 
-typedef struct enum_downloads {
-    IEnumUnknown iface;
-    LONG refs;
-    enum_cursor_t cursor;
-    GUID *ids;
-} enum_downloads_t;
-
-static enum_downloads_t *impl(IEnumUnknown *iface)
+static HRESULT make_download(const GUID *id, void **item)
 {
-    return (enum_downloads_t *)iface;
+    return do_download_create(id, (IDODownload **)item);
 }
 
-static HRESULT STDMETHODCALLTYPE enum_query_interface(IEnumUnknown *iface, REFIID riid, void **out)
-{
-    if (!out)
-        return E_POINTER;
-    *out = IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IEnumUnknown) ? iface : NULL;
-    if (!*out)
-        return E_NOINTERFACE;
-    IEnumUnknown_AddRef(iface);
-    return S_OK;
-}
+static HRESULT STDMETHODCALLTYPE query_interface(IEnumUnknown *e, REFIID riid, void **out) { return enum_ids_query_interface(e, riid, out); }
+static ULONG STDMETHODCALLTYPE add_ref(IEnumUnknown *e) { return enum_ids_add_ref(e); }
+static ULONG STDMETHODCALLTYPE release(IEnumUnknown *e) { return enum_ids_release(e); }
+static HRESULT STDMETHODCALLTYPE next(IEnumUnknown *e, ULONG n, IUnknown **items, ULONG *fetched) { return enum_ids_next(e, n, (void **)items, fetched); }
+static HRESULT STDMETHODCALLTYPE skip(IEnumUnknown *e, ULONG n) { return enum_ids_skip(e, n); }
+static HRESULT STDMETHODCALLTYPE reset(IEnumUnknown *e) { return enum_ids_reset(e); }
+static HRESULT STDMETHODCALLTYPE clone(IEnumUnknown *e, IEnumUnknown **out) { return enum_ids_clone(e, (void **)out); }
 
-static ULONG STDMETHODCALLTYPE enum_add_ref(IEnumUnknown *iface)
-{
-    return (ULONG)InterlockedIncrement(&impl(iface)->refs);
-}
-
-static ULONG STDMETHODCALLTYPE enum_release(IEnumUnknown *iface)
-{
-    enum_downloads_t *self = impl(iface);
-    LONG refs = InterlockedDecrement(&self->refs);
-    if (!refs) {
-        enum_cursor_destroy(&self->cursor);
-        free(self->ids);
-        free(self);
-    }
-    return (ULONG)refs;
-}
-
-static HRESULT make_download(void *context, ULONG index, void **item)
-{
-    return do_download_create(&((enum_downloads_t *)context)->ids[index], (IDODownload **)item);
-}
-
-static HRESULT STDMETHODCALLTYPE enum_next(IEnumUnknown *iface, ULONG celt, IUnknown **items, ULONG *fetched)
-{
-    return enum_cursor_next(&impl(iface)->cursor, celt, (void **)items, fetched, make_download, impl(iface));
-}
-
-static HRESULT STDMETHODCALLTYPE enum_skip(IEnumUnknown *iface, ULONG celt)
-{
-    return enum_cursor_skip(&impl(iface)->cursor, celt);
-}
-
-static HRESULT STDMETHODCALLTYPE enum_reset(IEnumUnknown *iface)
-{
-    return enum_cursor_reset(&impl(iface)->cursor);
-}
-
-static HRESULT STDMETHODCALLTYPE enum_clone(IEnumUnknown *iface, IEnumUnknown **out)
-{
-    enum_downloads_t *self = impl(iface);
-    if (!out)
-        return E_INVALIDARG;
-    *out = NULL;
-    ULONG count = self->cursor.count;
-    GUID *ids = malloc(count ? count * sizeof *ids : 1);
-    if (!ids)
-        return E_OUTOFMEMORY;
-    memcpy(ids, self->ids, count * sizeof *ids);
-    HRESULT hr = enum_downloads_create(ids, count, out);
-    if (SUCCEEDED(hr))
-        enum_cursor_copy_position(&self->cursor, &impl(*out)->cursor);
-    return hr;
-}
-
-static IEnumUnknownVtbl enum_vtbl = {
-    enum_query_interface, enum_add_ref, enum_release, enum_next, enum_skip, enum_reset, enum_clone,
-};
+static IEnumUnknownVtbl vtbl = {query_interface, add_ref, release, next, skip, reset, clone};
 
 HRESULT enum_downloads_create(GUID *ids, ULONG count, IEnumUnknown **out)
 {
-    enum_downloads_t *self = calloc(1, sizeof *self);
-    if (!self) {
-        free(ids);
-        return E_OUTOFMEMORY;
-    }
-    self->iface.lpVtbl = &enum_vtbl;
-    self->refs = 1;
-    enum_cursor_init(&self->cursor, count);
-    self->ids = ids;
-    *out = &self->iface;
-    return S_OK;
+    return enum_ids_create(&vtbl, &IID_IEnumUnknown, make_download, ids, count, (void **)out);
 }

@@ -148,8 +148,7 @@ void server_stop(void)
     class_factories_revoke();
     maintenance_stop();
     job_events_stop(); /* no callback after this: the clients' sinks are released with the process */
-    download_callbacks_clear();
-    download_streams_clear();
+    download_sinks_clear();
     if (dosvc_jobs) {
         /* Every change is already committed; jobs_shutdown first stops the scheduler and the
          * transfer engine (last checkpoints recorded), then closes the store (checkpointing the

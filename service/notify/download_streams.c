@@ -1,6 +1,6 @@
-/* Stream downloads (SetProperty(StreamInterface)): the transfer fills a spool file of the
- * service (engine/downloads: downloads_stream_source), and this writes its bytes to the
- * client's IStream, with Write only, in order, range after range. Writing runs on the
+/* Stream downloads (SetProperty(StreamInterface), the stream kept by download_sinks.c): the
+ * transfer fills a spool file of the service (engine/downloads: downloads_stream_source), and
+ * this writes its bytes to the client's IStream, with Write only, in order, range after range. Writing runs on the
  * download's event lane (job_events.c), before its OnStatusChange call, so a client hears of
  * progress only for bytes it already has; a slow or hung client holds up its own download only.
  *
@@ -15,92 +15,7 @@
 
 #define CHUNK (64 * 1024)
 
-typedef struct stream_sink {
-    GUID id;
-    IStream *stream;
-    uint32_t generation; /* of the bytes delivered (a Start with new ranges begins a new one) */
-    uint64_t delivered;  /* bytes the client has, counted range after range */
-    struct stream_sink *next;
-} stream_sink_t;
-
-static stream_sink_t *sinks;
-static SRWLOCK sinks_lock = SRWLOCK_INIT;
-
 static const caller_t service_caller = {"S-1-5-18", 1};
-
-static stream_sink_t **find(const GUID *id)
-{
-    stream_sink_t **link = &sinks;
-    while (*link && !IsEqualGUID(&(*link)->id, id))
-        link = &(*link)->next;
-    return link;
-}
-
-/* Unlinks id's sink (lock held); its stream is returned for a release outside the lock. */
-static IStream *unlink_sink(const GUID *id)
-{
-    stream_sink_t **link = find(id), *gone = *link;
-    if (!gone)
-        return NULL;
-    IStream *stream = gone->stream;
-    *link = gone->next;
-    free(gone);
-    return stream;
-}
-
-HRESULT download_streams_set(const GUID *id, IStream *stream)
-{
-    stream_sink_t *fresh = NULL;
-    if (stream && !(fresh = calloc(1, sizeof *fresh)))
-        return E_OUTOFMEMORY;
-    AcquireSRWLockExclusive(&sinks_lock);
-    IStream *old = unlink_sink(id);
-    if (fresh) {
-        fresh->id = *id;
-        fresh->stream = stream;
-        IStream_AddRef(stream);
-        fresh->next = sinks;
-        sinks = fresh;
-    }
-    ReleaseSRWLockExclusive(&sinks_lock);
-    if (old)
-        IStream_Release(old); /* a cross-process call: never under the lock */
-    return S_OK;
-}
-
-IUnknown *download_streams_get(const GUID *id)
-{
-    AcquireSRWLockShared(&sinks_lock);
-    stream_sink_t *sink = *find(id);
-    IUnknown *stream = sink ? (IUnknown *)sink->stream : NULL;
-    if (stream)
-        IUnknown_AddRef(stream);
-    ReleaseSRWLockShared(&sinks_lock);
-    return stream;
-}
-
-static void forget(const GUID *id)
-{
-    AcquireSRWLockExclusive(&sinks_lock);
-    IStream *gone = unlink_sink(id);
-    ReleaseSRWLockExclusive(&sinks_lock);
-    if (gone)
-        IStream_Release(gone);
-}
-
-void download_streams_clear(void)
-{
-    AcquireSRWLockExclusive(&sinks_lock);
-    stream_sink_t *all = sinks;
-    sinks = NULL;
-    ReleaseSRWLockExclusive(&sinks_lock);
-    while (all) {
-        stream_sink_t *next = all->next;
-        IStream_Release(all->stream);
-        free(all);
-        all = next;
-    }
-}
 
 /* ---- writing (the download's lane) ----------------------------------------------------------- */
 
@@ -166,48 +81,15 @@ static HRESULT write_bytes(IStream *stream, const download_stream_source_t *src,
     return hr;
 }
 
-static int client_gone(HRESULT hr)
-{
-    return hr == RPC_E_DISCONNECTED || hr == RPC_E_SERVER_DIED || hr == RPC_E_SERVER_DIED_DNE ||
-           hr == HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE) || hr == HRESULT_FROM_WIN32(RPC_S_CALL_FAILED) ||
-           hr == CO_E_OBJNOTCONNECTED;
-}
-
-/* Takes id's sink (its stream AddRef'd) and where it stands; 0 when id has none. */
-static int take(const GUID *id, IStream **stream, uint32_t *generation, uint64_t *delivered)
-{
-    AcquireSRWLockShared(&sinks_lock);
-    stream_sink_t *sink = *find(id);
-    if (sink) {
-        *stream = sink->stream;
-        *generation = sink->generation;
-        *delivered = sink->delivered;
-        IStream_AddRef(*stream);
-    }
-    ReleaseSRWLockShared(&sinks_lock);
-    return sink != NULL;
-}
-
-static void record(const GUID *id, IStream *stream, uint32_t generation, uint64_t delivered)
-{
-    AcquireSRWLockExclusive(&sinks_lock);
-    stream_sink_t *sink = *find(id);
-    if (sink && sink->stream == stream) { /* not replaced meanwhile */
-        sink->generation = generation;
-        sink->delivered = delivered;
-    }
-    ReleaseSRWLockExclusive(&sinks_lock);
-}
-
 static void stream_failed(const GUID *id, HRESULT hr, int client_failed)
 {
     const store_guid_t *sid = (const store_guid_t *)id;
     char detail[160];
-    if (client_failed && client_gone(hr)) {
+    if (client_failed && download_sinks_client_gone(hr)) {
         log_event(LOG_WARN, sid, NULL, "download.stream",
                   "the client holding the stream is gone (0x%08lx): its download is aborted", (unsigned long)hr);
         downloads_abort(dosvc_jobs, &service_caller, sid);
-        forget(id);
+        download_sinks_set(id, DOWNLOAD_SINK_STREAM, NULL);
         return;
     }
     snprintf(detail, sizeof detail, client_failed ? "the client's IStream::Write failed (0x%08lx)"
@@ -218,27 +100,27 @@ static void stream_failed(const GUID *id, HRESULT hr, int client_failed)
 
 int download_streams_pump(const GUID *id)
 {
-    IStream *stream;
-    uint32_t generation;
-    uint64_t delivered;
-    if (!take(id, &stream, &generation, &delivered))
+    download_sink_marks_t marks;
+    IUnknown *sink = download_sinks_get(id, DOWNLOAD_SINK_STREAM, &marks);
+    if (!sink)
         return 0;
     download_stream_source_t src;
     HRESULT hr = downloads_stream_source(dosvc_jobs, (const store_guid_t *)id, &src);
     int live = SUCCEEDED(hr) && src.path && src.state != DOWNLOAD_FINALIZED && src.state != DOWNLOAD_ABORTED;
     if (live) {
         int client_failed = 0;
-        if (src.generation != generation)
-            delivered = 0; /* new ranges: their bytes start over */
-        hr = write_bytes(stream, &src, &delivered, &client_failed);
-        record(id, stream, src.generation, delivered);
+        if (src.generation != marks.generation)
+            marks.bytes = 0; /* new ranges: their bytes start over */
+        hr = write_bytes((IStream *)sink, &src, &marks.bytes, &client_failed);
+        marks.generation = src.generation;
+        download_sinks_mark(id, DOWNLOAD_SINK_STREAM, sink, &marks);
         if (FAILED(hr))
             stream_failed(id, hr, client_failed);
     }
     downloads_stream_source_clear(&src);
-    IStream_Release(stream);
+    IUnknown_Release(sink);
     if (!live)
-        forget(id); /* gone or final: the stream is released */
+        download_sinks_set(id, DOWNLOAD_SINK_STREAM, NULL); /* gone or final: the stream is released */
     return 1;
 }
 
@@ -247,15 +129,14 @@ int download_streams_pump(const GUID *id)
 HRESULT download_status_for_client(const caller_t *caller, const GUID *id, download_status_t *status)
 {
     HRESULT hr = downloads_status(dosvc_jobs, caller, (const store_guid_t *)id, status);
-    if (FAILED(hr))
-        return hr;
-    AcquireSRWLockShared(&sinks_lock);
-    stream_sink_t *sink = *find(id);
-    if (sink && status->bytes_transferred > sink->delivered) {
-        status->bytes_transferred = sink->delivered; /* what the client has */
+    download_sink_marks_t marks;
+    IUnknown *sink = SUCCEEDED(hr) ? download_sinks_get(id, DOWNLOAD_SINK_STREAM, &marks) : NULL;
+    if (sink && status->bytes_transferred > marks.bytes) {
+        status->bytes_transferred = marks.bytes; /* what the client has */
         if (status->state == DOWNLOAD_TRANSFERRED)
             status->state = DOWNLOAD_TRANSFERRING; /* until it has all of it */
     }
-    ReleaseSRWLockShared(&sinks_lock);
+    if (sink)
+        IUnknown_Release(sink);
     return hr;
 }

@@ -130,7 +130,7 @@ static int still_current(const store_job_t *job, jobs_event_t event)
 static void deliver(const GUID *id, jobs_event_t event, uint32_t file_index)
 {
     int stream = download_streams_pump(id); /* a stream download's new bytes, before it hears of them */
-    if (download_callbacks_deliver(id, event) || stream)
+    if (download_callbacks_deliver(id) || stream)
         return; /* a download: no BITS notification applies */
     store_job_t job;
     HRESULT hr = jobs_get(dosvc_jobs, &service_caller, (const store_guid_t *)id, &job);

@@ -32,7 +32,8 @@ static HRESULT probe_directory(LPCWSTR path)
     return S_OK;
 }
 
-HRESULT local_path_check(LPCWSTR path)
+/* check(path) while impersonating the caller; E_ACCESSDENIED when that cannot be done. */
+static HRESULT as_caller(HRESULT (*check)(LPCWSTR), LPCWSTR path)
 {
     if (!path || !path[0])
         return E_INVALIDARG;
@@ -40,9 +41,14 @@ HRESULT local_path_check(LPCWSTR path)
     HRESULT hr = caller_impersonate(&used_rpc);
     if (FAILED(hr))
         return E_ACCESSDENIED;
-    hr = probe_directory(path);
+    hr = check(path);
     caller_revert(used_rpc);
     return hr;
+}
+
+HRESULT local_path_check(LPCWSTR path)
+{
+    return as_caller(probe_directory, path);
 }
 
 /* Creates every missing directory above path (as the caller is impersonated). */
@@ -64,18 +70,14 @@ static HRESULT create_directories(LPCWSTR path)
     return S_OK;
 }
 
+static HRESULT prepare_new_file(LPCWSTR path)
+{
+    if (GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES)
+        return HRESULT_FROM_WIN32(ERROR_FILE_EXISTS); /* DO never overwrites a file */
+    return create_directories(path);
+}
+
 HRESULT local_path_prepare(LPCWSTR path)
 {
-    if (!path || !path[0])
-        return E_INVALIDARG;
-    int used_rpc;
-    HRESULT hr = caller_impersonate(&used_rpc);
-    if (FAILED(hr))
-        return E_ACCESSDENIED;
-    if (GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES)
-        hr = HRESULT_FROM_WIN32(ERROR_FILE_EXISTS); /* DO never overwrites a file */
-    else
-        hr = create_directories(path);
-    caller_revert(used_rpc);
-    return hr;
+    return as_caller(prepare_new_file, path);
 }

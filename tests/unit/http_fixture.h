@@ -451,6 +451,16 @@ static int http_fixture_setup(const char *name)
     return 0;
 }
 
+/* Makes the fixture's directory the current one, with C: and C:/dl in it, so that local names
+ * that are Windows paths ("C:/dl/x") land there. 1 on success. */
+static inline int http_fixture_enter_drive(void)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/C:/dl", dir);
+    return chdir(dir) == 0 && (mkdir("C:", 0700) == 0 || errno == EEXIST) &&
+           (mkdir(path, 0700) == 0 || errno == EEXIST);
+}
+
 /* The end of every HTTP test program: servers stopped, curl cleaned up, the temp dir removed. */
 static void http_fixture_teardown(void)
 {

@@ -668,13 +668,8 @@ int main(void)
     CHECK(files_ok, "test files written");
     int servers = CHECK(start_nginx(), "nginx started on a loopback port") &
                   CHECK(start_fault_server(), "fault server started on a loopback port");
-    char cdir[400];
-    snprintf(cdir, sizeof cdir, "%s/C:", dir);
-    mkdir(cdir, 0700);
-    snprintf(cdir, sizeof cdir, "%s/C:/dl", dir);
-    mkdir(cdir, 0700);
     snprintf(db, sizeof db, "%s/jobs.db", dir);
-    if (servers && files_ok && chdir(dir) == 0)
+    if (servers && files_ok && http_fixture_enter_drive())
         CHECK_HR(jobs_open(db, &jobs, NULL), HR_OK, "jobs_open");
     if (jobs && CHECK(jobs_enable_transfers(jobs, &options, NULL, 4) == HR_OK, "transfers enabled")) {
         CHECK_HR(jobs_enable_transfers(jobs, &options, NULL, 4), HR_FALSE, "enable twice: S_FALSE");

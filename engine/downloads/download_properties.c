@@ -486,14 +486,45 @@ static hr_t read_value(jobs_t *jobs, const store_job_t *job, const store_file_t 
     }
 }
 
+/* A final download's rows are gone: its values as they were when it ended answer, when they
+ * were kept (Finalize, Abort); else only its Id does. */
+static hr_t read_final(const finished_job_t *final, int32_t property, download_value_t *out)
+{
+    char id_text[DOWNLOAD_ID_SIZE];
+    download_id_text(&final->id, id_text);
+    if (property == DL_ID)
+        return give_text(id_text, out);
+    if (!final->values || (size_t)property >= final->value_count)
+        return DO_E_INVALID_STATE;
+    const char *value = final->values[property];
+    if (out->type == DL_VALUE_TEXT)
+        return give_text(value, out);
+    out->number = value ? strtoull(value, NULL, 10) : 0;
+    return value ? HR_OK : HR_E_NOT_SET;
+}
+
+char **download_values_snapshot(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
+{
+    char **values = calloc(DL_PROPERTY_COUNT, sizeof *values);
+    for (int32_t p = 0; values && p < DL_PROPERTY_COUNT; p++) {
+        download_value_t v;
+        if (properties[p].rules & DL_WRITE_ONLY || properties[p].type == DL_VALUE_INTERFACE ||
+            HR_FAILED(downloads_get_property(jobs, caller, id, p, &v)))
+            continue;
+        if (v.type == DL_VALUE_TEXT) {
+            values[p] = (char *)v.text;
+        } else if ((values[p] = malloc(24))) {
+            snprintf(values[p], 24, "%" PRIu64, v.number);
+        }
+    }
+    return values;
+}
+
 static hr_t read_property(jobs_t *jobs, store_job_t *job, const finished_job_t *final, void *context)
 {
     get_call_t *call = context;
-    if (final) { /* its rows are gone; its Id is all it still has */
-        char id_text[DOWNLOAD_ID_SIZE];
-        download_id_text(&final->id, id_text);
-        return call->property == DL_ID ? give_text(id_text, call->out) : DO_E_INVALID_STATE;
-    }
+    if (final)
+        return read_final(final, call->property, call->out);
     store_file_t file = {0};
     store_status_t status = store_file_get(jobs->store, &job->id, 0, &file);
     hr_t hr = status == STORE_OK ? read_value(jobs, job, &file, call->property, call->out)

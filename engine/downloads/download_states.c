@@ -197,7 +197,7 @@ static void abort_same_path(jobs_t *jobs, const store_guid_t *id, const char *lo
     for (size_t i = 0; status == STORE_OK && i < count; i++) {
         if (memcmp(&ids[i], id, sizeof *id) == 0)
             continue;
-        if (HR_SUCCEEDED(jobs_cancel(jobs, &downloads_service_caller, &ids[i])))
+        if (HR_SUCCEEDED(downloads_abort(jobs, &downloads_service_caller, &ids[i])))
             log_event(LOG_WARN, &ids[i], NULL, "download.abort",
                       "aborted: another download started on its LocalPath \"%s\"", local_path);
     }
@@ -246,6 +246,7 @@ hr_t downloads_pause(jobs_t *jobs, const caller_t *caller, const store_guid_t *i
     if (changed) {
         log_event(LOG_INFO, id, NULL, "download.pause", "paused by %s", caller->sid);
         scheduler_job_changed(jobs, id, 1);
+        scheduler_wait_stopped(jobs, id); /* what GetStatus says now is where a Start resumes */
     }
     return hr;
 }
@@ -273,8 +274,17 @@ static hr_t end_download(jobs_t *jobs, const caller_t *caller, const store_guid_
     hr = with_download(jobs, caller, id, read_state, &state);
     if (HR_SUCCEEDED(hr) && required_state >= 0 && state != required_state)
         hr = DO_E_INVALID_STATE;
+    char **values = HR_SUCCEEDED(hr) ? download_values_snapshot(jobs, caller, id) : NULL;
     if (HR_SUCCEEDED(hr))
         hr = call_final(jobs, caller, id);
+    if (HR_SUCCEEDED(hr) && HR_SUCCEEDED(lock_store(jobs))) { /* GetProperty still answers */
+        finished_keep_values(jobs, id, values, DL_PROPERTY_COUNT);
+        values = NULL;
+        unlock_store(jobs);
+    }
+    for (int32_t p = 0; values && p < DL_PROPERTY_COUNT; p++)
+        free(values[p]);
+    free(values);
     return hr;
 }
 

@@ -106,8 +106,9 @@ hr_t downloads_status(jobs_t *jobs, const caller_t *caller, const store_guid_t *
 hr_t downloads_set_property(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                             int32_t property, const download_value_t *value);
 /* GetProperty into out (out->text malloc'ed for TEXT; free with free()). E_NOT_SET when the
- * property was never set and has no default; DO_E_WRITE_ONLY_PROPERTY; DO_E_INVALID_STATE for
- * everything but Id once the download is final. */
+ * property was never set and has no default; DO_E_WRITE_ONLY_PROPERTY. A download finalized or
+ * aborted in this run answers with its values as they were then; one that ended otherwise (the
+ * 30-day expiry) with its Id only, DO_E_INVALID_STATE for the rest. */
 hr_t downloads_get_property(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                             int32_t property, download_value_t *out);
 

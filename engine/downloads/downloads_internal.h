@@ -24,6 +24,11 @@ typedef hr_t (*download_fn)(jobs_t *jobs, store_job_t *job, const finished_job_t
 hr_t with_download(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, download_fn use,
                    void *context);
 
+/* The readable property values of a live download as texts (numbers in decimal; NULL: unset or
+ * not readable), DL_PROPERTY_COUNT of them: kept once it is final, so that GetProperty still
+ * answers (idomanager.md §4.1). NULL when they cannot be read. */
+char **download_values_snapshot(jobs_t *jobs, const caller_t *caller, const store_guid_t *id);
+
 /* "4a5ada83-a9a6-4cca-9404-a58414d269a2": the Id property's form (lowercase, no braces). */
 #define DOWNLOAD_ID_SIZE 37
 void download_id_text(const store_guid_t *id, char out[DOWNLOAD_ID_SIZE]);

@@ -70,6 +70,13 @@ void jobs_shutdown(jobs_t *jobs)
     uv_mutex_unlock(&jobs->lock);
 }
 
+static void free_values(char **values, size_t count)
+{
+    for (size_t i = 0; values && i < count; i++)
+        free(values[i]);
+    free(values);
+}
+
 void jobs_close(jobs_t *jobs)
 {
     if (!jobs)
@@ -78,6 +85,8 @@ void jobs_close(jobs_t *jobs)
     counts_forget(jobs);
     job_events_destroy(&jobs->events);
     uv_mutex_destroy(&jobs->lock);
+    for (size_t i = 0; i < FINISHED_JOBS_MAX; i++)
+        free_values(jobs->finished[i].values, jobs->finished[i].value_count);
     free(jobs->stream_directory);
     free(jobs);
 }
@@ -159,6 +168,9 @@ const char *job_state_name(int32_t state)
 void finished_add(jobs_t *jobs, const store_job_t *job, int32_t state, const job_progress_t *progress)
 {
     finished_job_t *slot = &jobs->finished[jobs->finished_count++ % FINISHED_JOBS_MAX];
+    free_values(slot->values, slot->value_count);
+    slot->values = NULL;
+    slot->value_count = 0;
     slot->id = job->id;
     slot->state = state;
     slot->kind = job->kind;
@@ -174,6 +186,18 @@ const finished_job_t *finished_find(const jobs_t *jobs, const store_guid_t *id)
         if (!memcmp(&jobs->finished[i].id, id, sizeof *id))
             return &jobs->finished[i];
     return NULL;
+}
+
+void finished_keep_values(jobs_t *jobs, const store_guid_t *id, char **values, size_t count)
+{
+    finished_job_t *slot = (finished_job_t *)finished_find(jobs, id);
+    if (!slot) {
+        free_values(values, count);
+        return;
+    }
+    free_values(slot->values, slot->value_count);
+    slot->values = values;
+    slot->value_count = count;
 }
 
 /* ---- loading and changing a job ---------------------------------------------------------------- */

@@ -17,6 +17,8 @@ typedef struct finished_job {
     int32_t state;
     int32_t kind;                   /* STORE_KIND_*: a download's status still reads its bytes */
     uint64_t bytes_total, bytes_transferred; /* its progress when it ended */
+    char **values;      /* a download's property values as they were (finished_keep_values), or NULL */
+    size_t value_count;
     char owner_sid[CALLER_SID_MAX]; /* only the owner or an administrator may still ask */
 } finished_job_t;
 
@@ -116,6 +118,9 @@ void counts_job_added(jobs_t *jobs, const char *owner_sid);
 void counts_job_removed(jobs_t *jobs, const char *owner_sid);
 void counts_forget(jobs_t *jobs);
 const finished_job_t *finished_find(const jobs_t *jobs, const store_guid_t *id);
+/* Keeps count texts (malloc'ed, NULL entries allowed; the array too) with a finished job's
+ * record for as long as the record lives (lock held); freed at once when id is not there. */
+void finished_keep_values(jobs_t *jobs, const store_guid_t *id, char **values, size_t count);
 /* Replaces a heap string member with a copy of value (NULL clears). */
 hr_t replace_text(char **field, const char *value);
 /* A UTF-8 text of at most max UTF-16 units (NULL allowed when nullable). */
@@ -156,6 +161,7 @@ typedef struct scheduler_hooks {
     /* What it is doing (store lock held): fill the parts it knows. */
     void (*job_activity)(jobs_t *jobs, const store_guid_t *id, jobs_job_activity_t *out);
     void (*activity)(jobs_t *jobs, jobs_activity_t *out);
+    void (*wait_stopped)(jobs_t *jobs, const store_guid_t *id);
 } scheduler_hooks_t;
 
 static inline const scheduler_hooks_t *scheduler_hooks_of(jobs_t *jobs)
@@ -189,6 +195,15 @@ static inline int scheduler_end_job(jobs_t *jobs, const caller_t *caller, const 
 {
     const scheduler_hooks_t *hooks = jobs ? scheduler_hooks_of(jobs) : NULL;
     return hooks ? hooks->end_job(jobs, caller, id, final_state, hr) : 0;
+}
+
+/* After a change that stopped the job's transfer (lock NOT held): returns once the transfer has
+ * ended and recorded its last bytes (a bounded wait). */
+static inline void scheduler_wait_stopped(jobs_t *jobs, const store_guid_t *id)
+{
+    const scheduler_hooks_t *hooks = scheduler_hooks_of(jobs);
+    if (hooks)
+        hooks->wait_stopped(jobs, id);
 }
 
 /* jobs_shutdown: jobs_disable_transfers when it was ever enabled (lock NOT held). */

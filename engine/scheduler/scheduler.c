@@ -1071,6 +1071,30 @@ static int hook_end_job(jobs_t *jobs, const caller_t *caller, const store_guid_t
     return 1;
 }
 
+/* Until the job's transfer (cancelled by the caller) has ended and its last bytes are recorded,
+ * END_WAIT_MS at most. */
+static void hook_wait_stopped(jobs_t *jobs, const store_guid_t *id)
+{
+    if (HR_FAILED(lock_store(jobs)))
+        return;
+    struct scheduler *s = jobs->scheduler;
+    if (s) {
+        uv_mutex_lock(&s->mu);
+        s->waiters++;
+        uv_mutex_unlock(&s->mu);
+    }
+    unlock_store(jobs);
+    if (!s)
+        return;
+    uv_mutex_lock(&s->mu);
+    uint64_t deadline = scheduler_now_ms() + END_WAIT_MS;
+    while (scheduler_active_by_job(s, id) && scheduler_now_ms() < deadline)
+        uv_cond_timedwait(&s->ended, &s->mu, 100 * 1000000u);
+    s->waiters--;
+    uv_cond_broadcast(&s->ended);
+    uv_mutex_unlock(&s->mu);
+}
+
 static const scheduler_hooks_t hooks = {hook_job_changed, hook_job_removed, hook_end_job,
                                         jobs_disable_transfers, scheduler_job_activity,
-                                        scheduler_activity};
+                                        scheduler_activity, hook_wait_stopped};

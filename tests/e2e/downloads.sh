@@ -105,19 +105,29 @@ run_client blocking "${args[@]}"
 run_client concurrency "${args[@]}"
 
 # ---- 8: NonVolatile across sc stop/start and a hard kill of the prefix ------------------------------
-run_client persist-make "${args[@]}"
-nv=$(tagged NV) vol=$(tagged VOL)
-if [ -n "$nv" ] && [ -n "$vol" ]; then
+# Pair 1 lives through both restarts, pair 2 through the hard kill only; each NonVolatile survivor
+# is then started and must complete.
+make_pair() { run_client persist-make "${args[@]}" "$1" && nv=$(tagged NV) vol=$(tagged VOL) && [ -n "$nv" ] && [ -n "$vol" ]; }
+if make_pair 1; then
+    nv1=$nv vol1=$vol
     service_stop
     check "downloads: persistence: sc stop stops DoSvc" [ "$(service_state)" = STOPPED ]
     check "downloads: persistence: sc start starts it again" service_start
-    run_client persist-check "${args[@]}" "$nv" "$vol"
-    wineserver -k
-    wineserver -w
-    wine_prefix_up
-    run_client persist-check "${args[@]}" "$nv" "$vol"
-    run_client persist-finish "${args[@]}" "$nv"
-    check "downloads: persistence: the service logged dropping the volatile download" \
+    echo "# after sc stop / sc start"
+    run_client persist-check "${args[@]}" "$nv1" "$vol1" 1
+    if make_pair 2; then
+        wineserver -k
+        wineserver -w
+        wine_prefix_up
+        echo "# after a hard kill of the prefix (wineserver -k)"
+        run_client persist-check "${args[@]}" "$nv1" "$vol1" 1
+        run_client persist-check "${args[@]}" "$nv" "$vol" 2
+        run_client persist-finish "${args[@]}" "$nv" 2
+    else
+        not_ok "downloads: persistence: persist-make printed a second pair of ids"
+    fi
+    run_client persist-finish "${args[@]}" "$nv1" 1
+    check "downloads: persistence: the service logged dropping the volatile downloads" \
         grep -q "dropped at start-up: the download was not NonVolatile" "$log_path"
 else
     not_ok "downloads: persistence: persist-make printed the two ids"

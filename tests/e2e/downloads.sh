@@ -93,7 +93,7 @@ starts=$(fault_stat /rate/524288/p.bin starts)
 echo "#   paced download paused at ${paused_at:-?}; responses started at: ${starts:-?}"
 expect "downloads: errors: paced: two responses, the second after the Pause" "$(wc -w <<<"$starts")" -eq 2
 expect "downloads: errors: paced: the resumed response starts past 0 (a Range request)" "$(awk '{print $2}' <<<"$starts")" -gt 0
-expect "downloads: errors: paced: ... at the offset BytesTransferred showed when Pause returned" \
+expect "downloads: errors: paced: ... at the offset where the paused download stopped (its BytesTransferred)" \
     "$(awk '{print $2}' <<<"$starts")" = "$paused_at"
 expect "downloads: errors: 500 once: the fault server saw 2 requests" "$(fault_stat /flaky/1/g.bin requests)" -eq 2
 starts=$(fault_stat /drop/1500000/g.bin starts)

@@ -422,7 +422,7 @@ static int text_is(IDODownload *d, DODownloadProperty p, const WCHAR *want)
     return same;
 }
 
-/* The download's Id (static buffer of 40). */
+/* The download's Id, into out ("" when it cannot be read). */
 static const WCHAR *id_of(IDODownload *d, WCHAR out[40])
 {
     VARIANT v;
@@ -1267,9 +1267,9 @@ static void errors(IDOManager *m)
         CHECK(wait_for(paced, DODownloadState_Transferring, 600000, WAIT_LONG, NULL, NULL, NULL), nm("paced: 600000 bytes arrived"));
         CHECK_HR(IDODownload_Pause(paced), S_OK, nm("paced: Pause"));
         s = status_of(paced);
-        printf("PAUSED_AT %llu\n", (unsigned long long)s.BytesTransferred);
         Sleep(1500);
         DO_DOWNLOAD_STATUS later = status_of(paced);
+        printf("PAUSED_AT %llu\n", (unsigned long long)later.BytesTransferred); /* where it really stopped */
         CHECK(later.State == DODownloadState_Paused && later.BytesTransferred == s.BytesTransferred,
               nm("paced: nothing more arrives while Paused (%llu then %llu bytes)", (unsigned long long)s.BytesTransferred,
                  (unsigned long long)later.BytesTransferred));

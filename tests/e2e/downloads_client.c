@@ -896,8 +896,6 @@ static void property_round_trips(IDOManager *m)
     VariantClear(&v);
     if (stream_unknown)
         IUnknown_Release(stream_unknown);
-    CHECK_HR(IDODownload_Start(s, NULL), DO_E_MEMORYSTREAM_DOWNLOAD_NOT_SUPPORTED,
-             nm("Start of a stream download: DO_E_MEMORYSTREAM_DOWNLOAD_NOT_SUPPORTED (opendo serves files only)"));
     VariantInit(&v);
     CHECK_HR(set_variant(s, DODownloadProperty_StreamInterface, &v), S_OK, nm("StreamInterface VT_EMPTY clears it"));
     CHECK_HR(IDODownload_Start(s, NULL), DO_E_FILE_DOWNLOADSINK_UNSPECIFIED,

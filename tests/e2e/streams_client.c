@@ -287,8 +287,6 @@ static int cmd_sinks(const wchar_t *url)
               V_UNKNOWN(&got) != NULL,
           "streams: GetProperty(StreamInterface) gives the stream back");
     VariantClear(&got);
-    CHECK_HR(set_variant(d, DODownloadProperty_StreamInterface, VT_DISPATCH, &r->iface), E_INVALIDARG,
-             "streams: StreamInterface as VT_DISPATCH: E_INVALIDARG");
     IDODownload_Abort(d);
     IDODownload_Release(d);
     IDODownload *plain = new_download(url, NULL);

@@ -143,7 +143,7 @@ static HRESULT set_variant(IDODownload *d, DODownloadProperty p, VARTYPE vt, con
     V_VT(&v) = vt;
     if (vt == VT_BSTR)
         V_BSTR(&v) = SysAllocString(value);
-    else if (vt == VT_UNKNOWN || vt == VT_DISPATCH)
+    else if (vt == VT_UNKNOWN)
         V_UNKNOWN(&v) = (IUnknown *)value;
     else if (vt == VT_BOOL)
         V_BOOL(&v) = *(const VARIANT_BOOL *)value;

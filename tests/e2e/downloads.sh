@@ -19,9 +19,8 @@ tmp=$(mktemp -d /tmp/opendo-downloads.XXXXXX)
 www="$tmp/www"
 dest="$WINEPREFIX/drive_c/opendo-tests/downloads"   # C:\opendo-tests\downloads in the prefix
 dest_w='C:\opendo-tests\downloads'
-fault_pid=
 cleanup() {
-    [ -n "$fault_pid" ] && kill "$fault_pid" 2>/dev/null && wait "$fault_pid" 2>/dev/null
+    stop_fault_server
     loopback_nginx_stop
     rm -rf "$tmp" "$dest"
 }
@@ -29,16 +28,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 client_program=$exe client_label="downloads: downloads_client" client_timeout=240
-tagged() { printf '%s\n' "$out" | awk -v tag="$1" '$1 == tag { print $2; exit }'; }
-sha() { sha256sum "$1" 2>/dev/null | awk '{print $1}'; }
-# fault_stat PATH FIELD: bytes, requests or starts (space-separated) the fault server counted.
-fault_stat() {
-    python3 -c '
-import json, sys, urllib.request
-stats = json.load(urllib.request.urlopen("http://127.0.0.1:%s/stats" % sys.argv[1], timeout=10))
-value = stats.get(sys.argv[2], {}).get(sys.argv[3], "")
-print(" ".join(map(str, value)) if isinstance(value, list) else value)' "$fault_port" "$1" "$2"
-}
 expect() {
     local name=$1 got=$2 op=$3 want=$4
     if [ -n "$got" ] && [ "$got" "$op" "$want" ]; then ok "$name"; else not_ok "$name" "got ${got:-nothing}, want $op $want"; fi
@@ -53,20 +42,8 @@ make_sources() {
     for f in p0 p1 p2 p3; do head -c $((4 * MiB)) /dev/urandom >"$www/$f.bin" || return 1; done
     for f in c1 c2 c3 c4; do head -c $((8 * MiB)) /dev/urandom >"$www/$f.bin" || return 1; done
 }
-start_fault_server() {
-    local i
-    python3 "$top/tests/fault_server.py" 0 "$www" 900 >"$tmp/fault.out" 2>"$tmp/fault.err" &
-    fault_pid=$!
-    for i in $(seq 1 100); do
-        fault_port=$(awk '$1 == "PORT" { print $2 }' "$tmp/fault.out")
-        [ -n "$fault_port" ] && return 0
-        kill -0 "$fault_pid" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
 http_port=$(loopback_free_ports 1)
-if ! make_sources || ! start_fault_server || ! loopback_nginx_start "$tmp" "  server { listen 127.0.0.1:$http_port; root $www;
+if ! make_sources || ! start_fault_server "$www" "$tmp" || ! loopback_nginx_start "$tmp" "  server { listen 127.0.0.1:$http_port; root $www;
     location /forbidden/ { deny all; } location = /moved { return 302 /f.bin; } }"; then
     not_ok "downloads: sources, nginx and the fault server are ready" \
         "$(tail -n 3 "$tmp/nginx-error.log" "$tmp/fault.err" 2>/dev/null)"

@@ -45,6 +45,38 @@ run_client() {
     return "$status"
 }
 
+# The value of the first "TAG value" line of the last client run ($out).
+tagged() { printf '%s\n' "$out" | awk -v tag="$1" '$1 == tag { print $2; exit }'; }
+sha() { sha256sum "$1" 2>/dev/null | awk '{print $1}'; }
+
+# start_fault_server ROOT DIR: tests/fault_server.py serving ROOT on a free loopback port (its
+# output in DIR); sets fault_port and fault_pid. stop_fault_server ends it.
+fault_pid= fault_port=
+start_fault_server() {
+    local i
+    python3 "$top/tests/fault_server.py" 0 "$1" 900 >"$2/fault.out" 2>"$2/fault.err" &
+    fault_pid=$!
+    for i in $(seq 1 100); do
+        fault_port=$(awk '$1 == "PORT" { print $2 }' "$2/fault.out")
+        [ -n "$fault_port" ] && return 0
+        kill -0 "$fault_pid" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+stop_fault_server() {
+    [ -n "$fault_pid" ] && kill "$fault_pid" 2>/dev/null && wait "$fault_pid" 2>/dev/null
+    fault_pid=
+}
+# fault_stat PATH FIELD: bytes, requests or starts (space-separated) the fault server counted.
+fault_stat() {
+    python3 -c '
+import json, sys, urllib.request
+stats = json.load(urllib.request.urlopen("http://127.0.0.1:%s/stats" % sys.argv[1], timeout=10))
+value = stats.get(sys.argv[2], {}).get(sys.argv[3], "")
+print(" ".join(map(str, value)) if isinstance(value, list) else value)' "$fault_port" "$1" "$2"
+}
+
 db_path="$WINEPREFIX/drive_c/ProgramData/opendo/jobs.db"
 log_path="$WINEPREFIX/drive_c/ProgramData/opendo/dosvc.log"
 e2e_exit() { exit $((e2e_failures > 0)); }

@@ -14,10 +14,9 @@ if [ ! -f "$exe" ]; then
 fi
 client_program=$exe client_label="streams: streams_client"
 tmp=$(mktemp -d /tmp/opendo-streams.XXXXXX)
-fault_pid=
 cleanup() {
     loopback_nginx_stop
-    [ -n "$fault_pid" ] && kill "$fault_pid" 2>/dev/null && wait "$fault_pid" 2>/dev/null
+    stop_fault_server
     rm -rf "$tmp" "$WINEPREFIX/drive_c/opendo-tests/streams"
 }
 trap cleanup EXIT
@@ -28,15 +27,7 @@ head -c 20000 /dev/urandom >"$tmp/www/slow.bin"
 port=$(loopback_free_ports 1)
 check "streams: nginx serves the file on 127.0.0.1:$port" \
     loopback_nginx_start "$tmp" "server { listen 127.0.0.1:$port; root $tmp/www; }"
-python3 "$top/tests/fault_server.py" 0 "$tmp/www" 300 >"$tmp/fault.out" 2>/dev/null &
-fault_pid=$!
-fault_port=
-for _ in $(seq 1 100); do
-    fault_port=$(awk '$1 == "PORT" { print $2 }' "$tmp/fault.out")
-    [ -n "$fault_port" ] && break
-    sleep 0.05
-done
-check "streams: the fault server runs" [ -n "$fault_port" ]
+check "streams: the fault server runs" start_fault_server "$tmp/www" "$tmp"
 check "streams: DoSvc is running" service_start
 
 url="http://127.0.0.1:$port/s.bin"

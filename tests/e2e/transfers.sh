@@ -21,12 +21,11 @@ MiB=$((1024 * 1024))
 tmp=$(mktemp -d /tmp/opendo-transfers.XXXXXX)
 www="$tmp/www"
 dest="$WINEPREFIX/drive_c/opendo-tests/transfers"   # C:\opendo-tests\transfers\ in the prefix
-fault_pid=
 ca_imported=
 cleanup() {
     [ -n "$ca_imported" ] &&
         wine "$tls_exe" remove-ca "$(winepath -w "$tmp/ca.pem" 2>/dev/null)" </dev/null >/dev/null 2>&1
-    [ -n "$fault_pid" ] && kill "$fault_pid" 2>/dev/null && wait "$fault_pid" 2>/dev/null
+    stop_fault_server
     loopback_nginx_stop
     rm -rf "$tmp" "$dest"
 }
@@ -34,10 +33,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 client_program=$exe client_label="transfers: transfers_client" client_timeout=180
-# The value of the first "TAG value" line of the last client run.
-tagged() { printf '%s\n' "$out" | awk -v tag="$1" '$1 == tag { print $2; exit }'; }
 
-sha() { sha256sum "$1" 2>/dev/null | awk '{print $1}'; }
 # same_file SOURCE COPY: equal SHA-256 (prints both when not).
 same_file() {
     local want got
@@ -45,14 +41,6 @@ same_file() {
     [ -n "$got" ] && [ "$got" = "$want" ] && return 0
     echo "#   source $want, downloaded ${got:-missing}"
     return 1
-}
-# fault_stat PATH FIELD: bytes, requests or starts (space-separated) the fault server counted.
-fault_stat() {
-    python3 -c '
-import json, sys, urllib.request
-stats = json.load(urllib.request.urlopen("http://127.0.0.1:%s/stats" % sys.argv[1], timeout=10))
-value = stats.get(sys.argv[2], {}).get(sys.argv[3], "")
-print(" ".join(map(str, value)) if isinstance(value, list) else value)' "$fault_port" "$1" "$2"
 }
 # refetched PATH SIZE: the bytes the fault server sent for PATH beyond SIZE (nothing if unknown).
 refetched() {
@@ -113,18 +101,6 @@ start_nginx() {
     done
     return 1
 }
-start_fault_server() {
-    local i
-    python3 "$top/tests/fault_server.py" 0 "$www" 600 >"$tmp/fault.out" 2>"$tmp/fault.err" &
-    fault_pid=$!
-    for i in $(seq 1 100); do
-        fault_port=$(awk '$1 == "PORT" { print $2 }' "$tmp/fault.out")
-        [ -n "$fault_port" ] && return 0
-        kill -0 "$fault_pid" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
 if ! make_sources; then
     not_ok "transfers: the source files are made" "$(df -h "$tmp" | tail -n 1)"
     e2e_exit
@@ -133,7 +109,7 @@ if ! (pki) >"$tmp/pki.log" 2>&1; then
     not_ok "transfers: a test PKI made with openssl" "$(tail -n 3 "$tmp/pki.log")"
     e2e_exit
 fi
-if ! start_nginx || ! start_fault_server; then
+if ! start_nginx || ! start_fault_server "$www" "$tmp"; then
     not_ok "transfers: nginx and the fault server listen on 127.0.0.1" \
         "$(tail -n 3 "$tmp/nginx-error.log" "$tmp/fault.err" 2>/dev/null)"
     e2e_exit

@@ -57,26 +57,9 @@ const download_property_info_t *downloads_property_info(int32_t property)
     return property >= 0 && property < DL_PROPERTY_COUNT ? &properties[property] : NULL;
 }
 
-/* WinHTTP's SECURITY_FLAG_IGNORE_* bits (the SecurityFlags value) and the BG_SSL_IGNORE_* bits
- * the transfer engine applies for them. */
-static const struct { uint32_t winhttp, bits; } ignore_flags[] = {
-    {0x00000100u, 0x08u}, /* SECURITY_FLAG_IGNORE_UNKNOWN_CA -> BG_SSL_IGNORE_UNKNOWN_CA */
-    {0x00000200u, 0x10u}, /* SECURITY_FLAG_IGNORE_CERT_WRONG_USAGE */
-    {0x00001000u, 0x02u}, /* SECURITY_FLAG_IGNORE_CERT_CN_INVALID */
-    {0x00002000u, 0x04u}, /* SECURITY_FLAG_IGNORE_CERT_DATE_INVALID */
-};
-
-/* The BG_SSL bits for a SecurityFlags value; E_INVALIDARG for bits WinHTTP does not define. */
-static hr_t ssl_bits(uint64_t winhttp, uint32_t *bits)
-{
-    *bits = 0;
-    for (size_t i = 0; i < sizeof ignore_flags / sizeof *ignore_flags; i++)
-        if (winhttp & ignore_flags[i].winhttp) {
-            *bits |= ignore_flags[i].bits;
-            winhttp &= ~(uint64_t)ignore_flags[i].winhttp;
-        }
-    return winhttp ? HR_E_INVALIDARG : HR_OK;
-}
+/* WinHTTP's SECURITY_FLAG_IGNORE_UNKNOWN_CA 0x100, _CERT_WRONG_USAGE 0x200, _CERT_CN_INVALID
+ * 0x1000 and _CERT_DATE_INVALID 0x2000: the values SecurityFlags may hold. */
+#define WINHTTP_IGNORE_FLAGS 0x3300u
 
 /* ---- value checks (before anything is loaded) ---------------------------------------------- */
 
@@ -126,12 +109,11 @@ static hr_t check_text(int32_t property, const char *text)
 
 static hr_t check_number(int32_t property, uint64_t number)
 {
-    uint32_t bits;
     switch (property) {
     case DL_COST_POLICY:
         return number <= 5 ? HR_OK : HR_E_INVALIDARG; /* DODownloadCostPolicy */
     case DL_SECURITY_FLAGS:
-        return ssl_bits(number, &bits);
+        return number & ~(uint64_t)WINHTTP_IGNORE_FLAGS ? HR_E_INVALIDARG : HR_OK;
     case DL_CALLBACK_FREQ_PERCENT:
         return number <= 100 ? HR_OK : HR_E_INVALIDARG;
     case DL_NO_PROGRESS_TIMEOUT:
@@ -150,6 +132,7 @@ static hr_t check_supported(int32_t property, const download_value_t *value)
     case DL_INTEGRITY_CHECK_INFO: /* piece hashes: no content service to check them against */
         return HR_E_NOTIMPL;
     case DL_NETWORK_TOKEN: /* the caller's network token: FALSE (none) is what opendo does */
+    case DL_SECURITY_FLAGS: /* certificate errors are never ignored: 0 is what opendo does */
         return value->number ? HR_E_NOTIMPL : HR_OK;
     default:
         return HR_OK;
@@ -304,14 +287,6 @@ static hr_t set_timeout(jobs_t *jobs, store_job_t *job, uint64_t seconds)
     return put_number_row(jobs, &job->id, DL_NO_PROGRESS_TIMEOUT, seconds);
 }
 
-static hr_t set_security_flags(jobs_t *jobs, store_job_t *job, uint64_t winhttp)
-{
-    uint32_t bits;
-    ssl_bits(winhttp, &bits);
-    job->security_flags = (job->security_flags & ~JOB_SSL_FLAGS) | bits;
-    return put_number_row(jobs, &job->id, DL_SECURITY_FLAGS, winhttp);
-}
-
 static hr_t check_json(jobs_t *jobs, const char *text)
 {
     return store_json_is_object(jobs->store, text) ? HR_OK : HR_E_INVALIDARG;
@@ -327,7 +302,6 @@ static hr_t apply_value(jobs_t *jobs, store_job_t *job, property_call_t *call)
     case DL_HTTP_CUSTOM_HEADERS: return replace_text(&job->custom_headers, v->text);
     case DL_FOREGROUND_PRIORITY: return set_priority(jobs, job, v->number);
     case DL_NO_PROGRESS_TIMEOUT: return set_timeout(jobs, job, v->number);
-    case DL_SECURITY_FLAGS: return set_security_flags(jobs, job, v->number);
     case DL_NON_VOLATILE: return set_non_volatile(jobs, job, v->number);
     case DL_STREAM_INTERFACE: return set_stream(jobs, job, &call->file, v->number);
     case DL_CALLBACK_INTERFACE: return put_row(jobs, &job->id, call->property, v->number ? "1" : NULL);

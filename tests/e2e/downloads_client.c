@@ -853,7 +853,7 @@ static void property_round_trips(IDOManager *m)
     }
     struct { DODownloadProperty id; VARTYPE vt; ULONGLONG n; } numbers[] = {
         {DODownloadProperty_CostPolicy, VT_UI4, 4},
-        {DODownloadProperty_SecurityFlags, VT_UI4, 0x3300},
+        {DODownloadProperty_SecurityFlags, VT_UI4, 0},
         {DODownloadProperty_CallbackFreqPercent, VT_UI4, 10},
         {DODownloadProperty_CallbackFreqSeconds, VT_UI4, 3},
         {DODownloadProperty_NoProgressTimeoutSeconds, VT_UI4, 120},
@@ -872,6 +872,8 @@ static void property_round_trips(IDOManager *m)
               nm("GetProperty(%d) reads the %s back", (int)numbers[i].id, vt_name(numbers[i].vt)));
     }
     CHECK(status_of(d).BytesTotal == 5000000000ull, nm("BytesTotal is TotalSizeBytes before the size is known"));
+    CHECK_HR(set_number(d, DODownloadProperty_SecurityFlags, VT_UI4, 0x3300), E_NOTIMPL,
+             nm("SecurityFlags that ignore certificate errors: E_NOTIMPL (every certificate is verified)"));
     /* interfaces come back as the client's own objects */
     VARIANT v;
     CHECK_HR(set_callback(d, &prop_cb), S_OK, nm("SetProperty(CallbackInterface, VT_UNKNOWN)"));

@@ -3,8 +3,8 @@
 # tests/e2e/streams_client.c). nginx serves a random file and tests/fault_server.py drips one
 # slowly; the client's own IStream must receive the file's bytes through Write only, in order,
 # with explicit ranges, {0, DO_LENGTH_TO_EOF} and no ranges; a failing Write stops the download;
-# a client that dies in the middle of a stream costs its download only, and the service's spool
-# files are gone at the end.
+# a client that dies in the middle of a stream costs its download only, one that dies inside its
+# status callback costs nothing (its download goes on), and no spool file is left at the end.
 . "$(dirname "$0")/lib.sh"
 
 exe="$top/build/win/tests/streams_client.exe"
@@ -41,6 +41,16 @@ if [ -n "$dead" ]; then
     run_client after-death "$dead"
 else
     not_ok "streams: the child died in its first Write" "$(printf '%s' "$out" | head -c 300)"
+fi
+# The same for a client that dies inside its IDODownloadStatusCallback: its download goes on.
+run_client -q callback-child "http://127.0.0.1:$fault_port/rate/65536/slow.bin" 'C:\opendo-tests\streams\orphan.bin'
+orphan=$(printf '%s\n' "$out" | awk '$1 == "DOWNLOAD" { print $2; exit }')
+if [ -n "$orphan" ]; then
+    ok "streams: the callback child died in its first OnStatusChange (download $orphan)"
+    run_client after-callback-death "$orphan"
+    check "streams: the service logged the callback of the dead client as gone" grep -q "callback.gone" "$log_path"
+else
+    not_ok "streams: the callback child died in its first OnStatusChange" "$(printf '%s' "$out" | head -c 300)"
 fi
 run_client write "$url" 'C:\opendo-tests\streams\expected.bin'
 spool="$WINEPREFIX/drive_c/ProgramData/opendo/streams"

@@ -7,7 +7,10 @@
  *   streams_client failing URL           a Write that fails stops the download: Paused, its error
  *   streams_client sinks URL             StreamInterface with LocalPath, NonVolatile, a non-stream
  *   streams_client child URL             prints "DOWNLOAD <id>" and dies in its first Write
- *   streams_client after-death ID        the dead client's download is gone (aborted) */
+ *   streams_client after-death ID        the dead client's download is gone (aborted)
+ *   streams_client callback-child URL    a download to PATH with an IDODownloadStatusCallback:
+ *                PATH                    prints "DOWNLOAD <id>" and dies in its first OnStatusChange
+ *   streams_client after-callback-death ID   that download goes on to Transferred without it */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +135,33 @@ static void recorder_free(recorder_t *r)
     free(r);
 }
 
+/* ---- a callback that ends its process in its first call ------------------------------------ */
+
+static const char *dying_id;
+
+static HRESULT STDMETHODCALLTYPE dying_query_interface(IDODownloadStatusCallback *iface, REFIID riid, void **out)
+{
+    if (!out)
+        return E_POINTER;
+    *out = IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IDODownloadStatusCallback) ? iface : NULL;
+    return *out ? S_OK : E_NOINTERFACE;
+}
+static ULONG STDMETHODCALLTYPE dying_add_ref(IDODownloadStatusCallback *iface) { (void)iface; return 2; }
+static ULONG STDMETHODCALLTYPE dying_release(IDODownloadStatusCallback *iface) { (void)iface; return 1; }
+
+static HRESULT STDMETHODCALLTYPE dying_on_status_change(IDODownloadStatusCallback *iface, IDODownload *download,
+                                                        const DO_DOWNLOAD_STATUS *status)
+{
+    (void)iface, (void)download, (void)status;
+    printf("DOWNLOAD %s\n", dying_id);
+    fflush(stdout);
+    ExitProcess(0); /* no Release, no Abort: the service finds out by itself */
+}
+
+static IDODownloadStatusCallbackVtbl dying_vtbl = {dying_query_interface, dying_add_ref, dying_release,
+                                                   dying_on_status_change};
+static IDODownloadStatusCallback dying_callback = {&dying_vtbl};
+
 /* ---- helpers -------------------------------------------------------------------------------- */
 
 static IDOManager *manager;
@@ -180,6 +210,19 @@ static int wait_state(IDODownload *d, DODownloadState state, DO_DOWNLOAD_STATUS 
     }
     printf("#   state %d (error 0x%08lx), wanted %d\n", s->State, (unsigned long)s->Error, state);
     return 0;
+}
+
+/* The Id property of d as UTF-8, in a static buffer (the dying clients print it). */
+static const char *id_of(IDODownload *d)
+{
+    static char text[64];
+    VARIANT id;
+    VariantInit(&id);
+    text[0] = '\0';
+    if (SUCCEEDED(IDODownload_GetProperty(d, DODownloadProperty_Id, &id)))
+        WideCharToMultiByte(CP_UTF8, 0, V_BSTR(&id), -1, text, sizeof text, NULL, NULL);
+    VariantClear(&id);
+    return text;
 }
 
 static BYTE *read_file(const wchar_t *path, size_t *size)
@@ -304,18 +347,52 @@ static int cmd_child(const wchar_t *url)
 {
     recorder_t *r = recorder_new();
     IDODownload *d = r ? new_download(url, r) : NULL;
-    VARIANT id;
-    VariantInit(&id);
-    if (!d || FAILED(IDODownload_GetProperty(d, DODownloadProperty_Id, &id)))
+    if (!d)
         return 1;
-    static char text[64];
-    WideCharToMultiByte(CP_UTF8, 0, V_BSTR(&id), -1, text, sizeof text, NULL, NULL);
-    r->id_text = text;
+    r->id_text = id_of(d);
     r->die = 1;
     IDODownload_Start(d, NULL);
     Sleep(WAIT_MS); /* the first Write ends the process */
     printf("not ok - streams: the child got a Write within %d s\n", WAIT_MS / 1000);
     return 1;
+}
+
+static int cmd_callback_child(const wchar_t *url, const wchar_t *path)
+{
+    IDODownload *d = new_download(url, NULL);
+    if (!d || FAILED(set_variant(d, DODownloadProperty_LocalPath, VT_BSTR, path)))
+        return 1;
+    dying_id = id_of(d);
+    HRESULT hr = set_variant(d, DODownloadProperty_CallbackInterface, VT_UNKNOWN, &dying_callback);
+    if (SUCCEEDED(hr))
+        hr = IDODownload_Start(d, NULL);
+    Sleep(WAIT_MS); /* the first OnStatusChange ends the process */
+    printf("not ok - streams: the callback child got a call within %d s (0x%08lx)\n", WAIT_MS / 1000, (unsigned long)hr);
+    return 1;
+}
+
+/* The download of a client that died in its callback: found by its Id, it goes on alone. */
+static int cmd_after_callback_death(const wchar_t *id)
+{
+    DO_DOWNLOAD_ENUM_CATEGORY by_id = {DODownloadProperty_Id, id};
+    IEnumUnknown *found = NULL;
+    IUnknown *item = NULL;
+    IDODownload *d = NULL;
+    HRESULT hr = IDOManager_EnumDownloads(manager, &by_id, &found);
+    if (SUCCEEDED(hr) && IEnumUnknown_Next(found, 1, &item, NULL) == S_OK)
+        hr = IUnknown_QueryInterface(item, &IID_IDODownload, (void **)&d);
+    if (CHECK(d != NULL, "streams: the download of a client that died in OnStatusChange is still there")) {
+        DO_DOWNLOAD_STATUS s = {0};
+        CHECK(wait_state(d, DODownloadState_Transferred, &s),
+              "streams: ... and goes on to Transferred without its client");
+        CHECK_HR(IDODownload_Abort(d), S_OK, "streams: ... and can be aborted by another client of its owner");
+        IDODownload_Release(d);
+    }
+    if (item)
+        IUnknown_Release(item);
+    if (found)
+        IEnumUnknown_Release(found);
+    return 0;
 }
 
 static int cmd_after_death(const wchar_t *id)
@@ -353,6 +430,10 @@ int wmain(int argc, wchar_t **argv)
         status = cmd_child(argv[2]);
     else if (!wcscmp(argv[1], L"after-death"))
         status = cmd_after_death(argv[2]);
+    else if (!wcscmp(argv[1], L"callback-child") && argc == 4)
+        status = cmd_callback_child(argv[2], argv[3]);
+    else if (!wcscmp(argv[1], L"after-callback-death"))
+        status = cmd_after_callback_death(argv[2]);
     IDOManager_Release(manager);
     CoUninitialize();
     return status ? status : CHECK_EXIT_CODE();

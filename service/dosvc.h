@@ -133,6 +133,9 @@ void job_events_retry(const GUID *job, jobs_event_t event, uint32_t delay_s);
  * NOTIFICATION_CLSID's object) or, for TRANSFERRED/ERROR, its notify command line. S_OK when
  * delivered or when there is nobody to tell; a failure means "try again later". */
 HRESULT notify_deliver(const store_job_t *job, jobs_event_t event, uint32_t file_index);
+/* A call to a client failed because the client's object is gone (its process ended, the object
+ * was released): its proxy can never work again. */
+int client_disconnected(HRESULT hr);
 
 /* service/security/owner_session.c: acting for a job's owner outside of any call from that owner. */
 /* Starts the job's notify command line as the owner (never as the service for another user). */
@@ -187,8 +190,6 @@ IUnknown *download_sinks_get(const GUID *id, download_sink_kind_t kind, download
 void download_sinks_mark(const GUID *id, download_sink_kind_t kind, IUnknown *pointer,
                          const download_sink_marks_t *marks);
 void download_sinks_clear(void);
-/* Whether a call to a client failed because the client is gone. */
-int download_sinks_client_gone(HRESULT hr);
 /* service/notify/download_callbacks.c: on a pool thread, for an event of download id: 1 when
  * id has a callback (the call is made, or skipped by CallbackFreqSeconds/Percent), else 0. */
 int download_callbacks_deliver(const GUID *id);

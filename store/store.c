@@ -274,8 +274,6 @@ static const char *const fixed_sql[STMT_COUNT] = {
     [STMT_ROLLBACK_TO] = "ROLLBACK TO store_call",
     [STMT_JOB_DELETE] = "DELETE FROM jobs WHERE id=?1",
     /* rowid breaks creation-time ties in insertion order */
-    [STMT_JOB_LIST_ALL] = "SELECT id FROM jobs ORDER BY creation_time, rowid",
-    [STMT_JOB_LIST_OWNER] = "SELECT id FROM jobs WHERE owner_sid=?1 ORDER BY creation_time, rowid",
     [STMT_JOB_COUNT_ALL] = "SELECT count(*) FROM jobs",
     [STMT_JOB_COUNT_OWNER] = "SELECT count(*) FROM jobs WHERE owner_sid=?1",
     /* jobs_by_state (v4) makes these lookups; older schemas scan, as older code did */
@@ -758,17 +756,8 @@ static int read_id_row(sqlite3_stmt *st, void *id)
 store_status_t store_job_list(store_t *store, const char *owner_sid, store_guid_t **ids,
                               size_t *count)
 {
-    if (!store || !ids || !count)
-        return STORE_INVALID;
-    store_status_t bind_status;
-    sqlite3_stmt *st =
-        owner_statement(store, owner_sid, STMT_JOB_LIST_ALL, STMT_JOB_LIST_OWNER, &bind_status);
-    void *array;
-    size_t rows;
-    store_status_t status =
-        collect_rows(store, st, bind_status, sizeof **ids, read_id_row, &array, count, &rows);
-    *ids = array;
-    return status;
+    store_job_query_t every = {-1, owner_sid, -1, STORE_MATCH_NONE, 0, NULL};
+    return store_job_find(store, &every, ids, count);
 }
 
 static int read_brief_row(sqlite3_stmt *st, void *item)

@@ -477,23 +477,6 @@ static hr_t read_final(const finished_job_t *final, int32_t property, download_v
     return value ? HR_OK : HR_E_NOT_SET;
 }
 
-char **download_values_snapshot(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
-{
-    char **values = calloc(DL_PROPERTY_COUNT, sizeof *values);
-    for (int32_t p = 0; values && p < DL_PROPERTY_COUNT; p++) {
-        download_value_t v;
-        if (properties[p].rules & DL_WRITE_ONLY || properties[p].type == DL_VALUE_INTERFACE ||
-            HR_FAILED(downloads_get_property(jobs, caller, id, p, &v)))
-            continue;
-        if (v.type == DL_VALUE_TEXT) {
-            values[p] = (char *)v.text;
-        } else if ((values[p] = malloc(24))) {
-            snprintf(values[p], 24, "%" PRIu64, v.number);
-        }
-    }
-    return values;
-}
-
 static hr_t read_property(jobs_t *jobs, store_job_t *job, const finished_job_t *final, void *context)
 {
     get_call_t *call = context;
@@ -505,6 +488,47 @@ static hr_t read_property(jobs_t *jobs, store_job_t *job, const finished_job_t *
                                  : store_failure(jobs, &job->id, "read the download's file", status);
     store_file_clear(&file);
     return hr;
+}
+
+/* Every readable value of a live download, read under one lock (download_values_snapshot). */
+static hr_t take_values(jobs_t *jobs, store_job_t *job, const finished_job_t *final, void *context)
+{
+    char **values = context;
+    store_file_t file = {0};
+    if (final)
+        return DO_E_INVALID_STATE;
+    store_status_t status = store_file_get(jobs->store, &job->id, 0, &file);
+    if (status != STORE_OK)
+        return store_failure(jobs, &job->id, "read the download's file", status);
+    for (int32_t p = 0; p < DL_PROPERTY_COUNT; p++) {
+        download_value_t v = {.type = properties[p].type};
+        if (properties[p].rules & DL_WRITE_ONLY || v.type == DL_VALUE_INTERFACE ||
+            read_value(jobs, job, &file, p, &v) != HR_OK)
+            continue;
+        if (v.type == DL_VALUE_TEXT)
+            values[p] = (char *)v.text;
+        else if ((values[p] = malloc(24)))
+            snprintf(values[p], 24, "%" PRIu64, v.number);
+    }
+    store_file_clear(&file);
+    return HR_OK;
+}
+
+void download_values_free(char **values)
+{
+    for (int32_t p = 0; values && p < DL_PROPERTY_COUNT; p++)
+        free(values[p]);
+    free(values);
+}
+
+char **download_values_snapshot(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
+{
+    char **values = calloc(DL_PROPERTY_COUNT, sizeof *values);
+    if (values && HR_FAILED(with_download(jobs, caller, id, take_values, values))) {
+        download_values_free(values);
+        values = NULL;
+    }
+    return values;
 }
 
 hr_t downloads_get_property(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,

@@ -197,7 +197,7 @@ static void abort_same_path(jobs_t *jobs, const store_guid_t *id, const char *lo
     for (size_t i = 0; status == STORE_OK && i < count; i++) {
         if (memcmp(&ids[i], id, sizeof *id) == 0)
             continue;
-        if (HR_SUCCEEDED(downloads_abort(jobs, &downloads_service_caller, &ids[i])))
+        if (HR_SUCCEEDED(downloads_abort(jobs, &jobs_service_caller, &ids[i])))
             log_event(LOG_WARN, &ids[i], NULL, "download.abort",
                       "aborted: another download started on its LocalPath \"%s\"", local_path);
     }
@@ -282,9 +282,7 @@ static hr_t end_download(jobs_t *jobs, const caller_t *caller, const store_guid_
         values = NULL;
         unlock_store(jobs);
     }
-    for (int32_t p = 0; values && p < DL_PROPERTY_COUNT; p++)
-        free(values[p]);
-    free(values);
+    download_values_free(values);
     return hr;
 }
 

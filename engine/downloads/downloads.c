@@ -9,8 +9,6 @@
 
 #include "guid.h"
 
-const caller_t downloads_service_caller = {"S-1-5-18", 1};
-
 void download_id_text(const store_guid_t *id, char out[DOWNLOAD_ID_SIZE])
 {
     char braced[GUID_STRING_SIZE];
@@ -208,24 +206,24 @@ hr_t downloads_status(jobs_t *jobs, const caller_t *caller, const store_guid_t *
 
 /* How a DO_DOWNLOAD_ENUM_CATEGORY property filters (idomanager.md §1): the Id by the job's own
  * id, the rest by the stored value. */
+/* A final download of this run is not listed. */
+static hr_t live_only(jobs_t *jobs, store_job_t *job, const finished_job_t *final, void *context)
+{
+    (void)jobs, (void)job, (void)context;
+    return final ? DO_E_NO_DOWNLOADS : HR_OK;
+}
+
 static hr_t list_by_id(jobs_t *jobs, const caller_t *caller, const char *value, store_guid_t **ids,
                        size_t *count)
 {
     store_guid_t id;
     if (!value || download_id_parse(value, &id) != 0)
         return DO_E_NO_DOWNLOADS; /* no download has an id that is not a GUID */
-    hr_t hr = downloads_lookup(jobs, caller, &id);
-    if (hr == HR_E_ACCESSDENIED || hr == DO_E_JOB_NOT_FOUND || hr == DO_E_INVALID_STATE)
+    hr_t hr = with_download(jobs, caller, &id, live_only, NULL);
+    if (hr == HR_E_ACCESSDENIED || hr == DO_E_JOB_NOT_FOUND)
         return DO_E_NO_DOWNLOADS;
     if (HR_FAILED(hr))
         return hr;
-    /* the live ones only: a final download of this run is not listed */
-    if (HR_FAILED(lock_store(jobs)))
-        return DO_E_NO_SERVICE;
-    int final = finished_find(jobs, &id) != NULL;
-    unlock_store(jobs);
-    if (final)
-        return DO_E_NO_DOWNLOADS;
     if (!(*ids = malloc(sizeof **ids)))
         return HR_E_OUTOFMEMORY;
     **ids = id;
@@ -369,7 +367,7 @@ static hr_t apply_sink_failure(jobs_t *jobs, store_job_t *job, void *context)
 hr_t downloads_sink_failed(jobs_t *jobs, const store_guid_t *id, hr_t failure, const char *detail)
 {
     sink_failure_t sink = {failure, detail};
-    hr_t hr = change_job(jobs, &downloads_service_caller, id, apply_sink_failure, &sink, NULL);
+    hr_t hr = change_job(jobs, &jobs_service_caller, id, apply_sink_failure, &sink, NULL);
     if (hr == HR_OK) {
         log_event(LOG_ERROR, id, NULL, "download.stream", "the client's stream failed: 0x%08x (%s); Paused",
                   (unsigned)failure, detail);

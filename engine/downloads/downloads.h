@@ -76,7 +76,6 @@ typedef struct download_range {
 /* Codes of this API that are not DO_E_* (winerror.h values). */
 #define HR_INVALID_NAME ((hr_t)0x8007007B)      /* HRESULT_FROM_WIN32(ERROR_INVALID_NAME) */
 #define HR_FILENAME_TOO_LONG ((hr_t)0x800700CE) /* HRESULT_FROM_WIN32(ERROR_FILENAME_EXCED_RANGE) */
-#define HR_FILE_EXISTS ((hr_t)0x80070050)       /* HRESULT_FROM_WIN32(ERROR_FILE_EXISTS) */
 
 /* Property rules (downloads_property_info). */
 #define DL_READ_ONLY 0x1u

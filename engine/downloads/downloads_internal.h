@@ -5,10 +5,6 @@
 #include "downloads.h"
 #include "jobs_internal.h"
 
-/* The identity the service acts with when nobody called (start-up, a download aborted because
- * another one took its LocalPath). */
-extern const caller_t downloads_service_caller;
-
 /* Properties without a column of their own live in file 0's file_properties rows, under ids
  * above DOFilePropertyId's so that the two APIs never share a row. */
 static inline int32_t download_row(int32_t property)
@@ -28,6 +24,7 @@ hr_t with_download(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
  * not readable), DL_PROPERTY_COUNT of them: kept once it is final, so that GetProperty still
  * answers (idomanager.md §4.1). NULL when they cannot be read. */
 char **download_values_snapshot(jobs_t *jobs, const caller_t *caller, const store_guid_t *id);
+void download_values_free(char **values);
 
 /* "4a5ada83-a9a6-4cca-9404-a58414d269a2": the Id property's form (lowercase, no braces). */
 #define DOWNLOAD_ID_SIZE 37

@@ -197,7 +197,6 @@ hr_t jobs_take_ownership(jobs_t *jobs, const caller_t *caller, const store_guid_
 
 /* The expiry acts as the service itself (an administrator): like a Cancel, it stops a running
  * transfer and deletes the job's temporary files. */
-static const caller_t expiry_caller = {"S-1-5-18", 1};
 
 hr_t jobs_expire(jobs_t *jobs, int64_t max_age, size_t *expired)
 {
@@ -217,7 +216,7 @@ hr_t jobs_expire(jobs_t *jobs, int64_t max_age, size_t *expired)
         log_event(LOG_WARN, &ids[i], NULL, "job.expire",
                   "older than %d days (DO_E_JOB_TOO_OLD 0x%08x): cancelling it", JOB_MAX_AGE_DAYS,
                   (unsigned)DO_E_JOB_TOO_OLD);
-        hr = jobs_cancel(jobs, &expiry_caller, &ids[i]);
+        hr = jobs_cancel(jobs, &jobs_service_caller, &ids[i]);
         if (HR_SUCCEEDED(hr))
             (*expired)++;
         else if (hr == DO_E_JOB_NOT_FOUND) /* ended by its owner meanwhile */

@@ -91,6 +91,8 @@ void jobs_close(jobs_t *jobs)
     free(jobs);
 }
 
+const caller_t jobs_service_caller = {"S-1-5-18", 1};
+
 void jobs_set_limits(jobs_t *jobs, const jobs_limits_t *limits)
 {
     uv_mutex_lock(&jobs->lock);

@@ -41,6 +41,11 @@ typedef struct caller {
     int is_admin;
 } caller_t;
 
+/* The service itself (LocalSystem, an administrator), for what it does when nobody calls: the
+ * expiry, reading jobs for callbacks, dropping volatile downloads, aborting a stream download
+ * whose client is gone. */
+extern const caller_t jobs_service_caller;
+
 typedef struct job_progress {
     uint64_t bytes_total;      /* JOB_SIZE_UNKNOWN while any file's size is unknown */
     uint64_t bytes_transferred;

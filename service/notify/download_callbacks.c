@@ -11,12 +11,10 @@
 #include "dosvc.h"
 #include "log.h"
 
-static const caller_t service_caller = {"S-1-5-18", 1};
-
 static uint32_t property_number(const GUID *id, int32_t property, uint32_t fallback)
 {
     download_value_t value;
-    HRESULT hr = downloads_get_property(dosvc_jobs, &service_caller, (const store_guid_t *)id, property, &value);
+    HRESULT hr = downloads_get_property(dosvc_jobs, &jobs_service_caller, (const store_guid_t *)id, property, &value);
     return hr == S_OK ? (uint32_t)value.number : fallback;
 }
 
@@ -54,14 +52,14 @@ int download_callbacks_deliver(const GUID *id)
         return 0;
     download_status_t status;
     int final = 1; /* a download the core no longer knows is as good as final */
-    if (SUCCEEDED(download_status_for_client(&service_caller, id, &status))) {
+    if (SUCCEEDED(download_status_for_client(&jobs_service_caller, id, &status))) {
         final = status.state == DOWNLOAD_FINALIZED || status.state == DOWNLOAD_ABORTED;
         ULONGLONG now = GetTickCount64();
         if (call_due(id, &last, &status, now)) {
             download_sink_marks_t marks = {status.state, 0, now, status.bytes_transferred};
             download_sinks_mark(id, DOWNLOAD_SINK_CALLBACK, sink, &marks);
             HRESULT hr = call_client(sink, id, &status);
-            if (download_sinks_client_gone(hr)) {
+            if (client_disconnected(hr)) {
                 log_event(LOG_WARN, (const store_guid_t *)id, NULL, "callback.gone",
                           "OnStatusChange failed with 0x%08lx: the client is gone, its callback is dropped",
                           (unsigned long)hr);

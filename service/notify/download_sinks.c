@@ -98,10 +98,3 @@ void download_sinks_clear(void)
         all = next;
     }
 }
-
-int download_sinks_client_gone(HRESULT hr)
-{
-    return hr == RPC_E_DISCONNECTED || hr == RPC_E_SERVER_DIED || hr == RPC_E_SERVER_DIED_DNE ||
-           hr == HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE) || hr == HRESULT_FROM_WIN32(RPC_S_CALL_FAILED) ||
-           hr == CO_E_OBJNOTCONNECTED;
-}

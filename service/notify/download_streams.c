@@ -15,8 +15,6 @@
 
 #define CHUNK (64 * 1024)
 
-static const caller_t service_caller = {"S-1-5-18", 1};
-
 /* ---- writing (the download's lane) ----------------------------------------------------------- */
 
 /* Where the byte that comes after `delivered` lies in the spool (ranges at their own offsets),
@@ -85,10 +83,10 @@ static void stream_failed(const GUID *id, HRESULT hr, int client_failed)
 {
     const store_guid_t *sid = (const store_guid_t *)id;
     char detail[160];
-    if (client_failed && download_sinks_client_gone(hr)) {
+    if (client_failed && client_disconnected(hr)) {
         log_event(LOG_WARN, sid, NULL, "download.stream",
                   "the client holding the stream is gone (0x%08lx): its download is aborted", (unsigned long)hr);
-        downloads_abort(dosvc_jobs, &service_caller, sid);
+        downloads_abort(dosvc_jobs, &jobs_service_caller, sid);
         download_sinks_set(id, DOWNLOAD_SINK_STREAM, NULL);
         return;
     }

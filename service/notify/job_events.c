@@ -42,9 +42,6 @@ static retry_t *retries;    /* deliveries waiting for their timer */
 static unsigned draining;   /* lanes owned by a pool callback */
 static int accepting;
 
-/* The service reads jobs for the callbacks as itself: LocalSystem, an administrator. */
-static const caller_t service_caller = {"S-1-5-18", 1};
-
 /* ---- lanes (lock held) ------------------------------------------------------------------------- */
 
 static lane_t **find_lane(const GUID *job)
@@ -133,7 +130,7 @@ static void deliver(const GUID *id, jobs_event_t event, uint32_t file_index)
     if (download_callbacks_deliver(id) || stream)
         return; /* a download: no BITS notification applies */
     store_job_t job;
-    HRESULT hr = jobs_get(dosvc_jobs, &service_caller, (const store_guid_t *)id, &job);
+    HRESULT hr = jobs_get(dosvc_jobs, &jobs_service_caller, (const store_guid_t *)id, &job);
     if (hr == DO_E_INVALID_STATE || hr == DO_E_JOB_NOT_FOUND)
         notify_registry_set(id, NULL); /* the job is gone (e.g. expired): so are its sinks */
     if (FAILED(hr))

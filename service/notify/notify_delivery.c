@@ -27,8 +27,7 @@ static int is_final_event(jobs_event_t event)
     return event == JOBS_EVENT_TRANSFERRED || event == JOBS_EVENT_ERROR;
 }
 
-/* The client's object is gone (process ended, object released): its proxy can never work again. */
-static int disconnected(HRESULT hr)
+int client_disconnected(HRESULT hr)
 {
     return hr == RPC_E_DISCONNECTED || hr == CO_E_OBJNOTCONNECTED || hr == RPC_E_SERVER_DIED ||
            hr == RPC_E_SERVER_DIED_DNE || hr == HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE) ||
@@ -151,13 +150,13 @@ static HRESULT call_current_sink(const store_job_t *job, jobs_event_t event, uin
         }
         *called = 1;
         hr = call_sink(sink, job, event, file_index);
-        if (disconnected(hr)) {
+        if (client_disconnected(hr)) {
             log_job(LOG_WARN, job, "callback.dropped", "%s: the client's sink is gone (0x%08lx); dropped",
                       event_name(event), (unsigned long)hr);
             notify_registry_drop((const GUID *)&job->id, sink);
         }
         IUnknown_Release(sink);
-        if (!disconnected(hr))
+        if (!client_disconnected(hr))
             break;
     }
     return hr;

@@ -23,6 +23,15 @@
 /* The event log source the service's log lines are copied to (Application log). */
 #define DOSVC_EVENT_SOURCE L"opendo"
 
+/* The API a COM object speaks, fixed by the class it came from: the DO classes
+ * (DeliveryOptimization: DO_E_* codes) or the BITS classes (BackgroundCopyManager and its
+ * versioned CLSIDs, served once a prefix makes opendo its BITS service: BG_E_* codes, BITS
+ * limits and interfaces). What differs between the two is decided in one place,
+ * service/com/api_personality.c (docs/bits.md). */
+typedef enum api_personality { API_DO, API_BITS } api_personality_t;
+/* The result of a call as the object's API reports it (the core speaks DO). */
+HRESULT api_result(api_personality_t api, HRESULT hr);
+
 /* The one job manager of the process, opened by service start-up. */
 extern jobs_t *dosvc_jobs;
 /* What the admin reports read (service/host/server.c), and the settings (service/host/settings.c). */
@@ -101,6 +110,8 @@ HRESULT cotaskmem_from_utf8(const char *text, LPWSTR *out);
 HRESULT class_factories_register(void);
 void class_factories_revoke(void);
 HRESULT background_copy_manager_create(REFIID riid, void **out);
+/* The manager object of the BITS classes (API_BITS). */
+HRESULT background_copy_manager_create_bits(REFIID riid, void **out);
 /* IOpendoAdmin: the diagnostics of doadmin, for administrators only. */
 HRESULT opendo_admin_create(REFIID riid, void **out);
 HRESULT background_copy_job_create(const GUID *id, IBackgroundCopyJob **out);

@@ -10,6 +10,7 @@
 typedef struct manager {
     IBackgroundCopyManager iface;
     do_manager_part_t do_manager;
+    api_personality_t api;
     LONG refs;
 } manager_t;
 
@@ -25,7 +26,7 @@ static HRESULT STDMETHODCALLTYPE manager_query_interface(IBackgroundCopyManager 
         return E_POINTER;
     if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyManager))
         *out = iface;
-    else if (IsEqualIID(riid, &IID_IDOManager))
+    else if (IsEqualIID(riid, &IID_IDOManager) && impl(iface)->api == API_DO)
         *out = &impl(iface)->do_manager.iface;
     else {
         *out = NULL;
@@ -129,15 +130,26 @@ static IBackgroundCopyManagerVtbl manager_vtbl = {
     manager_get_job, manager_enum_jobs, manager_get_error_description,
 };
 
-HRESULT background_copy_manager_create(REFIID riid, void **out)
+static HRESULT manager_create(api_personality_t api, REFIID riid, void **out)
 {
     manager_t *manager = calloc(1, sizeof *manager);
     if (!manager)
         return E_OUTOFMEMORY;
     manager->iface.lpVtbl = &manager_vtbl;
+    manager->api = api;
     do_manager_init(&manager->do_manager, (IUnknown *)&manager->iface);
     manager->refs = 1;
     HRESULT hr = IBackgroundCopyManager_QueryInterface(&manager->iface, riid, out);
     IBackgroundCopyManager_Release(&manager->iface);
     return hr;
+}
+
+HRESULT background_copy_manager_create(REFIID riid, void **out)
+{
+    return manager_create(API_DO, riid, out);
+}
+
+HRESULT background_copy_manager_create_bits(REFIID riid, void **out)
+{
+    return manager_create(API_BITS, riid, out);
 }

@@ -180,6 +180,10 @@ static const field_t job_fields[] = {
     JOB_FIELD_SINCE(non_volatile, FIELD_I32, 5),
     JOB_FIELD_SINCE(started, FIELD_I32, 5),
     JOB_FIELD_SINCE(error_extended, FIELD_U32, 5),
+    JOB_FIELD_SINCE(http_method, FIELD_TEXT, 6),
+    JOB_FIELD_SINCE(custom_headers_write_only, FIELD_I32, 6),
+    JOB_FIELD_SINCE(helper_token_flags, FIELD_U32, 6),
+    JOB_FIELD_SINCE(on_demand, FIELD_I32, 6),
 };
 
 static const field_t file_fields[] = {

@@ -74,15 +74,21 @@ typedef struct store_job {
     /* schema v3: IBackgroundCopyJobHttpOptions security flags (BG_SSL_* | BG_HTTP_REDIRECT_*) */
     uint32_t security_flags;  /* 0 by default */
     /* schema v5: downloads of the IDODownload API */
-    int32_t kind;             /* STORE_KIND_JOB or STORE_KIND_DOWNLOAD */
+    int32_t kind;             /* STORE_KIND_JOB, STORE_KIND_DOWNLOAD or STORE_KIND_BITS */
     int32_t non_volatile;     /* a download that survives a service restart (jobs always do) */
     int32_t started;          /* a download that was ever started (Created until then) */
     uint32_t error_extended;  /* HRESULT behind error_code (e.g. the last error before a
                                * no-progress timeout), 0 when none */
+    /* schema v6: what the BITS classes keep (docs/bits.md) */
+    char *http_method;               /* IBackgroundCopyJobHttpOptions2; NULL: the type's default */
+    int32_t custom_headers_write_only; /* IBackgroundCopyJobHttpOptions3 */
+    uint32_t helper_token_flags;     /* IBitsTokenOptions: BG_TOKEN_* */
+    int32_t on_demand;               /* BITS_JOB_PROPERTY_ON_DEMAND_MODE */
 } store_job_t;
 
 #define STORE_KIND_JOB 0      /* made by IBackgroundCopyManager::CreateJob */
 #define STORE_KIND_DOWNLOAD 1 /* made by IDOManager::CreateDownload */
+#define STORE_KIND_BITS 2     /* made by IBackgroundCopyManager::CreateJob of a BITS class */
 
 /* One file of a job. */
 typedef struct store_file {

@@ -110,7 +110,20 @@ static const char schema_v5[] =
     "ALTER TABLE files ADD COLUMN http_status INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX files_by_local_name ON files (local_name COLLATE NOCASE);";
 
-static const char *const builtin_steps[] = { schema_v1, schema_v2, schema_v3, schema_v4, schema_v5 };
+/* v5 -> v6: what the BITS classes keep beyond DO's (docs/bits.md). kind 2 is a job made through a
+ * BITS class. A job's HTTP method (IBackgroundCopyJobHttpOptions2; NULL: its type's default),
+ * whether its custom headers are write-only (IBackgroundCopyJobHttpOptions3), its helper-token
+ * usage flags (IBitsTokenOptions; the token itself is never stored) and whether it is in on-demand
+ * mode (BITS_JOB_PROPERTY_ON_DEMAND_MODE, IBackgroundCopyFile6). Existing jobs get the BITS
+ * defaults: GET, readable headers, no helper token, not on demand. */
+static const char schema_v6[] =
+    "ALTER TABLE jobs ADD COLUMN http_method TEXT;"
+    "ALTER TABLE jobs ADD COLUMN custom_headers_write_only INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN helper_token_flags INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN on_demand INTEGER NOT NULL DEFAULT 0;";
+
+static const char *const builtin_steps[] = { schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
+                                               schema_v6 };
 const store_migrations_t store_builtin_migrations = {
     builtin_steps, (int)(sizeof builtin_steps / sizeof *builtin_steps)
 };

@@ -1,6 +1,6 @@
 /* Native unit tests of the SQLite job store: rows in and out, listing, file atomicity, file
  * properties, credentials, explicit transactions, argument validation, reopening, migrations
- * (real v1, v2 and v4 databases to v5), newer-schema refusal, quarantine and salvage of damaged
+ * (real v1, v2 and v4 databases to v6), newer-schema refusal, quarantine and salvage of damaged
  * databases, and 100,000 jobs. Databases live in a fresh temporary directory removed at the end. */
 #include <dirent.h>
 #include <stdarg.h>
@@ -21,7 +21,7 @@
 #define BOB       "S-1-5-21-1-1-1-1002"
 #define PATH_SIZE 512
 #define PAGE_SIZE 4096 /* SQLite's default page size */
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 /* The built-in migrations cut after the v1 step: opens (and writes) a database as v1 code did. */
 static store_migrations_t v4_migrations(void)
@@ -127,13 +127,13 @@ static void make_job(store_job_t *job, uint32_t seed, const char *owner)
 
 #define JOB_TEXTS(X)                                                                               \
     X(display_name) X(description) X(owner_sid) X(notify_program) X(notify_parameters)             \
-    X(proxy_list) X(proxy_bypass_list) X(custom_headers) X(error_detail)
+    X(proxy_list) X(proxy_bypass_list) X(custom_headers) X(error_detail) X(http_method)
 #define JOB_NUMBERS(X)                                                                             \
     X(type) X(state) X(priority) X(notify_flags) X(min_retry_delay) X(no_progress_timeout)         \
     X(max_download_time) X(proxy_usage) X(cost_flags) X(acl_flags) X(peer_caching_flags)           \
     X(creation_time) X(modification_time) X(transfer_completion_time) X(error_context)             \
     X(error_code) X(error_file_index) X(error_count) X(security_flags) X(kind) X(non_volatile)  \
-    X(started) X(error_extended)
+    X(started) X(error_extended) X(custom_headers_write_only) X(helper_token_flags) X(on_demand)
 #define FILE_TEXTS(X)                                                                              \
     X(file_id) X(remote_name) X(local_name) X(temp_name) X(validator) X(response_headers)         \
     X(final_url) X(server_ip)
@@ -310,7 +310,7 @@ static void test_new_database(store_t **out, const char *path)
     CHECK(report.created == 1 && report.migrated_from == 0
               && report.schema_version == SCHEMA_VERSION && report.integrity_ok == 1
               && !report.quarantined && report.salvaged_jobs == 0,
-          "report of a new database: created, v0 -> v5, integrity ok, not quarantined");
+          "report of a new database: created, v0 -> v6, integrity ok, not quarantined");
     CHECK(store_schema_version(*out) == SCHEMA_VERSION
               && store_builtin_migrations.count == SCHEMA_VERSION,
           "schema version is 5");
@@ -325,6 +325,11 @@ static void test_job_rows(store_t *store)
     store_job_t job, got;
     make_job(&job, 1, ALICE);
     job.security_flags = 0x0000091Fu; /* v3 */
+    job.kind = STORE_KIND_BITS;       /* v6 */
+    job.http_method = dup_text("PUT");
+    job.custom_headers_write_only = 1;
+    job.helper_token_flags = 3;
+    job.on_demand = 1;
     CHECK(store_job_insert(store, &job) == STORE_OK, "insert job");
     CHECK(stored_job_is(store, &job),
           "get returns every field as inserted (UTF-8, \"\" vs NULL, u32 > INT32_MAX)");
@@ -984,7 +989,7 @@ static void test_reopen(const char *path)
     CHECK(store_open(path, &store, &report) == STORE_OK && report.created == 0
               && report.migrated_from == SCHEMA_VERSION && report.schema_version == SCHEMA_VERSION
               && report.integrity_ok && !report.quarantined,
-          "reopen: existing v5 database, nothing to migrate");
+          "reopen: existing v6 database, nothing to migrate");
     if (!store)
         return;
     store_job_t job;
@@ -1013,14 +1018,14 @@ static void test_migrations(const char *path, const char *failing_path)
     store_job_t job;
     make_job(&job, 40, BOB);
 
-    if (CHECK(store_open(path, &store, NULL) == STORE_OK, "open a current (v5) database")) {
+    if (CHECK(store_open(path, &store, NULL) == STORE_OK, "open a current (v6) database")) {
         store_job_insert(store, &job);
         store_close(store);
     }
     CHECK(store_open_with_migrations(path, &newer, &store, &report) == STORE_OK
               && report.migrated_from == SCHEMA_VERSION && report.schema_version == SCHEMA_VERSION + 1
               && !report.created && store_schema_version(store) == SCHEMA_VERSION + 1,
-          "newer code migrates v5 -> v6 and reports migrated_from 5");
+          "newer code migrates v6 -> v7 and reports migrated_from 6");
     CHECK(stored_job_is(store, &job)
               && store_job_insert(store, &(store_job_t){ .id = make_guid(41, 0x10) }) == STORE_OK
               && raw_query_on(store, "SELECT count(*) FROM jobs WHERE extra = 'x'") == 2,
@@ -1037,7 +1042,7 @@ static void test_migrations(const char *path, const char *failing_path)
           "the newer database is left byte for byte untouched");
     free(before);
 
-    if (CHECK(store_open(failing_path, &store, NULL) == STORE_OK, "open a second current (v5) database")) {
+    if (CHECK(store_open(failing_path, &store, NULL) == STORE_OK, "open a second current (v6) database")) {
         store_job_insert(store, &job);
         store_close(store);
     }
@@ -1055,7 +1060,7 @@ static void test_migrations(const char *path, const char *failing_path)
     db_path(fresh, "fresh-v4.db");
     CHECK(store_open_with_migrations(fresh, &newer, &store, &report) == STORE_OK && report.created
               && report.migrated_from == 0 && report.schema_version == SCHEMA_VERSION + 1,
-          "a new database gets every step in order (v0 -> v5)");
+          "a new database gets every step in order (v0 -> v6)");
     store_close(store);
     store_job_clear(&job);
 }
@@ -1090,7 +1095,7 @@ static void write_v1_database(const char *path, const store_job_t *job, const st
           "the v1 database has none of v2's columns and tables");
 }
 
-/* A real v1 database migrates to v5: its rows survive, the new columns and tables have their
+/* A real v1 database migrates to v6: its rows survive, the new columns and tables have their
  * defaults, and the migrated rows take v2 values. */
 static void test_migration_from_v1(const char *path)
 {
@@ -1106,7 +1111,7 @@ static void test_migration_from_v1(const char *path)
     if (!CHECK(store_open(path, &store, &report) == STORE_OK && report.migrated_from == 1
                    && report.schema_version == SCHEMA_VERSION && !report.created
                    && !report.quarantined && store_schema_version(store) == SCHEMA_VERSION,
-               "the v1 database migrates to v5 (migrated_from 1)"))
+               "the v1 database migrates to v6 (migrated_from 1)"))
         return;
     CHECK(stored_job_is(store, &job) && stored_file_is(store, &file)
               && file_count_is(store, &job.id, 1)
@@ -1159,7 +1164,7 @@ static void write_v2_database(const char *path, store_job_t *job, const store_fi
           "the v2 database has no security_flags column");
 }
 
-/* A real v2 database migrates to v5: every row survives, security_flags defaults to 0, and the
+/* A real v2 database migrates to v6: every row survives, security_flags defaults to 0, and the
  * migrated job takes a value. */
 static void test_migration_from_v2(const char *path)
 {
@@ -1177,7 +1182,7 @@ static void test_migration_from_v2(const char *path)
                    && report.schema_version == SCHEMA_VERSION && !report.created
                    && !report.quarantined && report.integrity_ok
                    && store_schema_version(store) == SCHEMA_VERSION,
-               "the v2 database migrates to v5 (migrated_from 2)"))
+               "the v2 database migrates to v6 (migrated_from 2)"))
         return;
     CHECK(stored_job_is(store, &job) && job_count_is(store, NULL, 1)
               && raw_query_on(store, "SELECT count(*) FROM jobs WHERE security_flags = 0") == 1,
@@ -1391,7 +1396,7 @@ static void test_damaged_with_wal(const char *path)
     store_close(store);
 }
 
-/* A damaged database written by v1 code is salvaged into a new v5 one. */
+/* A damaged database written by v1 code is salvaged into a new v6 one. */
 static void test_damaged_v1(const char *path)
 {
     store_migrations_t v1 = v1_migrations();
@@ -1411,7 +1416,7 @@ static void test_damaged_v1(const char *path)
                      == report.salvaged_files
               && raw_query_on(store, "SELECT count(*) FROM jobs WHERE security_flags = 0")
                      == report.salvaged_jobs,
-          "damaged v1 database: its rows are salvaged into v5 (validation_state, security_flags, file statistics 0)");
+          "damaged v1 database: its rows are salvaged into v6 (validation_state, security_flags, file statistics 0)");
     store_file_clear(&want);
     store_close(store);
 }
@@ -1688,7 +1693,7 @@ static void test_downloads_rows(const char *path)
     store_close(store);
 }
 
-/* A real v4 database migrates to v5: its rows survive as BITS-style jobs. */
+/* A real v4 database migrates to v6: its rows survive as BITS-style jobs. */
 static void test_migration_from_v4(const char *path)
 {
     store_migrations_t v4 = v4_migrations();
@@ -1706,7 +1711,7 @@ static void test_migration_from_v4(const char *path)
     store_close(store);
     if (CHECK(store_open(path, &store, &report) == STORE_OK && report.migrated_from == 4 &&
                   report.schema_version == SCHEMA_VERSION && report.integrity_ok,
-              "the v4 database migrates to v5 (migrated_from 4)")) {
+              "the v4 database migrates to v6 (migrated_from 4)")) {
         CHECK(stored_job_is(store, &job) && stored_file_is(store, &file),
               "its job is a BITS-style job (kind 0), not NonVolatile-flagged, never started; its file has no response yet");
         store_close(store);

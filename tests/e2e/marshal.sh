@@ -45,7 +45,7 @@ LOG="$BUILD/tests/marshal-wine.log"
 cp "$BUILD/win/doproxy.dll" "$BUILD/win/tests/echosrv.exe" "$BUILD/win/tests/marshal_test.exe" "$DEST/" \
     || fail "cannot copy the test programs into $DEST"
 
-# Proxy/stub registration (Interface\{iid}\ProxyStubClsid32 for all 25 IIDs; see docs/proxy-stub.md).
+# Proxy/stub registration (Interface\{iid}\ProxyStubClsid32 for all 36 IIDs; see docs/proxy-stub.md).
 # If the prefix already has doproxy.dll registered elsewhere (the runner's install step), that
 # registration is put back at the end.
 PREV_PROXY=$(wine reg query "HKCR\\CLSID\\$PROXY_CLSID\\InprocServer32" /ve </dev/null 2>/dev/null \

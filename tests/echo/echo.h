@@ -87,4 +87,26 @@ static const CLSID CLSID_OpendoProxyStub =
 #define ECHO_HTTP_SERVER_IP L"::1"
 #define ECHO_HTTP_STATUS    206u
 
+/* The BITS-only interfaces.  IBackgroundCopyJobHttpOptions2: the method each job type starts
+ * with.  IBackgroundCopyJobHttpOptions3: GetCustomHeaders after MakeCustomHeadersWriteOnly
+ * answers E_ACCESSDENIED and NULL (as opendo does).  From Resume, the server calls the client's
+ * IBackgroundCopyServerCertificateValidationCallback with a certificate and a store of these
+ * sizes and bytes, and IBackgroundCopyCallback3::FileRangesTransferred with the ranges the
+ * client asked for on the job's first file; the client's callbacks answer these codes. */
+#define ECHO_METHOD_DOWNLOAD L"GET"
+#define ECHO_METHOD_UPLOAD   L"BITS_POST"
+#define ECHO_CERT_LEN        1337u
+#define ECHO_CERT_BYTE(i)    ((BYTE)((i) * 11u + 1u))
+#define ECHO_CERT_ENCODING   0x00010001u /* X509_ASN_ENCODING | PKCS_7_ASN_ENCODING */
+#define ECHO_STORE_LEN       4099u
+#define ECHO_STORE_BYTE(i)   ((BYTE)((i) * 5u + 0x80u))
+#define ECHO_CB_CERT_HR      ((HRESULT)0x800B0109) /* CERT_E_UNTRUSTEDROOT: any code must cross */
+#define ECHO_CB_RANGES_HR    S_OK
+/* IBitsPeerCacheAdministration: the manager's starting values, its records and peers. */
+#define ECHO_PEER_CACHE_SIZE   1u
+#define ECHO_PEER_CONTENT_AGE  (90u * 24u * 3600u)
+#define ECHO_PEER_CONFIG_FLAGS (BG_ENABLE_PEERCACHING_CLIENT | BG_DISABLE_BRANCH_CACHE)
+#define ECHO_NRECORDS          3u
+#define ECHO_NPEERS            2u
+
 #endif

@@ -175,4 +175,44 @@ static inline void echo_describe_property(DODownloadProperty id, const VARIANT *
     }
 }
 
+/* The n-th record of the echo server's peer cache (IBitsPeerCacheRecord). */
+static inline GUID echo_record_id(unsigned n)
+{
+    GUID g = {0x9EC0C000u + n, 0x7e11, 0x4c0d, {0xa0, 0xb1, 0xc2, 0xd3, 0xe4, 0xf5, 0x06, (BYTE)n}};
+    return g;
+}
+
+/* buf holds 64 characters */
+static inline void echo_record_url(unsigned n, WCHAR buf[64])
+{
+    swprintf(buf, 64, L"http://peer.example/\u00e9t\u00e9/%u.bin", n);
+}
+
+static inline UINT64 echo_record_size(unsigned n) { return 0xF00000000ull + n; }
+
+/* which: 0 the file's modification time, 1 the record's last access */
+static inline FILETIME echo_record_time(unsigned n, unsigned which)
+{
+    FILETIME t = {0x44444444u + n + 16u * which, 0x01D10000u + which};
+    return t;
+}
+
+static inline BOOL echo_record_validated(unsigned n) { return (n & 1) != 0; }
+
+/* Record n holds n + 1 ranges; the last one runs to the end of the file. */
+static inline DWORD echo_record_nranges(unsigned n) { return n + 1; }
+static inline BG_FILE_RANGE echo_record_range(unsigned n, unsigned k)
+{
+    BG_FILE_RANGE r = {1000ull * n + 100ull * k, k == n ? BG_LENGTH_TO_EOF : 10ull + k};
+    return r;
+}
+
+/* The n-th peer (IBitsPeer); buf holds 64 characters. */
+static inline void echo_peer_name(unsigned n, WCHAR buf[64])
+{
+    swprintf(buf, 64, L"peer-%u.\u00e9xample.test", n);
+}
+static inline BOOL echo_peer_authenticated(unsigned n) { return (n & 1) != 0; }
+static inline BOOL echo_peer_available(unsigned n) { return (n & 1) == 0; }
+
 #endif

@@ -3,13 +3,15 @@
  * inputs, getters hand them back or values derived from them (echo_data.h).  It proves, together
  * with marshal_test.exe, that doproxy.dll marshals every parameter of every method.
  *
- * Objects: manager (IBackgroundCopyManager, IDOManager, IOpendoAdmin) -> jobs (IBackgroundCopyJob..Job5,
- * IDeliveryOptimizationJob, IDeliveryOptimizationJob2, IBackgroundCopyJobHttpOptions) -> files (IBackgroundCopyFile..File5,
- * IDeliveryOptimizationFile, IDeliveryOptimizationFile2); downloads (IDODownload); enumerators of
- * files, jobs and downloads (IEnumUnknown); error objects.  The server calls back the client's
- * sink (IBackgroundCopyCallback/Callback2) from IBackgroundCopyJob::Resume, and a download's
- * IDODownloadStatusCallback and IStream (VT_UNKNOWN properties) from IDODownload::Start, Pause,
- * Abort and Finalize.  It exits once its last object is released (or after a 5-minute
+ * Objects: manager (IBackgroundCopyManager, IDOManager, IOpendoAdmin, IBitsPeerCacheAdministration)
+ * -> jobs (IBackgroundCopyJob..Job5, IDeliveryOptimizationJob/Job2, IBackgroundCopyJobHttpOptions..3,
+ * IBitsTokenOptions) -> files (IBackgroundCopyFile..File6, IDeliveryOptimizationFile/File2);
+ * downloads (IDODownload); peer-cache records (IBitsPeerCacheRecord) and peers (IBitsPeer);
+ * enumerators of files, jobs, records, peers and downloads (IEnumUnknown); error objects.  The
+ * server calls back the client's sink (IBackgroundCopyCallback/Callback2/Callback3) and its
+ * IBackgroundCopyServerCertificateValidationCallback from IBackgroundCopyJob::Resume, and a
+ * download's IDODownloadStatusCallback and IStream (VT_UNKNOWN properties) from IDODownload::Start,
+ * Pause, Abort and Finalize.  It exits once its last object is released (or after a 5-minute
  * safety timeout), or dies on purpose on ECHO_CMD_DIE. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +88,7 @@ static const WCHAR *nz(const WCHAR *s) { return s ? s : L"(null)"; }
 #define N_DOFILE_PROPS 7
 
 typedef struct EchoFile {
-    IBackgroundCopyFile5 IBackgroundCopyFile5_iface;
+    IBackgroundCopyFile6 IBackgroundCopyFile6_iface;
     IDeliveryOptimizationFile IDeliveryOptimizationFile_iface;
     IDeliveryOptimizationFile2 IDeliveryOptimizationFile2_iface;
     LONG ref;
@@ -94,17 +96,19 @@ typedef struct EchoFile {
     WCHAR *remote, *local, *file_id, *headers;
     BG_FILE_RANGE *ranges;
     DWORD nranges;
+    BG_FILE_RANGE *requested; /* IBackgroundCopyFile6::RequestFileRanges, in order */
+    DWORD nrequested;
     UINT64 size;
     BOOL validation;
     VARIANT props[N_DOFILE_PROPS];
     BOOL props_set[N_DOFILE_PROPS];
 } EchoFile;
 
-static inline EchoFile *file_from_bg(IBackgroundCopyFile5 *i) { return CONTAINING_RECORD(i, EchoFile, IBackgroundCopyFile5_iface); }
+static inline EchoFile *file_from_bg(IBackgroundCopyFile6 *i) { return CONTAINING_RECORD(i, EchoFile, IBackgroundCopyFile6_iface); }
 static inline EchoFile *file_from_do(IDeliveryOptimizationFile *i) { return CONTAINING_RECORD(i, EchoFile, IDeliveryOptimizationFile_iface); }
 static inline EchoFile *file_from_do2(IDeliveryOptimizationFile2 *i) { return CONTAINING_RECORD(i, EchoFile, IDeliveryOptimizationFile2_iface); }
 
-static HRESULT STDMETHODCALLTYPE file_QueryInterface(IBackgroundCopyFile5 *iface, REFIID riid, void **ppv)
+static HRESULT STDMETHODCALLTYPE file_QueryInterface(IBackgroundCopyFile6 *iface, REFIID riid, void **ppv)
 {
     EchoFile *f = file_from_bg(iface);
     if (!ppv)
@@ -112,8 +116,9 @@ static HRESULT STDMETHODCALLTYPE file_QueryInterface(IBackgroundCopyFile5 *iface
     *ppv = NULL;
     if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyFile)
         || IsEqualIID(riid, &IID_IBackgroundCopyFile2) || IsEqualIID(riid, &IID_IBackgroundCopyFile3)
-        || IsEqualIID(riid, &IID_IBackgroundCopyFile4) || IsEqualIID(riid, &IID_IBackgroundCopyFile5))
-        *ppv = &f->IBackgroundCopyFile5_iface;
+        || IsEqualIID(riid, &IID_IBackgroundCopyFile4) || IsEqualIID(riid, &IID_IBackgroundCopyFile5)
+        || IsEqualIID(riid, &IID_IBackgroundCopyFile6))
+        *ppv = &f->IBackgroundCopyFile6_iface;
     else if (IsEqualIID(riid, &IID_IDeliveryOptimizationFile))
         *ppv = &f->IDeliveryOptimizationFile_iface;
     else if (IsEqualIID(riid, &IID_IDeliveryOptimizationFile2))
@@ -124,12 +129,12 @@ static HRESULT STDMETHODCALLTYPE file_QueryInterface(IBackgroundCopyFile5 *iface
     return S_OK;
 }
 
-static ULONG STDMETHODCALLTYPE file_AddRef(IBackgroundCopyFile5 *iface)
+static ULONG STDMETHODCALLTYPE file_AddRef(IBackgroundCopyFile6 *iface)
 {
     return InterlockedIncrement(&file_from_bg(iface)->ref);
 }
 
-static ULONG STDMETHODCALLTYPE file_Release(IBackgroundCopyFile5 *iface)
+static ULONG STDMETHODCALLTYPE file_Release(IBackgroundCopyFile6 *iface)
 {
     EchoFile *f = file_from_bg(iface);
     LONG r = InterlockedDecrement(&f->ref);
@@ -139,6 +144,7 @@ static ULONG STDMETHODCALLTYPE file_Release(IBackgroundCopyFile5 *iface)
         free(f->file_id);
         free(f->headers);
         free(f->ranges);
+        free(f->requested);
         for (int i = 0; i < N_DOFILE_PROPS; i++)
             VariantClear(&f->props[i]);
         free(f);
@@ -147,7 +153,7 @@ static ULONG STDMETHODCALLTYPE file_Release(IBackgroundCopyFile5 *iface)
     return r;
 }
 
-static HRESULT STDMETHODCALLTYPE file_GetRemoteName(IBackgroundCopyFile5 *iface, LPWSTR *pVal)
+static HRESULT STDMETHODCALLTYPE file_GetRemoteName(IBackgroundCopyFile6 *iface, LPWSTR *pVal)
 {
     EchoFile *f = file_from_bg(iface);
     EnterCriticalSection(&g_cs);
@@ -156,7 +162,7 @@ static HRESULT STDMETHODCALLTYPE file_GetRemoteName(IBackgroundCopyFile5 *iface,
     return hr;
 }
 
-static HRESULT STDMETHODCALLTYPE file_GetLocalName(IBackgroundCopyFile5 *iface, LPWSTR *pVal)
+static HRESULT STDMETHODCALLTYPE file_GetLocalName(IBackgroundCopyFile6 *iface, LPWSTR *pVal)
 {
     EchoFile *f = file_from_bg(iface);
     EnterCriticalSection(&g_cs);
@@ -165,14 +171,14 @@ static HRESULT STDMETHODCALLTYPE file_GetLocalName(IBackgroundCopyFile5 *iface, 
     return hr;
 }
 
-static HRESULT STDMETHODCALLTYPE file_GetProgress(IBackgroundCopyFile5 *iface, BG_FILE_PROGRESS *pVal)
+static HRESULT STDMETHODCALLTYPE file_GetProgress(IBackgroundCopyFile6 *iface, BG_FILE_PROGRESS *pVal)
 {
     EchoFile *f = file_from_bg(iface);
     *pVal = echo_file_progress(f->index, f->size);
     return S_OK;
 }
 
-static HRESULT STDMETHODCALLTYPE file_GetFileRanges(IBackgroundCopyFile5 *iface, DWORD *RangeCount, BG_FILE_RANGE **Ranges)
+static HRESULT STDMETHODCALLTYPE file_GetFileRanges(IBackgroundCopyFile6 *iface, DWORD *RangeCount, BG_FILE_RANGE **Ranges)
 {
     EchoFile *f = file_from_bg(iface);
     if (!RangeCount || !Ranges)
@@ -194,7 +200,7 @@ static HRESULT STDMETHODCALLTYPE file_GetFileRanges(IBackgroundCopyFile5 *iface,
     return hr;
 }
 
-static HRESULT STDMETHODCALLTYPE file_SetRemoteName(IBackgroundCopyFile5 *iface, LPCWSTR Val)
+static HRESULT STDMETHODCALLTYPE file_SetRemoteName(IBackgroundCopyFile6 *iface, LPCWSTR Val)
 {
     EchoFile *f = file_from_bg(iface);
     if (!Val[0])
@@ -205,7 +211,7 @@ static HRESULT STDMETHODCALLTYPE file_SetRemoteName(IBackgroundCopyFile5 *iface,
     return S_OK;
 }
 
-static HRESULT STDMETHODCALLTYPE file_GetTemporaryName(IBackgroundCopyFile5 *iface, LPWSTR *pFilename)
+static HRESULT STDMETHODCALLTYPE file_GetTemporaryName(IBackgroundCopyFile6 *iface, LPWSTR *pFilename)
 {
     EchoFile *f = file_from_bg(iface);
     WCHAR buf[4096];
@@ -216,25 +222,25 @@ static HRESULT STDMETHODCALLTYPE file_GetTemporaryName(IBackgroundCopyFile5 *ifa
     return co_str(buf, pFilename);
 }
 
-static HRESULT STDMETHODCALLTYPE file_SetValidationState(IBackgroundCopyFile5 *iface, BOOL state)
+static HRESULT STDMETHODCALLTYPE file_SetValidationState(IBackgroundCopyFile6 *iface, BOOL state)
 {
     file_from_bg(iface)->validation = state;
     return S_OK;
 }
 
-static HRESULT STDMETHODCALLTYPE file_GetValidationState(IBackgroundCopyFile5 *iface, BOOL *pState)
+static HRESULT STDMETHODCALLTYPE file_GetValidationState(IBackgroundCopyFile6 *iface, BOOL *pState)
 {
     *pState = file_from_bg(iface)->validation;
     return S_OK;
 }
 
-static HRESULT STDMETHODCALLTYPE file_IsDownloadedFromPeer(IBackgroundCopyFile5 *iface, BOOL *pVal)
+static HRESULT STDMETHODCALLTYPE file_IsDownloadedFromPeer(IBackgroundCopyFile6 *iface, BOOL *pVal)
 {
     *pVal = (file_from_bg(iface)->index & 1) ? TRUE : FALSE;
     return S_OK;
 }
 
-static HRESULT STDMETHODCALLTYPE file_GetPeerDownloadStats(IBackgroundCopyFile5 *iface, UINT64 *pFromOrigin, UINT64 *pFromPeers)
+static HRESULT STDMETHODCALLTYPE file_GetPeerDownloadStats(IBackgroundCopyFile6 *iface, UINT64 *pFromOrigin, UINT64 *pFromPeers)
 {
     EchoFile *f = file_from_bg(iface);
     *pFromOrigin = ECHO_FROM_ORIGIN(f->index);
@@ -242,7 +248,7 @@ static HRESULT STDMETHODCALLTYPE file_GetPeerDownloadStats(IBackgroundCopyFile5 
     return S_OK;
 }
 
-static HRESULT STDMETHODCALLTYPE file_SetProperty(IBackgroundCopyFile5 *iface, BITS_FILE_PROPERTY_ID PropertyId, BITS_FILE_PROPERTY_VALUE PropertyValue)
+static HRESULT STDMETHODCALLTYPE file_SetProperty(IBackgroundCopyFile6 *iface, BITS_FILE_PROPERTY_ID PropertyId, BITS_FILE_PROPERTY_VALUE PropertyValue)
 {
     EchoFile *f = file_from_bg(iface);
     if (PropertyId != BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS)
@@ -253,7 +259,7 @@ static HRESULT STDMETHODCALLTYPE file_SetProperty(IBackgroundCopyFile5 *iface, B
     return S_OK;
 }
 
-static HRESULT STDMETHODCALLTYPE file_GetProperty(IBackgroundCopyFile5 *iface, BITS_FILE_PROPERTY_ID PropertyId, BITS_FILE_PROPERTY_VALUE *PropertyValue)
+static HRESULT STDMETHODCALLTYPE file_GetProperty(IBackgroundCopyFile6 *iface, BITS_FILE_PROPERTY_ID PropertyId, BITS_FILE_PROPERTY_VALUE *PropertyValue)
 {
     EchoFile *f = file_from_bg(iface);
     PropertyValue->String = NULL;
@@ -265,7 +271,50 @@ static HRESULT STDMETHODCALLTYPE file_GetProperty(IBackgroundCopyFile5 *iface, B
     return hr;
 }
 
-static const IBackgroundCopyFile5Vtbl file_vtbl = {
+/* IBackgroundCopyFile6: the position is logged (ECHO_CMD_LASTCALL), requested ranges are appended
+ * and GetFilledFileRanges hands them back (S_FALSE, 0 and NULL before any). */
+static HRESULT STDMETHODCALLTYPE file_UpdateDownloadPosition(IBackgroundCopyFile6 *iface, UINT64 offset)
+{
+    lastcall(L"UpdateDownloadPosition file=%u offset=%llu", file_from_bg(iface)->index, (unsigned long long)offset);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE file_RequestFileRanges(IBackgroundCopyFile6 *iface, DWORD count, const BG_FILE_RANGE ranges[])
+{
+    EchoFile *f = file_from_bg(iface);
+    if (!count)
+        return E_INVALIDARG;
+    EnterCriticalSection(&g_cs);
+    BG_FILE_RANGE *n = realloc(f->requested, (f->nrequested + count) * sizeof(*n));
+    if (n) {
+        memcpy(n + f->nrequested, ranges, count * sizeof(*n));
+        f->requested = n;
+        f->nrequested += count;
+    }
+    LeaveCriticalSection(&g_cs);
+    return n ? S_OK : E_OUTOFMEMORY;
+}
+
+static HRESULT STDMETHODCALLTYPE file_GetFilledFileRanges(IBackgroundCopyFile6 *iface, DWORD *count, BG_FILE_RANGE **ranges)
+{
+    EchoFile *f = file_from_bg(iface);
+    *count = 0;
+    *ranges = NULL;
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = f->nrequested ? S_OK : S_FALSE;
+    if (f->nrequested) {
+        *ranges = CoTaskMemAlloc(f->nrequested * sizeof(**ranges));
+        if (*ranges) {
+            memcpy(*ranges, f->requested, f->nrequested * sizeof(**ranges));
+            *count = f->nrequested;
+        } else
+            hr = E_OUTOFMEMORY;
+    }
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static const IBackgroundCopyFile6Vtbl file_vtbl = {
     .QueryInterface = file_QueryInterface,
     .AddRef = file_AddRef,
     .Release = file_Release,
@@ -281,19 +330,22 @@ static const IBackgroundCopyFile5Vtbl file_vtbl = {
     .GetPeerDownloadStats = file_GetPeerDownloadStats,
     .SetProperty = file_SetProperty,
     .GetProperty = file_GetProperty,
+    .UpdateDownloadPosition = file_UpdateDownloadPosition,
+    .RequestFileRanges = file_RequestFileRanges,
+    .GetFilledFileRanges = file_GetFilledFileRanges,
 };
 
 static HRESULT STDMETHODCALLTYPE dofile_QueryInterface(IDeliveryOptimizationFile *iface, REFIID riid, void **ppv)
 {
-    return file_QueryInterface(&file_from_do(iface)->IBackgroundCopyFile5_iface, riid, ppv);
+    return file_QueryInterface(&file_from_do(iface)->IBackgroundCopyFile6_iface, riid, ppv);
 }
 static ULONG STDMETHODCALLTYPE dofile_AddRef(IDeliveryOptimizationFile *iface)
 {
-    return file_AddRef(&file_from_do(iface)->IBackgroundCopyFile5_iface);
+    return file_AddRef(&file_from_do(iface)->IBackgroundCopyFile6_iface);
 }
 static ULONG STDMETHODCALLTYPE dofile_Release(IDeliveryOptimizationFile *iface)
 {
-    return file_Release(&file_from_do(iface)->IBackgroundCopyFile5_iface);
+    return file_Release(&file_from_do(iface)->IBackgroundCopyFile6_iface);
 }
 
 static HRESULT STDMETHODCALLTYPE dofile_GetStats(IDeliveryOptimizationFile *iface, DOSwarmStats *s)
@@ -318,15 +370,15 @@ static const IDeliveryOptimizationFileVtbl dofile_vtbl = {
 
 static HRESULT STDMETHODCALLTYPE dofile2_QueryInterface(IDeliveryOptimizationFile2 *iface, REFIID riid, void **ppv)
 {
-    return file_QueryInterface(&file_from_do2(iface)->IBackgroundCopyFile5_iface, riid, ppv);
+    return file_QueryInterface(&file_from_do2(iface)->IBackgroundCopyFile6_iface, riid, ppv);
 }
 static ULONG STDMETHODCALLTYPE dofile2_AddRef(IDeliveryOptimizationFile2 *iface)
 {
-    return file_AddRef(&file_from_do2(iface)->IBackgroundCopyFile5_iface);
+    return file_AddRef(&file_from_do2(iface)->IBackgroundCopyFile6_iface);
 }
 static ULONG STDMETHODCALLTYPE dofile2_Release(IDeliveryOptimizationFile2 *iface)
 {
-    return file_Release(&file_from_do2(iface)->IBackgroundCopyFile5_iface);
+    return file_Release(&file_from_do2(iface)->IBackgroundCopyFile6_iface);
 }
 
 static HRESULT STDMETHODCALLTYPE dofile2_GetProperty(IDeliveryOptimizationFile2 *iface, DOFilePropertyId id, VARIANT *v)
@@ -373,7 +425,7 @@ static EchoFile *file_create(unsigned index, const WCHAR *file_id, const WCHAR *
     EchoFile *f = calloc(1, sizeof(*f));
     if (!f)
         return NULL;
-    f->IBackgroundCopyFile5_iface.lpVtbl = &file_vtbl;
+    f->IBackgroundCopyFile6_iface.lpVtbl = &file_vtbl;
     f->IDeliveryOptimizationFile_iface.lpVtbl = &dofile_vtbl;
     f->IDeliveryOptimizationFile2_iface.lpVtbl = &dofile2_vtbl;
     f->ref = 1;
@@ -396,17 +448,20 @@ static EchoFile *file_create(unsigned index, const WCHAR *file_id, const WCHAR *
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* enumerators (files, jobs, and IDOManager::EnumDownloads' IEnumUnknown)                      */
+/* enumerators (files, jobs, peer-cache records and peers, IDOManager::EnumDownloads' IEnumUnknown) */
 
-typedef enum EnumKind { ENUM_FILES, ENUM_JOBS, ENUM_DOWNLOADS } EnumKind;
+typedef enum EnumKind { ENUM_FILES, ENUM_JOBS, ENUM_DOWNLOADS, ENUM_RECORDS, ENUM_PEERS } EnumKind;
 
 typedef struct EchoEnum {
     IEnumBackgroundCopyFiles IEnumBackgroundCopyFiles_iface;
     IEnumBackgroundCopyJobs IEnumBackgroundCopyJobs_iface;
     IEnumUnknown IEnumUnknown_iface;
+    IEnumBitsPeerCacheRecords IEnumBitsPeerCacheRecords_iface;
+    IEnumBitsPeers IEnumBitsPeers_iface;
     LONG ref;
     EnumKind kind; /* the one interface this enumerator answers */
-    IUnknown **items; /* IBackgroundCopyFile *, IBackgroundCopyJob * or IDODownload *, AddRef'd */
+    IUnknown **items; /* IBackgroundCopyFile *, IBackgroundCopyJob *, IDODownload *, IBitsPeerCacheRecord *
+                         or IBitsPeer *, AddRef'd */
     ULONG n, pos;
 } EchoEnum;
 
@@ -418,9 +473,13 @@ static EchoEnum *enum_create(EnumKind kind, IUnknown **items, ULONG n, ULONG pos
     extern const IEnumBackgroundCopyFilesVtbl enumfiles_vtbl;
     extern const IEnumBackgroundCopyJobsVtbl enumjobs_vtbl;
     extern const IEnumUnknownVtbl enumunk_vtbl;
+    extern const IEnumBitsPeerCacheRecordsVtbl enumrecords_vtbl;
+    extern const IEnumBitsPeersVtbl enumpeers_vtbl;
     e->IEnumBackgroundCopyFiles_iface.lpVtbl = &enumfiles_vtbl;
     e->IEnumBackgroundCopyJobs_iface.lpVtbl = &enumjobs_vtbl;
     e->IEnumUnknown_iface.lpVtbl = &enumunk_vtbl;
+    e->IEnumBitsPeerCacheRecords_iface.lpVtbl = &enumrecords_vtbl;
+    e->IEnumBitsPeers_iface.lpVtbl = &enumpeers_vtbl;
     e->ref = 1;
     e->kind = kind;
     e->items = calloc(n ? n : 1, sizeof(*e->items));
@@ -501,87 +560,54 @@ static HRESULT enum_query(EchoEnum *e, EnumKind kind, const IID *own, void *ifac
     return S_OK;
 }
 
-static inline EchoEnum *enum_from_files(IEnumBackgroundCopyFiles *i) { return CONTAINING_RECORD(i, EchoEnum, IEnumBackgroundCopyFiles_iface); }
-static inline EchoEnum *enum_from_jobs(IEnumBackgroundCopyJobs *i) { return CONTAINING_RECORD(i, EchoEnum, IEnumBackgroundCopyJobs_iface); }
+/* The five methods of an IEnumXxx of this server, for the enumerator kind KIND answering IFACE
+ * (whose Next hands out ITEM pointers): prefix_QueryInterface ... prefix_GetCount and prefix_vtbl. */
+#define ECHO_ENUM_INTERFACE(prefix, IFACE, ITEM, KIND)                                            \
+    static inline EchoEnum *prefix##_from(IFACE *i) { return CONTAINING_RECORD(i, EchoEnum, IFACE##_iface); } \
+    static HRESULT STDMETHODCALLTYPE prefix##_QueryInterface(IFACE *iface, REFIID riid, void **ppv)   \
+    {                                                                                             \
+        return enum_query(prefix##_from(iface), KIND, &IID_##IFACE, iface, riid, ppv);            \
+    }                                                                                             \
+    static ULONG STDMETHODCALLTYPE prefix##_AddRef(IFACE *iface) { return InterlockedIncrement(&prefix##_from(iface)->ref); } \
+    static ULONG STDMETHODCALLTYPE prefix##_Release(IFACE *iface) { return enum_release(prefix##_from(iface)); } \
+    static HRESULT STDMETHODCALLTYPE prefix##_Next(IFACE *iface, ULONG celt, ITEM **rgelt, ULONG *fetched) \
+    {                                                                                             \
+        return enum_next(prefix##_from(iface), celt, (IUnknown **)rgelt, fetched);                \
+    }                                                                                             \
+    static HRESULT STDMETHODCALLTYPE prefix##_Skip(IFACE *iface, ULONG celt) { return enum_skip(prefix##_from(iface), celt); } \
+    static HRESULT STDMETHODCALLTYPE prefix##_Reset(IFACE *iface)                                 \
+    {                                                                                             \
+        prefix##_from(iface)->pos = 0;                                                            \
+        return S_OK;                                                                              \
+    }                                                                                             \
+    static HRESULT STDMETHODCALLTYPE prefix##_Clone(IFACE *iface, IFACE **ppenum)                 \
+    {                                                                                             \
+        EchoEnum *c = enum_clone(prefix##_from(iface));                                           \
+        *ppenum = c ? &c->IFACE##_iface : NULL;                                                   \
+        return c ? S_OK : E_OUTOFMEMORY;                                                          \
+    }                                                                                             \
+    static HRESULT STDMETHODCALLTYPE prefix##_GetCount(IFACE *iface, ULONG *puCount)              \
+    {                                                                                             \
+        *puCount = prefix##_from(iface)->n;                                                       \
+        return S_OK;                                                                              \
+    }                                                                                             \
+    const IFACE##Vtbl prefix##_vtbl = {                                                           \
+        .QueryInterface = prefix##_QueryInterface,                                                \
+        .AddRef = prefix##_AddRef,                                                                \
+        .Release = prefix##_Release,                                                              \
+        .Next = prefix##_Next,                                                                    \
+        .Skip = prefix##_Skip,                                                                    \
+        .Reset = prefix##_Reset,                                                                  \
+        .Clone = prefix##_Clone,                                                                  \
+        .GetCount = prefix##_GetCount,                                                            \
+    };
+
+ECHO_ENUM_INTERFACE(enumfiles, IEnumBackgroundCopyFiles, IBackgroundCopyFile, ENUM_FILES)
+ECHO_ENUM_INTERFACE(enumjobs, IEnumBackgroundCopyJobs, IBackgroundCopyJob, ENUM_JOBS)
+ECHO_ENUM_INTERFACE(enumrecords, IEnumBitsPeerCacheRecords, IBitsPeerCacheRecord, ENUM_RECORDS)
+ECHO_ENUM_INTERFACE(enumpeers, IEnumBitsPeers, IBitsPeer, ENUM_PEERS)
+
 static inline EchoEnum *enum_from_unk(IEnumUnknown *i) { return CONTAINING_RECORD(i, EchoEnum, IEnumUnknown_iface); }
-
-static HRESULT STDMETHODCALLTYPE enumfiles_QueryInterface(IEnumBackgroundCopyFiles *iface, REFIID riid, void **ppv)
-{
-    return enum_query(enum_from_files(iface), ENUM_FILES, &IID_IEnumBackgroundCopyFiles, iface, riid, ppv);
-}
-static ULONG STDMETHODCALLTYPE enumfiles_AddRef(IEnumBackgroundCopyFiles *iface) { return InterlockedIncrement(&enum_from_files(iface)->ref); }
-static ULONG STDMETHODCALLTYPE enumfiles_Release(IEnumBackgroundCopyFiles *iface) { return enum_release(enum_from_files(iface)); }
-static HRESULT STDMETHODCALLTYPE enumfiles_Next(IEnumBackgroundCopyFiles *iface, ULONG celt, IBackgroundCopyFile **rgelt, ULONG *fetched)
-{
-    return enum_next(enum_from_files(iface), celt, (IUnknown **)rgelt, fetched);
-}
-static HRESULT STDMETHODCALLTYPE enumfiles_Skip(IEnumBackgroundCopyFiles *iface, ULONG celt) { return enum_skip(enum_from_files(iface), celt); }
-static HRESULT STDMETHODCALLTYPE enumfiles_Reset(IEnumBackgroundCopyFiles *iface)
-{
-    enum_from_files(iface)->pos = 0;
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE enumfiles_Clone(IEnumBackgroundCopyFiles *iface, IEnumBackgroundCopyFiles **ppenum)
-{
-    EchoEnum *c = enum_clone(enum_from_files(iface));
-    *ppenum = c ? &c->IEnumBackgroundCopyFiles_iface : NULL;
-    return c ? S_OK : E_OUTOFMEMORY;
-}
-static HRESULT STDMETHODCALLTYPE enumfiles_GetCount(IEnumBackgroundCopyFiles *iface, ULONG *puCount)
-{
-    *puCount = enum_from_files(iface)->n;
-    return S_OK;
-}
-
-const IEnumBackgroundCopyFilesVtbl enumfiles_vtbl = {
-    .QueryInterface = enumfiles_QueryInterface,
-    .AddRef = enumfiles_AddRef,
-    .Release = enumfiles_Release,
-    .Next = enumfiles_Next,
-    .Skip = enumfiles_Skip,
-    .Reset = enumfiles_Reset,
-    .Clone = enumfiles_Clone,
-    .GetCount = enumfiles_GetCount,
-};
-
-static HRESULT STDMETHODCALLTYPE enumjobs_QueryInterface(IEnumBackgroundCopyJobs *iface, REFIID riid, void **ppv)
-{
-    return enum_query(enum_from_jobs(iface), ENUM_JOBS, &IID_IEnumBackgroundCopyJobs, iface, riid, ppv);
-}
-static ULONG STDMETHODCALLTYPE enumjobs_AddRef(IEnumBackgroundCopyJobs *iface) { return InterlockedIncrement(&enum_from_jobs(iface)->ref); }
-static ULONG STDMETHODCALLTYPE enumjobs_Release(IEnumBackgroundCopyJobs *iface) { return enum_release(enum_from_jobs(iface)); }
-static HRESULT STDMETHODCALLTYPE enumjobs_Next(IEnumBackgroundCopyJobs *iface, ULONG celt, IBackgroundCopyJob **rgelt, ULONG *fetched)
-{
-    return enum_next(enum_from_jobs(iface), celt, (IUnknown **)rgelt, fetched);
-}
-static HRESULT STDMETHODCALLTYPE enumjobs_Skip(IEnumBackgroundCopyJobs *iface, ULONG celt) { return enum_skip(enum_from_jobs(iface), celt); }
-static HRESULT STDMETHODCALLTYPE enumjobs_Reset(IEnumBackgroundCopyJobs *iface)
-{
-    enum_from_jobs(iface)->pos = 0;
-    return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE enumjobs_Clone(IEnumBackgroundCopyJobs *iface, IEnumBackgroundCopyJobs **ppenum)
-{
-    EchoEnum *c = enum_clone(enum_from_jobs(iface));
-    *ppenum = c ? &c->IEnumBackgroundCopyJobs_iface : NULL;
-    return c ? S_OK : E_OUTOFMEMORY;
-}
-static HRESULT STDMETHODCALLTYPE enumjobs_GetCount(IEnumBackgroundCopyJobs *iface, ULONG *puCount)
-{
-    *puCount = enum_from_jobs(iface)->n;
-    return S_OK;
-}
-
-const IEnumBackgroundCopyJobsVtbl enumjobs_vtbl = {
-    .QueryInterface = enumjobs_QueryInterface,
-    .AddRef = enumjobs_AddRef,
-    .Release = enumjobs_Release,
-    .Next = enumjobs_Next,
-    .Skip = enumjobs_Skip,
-    .Reset = enumjobs_Reset,
-    .Clone = enumjobs_Clone,
-    .GetCount = enumjobs_GetCount,
-};
 
 static HRESULT STDMETHODCALLTYPE enumunk_QueryInterface(IEnumUnknown *iface, REFIID riid, void **ppv)
 {
@@ -617,6 +643,178 @@ const IEnumUnknownVtbl enumunk_vtbl = {
 };
 
 /* ------------------------------------------------------------------------------------------ */
+/* peer-cache records and peers (IBitsPeerCacheRecord, IBitsPeer): made on demand by the        */
+/* manager's IBitsPeerCacheAdministration; every value derives from the index (echo_data.h)     */
+
+typedef struct EchoPeerItem {
+    IBitsPeerCacheRecord IBitsPeerCacheRecord_iface;
+    IBitsPeer IBitsPeer_iface;
+    LONG ref;
+    unsigned n;
+} EchoPeerItem;
+
+static inline EchoPeerItem *record_from(IBitsPeerCacheRecord *i) { return CONTAINING_RECORD(i, EchoPeerItem, IBitsPeerCacheRecord_iface); }
+static inline EchoPeerItem *peer_from(IBitsPeer *i) { return CONTAINING_RECORD(i, EchoPeerItem, IBitsPeer_iface); }
+
+/* A record answers IBitsPeerCacheRecord only, a peer IBitsPeer only. */
+static HRESULT peer_item_query(EchoPeerItem *p, const IID *own, void *iface, REFIID riid, void **ppv)
+{
+    *ppv = NULL;
+    if (!IsEqualIID(riid, &IID_IUnknown) && !IsEqualIID(riid, own))
+        return E_NOINTERFACE;
+    *ppv = iface;
+    InterlockedIncrement(&p->ref);
+    return S_OK;
+}
+
+static ULONG peer_item_release(EchoPeerItem *p)
+{
+    LONG r = InterlockedDecrement(&p->ref);
+    if (!r) {
+        free(p);
+        obj_destroyed();
+    }
+    return r;
+}
+
+static HRESULT STDMETHODCALLTYPE record_QueryInterface(IBitsPeerCacheRecord *iface, REFIID riid, void **ppv)
+{
+    return peer_item_query(record_from(iface), &IID_IBitsPeerCacheRecord, iface, riid, ppv);
+}
+static ULONG STDMETHODCALLTYPE record_AddRef(IBitsPeerCacheRecord *iface) { return InterlockedIncrement(&record_from(iface)->ref); }
+static ULONG STDMETHODCALLTYPE record_Release(IBitsPeerCacheRecord *iface) { return peer_item_release(record_from(iface)); }
+
+static HRESULT STDMETHODCALLTYPE record_GetId(IBitsPeerCacheRecord *iface, GUID *id)
+{
+    *id = echo_record_id(record_from(iface)->n);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE record_GetOriginUrl(IBitsPeerCacheRecord *iface, LPWSTR *url)
+{
+    WCHAR buf[64];
+    echo_record_url(record_from(iface)->n, buf);
+    return co_str(buf, url);
+}
+
+static HRESULT STDMETHODCALLTYPE record_GetFileSize(IBitsPeerCacheRecord *iface, UINT64 *size)
+{
+    *size = echo_record_size(record_from(iface)->n);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE record_GetFileModificationTime(IBitsPeerCacheRecord *iface, FILETIME *t)
+{
+    *t = echo_record_time(record_from(iface)->n, 0);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE record_GetLastAccessTime(IBitsPeerCacheRecord *iface, FILETIME *t)
+{
+    *t = echo_record_time(record_from(iface)->n, 1);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE record_IsFileValidated(IBitsPeerCacheRecord *iface)
+{
+    return echo_record_validated(record_from(iface)->n) ? S_OK : S_FALSE;
+}
+
+static HRESULT STDMETHODCALLTYPE record_GetFileRanges(IBitsPeerCacheRecord *iface, DWORD *count, BG_FILE_RANGE **ranges)
+{
+    unsigned n = record_from(iface)->n;
+    *count = 0;
+    *ranges = CoTaskMemAlloc(echo_record_nranges(n) * sizeof(**ranges));
+    if (!*ranges)
+        return E_OUTOFMEMORY;
+    for (DWORD k = 0; k < echo_record_nranges(n); k++)
+        (*ranges)[k] = echo_record_range(n, k);
+    *count = echo_record_nranges(n);
+    return S_OK;
+}
+
+static const IBitsPeerCacheRecordVtbl record_vtbl = {
+    .QueryInterface = record_QueryInterface,
+    .AddRef = record_AddRef,
+    .Release = record_Release,
+    .GetId = record_GetId,
+    .GetOriginUrl = record_GetOriginUrl,
+    .GetFileSize = record_GetFileSize,
+    .GetFileModificationTime = record_GetFileModificationTime,
+    .GetLastAccessTime = record_GetLastAccessTime,
+    .IsFileValidated = record_IsFileValidated,
+    .GetFileRanges = record_GetFileRanges,
+};
+
+static HRESULT STDMETHODCALLTYPE peer_QueryInterface(IBitsPeer *iface, REFIID riid, void **ppv)
+{
+    return peer_item_query(peer_from(iface), &IID_IBitsPeer, iface, riid, ppv);
+}
+static ULONG STDMETHODCALLTYPE peer_AddRef(IBitsPeer *iface) { return InterlockedIncrement(&peer_from(iface)->ref); }
+static ULONG STDMETHODCALLTYPE peer_Release(IBitsPeer *iface) { return peer_item_release(peer_from(iface)); }
+
+static HRESULT STDMETHODCALLTYPE peer_GetPeerName(IBitsPeer *iface, LPWSTR *name)
+{
+    WCHAR buf[64];
+    echo_peer_name(peer_from(iface)->n, buf);
+    return co_str(buf, name);
+}
+
+static HRESULT STDMETHODCALLTYPE peer_IsAuthenticated(IBitsPeer *iface, BOOL *auth)
+{
+    *auth = echo_peer_authenticated(peer_from(iface)->n);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE peer_IsAvailable(IBitsPeer *iface, BOOL *online)
+{
+    *online = echo_peer_available(peer_from(iface)->n);
+    return S_OK;
+}
+
+static const IBitsPeerVtbl peer_vtbl = {
+    .QueryInterface = peer_QueryInterface,
+    .AddRef = peer_AddRef,
+    .Release = peer_Release,
+    .GetPeerName = peer_GetPeerName,
+    .IsAuthenticated = peer_IsAuthenticated,
+    .IsAvailable = peer_IsAvailable,
+};
+
+static EchoPeerItem *peer_item_create(unsigned n)
+{
+    EchoPeerItem *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->IBitsPeerCacheRecord_iface.lpVtbl = &record_vtbl;
+    p->IBitsPeer_iface.lpVtbl = &peer_vtbl;
+    p->ref = 1;
+    p->n = n;
+    obj_created();
+    return p;
+}
+
+/* An enumerator of the items whose bit is set in mask (records: IBitsPeerCacheRecord, peers:
+ * IBitsPeer). */
+static EchoEnum *peer_items_enum(EnumKind kind, unsigned mask)
+{
+    IUnknown *items[32];
+    ULONG n = 0;
+    for (unsigned i = 0; i < 32; i++) {
+        if (!(mask & (1u << i)))
+            continue;
+        EchoPeerItem *p = peer_item_create(i);
+        if (!p)
+            break;
+        items[n++] = kind == ENUM_RECORDS ? (IUnknown *)&p->IBitsPeerCacheRecord_iface : (IUnknown *)&p->IBitsPeer_iface;
+    }
+    EchoEnum *e = enum_create(kind, items, n, 0);
+    for (ULONG i = 0; i < n; i++)
+        IUnknown_Release(items[i]);
+    return e;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* error objects                                                                               */
 
 typedef struct EchoError {
@@ -643,7 +841,7 @@ static ULONG STDMETHODCALLTYPE error_Release(IBackgroundCopyError *iface)
     LONG r = InterlockedDecrement(&e->ref);
     if (!r) {
         if (e->file)
-            file_Release(&e->file->IBackgroundCopyFile5_iface);
+            file_Release(&e->file->IBackgroundCopyFile6_iface);
         free(e);
         obj_destroyed();
     }
@@ -662,8 +860,8 @@ static HRESULT STDMETHODCALLTYPE error_GetFile(IBackgroundCopyError *iface, IBac
     *pVal = NULL;
     if (!e->file)
         return ECHO_DO_E_FILE_NOT_AVAILABLE;
-    file_AddRef(&e->file->IBackgroundCopyFile5_iface);
-    *pVal = (IBackgroundCopyFile *)&e->file->IBackgroundCopyFile5_iface;
+    file_AddRef(&e->file->IBackgroundCopyFile6_iface);
+    *pVal = (IBackgroundCopyFile *)&e->file->IBackgroundCopyFile6_iface;
     return S_OK;
 }
 static HRESULT STDMETHODCALLTYPE error_GetErrorDescription(IBackgroundCopyError *iface, DWORD LanguageId, LPWSTR *p)
@@ -708,7 +906,7 @@ static EchoError *error_create(EchoFile *file)
     e->ref = 1;
     e->file = file;
     if (file)
-        file_AddRef(&file->IBackgroundCopyFile5_iface);
+        file_AddRef(&file->IBackgroundCopyFile6_iface);
     obj_created();
     return e;
 }
@@ -723,7 +921,7 @@ typedef struct EchoJob {
     IBackgroundCopyJob5 IBackgroundCopyJob5_iface;
     IDeliveryOptimizationJob IDeliveryOptimizationJob_iface;
     IDeliveryOptimizationJob2 IDeliveryOptimizationJob2_iface;
-    IBackgroundCopyJobHttpOptions IBackgroundCopyJobHttpOptions_iface;
+    IBackgroundCopyJobHttpOptions3 IBackgroundCopyJobHttpOptions3_iface;
     LONG ref;
     unsigned index;
     GUID id;
@@ -740,18 +938,27 @@ typedef struct EchoJob {
     BITS_JOB_PROPERTY_VALUE props[N_JOB_PROPS];
     VARIANT doprops[N_DOJOB_PROPS];
     BOOL doprops_set[N_DOJOB_PROPS];
-    /* IBackgroundCopyJobHttpOptions */
+    /* IBackgroundCopyJobHttpOptions3 */
     BOOL cert_set, cert_has_hash;
     BG_CERT_STORE_LOCATION cert_location;
     WCHAR *cert_store, *cert_subject, *http_headers;
     BYTE cert_hash[ECHO_CERT_HASH_SIZE];
     ULONG security_flags;
+    /* IBackgroundCopyJobHttpOptions2/3 */
+    WCHAR *http_method;
+    BOOL headers_write_only;
+    IBackgroundCopyServerCertificateValidationCallback *cert_callback;
+    /* IBitsTokenOptions */
+    IBitsTokenOptions IBitsTokenOptions_iface;
+    DWORD token_flags;
+    BOOL has_token;
 } EchoJob;
 
 static inline EchoJob *job_from(IBackgroundCopyJob5 *i) { return CONTAINING_RECORD(i, EchoJob, IBackgroundCopyJob5_iface); }
 static inline EchoJob *job_from_do(IDeliveryOptimizationJob *i) { return CONTAINING_RECORD(i, EchoJob, IDeliveryOptimizationJob_iface); }
 static inline EchoJob *job_from_do2(IDeliveryOptimizationJob2 *i) { return CONTAINING_RECORD(i, EchoJob, IDeliveryOptimizationJob2_iface); }
-static inline EchoJob *job_from_http(IBackgroundCopyJobHttpOptions *i) { return CONTAINING_RECORD(i, EchoJob, IBackgroundCopyJobHttpOptions_iface); }
+static inline EchoJob *job_from_http(IBackgroundCopyJobHttpOptions3 *i) { return CONTAINING_RECORD(i, EchoJob, IBackgroundCopyJobHttpOptions3_iface); }
+static inline EchoJob *job_from_token(IBitsTokenOptions *i) { return CONTAINING_RECORD(i, EchoJob, IBitsTokenOptions_iface); }
 
 static HRESULT STDMETHODCALLTYPE job_QueryInterface(IBackgroundCopyJob5 *iface, REFIID riid, void **ppv)
 {
@@ -767,8 +974,11 @@ static HRESULT STDMETHODCALLTYPE job_QueryInterface(IBackgroundCopyJob5 *iface, 
         *ppv = &j->IDeliveryOptimizationJob_iface;
     else if (IsEqualIID(riid, &IID_IDeliveryOptimizationJob2))
         *ppv = &j->IDeliveryOptimizationJob2_iface;
-    else if (IsEqualIID(riid, &IID_IBackgroundCopyJobHttpOptions))
-        *ppv = &j->IBackgroundCopyJobHttpOptions_iface;
+    else if (IsEqualIID(riid, &IID_IBackgroundCopyJobHttpOptions) || IsEqualIID(riid, &IID_IBackgroundCopyJobHttpOptions2)
+             || IsEqualIID(riid, &IID_IBackgroundCopyJobHttpOptions3))
+        *ppv = &j->IBackgroundCopyJobHttpOptions3_iface;
+    else if (IsEqualIID(riid, &IID_IBitsTokenOptions))
+        *ppv = &j->IBitsTokenOptions_iface;
     else
         return E_NOINTERFACE;
     InterlockedIncrement(&j->ref);
@@ -783,7 +993,7 @@ static ULONG STDMETHODCALLTYPE job_Release(IBackgroundCopyJob5 *iface)
     LONG r = InterlockedDecrement(&j->ref);
     if (!r) {
         for (unsigned i = 0; i < j->nfiles; i++)
-            file_Release(&j->files[i]->IBackgroundCopyFile5_iface);
+            file_Release(&j->files[i]->IBackgroundCopyFile6_iface);
         free(j->files);
         if (j->sink)
             IUnknown_Release(j->sink);
@@ -798,6 +1008,9 @@ static ULONG STDMETHODCALLTYPE job_Release(IBackgroundCopyJob5 *iface)
         free(j->cert_store);
         free(j->cert_subject);
         free(j->http_headers);
+        free(j->http_method);
+        if (j->cert_callback)
+            IBackgroundCopyServerCertificateValidationCallback_Release(j->cert_callback);
         for (int i = 0; i < N_DOJOB_PROPS; i++)
             VariantClear(&j->doprops[i]);
         free(j);
@@ -815,7 +1028,7 @@ static HRESULT job_add_file(EchoJob *j, EchoFile *f)
         unsigned cap = j->cap ? j->cap * 2 : 8;
         EchoFile **n = realloc(j->files, cap * sizeof(*n));
         if (!n) {
-            file_Release(&f->IBackgroundCopyFile5_iface);
+            file_Release(&f->IBackgroundCopyFile6_iface);
             return E_OUTOFMEMORY;
         }
         j->files = n;
@@ -857,7 +1070,7 @@ static HRESULT STDMETHODCALLTYPE job_EnumFiles(IBackgroundCopyJob5 *iface, IEnum
     EchoEnum *e = NULL;
     if (items) {
         for (unsigned i = 0; i < j->nfiles; i++)
-            items[i] = (IUnknown *)&j->files[i]->IBackgroundCopyFile5_iface;
+            items[i] = (IUnknown *)&j->files[i]->IBackgroundCopyFile6_iface;
         e = enum_create(ENUM_FILES, items, j->nfiles, 0);
         free(items);
     }
@@ -881,38 +1094,57 @@ static HRESULT STDMETHODCALLTYPE job_Suspend(IBackgroundCopyJob5 *iface)
     return hr;
 }
 
-/* Resume: QUEUED, then every callback selected by the notify flags is invoked synchronously on
- * the registered sink, with objects of this server as arguments.  Returns
- * ECHO_RESUME_CALLBACKS_OK when the sink was called and every callback returned the agreed code,
- * S_OK when there was no sink, 0x80EC00xx (bit mask of failed callbacks) otherwise. */
-static HRESULT STDMETHODCALLTYPE job_Resume(IBackgroundCopyJob5 *iface)
+/* IBackgroundCopyServerCertificateValidationCallback: the job, its first file, a certificate and a
+ * serialized store (ECHO_CERT_*, ECHO_STORE_*).  Returns the failure bit 0x40 unless the client's
+ * verdict is ECHO_CB_CERT_HR. */
+static unsigned job_call_cert_callback(EchoJob *j, IBackgroundCopyServerCertificateValidationCallback *cb, EchoFile *file)
 {
-    EchoJob *j = job_from(iface);
-    IUnknown *sink = NULL;
-    ULONG flags;
-    EchoFile *file = NULL;
+    BYTE *cert = malloc(ECHO_CERT_LEN), *store = malloc(ECHO_STORE_LEN);
+    unsigned failed = 0x40;
+    if (cert && store && file) {
+        for (unsigned i = 0; i < ECHO_CERT_LEN; i++)
+            cert[i] = ECHO_CERT_BYTE(i);
+        for (unsigned i = 0; i < ECHO_STORE_LEN; i++)
+            store[i] = ECHO_STORE_BYTE(i);
+        HRESULT hr = IBackgroundCopyServerCertificateValidationCallback_ValidateServerCertificate(
+            cb, (IBackgroundCopyJob *)&j->IBackgroundCopyJob5_iface, (IBackgroundCopyFile *)&file->IBackgroundCopyFile6_iface,
+            ECHO_CERT_LEN, cert, ECHO_CERT_ENCODING, ECHO_STORE_LEN, store);
+        if (hr == ECHO_CB_CERT_HR)
+            failed = 0;
+    }
+    free(cert);
+    free(store);
+    return failed;
+}
+
+/* IBackgroundCopyCallback3::FileRangesTransferred with the ranges asked for on the first file.
+ * Returns the failure bit 0x20 unless the sink answers ECHO_CB_RANGES_HR. */
+static unsigned job_call_ranges_callback(EchoJob *j, IUnknown *sink, EchoFile *file)
+{
+    IBackgroundCopyCallback3 *cb3 = NULL;
+    BG_FILE_RANGE *ranges = NULL;
+    DWORD n = 0;
+    unsigned failed = 0x20;
+    if (!file || FAILED(IUnknown_QueryInterface(sink, &IID_IBackgroundCopyCallback3, (void **)&cb3)))
+        return failed;
     EnterCriticalSection(&g_cs);
-    if (job_final(j)) {
-        LeaveCriticalSection(&g_cs);
-        return ECHO_BG_E_INVALID_STATE;
-    }
-    j->state = BG_JOB_STATE_QUEUED;
-    flags = j->notify_flags;
-    if (j->sink) {
-        sink = j->sink;
-        IUnknown_AddRef(sink);
-    }
-    if (j->nfiles) {
-        file = j->files[0];
-        file_AddRef(&file->IBackgroundCopyFile5_iface);
+    if (file->nrequested && (ranges = malloc(file->nrequested * sizeof(*ranges)))) {
+        memcpy(ranges, file->requested, file->nrequested * sizeof(*ranges));
+        n = file->nrequested;
     }
     LeaveCriticalSection(&g_cs);
-    if (!sink) {
-        if (file)
-            file_Release(&file->IBackgroundCopyFile5_iface);
-        return S_OK;
-    }
+    if (n && IBackgroundCopyCallback3_FileRangesTransferred(cb3, (IBackgroundCopyJob *)&j->IBackgroundCopyJob5_iface,
+                                                            (IBackgroundCopyFile *)&file->IBackgroundCopyFile6_iface, n, ranges)
+                 == ECHO_CB_RANGES_HR)
+        failed = 0;
+    free(ranges);
+    IBackgroundCopyCallback3_Release(cb3);
+    return failed;
+}
 
+/* The callbacks of IBackgroundCopyCallback/Callback2 selected by the flags; failure bits 0x01-0x10. */
+static unsigned job_call_sink(EchoJob *j, IUnknown *sink, ULONG flags, EchoFile *file)
+{
     unsigned failed = 0;
     IBackgroundCopyJob *job = (IBackgroundCopyJob *)&j->IBackgroundCopyJob5_iface;
     IBackgroundCopyCallback *cb = NULL;
@@ -933,18 +1165,62 @@ static HRESULT STDMETHODCALLTYPE job_Resume(IBackgroundCopyJob5 *iface)
         failed |= 0x04;
     if (flags & BG_NOTIFY_FILE_TRANSFERRED) {
         if (FAILED(IUnknown_QueryInterface(sink, &IID_IBackgroundCopyCallback2, (void **)&cb2)) || !file
-            || IBackgroundCopyCallback2_FileTransferred(cb2, job, (IBackgroundCopyFile *)&file->IBackgroundCopyFile5_iface)
+            || IBackgroundCopyCallback2_FileTransferred(cb2, job, (IBackgroundCopyFile *)&file->IBackgroundCopyFile6_iface)
                    != ECHO_CB_FILE_HR)
             failed |= 0x08;
     }
+    if (flags & BG_NOTIFY_FILE_RANGES_TRANSFERRED)
+        failed |= job_call_ranges_callback(j, sink, file);
     if (cb2)
         IBackgroundCopyCallback2_Release(cb2);
     if (cb)
         IBackgroundCopyCallback_Release(cb);
-    IUnknown_Release(sink);
+    return failed;
+}
+
+/* Resume: QUEUED, then the certificate callback (when one is set) and every callback selected by
+ * the notify flags are invoked synchronously on the registered objects, with objects of this
+ * server as arguments.  Returns ECHO_RESUME_CALLBACKS_OK when something was called and every
+ * callback returned the agreed code, S_OK when nothing was registered, 0x80EC00xx (bit mask of
+ * failed callbacks) otherwise. */
+static HRESULT STDMETHODCALLTYPE job_Resume(IBackgroundCopyJob5 *iface)
+{
+    EchoJob *j = job_from(iface);
+    IUnknown *sink = NULL;
+    IBackgroundCopyServerCertificateValidationCallback *cert_cb = NULL;
+    ULONG flags;
+    EchoFile *file = NULL;
+    EnterCriticalSection(&g_cs);
+    if (job_final(j)) {
+        LeaveCriticalSection(&g_cs);
+        return ECHO_BG_E_INVALID_STATE;
+    }
+    j->state = BG_JOB_STATE_QUEUED;
+    flags = j->notify_flags;
+    if ((sink = j->sink))
+        IUnknown_AddRef(sink);
+    if ((cert_cb = j->cert_callback))
+        IBackgroundCopyServerCertificateValidationCallback_AddRef(cert_cb);
+    if (j->nfiles) {
+        file = j->files[0];
+        file_AddRef(&file->IBackgroundCopyFile6_iface);
+    }
+    LeaveCriticalSection(&g_cs);
+
+    unsigned failed = 0;
+    if (cert_cb) {
+        failed |= job_call_cert_callback(j, cert_cb, file);
+        IBackgroundCopyServerCertificateValidationCallback_Release(cert_cb);
+    }
+    if (sink) {
+        failed |= job_call_sink(j, sink, flags, file);
+        IUnknown_Release(sink);
+    }
     if (file)
-        file_Release(&file->IBackgroundCopyFile5_iface);
-    return failed ? (HRESULT)(0x80EC0000u | failed) : ECHO_RESUME_CALLBACKS_OK;
+        file_Release(&file->IBackgroundCopyFile6_iface);
+    if (failed)
+        return (HRESULT)(0x80EC0000u | failed);
+    return sink || cert_cb ? ECHO_RESUME_CALLBACKS_OK : S_OK;
 }
 
 static HRESULT STDMETHODCALLTYPE job_Cancel(IBackgroundCopyJob5 *iface)
@@ -1357,11 +1633,11 @@ static HRESULT STDMETHODCALLTYPE dojob2_AddFile(IDeliveryOptimizationJob2 *iface
         return E_POINTER;
     EnterCriticalSection(&g_cs);
     EchoFile *f = file_create(j->nfiles, fileId, remoteUrl, L"", rangeCount, ranges, DO_UNKNOWN_FILE_SIZE);
-    HRESULT hr = f ? file_QueryInterface(&f->IBackgroundCopyFile5_iface, riid, object) : E_OUTOFMEMORY;
+    HRESULT hr = f ? file_QueryInterface(&f->IBackgroundCopyFile6_iface, riid, object) : E_OUTOFMEMORY;
     if (SUCCEEDED(hr))
         hr = job_add_file(j, f);
     else if (f)
-        file_Release(&f->IBackgroundCopyFile5_iface);
+        file_Release(&f->IBackgroundCopyFile6_iface);
     LeaveCriticalSection(&g_cs);
     return hr;
 }
@@ -1409,15 +1685,15 @@ static const IDeliveryOptimizationJob2Vtbl dojob2_vtbl = {
     .SetProperty = dojob2_SetProperty,
 };
 
-/* IBackgroundCopyJobHttpOptions: the certificate set by ID or by name comes back as it was given
+/* IBackgroundCopyJobHttpOptions3: the certificate set by ID or by name comes back as it was given
  * (no certificate: ECHO_E_NO_CERTIFICATE and NULL/0 outs); headers and flags are echoed, NULL
  * headers read back as S_FALSE and NULL. */
-static HRESULT STDMETHODCALLTYPE http_QueryInterface(IBackgroundCopyJobHttpOptions *iface, REFIID riid, void **ppv)
+static HRESULT STDMETHODCALLTYPE http_QueryInterface(IBackgroundCopyJobHttpOptions3 *iface, REFIID riid, void **ppv)
 {
     return job_QueryInterface(&job_from_http(iface)->IBackgroundCopyJob5_iface, riid, ppv);
 }
-static ULONG STDMETHODCALLTYPE http_AddRef(IBackgroundCopyJobHttpOptions *iface) { return job_AddRef(&job_from_http(iface)->IBackgroundCopyJob5_iface); }
-static ULONG STDMETHODCALLTYPE http_Release(IBackgroundCopyJobHttpOptions *iface) { return job_Release(&job_from_http(iface)->IBackgroundCopyJob5_iface); }
+static ULONG STDMETHODCALLTYPE http_AddRef(IBackgroundCopyJobHttpOptions3 *iface) { return job_AddRef(&job_from_http(iface)->IBackgroundCopyJob5_iface); }
+static ULONG STDMETHODCALLTYPE http_Release(IBackgroundCopyJobHttpOptions3 *iface) { return job_Release(&job_from_http(iface)->IBackgroundCopyJob5_iface); }
 
 /* call with g_cs held */
 static void http_clear_certificate(EchoJob *j)
@@ -1429,7 +1705,7 @@ static void http_clear_certificate(EchoJob *j)
     memset(j->cert_hash, 0, sizeof(j->cert_hash));
 }
 
-static HRESULT STDMETHODCALLTYPE http_SetClientCertificateByID(IBackgroundCopyJobHttpOptions *iface, BG_CERT_STORE_LOCATION location,
+static HRESULT STDMETHODCALLTYPE http_SetClientCertificateByID(IBackgroundCopyJobHttpOptions3 *iface, BG_CERT_STORE_LOCATION location,
                                                                LPCWSTR store, byte *hash)
 {
     EchoJob *j = job_from_http(iface);
@@ -1443,7 +1719,7 @@ static HRESULT STDMETHODCALLTYPE http_SetClientCertificateByID(IBackgroundCopyJo
     return S_OK;
 }
 
-static HRESULT STDMETHODCALLTYPE http_SetClientCertificateByName(IBackgroundCopyJobHttpOptions *iface, BG_CERT_STORE_LOCATION location,
+static HRESULT STDMETHODCALLTYPE http_SetClientCertificateByName(IBackgroundCopyJobHttpOptions3 *iface, BG_CERT_STORE_LOCATION location,
                                                                  LPCWSTR store, LPCWSTR subject)
 {
     EchoJob *j = job_from_http(iface);
@@ -1458,7 +1734,7 @@ static HRESULT STDMETHODCALLTYPE http_SetClientCertificateByName(IBackgroundCopy
 }
 
 /* S_FALSE when there was none. */
-static HRESULT STDMETHODCALLTYPE http_RemoveClientCertificate(IBackgroundCopyJobHttpOptions *iface)
+static HRESULT STDMETHODCALLTYPE http_RemoveClientCertificate(IBackgroundCopyJobHttpOptions3 *iface)
 {
     EchoJob *j = job_from_http(iface);
     EnterCriticalSection(&g_cs);
@@ -1468,7 +1744,7 @@ static HRESULT STDMETHODCALLTYPE http_RemoveClientCertificate(IBackgroundCopyJob
     return hr;
 }
 
-static HRESULT STDMETHODCALLTYPE http_GetClientCertificate(IBackgroundCopyJobHttpOptions *iface, BG_CERT_STORE_LOCATION *location,
+static HRESULT STDMETHODCALLTYPE http_GetClientCertificate(IBackgroundCopyJobHttpOptions3 *iface, BG_CERT_STORE_LOCATION *location,
                                                            LPWSTR *store, byte **hash, LPWSTR *subject)
 {
     EchoJob *j = job_from_http(iface);
@@ -1499,7 +1775,7 @@ static HRESULT STDMETHODCALLTYPE http_GetClientCertificate(IBackgroundCopyJobHtt
     return hr;
 }
 
-static HRESULT STDMETHODCALLTYPE http_SetCustomHeaders(IBackgroundCopyJobHttpOptions *iface, LPCWSTR headers)
+static HRESULT STDMETHODCALLTYPE http_SetCustomHeaders(IBackgroundCopyJobHttpOptions3 *iface, LPCWSTR headers)
 {
     EchoJob *j = job_from_http(iface);
     EnterCriticalSection(&g_cs);
@@ -1508,30 +1784,80 @@ static HRESULT STDMETHODCALLTYPE http_SetCustomHeaders(IBackgroundCopyJobHttpOpt
     return S_OK;
 }
 
-static HRESULT STDMETHODCALLTYPE http_GetCustomHeaders(IBackgroundCopyJobHttpOptions *iface, LPWSTR *headers)
+static HRESULT STDMETHODCALLTYPE http_GetCustomHeaders(IBackgroundCopyJobHttpOptions3 *iface, LPWSTR *headers)
 {
     EchoJob *j = job_from_http(iface);
     EnterCriticalSection(&g_cs);
-    HRESULT hr = co_str(j->http_headers, headers);
-    if (hr == S_OK && !j->http_headers)
+    HRESULT hr = co_str(j->headers_write_only ? NULL : j->http_headers, headers);
+    if (hr == S_OK && j->headers_write_only)
+        hr = E_ACCESSDENIED;
+    else if (hr == S_OK && !j->http_headers)
         hr = S_FALSE;
     LeaveCriticalSection(&g_cs);
     return hr;
 }
 
-static HRESULT STDMETHODCALLTYPE http_SetSecurityFlags(IBackgroundCopyJobHttpOptions *iface, ULONG flags)
+static HRESULT STDMETHODCALLTYPE http_SetSecurityFlags(IBackgroundCopyJobHttpOptions3 *iface, ULONG flags)
 {
     job_from_http(iface)->security_flags = flags;
     return S_OK;
 }
 
-static HRESULT STDMETHODCALLTYPE http_GetSecurityFlags(IBackgroundCopyJobHttpOptions *iface, ULONG *flags)
+static HRESULT STDMETHODCALLTYPE http_GetSecurityFlags(IBackgroundCopyJobHttpOptions3 *iface, ULONG *flags)
 {
     *flags = job_from_http(iface)->security_flags;
     return S_OK;
 }
 
-static const IBackgroundCopyJobHttpOptionsVtbl http_vtbl = {
+/* IBackgroundCopyJobHttpOptions2: the method is echoed; before any SetHttpMethod it is the job
+ * type's default. */
+static HRESULT STDMETHODCALLTYPE http_SetHttpMethod(IBackgroundCopyJobHttpOptions3 *iface, LPCWSTR method)
+{
+    EchoJob *j = job_from_http(iface);
+    if (!method[0])
+        return E_INVALIDARG;
+    EnterCriticalSection(&g_cs);
+    str_set(&j->http_method, method);
+    LeaveCriticalSection(&g_cs);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE http_GetHttpMethod(IBackgroundCopyJobHttpOptions3 *iface, LPWSTR *method)
+{
+    EchoJob *j = job_from_http(iface);
+    EnterCriticalSection(&g_cs);
+    const WCHAR *dflt = j->type == BG_JOB_TYPE_DOWNLOAD ? ECHO_METHOD_DOWNLOAD : ECHO_METHOD_UPLOAD;
+    HRESULT hr = co_str(j->http_method ? j->http_method : dflt, method);
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+/* IBackgroundCopyJobHttpOptions3: the callback is kept (an object that is not one:
+ * E_NOINTERFACE; NULL removes it) and called from Resume; write-only headers read back as
+ * E_ACCESSDENIED and NULL. */
+static HRESULT STDMETHODCALLTYPE http_SetServerCertificateValidationInterface(IBackgroundCopyJobHttpOptions3 *iface, IUnknown *unk)
+{
+    EchoJob *j = job_from_http(iface);
+    IBackgroundCopyServerCertificateValidationCallback *cb = NULL;
+    if (unk && FAILED(IUnknown_QueryInterface(unk, &IID_IBackgroundCopyServerCertificateValidationCallback, (void **)&cb)))
+        return E_NOINTERFACE;
+    EnterCriticalSection(&g_cs);
+    IBackgroundCopyServerCertificateValidationCallback *old = j->cert_callback;
+    j->cert_callback = cb;
+    LeaveCriticalSection(&g_cs);
+    if (old)
+        IBackgroundCopyServerCertificateValidationCallback_Release(old);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE http_MakeCustomHeadersWriteOnly(IBackgroundCopyJobHttpOptions3 *iface)
+{
+    job_from_http(iface)->headers_write_only = TRUE;
+    return S_OK;
+}
+
+static const IBackgroundCopyJobHttpOptions3Vtbl http_vtbl = {
+
     .QueryInterface = http_QueryInterface,
     .AddRef = http_AddRef,
     .Release = http_Release,
@@ -1543,7 +1869,63 @@ static const IBackgroundCopyJobHttpOptionsVtbl http_vtbl = {
     .GetCustomHeaders = http_GetCustomHeaders,
     .SetSecurityFlags = http_SetSecurityFlags,
     .GetSecurityFlags = http_GetSecurityFlags,
+    .SetHttpMethod = http_SetHttpMethod,
+    .GetHttpMethod = http_GetHttpMethod,
+    .SetServerCertificateValidationInterface = http_SetServerCertificateValidationInterface,
+    .MakeCustomHeadersWriteOnly = http_MakeCustomHeadersWriteOnly,
 };
+
+/* IBitsTokenOptions: flags echoed (unknown bits: E_INVALIDARG); SetHelperToken "captures" a token
+ * whose SID is ECHO_OWNER, ClearHelperToken drops it, GetHelperTokenSid is NULL without one. */
+static HRESULT STDMETHODCALLTYPE token_QueryInterface(IBitsTokenOptions *iface, REFIID riid, void **ppv)
+{
+    return job_QueryInterface(&job_from_token(iface)->IBackgroundCopyJob5_iface, riid, ppv);
+}
+static ULONG STDMETHODCALLTYPE token_AddRef(IBitsTokenOptions *iface) { return job_AddRef(&job_from_token(iface)->IBackgroundCopyJob5_iface); }
+static ULONG STDMETHODCALLTYPE token_Release(IBitsTokenOptions *iface) { return job_Release(&job_from_token(iface)->IBackgroundCopyJob5_iface); }
+
+static HRESULT STDMETHODCALLTYPE token_SetHelperTokenFlags(IBitsTokenOptions *iface, DWORD flags)
+{
+    if (flags & ~(DWORD)(BG_TOKEN_LOCAL_FILE | BG_TOKEN_NETWORK))
+        return E_INVALIDARG;
+    job_from_token(iface)->token_flags = flags;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE token_GetHelperTokenFlags(IBitsTokenOptions *iface, DWORD *flags)
+{
+    *flags = job_from_token(iface)->token_flags;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE token_SetHelperToken(IBitsTokenOptions *iface)
+{
+    job_from_token(iface)->has_token = TRUE;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE token_ClearHelperToken(IBitsTokenOptions *iface)
+{
+    job_from_token(iface)->has_token = FALSE;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE token_GetHelperTokenSid(IBitsTokenOptions *iface, LPWSTR *sid)
+{
+    return co_str(job_from_token(iface)->has_token ? ECHO_OWNER : NULL, sid);
+}
+
+static const IBitsTokenOptionsVtbl token_vtbl = {
+    .QueryInterface = token_QueryInterface,
+    .AddRef = token_AddRef,
+    .Release = token_Release,
+    .SetHelperTokenFlags = token_SetHelperTokenFlags,
+    .GetHelperTokenFlags = token_GetHelperTokenFlags,
+    .SetHelperToken = token_SetHelperToken,
+    .ClearHelperToken = token_ClearHelperToken,
+    .GetHelperTokenSid = token_GetHelperTokenSid,
+};
+
 
 static EchoJob *job_create(unsigned index, const WCHAR *name, BG_JOB_TYPE type)
 {
@@ -1553,7 +1935,8 @@ static EchoJob *job_create(unsigned index, const WCHAR *name, BG_JOB_TYPE type)
     j->IBackgroundCopyJob5_iface.lpVtbl = &job_vtbl;
     j->IDeliveryOptimizationJob_iface.lpVtbl = &dojob_vtbl;
     j->IDeliveryOptimizationJob2_iface.lpVtbl = &dojob2_vtbl;
-    j->IBackgroundCopyJobHttpOptions_iface.lpVtbl = &http_vtbl;
+    j->IBackgroundCopyJobHttpOptions3_iface.lpVtbl = &http_vtbl;
+    j->IBitsTokenOptions_iface.lpVtbl = &token_vtbl;
     j->ref = 1;
     j->index = index;
     j->id = echo_job_id(index);
@@ -1795,7 +2178,10 @@ typedef struct EchoManager {
     IBackgroundCopyManager IBackgroundCopyManager_iface;
     IOpendoAdmin IOpendoAdmin_iface; /* the same object answers opendo's admin interface */
     IDOManager IDOManager_iface;     /* and the download API, as the DeliveryOptimization class */
+    IBitsPeerCacheAdministration IBitsPeerCacheAdministration_iface; /* and BITS 3.0's peer cache */
     LONG ref;
+    DWORD peer_cache_size, peer_content_age, peer_config_flags;
+    unsigned records_mask, peers_mask; /* which of the ECHO_NRECORDS records and ECHO_NPEERS peers exist */
     EchoJob **jobs;
     unsigned njobs, cap;
     EchoDownload **downloads;
@@ -1811,6 +2197,8 @@ static HRESULT STDMETHODCALLTYPE mgr_QueryInterface(IBackgroundCopyManager *ifac
         *ppv = &mgr_from(iface)->IOpendoAdmin_iface;
     else if (IsEqualIID(riid, &IID_IDOManager))
         *ppv = &mgr_from(iface)->IDOManager_iface;
+    else if (IsEqualIID(riid, &IID_IBitsPeerCacheAdministration))
+        *ppv = &mgr_from(iface)->IBitsPeerCacheAdministration_iface;
     else if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyManager))
         *ppv = iface;
     else
@@ -2037,6 +2425,147 @@ static const IOpendoAdminVtbl admin_vtbl = {
 };
 
 /* ------------------------------------------------------------------------------------------ */
+/* IBitsPeerCacheAdministration (the manager object answers it): the three settings are echoed;  */
+/* ECHO_NRECORDS records and ECHO_NPEERS peers that Delete and Clear remove and DiscoverPeers     */
+/* brings back.  Unknown record: BG_E_NOT_FOUND (and NULL); clearing an empty list: S_FALSE.    */
+
+static inline EchoManager *pcadmin_from(IBitsPeerCacheAdministration *i) { return CONTAINING_RECORD(i, EchoManager, IBitsPeerCacheAdministration_iface); }
+static HRESULT STDMETHODCALLTYPE pcadmin_QueryInterface(IBitsPeerCacheAdministration *iface, REFIID riid, void **ppv)
+{
+    return mgr_QueryInterface(&pcadmin_from(iface)->IBackgroundCopyManager_iface, riid, ppv);
+}
+static ULONG STDMETHODCALLTYPE pcadmin_AddRef(IBitsPeerCacheAdministration *iface) { return mgr_AddRef(&pcadmin_from(iface)->IBackgroundCopyManager_iface); }
+static ULONG STDMETHODCALLTYPE pcadmin_Release(IBitsPeerCacheAdministration *iface) { return mgr_Release(&pcadmin_from(iface)->IBackgroundCopyManager_iface); }
+
+#define PCADMIN_DWORD_ACCESSORS(get, set, member)                                                 \
+    static HRESULT STDMETHODCALLTYPE pcadmin_##get(IBitsPeerCacheAdministration *iface, DWORD *v)  \
+    {                                                                                             \
+        *v = pcadmin_from(iface)->member;                                                         \
+        return S_OK;                                                                              \
+    }                                                                                             \
+    static HRESULT STDMETHODCALLTYPE pcadmin_##set(IBitsPeerCacheAdministration *iface, DWORD v)   \
+    {                                                                                             \
+        pcadmin_from(iface)->member = v;                                                          \
+        return S_OK;                                                                              \
+    }
+PCADMIN_DWORD_ACCESSORS(GetMaximumCacheSize, SetMaximumCacheSize, peer_cache_size)
+PCADMIN_DWORD_ACCESSORS(GetMaximumContentAge, SetMaximumContentAge, peer_content_age)
+PCADMIN_DWORD_ACCESSORS(GetConfigurationFlags, SetConfigurationFlags, peer_config_flags)
+
+static HRESULT pcadmin_enum(EchoManager *m, EnumKind kind, void **ppEnum)
+{
+    EnterCriticalSection(&g_cs);
+    EchoEnum *e = peer_items_enum(kind, kind == ENUM_RECORDS ? m->records_mask : m->peers_mask);
+    LeaveCriticalSection(&g_cs);
+    *ppEnum = !e ? NULL : kind == ENUM_RECORDS ? (void *)&e->IEnumBitsPeerCacheRecords_iface : (void *)&e->IEnumBitsPeers_iface;
+    return e ? S_OK : E_OUTOFMEMORY;
+}
+
+static HRESULT STDMETHODCALLTYPE pcadmin_EnumRecords(IBitsPeerCacheAdministration *iface, IEnumBitsPeerCacheRecords **ppEnum)
+{
+    return pcadmin_enum(pcadmin_from(iface), ENUM_RECORDS, (void **)ppEnum);
+}
+
+static HRESULT STDMETHODCALLTYPE pcadmin_EnumPeers(IBitsPeerCacheAdministration *iface, IEnumBitsPeers **ppEnum)
+{
+    return pcadmin_enum(pcadmin_from(iface), ENUM_PEERS, (void **)ppEnum);
+}
+
+/* The index of a live record with this id, or -1. */
+static int pcadmin_find(EchoManager *m, const GUID *id)
+{
+    for (unsigned n = 0; n < ECHO_NRECORDS; n++) {
+        GUID g = echo_record_id(n);
+        if ((m->records_mask & (1u << n)) && IsEqualGUID(&g, id))
+            return (int)n;
+    }
+    return -1;
+}
+
+static HRESULT STDMETHODCALLTYPE pcadmin_GetRecord(IBitsPeerCacheAdministration *iface, REFGUID id, IBitsPeerCacheRecord **ppRecord)
+{
+    EchoManager *m = pcadmin_from(iface);
+    *ppRecord = NULL;
+    EnterCriticalSection(&g_cs);
+    int n = pcadmin_find(m, id);
+    LeaveCriticalSection(&g_cs);
+    if (n < 0)
+        return ECHO_BG_E_NOT_FOUND;
+    EchoPeerItem *p = peer_item_create((unsigned)n);
+    if (!p)
+        return E_OUTOFMEMORY;
+    *ppRecord = &p->IBitsPeerCacheRecord_iface;
+    return S_OK;
+}
+
+/* Clears the bits of mask in *set: S_OK, or S_FALSE when none was set. */
+static HRESULT pcadmin_clear(unsigned *set, unsigned mask)
+{
+    EnterCriticalSection(&g_cs);
+    HRESULT hr = (*set & mask) ? S_OK : S_FALSE;
+    *set &= ~mask;
+    LeaveCriticalSection(&g_cs);
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE pcadmin_ClearRecords(IBitsPeerCacheAdministration *iface)
+{
+    return pcadmin_clear(&pcadmin_from(iface)->records_mask, ~0u);
+}
+
+static HRESULT STDMETHODCALLTYPE pcadmin_DeleteRecord(IBitsPeerCacheAdministration *iface, REFGUID id)
+{
+    EchoManager *m = pcadmin_from(iface);
+    EnterCriticalSection(&g_cs);
+    int n = pcadmin_find(m, id);
+    LeaveCriticalSection(&g_cs);
+    return n < 0 ? ECHO_BG_E_NOT_FOUND : pcadmin_clear(&m->records_mask, 1u << n);
+}
+
+static HRESULT STDMETHODCALLTYPE pcadmin_DeleteUrl(IBitsPeerCacheAdministration *iface, LPCWSTR url)
+{
+    EchoManager *m = pcadmin_from(iface);
+    WCHAR buf[64];
+    for (unsigned n = 0; n < ECHO_NRECORDS; n++) {
+        echo_record_url(n, buf);
+        if (!wcscmp(buf, url))
+            return pcadmin_clear(&m->records_mask, 1u << n) == S_OK ? S_OK : ECHO_BG_E_NOT_FOUND;
+    }
+    return ECHO_BG_E_NOT_FOUND;
+}
+
+static HRESULT STDMETHODCALLTYPE pcadmin_ClearPeers(IBitsPeerCacheAdministration *iface)
+{
+    return pcadmin_clear(&pcadmin_from(iface)->peers_mask, ~0u);
+}
+
+static HRESULT STDMETHODCALLTYPE pcadmin_DiscoverPeers(IBitsPeerCacheAdministration *iface)
+{
+    pcadmin_from(iface)->peers_mask = (1u << ECHO_NPEERS) - 1;
+    return S_OK;
+}
+
+static const IBitsPeerCacheAdministrationVtbl pcadmin_vtbl = {
+    .QueryInterface = pcadmin_QueryInterface,
+    .AddRef = pcadmin_AddRef,
+    .Release = pcadmin_Release,
+    .GetMaximumCacheSize = pcadmin_GetMaximumCacheSize,
+    .SetMaximumCacheSize = pcadmin_SetMaximumCacheSize,
+    .GetMaximumContentAge = pcadmin_GetMaximumContentAge,
+    .SetMaximumContentAge = pcadmin_SetMaximumContentAge,
+    .GetConfigurationFlags = pcadmin_GetConfigurationFlags,
+    .SetConfigurationFlags = pcadmin_SetConfigurationFlags,
+    .EnumRecords = pcadmin_EnumRecords,
+    .GetRecord = pcadmin_GetRecord,
+    .ClearRecords = pcadmin_ClearRecords,
+    .DeleteRecord = pcadmin_DeleteRecord,
+    .DeleteUrl = pcadmin_DeleteUrl,
+    .EnumPeers = pcadmin_EnumPeers,
+    .ClearPeers = pcadmin_ClearPeers,
+    .DiscoverPeers = pcadmin_DiscoverPeers,
+};
+
+/* ------------------------------------------------------------------------------------------ */
 /* IDOManager                                                                                  */
 
 static inline EchoManager *domgr_from(IDOManager *i) { return CONTAINING_RECORD(i, EchoManager, IDOManager_iface); }
@@ -2137,7 +2666,13 @@ static HRESULT STDMETHODCALLTYPE cf_CreateInstance(IClassFactory *iface, IUnknow
     m->IBackgroundCopyManager_iface.lpVtbl = &mgr_vtbl;
     m->IOpendoAdmin_iface.lpVtbl = &admin_vtbl;
     m->IDOManager_iface.lpVtbl = &domgr_vtbl;
+    m->IBitsPeerCacheAdministration_iface.lpVtbl = &pcadmin_vtbl;
     m->ref = 1;
+    m->peer_cache_size = ECHO_PEER_CACHE_SIZE;
+    m->peer_content_age = ECHO_PEER_CONTENT_AGE;
+    m->peer_config_flags = ECHO_PEER_CONFIG_FLAGS;
+    m->records_mask = (1u << ECHO_NRECORDS) - 1;
+    m->peers_mask = (1u << ECHO_NPEERS) - 1;
     obj_created();
     HRESULT hr = mgr_QueryInterface(&m->IBackgroundCopyManager_iface, riid, ppv);
     mgr_Release(&m->IBackgroundCopyManager_iface);

@@ -179,35 +179,44 @@ static void check_registration(void)
             CHECK(r1 && r2, name);
         }
     }
-    CHECK(g_nifaces == 25, "registration: doproxy.dll carries the 25 interfaces of the IDL");
+    CHECK(g_nifaces == 36, "registration: doproxy.dll carries the 36 interfaces of the IDL");
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* the client's callback sink (IBackgroundCopyCallback2)                                       */
 
 typedef struct Sink {
-    IBackgroundCopyCallback2 IBackgroundCopyCallback2_iface;
+    IBackgroundCopyCallback3 IBackgroundCopyCallback3_iface;
     LONG ref;
     const WCHAR *expect_name, *expect_file;
     GUID expect_id;
     LONG transferred, errors, modifications, files;
     LONG transferred_ok, error_ok, modification_ok, file_ok;
+    const BG_FILE_RANGE *expect_ranges; /* FileRangesTransferred */
+    DWORD expect_nranges;
+    LONG ranges, ranges_ok;
 } Sink;
 
-static inline Sink *sink_from(IBackgroundCopyCallback2 *i) { return CONTAINING_RECORD(i, Sink, IBackgroundCopyCallback2_iface); }
+static inline Sink *sink_from(IBackgroundCopyCallback3 *i) { return CONTAINING_RECORD(i, Sink, IBackgroundCopyCallback3_iface); }
 
-static HRESULT STDMETHODCALLTYPE sink_QueryInterface(IBackgroundCopyCallback2 *iface, REFIID riid, void **ppv)
+static HRESULT STDMETHODCALLTYPE sink_QueryInterface(IBackgroundCopyCallback3 *iface, REFIID riid, void **ppv)
 {
     *ppv = NULL;
     if (!IsEqualIID(riid, &IID_IUnknown) && !IsEqualIID(riid, &IID_IBackgroundCopyCallback)
-        && !IsEqualIID(riid, &IID_IBackgroundCopyCallback2))
+        && !IsEqualIID(riid, &IID_IBackgroundCopyCallback2) && !IsEqualIID(riid, &IID_IBackgroundCopyCallback3))
         return E_NOINTERFACE;
     *ppv = iface;
     InterlockedIncrement(&sink_from(iface)->ref);
     return S_OK;
 }
-static ULONG STDMETHODCALLTYPE sink_AddRef(IBackgroundCopyCallback2 *iface) { return InterlockedIncrement(&sink_from(iface)->ref); }
-static ULONG STDMETHODCALLTYPE sink_Release(IBackgroundCopyCallback2 *iface) { return InterlockedDecrement(&sink_from(iface)->ref); }
+static ULONG STDMETHODCALLTYPE sink_AddRef(IBackgroundCopyCallback3 *iface) { return InterlockedIncrement(&sink_from(iface)->ref); }
+static ULONG STDMETHODCALLTYPE sink_Release(IBackgroundCopyCallback3 *iface) { return InterlockedDecrement(&sink_from(iface)->ref); }
+
+static int remote_is(IBackgroundCopyFile *f, const WCHAR *want)
+{
+    WCHAR *s = NULL;
+    return f && SUCCEEDED(IBackgroundCopyFile_GetRemoteName(f, &s)) && take_eq(s, want);
+}
 
 /* The job proxy handed to a callback must talk to the right server job. */
 static int sink_job_ok(Sink *s, IBackgroundCopyJob *job)
@@ -224,7 +233,7 @@ static int sink_job_ok(Sink *s, IBackgroundCopyJob *job)
     return ok;
 }
 
-static HRESULT STDMETHODCALLTYPE sink_JobTransferred(IBackgroundCopyCallback2 *iface, IBackgroundCopyJob *pJob)
+static HRESULT STDMETHODCALLTYPE sink_JobTransferred(IBackgroundCopyCallback3 *iface, IBackgroundCopyJob *pJob)
 {
     Sink *s = sink_from(iface);
     InterlockedIncrement(&s->transferred);
@@ -233,7 +242,7 @@ static HRESULT STDMETHODCALLTYPE sink_JobTransferred(IBackgroundCopyCallback2 *i
     return ECHO_CB_TRANSFERRED_HR;
 }
 
-static HRESULT STDMETHODCALLTYPE sink_JobError(IBackgroundCopyCallback2 *iface, IBackgroundCopyJob *pJob, IBackgroundCopyError *pError)
+static HRESULT STDMETHODCALLTYPE sink_JobError(IBackgroundCopyCallback3 *iface, IBackgroundCopyJob *pJob, IBackgroundCopyError *pError)
 {
     Sink *s = sink_from(iface);
     BG_ERROR_CONTEXT ctx = 0;
@@ -253,7 +262,7 @@ static HRESULT STDMETHODCALLTYPE sink_JobError(IBackgroundCopyCallback2 *iface, 
     return ECHO_CB_ERROR_HR;
 }
 
-static HRESULT STDMETHODCALLTYPE sink_JobModification(IBackgroundCopyCallback2 *iface, IBackgroundCopyJob *pJob, DWORD dwReserved)
+static HRESULT STDMETHODCALLTYPE sink_JobModification(IBackgroundCopyCallback3 *iface, IBackgroundCopyJob *pJob, DWORD dwReserved)
 {
     Sink *s = sink_from(iface);
     InterlockedIncrement(&s->modifications);
@@ -262,7 +271,7 @@ static HRESULT STDMETHODCALLTYPE sink_JobModification(IBackgroundCopyCallback2 *
     return ECHO_CB_MODIFIED_HR;
 }
 
-static HRESULT STDMETHODCALLTYPE sink_FileTransferred(IBackgroundCopyCallback2 *iface, IBackgroundCopyJob *pJob, IBackgroundCopyFile *pFile)
+static HRESULT STDMETHODCALLTYPE sink_FileTransferred(IBackgroundCopyCallback3 *iface, IBackgroundCopyJob *pJob, IBackgroundCopyFile *pFile)
 {
     Sink *s = sink_from(iface);
     WCHAR *remote = NULL;
@@ -275,7 +284,19 @@ static HRESULT STDMETHODCALLTYPE sink_FileTransferred(IBackgroundCopyCallback2 *
     return ECHO_CB_FILE_HR;
 }
 
-static const IBackgroundCopyCallback2Vtbl sink_vtbl = {
+static HRESULT STDMETHODCALLTYPE sink_FileRangesTransferred(IBackgroundCopyCallback3 *iface, IBackgroundCopyJob *job,
+                                                            IBackgroundCopyFile *file, DWORD count, const BG_FILE_RANGE ranges[])
+{
+    Sink *s = sink_from(iface);
+    InterlockedIncrement(&s->ranges);
+    int ok = sink_job_ok(s, job) && remote_is(file, s->expect_file) && count == s->expect_nranges && ranges
+             && !memcmp(ranges, s->expect_ranges, count * sizeof(*ranges));
+    if (ok)
+        InterlockedIncrement(&s->ranges_ok);
+    return ECHO_CB_RANGES_HR;
+}
+
+static const IBackgroundCopyCallback3Vtbl sink_vtbl = {
     .QueryInterface = sink_QueryInterface,
     .AddRef = sink_AddRef,
     .Release = sink_Release,
@@ -283,6 +304,55 @@ static const IBackgroundCopyCallback2Vtbl sink_vtbl = {
     .JobError = sink_JobError,
     .JobModification = sink_JobModification,
     .FileTransferred = sink_FileTransferred,
+    .FileRangesTransferred = sink_FileRangesTransferred,
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* the client's IBackgroundCopyServerCertificateValidationCallback                             */
+
+typedef struct CertSink {
+    IBackgroundCopyServerCertificateValidationCallback iface;
+    LONG ref;
+    Sink *job; /* what the job and file must be */
+    LONG calls, calls_ok;
+} CertSink;
+
+static inline CertSink *cert_sink_from(IBackgroundCopyServerCertificateValidationCallback *i) { return CONTAINING_RECORD(i, CertSink, iface); }
+
+static HRESULT STDMETHODCALLTYPE cert_sink_QueryInterface(IBackgroundCopyServerCertificateValidationCallback *iface, REFIID riid, void **ppv)
+{
+    *ppv = NULL;
+    if (!IsEqualIID(riid, &IID_IUnknown) && !IsEqualIID(riid, &IID_IBackgroundCopyServerCertificateValidationCallback))
+        return E_NOINTERFACE;
+    *ppv = iface;
+    InterlockedIncrement(&cert_sink_from(iface)->ref);
+    return S_OK;
+}
+static ULONG STDMETHODCALLTYPE cert_sink_AddRef(IBackgroundCopyServerCertificateValidationCallback *iface) { return InterlockedIncrement(&cert_sink_from(iface)->ref); }
+static ULONG STDMETHODCALLTYPE cert_sink_Release(IBackgroundCopyServerCertificateValidationCallback *iface) { return InterlockedDecrement(&cert_sink_from(iface)->ref); }
+
+static HRESULT STDMETHODCALLTYPE cert_sink_ValidateServerCertificate(IBackgroundCopyServerCertificateValidationCallback *iface,
+                                                                     IBackgroundCopyJob *job, IBackgroundCopyFile *file, DWORD cert_len,
+                                                                     const BYTE cert[], DWORD encoding, DWORD store_len, const BYTE store[])
+{
+    CertSink *c = cert_sink_from(iface);
+    InterlockedIncrement(&c->calls);
+    int ok = sink_job_ok(c->job, job) && remote_is(file, c->job->expect_file) && cert_len == ECHO_CERT_LEN && cert
+             && encoding == ECHO_CERT_ENCODING && store_len == ECHO_STORE_LEN && store;
+    for (DWORD i = 0; ok && i < cert_len; i++)
+        ok = cert[i] == ECHO_CERT_BYTE(i);
+    for (DWORD i = 0; ok && i < store_len; i++)
+        ok = store[i] == ECHO_STORE_BYTE(i);
+    if (ok)
+        InterlockedIncrement(&c->calls_ok);
+    return ECHO_CB_CERT_HR;
+}
+
+static const IBackgroundCopyServerCertificateValidationCallbackVtbl cert_sink_vtbl = {
+    .QueryInterface = cert_sink_QueryInterface,
+    .AddRef = cert_sink_AddRef,
+    .Release = cert_sink_Release,
+    .ValidateServerCertificate = cert_sink_ValidateServerCertificate,
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -339,11 +409,6 @@ static ULONG file_count(IBackgroundCopyJob *job)
     return n;
 }
 
-static int remote_is(IBackgroundCopyFile *f, const WCHAR *want)
-{
-    WCHAR *s = NULL;
-    return f && SUCCEEDED(IBackgroundCopyFile_GetRemoteName(f, &s)) && take_eq(s, want);
-}
 
 static int job_id_is(IBackgroundCopyJob *j, unsigned n)
 {
@@ -694,11 +759,11 @@ static void test_states_and_callbacks(Ctx *c)
     T(JOB, "Resume", IBackgroundCopyJob_Resume(j) == S_OK, "no sink: S_OK");
     T(JOB, "GetState", IBackgroundCopyJob_GetState(j, &state) == S_OK && state == BG_JOB_STATE_QUEUED, "QUEUED after Resume");
 
-    Sink sink = {.IBackgroundCopyCallback2_iface.lpVtbl = &sink_vtbl, .ref = 1};
+    Sink sink = {.IBackgroundCopyCallback3_iface.lpVtbl = &sink_vtbl, .ref = 1};
     sink.expect_name = NAME0;
     sink.expect_file = c->remote[0];
     sink.expect_id = echo_job_id(0);
-    IUnknown *sink_unk = (IUnknown *)&sink.IBackgroundCopyCallback2_iface;
+    IUnknown *sink_unk = (IUnknown *)&sink.IBackgroundCopyCallback3_iface;
     IUnknown *got = (IUnknown *)(ULONG_PTR)1;
     T(JOB, "GetNotifyInterface", IBackgroundCopyJob_GetNotifyInterface(j, &got) == S_OK && got == NULL, "none registered: NULL");
     T(JOB, "SetNotifyInterface", IBackgroundCopyJob_SetNotifyInterface(j, sink_unk) == S_OK, "client-side IBackgroundCopyCallback2 object");
@@ -1054,9 +1119,9 @@ static void test_do(Ctx *c)
       "VT_UI8 out");
     VariantClear(&v);
     /* an interface pointer inside a VARIANT: a client object goes to the server and comes back */
-    Sink obj = {.IBackgroundCopyCallback2_iface.lpVtbl = &sink_vtbl, .ref = 1};
+    Sink obj = {.IBackgroundCopyCallback3_iface.lpVtbl = &sink_vtbl, .ref = 1};
     V_VT(&in) = VT_UNKNOWN;
-    V_UNKNOWN(&in) = (IUnknown *)&obj.IBackgroundCopyCallback2_iface;
+    V_UNKNOWN(&in) = (IUnknown *)&obj.IBackgroundCopyCallback3_iface;
     T(DOFILE2, "SetProperty", df2 && IDeliveryOptimizationFile2_SetProperty(df2, DOFilePropertyId_DownloadSinkInterface, &in) == S_OK,
       "VT_UNKNOWN (client object) in");
     hr = df2 ? IDeliveryOptimizationFile2_GetProperty(df2, DOFilePropertyId_DownloadSinkInterface, &v) : E_NOINTERFACE;
@@ -1263,6 +1328,347 @@ static void test_http_options(Ctx *c)
       "IGNORE_UNKNOWN_CA|ENABLE_CRL_CHECK|ALLOW_REPORT|ALLOW_HTTPS_TO_HTTP");
     T(HTTP, "GetSecurityFlags", IBackgroundCopyJobHttpOptions_GetSecurityFlags(h, &flags) == S_OK && flags == mixed, "0x909 back");
     IBackgroundCopyJobHttpOptions_Release(h);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The BITS-only interfaces: File6, HttpOptions2/3, the certificate callback, Callback3,         */
+/* IBitsTokenOptions, and the peer-cache five                                                   */
+
+#define FILE6 "IBackgroundCopyFile6"
+#define HTTP2 "IBackgroundCopyJobHttpOptions2"
+#define HTTP3 "IBackgroundCopyJobHttpOptions3"
+#define CB3 "IBackgroundCopyCallback3"
+#define CERTCB "IBackgroundCopyServerCertificateValidationCallback"
+#define TOKEN "IBitsTokenOptions"
+#define PCADMIN "IBitsPeerCacheAdministration"
+#define PCREC "IBitsPeerCacheRecord"
+#define PEER "IBitsPeer"
+#define EPCREC "IEnumBitsPeerCacheRecords"
+#define EPEER "IEnumBitsPeers"
+
+/* Ranges of every shape: offset 0, a 64-bit offset, a range to the end of the file. */
+static const BG_FILE_RANGE g_file6_ranges[] = {
+    {0, 1},
+    {0x123456789ABCull, 0x10000ull},
+    {0xFFFFFFFF00000000ull, BG_LENGTH_TO_EOF},
+};
+
+static int filled_are(IBackgroundCopyFile6 *f, HRESULT want_hr, const BG_FILE_RANGE *want, DWORD nwant)
+{
+    DWORD n = 99;
+    BG_FILE_RANGE *got = (BG_FILE_RANGE *)(ULONG_PTR)1;
+    HRESULT hr = IBackgroundCopyFile6_GetFilledFileRanges(f, &n, &got);
+    int ok = hr == want_hr && n == nwant && (nwant ? got && !memcmp(got, want, nwant * sizeof(*got)) : got == NULL);
+    if (got != (BG_FILE_RANGE *)(ULONG_PTR)1)
+        CoTaskMemFree(got);
+    return ok;
+}
+
+static void test_file6(Ctx *c)
+{
+    IBackgroundCopyFile *f = nth_file(c->job0, 0);
+    IBackgroundCopyFile6 *f6 = NULL;
+    if (!f || FAILED(IBackgroundCopyFile_QueryInterface(f, &IID_IBackgroundCopyFile6, (void **)&f6))) {
+        CHECK(0, FILE6 " QueryInterface on a file");
+        if (f)
+            IBackgroundCopyFile_Release(f);
+        return;
+    }
+    const DWORD n = ARRAYSIZE(g_file6_ranges);
+    T(FILE6, "GetFilledFileRanges", filled_are(f6, S_FALSE, NULL, 0), "none yet: S_FALSE, 0 and NULL");
+    T(FILE6, "RequestFileRanges", IBackgroundCopyFile6_RequestFileRanges(f6, 1, g_file6_ranges) == S_OK, "one range in");
+    T(FILE6, "RequestFileRanges", IBackgroundCopyFile6_RequestFileRanges(f6, n - 1, g_file6_ranges + 1) == S_OK,
+      "a 64-bit offset and a range to EOF in");
+    T(FILE6, "RequestFileRanges", IBackgroundCopyFile6_RequestFileRanges(f6, 0, g_file6_ranges) == E_INVALIDARG,
+      "no range: E_INVALIDARG");
+    T(FILE6, "GetFilledFileRanges", filled_are(f6, S_OK, g_file6_ranges, n), "the three ranges back ([out, size_is(, *count)])");
+    T(FILE6, "UpdateDownloadPosition", IBackgroundCopyFile6_UpdateDownloadPosition(f6, 0xFEDCBA9876543210ull) == S_OK
+                                           && take_eq(last_call(c->mgr), L"UpdateDownloadPosition file=0 offset=18364758544493064720"),
+      "a UINT64 above 2^63 in");
+    IBackgroundCopyFile6_Release(f6);
+    IBackgroundCopyFile_Release(f);
+}
+
+static void test_http_options_2_3(Ctx *c)
+{
+    IBackgroundCopyJobHttpOptions2 *h2 = NULL;
+    IBackgroundCopyJobHttpOptions3 *h3 = NULL;
+    WCHAR *s = NULL;
+    IBackgroundCopyJob_QueryInterface(c->job1, &IID_IBackgroundCopyJobHttpOptions2, (void **)&h2);
+    IBackgroundCopyJob_QueryInterface(c->job0, &IID_IBackgroundCopyJobHttpOptions3, (void **)&h3);
+    CHECK(h2 && h3, HTTP2 " and " HTTP3 " QueryInterface on jobs");
+    if (!h2 || !h3)
+        goto out;
+    T(HTTP2, "GetHttpMethod", IBackgroundCopyJobHttpOptions2_GetHttpMethod(h2, &s) == S_OK && take_eq(s, ECHO_METHOD_DOWNLOAD),
+      "download job: GET");
+    s = NULL;
+    T(HTTP2, "GetHttpMethod", IBackgroundCopyJobHttpOptions3_GetHttpMethod(h3, &s) == S_OK && take_eq(s, ECHO_METHOD_UPLOAD),
+      "upload-reply job: BITS_POST (through HttpOptions3)");
+    T(HTTP2, "SetHttpMethod", IBackgroundCopyJobHttpOptions2_SetHttpMethod(h2, L"PROPFIND") == S_OK, "PROPFIND in");
+    s = NULL;
+    T(HTTP2, "SetHttpMethod", IBackgroundCopyJobHttpOptions2_GetHttpMethod(h2, &s) == S_OK && take_eq(s, L"PROPFIND"), "PROPFIND back");
+    T(HTTP2, "SetHttpMethod", IBackgroundCopyJobHttpOptions2_SetHttpMethod(h2, g_long_text) == S_OK, "5000 characters in");
+    s = NULL;
+    T(HTTP2, "SetHttpMethod", IBackgroundCopyJobHttpOptions2_GetHttpMethod(h2, &s) == S_OK && take_eq(s, g_long_text),
+      "5000 characters back");
+    T(HTTP2, "SetHttpMethod", IBackgroundCopyJobHttpOptions2_SetHttpMethod(h2, L"") == E_INVALIDARG, "empty: E_INVALIDARG");
+    HRESULT hr = IBackgroundCopyJobHttpOptions2_SetHttpMethod(h2, NULL);
+    T(HTTP2, "SetHttpMethod", FAILED(hr), "NULL (a [ref] string) fails in the proxy, no crash");
+    printf("#   SetHttpMethod(NULL) returned 0x%08lx\n", (unsigned long)hr);
+
+    /* The certificate callback and Callback3, both called from Resume. */
+    IBackgroundCopyFile *f0 = nth_file(c->job0, 0);
+    WCHAR *remote0 = NULL;
+    if (f0) {
+        IBackgroundCopyFile_GetRemoteName(f0, &remote0);
+        IBackgroundCopyFile_Release(f0);
+    }
+    Sink sink = {.IBackgroundCopyCallback3_iface.lpVtbl = &sink_vtbl, .ref = 1};
+    sink.expect_name = NAME0;
+    sink.expect_file = remote0;
+    sink.expect_id = echo_job_id(0);
+    sink.expect_ranges = g_file6_ranges;
+    sink.expect_nranges = ARRAYSIZE(g_file6_ranges);
+    CertSink cert = {.iface.lpVtbl = &cert_sink_vtbl, .ref = 1, .job = &sink};
+    IUnknown *sink_unk = (IUnknown *)&sink.IBackgroundCopyCallback3_iface, *cert_unk = (IUnknown *)&cert.iface;
+    T(HTTP3, "SetServerCertificateValidationInterface",
+      IBackgroundCopyJobHttpOptions3_SetServerCertificateValidationInterface(h3, sink_unk) == E_NOINTERFACE,
+      "an object that is not a certificate callback: E_NOINTERFACE (the server's QueryInterface crossed back)");
+    T(HTTP3, "SetServerCertificateValidationInterface",
+      IBackgroundCopyJobHttpOptions3_SetServerCertificateValidationInterface(h3, cert_unk) == S_OK, "the client's callback object in");
+    IBackgroundCopyJob_SetNotifyInterface(c->job0, sink_unk);
+    IBackgroundCopyJob_SetNotifyFlags(c->job0, BG_NOTIFY_FILE_RANGES_TRANSFERRED);
+    hr = IBackgroundCopyJob_Resume(c->job0);
+    CHECK_HR(hr, ECHO_RESUME_CALLBACKS_OK, "Resume: the server called both callbacks and got the agreed codes back");
+    exercised(CERTCB, "ValidateServerCertificate");
+    exercised(CB3, "FileRangesTransferred");
+    CHECK(cert.calls == 1 && cert.calls_ok == 1,
+          CERTCB "::ValidateServerCertificate job and file proxies, 1337-byte certificate, encoding, 4099-byte store in");
+    CHECK(sink.ranges == 1 && sink.ranges_ok == 1, CB3 "::FileRangesTransferred job and file proxies, the three ranges in");
+    IBackgroundCopyJob_SetNotifyInterface(c->job0, NULL);
+    T(HTTP3, "SetServerCertificateValidationInterface",
+      IBackgroundCopyJobHttpOptions3_SetServerCertificateValidationInterface(h3, NULL) == S_OK, "NULL ([unique]) removes it");
+    T(HTTP3, "SetServerCertificateValidationInterface", IBackgroundCopyJob_Resume(c->job0) == S_OK && cert.calls == 1,
+      "after NULL, Resume calls nothing");
+    CHECK(sink.ref == 1 && cert.ref == 1, "Callback3 and certificate callback objects: every reference the server took was released");
+    CoTaskMemFree(remote0);
+
+    IBackgroundCopyJobHttpOptions3_SetCustomHeaders(h3, L"Authorization: Bearer \u00e9");
+    T(HTTP3, "MakeCustomHeadersWriteOnly", IBackgroundCopyJobHttpOptions3_MakeCustomHeadersWriteOnly(h3) == S_OK, "S_OK");
+    T(HTTP3, "MakeCustomHeadersWriteOnly", headers_are((IBackgroundCopyJobHttpOptions *)h3, E_ACCESSDENIED, NULL),
+      "then GetCustomHeaders: E_ACCESSDENIED and NULL");
+out:
+    if (h2)
+        IBackgroundCopyJobHttpOptions2_Release(h2);
+    if (h3)
+        IBackgroundCopyJobHttpOptions3_Release(h3);
+}
+
+static int sid_is(IBitsTokenOptions *t, const WCHAR *want)
+{
+    WCHAR *s = (WCHAR *)L"x";
+    return IBitsTokenOptions_GetHelperTokenSid(t, &s) == S_OK && take_eq(s, want);
+}
+
+static void test_token_options(Ctx *c)
+{
+    IBitsTokenOptions *t = NULL;
+    HRESULT hr = IBackgroundCopyJob_QueryInterface(c->job1, &IID_IBitsTokenOptions, (void **)&t);
+    CHECK(hr == S_OK && t, TOKEN " QueryInterface on a job");
+    if (!t)
+        return;
+    DWORD flags = 99;
+    T(TOKEN, "GetHelperTokenFlags", IBitsTokenOptions_GetHelperTokenFlags(t, &flags) == S_OK && flags == 0, "0 by default");
+    T(TOKEN, "SetHelperTokenFlags", IBitsTokenOptions_SetHelperTokenFlags(t, BG_TOKEN_LOCAL_FILE | BG_TOKEN_NETWORK) == S_OK,
+      "LOCAL_FILE|NETWORK");
+    T(TOKEN, "GetHelperTokenFlags", IBitsTokenOptions_GetHelperTokenFlags(t, &flags) == S_OK && flags == 3, "3 back");
+    T(TOKEN, "SetHelperTokenFlags", IBitsTokenOptions_SetHelperTokenFlags(t, 0x80000004u) == E_INVALIDARG, "unknown bits: E_INVALIDARG");
+    T(TOKEN, "GetHelperTokenSid", sid_is(t, NULL), "no token: S_OK and NULL");
+    T(TOKEN, "SetHelperToken", IBitsTokenOptions_SetHelperToken(t) == S_OK, "S_OK");
+    T(TOKEN, "GetHelperTokenSid", sid_is(t, ECHO_OWNER), "the token's SID out");
+    T(TOKEN, "ClearHelperToken", IBitsTokenOptions_ClearHelperToken(t) == S_OK && sid_is(t, NULL), "S_OK, then no SID");
+    IBitsTokenOptions_Release(t);
+}
+
+/* Every method of a record, against the server's n-th record. */
+static int record_is(IBitsPeerCacheRecord *r, unsigned n)
+{
+    GUID id, want_id = echo_record_id(n);
+    WCHAR *url = NULL, want_url[64];
+    UINT64 size = 0;
+    FILETIME mtime = {0}, atime = {0}, want_mtime = echo_record_time(n, 0), want_atime = echo_record_time(n, 1);
+    DWORD count = 0;
+    BG_FILE_RANGE *ranges = NULL;
+    echo_record_url(n, want_url);
+    int ok = r && IBitsPeerCacheRecord_GetId(r, &id) == S_OK && IsEqualGUID(&id, &want_id);
+    ok = ok && IBitsPeerCacheRecord_GetOriginUrl(r, &url) == S_OK && take_eq(url, want_url);
+    ok = ok && IBitsPeerCacheRecord_GetFileSize(r, &size) == S_OK && size == echo_record_size(n);
+    ok = ok && IBitsPeerCacheRecord_GetFileModificationTime(r, &mtime) == S_OK && !memcmp(&mtime, &want_mtime, sizeof(mtime));
+    ok = ok && IBitsPeerCacheRecord_GetLastAccessTime(r, &atime) == S_OK && !memcmp(&atime, &want_atime, sizeof(atime));
+    ok = ok && IBitsPeerCacheRecord_IsFileValidated(r) == (echo_record_validated(n) ? S_OK : S_FALSE);
+    ok = ok && IBitsPeerCacheRecord_GetFileRanges(r, &count, &ranges) == S_OK && count == echo_record_nranges(n) && ranges;
+    for (DWORD k = 0; ok && k < count; k++) {
+        BG_FILE_RANGE want = echo_record_range(n, k);
+        ok = !memcmp(&ranges[k], &want, sizeof(want));
+    }
+    CoTaskMemFree(ranges);
+    const char *methods[] = {"GetId", "GetOriginUrl", "GetFileSize", "GetFileModificationTime", "GetLastAccessTime",
+                             "IsFileValidated", "GetFileRanges"};
+    for (size_t i = 0; i < ARRAYSIZE(methods); i++)
+        exercised(PCREC, methods[i]);
+    return ok;
+}
+
+static int peer_is(IBitsPeer *p, unsigned n)
+{
+    WCHAR *name = NULL, want[64];
+    BOOL auth = 7, online = 7;
+    echo_peer_name(n, want);
+    exercised(PEER, "GetPeerName");
+    exercised(PEER, "IsAuthenticated");
+    exercised(PEER, "IsAvailable");
+    return p && IBitsPeer_GetPeerName(p, &name) == S_OK && take_eq(name, want) && IBitsPeer_IsAuthenticated(p, &auth) == S_OK
+           && auth == echo_peer_authenticated(n) && IBitsPeer_IsAvailable(p, &online) == S_OK && online == echo_peer_available(n);
+}
+
+static ULONG record_count(IBitsPeerCacheAdministration *a)
+{
+    IEnumBitsPeerCacheRecords *e = NULL;
+    ULONG n = 99;
+    if (FAILED(IBitsPeerCacheAdministration_EnumRecords(a, &e)) || !e)
+        return 99;
+    IEnumBitsPeerCacheRecords_GetCount(e, &n);
+    IEnumBitsPeerCacheRecords_Release(e);
+    return n;
+}
+
+static ULONG peer_count(IBitsPeerCacheAdministration *a)
+{
+    IEnumBitsPeers *e = NULL;
+    ULONG n = 99;
+    if (FAILED(IBitsPeerCacheAdministration_EnumPeers(a, &e)) || !e)
+        return 99;
+    IEnumBitsPeers_GetCount(e, &n);
+    IEnumBitsPeers_Release(e);
+    return n;
+}
+
+static void test_peer_records(IBitsPeerCacheAdministration *a)
+{
+    IEnumBitsPeerCacheRecords *e = NULL, *clone = NULL;
+    IBitsPeerCacheRecord *r[4] = {0};
+    ULONG n = 0, fetched = 99;
+    T(PCADMIN, "EnumRecords", IBitsPeerCacheAdministration_EnumRecords(a, &e) == S_OK && e, "an enumerator out");
+    if (!e)
+        return;
+    T(EPCREC, "GetCount", IEnumBitsPeerCacheRecords_GetCount(e, &n) == S_OK && n == ECHO_NRECORDS, "3 records");
+    HRESULT hr = IEnumBitsPeerCacheRecords_Next(e, 2, r, &fetched);
+    T(EPCREC, "Next", hr == S_OK && fetched == 2 && record_is(r[0], 0) && record_is(r[1], 1),
+      "celt=2: records 0 and 1, every " PCREC " method on each");
+    for (int i = 0; i < 4; i++)
+        if (r[i])
+            IBitsPeerCacheRecord_Release(r[i]), r[i] = NULL;
+    T(EPCREC, "Reset", IEnumBitsPeerCacheRecords_Reset(e) == S_OK, "S_OK");
+    T(EPCREC, "Skip", IEnumBitsPeerCacheRecords_Skip(e, 2) == S_OK, "2: S_OK");
+    T(EPCREC, "Clone", IEnumBitsPeerCacheRecords_Clone(e, &clone) == S_OK && clone, "an enumerator out");
+    if (clone) {
+        fetched = 99;
+        hr = IEnumBitsPeerCacheRecords_Next(clone, 4, r, &fetched);
+        T(EPCREC, "Clone", hr == S_FALSE && fetched == 1 && record_is(r[0], 2), "keeps the position (Next(4): S_FALSE, record 2)");
+        if (r[0])
+            IBitsPeerCacheRecord_Release(r[0]), r[0] = NULL;
+        IEnumBitsPeerCacheRecords_Release(clone);
+    }
+    T(EPCREC, "Skip", IEnumBitsPeerCacheRecords_Skip(e, 5) == S_FALSE, "past the end: S_FALSE");
+    IEnumBitsPeerCacheRecords_Release(e);
+
+    GUID id = echo_record_id(1);
+    IBitsPeerCacheRecord *one = NULL;
+    T(PCADMIN, "GetRecord", IBitsPeerCacheAdministration_GetRecord(a, &id, &one) == S_OK && record_is(one, 1), "by GUID: record 1");
+    if (one)
+        IBitsPeerCacheRecord_Release(one);
+    one = (IBitsPeerCacheRecord *)(ULONG_PTR)1;
+    GUID unknown = CLSID_OpendoEchoServer;
+    T(PCADMIN, "GetRecord", IBitsPeerCacheAdministration_GetRecord(a, &unknown, &one) == ECHO_BG_E_NOT_FOUND && one == NULL,
+      "unknown GUID: BG_E_NOT_FOUND and NULL");
+    id = echo_record_id(0);
+    T(PCADMIN, "DeleteRecord", IBitsPeerCacheAdministration_DeleteRecord(a, &id) == S_OK && record_count(a) == 2, "record 0 goes");
+    T(PCADMIN, "DeleteRecord", IBitsPeerCacheAdministration_DeleteRecord(a, &id) == ECHO_BG_E_NOT_FOUND, "again: BG_E_NOT_FOUND");
+    WCHAR url[64];
+    echo_record_url(2, url);
+    T(PCADMIN, "DeleteUrl", IBitsPeerCacheAdministration_DeleteUrl(a, url) == S_OK && record_count(a) == 1, "non-ASCII URL in: record 2 goes");
+    T(PCADMIN, "DeleteUrl", IBitsPeerCacheAdministration_DeleteUrl(a, url) == ECHO_BG_E_NOT_FOUND, "again: BG_E_NOT_FOUND");
+    T(PCADMIN, "ClearRecords", IBitsPeerCacheAdministration_ClearRecords(a) == S_OK && record_count(a) == 0, "S_OK, none left");
+    T(PCADMIN, "ClearRecords", IBitsPeerCacheAdministration_ClearRecords(a) == S_FALSE, "again: S_FALSE");
+    e = NULL;
+    fetched = 99;
+    T(EPCREC, "Next", IBitsPeerCacheAdministration_EnumRecords(a, &e) == S_OK && e
+                          && IEnumBitsPeerCacheRecords_Next(e, 1, r, &fetched) == S_FALSE && fetched == 0 && !r[0],
+      "empty enumerator: S_FALSE, 0 fetched");
+    if (e)
+        IEnumBitsPeerCacheRecords_Release(e);
+}
+
+static void test_peers(IBitsPeerCacheAdministration *a)
+{
+    IEnumBitsPeers *e = NULL, *clone = NULL;
+    IBitsPeer *p[3] = {0};
+    ULONG n = 0, fetched = 99;
+    T(PCADMIN, "EnumPeers", IBitsPeerCacheAdministration_EnumPeers(a, &e) == S_OK && e, "an enumerator out");
+    if (!e)
+        return;
+    T(EPEER, "GetCount", IEnumBitsPeers_GetCount(e, &n) == S_OK && n == ECHO_NPEERS, "2 peers");
+    HRESULT hr = IEnumBitsPeers_Next(e, 3, p, &fetched);
+    T(EPEER, "Next", hr == S_FALSE && fetched == 2 && peer_is(p[0], 0) && peer_is(p[1], 1),
+      "celt=3: S_FALSE, peers 0 and 1, every " PEER " method on each");
+    for (int i = 0; i < 3; i++)
+        if (p[i])
+            IBitsPeer_Release(p[i]), p[i] = NULL;
+    T(EPEER, "Reset", IEnumBitsPeers_Reset(e) == S_OK, "S_OK");
+    T(EPEER, "Skip", IEnumBitsPeers_Skip(e, 1) == S_OK, "1: S_OK");
+    T(EPEER, "Clone", IEnumBitsPeers_Clone(e, &clone) == S_OK && clone, "an enumerator out");
+    if (clone) {
+        hr = IEnumBitsPeers_Next(clone, 1, p, NULL);
+        T(EPEER, "Next", hr == S_OK && peer_is(p[0], 1), "celt=1 with NULL pceltFetched, on the clone: peer 1");
+        if (p[0])
+            IBitsPeer_Release(p[0]), p[0] = NULL;
+        IEnumBitsPeers_Release(clone);
+    }
+    T(EPEER, "Skip", IEnumBitsPeers_Skip(e, 2) == S_FALSE, "past the end: S_FALSE");
+    IEnumBitsPeers_Release(e);
+    T(PCADMIN, "ClearPeers", IBitsPeerCacheAdministration_ClearPeers(a) == S_OK && peer_count(a) == 0, "S_OK, none left");
+    T(PCADMIN, "ClearPeers", IBitsPeerCacheAdministration_ClearPeers(a) == S_FALSE, "again: S_FALSE");
+    T(PCADMIN, "DiscoverPeers", IBitsPeerCacheAdministration_DiscoverPeers(a) == S_OK && peer_count(a) == ECHO_NPEERS, "2 peers again");
+}
+
+static void test_peer_cache(Ctx *c)
+{
+    IBitsPeerCacheAdministration *a = NULL;
+    HRESULT hr = IBackgroundCopyManager_QueryInterface(c->mgr, &IID_IBitsPeerCacheAdministration, (void **)&a);
+    CHECK(hr == S_OK && a, PCADMIN " from the manager object (QueryInterface)");
+    if (!a)
+        return;
+    DWORD v = 0;
+    ULONG age = 0;
+    T(PCADMIN, "GetMaximumCacheSize", IBitsPeerCacheAdministration_GetMaximumCacheSize(a, &v) == S_OK && v == ECHO_PEER_CACHE_SIZE,
+      "DWORD out");
+    T(PCADMIN, "SetMaximumCacheSize", IBitsPeerCacheAdministration_SetMaximumCacheSize(a, 0xFFFFFFFFu) == S_OK
+                                          && IBitsPeerCacheAdministration_GetMaximumCacheSize(a, &v) == S_OK && v == 0xFFFFFFFFu,
+      "0xFFFFFFFF in and back");
+    T(PCADMIN, "GetMaximumContentAge", IBitsPeerCacheAdministration_GetMaximumContentAge(a, &age) == S_OK && age == ECHO_PEER_CONTENT_AGE,
+      "ULONG out");
+    T(PCADMIN, "SetMaximumContentAge", IBitsPeerCacheAdministration_SetMaximumContentAge(a, 0x80000001u) == S_OK
+                                           && IBitsPeerCacheAdministration_GetMaximumContentAge(a, &age) == S_OK && age == 0x80000001u,
+      "0x80000001 in and back");
+    T(PCADMIN, "GetConfigurationFlags", IBitsPeerCacheAdministration_GetConfigurationFlags(a, &v) == S_OK && v == ECHO_PEER_CONFIG_FLAGS,
+      "flags out");
+    T(PCADMIN, "SetConfigurationFlags", IBitsPeerCacheAdministration_SetConfigurationFlags(a, BG_ENABLE_PEERCACHING_SERVER) == S_OK
+                                            && IBitsPeerCacheAdministration_GetConfigurationFlags(a, &v) == S_OK
+                                            && v == BG_ENABLE_PEERCACHING_SERVER,
+      "ENABLE_PEERCACHING_SERVER in and back");
+    test_peer_records(a);
+    test_peers(a);
+    IBitsPeerCacheAdministration_Release(a);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1740,6 +2146,10 @@ int wmain(void)
             test_file_2_to_5(&c);
             test_do(&c);
             test_http_options(&c);
+            test_file6(&c);
+            test_http_options_2_3(&c);
+            test_token_options(&c);
+            test_peer_cache(&c);
             test_admin(&c);
             test_downloads(&c);
         }

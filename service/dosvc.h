@@ -31,6 +31,9 @@
 typedef enum api_personality { API_DO, API_BITS } api_personality_t;
 /* The result of a call as the object's API reports it (the core speaks DO). */
 HRESULT api_result(api_personality_t api, HRESULT hr);
+/* Whether an object of the API answers riid, for the interfaces only one API has (IDOManager:
+ * DO; IBitsPeerCacheAdministration: BITS); TRUE for every other interface. */
+BOOL api_offers(api_personality_t api, REFIID riid);
 
 /* The one job manager of the process, opened by service start-up. */
 extern jobs_t *dosvc_jobs;
@@ -178,6 +181,20 @@ typedef struct do_manager_part {
     IUnknown *outer;
 } do_manager_part_t;
 void do_manager_init(do_manager_part_t *part, IUnknown *outer);
+/* ---- the BITS-only interfaces (docs/bits.md) ----------------------------------------------------- */
+
+/* service/com/bits_peer_cache_administration.c: the BITS manager object's
+ * IBitsPeerCacheAdministration (peer caching off: every method S_FALSE); its IUnknown methods go
+ * to outer. */
+typedef struct bits_peer_cache_part {
+    IBitsPeerCacheAdministration iface;
+    IUnknown *outer;
+} bits_peer_cache_part_t;
+void bits_peer_cache_init(bits_peer_cache_part_t *part, IUnknown *outer);
+/* service/com/enum_bits_peer_cache.c: an empty IEnumBitsPeerCacheRecords or IEnumBitsPeers
+ * (riid), whose methods answer S_FALSE. */
+HRESULT enum_bits_peer_cache_create(REFIID riid, void **out);
+
 /* service/com/do_download.c: the IDODownload object of a download id. */
 HRESULT do_download_create(const GUID *id, IDODownload **out);
 /* service/com/enum_downloads.c: IEnumUnknown over IDODownload objects (takes ownership of ids). */

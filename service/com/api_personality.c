@@ -32,3 +32,22 @@ HRESULT api_result(api_personality_t api, HRESULT hr)
             return bits_codes[i].bits_code;
     return hr;
 }
+
+/* The interfaces that only one API's objects answer. */
+typedef struct api_interface {
+    const IID *iid;
+    api_personality_t api;
+} api_interface_t;
+
+static const api_interface_t api_only_interfaces[] = {
+    {&IID_IDOManager, API_DO},
+    {&IID_IBitsPeerCacheAdministration, API_BITS},
+};
+
+BOOL api_offers(api_personality_t api, REFIID riid)
+{
+    for (size_t i = 0; i < ARRAYSIZE(api_only_interfaces); i++)
+        if (IsEqualIID(riid, api_only_interfaces[i].iid))
+            return api_only_interfaces[i].api == api;
+    return TRUE;
+}

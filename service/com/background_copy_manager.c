@@ -1,5 +1,7 @@
-/* The manager object of CLSID_DeliveryOptimization: IBackgroundCopyManager (CreateJob, GetJob,
- * EnumJobs) here, and IDOManager (do_manager.c). Each client gets its own manager object; all of
+/* The manager object of CLSID_DeliveryOptimization and of the BITS classes: IBackgroundCopyManager
+ * (CreateJob, GetJob, EnumJobs) here, IDOManager (do_manager.c, DO class only) and
+ * IBitsPeerCacheAdministration (bits_peer_cache_administration.c, BITS classes only; which
+ * interface belongs to which API: api_offers). Each client gets its own manager object; all of
  * them share the process's job manager (dosvc_jobs). */
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 typedef struct manager {
     IBackgroundCopyManager iface;
     do_manager_part_t do_manager;
+    bits_peer_cache_part_t peer_cache;
     api_personality_t api;
     LONG refs;
 } manager_t;
@@ -24,14 +27,19 @@ static HRESULT STDMETHODCALLTYPE manager_query_interface(IBackgroundCopyManager 
 {
     if (!out)
         return E_POINTER;
-    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyManager))
-        *out = iface;
-    else if (IsEqualIID(riid, &IID_IDOManager) && impl(iface)->api == API_DO)
-        *out = &impl(iface)->do_manager.iface;
-    else {
+    manager_t *manager = impl(iface);
+    if (!api_offers(manager->api, riid))
         *out = NULL;
+    else if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyManager))
+        *out = iface;
+    else if (IsEqualIID(riid, &IID_IDOManager))
+        *out = &manager->do_manager.iface;
+    else if (IsEqualIID(riid, &IID_IBitsPeerCacheAdministration))
+        *out = &manager->peer_cache.iface;
+    else
+        *out = NULL;
+    if (!*out)
         return E_NOINTERFACE;
-    }
     IBackgroundCopyManager_AddRef(iface);
     return S_OK;
 }
@@ -138,6 +146,7 @@ static HRESULT manager_create(api_personality_t api, REFIID riid, void **out)
     manager->iface.lpVtbl = &manager_vtbl;
     manager->api = api;
     do_manager_init(&manager->do_manager, (IUnknown *)&manager->iface);
+    bits_peer_cache_init(&manager->peer_cache, (IUnknown *)&manager->iface);
     manager->refs = 1;
     HRESULT hr = IBackgroundCopyManager_QueryInterface(&manager->iface, riid, out);
     IBackgroundCopyManager_Release(&manager->iface);

@@ -34,6 +34,10 @@ HRESULT api_result(api_personality_t api, HRESULT hr);
 /* Whether an object of the API answers riid, for the interfaces only one API has (IDOManager:
  * DO; IBitsPeerCacheAdministration: BITS); TRUE for every other interface. */
 BOOL api_offers(api_personality_t api, REFIID riid);
+/* Whether riid is one of those interfaces (an object then needs its API to answer it). */
+BOOL api_specific(REFIID riid);
+/* The API of a job of this kind (STORE_KIND_BITS: API_BITS; every other kind: API_DO). */
+api_personality_t api_of_kind(int32_t kind);
 
 /* The one job manager of the process, opened by service start-up. */
 extern jobs_t *dosvc_jobs;
@@ -194,6 +198,19 @@ void bits_peer_cache_init(bits_peer_cache_part_t *part, IUnknown *outer);
 /* service/com/enum_bits_peer_cache.c: an empty IEnumBitsPeerCacheRecords or IEnumBitsPeers
  * (riid), whose methods answer S_FALSE. */
 HRESULT enum_bits_peer_cache_create(REFIID riid, void **out);
+
+/* service/com/job_http_options.c: the job object's IBackgroundCopyJobHttpOptions..3 (2 and 3
+ * for BITS jobs only: api_offers); its IUnknown methods go to outer. */
+typedef struct job_http_options_part {
+    IBackgroundCopyJobHttpOptions3 iface;
+    IUnknown *outer;
+    const GUID *job_id; /* the job object's */
+} job_http_options_part_t;
+void job_http_options_init(job_http_options_part_t *part, IUnknown *outer, const GUID *job_id);
+/* service/notify/certificate_callbacks.c: the jobs' server certificate callbacks, in memory only.
+ * Set: access, BG_E_READ_ONLY_WHEN_JOB_ACTIVE unless SUSPENDED/ERROR/TRANSFERRED, E_NOINTERFACE
+ * for an object that is no callback; NULL removes; clears the job's accepted certificates. */
+HRESULT certificate_callbacks_set(const caller_t *caller, const GUID *job, IUnknown *object);
 
 /* service/com/do_download.c: the IDODownload object of a download id. */
 HRESULT do_download_create(const GUID *id, IDODownload **out);

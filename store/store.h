@@ -76,7 +76,8 @@ typedef struct store_job {
     /* schema v5: downloads of the IDODownload API */
     int32_t kind;             /* STORE_KIND_JOB, STORE_KIND_DOWNLOAD or STORE_KIND_BITS */
     int32_t non_volatile;     /* a download that survives a service restart (jobs always do) */
-    int32_t started;          /* a download that was ever started (Created until then) */
+    int32_t started;          /* a download that was ever started (Created until then), a job that
+                               * was ever resumed (its HTTP method is fixed from then on) */
     uint32_t error_extended;  /* HRESULT behind error_code (e.g. the last error before a
                                * no-progress timeout), 0 when none */
     /* schema v6: what the BITS classes keep (docs/bits.md) */

@@ -20,10 +20,14 @@ the files in ROOT; the behaviour is chosen by the URL path (NAME is a file in RO
   /redirect/N/NAME      302 to /redirect/N-1/NAME; /redirect/0/NAME is /file/NAME
   /redirect-loop        302 to itself
   /status/CODE          that status with a small HTML error page
-  /stats                JSON: {path: {"bytes": n, "requests": n, "starts": [...]}} (not counted):
-                        body bytes sent (counted as each piece is written, so a response still
-                        running or cut short counts what left so far), requests, and the file
-                        offset at which each response's body started (file responses only)
+  /stats                JSON: {path: {"bytes": n, "requests": n, "seen_methods": [...],
+                        "seen_x_headers": [...], "starts": [...]}} (not counted): body bytes sent
+                        (counted as each piece is written, so a response still running or cut
+                        short counts what left so far), requests, the method of each request, the
+                        "Name: value" of each request header whose name starts with "X-", and the
+                        file offset at which each response's body started (file responses only)
+
+Every route answers any request method (a token: PROPFIND, POST, ...) as it answers GET.
 
 Files are streamed from disk (never loaded whole), so they may be large; the strong ETag is a
 hash of the content, computed once per file version (size, mtime, inode).
@@ -45,7 +49,7 @@ import hashlib
 
 ROOT = "."
 LOCK = threading.Lock()
-STATS = {}          # path -> {"bytes": n, "requests": n, "starts": [offset, ...]}
+STATS = {}          # path -> {"bytes", "requests", "seen_methods", "seen_x_headers", "starts"}
 ETAG_COUNTER = [0]
 TAGS = {}           # file path -> ((size, mtime_ns, inode), etag)
 CHUNK = 64 * 1024
@@ -53,7 +57,8 @@ CHUNK = 64 * 1024
 
 def stats_entry(path):
     """The statistics of path (LOCK held)."""
-    return STATS.setdefault(path, {"bytes": 0, "requests": 0, "starts": []})
+    return STATS.setdefault(path, {"bytes": 0, "requests": 0, "seen_methods": [], "seen_x_headers": [],
+                                   "starts": []})
 
 
 def count(path, requests=0, nbytes=0):
@@ -62,6 +67,14 @@ def count(path, requests=0, nbytes=0):
         entry["requests"] += requests
         entry["bytes"] += nbytes
         return entry["requests"]
+
+
+def record_request(path, method, headers):
+    """The method and the X- headers of a request of path."""
+    with LOCK:
+        entry = stats_entry(path)
+        entry["seen_methods"].append(method)
+        entry["seen_x_headers"] += ["%s: %s" % (k, v) for k, v in headers.items() if k.lower().startswith("x-")]
 
 
 def record_start(path, offset):
@@ -221,6 +234,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             pass
 
     # -- routes ------------------------------------------------------------------------------
+    def __getattr__(self, name):
+        """do_<METHOD> for any other method: answered like GET."""
+        if name.startswith("do_") and name != "do_GET":
+            return self.do_GET
+        raise AttributeError(name)
+
     def do_GET(self):
         path = self.path.split("?", 1)[0]
         parts = [p for p in path.split("/") if p]
@@ -235,6 +254,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         self.path = path
         n = count(path, requests=1)
+        record_request(path, self.command, self.headers)
         try:
             kind = parts[0] if parts else ""
             if kind == "file" and len(parts) == 2:

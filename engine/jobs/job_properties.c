@@ -157,7 +157,11 @@ static hr_t apply_property(jobs_t *jobs, store_job_t *job, void *context)
     case JOB_PROP_PROXY:
         job->proxy_usage = (int32_t)value->number;
         return replace_text_pair(&job->proxy_list, &job->proxy_bypass_list, value);
-    case JOB_PROP_PRIORITY: set_priority(job, (int32_t)value->number); break;
+    case JOB_PROP_PRIORITY:
+        if (job_has_custom_http_method(job) && value->number != JOB_PRIORITY_FOREGROUND)
+            return HR_BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD; /* locked by SetHttpMethod */
+        set_priority(job, (int32_t)value->number);
+        break;
     case JOB_PROP_NOTIFY_FLAGS: job->notify_flags = value->number; break;
     case JOB_PROP_MIN_RETRY_DELAY: job->min_retry_delay = value->number; break;
     case JOB_PROP_NO_PROGRESS_TIMEOUT: job->no_progress_timeout = value->number; break;

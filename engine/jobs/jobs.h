@@ -213,6 +213,28 @@ hr_t jobs_set_credentials(jobs_t *jobs, const caller_t *caller, const store_guid
 hr_t jobs_remove_credentials(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                              int32_t target, int32_t scheme);
 
+/* ---- the HTTP method and write-only headers (IBackgroundCopyJobHttpOptions2/3; docs/bits.md) -- */
+
+#define JOB_HTTP_METHOD_MAX 64 /* characters of a method token */
+#define HR_BG_E_READ_ONLY_PROPERTY_AFTER_RESUME ((hr_t)0x80200062)
+#define HR_BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD ((hr_t)0x80200071)
+
+/* SetHttpMethod: a token of RFC 9110 (E_INVALIDARG otherwise, BG_E_STRING_TOO_LONG beyond
+ * JOB_HTTP_METHOD_MAX), only before the job's first Resume (BG_E_READ_ONLY_PROPERTY_AFTER_RESUME
+ * after it). The type's default ("GET" for a download) is no custom method: the job stays as it
+ * is (a custom method set before is dropped). Any other method is refused on a job with ranged
+ * files or in on-demand mode (BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD); it sets the priority
+ * to FOREGROUND, which then cannot change, makes transfer errors fatal (no TRANSIENT_ERROR), and
+ * every transfer of it starts from byte 0 (no ranges, no resume). */
+hr_t jobs_set_http_method(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                          const char *method);
+/* The method of the job's requests: its own, or its type's default. */
+const char *job_http_method(const store_job_t *job);
+int job_has_custom_http_method(const store_job_t *job);
+/* MakeCustomHeadersWriteOnly: for good (the job's custom headers are still sent, never read back
+ * through the API); HR_OK even when it already was, or when the job has no headers. */
+hr_t jobs_make_custom_headers_write_only(jobs_t *jobs, const caller_t *caller, const store_guid_t *id);
+
 /* ---- limits ------------------------------------------------------------------------------- */
 
 typedef struct jobs_limits {

@@ -329,8 +329,13 @@ static void start_job(struct scheduler *s, store_job_t *job)
     transfer_request_init(&req);
     req.url = file.remote_name;
     req.temp_path = file.temp_name;
+    int custom_method = job_has_custom_http_method(job);
+    if (custom_method) { /* every attempt from byte 0, without ranges (jobs_set_http_method) */
+        req.method = job->http_method;
+        file.bytes_transferred = 0;
+    } else
+        req.validator = file.validator;
     req.offset_done = file.bytes_transferred;
-    req.validator = file.validator;
     req.ranges = tr;
     req.range_count = tr ? range_count : 0;
     char *download_headers = NULL, *auth_headers = NULL;
@@ -352,7 +357,8 @@ static void start_job(struct scheduler *s, store_job_t *job)
     }
 
     hr_t hr = status != STORE_OK || (range_count && !tr) ? HR_E_OUTOFMEMORY
-            : !file.temp_name ? DO_E_FILE_DOWNLOADSINK_UNSPECIFIED : HR_OK;
+            : !file.temp_name ? DO_E_FILE_DOWNLOADSINK_UNSPECIFIED
+            : custom_method && range_count ? HR_BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD : HR_OK;
     uv_mutex_lock(&s->mu);
     if (HR_SUCCEEDED(hr)) {
         req.token = ++s->next_token;
@@ -644,7 +650,9 @@ static void record_failure(struct scheduler *s, store_job_t *job, const active_t
      * so is the no-progress verdict below, which ends a run of them. */
     int32_t context = result->result == TRANSFER_FATAL_LOCAL ? CONTEXT_LOCAL_FILE : CONTEXT_REMOTE_FILE;
     hr_t code = result->code, behind = 0; /* behind: the failure under a no-progress timeout */
-    int32_t state = result->result == TRANSFER_TRANSIENT ? JOB_STATE_TRANSIENT_ERROR : JOB_STATE_ERROR;
+    /* A job with a custom HTTP method is not retried on its own (bits.md §2.3). */
+    int32_t state = result->result == TRANSFER_TRANSIENT && !job_has_custom_http_method(job)
+                        ? JOB_STATE_TRANSIENT_ERROR : JOB_STATE_ERROR;
     uint64_t now = scheduler_now_ms(), delay_s = job->min_retry_delay;
     if (result->retry_after_seconds > delay_s)
         delay_s = result->retry_after_seconds;

@@ -105,6 +105,9 @@ typedef struct transfer_request {
     const char *validator;      /* ETag or Last-Modified of the earlier attempt (If-Range), or NULL */
     const transfer_range_t *ranges; /* NULL/0: the whole file. Sorted, non-overlapping, length > 0 */
     size_t range_count;
+    /* The request method (a token), or NULL for GET. With another method there are no ranges
+     * and no resume (offset_done 0): E_INVALIDARG otherwise. */
+    const char *method;
     const char *custom_headers; /* CRLF-separated "Name: value" lines, or NULL (Range/If-Range ignored) */
     /* Lines like custom_headers, sent only after the server challenges with 401 (the request is
      * then made again with them, once): IDODownload's HttpCustomAuthHeaders. NULL: none. */

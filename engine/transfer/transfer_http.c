@@ -590,6 +590,10 @@ int transfer_http_setup(transfer_t *t)
     }
     curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)t);
     curl_easy_setopt(c, CURLOPT_URL, t->url);
+    if (t->method && !strcmp(t->method, "HEAD"))
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L); /* no body to wait for */
+    else if (t->method)
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, t->method);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(c, CURLOPT_BUFFERSIZE, (long)TRANSFER_BUFFER_SIZE);

@@ -69,6 +69,7 @@ struct transfer {
     char *url;
     char *temp_path;
     char *validator; /* current validator: the request's, then the latest response's */
+    char *method; /* NULL: GET */
     char *custom_headers;
     char *auth_headers;                      /* sent once a 401 asked for them */
     int auth_headers_due;                    /* a 401 came: the next request carries them */

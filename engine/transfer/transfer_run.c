@@ -95,6 +95,8 @@ hr_t transfer_new(const transfer_request_t *q, transfer_t **out)
         return HR_E_INVALIDARG;
     if (q->range_count && (!q->ranges || !ranges_valid(q->ranges, q->range_count, q->offset_done)))
         return HR_E_INVALIDARG;
+    if (q->method && (!*q->method || q->range_count || q->offset_done))
+        return HR_E_INVALIDARG;
     transfer_t *t = calloc(1, sizeof *t);
     if (!t)
         return HR_E_OUTOFMEMORY;
@@ -102,6 +104,7 @@ hr_t transfer_new(const transfer_request_t *q, transfer_t **out)
     t->url = strdup(q->url);
     t->temp_path = strdup(q->temp_path);
     t->validator = q->validator && *q->validator ? strdup(q->validator) : NULL;
+    t->method = dup_or_null(q->method);
     t->custom_headers = dup_or_null(q->custom_headers);
     t->auth_headers = dup_or_null(q->auth_headers);
     t->proxy = dup_or_null(q->proxy);
@@ -114,7 +117,7 @@ hr_t transfer_new(const transfer_request_t *q, transfer_t **out)
         t->range_count = q->range_count;
     }
     if (!auth_ok || !t->url || !t->temp_path || (q->validator && *q->validator && !t->validator) ||
-        (q->custom_headers && !t->custom_headers) || (q->auth_headers && !t->auth_headers) ||
+        (q->method && !t->method) || (q->custom_headers && !t->custom_headers) || (q->auth_headers && !t->auth_headers) ||
         (q->proxy && !t->proxy) ||
         (q->proxy_bypass && !t->proxy_bypass) || (q->range_count && !t->ranges)) {
         transfer_free(t);
@@ -149,6 +152,7 @@ void transfer_free(transfer_t *t)
     free(t->temp_path);
     free(t->validator);
     free(t->req_validator);
+    free(t->method);
     free(t->custom_headers);
     free(t->auth_headers);
     free(t->proxy);

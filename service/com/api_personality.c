@@ -42,12 +42,31 @@ typedef struct api_interface {
 static const api_interface_t api_only_interfaces[] = {
     {&IID_IDOManager, API_DO},
     {&IID_IBitsPeerCacheAdministration, API_BITS},
+    {&IID_IBackgroundCopyJobHttpOptions2, API_BITS},
+    {&IID_IBackgroundCopyJobHttpOptions3, API_BITS},
+    {&IID_IBitsTokenOptions, API_BITS},
 };
 
-BOOL api_offers(api_personality_t api, REFIID riid)
+static const api_interface_t *api_interface(REFIID riid)
 {
     for (size_t i = 0; i < ARRAYSIZE(api_only_interfaces); i++)
         if (IsEqualIID(riid, api_only_interfaces[i].iid))
-            return api_only_interfaces[i].api == api;
-    return TRUE;
+            return &api_only_interfaces[i];
+    return NULL;
+}
+
+BOOL api_specific(REFIID riid)
+{
+    return api_interface(riid) != NULL;
+}
+
+BOOL api_offers(api_personality_t api, REFIID riid)
+{
+    const api_interface_t *only = api_interface(riid);
+    return !only || only->api == api;
+}
+
+api_personality_t api_of_kind(int32_t kind)
+{
+    return kind == STORE_KIND_BITS ? API_BITS : API_DO;
 }

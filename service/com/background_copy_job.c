@@ -1,7 +1,8 @@
 /* The job object: IBackgroundCopyJob..Job5 (one vtable: each version extends the last) plus
- * IDeliveryOptimizationJob, IDeliveryOptimizationJob2 and IBackgroundCopyJobHttpOptions. It holds
- * only the job id: every call establishes the caller and goes through the core, so a job looks
- * the same to every object and before and after a service restart. */
+ * IDeliveryOptimizationJob, IDeliveryOptimizationJob2 and IBackgroundCopyJobHttpOptions..3
+ * (job_http_options.c). It holds only the job id: every call establishes the caller and goes
+ * through the core, so a job looks the same to every object and before and after a service
+ * restart. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,9 +12,10 @@ typedef struct job {
     IBackgroundCopyJob5 iface;
     IDeliveryOptimizationJob do_job;
     IDeliveryOptimizationJob2 do_job2;
-    IBackgroundCopyJobHttpOptions http_options;
+    job_http_options_part_t http_options;
     LONG refs;
     GUID id;
+    LONG api; /* api_personality_t + 1 of the job's kind, 0 until first needed */
     struct job *next; /* in live_jobs */
 } job_t;
 
@@ -33,6 +35,22 @@ static job_t *impl(job5_t *iface)
     return IMPL(iface, iface);
 }
 
+/* The API of the job's kind, read once as the service (a job's kind never changes; access is
+ * checked by each call). API_DO when the job cannot be read: its calls fail anyway. */
+static api_personality_t job_api(job_t *self)
+{
+    LONG known = self->api;
+    if (!known) {
+        store_job_t job = {0};
+        HRESULT hr = jobs_get(dosvc_jobs, &jobs_service_caller, JOB_ID(self), &job);
+        known = (SUCCEEDED(hr) ? (LONG)api_of_kind(job.kind) : (LONG)API_DO) + 1;
+        store_job_clear(&job);
+        if (SUCCEEDED(hr))
+            InterlockedExchange(&self->api, known);
+    }
+    return (api_personality_t)(known - 1);
+}
+
 /* ---- IUnknown (shared by the four vtables) ---------------------------------------------------- */
 
 static HRESULT STDMETHODCALLTYPE job_query_interface(job5_t *iface, REFIID riid, void **out)
@@ -49,10 +67,14 @@ static HRESULT STDMETHODCALLTYPE job_query_interface(job5_t *iface, REFIID riid,
         *out = &self->do_job;
     else if (IsEqualIID(riid, &IID_IDeliveryOptimizationJob2))
         *out = &self->do_job2;
-    else if (IsEqualIID(riid, &IID_IBackgroundCopyJobHttpOptions))
-        *out = &self->http_options;
-    else
+    else if (IsEqualIID(riid, &IID_IBackgroundCopyJobHttpOptions) ||
+             IsEqualIID(riid, &IID_IBackgroundCopyJobHttpOptions2) ||
+             IsEqualIID(riid, &IID_IBackgroundCopyJobHttpOptions3))
+        *out = &self->http_options.iface;
+    if (!*out || (api_specific(riid) && !api_offers(job_api(self), riid))) {
+        *out = NULL;
         return E_NOINTERFACE;
+    }
     InterlockedIncrement(&self->refs);
     return S_OK;
 }
@@ -793,85 +815,6 @@ static IDeliveryOptimizationJob2Vtbl do_job2_vtbl = {
     do_job2_get_property, do_job2_set_property,
 };
 
-/* ---- IBackgroundCopyJobHttpOptions ----------------------------------------------------------- */
-
-COM_FORWARD_IUNKNOWN(http_options, IBackgroundCopyJobHttpOptions, job_t, http_options, job)
-
-#define HTTP_OPTIONS_JOB(options) (&IMPL(options, http_options)->iface)
-
-/* opendo's transfers present no client certificate yet: after the job check, the four
- * certificate methods are E_NOTIMPL, with every out-parameter set to a safe value. */
-static HRESULT STDMETHODCALLTYPE http_options_set_client_certificate_by_id(
-    IBackgroundCopyJobHttpOptions *iface, BG_CERT_STORE_LOCATION location, LPCWSTR store_name,
-    byte *hash)
-{
-    (void)location, (void)store_name, (void)hash;
-    return answer_after_check(IMPL(iface, http_options), E_NOTIMPL);
-}
-
-static HRESULT STDMETHODCALLTYPE http_options_set_client_certificate_by_name(
-    IBackgroundCopyJobHttpOptions *iface, BG_CERT_STORE_LOCATION location, LPCWSTR store_name,
-    LPCWSTR subject_name)
-{
-    (void)location, (void)store_name, (void)subject_name;
-    return answer_after_check(IMPL(iface, http_options), E_NOTIMPL);
-}
-
-static HRESULT STDMETHODCALLTYPE http_options_remove_client_certificate(IBackgroundCopyJobHttpOptions *iface)
-{
-    return answer_after_check(IMPL(iface, http_options), E_NOTIMPL);
-}
-
-static HRESULT STDMETHODCALLTYPE http_options_get_client_certificate(
-    IBackgroundCopyJobHttpOptions *iface, BG_CERT_STORE_LOCATION *location, LPWSTR *store_name,
-    byte **hash, LPWSTR *subject_name)
-{
-    if (location)
-        *location = BG_CERT_STORE_LOCATION_CURRENT_USER;
-    if (store_name)
-        *store_name = NULL;
-    if (hash)
-        *hash = NULL;
-    if (subject_name)
-        *subject_name = NULL;
-    return answer_after_check(IMPL(iface, http_options), E_NOTIMPL);
-}
-
-/* NULL removes the headers; the core checks the lines and the length. */
-static HRESULT STDMETHODCALLTYPE http_options_set_custom_headers(IBackgroundCopyJobHttpOptions *iface,
-                                                                 LPCWSTR headers)
-{
-    return set_texts(HTTP_OPTIONS_JOB(iface), JOB_PROP_CUSTOM_HEADERS, 0, headers, NULL);
-}
-
-/* S_FALSE and NULL when the job has no custom headers, as BITS. */
-static HRESULT STDMETHODCALLTYPE http_options_get_custom_headers(IBackgroundCopyJobHttpOptions *iface,
-                                                                 LPWSTR *headers)
-{
-    HRESULT hr = get_text(HTTP_OPTIONS_JOB(iface), MEMBER(custom_headers), 1, headers);
-    return hr == S_OK && !*headers ? S_FALSE : hr;
-}
-
-static HRESULT STDMETHODCALLTYPE http_options_set_security_flags(IBackgroundCopyJobHttpOptions *iface,
-                                                                 ULONG flags)
-{
-    return set_number(HTTP_OPTIONS_JOB(iface), JOB_PROP_SECURITY_FLAGS, flags);
-}
-
-static HRESULT STDMETHODCALLTYPE http_options_get_security_flags(IBackgroundCopyJobHttpOptions *iface,
-                                                                 ULONG *flags)
-{
-    return get_u32(HTTP_OPTIONS_JOB(iface), MEMBER(security_flags), flags);
-}
-
-static IBackgroundCopyJobHttpOptionsVtbl http_options_vtbl = {
-    http_options_query_interface, http_options_add_ref, http_options_release,
-    http_options_set_client_certificate_by_id, http_options_set_client_certificate_by_name,
-    http_options_remove_client_certificate, http_options_get_client_certificate,
-    http_options_set_custom_headers, http_options_get_custom_headers,
-    http_options_set_security_flags, http_options_get_security_flags,
-};
-
 /* The live object of job id with a new reference, or NULL (lock held). An object whose count
  * reached 0 is being released: its Release unlinks it once it gets the lock, so it is skipped. */
 static job_t *live_job(const GUID *id)
@@ -892,7 +835,7 @@ HRESULT background_copy_job_create(const GUID *id, IBackgroundCopyJob **out)
         job->iface.lpVtbl = &job_vtbl;
         job->do_job.lpVtbl = &do_job_vtbl;
         job->do_job2.lpVtbl = &do_job2_vtbl;
-        job->http_options.lpVtbl = &http_options_vtbl;
+        job_http_options_init(&job->http_options, (IUnknown *)&job->iface, &job->id);
         job->refs = 1;
         job->id = *id;
         job->next = live_jobs;

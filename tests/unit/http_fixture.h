@@ -411,10 +411,9 @@ static size_t membuf_write(char *data, size_t size, size_t n, void *userp)
     return size * n;
 }
 
-/* Requests and body bytes the fault server counted for path. */
-static void fault_stats(const char *path, ull *requests, ull *bytes)
+/* The fault server's /stats JSON (malloc'ed), or NULL. */
+static char *fault_stats_text(void)
 {
-    *requests = *bytes = 0;
     char url[256];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/stats", fault_port);
     membuf_t m = {0};
@@ -424,6 +423,14 @@ static void fault_stats(const char *path, ull *requests, ull *bytes)
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &m);
     curl_easy_perform(c);
     curl_easy_cleanup(c);
+    return m.p;
+}
+
+/* Requests and body bytes the fault server counted for path. */
+static void fault_stats(const char *path, ull *requests, ull *bytes)
+{
+    *requests = *bytes = 0;
+    membuf_t m = {fault_stats_text(), 0};
     char key[256];
     snprintf(key, sizeof key, "\"%s\": {\"bytes\": ", path);
     const char *p = m.p ? strstr(m.p, key) : NULL;

@@ -133,23 +133,15 @@ static void test_write_only(void)
 /* The fault server's statistics of path contain needle (e.g. "\"seen_methods\": [\"PROPFIND\"]"). */
 static int stats_have(const char *path, const char *needle)
 {
-    char url[256], key[200];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/stats", fault_port);
-    membuf_t m = {0};
-    CURL *c = curl_easy_init();
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, membuf_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &m);
-    curl_easy_perform(c);
-    curl_easy_cleanup(c);
+    char key[200], *text = fault_stats_text();
     snprintf(key, sizeof key, "\"%s\": {", path);
-    char *entry = m.p ? strstr(m.p, key) : NULL, *end = entry ? strchr(entry, '}') : NULL;
+    char *entry = text ? strstr(text, key) : NULL, *end = entry ? strchr(entry, '}') : NULL;
     if (end)
         *end = '\0';
     int found = entry && strstr(entry, needle);
     if (!found)
         printf("#   stats of %s: %s\n", path, entry ? entry : "(none)");
-    free(m.p);
+    free(text);
     return found;
 }
 

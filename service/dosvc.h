@@ -106,6 +106,9 @@ HRESULT caller_identify(caller_t *caller);
 /* Impersonates the calling client (COM, else RPC under Wine); undo with caller_revert. */
 HRESULT caller_impersonate(int *used_rpc);
 void caller_revert(int used_rpc);
+/* A token's user SID as text; whether its enabled groups include BUILTIN\Administrators. */
+HRESULT token_user_sid(HANDLE token, char *sid_text, size_t size);
+int token_is_admin(HANDLE token);
 
 /* service/com/strings.c: text conversions between COM (UTF-16) and the core (UTF-8). */
 char *utf8_from_wide(LPCWSTR text); /* malloc'ed; NULL on failure */
@@ -211,6 +214,30 @@ void job_http_options_init(job_http_options_part_t *part, IUnknown *outer, const
  * Set: access, BG_E_READ_ONLY_WHEN_JOB_ACTIVE unless SUSPENDED/ERROR/TRANSFERRED, E_NOINTERFACE
  * for an object that is no callback; NULL removes; clears the job's accepted certificates. */
 HRESULT certificate_callbacks_set(const caller_t *caller, const GUID *job, IUnknown *object);
+
+/* service/com/bits_token_options.c: the job object's IBitsTokenOptions (BITS jobs only); its
+ * IUnknown methods go to outer. */
+typedef struct bits_token_options_part {
+    IBitsTokenOptions iface;
+    IUnknown *outer;
+    const GUID *job_id; /* the job object's */
+} bits_token_options_part_t;
+void bits_token_options_init(bits_token_options_part_t *part, IUnknown *outer, const GUID *job_id);
+/* service/security/helper_tokens.c: the jobs' helper tokens, in the service's memory only. */
+/* Captures the calling client's impersonation token for job (its flags as they are now):
+ * CO_E_FAILEDTOIMPERSONATE when the client cannot be impersonated, E_ACCESSDENIED when a
+ * caller who is no administrator hands over a token with the Administrators group enabled. */
+HRESULT helper_tokens_capture(const caller_t *caller, const GUID *job, uint32_t flags);
+/* Keeps the flags the tokens are used for in step with the job's (SetHelperTokenFlags). */
+void helper_tokens_set_flags(const GUID *job, uint32_t flags);
+void helper_tokens_clear(const GUID *job);
+/* The token's user SID (CoTaskMem), or NULL when the job has no token; S_OK both ways. */
+HRESULT helper_tokens_sid(const GUID *job, LPWSTR *sid);
+/* jobs_file_ops_t.has_helper_token. */
+int helper_tokens_has(void *ctx, const store_guid_t *job);
+/* For a local-file operation of job: impersonates its helper token when its flags include
+ * BG_TOKEN_LOCAL_FILE (1: undo with RevertToSelf), else 0 and nothing done. */
+int helper_tokens_impersonate_for_files(const GUID *job);
 
 /* service/com/do_download.c: the IDODownload object of a download id. */
 HRESULT do_download_create(const GUID *id, IDODownload **out);

@@ -383,7 +383,7 @@ static void remove_temp_file(jobs_t *jobs, const store_guid_t *id, const jobs_fi
     store_file_t file = {0};
     if (store_file_get(jobs->store, id, 0, &file) == STORE_OK && file.temp_name) {
         if (ops && ops->remove)
-            ops->remove(ops->ctx, file.temp_name);
+            ops->remove(ops->ctx, id, file.temp_name);
         else
             remove(file.temp_name);
     }

@@ -235,6 +235,19 @@ int job_has_custom_http_method(const store_job_t *job);
  * through the API); HR_OK even when it already was, or when the job has no headers. */
 hr_t jobs_make_custom_headers_write_only(jobs_t *jobs, const caller_t *caller, const store_guid_t *id);
 
+/* ---- helper tokens (IBitsTokenOptions; docs/bits.md) ----------------------------------------- */
+
+#define JOB_HELPER_TOKEN_LOCAL_FILE 0x1u /* BG_TOKEN_LOCAL_FILE */
+#define JOB_HELPER_TOKEN_NETWORK 0x2u    /* BG_TOKEN_NETWORK */
+#define HR_BG_E_TOKEN_REQUIRED ((hr_t)0x80200056)
+
+/* SetHelperTokenFlags: unknown bits give E_INVALIDARG; BG_TOKEN_NETWORK gives E_NOTIMPL (opendo
+ * cannot answer a server's or proxy's challenge with a helper token: docs/bits.md). Persisted.
+ * A job with flags whose token the service does not hold (after a restart) goes to ERROR with
+ * BG_E_TOKEN_REQUIRED when it would transfer. */
+hr_t jobs_set_helper_token_flags(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                                 uint32_t flags);
+
 /* ---- limits ------------------------------------------------------------------------------- */
 
 typedef struct jobs_limits {
@@ -263,15 +276,20 @@ long utf8_utf16_length(const char *text);
 /* How Complete and Cancel touch the user's files. Each returns 0 on success or a failure
  * HRESULT (HRESULT_FROM_WIN32 of the system error: 0x80070002 for a missing file, 0x80070005
  * for access denied, ...). rename_replace moves from onto to, replacing an existing to; remove
- * deletes path (a missing path may give 0 or 0x80070002/0x80070003: both are ignored). The
- * Windows service passes versions that impersonate the caller; NULL ops (or NULL members) mean
- * the native rename()/unlink(). They run on the thread of the API call (Complete/Cancel). */
+ * deletes path (a missing path may give 0 or 0x80070002/0x80070003: both are ignored); job is
+ * the job whose file it is. The Windows service passes versions that impersonate the caller (or
+ * the job's helper token); NULL ops (or NULL members) mean the native rename()/unlink(). They run
+ * on the thread of the API call (Complete/Cancel). */
 typedef struct jobs_file_ops {
-    int (*rename_replace)(void *ctx, const char *from, const char *to);
-    int (*remove)(void *ctx, const char *path);
+    int (*rename_replace)(void *ctx, const store_guid_t *job, const char *from, const char *to);
+    int (*remove)(void *ctx, const store_guid_t *job, const char *path);
     /* The password in a stored credential's secret (the service's DPAPI blob), malloc'ed UTF-8,
      * or NULL; called on the scheduler's threads when a transfer starts. */
     char *(*reveal_secret)(void *ctx, const void *secret, size_t size);
+    /* Whether the service holds the job's helper token (IBitsTokenOptions::SetHelperToken; in
+     * memory only, so not after a restart); called on the scheduler's threads before a job with
+     * helper-token flags transfers. NULL: never (no token exists without the service). */
+    int (*has_helper_token)(void *ctx, const store_guid_t *job);
     void *ctx;
 } jobs_file_ops_t;
 

@@ -46,16 +46,23 @@ static int hr_from_errno(int e)
     }
 }
 
-static int native_rename(void *ctx, const char *from, const char *to)
+static int native_rename(void *ctx, const store_guid_t *job, const char *from, const char *to)
 {
-    (void)ctx;
+    (void)ctx, (void)job;
     return rename(from, to) == 0 ? 0 : hr_from_errno(errno);
 }
 
-static int native_remove(void *ctx, const char *path)
+static int native_remove(void *ctx, const store_guid_t *job, const char *path)
 {
-    (void)ctx;
+    (void)ctx, (void)job;
     return remove(path) == 0 || errno == ENOENT ? 0 : hr_from_errno(errno);
+}
+
+/* Natively there are no helper tokens (the service holds them). */
+static int native_has_helper_token(void *ctx, const store_guid_t *job)
+{
+    (void)ctx, (void)job;
+    return 0;
 }
 
 /* Natively the store holds the password itself (tests); the service stores DPAPI blobs. */
@@ -358,7 +365,9 @@ static void start_job(struct scheduler *s, store_job_t *job)
 
     hr_t hr = status != STORE_OK || (range_count && !tr) ? HR_E_OUTOFMEMORY
             : !file.temp_name ? DO_E_FILE_DOWNLOADSINK_UNSPECIFIED
-            : custom_method && range_count ? HR_BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD : HR_OK;
+            : custom_method && range_count ? HR_BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD
+            : job->helper_token_flags && !s->ops.has_helper_token(s->ops.ctx, &job->id) ? HR_BG_E_TOKEN_REQUIRED
+            : HR_OK;
     uv_mutex_lock(&s->mu);
     if (HR_SUCCEEDED(hr)) {
         req.token = ++s->next_token;
@@ -385,11 +394,15 @@ static void start_job(struct scheduler *s, store_job_t *job)
         if (was != JOB_STATE_TRANSFERRING)
             jobs_emit(jobs, job, JOBS_EVENT_MODIFIED, JOBS_NO_FILE);
     } else {
+        int no_token = hr == HR_BG_E_TOKEN_REQUIRED;
         job->state = JOB_STATE_ERROR;
-        set_error(job, CONTEXT_REMOTE_FILE, hr, (int32_t)index, "the transfer could not be started");
+        set_error(job, no_token ? CONTEXT_LOCAL_FILE : CONTEXT_REMOTE_FILE, hr, (int32_t)index,
+                  no_token ? "the job's helper token is gone (it lives in the service's memory only): "
+                             "set it again (IBitsTokenOptions::SetHelperToken) or clear the flags, then Resume"
+                           : "the transfer could not be started");
         write_job(jobs, job);
-        log_job(LOG_ERROR, job, "transfer.error", "file %u: transfer not started: 0x%08x; job ERROR",
-                index, (unsigned)hr);
+        log_job(LOG_ERROR, job, "transfer.error", "file %u: transfer not started: 0x%08x%s; job ERROR",
+                index, (unsigned)hr, no_token ? " (helper token required)" : "");
         jobs_emit(jobs, job, JOBS_EVENT_ERROR, index);
     }
     free(tr);
@@ -819,6 +832,7 @@ hr_t jobs_enable_transfers(jobs_t *jobs, const transfer_options_t *options, cons
     s->ops.rename_replace = ops && ops->rename_replace ? ops->rename_replace : native_rename;
     s->ops.remove = ops && ops->remove ? ops->remove : native_remove;
     s->ops.reveal_secret = ops && ops->reveal_secret ? ops->reveal_secret : native_reveal_secret;
+    s->ops.has_helper_token = ops && ops->has_helper_token ? ops->has_helper_token : native_has_helper_token;
     s->ops.ctx = ops ? ops->ctx : NULL;
     uv_mutex_init(&s->mu);
     uv_cond_init(&s->wake);
@@ -959,7 +973,7 @@ static void path_add(path_list_t *list, const char *path)
 static void remove_paths(struct scheduler *s, const store_guid_t *id, path_list_t *list, int really)
 {
     for (size_t i = 0; i < list->count; i++) {
-        int rc = really ? s->ops.remove(s->ops.ctx, list->paths[i]) : 0;
+        int rc = really ? s->ops.remove(s->ops.ctx, id, list->paths[i]) : 0;
         if (!missing_file(rc))
             log_event(LOG_WARN, id, NULL, "file.cleanup", "cannot remove temporary file \"%s\": 0x%08x",
                       list->paths[i], (unsigned)rc);
@@ -984,7 +998,7 @@ static hr_t complete_files(struct scheduler *s, store_job_t *job, path_list_t *r
         if (status != STORE_OK)
             hr = store_failure(jobs, &job->id, "read file", status);
         else if (file_done(&file) && !file.completed && file.temp_name && file.local_name) {
-            int rc = s->ops.rename_replace(s->ops.ctx, file.temp_name, file.local_name);
+            int rc = s->ops.rename_replace(s->ops.ctx, &job->id, file.temp_name, file.local_name);
             if (rc) {
                 hr = (hr_t)rc;
                 log_job(LOG_ERROR, job, "job.complete", "Complete: file %u cannot be renamed to \"%s\": "

@@ -1,6 +1,6 @@
 /* The job object: IBackgroundCopyJob..Job5 (one vtable: each version extends the last) plus
- * IDeliveryOptimizationJob, IDeliveryOptimizationJob2 and IBackgroundCopyJobHttpOptions..3
- * (job_http_options.c). It holds only the job id: every call establishes the caller and goes
+ * IDeliveryOptimizationJob, IDeliveryOptimizationJob2, IBackgroundCopyJobHttpOptions..3
+ * (job_http_options.c) and IBitsTokenOptions (bits_token_options.c). It holds only the job id: every call establishes the caller and goes
  * through the core, so a job looks the same to every object and before and after a service
  * restart. */
 #include <stdlib.h>
@@ -13,6 +13,7 @@ typedef struct job {
     IDeliveryOptimizationJob do_job;
     IDeliveryOptimizationJob2 do_job2;
     job_http_options_part_t http_options;
+    bits_token_options_part_t token_options;
     LONG refs;
     GUID id;
     LONG api; /* api_personality_t + 1 of the job's kind, 0 until first needed */
@@ -71,6 +72,8 @@ static HRESULT STDMETHODCALLTYPE job_query_interface(job5_t *iface, REFIID riid,
              IsEqualIID(riid, &IID_IBackgroundCopyJobHttpOptions2) ||
              IsEqualIID(riid, &IID_IBackgroundCopyJobHttpOptions3))
         *out = &self->http_options.iface;
+    else if (IsEqualIID(riid, &IID_IBitsTokenOptions))
+        *out = &self->token_options.iface;
     if (!*out || (api_specific(riid) && !api_offers(job_api(self), riid))) {
         *out = NULL;
         return E_NOINTERFACE;
@@ -836,6 +839,7 @@ HRESULT background_copy_job_create(const GUID *id, IBackgroundCopyJob **out)
         job->do_job.lpVtbl = &do_job_vtbl;
         job->do_job2.lpVtbl = &do_job2_vtbl;
         job_http_options_init(&job->http_options, (IUnknown *)&job->iface, &job->id);
+        bits_token_options_init(&job->token_options, (IUnknown *)&job->iface, &job->id);
         job->refs = 1;
         job->id = *id;
         job->next = live_jobs;

@@ -30,7 +30,7 @@ void caller_revert(int used_rpc)
         CoRevertToSelf();
 }
 
-static HRESULT token_user_sid(HANDLE token, char *sid_text, size_t size)
+HRESULT token_user_sid(HANDLE token, char *sid_text, size_t size)
 {
     BYTE buffer[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
     DWORD length = 0;
@@ -48,7 +48,7 @@ static HRESULT token_user_sid(HANDLE token, char *sid_text, size_t size)
 /* Whether the token's enabled groups include BUILTIN\Administrators (what CheckTokenMembership
  * answers for an impersonation token), from one TokenGroups query: CheckTokenMembership costs
  * three token requests under Wine, on every call. */
-static int token_is_admin(HANDLE token)
+int token_is_admin(HANDLE token)
 {
     BYTE admins[SECURITY_MAX_SID_SIZE];
     DWORD size = sizeof admins, length = 0;

@@ -1,8 +1,9 @@
 /* The file operations of the job manager in the service (jobs_file_ops_t, docs/scheduler.md):
  * Complete renames a finished temp file onto its local name, Cancel/Complete delete unfinished
- * temp files. Both run on the COM call's thread while impersonating the calling client, so they
- * can do only what the client itself may do; without the client's identity nothing is done.
- * The one exception is the service's own spool directory (stream downloads). */
+ * temp files. Both run on the COM call's thread while impersonating the calling client (or, for a
+ * BITS job with BG_TOKEN_LOCAL_FILE, its helper token: helper_tokens.c), so they can do only
+ * what that identity may do; without it nothing is done. The one exception is the service's own
+ * spool directory (stream downloads). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,18 @@ static int last_error_hr(void)
     return (int)HRESULT_FROM_WIN32(error ? error : ERROR_GEN_FAILURE);
 }
 
-static int begin_impersonation(int *used_rpc, const char *what)
+/* How an operation impersonates: the job's helper token, or the calling client. */
+typedef struct impersonation {
+    int helper_token;
+    int used_rpc;
+} impersonation_t;
+
+static int begin_impersonation(const store_guid_t *job, impersonation_t *how, const char *what)
 {
-    HRESULT hr = caller_impersonate(used_rpc);
+    how->helper_token = helper_tokens_impersonate_for_files((const GUID *)job);
+    if (how->helper_token)
+        return 0;
+    HRESULT hr = caller_impersonate(&how->used_rpc);
     if (FAILED(hr)) {
         log_service(LOG_WARN, "security.refused", "%s: cannot impersonate the caller (0x%08lx): refused", what,
                   (unsigned long)hr);
@@ -27,14 +37,23 @@ static int begin_impersonation(int *used_rpc, const char *what)
     return 0;
 }
 
-static int rename_replace(void *ctx, const char *from, const char *to)
+static void end_impersonation(const impersonation_t *how)
+{
+    if (how->helper_token)
+        RevertToSelf();
+    else
+        caller_revert(how->used_rpc);
+}
+
+static int rename_replace(void *ctx, const store_guid_t *job, const char *from, const char *to)
 {
     (void)ctx;
     WCHAR *wfrom = wide_from_utf8(from), *wto = wide_from_utf8(to);
-    int result = 0, used_rpc;
+    int result = 0;
+    impersonation_t how;
     if (!wfrom || !wto)
         result = (int)HRESULT_FROM_WIN32(ERROR_NO_UNICODE_TRANSLATION);
-    else if ((result = begin_impersonation(&used_rpc, "complete")) == 0) {
+    else if ((result = begin_impersonation(job, &how, "complete")) == 0) {
         if (!MoveFileExW(wfrom, wto, MOVEFILE_REPLACE_EXISTING | MOVEFILE_COPY_ALLOWED |
                                          MOVEFILE_WRITE_THROUGH)) {
             result = last_error_hr();
@@ -44,7 +63,7 @@ static int rename_replace(void *ctx, const char *from, const char *to)
                 !SetFileAttributesW(wto, attributes & ~(DWORD)FILE_ATTRIBUTE_HIDDEN))
                 log_service(LOG_WARN, "job.complete", "complete: cannot unhide %s (%lu)", to, GetLastError());
         }
-        caller_revert(used_rpc);
+        end_impersonation(&how);
     }
     free(wfrom);
     free(wto);
@@ -67,22 +86,23 @@ static int is_own_file(const char *path)
            !strpbrk(path + length, "\\/");
 }
 
-static int remove_file(void *ctx, const char *path)
+static int remove_file(void *ctx, const store_guid_t *job, const char *path)
 {
     (void)ctx;
     WCHAR *wpath = wide_from_utf8(path);
-    int result, used_rpc;
+    int result;
+    impersonation_t how;
     if (!wpath)
         return (int)HRESULT_FROM_WIN32(ERROR_NO_UNICODE_TRANSLATION);
     if (is_own_file(path)) {
         result = DeleteFileW(wpath) ? 0 : last_error_hr();
-    } else if ((result = begin_impersonation(&used_rpc, "remove temp file")) == 0) {
+    } else if ((result = begin_impersonation(job, &how, "remove temp file")) == 0) {
         if (!DeleteFileW(wpath))
             result = last_error_hr();
-        caller_revert(used_rpc);
+        end_impersonation(&how);
     }
     free(wpath);
     return result;
 }
 
-const jobs_file_ops_t dosvc_file_ops = {rename_replace, remove_file, secret_reveal, NULL};
+const jobs_file_ops_t dosvc_file_ops = {rename_replace, remove_file, secret_reveal, helper_tokens_has, NULL};

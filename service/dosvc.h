@@ -214,6 +214,21 @@ void job_http_options_init(job_http_options_part_t *part, IUnknown *outer, const
  * Set: access, BG_E_READ_ONLY_WHEN_JOB_ACTIVE unless SUSPENDED/ERROR/TRANSFERRED, E_NOINTERFACE
  * for an object that is no callback; NULL removes; clears the job's accepted certificates. */
 HRESULT certificate_callbacks_set(const caller_t *caller, const GUID *job, IUnknown *object);
+/* What the transfer hands to the job's callback: the server ("host:port"), its encoded
+ * certificate and a serialized store of the certificates it sent. */
+typedef struct certificate_check {
+    const char *server;
+    const BYTE *cert;
+    DWORD cert_length, encoding;
+    const BYTE *store;
+    DWORD store_length;
+} certificate_check_t;
+/* On the transfer engine's thread, after the system's check passed (tls_verify_peer): S_OK when
+ * the job has no callback, or it accepts (cached per job: not asked again for the same server
+ * and certificate); the callback's HRESULT (transient, context 8) when it refuses;
+ * BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED (not transient) when it cannot be reached. */
+HRESULT certificate_callbacks_check(const GUID *job, uint32_t file_index, const certificate_check_t *check,
+                                    int *transient, int32_t *context);
 
 /* service/com/bits_token_options.c: the job object's IBitsTokenOptions (BITS jobs only); its
  * IUnknown methods go to outer. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "downloads.h"
+#include "guid.h"
 
 #define CONTEXT_LOCAL_FILE 4
 #define CONTEXT_REMOTE_FILE 5
@@ -350,6 +351,11 @@ static void start_job(struct scheduler *s, store_job_t *job)
         downloads_request_headers(jobs, job, &download_headers, &auth_headers);
     req.custom_headers = download_headers ? download_headers : job->custom_headers;
     req.auth_headers = auth_headers;
+    char job_text[GUID_STRING_SIZE], tls_tag[GUID_STRING_SIZE + 12];
+    guid_format(&job->id, job_text);
+    snprintf(tls_tag, sizeof tls_tag, "%s %u", job_text, (unsigned)index);
+    if (job->kind == STORE_KIND_BITS) /* "{job} file": its client's certificate callback (verify_peer) */
+        req.tls_tag = tls_tag;
     req.flags = TRANSFER_FLAG_CREATE_HIDDEN |
                 (job->priority == JOB_PRIORITY_FOREGROUND ? TRANSFER_FLAG_UNCAPPED : 0) |
                 (job->kind == STORE_KIND_DOWNLOAD ? TRANSFER_FLAG_RANGES_AT_OFFSETS : 0);
@@ -661,7 +667,9 @@ static void record_failure(struct scheduler *s, store_job_t *job, const active_t
     /* A temporary file that cannot be written is the local file's failure; every other failure
      * of a transfer is the remote file's (BITS reports a refused connection that way too), and
      * so is the no-progress verdict below, which ends a run of them. */
-    int32_t context = result->result == TRANSFER_FATAL_LOCAL ? CONTEXT_LOCAL_FILE : CONTEXT_REMOTE_FILE;
+    int32_t context = result->error_context                     ? result->error_context
+                      : result->result == TRANSFER_FATAL_LOCAL ? CONTEXT_LOCAL_FILE
+                                                               : CONTEXT_REMOTE_FILE;
     hr_t code = result->code, behind = 0; /* behind: the failure under a no-progress timeout */
     /* A job with a custom HTTP method is not retried on its own (bits.md §2.3). */
     int32_t state = result->result == TRANSFER_TRANSIENT && !job_has_custom_http_method(job)

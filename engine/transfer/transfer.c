@@ -132,6 +132,7 @@ void transfer_engine_finish(transfer_engine_t *e, transfer_t *t)
         .stopping = t->stopping,
         .detail = t->failed ? t->detail : "transfer complete",
         .headers = t->failed && t->code == TRANSFER_HR_HTTP(t->status) && t->hdr ? t->hdr : NULL,
+        .error_context = t->failed ? t->error_context : 0,
     };
     if (e->cb.on_done)
         e->cb.on_done(e->ctx, t->token, &r);
@@ -443,6 +444,7 @@ hr_t transfer_engine_start(const transfer_callbacks_t *cb, void *ctx, const tran
     e->checkpoint_bytes = opt->checkpoint_bytes ? opt->checkpoint_bytes : TRANSFER_DEFAULT_CHECKPOINT_BYTES;
     e->checkpoint_ms = opt->checkpoint_ms ? opt->checkpoint_ms : TRANSFER_DEFAULT_CHECKPOINT_MS;
     e->verify_tls = opt->verify_tls;
+    e->verify_peer = opt->verify_peer;
     e->verify_tls_ctx = opt->verify_tls_ctx;
     if (!e->user_agent || (opt->ca_info && !e->ca_info)) {
         free_engine(e);

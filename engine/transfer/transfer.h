@@ -54,6 +54,12 @@ typedef struct transfer_engine transfer_engine_t;
  * curl_easy_getinfo(CURLINFO_TLS_SSL_PTR)), url the URL being requested. Return HR_OK to go on,
  * or an error HRESULT (e.g. 0x800B010A): the transfer then ends TRANSFER_FATAL_REMOTE with it. */
 typedef hr_t (*transfer_verify_tls_fn)(void *verify_ctx, void *curl_easy, const char *url);
+/* A second check, after verify_tls passed, for the requests that carry a tls_tag (the
+ * scheduler's: "{job id} file index" of a BITS job, for the service's server-certificate callbacks). Return HR_OK to
+ * go on; otherwise the transfer ends with that code: TRANSFER_TRANSIENT when *transient is set
+ * (else TRANSFER_FATAL_REMOTE), and the result's error_context is *context (0: the engine's). */
+typedef hr_t (*transfer_verify_peer_fn)(void *verify_ctx, void *curl_easy, const char *url, const char *tls_tag,
+                                        int *transient, int32_t *context);
 
 typedef struct transfer_options {
     const char *user_agent;       /* NULL: TRANSFER_DEFAULT_USER_AGENT */
@@ -61,6 +67,7 @@ typedef struct transfer_options {
     uint64_t checkpoint_bytes;    /* 0: TRANSFER_DEFAULT_CHECKPOINT_BYTES */
     uint32_t checkpoint_ms;       /* 0: TRANSFER_DEFAULT_CHECKPOINT_MS */
     transfer_verify_tls_fn verify_tls; /* NULL: curl's own verification only */
+    transfer_verify_peer_fn verify_peer; /* NULL: none (verify_tls_ctx is its ctx too) */
     void *verify_tls_ctx;
 } transfer_options_t;
 
@@ -109,6 +116,7 @@ typedef struct transfer_request {
      * and no resume (offset_done 0): E_INVALIDARG otherwise. */
     const char *method;
     const char *custom_headers; /* CRLF-separated "Name: value" lines, or NULL (Range/If-Range ignored) */
+    const char *tls_tag;        /* handed to verify_peer on https; NULL: verify_peer is not called */
     /* Lines like custom_headers, sent only after the server challenges with 401 (the request is
      * then made again with them, once): IDODownload's HttpCustomAuthHeaders. NULL: none. */
     const char *auth_headers;
@@ -171,6 +179,7 @@ typedef struct transfer_result {
     const char *detail;           /* human-readable explanation (never NULL) */
     const char *headers;          /* the header text (status line included) of the response whose
                                    * HTTP status failed the transfer, else NULL */
+    int32_t error_context;        /* BG_ERROR_CONTEXT of the failure when verify_peer chose it, else 0 */
 } transfer_result_t;
 
 typedef struct transfer_callbacks {

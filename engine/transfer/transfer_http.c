@@ -551,6 +551,17 @@ static int prereq_cb(void *clientp, char *primary_ip, char *local_ip, int primar
                       primary_ip ? primary_ip : "?", primary_port, (unsigned long)(uint32_t)hr);
         return CURL_PREREQFUNC_ABORT;
     }
+    int transient = 0;
+    int32_t context = 0;
+    if (e->verify_peer && t->tls_tag &&
+        HR_FAILED(hr = e->verify_peer(e->verify_tls_ctx, t->easy, url, t->tls_tag, &transient, &context))) {
+        transfer_fail(t, transient ? TRANSFER_TRANSIENT : TRANSFER_FATAL_REMOTE, hr,
+                      "the TLS certificate of %s (%s port %d) was refused by the job's certificate "
+                      "callback: 0x%08lx", url, primary_ip ? primary_ip : "?", primary_port,
+                      (unsigned long)(uint32_t)hr);
+        t->error_context = context;
+        return CURL_PREREQFUNC_ABORT;
+    }
     return CURL_PREREQFUNC_OK;
 }
 

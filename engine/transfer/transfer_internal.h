@@ -70,6 +70,8 @@ struct transfer {
     char *temp_path;
     char *validator; /* current validator: the request's, then the latest response's */
     char *method; /* NULL: GET */
+    char *tls_tag;
+    int32_t error_context; /* set with a verify_peer refusal */
     char *custom_headers;
     char *auth_headers;                      /* sent once a 401 asked for them */
     int auth_headers_due;                    /* a 401 came: the next request carries them */
@@ -202,6 +204,7 @@ struct transfer_engine {
     uint64_t checkpoint_bytes;
     uint32_t checkpoint_ms;
     transfer_verify_tls_fn verify_tls;
+    transfer_verify_peer_fn verify_peer;
     void *verify_tls_ctx;
 
     uv_loop_t loop;

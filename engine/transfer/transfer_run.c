@@ -105,6 +105,7 @@ hr_t transfer_new(const transfer_request_t *q, transfer_t **out)
     t->temp_path = strdup(q->temp_path);
     t->validator = q->validator && *q->validator ? strdup(q->validator) : NULL;
     t->method = dup_or_null(q->method);
+    t->tls_tag = dup_or_null(q->tls_tag);
     t->custom_headers = dup_or_null(q->custom_headers);
     t->auth_headers = dup_or_null(q->auth_headers);
     t->proxy = dup_or_null(q->proxy);
@@ -117,7 +118,7 @@ hr_t transfer_new(const transfer_request_t *q, transfer_t **out)
         t->range_count = q->range_count;
     }
     if (!auth_ok || !t->url || !t->temp_path || (q->validator && *q->validator && !t->validator) ||
-        (q->method && !t->method) || (q->custom_headers && !t->custom_headers) || (q->auth_headers && !t->auth_headers) ||
+        (q->method && !t->method) || (q->tls_tag && !t->tls_tag) || (q->custom_headers && !t->custom_headers) || (q->auth_headers && !t->auth_headers) ||
         (q->proxy && !t->proxy) ||
         (q->proxy_bypass && !t->proxy_bypass) || (q->range_count && !t->ranges)) {
         transfer_free(t);
@@ -153,6 +154,7 @@ void transfer_free(transfer_t *t)
     free(t->validator);
     free(t->req_validator);
     free(t->method);
+    free(t->tls_tag);
     free(t->custom_headers);
     free(t->auth_headers);
     free(t->proxy);

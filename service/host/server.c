@@ -54,6 +54,7 @@ static HRESULT enable_transfers(void)
 {
     transfer_options_t options = {0};
     options.verify_tls = tls_verify_schannel;
+    options.verify_peer = tls_verify_peer;
     uint32_t max_background = settings_max_background_transfers();
     HRESULT hr = jobs_enable_transfers(dosvc_jobs, &options, &dosvc_file_ops, max_background);
     if (SUCCEEDED(hr))

@@ -3,6 +3,7 @@
  * memory only (never persisted: a client registers again after a restart), the last caller
  * winning, each with the job's cache of certificates its callback accepted (cleared by every
  * registration). docs/bits.md. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,4 +88,105 @@ HRESULT certificate_callbacks_set(const caller_t *caller, const GUID *job, IUnkn
               callback ? "server certificate callback registered" : "server certificate callback removed",
               caller->sid);
     return S_OK;
+}
+
+/* ---- the check, on the transfer engine's thread (tls_verify_peer) ------------------------------ */
+
+#define HR_BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED ((HRESULT)0x80200074L)
+
+/* Whether the entry's cache holds this server and certificate (lock held). */
+static int accepted(const certificate_callback_t *entry, const char *key)
+{
+    for (size_t i = 0; i < entry->accepted_count; i++)
+        if (!strcmp(entry->accepted[i], key))
+            return 1;
+    return 0;
+}
+
+/* Remembers an accepted certificate, unless the callback was replaced meanwhile. */
+static void remember(const GUID *job, IBackgroundCopyServerCertificateValidationCallback *callback, const char *key)
+{
+    AcquireSRWLockExclusive(&entries_lock);
+    certificate_callback_t *entry = *find(job);
+    char **grown = entry && entry->callback == callback
+                       ? realloc(entry->accepted, (entry->accepted_count + 1) * sizeof *grown) : NULL;
+    if (grown) {
+        entry->accepted = grown;
+        if ((grown[entry->accepted_count] = _strdup(key)))
+            entry->accepted_count++;
+    }
+    ReleaseSRWLockExclusive(&entries_lock);
+}
+
+/* The job's callback (AddRef'd) unless none is set or the key is cached; *cached says which. */
+static IBackgroundCopyServerCertificateValidationCallback *callback_for(const GUID *job, const char *key, int *cached)
+{
+    IBackgroundCopyServerCertificateValidationCallback *callback = NULL;
+    AcquireSRWLockShared(&entries_lock);
+    certificate_callback_t *entry = *find(job);
+    *cached = entry && accepted(entry, key);
+    if (entry && !*cached) {
+        callback = entry->callback;
+        IUnknown_AddRef((IUnknown *)callback);
+    }
+    ReleaseSRWLockShared(&entries_lock);
+    return callback;
+}
+
+/* The client's verdict through the job and file objects it knows. */
+static HRESULT ask(IBackgroundCopyServerCertificateValidationCallback *callback, const GUID *job, uint32_t file_index,
+                   const certificate_check_t *check)
+{
+    IBackgroundCopyJob *job_object = NULL;
+    IBackgroundCopyFile *file_object = NULL;
+    HRESULT hr = background_copy_job_create(job, &job_object);
+    if (SUCCEEDED(hr))
+        hr = background_copy_file_create(job, file_index, &IID_IBackgroundCopyFile, (void **)&file_object);
+    if (SUCCEEDED(hr))
+        hr = IBackgroundCopyServerCertificateValidationCallback_ValidateServerCertificate(
+            callback, job_object, file_object, check->cert_length, check->cert, check->encoding,
+            check->store_length, check->store);
+    if (file_object)
+        IBackgroundCopyFile_Release(file_object);
+    if (job_object)
+        IBackgroundCopyJob_Release(job_object);
+    return hr;
+}
+
+HRESULT certificate_callbacks_check(const GUID *job, uint32_t file_index, const certificate_check_t *check,
+                                    int *transient, int32_t *context)
+{
+    /* The cache key: the server and the whole encoded certificate, in hex. */
+    size_t key_size = strlen(check->server) + 2 + 2 * (size_t)check->cert_length;
+    char *key = malloc(key_size);
+    if (!key)
+        return E_OUTOFMEMORY;
+    int n = snprintf(key, key_size, "%s ", check->server);
+    for (DWORD i = 0; i < check->cert_length; i++)
+        n += snprintf(key + n, key_size - (size_t)n, "%02x", check->cert[i]);
+    int cached;
+    IBackgroundCopyServerCertificateValidationCallback *callback = callback_for(job, key, &cached);
+    if (!callback) {
+        free(key);
+        return S_OK; /* no callback, or this certificate was accepted before */
+    }
+    HRESULT hr = ask(callback, job, file_index, check);
+    *context = BG_ERROR_CONTEXT_SERVER_CERTIFICATE_CALLBACK;
+    if (hr == S_OK) {
+        remember(job, callback, key);
+    } else if (client_disconnected(hr)) {
+        log_event(LOG_WARN, (const store_guid_t *)job, NULL, "tls.callback",
+                  "the certificate callback of %s cannot be reached (0x%08lx): register it again and Resume",
+                  check->server, (unsigned long)hr);
+        hr = HR_BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED;
+        *transient = 0;
+    } else {
+        log_event(LOG_WARN, (const store_guid_t *)job, NULL, "tls.callback",
+                  "the client's certificate callback refused %s: 0x%08lx", check->server, (unsigned long)hr);
+        hr = FAILED(hr) ? hr : E_FAIL; /* a success code other than S_OK refuses too */
+        *transient = 1;
+    }
+    IUnknown_Release((IUnknown *)callback);
+    free(key);
+    return hr;
 }

@@ -139,8 +139,7 @@ static hr_t refuse(const char *url, uint32_t status, const char *fmt, ...)
     return DO_E_HTTP_CERT_VALIDATION;
 }
 
-/* The URL's host name as UTF-16 (brackets of an IPv6 literal removed); NULL on failure. */
-static WCHAR *url_host(const char *url)
+WCHAR *tls_url_host(const char *url)
 {
     WCHAR *wide = NULL;
     char *host = NULL;
@@ -181,6 +180,18 @@ static void cert_name(PCCERT_CONTEXT cert, DWORD flags, char *buf, size_t size)
         snprintf(buf, size, "?");
 }
 
+SECURITY_STATUS tls_server_certificate(void *curl_easy, PCCERT_CONTEXT *cert, int *curl_rc, int *backend)
+{
+    struct curl_tlssessioninfo *info = NULL;
+    CURLcode rc = curl_easy_getinfo((CURL *)curl_easy, CURLINFO_TLS_SSL_PTR, &info);
+    *cert = NULL;
+    *curl_rc = (int)rc;
+    *backend = info ? (int)info->backend : -1;
+    if (rc != CURLE_OK || !info || info->backend != CURLSSLBACKEND_SCHANNEL || !info->internals)
+        return SEC_E_INVALID_HANDLE;
+    return QueryContextAttributesW((CtxtHandle *)info->internals, SECPKG_ATTR_REMOTE_CERT_CONTEXT, (void *)cert);
+}
+
 /* ---- the hook ----------------------------------------------------------------------------- */
 
 hr_t tls_verify_schannel(void *verify_ctx, void *curl_easy, const char *url)
@@ -202,20 +213,17 @@ hr_t tls_verify_schannel(void *verify_ctx, void *curl_easy, const char *url)
     if (!easy || !url)
         return refuse(url, (uint32_t)HR_E_INVALIDARG, "no transfer or URL to check");
 
-    /* The Schannel security context curl negotiated for this connection. */
-    struct curl_tlssessioninfo *info = NULL;
-    CURLcode rc = curl_easy_getinfo(easy, CURLINFO_TLS_SSL_PTR, &info);
-    if (rc != CURLE_OK || !info || info->backend != CURLSSLBACKEND_SCHANNEL || !info->internals)
+    int curl_rc = 0, backend = -1;
+    SECURITY_STATUS ss = tls_server_certificate(easy, &cert, &curl_rc, &backend);
+    if (ss == SEC_E_INVALID_HANDLE)
         return refuse(url, (uint32_t)HR_E_FAIL, "no Schannel session on this connection (curl %d, backend %d)",
-                      (int)rc, info ? (int)info->backend : -1);
-    CtxtHandle *ctxt = info->internals;
-    SECURITY_STATUS ss = QueryContextAttributesW(ctxt, SECPKG_ATTR_REMOTE_CERT_CONTEXT, (void *)&cert);
+                      curl_rc, backend);
     if (ss != SEC_E_OK || !cert)
         return refuse(url, ss != SEC_E_OK ? (uint32_t)ss : (uint32_t)HR_E_FAIL,
                       "the server's certificate is not available (0x%08lX)",
                       (unsigned long)(uint32_t)ss);
 
-    host = url_host(url);
+    host = tls_url_host(url);
     if (!host) {
         hr = refuse(url, (uint32_t)HR_E_INVALIDARG, "no host name in the URL");
         goto out;
@@ -308,3 +316,4 @@ out:
         HeapFree(GetProcessHeap(), 0, host);
     return hr;
 }
+

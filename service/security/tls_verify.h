@@ -12,12 +12,28 @@
 
 #include "hresult.h"
 
+#ifdef __WINCRYPT_H__ /* for tls_verify.c and tls_verify_peer.c */
+/* The server certificate of the Schannel session curl negotiated on this connection
+ * (CertFreeCertificateContext it): SEC_E_OK, SEC_E_INVALID_HANDLE without a Schannel session
+ * (curl's code and backend then in *curl_rc, *backend), or QueryContextAttributesW's failure. */
+SECURITY_STATUS tls_server_certificate(void *curl_easy, PCCERT_CONTEXT *cert, int *curl_rc, int *backend);
+/* The URL's host name as UTF-16 (brackets of an IPv6 literal removed; HeapFree it); NULL on failure. */
+WCHAR *tls_url_host(const char *url);
+#endif
+
 /* A transfer_verify_tls_fn. curl_easy: the transfer's CURL *; url: the URL being requested (NULL:
  * CURLINFO_EFFECTIVE_URL). Returns HR_OK, or DO_E_HTTP_CERT_VALIDATION (0x80D05002) when the
  * chain is not trusted (any CERT_TRUST_* error bit except "revocation status unknown/offline"),
  * the SSL policy fails (host name mismatch, ...), or there is no Schannel session to check. Every
  * refusal is also logged (log_event LOG_WARN: URL + reason). */
 hr_t tls_verify_schannel(void *verify_ctx, void *curl_easy, const char *url);
+
+/* A transfer_verify_peer_fn (transfer_options_t.verify_peer, the same NULL ctx): after
+ * tls_verify_schannel passed, hands the server certificate of a BITS job's request (tls_tag
+ * "{job} file") to the job's server certificate callback, if its client registered one
+ * (certificate_callbacks_check in service/notify/certificate_callbacks.c; bits.md §2.4). */
+hr_t tls_verify_peer(void *verify_ctx, void *curl_easy, const char *url, const char *tls_tag, int *transient,
+                     int32_t *context);
 
 /* The reason for this thread's last refusal by tls_verify_schannel, e.g.
  * "localhost: certificate \"otherhost\" issued by \"opendo test CA\": host name mismatch

@@ -202,6 +202,25 @@ static hr_t tls_hook(void *ctx, void *curl_easy, const char *url)
     return refuse ? (hr_t)0x800B010A : HR_OK;
 }
 
+/* verify_peer: counts its calls and the last tag; refuses a tag starting with "refuse" with
+ * 0x80EC0001, transient, context 8. */
+static int peer_hook_calls;
+static char peer_hook_tag[64];
+
+static hr_t peer_hook(void *ctx, void *curl_easy, const char *url, const char *tag, int *transient, int32_t *context)
+{
+    (void)ctx, (void)curl_easy, (void)url;
+    pthread_mutex_lock(&mu);
+    peer_hook_calls++;
+    snprintf(peer_hook_tag, sizeof peer_hook_tag, "%s", tag);
+    pthread_mutex_unlock(&mu);
+    if (strncmp(tag, "refuse", 6))
+        return HR_OK;
+    *transient = 1;
+    *context = 8;
+    return (hr_t)0x80EC0001;
+}
+
 static const transfer_callbacks_t callbacks = {on_response, on_checkpoint, on_done};
 
 static rec_t *new_rec(const char *temp_name, const testfile_t *expect)
@@ -258,6 +277,7 @@ typedef struct req_opts {
     const char *temp_path;       /* overrides the record's */
     transfer_auth_t server_auth;
     uint32_t flags;              /* TRANSFER_FLAG_* */
+    const char *tls_tag;
 } req_opts_t;
 
 static hr_t submit(transfer_engine_t *e, rec_t *r, const char *url, const req_opts_t *o)
@@ -278,6 +298,7 @@ static hr_t submit(transfer_engine_t *e, rec_t *r, const char *url, const req_op
     q.range_count = o->range_count;
     q.server_auth = o->server_auth;
     q.flags |= o->flags;
+    q.tls_tag = o->tls_tag;
     q.custom_headers = "X-Opendo-Test: 1\r\nRange: bytes=5-6\r\n";
     if (o->max_redirects)
         q.max_redirects = o->max_redirects == -2 ? 0 : o->max_redirects;
@@ -879,6 +900,26 @@ static void test_tls(void)
     r = run(te, new_rec("tls-down-allowed.tmp", &f_b), url, &downgrade);
     check_ok_file(r, &f_b, "https redirected to http with TRANSFER_FLAG_HTTPS_TO_HTTP: followed");
     transfer_engine_stop(te);
+
+    /* verify_peer: only for requests with a tag, after verify_tls, with the class and context it
+     * chose. */
+    transfer_options_t peer_opt = {.ca_info = cert, .verify_tls = tls_hook, .verify_peer = peer_hook};
+    CHECK_HR(transfer_engine_start(&callbacks, NULL, &peer_opt, &te), HR_OK, "https: engine with a verify_peer hook");
+    if (te) {
+        snprintf(url, sizeof url, "https://127.0.0.1:%d/b.bin", tls_port);
+        r = run(te, new_rec("peer-none.tmp", &f_b), url, NULL);
+        check_ok_file(r, &f_b, "verify_peer, request without a tag");
+        CHECK(peer_hook_calls == 0, "verify_peer: not called without a tag");
+        req_opts_t tagged = {.tls_tag = "{job} 3"};
+        r = run(te, new_rec("peer-ok.tmp", &f_b), url, &tagged);
+        check_ok_file(r, &f_b, "verify_peer accepting");
+        CHECK(peer_hook_calls == 1 && !strcmp(peer_hook_tag, "{job} 3"), "verify_peer: called once with the request's tag");
+        req_opts_t refused = {.tls_tag = "refuse"};
+        r = run(te, new_rec("peer-refused.tmp", &f_b), url, &refused);
+        check_result(r, TRANSFER_TRANSIENT, (hr_t)0x80EC0001, "verify_peer refusing: its code, transient");
+        CHECK(r->result.error_context == 8 && file_size(r->temp_path) == 0, "verify_peer refusing: its context, nothing written");
+        transfer_engine_stop(te);
+    }
 
     transfer_engine_t *plain = NULL;
     transfer_engine_start(&callbacks, NULL, NULL, &plain); /* the system's CAs only */

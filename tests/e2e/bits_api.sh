@@ -95,8 +95,8 @@ run_client download "$url/d.bin" 'C:\opendo-tests\bits\d.bin'
 check "bits api: download: the completed file is the source, byte for byte (SHA-256)" \
     same_file "$www/d.bin" "$dest/d.bin"
 job=$(tagged JOB)
-check "bits api: download: the log calls it a BITS job" \
-    grep -q "$job .*job.create BITS job created by " "$log_path"
+logged_as_bits_job() { grep -F "$1" "$log_path" | grep -qE " job\.create created by S-1-[0-9-]+ as a BITS job, "; }
+check "bits api: download: the log says the job was created as a BITS job" logged_as_bits_job "$job"
 
 # ---- HTTP 404 ---------------------------------------------------------------------------------
 run_client error "$url/missing.bin" 'C:\opendo-tests\bits\missing.bin'

@@ -32,30 +32,8 @@ trap 'exit 130' INT TERM
 
 client_program=$exe client_label="bits api: bits_api_client" client_timeout=300
 
-same_file() {
-    local want got
-    want=$(sha "$1") got=$(sha "$2")
-    [ -n "$got" ] && [ "$got" = "$want" ] && return 0
-    echo "#   source $want, downloaded ${got:-missing}"
-    return 1
-}
-
-# The state word of a service of the prefix (RUNNING, STOPPED ...), NONE when not installed.
-state_of() {
-    local out state
-    out=$(wine sc query "$1" </dev/null 2>/dev/null | tr -d '\r') || true
-    state=$(printf '%s\n' "$out" | awk '/STATE/ {print $4; exit}')
-    echo "${state:-NONE}"
-}
-wait_state() {
-    local i
-    for i in $(seq 1 100); do
-        [ "$(state_of "$1")" = "$2" ] && return 0
-        sleep 0.2
-    done
-    return 1
-}
-sc_do() { wine sc "$1" "$2" </dev/null >/dev/null 2>&1; wait_state "$2" "$3"; }
+# sc_do stop|start SERVICE STATE: the control, then a wait for the state.
+sc_do() { wine sc "$1" "$2" </dev/null >/dev/null 2>&1; service_wait "$3" "$2"; }
 
 # Whether a dosvc.exe of this prefix runs (other prefixes' are not ours).
 dosvc_running() {

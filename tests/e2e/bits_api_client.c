@@ -457,10 +457,11 @@ static IBackgroundCopyCallback2Vtbl sink_vtbl = {
 
 /* ---- download, error ------------------------------------------------------------------------- */
 
-static IBackgroundCopyJob *job_with_file(IBackgroundCopyManager *manager, const char *url, const char *path,
+/* The BITS manager (*manager) and a new job of it with one file, or NULL. */
+static IBackgroundCopyJob *job_with_file(const char *url, const char *path, IBackgroundCopyManager **manager,
                                          GUID *id)
 {
-    IBackgroundCopyJob *job = new_job(manager, L"bits api: a download", id);
+    IBackgroundCopyJob *job = (*manager = bits_manager()) ? new_job(*manager, L"bits api: a download", id) : NULL;
     if (job)
         CHECK_HR(IBackgroundCopyJob_AddFile(job, wide(url), wide(path)), S_OK, nm("AddFile %s", url));
     return job;
@@ -469,9 +470,9 @@ static IBackgroundCopyJob *job_with_file(IBackgroundCopyManager *manager, const 
 static int cmd_download(const char *url, const char *path)
 {
     section = "download";
-    IBackgroundCopyManager *manager = bits_manager();
+    IBackgroundCopyManager *manager;
     GUID id;
-    IBackgroundCopyJob *job = manager ? job_with_file(manager, url, path, &id) : NULL;
+    IBackgroundCopyJob *job = job_with_file(url, path, &manager, &id);
     if (!job)
         return 1;
     print_id(&id);
@@ -529,9 +530,9 @@ static void check_error_object(IBackgroundCopyError *error, const char *url)
 static int cmd_error(const char *url, const char *path)
 {
     section = "404";
-    IBackgroundCopyManager *manager = bits_manager();
+    IBackgroundCopyManager *manager;
     GUID id;
-    IBackgroundCopyJob *job = manager ? job_with_file(manager, url, path, &id) : NULL;
+    IBackgroundCopyJob *job = job_with_file(url, path, &manager, &id);
     if (!job)
         return 1;
     CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
@@ -583,9 +584,9 @@ static int cmd_limit(int count)
 static int cmd_create(const char *url, const char *path)
 {
     section = "persistence";
-    IBackgroundCopyManager *manager = bits_manager();
+    IBackgroundCopyManager *manager;
     GUID id;
-    IBackgroundCopyJob *job = manager ? job_with_file(manager, url, path, &id) : NULL;
+    IBackgroundCopyJob *job = job_with_file(url, path, &manager, &id);
     if (!job)
         return 1;
     CHECK(state_of(job) == BG_JOB_STATE_SUSPENDED, nm("the new job is SUSPENDED"));

@@ -14,6 +14,8 @@
 #include "settings.h"
 
 #define DOSVC_SERVICE_NAME L"DoSvc"
+/* The second service dosvc.exe hosts, in the same process, once a prefix is switched to it. */
+#define BITS_SERVICE_NAME L"BITS"
 #define DOSVC_DISPLAY_NAME L"Delivery Optimization (opendo)"
 #define DOSVC_DESCRIPTION L"Downloads files in the background for applications (opendo)."
 /* The AppID shares the class id, a common convention for single-class local servers. */
@@ -31,13 +33,15 @@
 typedef enum api_personality { API_DO, API_BITS } api_personality_t;
 /* The result of a call as the object's API reports it (the core speaks DO). */
 HRESULT api_result(api_personality_t api, HRESULT hr);
-/* Whether an object of the API answers riid, for the interfaces only one API has (IDOManager:
- * DO; IBitsPeerCacheAdministration: BITS); TRUE for every other interface. */
-BOOL api_offers(api_personality_t api, REFIID riid);
-/* Whether riid is one of those interfaces (an object then needs its API to answer it). */
-BOOL api_specific(REFIID riid);
-/* The API of a job of this kind (STORE_KIND_BITS: API_BITS; every other kind: API_DO). */
+/* The API of a job's kind (STORE_KIND_BITS: API_BITS), and the kind of job an API makes. */
 api_personality_t api_of_kind(int32_t kind);
+int32_t api_job_kind(api_personality_t api);
+/* Whether an object of api may answer QueryInterface for riid (the interfaces only one API has);
+ * every QueryInterface of the manager, job and file objects asks this first. */
+int api_offers(api_personality_t api, REFIID riid);
+/* The ten BITS classes (BackgroundCopyManager, 1_5 ... 10_3), oldest first. */
+#define BITS_CLASS_COUNT 10
+extern const CLSID *const bits_classes[BITS_CLASS_COUNT];
 
 /* The one job manager of the process, opened by service start-up. */
 extern jobs_t *dosvc_jobs;
@@ -64,17 +68,51 @@ extern settings_t dosvc_settings;
         return main##_release(&COM_SECONDARY_OF(object_t, member, iface)->iface);                  \
     }
 
-/* service/host/service_control.c: SCM glue. */
+/* service/host/service_control.c: SCM glue for the two services of the process (DoSvc, BITS). */
 int service_dispatch(void);
-int service_run_console(void);
+/* The DO classes (and with bits the BITS classes) without the SCM, until Ctrl+C. */
+int service_run_console(int bits);
 
-/* service/host/registration.c: install/uninstall the service and its COM registration. */
+/* service/host/bits_relay.c: DoSvc's process serves the BITS classes while the BITS service
+ * (a process of its own under Wine) runs. The host side runs in DoSvc's process; the guest side
+ * in the BITS service, whose thread holds *running between attach and detach. */
+HRESULT bits_relay_host_start(void);
+void bits_relay_host_stop(void);
+HRESULT bits_relay_guest_attach(HANDLE *host_process, HANDLE *running);
+void bits_relay_guest_detach(HANDLE host_process, HANDLE running);
+
+/* service/host/registration.c: install/uninstall the service and its COM registration (a full
+ * uninstall also gives BITS back when the prefix was switched); helpers shared with
+ * registration_bits.c. */
 int registration_install(void);
 int registration_uninstall(void);
+int registration_fail(const char *what, DWORD error); /* says so on stderr; returns 1 */
+DWORD registration_set_string(HKEY root, LPCWSTR key, LPCWSTR name, LPCWSTR value);
+/* The path of a file next to dosvc.exe. */
+DWORD registration_sibling_path(LPCWSTR name, WCHAR *out, DWORD size);
+/* The services' command line: dosvc.exe's path, quoted. */
+DWORD registration_service_command(WCHAR *command, size_t size);
+/* Stops a running service and waits (up to 10 s) until it has stopped. */
+void registration_stop_service(SC_HANDLE service);
 
-/* service/host/server.c: data directory, store, class registration (shared by SCM and console). */
-HRESULT server_start(void);
-void server_stop(void);
+/* service/host/registration_bits.c: `install --bits` makes opendo the prefix's BITS service
+ * (after saving Wine's registration once), `uninstall --bits` restores Wine's exactly;
+ * switched: whether the switch was asked for (HKLM\Software\opendo\BITS). */
+int registration_install_bits(void);
+int registration_uninstall_bits(void);
+int registration_bits_switched(void);
+
+/* service/host/registry_snapshot.c: registry keys (with everything below them) or single values
+ * below HKLM saved as one slot of a snapshot key each, and put back exactly (also their absence). */
+DWORD snapshot_save_key(HKEY snapshot, LPCWSTR slot, LPCWSTR path);
+DWORD snapshot_save_value(HKEY snapshot, LPCWSTR slot, LPCWSTR path, LPCWSTR name);
+DWORD snapshot_restore(HKEY snapshot, LPCWSTR slot);
+
+/* service/host/server.c: the class objects of one API, on the calling thread (joined to the
+ * MTA); the first start also starts the core (data directory, log, store, engine), the last
+ * stop stops it. Shared by the SCM path and the console mode. */
+HRESULT server_start(api_personality_t api);
+void server_stop(api_personality_t api);
 /* service/com/com_pins.c: keeps the RPC registration of every interface the service exposes for the
  * process's life (a Wine 8 unregistration race would otherwise hang the service). */
 void com_pins_hold(void);
@@ -83,6 +121,8 @@ void com_pins_hold(void);
  * dosvc_settings (and the log's size limits applied) once the log is open. */
 void settings_load(void);
 void settings_apply_limits(jobs_t *jobs);
+/* The BITS policy JobInactivityTimeout, in days. */
+uint32_t settings_bits_job_inactivity_days(void);
 uint32_t settings_max_background_transfers(void);
 /* The background download cap in bytes/s, 0 for none. */
 uint64_t settings_background_bandwidth(void);
@@ -97,7 +137,8 @@ void file_ops_own_directory(const char *dir);
 void event_log_start(void);
 void event_log_stop(void);
 
-/* service/host/maintenance.c: the 30-day expiry, at start-up and hourly. */
+/* service/host/maintenance.c: the expiry of every kind of job (DO's 30 days, BITS's
+ * JobInactivityTimeout), at start-up and hourly. */
 HRESULT maintenance_start(void);
 void maintenance_stop(void);
 
@@ -116,21 +157,26 @@ WCHAR *wide_from_utf8(const char *text); /* malloc'ed; NULL on failure */
 HRESULT cotaskmem_from_utf8(const char *text, LPWSTR *out);
 
 /* COM objects, one per file, named after the interface they implement. */
-/* The class objects of DeliveryOptimization and OpendoAdmin (all or none registered). */
-HRESULT class_factories_register(void);
-void class_factories_revoke(void);
+/* The class objects of one API (all or none registered): API_DO DeliveryOptimization and
+ * OpendoAdmin, API_BITS the ten BITS classes (BackgroundCopyManager ... 10_3). */
+HRESULT class_factories_register(api_personality_t api);
+void class_factories_revoke(api_personality_t api);
 HRESULT background_copy_manager_create(REFIID riid, void **out);
 /* The manager object of the BITS classes (API_BITS). */
 HRESULT background_copy_manager_create_bits(REFIID riid, void **out);
 /* IOpendoAdmin: the diagnostics of doadmin, for administrators only. */
 HRESULT opendo_admin_create(REFIID riid, void **out);
-HRESULT background_copy_job_create(const GUID *id, IBackgroundCopyJob **out);
-/* Takes ownership of ids (malloc'ed array). */
-HRESULT enum_background_copy_jobs_create(GUID *ids, ULONG count, IEnumBackgroundCopyJobs **out);
-/* A file of a job, by index; answers IBackgroundCopyFile..File5, IDeliveryOptimizationFile/2. */
-HRESULT background_copy_file_create(const GUID *job_id, ULONG index, REFIID riid, void **out);
-/* The files of a job as they are when EnumFiles is called (count is the snapshot). */
-HRESULT enum_background_copy_files_create(const GUID *job_id, ULONG count,
+/* The job object of job id, whose kind gives api (api_of_kind): the codes it reports and the
+ * interfaces it answers. */
+HRESULT background_copy_job_create(const GUID *id, api_personality_t api, IBackgroundCopyJob **out);
+/* Takes ownership of ids (malloc'ed array): jobs of api. */
+HRESULT enum_background_copy_jobs_create(api_personality_t api, GUID *ids, ULONG count,
+                                         IEnumBackgroundCopyJobs **out);
+/* A file of a job of api, by index; answers IBackgroundCopyFile..File5, IDeliveryOptimizationFile/2. */
+HRESULT background_copy_file_create(const GUID *job_id, api_personality_t api, ULONG index, REFIID riid,
+                                    void **out);
+/* The files of a job of api as they are when EnumFiles is called (count is the snapshot). */
+HRESULT enum_background_copy_files_create(const GUID *job_id, api_personality_t api, ULONG count,
                                           IEnumBackgroundCopyFiles **out);
 
 /* service/notify/notify_registry.c: the jobs' callback sinks (SetNotifyInterface, and objects activated
@@ -208,8 +254,10 @@ typedef struct job_http_options_part {
     IBackgroundCopyJobHttpOptions3 iface;
     IUnknown *outer;
     const GUID *job_id; /* the job object's */
+    api_personality_t api; /* the job's: the codes its results are reported in */
 } job_http_options_part_t;
-void job_http_options_init(job_http_options_part_t *part, IUnknown *outer, const GUID *job_id);
+void job_http_options_init(job_http_options_part_t *part, IUnknown *outer, const GUID *job_id,
+                           api_personality_t api);
 /* service/notify/certificate_callbacks.c: the jobs' server certificate callbacks, in memory only.
  * Set: access, BG_E_READ_ONLY_WHEN_JOB_ACTIVE unless SUSPENDED/ERROR/TRANSFERRED, E_NOINTERFACE
  * for an object that is no callback; NULL removes; clears the job's accepted certificates. */

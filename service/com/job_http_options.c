@@ -34,12 +34,18 @@ static ULONG STDMETHODCALLTYPE options_release(options_t *iface)
 
 /* ---- helpers: "who is calling" + one core call ------------------------------------------------- */
 
+/* What a call returns to the client: the core's result as the job's API reports it. */
+static HRESULT reply(options_t *iface, HRESULT hr)
+{
+    return api_result(impl(iface)->api, hr);
+}
+
 static HRESULT load(options_t *iface, store_job_t *job)
 {
     memset(job, 0, sizeof *job);
     caller_t caller;
     HRESULT hr = caller_identify(&caller);
-    return FAILED(hr) ? hr : jobs_get(dosvc_jobs, &caller, JOB_ID(iface), job);
+    return reply(iface, FAILED(hr) ? hr : jobs_get(dosvc_jobs, &caller, JOB_ID(iface), job));
 }
 
 /* The job checked (access, not final), then answer. */
@@ -55,7 +61,7 @@ static HRESULT set_value(options_t *iface, job_property_t property, const job_va
 {
     caller_t caller;
     HRESULT hr = caller_identify(&caller);
-    return FAILED(hr) ? hr : jobs_set(dosvc_jobs, &caller, JOB_ID(iface), property, value);
+    return reply(iface, FAILED(hr) ? hr : jobs_set(dosvc_jobs, &caller, JOB_ID(iface), property, value));
 }
 
 /* ---- IBackgroundCopyJobHttpOptions ------------------------------------------------------------- */
@@ -160,7 +166,7 @@ static HRESULT STDMETHODCALLTYPE options_set_http_method(options_t *iface, LPCWS
     if (SUCCEEDED(hr))
         hr = jobs_set_http_method(dosvc_jobs, &caller, JOB_ID(iface), text);
     free(text);
-    return api_result(API_BITS, hr);
+    return reply(iface, hr);
 }
 
 /* The job's method, or its type's default ("GET"). */
@@ -174,7 +180,7 @@ static HRESULT STDMETHODCALLTYPE options_get_http_method(options_t *iface, LPWST
     if (SUCCEEDED(hr))
         hr = cotaskmem_from_utf8(job_http_method(&job), method);
     store_job_clear(&job);
-    return api_result(API_BITS, hr);
+    return reply(iface, hr);
 }
 
 /* ---- IBackgroundCopyJobHttpOptions3 (BITS jobs) ------------------------------------------------ */
@@ -186,7 +192,7 @@ static HRESULT STDMETHODCALLTYPE options_set_server_certificate_validation_inter
     HRESULT hr = caller_identify(&caller);
     if (SUCCEEDED(hr))
         hr = certificate_callbacks_set(&caller, impl(iface)->job_id, callback);
-    return api_result(API_BITS, hr);
+    return reply(iface, hr);
 }
 
 /* Always S_OK for a job the caller may change (BITS: "always S_OK"), and for good. */
@@ -196,7 +202,7 @@ static HRESULT STDMETHODCALLTYPE options_make_custom_headers_write_only(options_
     HRESULT hr = caller_identify(&caller);
     if (SUCCEEDED(hr))
         hr = jobs_make_custom_headers_write_only(dosvc_jobs, &caller, JOB_ID(iface));
-    return api_result(API_BITS, hr);
+    return reply(iface, hr);
 }
 
 static IBackgroundCopyJobHttpOptions3Vtbl options_vtbl = {
@@ -211,9 +217,11 @@ static IBackgroundCopyJobHttpOptions3Vtbl options_vtbl = {
     options_set_server_certificate_validation_interface, options_make_custom_headers_write_only,
 };
 
-void job_http_options_init(job_http_options_part_t *part, IUnknown *outer, const GUID *job_id)
+void job_http_options_init(job_http_options_part_t *part, IUnknown *outer, const GUID *job_id,
+                           api_personality_t api)
 {
     part->iface.lpVtbl = &options_vtbl;
     part->outer = outer;
     part->job_id = job_id;
+    part->api = api;
 }

@@ -139,9 +139,9 @@ static HRESULT ask(IBackgroundCopyServerCertificateValidationCallback *callback,
 {
     IBackgroundCopyJob *job_object = NULL;
     IBackgroundCopyFile *file_object = NULL;
-    HRESULT hr = background_copy_job_create(job, &job_object);
+    HRESULT hr = background_copy_job_create(job, API_BITS, &job_object); /* callbacks are BITS jobs' */
     if (SUCCEEDED(hr))
-        hr = background_copy_file_create(job, file_index, &IID_IBackgroundCopyFile, (void **)&file_object);
+        hr = background_copy_file_create(job, API_BITS, file_index, &IID_IBackgroundCopyFile, (void **)&file_object);
     if (SUCCEEDED(hr))
         hr = IBackgroundCopyServerCertificateValidationCallback_ValidateServerCertificate(
             callback, job_object, file_object, check->cert_length, check->cert, check->encoding,

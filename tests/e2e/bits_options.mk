@@ -4,6 +4,6 @@
 $(BUILD)/win/tests/bits_options_client.exe: tests/e2e/bits_options_client.c tests/check.h $(IDL_I_OBJ) \
                                             $(BUILD)/idl/deliveryoptimization.h
 	@mkdir -p $(@D)
-	$(WCC) $(WCFLAGS) $(WLDFLAGS) $< $(IDL_I_OBJ) -o $@ -lole32 -luuid
+	$(WCC) $(WCFLAGS) $(WLDFLAGS) $< $(IDL_I_OBJ) -o $@ -lole32 -luuid -lcrypt32
 
 all: $(BUILD)/win/tests/bits_options_client.exe

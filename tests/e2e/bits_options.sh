@@ -6,20 +6,32 @@
 # IBackgroundCopyJobHttpOptions2/3 (a PROPFIND job with write-only headers, both kept across sc
 # stop/start, the method and the headers seen by the server, the file byte-exact); IBitsTokenOptions
 # (flags, SetHelperToken/GetHelperTokenSid/ClearHelperToken; after a restart the token is gone:
-# ERROR BG_E_TOKEN_REQUIRED; a new token and Resume complete the job byte-exact).
+# ERROR BG_E_TOKEN_REQUIRED; a new token and Resume complete the job byte-exact); server
+# certificate callbacks over https with the test PKI of tls.sh (a refusal: TRANSIENT_ERROR with
+# the callback's code in context 8; an acceptance: byte-exact; a client gone: ERROR
+# BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED).
 . "$(dirname "$0")/lib.sh"
+. "$top/scripts/test-pki.sh"
 
 exe="$top/build/win/tests/bits_options_client.exe"
+tls_exe="$top/build/win/tests/tls_client.exe"
 dosvc='C:\Program Files\opendo\dosvc.exe'
-[ -f "$exe" ] || { not_ok "bits options: bits_options_client.exe is built (make all)"; e2e_exit; }
+[ -f "$exe" ] && [ -f "$tls_exe" ] ||
+    { not_ok "bits options: bits_options_client.exe and tls_client.exe are built (make all)"; e2e_exit; }
+for tool in openssl nginx; do
+    command -v "$tool" >/dev/null || { not_ok "bits options: $tool is installed"; e2e_exit; }
+done
 
 tmp=$(mktemp -d /tmp/opendo-bits-options.XXXXXX)
 www="$tmp/www"
 dest="$WINEPREFIX/drive_c/opendo-tests/bits-options"   # C:\opendo-tests\bits-options\ in the prefix
 bits_on() { wine "$dosvc" install --bits </dev/null >/dev/null 2>&1; }
 bits_off() { wine "$dosvc" uninstall --bits </dev/null >/dev/null 2>&1; }
+ca_imported=
 cleanup() {
     bits_off
+    [ -z "$ca_imported" ] || wine "$tls_exe" remove-ca "$ca_imported" </dev/null >/dev/null 2>&1
+    loopback_nginx_stop
     stop_fault_server
     rm -rf "$tmp" "$dest"
 }
@@ -60,6 +72,23 @@ check "bits options: token: the file is the source, byte for byte (renamed as th
     same_file "$www/t.bin" "$dest/t.bin"
 check "bits options: token: the service logged the missing token" \
     grep -q "helper token required" "$log_path"
+
+# ---- server certificate callbacks over https ---------------------------------------------------
+pki() { cd "$tmp" && pki_ca ca "opendo bits options CA $$" && pki_leaf localhost ca trusted; }
+check "bits options: certificate: a test PKI (openssl)" eval '(pki) >"$tmp/pki.log" 2>&1'
+ca_win=$(winepath -w "$tmp/ca.pem" 2>/dev/null)
+import_ca() { wine "$tls_exe" import-ca "$ca_win" </dev/null 2>/dev/null | tr -d '\r' | grep -q '^ok - '; }
+check "bits options: certificate: its CA is trusted by the prefix (LocalMachine Root)" import_ca && ca_imported=$ca_win
+https_port=$(loopback_free_ports 1)
+head -c $((200 * 1024 + 3)) /dev/urandom >"$www/c.bin"
+check "bits options: certificate: nginx serves https://localhost:$https_port with it" \
+    loopback_nginx_start "$tmp" "server { listen 127.0.0.1:$https_port ssl; root $www; ssl_certificate $tmp/trusted.pem; ssl_certificate_key $tmp/trusted.key; }"
+run_client cert "https://localhost:$https_port/c.bin" 'C:\opendo-tests\bits-options\c.bin'
+check "bits options: certificate: the accepted download is the source, byte for byte" same_file "$www/c.bin" "$dest/c.bin"
+run_client cert-gone "https://localhost:$https_port/c.bin" 'C:\opendo-tests\bits-options\gone.bin'
+job=$(tagged JOB)
+[ -n "$job" ] && run_client cert-run "$job"
+check "bits options: certificate: nothing was written for the refused job" test ! -e "$dest/gone.bin"
 
 check "bits options: the prefix gets Wine's BITS back (dosvc uninstall --bits)" bits_off
 e2e_exit

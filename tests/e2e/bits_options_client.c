@@ -9,6 +9,11 @@
  *   token-new URL LOCAL      a BITS job with BG_TOKEN_LOCAL_FILE and a helper token (prints "JOB")
  *   token-run JOB            after a restart: the token is gone, Resume gives ERROR with
  *                            BG_E_TOKEN_REQUIRED; SetHelperToken, Resume, TRANSFERRED, Complete
+ *   cert URL LOCAL           an https BITS job with a server certificate callback that refuses
+ *                            (TRANSIENT_ERROR, its code, context 8), then one that accepts
+ *                            (TRANSFERRED, Complete); the certificate and store it was given parse
+ *   cert-gone URL LOCAL      registers a callback and exits without removing it (prints "JOB")
+ *   cert-run JOB             Resume: ERROR BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED
  * Check lines on stdout ("ok - bits options: ..."); exit status 1 when one failed. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +22,7 @@
 
 #include <windows.h>
 #include <ole2.h>
+#include <wincrypt.h>
 
 #include "../check.h"
 #include "deliveryoptimization.h"
@@ -24,6 +30,9 @@
 #define BG_E_TOKEN_REQUIRED ((HRESULT)0x80200056L)
 #define BG_E_READ_ONLY_PROPERTY_AFTER_RESUME ((HRESULT)0x80200062L)
 #define BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD ((HRESULT)0x80200071L)
+#define BG_E_READ_ONLY_WHEN_JOB_ACTIVE ((HRESULT)0x80200075L)
+#define BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED ((HRESULT)0x80200074L)
+#define CERT_REFUSAL ((HRESULT)0x80EC0CE7L) /* what the refusing callback answers */
 #define HEADERS L"X-Secret: s1\r\n"
 
 static const char *section = "";
@@ -307,6 +316,184 @@ static int cmd_token_run(const WCHAR *id)
     return CHECK_EXIT_CODE();
 }
 
+/* ---- server certificate callbacks ------------------------------------------------------------ */
+
+typedef struct cert_callback {
+    IBackgroundCopyServerCertificateValidationCallback iface;
+    LONG refs;
+    HRESULT verdict;
+    LONG calls, well_formed; /* calls whose certificate and store parse, the store holding it */
+} cert_callback_t;
+
+static cert_callback_t *cert_from(IBackgroundCopyServerCertificateValidationCallback *iface)
+{
+    return (cert_callback_t *)iface;
+}
+
+static HRESULT STDMETHODCALLTYPE cert_query_interface(IBackgroundCopyServerCertificateValidationCallback *iface,
+                                                      REFIID riid, void **out)
+{
+    *out = NULL;
+    if (!IsEqualIID(riid, &IID_IUnknown) && !IsEqualIID(riid, &IID_IBackgroundCopyServerCertificateValidationCallback))
+        return E_NOINTERFACE;
+    *out = iface;
+    InterlockedIncrement(&cert_from(iface)->refs);
+    return S_OK;
+}
+
+static ULONG STDMETHODCALLTYPE cert_add_ref(IBackgroundCopyServerCertificateValidationCallback *iface)
+{
+    return (ULONG)InterlockedIncrement(&cert_from(iface)->refs);
+}
+
+static ULONG STDMETHODCALLTYPE cert_release(IBackgroundCopyServerCertificateValidationCallback *iface)
+{
+    return (ULONG)InterlockedDecrement(&cert_from(iface)->refs);
+}
+
+/* Whether a serialized store (CertSaveStore's CERT_STORE_SAVE_AS_STORE format: the 8-byte file
+ * header "\0\0\0\0CERT", then elements {property id, encoding, length, bytes}, the certificate's
+ * being property 32) holds this encoded certificate. Walked by hand: Wine 8's
+ * CERT_STORE_PROV_SERIALIZED opens such a blob as an empty store. */
+static int store_holds(const BYTE *store, DWORD length, const BYTE *cert, DWORD cert_length)
+{
+    static const BYTE header[8] = {0, 0, 0, 0, 'C', 'E', 'R', 'T'};
+    if (length < 8 || memcmp(store, header, 8))
+        return 0;
+    for (DWORD at = 8; at + 12 <= length;) {
+        DWORD element[3];
+        memcpy(element, store + at, sizeof element);
+        at += 12;
+        if (element[2] > length - at)
+            return 0;
+        if (element[0] == 32 && element[2] == cert_length && !memcmp(store + at, cert, cert_length))
+            return 1;
+        at += element[2];
+    }
+    return 0;
+}
+
+/* The certificate decodes, and the serialized store holds it. */
+static int certificate_parses(const BYTE *cert, DWORD cert_length, DWORD encoding, const BYTE *store, DWORD store_length)
+{
+    PCCERT_CONTEXT context = CertCreateCertificateContext(encoding, cert, cert_length);
+    int ok = context && store_holds(store, store_length, cert, cert_length);
+    if (!ok)
+        printf("#   certificate %lu bytes (decoded: %d), store %lu bytes\n", (unsigned long)cert_length,
+               context != NULL, (unsigned long)store_length);
+    if (context)
+        CertFreeCertificateContext(context);
+    return ok;
+}
+
+static HRESULT STDMETHODCALLTYPE cert_validate(IBackgroundCopyServerCertificateValidationCallback *iface,
+                                               IBackgroundCopyJob *job, IBackgroundCopyFile *file, DWORD cert_length,
+                                               const BYTE cert[], DWORD encoding, DWORD store_length,
+                                               const BYTE store[])
+{
+    cert_callback_t *self = cert_from(iface);
+    InterlockedIncrement(&self->calls);
+    if (job && file && certificate_parses(cert, cert_length, encoding, store, store_length))
+        InterlockedIncrement(&self->well_formed);
+    return self->verdict;
+}
+
+static IBackgroundCopyServerCertificateValidationCallbackVtbl cert_vtbl = {
+    cert_query_interface, cert_add_ref, cert_release, cert_validate,
+};
+
+static HRESULT set_callback(IBackgroundCopyJobHttpOptions3 *h3, cert_callback_t *callback)
+{
+    return IBackgroundCopyJobHttpOptions3_SetServerCertificateValidationInterface(
+        h3, callback ? (IUnknown *)&callback->iface : NULL);
+}
+
+static void check_error(IBackgroundCopyJob *job, HRESULT want_code, BG_ERROR_CONTEXT want_context, const char *what)
+{
+    IBackgroundCopyError *error = NULL;
+    BG_ERROR_CONTEXT context = 0;
+    HRESULT code = 0;
+    int ok = IBackgroundCopyJob_GetError(job, &error) == S_OK && error &&
+             IBackgroundCopyError_GetError(error, &context, &code) == S_OK;
+    if (error)
+        IBackgroundCopyError_Release(error);
+    if (ok && (code != want_code || context != want_context))
+        printf("#   error 0x%08lx, context %d\n", (unsigned long)code, (int)context);
+    CHECK(ok && code == want_code && context == want_context, nm("%s", what));
+}
+
+static int cmd_cert(const WCHAR *url, const WCHAR *local)
+{
+    section = "certificate callback";
+    IBackgroundCopyManager *bits = manager_of(&CLSID_BackgroundCopyManager10_3, "BackgroundCopyManager10_3");
+    IBackgroundCopyJob *job = bits ? new_job(bits, url, local) : NULL;
+    IBackgroundCopyJobHttpOptions3 *h3 = job ? query(job, &IID_IBackgroundCopyJobHttpOptions3, S_OK, "HttpOptions3") : NULL;
+    cert_callback_t refusing = {{&cert_vtbl}, 1, CERT_REFUSAL, 0, 0}, accepting = {{&cert_vtbl}, 1, S_OK, 0, 0};
+    if (h3) {
+        CHECK_HR(IBackgroundCopyJobHttpOptions3_SetServerCertificateValidationInterface(h3, (IUnknown *)job), E_NOINTERFACE,
+                 nm("an object that is no callback: E_NOINTERFACE"));
+        CHECK_HR(set_callback(h3, &refusing), S_OK, nm("a refusing callback registered"));
+        CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
+        CHECK(wait_state(job, BG_JOB_STATE_TRANSIENT_ERROR, BG_JOB_STATE_TRANSFERRED) == BG_JOB_STATE_TRANSIENT_ERROR,
+              nm("refused: TRANSIENT_ERROR"));
+        check_error(job, CERT_REFUSAL, BG_ERROR_CONTEXT_SERVER_CERTIFICATE_CALLBACK,
+                    "refused: the callback's code, context SERVER_CERTIFICATE_CALLBACK (8)");
+        CHECK(refusing.calls >= 1 && refusing.well_formed == refusing.calls,
+              nm("the callback got the job, the file, a certificate that parses and a store holding it"));
+        CHECK_HR(set_callback(h3, &accepting), BG_E_READ_ONLY_WHEN_JOB_ACTIVE,
+                 nm("Set while TRANSIENT_ERROR: BG_E_READ_ONLY_WHEN_JOB_ACTIVE"));
+        CHECK_HR(IBackgroundCopyJob_Suspend(job), S_OK, nm("Suspend"));
+        CHECK_HR(set_callback(h3, &accepting), S_OK, nm("an accepting callback replaces it (SUSPENDED)"));
+        CHECK(refusing.refs == 1, nm("the service released the replaced callback"));
+        CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
+        finish(job);
+        CHECK(accepting.calls == 1 && accepting.well_formed == 1, nm("accepted once: asked once"));
+        IBackgroundCopyJobHttpOptions3_Release(h3);
+    }
+    if (job)
+        IBackgroundCopyJob_Release(job);
+    if (bits)
+        IBackgroundCopyManager_Release(bits);
+    return CHECK_EXIT_CODE();
+}
+
+/* The client registers its callback and ends (its objects disconnect with it). */
+static int cmd_cert_gone(const WCHAR *url, const WCHAR *local)
+{
+    section = "unreachable callback";
+    static cert_callback_t accepting = {{&cert_vtbl}, 1, S_OK, 0, 0};
+    IBackgroundCopyManager *bits = manager_of(&CLSID_BackgroundCopyManager10_3, "BackgroundCopyManager10_3");
+    IBackgroundCopyJob *job = bits ? new_job(bits, url, local) : NULL;
+    IBackgroundCopyJobHttpOptions3 *h3 = job ? query(job, &IID_IBackgroundCopyJobHttpOptions3, S_OK, "HttpOptions3") : NULL;
+    if (h3) {
+        CHECK_HR(set_callback(h3, &accepting), S_OK, nm("a callback registered by a client that then exits"));
+        IBackgroundCopyJobHttpOptions3_Release(h3);
+    }
+    if (job)
+        IBackgroundCopyJob_Release(job);
+    if (bits)
+        IBackgroundCopyManager_Release(bits);
+    return CHECK_EXIT_CODE();
+}
+
+static int cmd_cert_run(const WCHAR *id)
+{
+    section = "unreachable callback";
+    IBackgroundCopyManager *bits = manager_of(&CLSID_BackgroundCopyManager10_3, "BackgroundCopyManager10_3");
+    IBackgroundCopyJob *job = bits ? find_job(bits, id) : NULL;
+    if (job) {
+        CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume after the client exited"));
+        CHECK(wait_state(job, BG_JOB_STATE_ERROR, BG_JOB_STATE_TRANSFERRED) == BG_JOB_STATE_ERROR, nm("ERROR"));
+        check_error(job, BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED, BG_ERROR_CONTEXT_SERVER_CERTIFICATE_CALLBACK,
+                    "BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED");
+        IBackgroundCopyJob_Cancel(job);
+        IBackgroundCopyJob_Release(job);
+    }
+    if (bits)
+        IBackgroundCopyManager_Release(bits);
+    return CHECK_EXIT_CODE();
+}
+
 int wmain(int argc, WCHAR **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -323,9 +510,15 @@ int wmain(int argc, WCHAR **argv)
         rc = cmd_token_new(argv[2], argv[3]);
     else if (argc == 3 && !wcscmp(argv[1], L"token-run"))
         rc = cmd_token_run(argv[2]);
+    else if (argc == 4 && !wcscmp(argv[1], L"cert"))
+        rc = cmd_cert(argv[2], argv[3]);
+    else if (argc == 4 && !wcscmp(argv[1], L"cert-gone"))
+        rc = cmd_cert_gone(argv[2], argv[3]);
+    else if (argc == 3 && !wcscmp(argv[1], L"cert-run"))
+        rc = cmd_cert_run(argv[2]);
     else
         fprintf(stderr, "usage: bits_options_client peer | method-new URL LOCAL | method-run JOB | "
-                        "token-new URL LOCAL | token-run JOB\n");
+                        "token-new URL LOCAL | token-run JOB | cert URL LOCAL | cert-gone URL LOCAL | cert-run JOB\n");
     CoUninitialize();
     return rc;
 }

@@ -96,7 +96,17 @@ static IBackgroundCopyJob *find_job(IBackgroundCopyManager *manager, const WCHAR
     return job;
 }
 
-/* Resume, TRANSFERRED, Complete. */
+/* The end of a command: its objects released, its exit status. */
+static int end_command(IBackgroundCopyJob *job, IBackgroundCopyManager *bits)
+{
+    if (job)
+        IBackgroundCopyJob_Release(job);
+    if (bits)
+        IBackgroundCopyManager_Release(bits);
+    return CHECK_EXIT_CODE();
+}
+
+/* TRANSFERRED, then Complete. */
 static void finish(IBackgroundCopyJob *job)
 {
     CHECK(wait_state(job, BG_JOB_STATE_TRANSFERRED, BG_JOB_STATE_ERROR) == BG_JOB_STATE_TRANSFERRED, nm("TRANSFERRED"));
@@ -208,11 +218,7 @@ static int cmd_method_new(const WCHAR *url, const WCHAR *local)
         IBackgroundCopyJobHttpOptions2_Release(h2);
     if (h3)
         IBackgroundCopyJobHttpOptions3_Release(h3);
-    if (job)
-        IBackgroundCopyJob_Release(job);
-    if (bits)
-        IBackgroundCopyManager_Release(bits);
-    return CHECK_EXIT_CODE();
+    return end_command(job, bits);
 }
 
 static int cmd_method_run(const WCHAR *id)
@@ -230,11 +236,7 @@ static int cmd_method_run(const WCHAR *id)
         finish(job);
         IBackgroundCopyJobHttpOptions3_Release(h3);
     }
-    if (job)
-        IBackgroundCopyJob_Release(job);
-    if (bits)
-        IBackgroundCopyManager_Release(bits);
-    return CHECK_EXIT_CODE();
+    return end_command(job, bits);
 }
 
 /* ---- helper tokens ------------------------------------------------------------------------------- */
@@ -275,11 +277,7 @@ static int cmd_token_new(const WCHAR *url, const WCHAR *local)
         CHECK_HR(IBitsTokenOptions_SetHelperToken(t), S_OK, nm("SetHelperToken again"));
         IBitsTokenOptions_Release(t);
     }
-    if (job)
-        IBackgroundCopyJob_Release(job);
-    if (bits)
-        IBackgroundCopyManager_Release(bits);
-    return CHECK_EXIT_CODE();
+    return end_command(job, bits);
 }
 
 static int cmd_token_run(const WCHAR *id)
@@ -309,11 +307,7 @@ static int cmd_token_run(const WCHAR *id)
         finish(job); /* Complete's rename runs as the helper token (BG_TOKEN_LOCAL_FILE) */
         IBitsTokenOptions_Release(t);
     }
-    if (job)
-        IBackgroundCopyJob_Release(job);
-    if (bits)
-        IBackgroundCopyManager_Release(bits);
-    return CHECK_EXIT_CODE();
+    return end_command(job, bits);
 }
 
 /* ---- server certificate callbacks ------------------------------------------------------------ */
@@ -450,11 +444,7 @@ static int cmd_cert(const WCHAR *url, const WCHAR *local)
         CHECK(accepting.calls == 1 && accepting.well_formed == 1, nm("accepted once: asked once"));
         IBackgroundCopyJobHttpOptions3_Release(h3);
     }
-    if (job)
-        IBackgroundCopyJob_Release(job);
-    if (bits)
-        IBackgroundCopyManager_Release(bits);
-    return CHECK_EXIT_CODE();
+    return end_command(job, bits);
 }
 
 /* The client registers its callback and ends (its objects disconnect with it). */
@@ -469,11 +459,7 @@ static int cmd_cert_gone(const WCHAR *url, const WCHAR *local)
         CHECK_HR(set_callback(h3, &accepting), S_OK, nm("a callback registered by a client that then exits"));
         IBackgroundCopyJobHttpOptions3_Release(h3);
     }
-    if (job)
-        IBackgroundCopyJob_Release(job);
-    if (bits)
-        IBackgroundCopyManager_Release(bits);
-    return CHECK_EXIT_CODE();
+    return end_command(job, bits);
 }
 
 static int cmd_cert_run(const WCHAR *id)
@@ -487,11 +473,8 @@ static int cmd_cert_run(const WCHAR *id)
         check_error(job, BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED, BG_ERROR_CONTEXT_SERVER_CERTIFICATE_CALLBACK,
                     "BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED");
         IBackgroundCopyJob_Cancel(job);
-        IBackgroundCopyJob_Release(job);
     }
-    if (bits)
-        IBackgroundCopyManager_Release(bits);
-    return CHECK_EXIT_CODE();
+    return end_command(job, bits);
 }
 
 int wmain(int argc, WCHAR **argv)

@@ -262,6 +262,11 @@ void job_http_options_init(job_http_options_part_t *part, IUnknown *outer, const
  * Set: access, BG_E_READ_ONLY_WHEN_JOB_ACTIVE unless SUSPENDED/ERROR/TRANSFERRED, E_NOINTERFACE
  * for an object that is no callback; NULL removes; clears the job's accepted certificates. */
 HRESULT certificate_callbacks_set(const caller_t *caller, const GUID *job, IUnknown *object);
+/* The job ended: its callback is released. */
+void certificate_callbacks_drop(const GUID *job);
+/* What the service keeps in memory for a job that ended (Cancel, Complete, expiry): its callback
+ * sink, its server certificate callback and its helper token (background_copy_job.c). */
+void job_memory_forget(const GUID *job);
 /* What the transfer hands to the job's callback: the server ("host:port"), its encoded
  * certificate and a serialized store of the certificates it sent. */
 typedef struct certificate_check {

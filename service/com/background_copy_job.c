@@ -314,12 +314,20 @@ static HRESULT STDMETHODCALLTYPE job_resume(job5_t *iface)
     return act(iface, jobs_resume);
 }
 
-/* Cancel and Complete end the job; its callback sink goes with it. */
+void job_memory_forget(const GUID *job)
+{
+    notify_registry_set(job, NULL);
+    certificate_callbacks_drop(job);
+    helper_tokens_clear(job);
+}
+
+/* Cancel and Complete end the job; what the service kept in memory for it goes with it (after
+ * Complete's renames, which may need the helper token). */
 static HRESULT end_job(job5_t *iface, job_action_fn action)
 {
     HRESULT hr = act(iface, action);
     if (SUCCEEDED(hr))
-        notify_registry_set(&impl(iface)->id, NULL);
+        job_memory_forget(&impl(iface)->id);
     return hr;
 }
 

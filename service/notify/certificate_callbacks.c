@@ -56,6 +56,18 @@ static HRESULT check_job(const caller_t *caller, const GUID *job_id)
     return hr;
 }
 
+void certificate_callbacks_drop(const GUID *job)
+{
+    IUnknown *gone = NULL;
+    AcquireSRWLockExclusive(&entries_lock);
+    certificate_callback_t **link = find(job);
+    if (*link)
+        gone = unlink_entry(link);
+    ReleaseSRWLockExclusive(&entries_lock);
+    if (gone)
+        IUnknown_Release(gone);
+}
+
 HRESULT certificate_callbacks_set(const caller_t *caller, const GUID *job, IUnknown *object)
 {
     HRESULT hr = check_job(caller, job);

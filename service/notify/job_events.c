@@ -132,7 +132,7 @@ static void deliver(const GUID *id, jobs_event_t event, uint32_t file_index)
     store_job_t job;
     HRESULT hr = jobs_get(dosvc_jobs, &jobs_service_caller, (const store_guid_t *)id, &job);
     if (hr == DO_E_INVALID_STATE || hr == DO_E_JOB_NOT_FOUND)
-        notify_registry_set(id, NULL); /* the job is gone (e.g. expired): so are its sinks */
+        job_memory_forget(id); /* the job is gone (e.g. expired): so are its sinks and token */
     if (FAILED(hr))
         return;
     if (jobs_event_wanted(job.notify_flags, event) && still_current(&job, event)) {

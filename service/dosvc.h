@@ -8,6 +8,7 @@
 #include <objbase.h>
 
 #include "admin.h"
+#include "bits_classes.h"
 #include "deliveryoptimization.h"
 #include "downloads.h"
 #include "jobs.h"
@@ -34,7 +35,6 @@ typedef enum api_personality { API_DO, API_BITS } api_personality_t;
 /* The result of a call as the object's API reports it (the core speaks DO). */
 HRESULT api_result(api_personality_t api, HRESULT hr);
 /* The ten BITS classes (BackgroundCopyManager, 1_5 ... 10_3), oldest first. */
-#define BITS_CLASS_COUNT 10
 extern const CLSID *const bits_classes[BITS_CLASS_COUNT];
 
 /* The one job manager of the process, opened by service start-up. */

@@ -8,12 +8,15 @@
 #include <objbase.h>
 
 #include "admin.h"
+#include "bits_classes.h"
 #include "deliveryoptimization.h"
 #include "downloads.h"
 #include "jobs.h"
 #include "settings.h"
 
 #define DOSVC_SERVICE_NAME L"DoSvc"
+/* The second service dosvc.exe hosts, in the same process, once a prefix is switched to it. */
+#define BITS_SERVICE_NAME L"BITS"
 #define DOSVC_DISPLAY_NAME L"Delivery Optimization (opendo)"
 #define DOSVC_DESCRIPTION L"Downloads files in the background for applications (opendo)."
 /* The AppID shares the class id, a common convention for single-class local servers. */
@@ -31,6 +34,8 @@
 typedef enum api_personality { API_DO, API_BITS } api_personality_t;
 /* The result of a call as the object's API reports it (the core speaks DO). */
 HRESULT api_result(api_personality_t api, HRESULT hr);
+/* The ten BITS classes (BackgroundCopyManager, 1_5 ... 10_3), oldest first. */
+extern const CLSID *const bits_classes[BITS_CLASS_COUNT];
 
 /* The one job manager of the process, opened by service start-up. */
 extern jobs_t *dosvc_jobs;
@@ -57,17 +62,51 @@ extern settings_t dosvc_settings;
         return main##_release(&COM_SECONDARY_OF(object_t, member, iface)->iface);                  \
     }
 
-/* service/host/service_control.c: SCM glue. */
+/* service/host/service_control.c: SCM glue for the two services of the process (DoSvc, BITS). */
 int service_dispatch(void);
-int service_run_console(void);
+/* The DO classes (and with bits the BITS classes) without the SCM, until Ctrl+C. */
+int service_run_console(int bits);
 
-/* service/host/registration.c: install/uninstall the service and its COM registration. */
+/* service/host/bits_relay.c: DoSvc's process serves the BITS classes while the BITS service
+ * (a process of its own under Wine) runs. The host side runs in DoSvc's process; the guest side
+ * in the BITS service, whose thread holds *running between attach and detach. */
+HRESULT bits_relay_host_start(void);
+void bits_relay_host_stop(void);
+HRESULT bits_relay_guest_attach(HANDLE *host_process, HANDLE *running);
+void bits_relay_guest_detach(HANDLE host_process, HANDLE running);
+
+/* service/host/registration.c: install/uninstall the service and its COM registration (a full
+ * uninstall also gives BITS back when the prefix was switched); helpers shared with
+ * registration_bits.c. */
 int registration_install(void);
 int registration_uninstall(void);
+int registration_fail(const char *what, DWORD error); /* says so on stderr; returns 1 */
+DWORD registration_set_string(HKEY root, LPCWSTR key, LPCWSTR name, LPCWSTR value);
+/* The path of a file next to dosvc.exe. */
+DWORD registration_sibling_path(LPCWSTR name, WCHAR *out, DWORD size);
+/* The services' command line: dosvc.exe's path, quoted. */
+DWORD registration_service_command(WCHAR *command, size_t size);
+/* Stops a running service and waits (up to 10 s) until it has stopped. */
+void registration_stop_service(SC_HANDLE service);
 
-/* service/host/server.c: data directory, store, class registration (shared by SCM and console). */
-HRESULT server_start(void);
-void server_stop(void);
+/* service/host/registration_bits.c: `install --bits` makes opendo the prefix's BITS service
+ * (after saving Wine's registration once), `uninstall --bits` restores Wine's exactly;
+ * switched: whether the switch was asked for (HKLM\Software\opendo\BITS). */
+int registration_install_bits(void);
+int registration_uninstall_bits(void);
+int registration_bits_switched(void);
+
+/* service/host/registry_snapshot.c: registry keys (with everything below them) or single values
+ * below HKLM saved as one slot of a snapshot key each, and put back exactly (also their absence). */
+DWORD snapshot_save_key(HKEY snapshot, LPCWSTR slot, LPCWSTR path);
+DWORD snapshot_save_value(HKEY snapshot, LPCWSTR slot, LPCWSTR path, LPCWSTR name);
+DWORD snapshot_restore(HKEY snapshot, LPCWSTR slot);
+
+/* service/host/server.c: the class objects of one API, on the calling thread (joined to the
+ * MTA); the first start also starts the core (data directory, log, store, engine), the last
+ * stop stops it. Shared by the SCM path and the console mode. */
+HRESULT server_start(api_personality_t api);
+void server_stop(api_personality_t api);
 /* service/com/com_pins.c: keeps the RPC registration of every interface the service exposes for the
  * process's life (a Wine 8 unregistration race would otherwise hang the service). */
 void com_pins_hold(void);
@@ -106,9 +145,10 @@ WCHAR *wide_from_utf8(const char *text); /* malloc'ed; NULL on failure */
 HRESULT cotaskmem_from_utf8(const char *text, LPWSTR *out);
 
 /* COM objects, one per file, named after the interface they implement. */
-/* The class objects of DeliveryOptimization and OpendoAdmin (all or none registered). */
-HRESULT class_factories_register(void);
-void class_factories_revoke(void);
+/* The class objects of one API (all or none registered): API_DO DeliveryOptimization and
+ * OpendoAdmin, API_BITS the ten BITS classes (BackgroundCopyManager ... 10_3). */
+HRESULT class_factories_register(api_personality_t api);
+void class_factories_revoke(api_personality_t api);
 HRESULT background_copy_manager_create(REFIID riid, void **out);
 /* The manager object of the BITS classes (API_BITS). */
 HRESULT background_copy_manager_create_bits(REFIID riid, void **out);

@@ -3,6 +3,9 @@
  * counterpart as BITS does (bits.md §3.3). */
 #include "dosvc.h"
 
+/* The BITS classes, oldest first: each is served by the same manager of API_BITS. */
+const CLSID *const bits_classes[BITS_CLASS_COUNT] = BITS_CLASSES;
+
 typedef struct code_pair {
     HRESULT do_code, bits_code;
 } code_pair_t;

@@ -36,6 +36,8 @@ dump() {
     done
     echo "## bitsadmin.exe: $(sha "$bitsadmin_exe" || true)"
 }
+# Cancels $do_job (a job of the DO class made to show DoSvc serves): the store as it was.
+cancel_do_job() { [ -z "$do_job" ] || admin /cancel "$do_job" >/dev/null; }
 class_results() { bc classes | awk '{ print $3 }' | sort | uniq -c | awk '{ printf "%s x%s ", $2, $1 }'; }
 # The pid of the last "<what>, pid N" line of the service log.
 logged_pid() { grep -a "$1, pid " "$log_path" | tail -n 1 | sed 's/.*, pid \([0-9]*\).*/\1/'; }
@@ -95,7 +97,9 @@ service_stop BITS
 check "sc stop BITS: BITS is STOPPED" [ "$(service_state BITS)" = STOPPED ]
 check "sc stop BITS: DoSvc still RUNNING" [ "$(service_state)" = RUNNING ]
 check "sc stop BITS: DoSvc's process revoked the BITS classes" [ "$(revoked)" = $((revoked_before + 1)) ]
-check "sc stop BITS: DoSvc still serves the DO class" [ -n "$(create_job "sc stop BITS" "after sc stop BITS" 2>/dev/null)" ]
+do_job=$(create_job "sc stop BITS" "after sc stop BITS" 2>/dev/null)
+check "sc stop BITS: DoSvc still serves the DO class" [ -n "$do_job" ]
+cancel_do_job
 check "sc stop BITS: ... in the same process" [ "$(logged_pid "service started")" = "$dosvc_pid" ]
 check "sc stop BITS: activation starts BITS again; the job is still there (cancelled through it)" \
     [ "$(bc cancel "$job")" = "CANCEL 0x00000000" ]
@@ -119,8 +123,9 @@ else
     sed 's/^/#   /' "$tmp/diff"
 fi
 wine_answers "after uninstall --bits"
-check "after uninstall --bits: DoSvc is installed and serves the DO class" \
-    [ -n "$(create_job "uninstall --bits" "after uninstall --bits" 2>/dev/null)" ]
+do_job=$(create_job "uninstall --bits" "after uninstall --bits" 2>/dev/null)
+check "after uninstall --bits: DoSvc is installed and serves the DO class" [ -n "$do_job" ]
+cancel_do_job
 
 # --- switched again; a Wine update resets it; /util /repairservice repairs it
 check "reinstall: install --bits exits 0" bits_switch_on

@@ -8,6 +8,7 @@
 #include <objbase.h>
 
 #include "admin.h"
+#include "bits_classes.h"
 #include "deliveryoptimization.h"
 #include "downloads.h"
 #include "jobs.h"
@@ -33,6 +34,8 @@
 typedef enum api_personality { API_DO, API_BITS } api_personality_t;
 /* The result of a call as the object's API reports it (the core speaks DO). */
 HRESULT api_result(api_personality_t api, HRESULT hr);
+/* GetProtocol's code for an error tied to no file. */
+HRESULT api_no_protocol(api_personality_t api);
 /* The API of a job's kind (STORE_KIND_BITS: API_BITS), and the kind of job an API makes. */
 api_personality_t api_of_kind(int32_t kind);
 int32_t api_job_kind(api_personality_t api);
@@ -40,7 +43,6 @@ int32_t api_job_kind(api_personality_t api);
  * every QueryInterface of the manager, job and file objects asks this first. */
 int api_offers(api_personality_t api, REFIID riid);
 /* The ten BITS classes (BackgroundCopyManager, 1_5 ... 10_3), oldest first. */
-#define BITS_CLASS_COUNT 10
 extern const CLSID *const bits_classes[BITS_CLASS_COUNT];
 
 /* The one job manager of the process, opened by service start-up. */

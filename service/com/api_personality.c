@@ -8,13 +8,7 @@
 /* ---- classes ----------------------------------------------------------------------------------- */
 
 /* The BITS classes, oldest first: each is served by the same manager of API_BITS. */
-const CLSID *const bits_classes[BITS_CLASS_COUNT] = {
-    &CLSID_BackgroundCopyManager,    &CLSID_BackgroundCopyManager1_5,
-    &CLSID_BackgroundCopyManager2_0, &CLSID_BackgroundCopyManager2_5,
-    &CLSID_BackgroundCopyManager3_0, &CLSID_BackgroundCopyManager4_0,
-    &CLSID_BackgroundCopyManager5_0, &CLSID_BackgroundCopyManager10_1,
-    &CLSID_BackgroundCopyManager10_2, &CLSID_BackgroundCopyManager10_3,
-};
+const CLSID *const bits_classes[BITS_CLASS_COUNT] = BITS_CLASSES;
 
 /* ---- codes ------------------------------------------------------------------------------------- */
 
@@ -57,6 +51,13 @@ HRESULT api_result(api_personality_t api, HRESULT hr)
         if (bits_codes[i].do_code == hr)
             return bits_codes[i].bits_code;
     return hr;
+}
+
+/* IBackgroundCopyError::GetProtocol of an error tied to no file: BITS has a code of its own for
+ * it (bits.md §3.2), DO only DO_E_FILE_NOT_AVAILABLE. */
+HRESULT api_no_protocol(api_personality_t api)
+{
+    return api == API_BITS ? (HRESULT)0x80200005L /* BG_E_PROTOCOL_NOT_AVAILABLE */ : DO_E_FILE_NOT_AVAILABLE;
 }
 
 /* ---- jobs ------------------------------------------------------------------------------------- */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end: the BITS-only interfaces of opendo's BITS classes (docs/bits.md), with
 # build/win/tests/bits_options_client.exe (tests/e2e/bits_options_client.c). The prefix is switched
-# to opendo's BITS (dosvc install --bits) and given back at the end (uninstall --bits). Checked:
+# to opendo's BITS (lib.sh's bits_switch_on) and given back at the end (bits_switch_off). Checked:
 # IBitsPeerCacheAdministration (S_FALSE everywhere, empty enumerators; not on the DO manager);
 # IBackgroundCopyJobHttpOptions2/3 (a PROPFIND job with write-only headers, both kept across sc
 # stop/start, the method and the headers seen by the server, the file byte-exact); IBitsTokenOptions
@@ -15,7 +15,6 @@
 
 exe="$top/build/win/tests/bits_options_client.exe"
 tls_exe="$top/build/win/tests/tls_client.exe"
-dosvc='C:\Program Files\opendo\dosvc.exe'
 [ -f "$exe" ] && [ -f "$tls_exe" ] ||
     { not_ok "bits options: bits_options_client.exe and tls_client.exe are built (make all)"; e2e_exit; }
 for tool in openssl nginx; do
@@ -25,11 +24,9 @@ done
 tmp=$(mktemp -d /tmp/opendo-bits-options.XXXXXX)
 www="$tmp/www"
 dest="$WINEPREFIX/drive_c/opendo-tests/bits-options"   # C:\opendo-tests\bits-options\ in the prefix
-bits_on() { wine "$dosvc" install --bits </dev/null >/dev/null 2>&1; }
-bits_off() { wine "$dosvc" uninstall --bits </dev/null >/dev/null 2>&1; }
 ca_imported=
 cleanup() {
-    bits_off
+    bits_switch_off
     [ -z "$ca_imported" ] || wine "$tls_exe" remove-ca "$ca_imported" </dev/null >/dev/null 2>&1
     loopback_nginx_stop
     stop_fault_server
@@ -41,11 +38,10 @@ trap 'exit 130' INT TERM
 client_program=$exe client_label="bits options: bits_options_client" client_timeout=300
 # The services stopped and started again: what survives is what the store kept.
 restart() {
-    wine sc stop BITS </dev/null >/dev/null 2>&1
-    service_wait STOPPED BITS && service_stop && [ "$(service_state)" = STOPPED ] && service_start
+    service_stop BITS && service_stop DoSvc && [ "$(service_state DoSvc)" = STOPPED ] && service_start DoSvc
 }
 
-check "bits options: the prefix is switched to opendo's BITS (dosvc install --bits)" bits_on
+check "bits options: the prefix is switched to opendo's BITS (bits_switch_on)" bits_switch_on
 mkdir -p "$www" "$dest"
 head -c $((1024 * 1024 + 5)) /dev/urandom >"$www/m.bin"
 head -c $((300 * 1024)) /dev/urandom >"$www/t.bin"
@@ -90,5 +86,5 @@ job=$(tagged JOB)
 [ -n "$job" ] && run_client cert-run "$job"
 check "bits options: certificate: nothing was written for the refused job" test ! -e "$dest/gone.bin"
 
-check "bits options: the prefix gets Wine's BITS back (dosvc uninstall --bits)" bits_off
+check "bits options: the prefix gets Wine's BITS back (bits_switch_off)" bits_switch_off
 e2e_exit

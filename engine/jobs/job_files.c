@@ -270,6 +270,9 @@ typedef struct add_files {
 static hr_t apply_add_files(jobs_t *jobs, store_job_t *job, void *context)
 {
     add_files_t *add = context;
+    for (size_t i = 0; job_has_custom_http_method(job) && i < add->count; i++)
+        if (add->files[i].range_count) /* ranges need GET (job_http_method.c) */
+            return HR_BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD;
     store_status_t status = store_file_count(jobs->store, &job->id, &add->first_index);
     if (status != STORE_OK)
         return store_failure(jobs, &job->id, "count files", status);

@@ -97,6 +97,10 @@ static void test_priority_lock(void)
     CHECK_HR(jobs_set_http_method(fx.jobs, alice(), &ranged, "POST"), T_BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD,
              "lock: custom method on a job with ranges: BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD");
     CHECK_HR(jobs_set_http_method(fx.jobs, alice(), &ranged, "GET"), HR_OK, "lock: the default on that job: accepted");
+    CHECK_HR(jobs_set_http_method(fx.jobs, alice(), &id, "PROPFIND"), HR_OK, "lock: PROPFIND again");
+    CHECK_HR(jobs_add_files(fx.jobs, alice(), &id, &spec, 1, NULL), T_BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD,
+             "lock: a file with ranges on a custom-method job: BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD");
+    CHECK(file_count_of(fx.jobs, alice(), &id) == 1, "lock: no file was added");
 }
 
 static void test_after_resume(void)

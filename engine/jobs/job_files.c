@@ -307,9 +307,6 @@ hr_t jobs_add_files(jobs_t *jobs, const caller_t *caller, const store_guid_t *id
 }
 
 /* ---- reading files -------------------------------------------------------------------------------- */
-
-typedef hr_t (*file_change_fn)(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context);
-
 typedef struct file_use {
     uint32_t index;
     file_change_fn use;
@@ -329,8 +326,7 @@ static hr_t use_file(jobs_t *jobs, store_job_t *job, void *context)
     return hr;
 }
 
-/* Reads one file of a job the caller may see (E_INVALIDARG for an index past the end). */
-static hr_t with_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
+hr_t with_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
                       file_change_fn use, void *context)
 {
     file_use_t fu = {index, use, context};
@@ -402,8 +398,7 @@ static hr_t change_and_store_file(jobs_t *jobs, store_job_t *job, store_file_t *
     return status == STORE_OK ? HR_OK : store_failure(jobs, &job->id, "update file", status);
 }
 
-/* Changes one file (and the job's ModificationTime) in one transaction; owner as change_job. */
-static hr_t change_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+hr_t change_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                         uint32_t index, file_change_fn change, void *context, char *owner)
 {
     file_use_t inner = {index, change, context};

@@ -88,6 +88,7 @@ void jobs_close(jobs_t *jobs)
     for (size_t i = 0; i < FINISHED_JOBS_MAX; i++)
         free_values(jobs->finished[i].values, jobs->finished[i].value_count);
     free(jobs->stream_directory);
+    free(jobs->intervals);
     free(jobs);
 }
 

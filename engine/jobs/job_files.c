@@ -307,6 +307,7 @@ hr_t jobs_add_files(jobs_t *jobs, const caller_t *caller, const store_guid_t *id
 }
 
 /* ---- reading files -------------------------------------------------------------------------------- */
+
 typedef struct file_use {
     uint32_t index;
     file_change_fn use;

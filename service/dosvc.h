@@ -76,6 +76,8 @@ void com_pins_hold(void);
  * dosvc_settings (and the log's size limits applied) once the log is open. */
 void settings_load(void);
 void settings_apply_limits(jobs_t *jobs);
+/* The BITS policy JobInactivityTimeout, in days. */
+uint32_t settings_bits_job_inactivity_days(void);
 uint32_t settings_max_background_transfers(void);
 /* The background download cap in bytes/s, 0 for none. */
 uint64_t settings_background_bandwidth(void);
@@ -90,7 +92,8 @@ void file_ops_own_directory(const char *dir);
 void event_log_start(void);
 void event_log_stop(void);
 
-/* service/host/maintenance.c: the 30-day expiry, at start-up and hourly. */
+/* service/host/maintenance.c: the expiry of every kind of job (DO's 30 days, BITS's
+ * JobInactivityTimeout), at start-up and hourly. */
 HRESULT maintenance_start(void);
 void maintenance_stop(void);
 

@@ -264,6 +264,7 @@ typedef struct add_files {
     const job_file_spec_t *files;
     size_t count;
     uint32_t first_index;
+    const caller_t *caller;
 } add_files_t;
 
 static hr_t apply_add_files(jobs_t *jobs, store_job_t *job, void *context)
@@ -272,12 +273,13 @@ static hr_t apply_add_files(jobs_t *jobs, store_job_t *job, void *context)
     store_status_t status = store_file_count(jobs->store, &job->id, &add->first_index);
     if (status != STORE_OK)
         return store_failure(jobs, &job->id, "count files", status);
-    if (add->count > jobs->limits.max_files_per_job - add->first_index ||
-        add->first_index > jobs->limits.max_files_per_job)
+    jobs_limits_t limits = job_limits_for(jobs, job->kind, add->caller);
+    if (add->count > limits.max_files_per_job - add->first_index ||
+        add->first_index > limits.max_files_per_job)
         return HR_BG_E_TOO_MANY_FILES_IN_JOB;
     file_batch_t batch = {0};
     hr_t hr = prepare_batch(&job->id, add->first_index, add->files, add->count,
-                            jobs->limits.max_ranges_per_file, &batch);
+                            limits.max_ranges_per_file, &batch);
     if (HR_SUCCEEDED(hr)) {
         status = store_files_insert(jobs->store, batch.rows, add->count,
                                     (const store_range_t *const *)batch.ranges, batch.range_counts);
@@ -293,7 +295,7 @@ hr_t jobs_add_files(jobs_t *jobs, const caller_t *caller, const store_guid_t *id
 {
     if (!files || !count)
         return HR_E_INVALIDARG;
-    add_files_t add = {files, count, 0};
+    add_files_t add = {files, count, 0, caller};
     char owner[CALLER_SID_MAX];
     hr_t hr = change_job(jobs, caller, id, apply_add_files, &add, owner);
     if (HR_SUCCEEDED(hr)) {

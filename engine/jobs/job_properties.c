@@ -149,18 +149,20 @@ static hr_t replace_text_pair(char **first, char **second, const job_value_t *va
     return HR_SUCCEEDED(hr) ? replace_text(second, value->text2) : hr;
 }
 
-static uint32_t default_no_progress_timeout(int32_t priority)
+static uint32_t default_no_progress_timeout(int32_t kind, int32_t priority)
 {
-    return priority == JOB_PRIORITY_FOREGROUND ? JOB_FOREGROUND_NO_PROGRESS_TIMEOUT
-                                               : JOB_DEFAULT_NO_PROGRESS_TIMEOUT;
+    const job_rules_t *rules = job_rules_of(kind);
+    return priority == JOB_PRIORITY_FOREGROUND ? rules->foreground_no_progress_timeout
+                                               : rules->no_progress_timeout;
 }
 
-/* DO gives foreground jobs a 1-hour no-progress timeout and background jobs a day: a timeout
- * still at the old priority's default follows the priority; one the client set stays. */
+/* DO gives foreground jobs a 1-hour no-progress timeout and background jobs a day (BITS: 14
+ * days for both): a timeout still at the old priority's default follows the priority; one the
+ * client set stays. */
 static void set_priority(store_job_t *job, int32_t priority)
 {
-    if (job->no_progress_timeout == default_no_progress_timeout(job->priority))
-        job->no_progress_timeout = default_no_progress_timeout(priority);
+    if (job->no_progress_timeout == default_no_progress_timeout(job->kind, job->priority))
+        job->no_progress_timeout = default_no_progress_timeout(job->kind, priority);
     job->priority = priority;
 }
 

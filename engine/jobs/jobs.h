@@ -32,6 +32,10 @@ enum job_priority { JOB_PRIORITY_FOREGROUND, JOB_PRIORITY_HIGH, JOB_PRIORITY_NOR
 #define JOB_DEFAULT_COST_FLAGS 0x8000007Fu       /* BITS_COST_STATE_TRANSFER_NOT_ROAMING */
 #define JOB_DEFAULT_MAX_DOWNLOAD_TIME 7776000u   /* seconds (90 days), as BITS */
 #define JOB_MAX_AGE_DAYS 30                      /* DO removes older jobs */
+#define FILETIME_PER_DAY (INT64_C(86400) * 10000000)
+/* The BITS classes' own defaults (bits.md §4.1, §4.4). */
+#define BITS_DEFAULT_NO_PROGRESS_TIMEOUT 1209600u /* seconds (14 days), whatever the priority */
+#define BITS_DEFAULT_JOB_INACTIVITY_DAYS 90u      /* JobInactivityTimeout */
 
 #define CALLER_SID_MAX 192
 
@@ -62,13 +66,20 @@ void jobs_shutdown(jobs_t *jobs);
 /* Shuts down and frees; only when no other thread can still call in. */
 void jobs_close(jobs_t *jobs);
 
-/* CreateJob: display_name is UTF-8, at most JOB_DISPLAY_NAME_MAX UTF-16 units. The job is
- * SUSPENDED, owned by caller, and durable when this returns. */
+/* CreateJob of the DO class: display_name is UTF-8, at most JOB_DISPLAY_NAME_MAX UTF-16 units.
+ * The job is SUSPENDED, owned by caller, and durable when this returns. */
 hr_t jobs_create(jobs_t *jobs, const caller_t *caller, const char *display_name, int32_t type,
                  store_guid_t *id_out);
-/* GetJob: DO_E_JOB_NOT_FOUND for unknown and final jobs, E_ACCESSDENIED for jobs the caller may
- * not see. */
+/* GetJob of the DO class: DO_E_JOB_NOT_FOUND for unknown and final jobs and for jobs of another
+ * kind (downloads, BITS jobs), E_ACCESSDENIED for jobs the caller may not see. */
 hr_t jobs_lookup(jobs_t *jobs, const caller_t *caller, const store_guid_t *id);
+/* The same for the jobs of one API: kind STORE_KIND_JOB (the DO class) or STORE_KIND_BITS (the
+ * BITS classes). A job of another kind is "not found", whoever owns it. */
+hr_t jobs_create_kind(jobs_t *jobs, const caller_t *caller, int32_t kind, const char *display_name,
+                      int32_t type, store_guid_t *id_out);
+hr_t jobs_lookup_kind(jobs_t *jobs, const caller_t *caller, int32_t kind, const store_guid_t *id);
+hr_t jobs_list_kind(jobs_t *jobs, const caller_t *caller, int32_t kind, uint32_t flags,
+                    store_guid_t **ids, size_t *count);
 /* Every read through a job object: like jobs_lookup, but a job that became final while the
  * object existed gives DO_E_INVALID_STATE. out is a snapshot (store_job_clear it). */
 hr_t jobs_get(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, store_job_t *out);
@@ -155,8 +166,12 @@ hr_t jobs_complete(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
 hr_t jobs_take_ownership(jobs_t *jobs, const caller_t *caller, const store_guid_t *id);
 /* State of a job object's job, final states included (GetState on a cancelled job). */
 hr_t jobs_state(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, int32_t *state);
-/* Cancels every job older than max_age (FILETIME units) with DO_E_JOB_TOO_OLD; returns count. */
+/* DO's rule: cancels every DO job and download older than max_age (FILETIME units) with
+ * DO_E_JOB_TOO_OLD; returns count. */
 hr_t jobs_expire(jobs_t *jobs, int64_t max_age, size_t *expired);
+/* The expiry of the jobs of one kind, as job_rules_of(kind) says: older than max_age, or (BITS's
+ * JobInactivityTimeout) unchanged for max_age; cancelled as the service (temp files deleted). */
+hr_t jobs_expire_kind(jobs_t *jobs, int32_t kind, int64_t max_age, size_t *expired);
 
 /* ---- files -------------------------------------------------------------------------------- */
 
@@ -267,7 +282,35 @@ typedef struct jobs_limits {
 #define HR_BG_E_TOO_MANY_FILES_IN_JOB ((hr_t)0x80200051)
 #define HR_BG_E_TOO_MANY_RANGES_IN_FILE ((hr_t)0x80200052)
 
+#define BITS_DEFAULT_MAX_JOBS_PER_USER 60u      /* bits.md §4.1 */
+#define BITS_DEFAULT_MAX_JOBS_PER_MACHINE 300u
+#define BITS_DEFAULT_MAX_FILES_PER_JOB 200u
+#define BITS_DEFAULT_MAX_RANGES_PER_FILE 500u
+
+/* The limits of the DO class's jobs and downloads (JOBS_LIMITS_DO). */
 void jobs_set_limits(jobs_t *jobs, const jobs_limits_t *limits);
+
+/* ---- what differs per kind of job (job_rules.c, docs/bits.md) ------------------------------ */
+
+/* Whose limits a job meets, and whose jobs count against them. */
+typedef enum jobs_limit_set { JOBS_LIMITS_DO, JOBS_LIMITS_BITS, JOBS_LIMIT_SETS } jobs_limit_set_t;
+typedef enum job_expiry {
+    JOB_EXPIRES_AFTER_CREATION,   /* DO: DO_E_JOB_TOO_OLD after JOB_MAX_AGE_DAYS */
+    JOB_EXPIRES_AFTER_INACTIVITY, /* BITS: JobInactivityTimeout since the last change or progress */
+} job_expiry_t;
+
+typedef struct job_rules {
+    const char *name;           /* in log lines: "DO job", "BITS job" ... */
+    jobs_limit_set_t limit_set;
+    int admins_exempt;          /* administrators and service accounts pass the limits (BITS) */
+    job_expiry_t expiry;
+    const char *expiry_event;   /* what the log calls an expiry: the code or event BITS/DO use */
+    uint32_t no_progress_timeout, foreground_no_progress_timeout, min_retry_delay; /* defaults */
+} job_rules_t;
+
+/* The rules of a kind (STORE_KIND_*); those of STORE_KIND_JOB for an unknown kind. */
+const job_rules_t *job_rules_of(int32_t kind);
+void jobs_set_kind_limits(jobs_t *jobs, jobs_limit_set_t set, const jobs_limits_t *limits);
 
 /* Number of UTF-16 code units needed for a UTF-8 string, or -1 when it is not valid UTF-8. */
 long utf8_utf16_length(const char *text);

@@ -27,7 +27,7 @@ typedef struct finished_job {
  * CreateJob does not count 100,000 rows each time. */
 typedef struct owner_count {
     char sid[CALLER_SID_MAX];
-    size_t count;
+    size_t count[JOBS_LIMIT_SETS]; /* its jobs, by the limit set of their kind */
     struct owner_count *next;
 } owner_count_t;
 
@@ -69,9 +69,9 @@ void job_events_hand_over(job_events_t *events, job_event_batch_t *batch);
 struct jobs {
     store_t *store;
     uv_mutex_t lock; /* serialises every use of store, finished and the counts */
-    jobs_limits_t limits;
+    jobs_limits_t limits[JOBS_LIMIT_SETS];
     owner_count_t *owner_counts; /* owners counted so far */
-    size_t machine_count;
+    size_t machine_count[JOBS_LIMIT_SETS];
     int machine_count_known;
     finished_job_t finished[FINISHED_JOBS_MAX];
     size_t finished_count; /* total ever added; the ring holds the last FINISHED_JOBS_MAX */
@@ -122,9 +122,13 @@ hr_t change_loaded_job(jobs_t *jobs, store_job_t *job, job_change_fn change, voi
 void finished_add(jobs_t *jobs, const store_job_t *job, int32_t state, const job_progress_t *progress);
 /* Keep the cached job counts right (lock held): a job of this owner was added or removed, or
  * (counts_forget) ownership moved and everything is counted afresh when next needed. */
-void counts_job_added(jobs_t *jobs, const char *owner_sid);
-void counts_job_removed(jobs_t *jobs, const char *owner_sid);
+void counts_job_added(jobs_t *jobs, const char *owner_sid, int32_t kind);
+void counts_job_removed(jobs_t *jobs, const char *owner_sid, int32_t kind);
 void counts_forget(jobs_t *jobs);
+/* The limits caller meets with a job of kind (lock held; job_rules.c): its kind's set, or none
+ * for a caller the kind's rules exempt. */
+jobs_limits_t job_limits_for(const jobs_t *jobs, int32_t kind, const caller_t *caller);
+extern const jobs_limits_t jobs_default_limits[JOBS_LIMIT_SETS];
 const finished_job_t *finished_find(const jobs_t *jobs, const store_guid_t *id);
 /* Keeps count texts (malloc'ed, NULL entries allowed; the array too) with a finished job's
  * record for as long as the record lives (lock held); freed at once when id is not there. */
@@ -136,7 +140,7 @@ int text_fits(const char *text, long max, int nullable);
 const char *job_state_name(int32_t state);
 /* A job's progress, summed over its files (lock held). */
 hr_t sum_file_progress(jobs_t *jobs, store_job_t *job, void *context /* job_progress_t * */);
-/* The defaults of a new job of caller (owner_sid points into caller). */
+/* The defaults of a new job of caller of job->kind (owner_sid points into caller). */
 void job_set_defaults(store_job_t *job, const caller_t *caller, int32_t type);
 /* Inserts a new job (and its first file, when file is not NULL) in one transaction, within the
  * per-user and per-machine limits; logs a refusal. */

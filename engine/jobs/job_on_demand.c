@@ -114,6 +114,7 @@ static hr_t load_eligible(jobs_t *jobs, const store_job_t *job, const store_file
 /* ---- RequestFileRanges ---------------------------------------------------------------------------- */
 
 typedef struct range_request {
+    const caller_t *caller;
     const store_range_t *ranges;
     size_t count;
     int added; /* bytes not yet on disk nor pending were asked for */
@@ -161,7 +162,7 @@ static hr_t add_request(jobs_t *jobs, store_job_t *job, store_file_t *file, void
         hr = range_set_union(state.pending.items, state.pending.count, resolved, request->count, &merged);
     if (HR_SUCCEEDED(hr))
         hr = range_set_subtract(&merged, &state.filled, &missing);
-    if (HR_SUCCEEDED(hr) && missing.count > jobs->limits.max_ranges_per_file)
+    if (HR_SUCCEEDED(hr) && missing.count > job_limits_for(jobs, job->kind, request->caller).max_ranges_per_file)
         hr = HR_BG_E_TOO_MANY_RANGES_IN_FILE;
     if (HR_SUCCEEDED(hr)) {
         request->added = range_set_bytes(&missing) != range_set_bytes(&state.pending);
@@ -182,7 +183,7 @@ hr_t jobs_request_file_ranges(jobs_t *jobs, const caller_t *caller, const store_
 {
     if (!ranges || !count)
         return HR_E_INVALIDARG;
-    range_request_t request = {ranges, count, 0};
+    range_request_t request = {caller, ranges, count, 0};
     char owner[CALLER_SID_MAX];
     hr_t hr = change_file(jobs, caller, id, index, add_request, &request, owner);
     if (hr == HR_OK) {

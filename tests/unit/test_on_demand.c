@@ -13,7 +13,6 @@
 #include "range_set.h"
 
 #define T_BG_E_RANDOM_ACCESS_NOT_SUPPORTED 0x8020006Du
-#define T_BG_E_PROPERTY_SUPPORTED_FOR_DOWNLOAD_JOBS_ONLY 0x80200060u
 #define T_BG_E_READ_ONLY_PROPERTY_AFTER_RESUME 0x80200062u
 #define T_DO_E_INVALID_RANGE 0x80D05010u
 #define T_DO_E_INVALID_STATE 0x80D02013u
@@ -156,10 +155,12 @@ static int temp_holds(const store_guid_t *id, const store_range_t *ranges, size_
     return ok;
 }
 
+/* A job of the BITS classes in on-demand mode, with one file. */
 static store_guid_t on_demand_job(const char *name, const char *remote, const char *local)
 {
     store_guid_t id = {{0}};
-    CHECK_HR(jobs_create(jobs, alice, name, JOB_TYPE_DOWNLOAD, &id), HR_OK, "create job");
+    CHECK_HR(jobs_create_kind(jobs, alice, STORE_KIND_BITS, name, JOB_TYPE_DOWNLOAD, &id), HR_OK,
+             "create a BITS job");
     job_value_t on = {.number = 1};
     CHECK_HR(jobs_set(jobs, alice, &id, JOB_PROP_ON_DEMAND, &on), HR_OK, "on-demand mode set");
     job_file_spec_t file = {remote, local, NULL, JOB_SIZE_UNKNOWN, NULL, 0};
@@ -171,11 +172,8 @@ static store_guid_t on_demand_job(const char *name, const char *remote, const ch
 
 static void test_rules(void)
 {
-    store_guid_t up = {{0}}, plain = {{0}};
+    store_guid_t plain = {{0}};
     job_value_t on = {.number = 1}, two = {.number = 2};
-    jobs_create(jobs, alice, "upload", JOB_TYPE_UPLOAD, &up);
-    CHECK_HR(jobs_set(jobs, alice, &up, JOB_PROP_ON_DEMAND, &on), T_BG_E_PROPERTY_SUPPORTED_FOR_DOWNLOAD_JOBS_ONLY,
-             "rules: on-demand mode on an upload job");
     jobs_create(jobs, alice, "plain", JOB_TYPE_DOWNLOAD, &plain);
     CHECK_HR(jobs_set(jobs, alice, &plain, JOB_PROP_ON_DEMAND, &two), T_E_INVALIDARG, "rules: on-demand value 2");
     job_file_spec_t file = {"http://127.0.0.1:1/x", "C:/dl/plain.bin", NULL, JOB_SIZE_UNKNOWN, NULL, 0};
@@ -206,7 +204,6 @@ static void test_rules(void)
     jobs_cancel(jobs, alice, &local);
     CHECK_HR(jobs_request_file_ranges(jobs, alice, &local, 0, &r, 1), T_DO_E_INVALID_STATE,
              "rules: RequestFileRanges on a cancelled job");
-    jobs_cancel(jobs, alice, &up);
 }
 
 /* ---- downloads ------------------------------------------------------------------------------------- */
@@ -256,7 +253,8 @@ static void test_download(void)
     store_range_t two[] = {{0, 20000}, {150000, 40000}, {160000, 10000}};
     CHECK_HR(jobs_request_file_ranges(jobs, alice, &id, 0, two, 3), HR_OK, "download: RequestFileRanges");
     CHECK_HR(jobs_update_download_position(jobs, alice, &id, 0, 100000), HR_OK, "download: UpdateDownloadPosition");
-    jobs_set(jobs, alice, &id, JOB_PROP_NOTIFY_FLAGS, &(job_value_t){.number = 0x3 | 0x20});
+    CHECK_HR(jobs_set(jobs, alice, &id, JOB_PROP_NOTIFY_FLAGS, &(job_value_t){.number = 0x3 | 0x20}), HR_OK,
+             "download: BG_NOTIFY_FILE_RANGES_TRANSFERRED accepted for a BITS job");
     CHECK_HR(jobs_resume(jobs, alice, &id), HR_OK, "download: Resume with ranges pending");
     CHECK(wait_state(&id, JOB_STATE_SUSPENDED, 10000), "download: the requested ranges arrived: SUSPENDED");
     CHECK(filled_is(&id, "0+4e20,249f0+9c40"), "download: GetFilledFileRanges = the ranges, merged and sorted");

@@ -31,6 +31,8 @@
 typedef enum api_personality { API_DO, API_BITS } api_personality_t;
 /* The result of a call as the object's API reports it (the core speaks DO). */
 HRESULT api_result(api_personality_t api, HRESULT hr);
+/* The API of a job's objects: that of the class it was created through (its kind). */
+api_personality_t api_of_job(const GUID *job_id);
 
 /* The one job manager of the process, opened by service start-up. */
 extern jobs_t *dosvc_jobs;

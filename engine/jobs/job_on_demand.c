@@ -187,7 +187,7 @@ hr_t jobs_request_file_ranges(jobs_t *jobs, const caller_t *caller, const store_
     char owner[CALLER_SID_MAX];
     hr_t hr = change_file(jobs, caller, id, index, add_request, &request, owner);
     if (hr == HR_OK) {
-        log_event(LOG_INFO, id, owner, "job.ranges", "file %u: %zu range(s) requested by %s", index, count,
+        log_event(LOG_INFO, id, owner, "job.ranges", "file %u: %lu range(s) requested by %s", index, (unsigned long)count,
                   caller->sid);
         scheduler_job_changed(jobs, id, 1); /* a running transfer starts again with them */
     }

@@ -32,3 +32,12 @@ HRESULT api_result(api_personality_t api, HRESULT hr)
             return bits_codes[i].bits_code;
     return hr;
 }
+
+api_personality_t api_of_job(const GUID *job_id)
+{
+    store_job_t job = {0};
+    int bits = jobs_get(dosvc_jobs, &jobs_service_caller, (const store_guid_t *)job_id, &job) == HR_OK &&
+               job.kind == STORE_KIND_BITS;
+    store_job_clear(&job);
+    return bits ? API_BITS : API_DO;
+}

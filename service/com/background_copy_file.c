@@ -1,5 +1,6 @@
-/* The file object: IBackgroundCopyFile..File5 (one vtable: each version extends the last) plus
- * IDeliveryOptimizationFile and IDeliveryOptimizationFile2. It holds only (job id, file index):
+/* The file object: IBackgroundCopyFile..File6 (one vtable: each version extends the last; File6
+ * only for the files of BITS jobs) plus IDeliveryOptimizationFile and IDeliveryOptimizationFile2.
+ * It holds only (job id, file index) and the API of its job's class:
  * every call establishes the caller and goes through the core, so a file looks the same to every
  * object and before and after a service restart. */
 #include <inttypes.h>
@@ -11,17 +12,18 @@
 #include "dosvc.h"
 
 typedef struct file {
-    IBackgroundCopyFile5 iface;
+    IBackgroundCopyFile6 iface;
     IDeliveryOptimizationFile do_file;
     IDeliveryOptimizationFile2 do_file2;
     LONG refs;
     GUID job_id;
     ULONG index;
+    api_personality_t api; /* of its job's class: File6 is BITS's */
 } file_t;
 
 #define IMPL(iface, member) ((file_t *)((char *)(iface) - offsetof(file_t, member)))
 #define JOB_ID(self) ((const store_guid_t *)&(self)->job_id)
-typedef IBackgroundCopyFile5 file5_t;
+typedef IBackgroundCopyFile6 file5_t;
 
 static file_t *impl(file5_t *iface)
 {
@@ -38,7 +40,8 @@ static HRESULT STDMETHODCALLTYPE file_query_interface(file5_t *iface, REFIID rii
     *out = NULL;
     if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyFile) ||
         IsEqualIID(riid, &IID_IBackgroundCopyFile2) || IsEqualIID(riid, &IID_IBackgroundCopyFile3) ||
-        IsEqualIID(riid, &IID_IBackgroundCopyFile4) || IsEqualIID(riid, &IID_IBackgroundCopyFile5))
+        IsEqualIID(riid, &IID_IBackgroundCopyFile4) || IsEqualIID(riid, &IID_IBackgroundCopyFile5) ||
+        (IsEqualIID(riid, &IID_IBackgroundCopyFile6) && self->api == API_BITS))
         *out = &self->iface;
     else if (IsEqualIID(riid, &IID_IDeliveryOptimizationFile))
         *out = &self->do_file;
@@ -96,6 +99,20 @@ static HRESULT get_text(file_t *self, size_t member_offset, LPWSTR *out)
 
 #define MEMBER(name) offsetof(store_file_t, name)
 
+/* The core's ranges as a CoTaskMem array for the client (NULL when there are none). */
+static HRESULT bg_file_ranges_from_store(const store_range_t *stored, size_t count, BG_FILE_RANGE **ranges,
+                                         DWORD *out_count)
+{
+    if (count && !(*ranges = CoTaskMemAlloc(count * sizeof **ranges)))
+        return E_OUTOFMEMORY;
+    for (size_t i = 0; i < count; i++) {
+        (*ranges)[i].InitialOffset = stored[i].offset;
+        (*ranges)[i].Length = stored[i].length;
+    }
+    *out_count = (DWORD)count;
+    return S_OK;
+}
+
 /* ---- IBackgroundCopyFile ----------------------------------------------------------------------- */
 
 static HRESULT STDMETHODCALLTYPE file_get_remote_name(file5_t *iface, LPWSTR *value)
@@ -141,15 +158,8 @@ static HRESULT STDMETHODCALLTYPE file_get_file_ranges(file5_t *iface, DWORD *cou
                                   &stored, &stored_count);
     if (SUCCEEDED(hr) && !stored_count)
         hr = S_FALSE; /* no ranges: the whole file */
-    else if (SUCCEEDED(hr) && !(*ranges = CoTaskMemAlloc(stored_count * sizeof **ranges)))
-        hr = E_OUTOFMEMORY;
-    else if (SUCCEEDED(hr)) {
-        for (size_t i = 0; i < stored_count; i++) {
-            (*ranges)[i].InitialOffset = stored[i].offset;
-            (*ranges)[i].Length = stored[i].length;
-        }
-        *count = (DWORD)stored_count;
-    }
+    else if (SUCCEEDED(hr))
+        hr = bg_file_ranges_from_store(stored, stored_count, ranges, count);
     free(stored);
     return hr;
 }
@@ -245,7 +255,56 @@ static HRESULT STDMETHODCALLTYPE file_get_property(file5_t *iface, BITS_FILE_PRO
     return get_text(impl(iface), MEMBER(response_headers), &value->String); /* "" before any */
 }
 
-static IBackgroundCopyFile5Vtbl file_vtbl = {
+/* ---- IBackgroundCopyFile6 (on-demand jobs, engine/jobs/job_on_demand.c) --------------------------- */
+
+static HRESULT STDMETHODCALLTYPE file_update_download_position(file5_t *iface, UINT64 offset)
+{
+    file_t *self = impl(iface);
+    caller_t caller;
+    HRESULT hr = caller_identify(&caller);
+    if (SUCCEEDED(hr))
+        hr = jobs_update_download_position(dosvc_jobs, &caller, JOB_ID(self), self->index, offset);
+    return api_result(self->api, hr);
+}
+
+static HRESULT STDMETHODCALLTYPE file_request_file_ranges(file5_t *iface, DWORD count, const BG_FILE_RANGE *ranges)
+{
+    file_t *self = impl(iface);
+    if (!count || !ranges)
+        return E_INVALIDARG;
+    store_range_t *copy = malloc(count * sizeof *copy);
+    if (!copy)
+        return E_OUTOFMEMORY;
+    for (DWORD i = 0; i < count; i++)
+        copy[i] = (store_range_t){ranges[i].InitialOffset, ranges[i].Length};
+    caller_t caller;
+    HRESULT hr = caller_identify(&caller);
+    if (SUCCEEDED(hr))
+        hr = jobs_request_file_ranges(dosvc_jobs, &caller, JOB_ID(self), self->index, copy, count);
+    free(copy);
+    return api_result(self->api, hr);
+}
+
+static HRESULT STDMETHODCALLTYPE file_get_filled_file_ranges(file5_t *iface, DWORD *count, BG_FILE_RANGE **ranges)
+{
+    file_t *self = impl(iface);
+    if (!count || !ranges)
+        return E_INVALIDARG;
+    *count = 0;
+    *ranges = NULL;
+    caller_t caller;
+    store_range_t *filled = NULL;
+    size_t filled_count = 0;
+    HRESULT hr = caller_identify(&caller);
+    if (SUCCEEDED(hr))
+        hr = jobs_get_filled_ranges(dosvc_jobs, &caller, JOB_ID(self), self->index, &filled, &filled_count);
+    if (SUCCEEDED(hr))
+        hr = bg_file_ranges_from_store(filled, filled_count, ranges, count);
+    free(filled);
+    return api_result(self->api, hr);
+}
+
+static IBackgroundCopyFile6Vtbl file_vtbl = {
     file_query_interface, file_add_ref, file_release,
     /* IBackgroundCopyFile */
     file_get_remote_name, file_get_local_name, file_get_progress,
@@ -258,6 +317,8 @@ static IBackgroundCopyFile5Vtbl file_vtbl = {
     file_get_peer_download_stats,
     /* IBackgroundCopyFile5 */
     file_set_property, file_get_property,
+    /* IBackgroundCopyFile6 */
+    file_update_download_position, file_request_file_ranges, file_get_filled_file_ranges,
 };
 
 /* ---- IDeliveryOptimizationFile ----------------------------------------------------------------- */
@@ -447,6 +508,7 @@ HRESULT background_copy_file_create(const GUID *job_id, ULONG index, REFIID riid
     file->refs = 1;
     file->job_id = *job_id;
     file->index = index;
+    file->api = api_of_job(job_id);
     HRESULT hr = file_query_interface(&file->iface, riid, out);
     file_release(&file->iface); /* the caller's reference is the one QueryInterface took */
     return hr;

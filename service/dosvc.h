@@ -14,6 +14,8 @@
 #include "settings.h"
 
 #define DOSVC_SERVICE_NAME L"DoSvc"
+/* The second service dosvc.exe hosts, in the same process, once a prefix is switched to it. */
+#define BITS_SERVICE_NAME L"BITS"
 #define DOSVC_DISPLAY_NAME L"Delivery Optimization (opendo)"
 #define DOSVC_DESCRIPTION L"Downloads files in the background for applications (opendo)."
 /* The AppID shares the class id, a common convention for single-class local servers. */
@@ -59,17 +61,28 @@ extern settings_t dosvc_settings;
         return main##_release(&COM_SECONDARY_OF(object_t, member, iface)->iface);                  \
     }
 
-/* service/host/service_control.c: SCM glue. */
+/* service/host/service_control.c: SCM glue for the two services of the process (DoSvc, BITS). */
 int service_dispatch(void);
-int service_run_console(void);
+/* The DO classes (and with bits the BITS classes) without the SCM, until Ctrl+C. */
+int service_run_console(int bits);
+
+/* service/host/bits_relay.c: DoSvc's process serves the BITS classes while the BITS service
+ * (a process of its own under Wine) runs. The host side runs in DoSvc's process; the guest side
+ * in the BITS service, whose thread holds *running between attach and detach. */
+HRESULT bits_relay_host_start(void);
+void bits_relay_host_stop(void);
+HRESULT bits_relay_guest_attach(HANDLE *host_process, HANDLE *running);
+void bits_relay_guest_detach(HANDLE host_process, HANDLE running);
 
 /* service/host/registration.c: install/uninstall the service and its COM registration. */
 int registration_install(void);
 int registration_uninstall(void);
 
-/* service/host/server.c: data directory, store, class registration (shared by SCM and console). */
-HRESULT server_start(void);
-void server_stop(void);
+/* service/host/server.c: the class objects of one API, on the calling thread (joined to the
+ * MTA); the first start also starts the core (data directory, log, store, engine), the last
+ * stop stops it. Shared by the SCM path and the console mode. */
+HRESULT server_start(api_personality_t api);
+void server_stop(api_personality_t api);
 /* service/com/com_pins.c: keeps the RPC registration of every interface the service exposes for the
  * process's life (a Wine 8 unregistration race would otherwise hang the service). */
 void com_pins_hold(void);
@@ -111,9 +124,10 @@ WCHAR *wide_from_utf8(const char *text); /* malloc'ed; NULL on failure */
 HRESULT cotaskmem_from_utf8(const char *text, LPWSTR *out);
 
 /* COM objects, one per file, named after the interface they implement. */
-/* The class objects of DeliveryOptimization and OpendoAdmin (all or none registered). */
-HRESULT class_factories_register(void);
-void class_factories_revoke(void);
+/* The class objects of one API (all or none registered): API_DO DeliveryOptimization and
+ * OpendoAdmin, API_BITS the ten BITS classes (BackgroundCopyManager ... 10_3). */
+HRESULT class_factories_register(api_personality_t api);
+void class_factories_revoke(api_personality_t api);
 HRESULT background_copy_manager_create(REFIID riid, void **out);
 /* The manager object of the BITS classes (API_BITS). */
 HRESULT background_copy_manager_create_bits(REFIID riid, void **out);

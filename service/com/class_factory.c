@@ -1,10 +1,13 @@
-/* IClassFactory for the service's classes: DeliveryOptimization (IBackgroundCopyManager) and
- * OpendoAdmin (IOpendoAdmin). Static objects (the service process owns them for its whole life),
+/* IClassFactory for the service's classes, per API: DeliveryOptimization (IBackgroundCopyManager,
+ * IDOManager) and OpendoAdmin (IOpendoAdmin) for API_DO, served by DoSvc; the ten BITS classes
+ * (BackgroundCopyManager and its versioned CLSIDs, one manager of API_BITS behind all of them)
+ * for API_BITS, served by the BITS service. Static objects (the service process owns them for its whole life),
  * registered with REGCLS_MULTIPLEUSE so that every client gets an object of its own. */
 #include "dosvc.h"
 
 typedef struct class_factory {
     IClassFactory iface;
+    api_personality_t api;
     const CLSID *clsid;
     HRESULT (*create)(REFIID riid, void **out);
     DWORD cookie;
@@ -56,26 +59,38 @@ static IClassFactoryVtbl factory_vtbl = {
     factory_lock_server,
 };
 
+#define FACTORY(api, clsid, create) {{&factory_vtbl}, api, &clsid, create, 0}
 static class_factory_t factories[] = {
-    {{&factory_vtbl}, &CLSID_DeliveryOptimization, background_copy_manager_create, 0},
-    {{&factory_vtbl}, &CLSID_OpendoAdmin, opendo_admin_create, 0},
+    FACTORY(API_DO, CLSID_DeliveryOptimization, background_copy_manager_create),
+    FACTORY(API_DO, CLSID_OpendoAdmin, opendo_admin_create),
+    FACTORY(API_BITS, CLSID_BackgroundCopyManager, background_copy_manager_create_bits),
+    FACTORY(API_BITS, CLSID_BackgroundCopyManager1_5, background_copy_manager_create_bits),
+    FACTORY(API_BITS, CLSID_BackgroundCopyManager2_0, background_copy_manager_create_bits),
+    FACTORY(API_BITS, CLSID_BackgroundCopyManager2_5, background_copy_manager_create_bits),
+    FACTORY(API_BITS, CLSID_BackgroundCopyManager3_0, background_copy_manager_create_bits),
+    FACTORY(API_BITS, CLSID_BackgroundCopyManager4_0, background_copy_manager_create_bits),
+    FACTORY(API_BITS, CLSID_BackgroundCopyManager5_0, background_copy_manager_create_bits),
+    FACTORY(API_BITS, CLSID_BackgroundCopyManager10_1, background_copy_manager_create_bits),
+    FACTORY(API_BITS, CLSID_BackgroundCopyManager10_2, background_copy_manager_create_bits),
+    FACTORY(API_BITS, CLSID_BackgroundCopyManager10_3, background_copy_manager_create_bits),
 };
 
-HRESULT class_factories_register(void)
+HRESULT class_factories_register(api_personality_t api)
 {
     HRESULT hr = S_OK;
     for (size_t i = 0; SUCCEEDED(hr) && i < ARRAYSIZE(factories); i++)
-        hr = CoRegisterClassObject(factories[i].clsid, (IUnknown *)&factories[i].iface,
-                                   CLSCTX_LOCAL_SERVER, REGCLS_MULTIPLEUSE, &factories[i].cookie);
+        if (factories[i].api == api)
+            hr = CoRegisterClassObject(factories[i].clsid, (IUnknown *)&factories[i].iface,
+                                       CLSCTX_LOCAL_SERVER, REGCLS_MULTIPLEUSE, &factories[i].cookie);
     if (FAILED(hr))
-        class_factories_revoke();
+        class_factories_revoke(api);
     return hr;
 }
 
-void class_factories_revoke(void)
+void class_factories_revoke(api_personality_t api)
 {
     for (size_t i = 0; i < ARRAYSIZE(factories); i++)
-        if (factories[i].cookie) {
+        if (factories[i].api == api && factories[i].cookie) {
             CoRevokeClassObject(factories[i].cookie);
             factories[i].cookie = 0;
         }

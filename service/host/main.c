@@ -1,8 +1,9 @@
 /* dosvc.exe: the opendo Delivery Optimization service.
- *   dosvc               run under the service control manager (service name DoSvc)
- *   dosvc install       create the service and register the COM class + proxy/stub
- *   dosvc uninstall     stop and delete the service, remove the registration
- *   dosvc console       run the same server in the foreground (debugging) */
+ *   dosvc                    run under the service control manager (services DoSvc and BITS)
+ *   dosvc install            create the service and register the COM class + proxy/stub
+ *   dosvc uninstall          stop and delete the service, remove the registration
+ *   dosvc console [--bits]   run the same server in the foreground (debugging); --bits also
+ *                            serves the BITS classes */
 #include <stdio.h>
 #include <wchar.h>
 
@@ -12,12 +13,13 @@ int wmain(int argc, wchar_t **argv)
 {
     if (argc < 2)
         return service_dispatch();
-    if (!wcscmp(argv[1], L"install"))
+    int bits = argc == 3 && !wcscmp(argv[2], L"--bits");
+    if (argc == 2 && !wcscmp(argv[1], L"install"))
         return registration_install();
-    if (!wcscmp(argv[1], L"uninstall"))
+    if (argc == 2 && !wcscmp(argv[1], L"uninstall"))
         return registration_uninstall();
-    if (!wcscmp(argv[1], L"console"))
-        return service_run_console();
-    fprintf(stderr, "usage: dosvc [install | uninstall | console]\n");
+    if ((argc == 2 || bits) && !wcscmp(argv[1], L"console"))
+        return service_run_console(bits);
+    fprintf(stderr, "usage: dosvc [install | uninstall | console [--bits]]\n");
     return 2;
 }

@@ -95,12 +95,12 @@ static DWORD create_or_update_service(SC_HANDLE manager)
     _snwprintf(command, MAX_PATH + 2, L"\"%ls\"", exe);
     command[MAX_PATH + 1] = L'\0';
     SC_HANDLE service = CreateServiceW(manager, DOSVC_SERVICE_NAME, DOSVC_DISPLAY_NAME,
-                                       SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS,
+                                       SERVICE_ALL_ACCESS, SERVICE_WIN32_SHARE_PROCESS,
                                        SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL, command, NULL,
                                        NULL, NULL, NULL, NULL);
     if (!service && GetLastError() == ERROR_SERVICE_EXISTS) {
         service = OpenServiceW(manager, DOSVC_SERVICE_NAME, SERVICE_ALL_ACCESS);
-        if (service && !ChangeServiceConfigW(service, SERVICE_WIN32_OWN_PROCESS,
+        if (service && !ChangeServiceConfigW(service, SERVICE_WIN32_SHARE_PROCESS,
                                              SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL, command,
                                              NULL, NULL, NULL, NULL, NULL, DOSVC_DISPLAY_NAME)) {
             CloseServiceHandle(service);

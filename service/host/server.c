@@ -1,6 +1,6 @@
 /* Start-up and shutdown of the COM server, shared by the SCM path and the console mode:
  * data directory, log (and its copy to the event log), settings, job store (with its integrity
- * check), class registration. */
+ * check); then the class objects of each API a hosted service asks for (service_control.c). */
 #include <shlobj.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,32 +120,23 @@ static HRESULT open_job_store(void)
     return hr;
 }
 
-HRESULT server_start(void)
+/* The core under the classes: COM security, the store, the engine, the expiry. */
+static HRESULT core_start(void)
 {
-    HRESULT hr = CoInitializeEx(NULL, COINIT_MULTITHREADED);
-    if (FAILED(hr))
-        return hr;
     /* Identify-level impersonation is all the service needs: it reads the caller's token. */
     CoInitializeSecurity(NULL, -1, NULL, NULL, RPC_C_AUTHN_LEVEL_DEFAULT,
                          RPC_C_IMP_LEVEL_IDENTIFY, NULL, EOAC_NONE, NULL);
     com_pins_hold();
-    hr = open_job_store();
+    HRESULT hr = open_job_store();
     if (SUCCEEDED(hr))
         hr = maintenance_start();
     if (SUCCEEDED(hr))
-        hr = class_factories_register();
-    if (FAILED(hr)) {
-        log_service(LOG_ERROR, "service.start", "service start failed: 0x%08lx", (unsigned long)hr);
-        server_stop();
-        return hr;
-    }
-    log_service(LOG_INFO, "service.start", "service started, pid %lu", GetCurrentProcessId());
-    return S_OK;
+        log_service(LOG_INFO, "service.start", "service started, pid %lu", GetCurrentProcessId());
+    return hr;
 }
 
-void server_stop(void)
+static void core_stop(void)
 {
-    class_factories_revoke();
     maintenance_stop();
     job_events_stop(); /* no callback after this: the clients' sinks are released with the process */
     download_sinks_clear();
@@ -159,5 +150,49 @@ void server_stop(void)
     }
     event_log_stop();
     log_close();
+}
+
+/* How many APIs the process serves now (DoSvc and BITS start and stop on their own threads). */
+static SRWLOCK served_lock = SRWLOCK_INIT;
+static int served_apis;
+
+static const char *api_name(api_personality_t api)
+{
+    return api == API_BITS ? "BITS" : "DO";
+}
+
+HRESULT server_start(api_personality_t api)
+{
+    HRESULT hr = CoInitializeEx(NULL, COINIT_MULTITHREADED); /* this thread, in the MTA */
+    if (FAILED(hr))
+        return hr;
+    AcquireSRWLockExclusive(&served_lock);
+    hr = served_apis ? S_OK : core_start();
+    if (SUCCEEDED(hr))
+        hr = class_factories_register(api);
+    if (SUCCEEDED(hr)) {
+        served_apis++;
+        log_service(LOG_INFO, "service.start", "serving the %s classes, pid %lu", api_name(api),
+                    GetCurrentProcessId());
+    } else {
+        log_service(LOG_ERROR, "service.start", "cannot serve the %s classes: 0x%08lx", api_name(api),
+                    (unsigned long)hr);
+        if (!served_apis)
+            core_stop();
+    }
+    ReleaseSRWLockExclusive(&served_lock);
+    if (FAILED(hr))
+        CoUninitialize();
+    return hr;
+}
+
+void server_stop(api_personality_t api)
+{
+    AcquireSRWLockExclusive(&served_lock);
+    class_factories_revoke(api);
+    log_service(LOG_INFO, "service.stop", "no longer serving the %s classes", api_name(api));
+    if (--served_apis == 0)
+        core_stop();
+    ReleaseSRWLockExclusive(&served_lock);
     CoUninitialize();
 }

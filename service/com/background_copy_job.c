@@ -660,18 +660,17 @@ static HRESULT STDMETHODCALLTYPE job_get_maximum_download_time(job5_t *iface, UL
 /* ---- IBackgroundCopyJob5 ----------------------------------------------------------------------- */
 
 /* The properties only the BITS classes' jobs have (IBackgroundCopyFile6's on-demand mode and the
- * spacing of FileRangesTransferred): 1 when id is one of them, with *hr the answer (the DO class
- * does not know them: DO_E_UNKNOWN_PROPERTY_ID). */
+ * spacing of FileRangesTransferred): 1 when id is one of them and the job is a BITS job, with *hr
+ * the answer; 0 otherwise (the DO class does not know them: DO_E_UNKNOWN_PROPERTY_ID). */
 static int bits_property(job_t *self, BITS_JOB_PROPERTY_ID id, BITS_JOB_PROPERTY_VALUE *value, int set,
                          HRESULT *hr)
 {
-    if (id != BITS_JOB_PROPERTY_ON_DEMAND_MODE && id != BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS)
-        return 0;
+    if ((id != BITS_JOB_PROPERTY_ON_DEMAND_MODE && id != BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS) ||
+        api_of_job(&self->id) != API_BITS)
+        return 0; /* the DO class's answer, before the job is read */
     store_job_t job;
     caller_t caller;
     *hr = load(self, &job);
-    if (SUCCEEDED(*hr) && job.kind != STORE_KIND_BITS)
-        *hr = DO_E_UNKNOWN_PROPERTY_ID;
     if (SUCCEEDED(*hr))
         *hr = caller_identify(&caller);
     if (SUCCEEDED(*hr) && id == BITS_JOB_PROPERTY_ON_DEMAND_MODE && set)
@@ -682,7 +681,7 @@ static int bits_property(job_t *self, BITS_JOB_PROPERTY_ID id, BITS_JOB_PROPERTY
         *hr = jobs_set_notification_interval(dosvc_jobs, &caller, JOB_ID(self), value->Dword);
     else if (SUCCEEDED(*hr))
         *hr = jobs_notification_interval(dosvc_jobs, &caller, JOB_ID(self), (uint32_t *)&value->Dword);
-    *hr = api_result(job.kind == STORE_KIND_BITS ? API_BITS : API_DO, *hr);
+    *hr = api_result(API_BITS, *hr);
     store_job_clear(&job);
     return 1;
 }

@@ -19,6 +19,12 @@ static manager_t *impl(IBackgroundCopyManager *iface)
     return (manager_t *)iface;
 }
 
+/* The kind of the jobs a manager makes and sees: each API its own (docs/bits.md). */
+static int32_t job_kind(manager_t *manager)
+{
+    return manager->api == API_BITS ? STORE_KIND_BITS : STORE_KIND_JOB;
+}
+
 static HRESULT STDMETHODCALLTYPE manager_query_interface(IBackgroundCopyManager *iface,
                                                          REFIID riid, void **out)
 {
@@ -53,7 +59,6 @@ static HRESULT STDMETHODCALLTYPE manager_create_job(IBackgroundCopyManager *ifac
                                                     LPCWSTR display_name, BG_JOB_TYPE type,
                                                     GUID *job_id, IBackgroundCopyJob **job)
 {
-    (void)iface;
     if (!job_id || !job)
         return E_INVALIDARG;
     *job = NULL;
@@ -68,7 +73,7 @@ static HRESULT STDMETHODCALLTYPE manager_create_job(IBackgroundCopyManager *ifac
     if (!name)
         return E_INVALIDARG; /* not valid UTF-16 */
     store_guid_t id;
-    hr = jobs_create(dosvc_jobs, &caller, name, (int32_t)type, &id);
+    hr = jobs_create_kind(dosvc_jobs, &caller, job_kind(impl(iface)), name, (int32_t)type, &id);
     free(name);
     if (SUCCEEDED(hr))
         hr = background_copy_job_create((const GUID *)&id, job);
@@ -80,7 +85,6 @@ static HRESULT STDMETHODCALLTYPE manager_create_job(IBackgroundCopyManager *ifac
 static HRESULT STDMETHODCALLTYPE manager_get_job(IBackgroundCopyManager *iface, REFGUID job_id,
                                                  IBackgroundCopyJob **job)
 {
-    (void)iface;
     if (!job)
         return E_INVALIDARG;
     *job = NULL;
@@ -90,14 +94,13 @@ static HRESULT STDMETHODCALLTYPE manager_get_job(IBackgroundCopyManager *iface, 
     HRESULT hr = caller_identify(&caller);
     if (FAILED(hr))
         return hr;
-    hr = jobs_lookup(dosvc_jobs, &caller, (const store_guid_t *)job_id);
+    hr = jobs_lookup_kind(dosvc_jobs, &caller, job_kind(impl(iface)), (const store_guid_t *)job_id);
     return SUCCEEDED(hr) ? background_copy_job_create(job_id, job) : hr;
 }
 
 static HRESULT STDMETHODCALLTYPE manager_enum_jobs(IBackgroundCopyManager *iface, DWORD flags,
                                                    IEnumBackgroundCopyJobs **enum_jobs)
 {
-    (void)iface;
     if (!enum_jobs)
         return E_INVALIDARG;
     *enum_jobs = NULL;
@@ -107,7 +110,7 @@ static HRESULT STDMETHODCALLTYPE manager_enum_jobs(IBackgroundCopyManager *iface
         return hr;
     store_guid_t *ids = NULL;
     size_t count = 0;
-    hr = jobs_list(dosvc_jobs, &caller, flags, &ids, &count);
+    hr = jobs_list_kind(dosvc_jobs, &caller, job_kind(impl(iface)), flags, &ids, &count);
     if (SUCCEEDED(hr) && count > ULONG_MAX)
         hr = E_OUTOFMEMORY;
     if (FAILED(hr)) {

@@ -143,29 +143,42 @@ static int still_current(const store_job_t *job, jobs_event_t event)
 
 static void schedule(const GUID *job, jobs_event_t event, uint32_t file_index, DWORD delay_ms);
 
-/* 0 when a job's FileRangesTransferred may be delivered now (the time is recorded), else the ms
- * until its minimum notification interval has passed since the last one. */
+static spacing_t *find_spacing(const GUID *job)
+{
+    spacing_t *s = spacings;
+    while (s && !IsEqualGUID(&s->job, job))
+        s = s->next;
+    return s;
+}
+
+/* 0 when a job's FileRangesTransferred may be delivered now, else the ms until its minimum
+ * notification interval has passed since the last one returned. */
 static DWORD ranges_wait_ms(const GUID *job)
 {
     uint32_t interval = JOB_DEFAULT_NOTIFICATION_INTERVAL_MS;
     jobs_notification_interval(dosvc_jobs, &jobs_service_caller, (const store_guid_t *)job, &interval);
     ULONGLONG now = GetTickCount64();
-    DWORD wait = 0;
     AcquireSRWLockExclusive(&lock);
-    spacing_t *s = spacings;
-    while (s && !IsEqualGUID(&s->job, job))
-        s = s->next;
+    spacing_t *s = find_spacing(job);
+    DWORD wait = s && now - s->last_ms < interval ? (DWORD)(interval - (now - s->last_ms)) : 0;
+    ReleaseSRWLockExclusive(&lock);
+    return wait;
+}
+
+/* A FileRangesTransferred call of the job has returned: the interval counts from now, so that
+ * the client sees its calls at least that far apart whatever a call costs. */
+static void ranges_delivered(const GUID *job)
+{
+    AcquireSRWLockExclusive(&lock);
+    spacing_t *s = find_spacing(job);
     if (!s && (s = calloc(1, sizeof *s)) != NULL) {
         s->job = *job;
         s->next = spacings;
         spacings = s;
-    } else if (s && now - s->last_ms < interval) {
-        wait = (DWORD)(interval - (now - s->last_ms));
     }
-    if (s && !wait)
-        s->last_ms = now;
+    if (s)
+        s->last_ms = GetTickCount64();
     ReleaseSRWLockExclusive(&lock);
-    return wait;
 }
 
 static void deliver(const GUID *id, jobs_event_t event, uint32_t file_index)
@@ -185,6 +198,8 @@ static void deliver(const GUID *id, jobs_event_t event, uint32_t file_index)
         schedule(id, event, file_index, wait); /* the ranges wait in the store meanwhile */
     else if (jobs_event_wanted(job.notify_flags, event) && still_current(&job, event)) {
         hr = notify_deliver(&job, event, file_index);
+        if (event == JOBS_EVENT_FILE_RANGES_TRANSFERRED)
+            ranges_delivered(id);
         if (FAILED(hr) && (event == JOBS_EVENT_TRANSFERRED || event == JOBS_EVENT_ERROR))
             job_events_retry(id, event, job.min_retry_delay);
     }

@@ -181,6 +181,20 @@ static void ranges_delivered(const GUID *job)
     ReleaseSRWLockExclusive(&lock);
 }
 
+/* The job is gone: so is its spacing record. */
+static void forget_spacing(const GUID *job)
+{
+    AcquireSRWLockExclusive(&lock);
+    spacing_t **link = &spacings;
+    while (*link && !IsEqualGUID(&(*link)->job, job))
+        link = &(*link)->next;
+    spacing_t *gone = *link;
+    if (gone)
+        *link = gone->next;
+    ReleaseSRWLockExclusive(&lock);
+    free(gone);
+}
+
 static void deliver(const GUID *id, jobs_event_t event, uint32_t file_index)
 {
     int stream = download_streams_pump(id); /* a stream download's new bytes, before it hears of them */
@@ -188,8 +202,10 @@ static void deliver(const GUID *id, jobs_event_t event, uint32_t file_index)
         return; /* a download: no BITS notification applies */
     store_job_t job;
     HRESULT hr = jobs_get(dosvc_jobs, &jobs_service_caller, (const store_guid_t *)id, &job);
-    if (hr == DO_E_INVALID_STATE || hr == DO_E_JOB_NOT_FOUND)
+    if (hr == DO_E_INVALID_STATE || hr == DO_E_JOB_NOT_FOUND) {
         notify_registry_set(id, NULL); /* the job is gone (e.g. expired): so are its sinks */
+        forget_spacing(id);
+    }
     if (FAILED(hr))
         return;
     DWORD wait = 0;

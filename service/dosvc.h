@@ -33,8 +33,15 @@
 typedef enum api_personality { API_DO, API_BITS } api_personality_t;
 /* The result of a call as the object's API reports it (the core speaks DO). */
 HRESULT api_result(api_personality_t api, HRESULT hr);
-/* The API of a job's objects: that of the class it was created through (its kind). */
-api_personality_t api_of_job(const GUID *job_id);
+/* The API of a job's kind (STORE_KIND_BITS: API_BITS), and the kind of job an API makes. */
+api_personality_t api_of_kind(int32_t kind);
+int32_t api_job_kind(api_personality_t api);
+/* Whether an object of api may answer QueryInterface for riid (the interfaces only one API has);
+ * every QueryInterface of the manager, job and file objects asks this first. */
+int api_offers(api_personality_t api, REFIID riid);
+/* The ten BITS classes (BackgroundCopyManager, 1_5 ... 10_3), oldest first. */
+#define BITS_CLASS_COUNT 10
+extern const CLSID *const bits_classes[BITS_CLASS_COUNT];
 
 /* The one job manager of the process, opened by service start-up. */
 extern jobs_t *dosvc_jobs;
@@ -74,9 +81,32 @@ void bits_relay_host_stop(void);
 HRESULT bits_relay_guest_attach(HANDLE *host_process, HANDLE *running);
 void bits_relay_guest_detach(HANDLE host_process, HANDLE running);
 
-/* service/host/registration.c: install/uninstall the service and its COM registration. */
+/* service/host/registration.c: install/uninstall the service and its COM registration (a full
+ * uninstall also gives BITS back when the prefix was switched); helpers shared with
+ * registration_bits.c. */
 int registration_install(void);
 int registration_uninstall(void);
+int registration_fail(const char *what, DWORD error); /* says so on stderr; returns 1 */
+DWORD registration_set_string(HKEY root, LPCWSTR key, LPCWSTR name, LPCWSTR value);
+/* The path of a file next to dosvc.exe. */
+DWORD registration_sibling_path(LPCWSTR name, WCHAR *out, DWORD size);
+/* The services' command line: dosvc.exe's path, quoted. */
+DWORD registration_service_command(WCHAR *command, size_t size);
+/* Stops a running service and waits (up to 10 s) until it has stopped. */
+void registration_stop_service(SC_HANDLE service);
+
+/* service/host/registration_bits.c: `install --bits` makes opendo the prefix's BITS service
+ * (after saving Wine's registration once), `uninstall --bits` restores Wine's exactly;
+ * switched: whether the switch was asked for (HKLM\Software\opendo\BITS). */
+int registration_install_bits(void);
+int registration_uninstall_bits(void);
+int registration_bits_switched(void);
+
+/* service/host/registry_snapshot.c: registry keys (with everything below them) or single values
+ * below HKLM saved as one slot of a snapshot key each, and put back exactly (also their absence). */
+DWORD snapshot_save_key(HKEY snapshot, LPCWSTR slot, LPCWSTR path);
+DWORD snapshot_save_value(HKEY snapshot, LPCWSTR slot, LPCWSTR path, LPCWSTR name);
+DWORD snapshot_restore(HKEY snapshot, LPCWSTR slot);
 
 /* service/host/server.c: the class objects of one API, on the calling thread (joined to the
  * MTA); the first start also starts the core (data directory, log, store, engine), the last
@@ -133,13 +163,17 @@ HRESULT background_copy_manager_create(REFIID riid, void **out);
 HRESULT background_copy_manager_create_bits(REFIID riid, void **out);
 /* IOpendoAdmin: the diagnostics of doadmin, for administrators only. */
 HRESULT opendo_admin_create(REFIID riid, void **out);
-HRESULT background_copy_job_create(const GUID *id, IBackgroundCopyJob **out);
-/* Takes ownership of ids (malloc'ed array). */
-HRESULT enum_background_copy_jobs_create(GUID *ids, ULONG count, IEnumBackgroundCopyJobs **out);
-/* A file of a job, by index; answers IBackgroundCopyFile..File5, IDeliveryOptimizationFile/2. */
-HRESULT background_copy_file_create(const GUID *job_id, ULONG index, REFIID riid, void **out);
-/* The files of a job as they are when EnumFiles is called (count is the snapshot). */
-HRESULT enum_background_copy_files_create(const GUID *job_id, ULONG count,
+/* The job object of job id, whose kind gives api (api_of_kind): the codes it reports and the
+ * interfaces it answers. */
+HRESULT background_copy_job_create(const GUID *id, api_personality_t api, IBackgroundCopyJob **out);
+/* Takes ownership of ids (malloc'ed array): jobs of api. */
+HRESULT enum_background_copy_jobs_create(api_personality_t api, GUID *ids, ULONG count,
+                                         IEnumBackgroundCopyJobs **out);
+/* A file of a job of api, by index; answers IBackgroundCopyFile..File5, IDeliveryOptimizationFile/2. */
+HRESULT background_copy_file_create(const GUID *job_id, api_personality_t api, ULONG index, REFIID riid,
+                                    void **out);
+/* The files of a job of api as they are when EnumFiles is called (count is the snapshot). */
+HRESULT enum_background_copy_files_create(const GUID *job_id, api_personality_t api, ULONG count,
                                           IEnumBackgroundCopyFiles **out);
 
 /* service/notify/notify_registry.c: the jobs' callback sinks (SetNotifyInterface, and objects activated

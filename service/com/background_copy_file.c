@@ -1,8 +1,8 @@
 /* The file object: IBackgroundCopyFile..File6 (one vtable: each version extends the last; File6
- * only for the files of BITS jobs) plus IDeliveryOptimizationFile and IDeliveryOptimizationFile2.
- * It holds only (job id, file index) and the API of its job's class:
- * every call establishes the caller and goes through the core, so a file looks the same to every
- * object and before and after a service restart. */
+ * for the files of BITS jobs only) plus IDeliveryOptimizationFile and IDeliveryOptimizationFile2.
+ * It holds only (job id, file index) and the API of the job's kind: every call establishes the
+ * caller and goes through the core, so a file looks the same to every object and before and after
+ * a service restart; its results and interfaces are its API's (api_personality.c). */
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -18,7 +18,7 @@ typedef struct file {
     LONG refs;
     GUID job_id;
     ULONG index;
-    api_personality_t api; /* of its job's class: File6 is BITS's */
+    api_personality_t api;
 } file_t;
 
 #define IMPL(iface, member) ((file_t *)((char *)(iface) - offsetof(file_t, member)))
@@ -38,10 +38,12 @@ static HRESULT STDMETHODCALLTYPE file_query_interface(file5_t *iface, REFIID rii
     if (!out)
         return E_POINTER;
     *out = NULL;
+    if (!api_offers(self->api, riid))
+        return E_NOINTERFACE;
     if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyFile) ||
         IsEqualIID(riid, &IID_IBackgroundCopyFile2) || IsEqualIID(riid, &IID_IBackgroundCopyFile3) ||
         IsEqualIID(riid, &IID_IBackgroundCopyFile4) || IsEqualIID(riid, &IID_IBackgroundCopyFile5) ||
-        (IsEqualIID(riid, &IID_IBackgroundCopyFile6) && self->api == API_BITS))
+        IsEqualIID(riid, &IID_IBackgroundCopyFile6))
         *out = &self->iface;
     else if (IsEqualIID(riid, &IID_IDeliveryOptimizationFile))
         *out = &self->do_file;
@@ -72,12 +74,18 @@ COM_FORWARD_IUNKNOWN(do_file2, IDeliveryOptimizationFile2, file_t, do_file2, fil
 
 /* ---- helpers: every call is "who is calling" + one core call ------------------------------------ */
 
+/* What a call returns to the client: the core's result as the file's API reports it. */
+static HRESULT reply(const file_t *self, HRESULT hr)
+{
+    return api_result(self->api, hr);
+}
+
 static HRESULT load(file_t *self, store_file_t *file)
 {
     memset(file, 0, sizeof *file);
     caller_t caller;
     HRESULT hr = caller_identify(&caller);
-    return FAILED(hr) ? hr : jobs_get_file(dosvc_jobs, &caller, JOB_ID(self), self->index, file);
+    return reply(self, FAILED(hr) ? hr : jobs_get_file(dosvc_jobs, &caller, JOB_ID(self), self->index, file));
 }
 
 /* Copies a text member of the file row to the client. An unset text (the local and temporary
@@ -161,7 +169,7 @@ static HRESULT STDMETHODCALLTYPE file_get_file_ranges(file5_t *iface, DWORD *cou
     else if (SUCCEEDED(hr))
         hr = bg_file_ranges_from_store(stored, stored_count, ranges, count);
     free(stored);
-    return hr;
+    return reply(impl(iface), hr);
 }
 
 static HRESULT STDMETHODCALLTYPE file_set_remote_name(file5_t *iface, LPCWSTR value)
@@ -174,7 +182,7 @@ static HRESULT STDMETHODCALLTYPE file_set_remote_name(file5_t *iface, LPCWSTR va
     if (SUCCEEDED(hr))
         hr = jobs_set_remote_name(dosvc_jobs, &caller, JOB_ID(impl(iface)), impl(iface)->index, text);
     free(text);
-    return hr;
+    return reply(impl(iface), hr);
 }
 
 /* ---- IBackgroundCopyFile3 / File4 -------------------------------------------------------------- */
@@ -188,8 +196,8 @@ static HRESULT STDMETHODCALLTYPE file_set_validation_state(file5_t *iface, BOOL 
 {
     caller_t caller;
     HRESULT hr = caller_identify(&caller);
-    return FAILED(hr) ? hr : jobs_set_file_validation(dosvc_jobs, &caller, JOB_ID(impl(iface)),
-                                                      impl(iface)->index, valid ? 1 : 0);
+    return reply(impl(iface), FAILED(hr) ? hr : jobs_set_file_validation(dosvc_jobs, &caller, JOB_ID(impl(iface)),
+                                                                         impl(iface)->index, valid ? 1 : 0));
 }
 
 static HRESULT STDMETHODCALLTYPE file_get_validation_state(file5_t *iface, BOOL *valid)
@@ -239,9 +247,9 @@ static HRESULT STDMETHODCALLTYPE file_get_peer_download_stats(file5_t *iface, UI
 static HRESULT STDMETHODCALLTYPE file_set_property(file5_t *iface, BITS_FILE_PROPERTY_ID id,
                                                    BITS_FILE_PROPERTY_VALUE value)
 {
-    (void)iface, (void)value;
-    return id == BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS ? DO_E_READ_ONLY_PROPERTY
-                                                             : DO_E_UNKNOWN_PROPERTY_ID;
+    (void)value;
+    return reply(impl(iface), id == BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS ? DO_E_READ_ONLY_PROPERTY
+                                                                                : DO_E_UNKNOWN_PROPERTY_ID);
 }
 
 static HRESULT STDMETHODCALLTYPE file_get_property(file5_t *iface, BITS_FILE_PROPERTY_ID id,
@@ -251,7 +259,7 @@ static HRESULT STDMETHODCALLTYPE file_get_property(file5_t *iface, BITS_FILE_PRO
         return E_INVALIDARG;
     value->String = NULL;
     if (id != BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS)
-        return DO_E_UNKNOWN_PROPERTY_ID;
+        return reply(impl(iface), DO_E_UNKNOWN_PROPERTY_ID);
     return get_text(impl(iface), MEMBER(response_headers), &value->String); /* "" before any */
 }
 
@@ -264,7 +272,7 @@ static HRESULT STDMETHODCALLTYPE file_update_download_position(file5_t *iface, U
     HRESULT hr = caller_identify(&caller);
     if (SUCCEEDED(hr))
         hr = jobs_update_download_position(dosvc_jobs, &caller, JOB_ID(self), self->index, offset);
-    return api_result(self->api, hr);
+    return reply(self, hr);
 }
 
 static HRESULT STDMETHODCALLTYPE file_request_file_ranges(file5_t *iface, DWORD count, const BG_FILE_RANGE *ranges)
@@ -282,7 +290,7 @@ static HRESULT STDMETHODCALLTYPE file_request_file_ranges(file5_t *iface, DWORD 
     if (SUCCEEDED(hr))
         hr = jobs_request_file_ranges(dosvc_jobs, &caller, JOB_ID(self), self->index, copy, count);
     free(copy);
-    return api_result(self->api, hr);
+    return reply(self, hr);
 }
 
 static HRESULT STDMETHODCALLTYPE file_get_filled_file_ranges(file5_t *iface, DWORD *count, BG_FILE_RANGE **ranges)
@@ -301,7 +309,7 @@ static HRESULT STDMETHODCALLTYPE file_get_filled_file_ranges(file5_t *iface, DWO
     if (SUCCEEDED(hr))
         hr = bg_file_ranges_from_store(filled, filled_count, ranges, count);
     free(filled);
-    return api_result(self->api, hr);
+    return reply(self, hr);
 }
 
 static IBackgroundCopyFile6Vtbl file_vtbl = {
@@ -494,7 +502,8 @@ static IDeliveryOptimizationFile2Vtbl do_file2_vtbl = {
     do_file2_set_property,
 };
 
-HRESULT background_copy_file_create(const GUID *job_id, ULONG index, REFIID riid, void **out)
+HRESULT background_copy_file_create(const GUID *job_id, api_personality_t api, ULONG index, REFIID riid,
+                                    void **out)
 {
     if (!out)
         return E_INVALIDARG;
@@ -508,7 +517,7 @@ HRESULT background_copy_file_create(const GUID *job_id, ULONG index, REFIID riid
     file->refs = 1;
     file->job_id = *job_id;
     file->index = index;
-    file->api = api_of_job(job_id);
+    file->api = api;
     HRESULT hr = file_query_interface(&file->iface, riid, out);
     file_release(&file->iface); /* the caller's reference is the one QueryInterface took */
     return hr;

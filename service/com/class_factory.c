@@ -59,24 +59,24 @@ static IClassFactoryVtbl factory_vtbl = {
     factory_lock_server,
 };
 
-#define FACTORY(api, clsid, create) {{&factory_vtbl}, api, &clsid, create, 0}
-static class_factory_t factories[] = {
-    FACTORY(API_DO, CLSID_DeliveryOptimization, background_copy_manager_create),
-    FACTORY(API_DO, CLSID_OpendoAdmin, opendo_admin_create),
-    FACTORY(API_BITS, CLSID_BackgroundCopyManager, background_copy_manager_create_bits),
-    FACTORY(API_BITS, CLSID_BackgroundCopyManager1_5, background_copy_manager_create_bits),
-    FACTORY(API_BITS, CLSID_BackgroundCopyManager2_0, background_copy_manager_create_bits),
-    FACTORY(API_BITS, CLSID_BackgroundCopyManager2_5, background_copy_manager_create_bits),
-    FACTORY(API_BITS, CLSID_BackgroundCopyManager3_0, background_copy_manager_create_bits),
-    FACTORY(API_BITS, CLSID_BackgroundCopyManager4_0, background_copy_manager_create_bits),
-    FACTORY(API_BITS, CLSID_BackgroundCopyManager5_0, background_copy_manager_create_bits),
-    FACTORY(API_BITS, CLSID_BackgroundCopyManager10_1, background_copy_manager_create_bits),
-    FACTORY(API_BITS, CLSID_BackgroundCopyManager10_2, background_copy_manager_create_bits),
-    FACTORY(API_BITS, CLSID_BackgroundCopyManager10_3, background_copy_manager_create_bits),
+#define FACTORY(api, clsid, create) {{&factory_vtbl}, api, clsid, create, 0}
+/* The DO classes, then the BITS classes (filled in from bits_classes). */
+static class_factory_t factories[2 + BITS_CLASS_COUNT] = {
+    FACTORY(API_DO, &CLSID_DeliveryOptimization, background_copy_manager_create),
+    FACTORY(API_DO, &CLSID_OpendoAdmin, opendo_admin_create),
 };
+
+static void fill_bits_factories(void)
+{
+    for (size_t i = 0; i < BITS_CLASS_COUNT; i++)
+        if (!factories[2 + i].clsid)
+            factories[2 + i] = (class_factory_t)FACTORY(API_BITS, bits_classes[i],
+                                                        background_copy_manager_create_bits);
+}
 
 HRESULT class_factories_register(api_personality_t api)
 {
+    fill_bits_factories();
     HRESULT hr = S_OK;
     for (size_t i = 0; SUCCEEDED(hr) && i < ARRAYSIZE(factories); i++)
         if (factories[i].api == api)

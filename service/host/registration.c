@@ -14,14 +14,15 @@
 #define EVENT_SOURCE_KEY \
     L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\" DOSVC_EVENT_SOURCE
 #define PROXY_DLL_NAME L"doproxy.dll"
+#define SYSTEM_BITS_PROXY_DLL L"qmgrprxy.dll" /* in system32 (Wine's, and Windows') */
 
-static int fail(const char *what, DWORD error)
+int registration_fail(const char *what, DWORD error)
 {
     fprintf(stderr, "dosvc: %s failed (error %lu)\n", what, error);
     return 1;
 }
 
-static DWORD set_string_value(HKEY root, LPCWSTR key, LPCWSTR name, LPCWSTR value)
+DWORD registration_set_string(HKEY root, LPCWSTR key, LPCWSTR name, LPCWSTR value)
 {
     return RegSetKeyValueW(root, key, name, REG_SZ, value,
                            (DWORD)((wcslen(value) + 1) * sizeof(WCHAR)));
@@ -29,22 +30,21 @@ static DWORD set_string_value(HKEY root, LPCWSTR key, LPCWSTR name, LPCWSTR valu
 
 static DWORD register_com_classes(void)
 {
-    DWORD error = set_string_value(HKEY_LOCAL_MACHINE, CLASS_KEY, NULL, L"DeliveryOptimization");
+    DWORD error = registration_set_string(HKEY_LOCAL_MACHINE, CLASS_KEY, NULL, L"DeliveryOptimization");
     if (!error)
-        error = set_string_value(HKEY_LOCAL_MACHINE, CLASS_KEY, L"AppID", DOSVC_APPID_STRING);
+        error = registration_set_string(HKEY_LOCAL_MACHINE, CLASS_KEY, L"AppID", DOSVC_APPID_STRING);
     if (!error)
-        error = set_string_value(HKEY_LOCAL_MACHINE, ADMIN_CLASS_KEY, NULL, L"OpendoAdmin");
+        error = registration_set_string(HKEY_LOCAL_MACHINE, ADMIN_CLASS_KEY, NULL, L"OpendoAdmin");
     if (!error)
-        error = set_string_value(HKEY_LOCAL_MACHINE, ADMIN_CLASS_KEY, L"AppID", DOSVC_APPID_STRING);
+        error = registration_set_string(HKEY_LOCAL_MACHINE, ADMIN_CLASS_KEY, L"AppID", DOSVC_APPID_STRING);
     if (!error)
-        error = set_string_value(HKEY_LOCAL_MACHINE, APPID_KEY, NULL, DOSVC_DISPLAY_NAME);
+        error = registration_set_string(HKEY_LOCAL_MACHINE, APPID_KEY, NULL, DOSVC_DISPLAY_NAME);
     if (!error)
-        error = set_string_value(HKEY_LOCAL_MACHINE, APPID_KEY, L"LocalService", DOSVC_SERVICE_NAME);
+        error = registration_set_string(HKEY_LOCAL_MACHINE, APPID_KEY, L"LocalService", DOSVC_SERVICE_NAME);
     return error;
 }
 
-/* Path of a file that sits next to dosvc.exe. */
-static DWORD sibling_path(LPCWSTR name, WCHAR *out, DWORD size)
+DWORD registration_sibling_path(LPCWSTR name, WCHAR *out, DWORD size)
 {
     DWORD length = GetModuleFileNameW(NULL, out, size);
     if (!length || length >= size)
@@ -71,12 +71,9 @@ static DWORD register_event_source(void)
     return error;
 }
 
-static DWORD call_proxy_registration(const char *export_name)
+/* Calls DllRegisterServer or DllUnregisterServer of a DLL. */
+static DWORD call_dll_registration(LPCWSTR path, const char *export_name)
 {
-    WCHAR path[MAX_PATH];
-    DWORD error = sibling_path(PROXY_DLL_NAME, path, MAX_PATH);
-    if (error)
-        return error;
     HMODULE dll = LoadLibraryW(path);
     if (!dll)
         return GetLastError();
@@ -87,13 +84,29 @@ static DWORD call_proxy_registration(const char *export_name)
     return SUCCEEDED(hr) ? NO_ERROR : (DWORD)hr;
 }
 
+static DWORD call_proxy_registration(const char *export_name)
+{
+    WCHAR path[MAX_PATH];
+    DWORD error = registration_sibling_path(PROXY_DLL_NAME, path, MAX_PATH);
+    return error ? error : call_dll_registration(path, export_name);
+}
+
+DWORD registration_service_command(WCHAR *command, size_t size)
+{
+    WCHAR exe[MAX_PATH];
+    DWORD length = GetModuleFileNameW(NULL, exe, MAX_PATH);
+    if (!length || length >= MAX_PATH)
+        return ERROR_BUFFER_OVERFLOW;
+    int written = _snwprintf(command, size, L"\"%ls\"", exe);
+    return written < 0 || (size_t)written >= size ? ERROR_BUFFER_OVERFLOW : NO_ERROR;
+}
+
 static DWORD create_or_update_service(SC_HANDLE manager)
 {
-    WCHAR exe[MAX_PATH], command[MAX_PATH + 2];
-    if (!GetModuleFileNameW(NULL, exe, MAX_PATH))
-        return GetLastError();
-    _snwprintf(command, MAX_PATH + 2, L"\"%ls\"", exe);
-    command[MAX_PATH + 1] = L'\0';
+    WCHAR command[MAX_PATH + 2];
+    DWORD error = registration_service_command(command, ARRAYSIZE(command));
+    if (error)
+        return error;
     SC_HANDLE service = CreateServiceW(manager, DOSVC_SERVICE_NAME, DOSVC_DISPLAY_NAME,
                                        SERVICE_ALL_ACCESS, SERVICE_WIN32_SHARE_PROCESS,
                                        SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL, command, NULL,
@@ -119,23 +132,23 @@ int registration_install(void)
 {
     SC_HANDLE manager = OpenSCManagerW(NULL, NULL, SC_MANAGER_ALL_ACCESS);
     if (!manager)
-        return fail("OpenSCManager", GetLastError());
+        return registration_fail("OpenSCManager", GetLastError());
     DWORD error = create_or_update_service(manager);
     CloseServiceHandle(manager);
     if (error)
-        return fail("creating the DoSvc service", error);
+        return registration_fail("creating the DoSvc service", error);
     if ((error = register_com_classes()))
-        return fail("registering the COM classes", error);
+        return registration_fail("registering the COM classes", error);
     if ((error = register_event_source()))
-        return fail("registering the event log source", error);
+        return registration_fail("registering the event log source", error);
     if ((error = call_proxy_registration("DllRegisterServer")))
-        return fail("registering doproxy.dll", error);
+        return registration_fail("registering doproxy.dll", error);
     printf("dosvc: service DoSvc installed; classes DeliveryOptimization and OpendoAdmin, proxy/stub "
            "and event log source registered\n");
     return 0;
 }
 
-static void stop_service(SC_HANDLE service)
+void registration_stop_service(SC_HANDLE service)
 {
     SERVICE_STATUS state;
     if (!ControlService(service, SERVICE_CONTROL_STOP, &state))
@@ -147,12 +160,14 @@ static void stop_service(SC_HANDLE service)
 
 int registration_uninstall(void)
 {
+    if (registration_bits_switched() && registration_uninstall_bits())
+        return 1;
     SC_HANDLE manager = OpenSCManagerW(NULL, NULL, SC_MANAGER_ALL_ACCESS);
     if (!manager)
-        return fail("OpenSCManager", GetLastError());
+        return registration_fail("OpenSCManager", GetLastError());
     SC_HANDLE service = OpenServiceW(manager, DOSVC_SERVICE_NAME, SERVICE_ALL_ACCESS);
     if (service) {
-        stop_service(service);
+        registration_stop_service(service);
         if (!DeleteService(service))
             fprintf(stderr, "dosvc: DeleteService failed (error %lu)\n", GetLastError());
         CloseServiceHandle(service);
@@ -163,6 +178,9 @@ int registration_uninstall(void)
     RegDeleteTreeW(HKEY_LOCAL_MACHINE, APPID_KEY);
     RegDeleteTreeW(HKEY_LOCAL_MACHINE, EVENT_SOURCE_KEY);
     call_proxy_registration("DllUnregisterServer");
+    /* That removed the Interface keys of the BITS interfaces too, which Wine's BITS shares:
+     * the system's own BITS proxy/stub registers its interfaces again (where there is one). */
+    call_dll_registration(SYSTEM_BITS_PROXY_DLL, "DllRegisterServer");
     printf("dosvc: service DoSvc and its registration removed\n");
     return 0;
 }

@@ -53,8 +53,8 @@ static HRESULT call_file_transferred(IBackgroundCopyCallback2 *callback, IBackgr
                                      const store_job_t *job, uint32_t file_index)
 {
     IBackgroundCopyFile *file = NULL;
-    HRESULT hr = background_copy_file_create((const GUID *)&job->id, file_index, &IID_IBackgroundCopyFile,
-                                             (void **)&file);
+    HRESULT hr = background_copy_file_create((const GUID *)&job->id, api_of_kind(job->kind), file_index,
+                                             &IID_IBackgroundCopyFile, (void **)&file);
     if (SUCCEEDED(hr)) {
         hr = IBackgroundCopyCallback2_FileTransferred(callback, object, file);
         IBackgroundCopyFile_Release(file);
@@ -76,8 +76,8 @@ static HRESULT call_file_ranges_transferred(IBackgroundCopyCallback3 *callback, 
     for (size_t i = 0; list && i < count; i++)
         list[i] = (BG_FILE_RANGE){ranges[i].offset, ranges[i].length};
     if (hr == S_OK)
-        hr = background_copy_file_create((const GUID *)&job->id, file_index, &IID_IBackgroundCopyFile,
-                                         (void **)&file);
+        hr = background_copy_file_create((const GUID *)&job->id, api_of_kind(job->kind), file_index,
+                                         &IID_IBackgroundCopyFile, (void **)&file);
     if (hr == S_OK)
         hr = IBackgroundCopyCallback3_FileRangesTransferred(callback, object, file, (DWORD)count, list);
     if (file)
@@ -126,7 +126,7 @@ static HRESULT call_sink(IUnknown *sink, const store_job_t *job, jobs_event_t ev
     if (hr == E_NOINTERFACE && riid != &IID_IBackgroundCopyCallback)
         return S_OK;
     if (SUCCEEDED(hr))
-        hr = background_copy_job_create((const GUID *)&job->id, &object);
+        hr = background_copy_job_create((const GUID *)&job->id, api_of_kind(job->kind), &object);
     if (SUCCEEDED(hr))
         hr = invoke(callback, object, job, event, file_index);
     if (object)

@@ -364,11 +364,6 @@ hr_t jobs_file_count(jobs_t *jobs, const caller_t *caller, const store_guid_t *i
     return count ? with_job(jobs, caller, id, count_files, count) : HR_E_INVALIDARG;
 }
 
-typedef struct range_list {
-    store_range_t **ranges;
-    size_t *count;
-} range_list_t;
-
 static hr_t read_ranges(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context)
 {
     range_list_t *list = context;

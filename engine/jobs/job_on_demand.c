@@ -228,14 +228,9 @@ hr_t jobs_update_download_position(jobs_t *jobs, const caller_t *caller, const s
 
 /* ---- GetFilledFileRanges and the ranges to report --------------------------------------------------- */
 
-typedef struct range_out {
-    store_range_t **ranges;
-    size_t *count;
-} range_out_t;
-
 static hr_t read_filled(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context)
 {
-    range_out_t *out = context;
+    range_list_t *out = context;
     demand_state_t state;
     hr_t hr = load_eligible(jobs, job, file, &state);
     if (HR_SUCCEEDED(hr)) {
@@ -254,13 +249,13 @@ hr_t jobs_get_filled_ranges(jobs_t *jobs, const caller_t *caller, const store_gu
         return HR_E_INVALIDARG;
     *ranges = NULL;
     *count = 0;
-    range_out_t out = {ranges, count};
+    range_list_t out = {ranges, count};
     return with_file(jobs, caller, id, index, read_filled, &out);
 }
 
 static hr_t take_unreported(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context)
 {
-    range_out_t *out = context;
+    range_list_t *out = context;
     demand_state_t state;
     hr_t hr = demand_load(jobs, &job->id, file->index, &state);
     if (HR_SUCCEEDED(hr) && !state.unreported.count)
@@ -287,7 +282,7 @@ hr_t jobs_take_transferred_ranges(jobs_t *jobs, const store_guid_t *id, uint32_t
         return HR_E_INVALIDARG;
     *ranges = NULL;
     *count = 0;
-    range_out_t out = {ranges, count};
+    range_list_t out = {ranges, count};
     /* One row changes, in its own transaction: no ModificationTime, no event (it is not the
      * application's change). */
     return with_file(jobs, &jobs_service_caller, id, index, take_unreported, &out);

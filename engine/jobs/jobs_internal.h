@@ -146,6 +146,12 @@ void job_set_defaults(store_job_t *job, const caller_t *caller, int32_t type);
  * per-user and per-machine limits; logs a refusal. */
 hr_t insert_new_job(jobs_t *jobs, const caller_t *caller, const store_job_t *job, const store_file_t *file);
 
+/* Where a file's ranges go for the caller (a read's context). */
+typedef struct range_list {
+    store_range_t **ranges;
+    size_t *count;
+} range_list_t;
+
 /* Work on one file of a loaded job (lock held), as job_change_fn. */
 typedef hr_t (*file_change_fn)(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context);
 /* Reads one file of a job the caller may see (E_INVALIDARG for an index past the end). */

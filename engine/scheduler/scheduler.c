@@ -198,29 +198,22 @@ static void set_error(store_job_t *job, int32_t context, hr_t code, int32_t file
     replace_text(&job->error_detail, detail);
 }
 
-static void set_transferred(struct scheduler *s, store_job_t *job)
+/* The job has nothing left to fetch: TRANSFERRED when every file is whole, or SUSPENDED (an
+ * on-demand job whose requested ranges are all on disk waits for the application, as BITS). */
+static void set_nothing_to_fetch(struct scheduler *s, store_job_t *job, int all_done)
 {
-    job->state = JOB_STATE_TRANSFERRED;
-    job->transfer_completion_time = store_now_filetime();
+    job->state = all_done ? JOB_STATE_TRANSFERRED : JOB_STATE_SUSPENDED;
+    if (all_done)
+        job->transfer_completion_time = store_now_filetime();
     write_job(s->jobs, job);
     uv_mutex_lock(&s->mu);
     clock_forget(s, &job->id);
     uv_mutex_unlock(&s->mu);
-    log_job(LOG_INFO, job, "job.transferred", "TRANSFERRED: every file downloaded");
-    jobs_emit(s->jobs, job, JOBS_EVENT_TRANSFERRED, JOBS_NO_FILE);
-}
-
-/* An on-demand job whose requested ranges are all on disk, without the whole file: it waits for
- * the application (BITS: SUSPENDED). */
-static void set_waiting_for_requests(struct scheduler *s, store_job_t *job)
-{
-    job->state = JOB_STATE_SUSPENDED;
-    write_job(s->jobs, job);
-    uv_mutex_lock(&s->mu);
-    clock_forget(s, &job->id);
-    uv_mutex_unlock(&s->mu);
-    log_job(LOG_INFO, job, "job.suspended", "SUSPENDED: every requested range downloaded");
-    jobs_emit(s->jobs, job, JOBS_EVENT_MODIFIED, JOBS_NO_FILE);
+    if (all_done)
+        log_job(LOG_INFO, job, "job.transferred", "TRANSFERRED: every file downloaded");
+    else
+        log_job(LOG_INFO, job, "job.suspended", "SUSPENDED: every requested range downloaded");
+    jobs_emit(s->jobs, job, all_done ? JOBS_EVENT_TRANSFERRED : JOBS_EVENT_MODIFIED, JOBS_NO_FILE);
 }
 
 /* Whether file needs a transfer now (store lock held): a whole file until done; an on-demand
@@ -339,10 +332,7 @@ static void start_job(struct scheduler *s, store_job_t *job)
         return;
     }
     if (!found) {
-        if (all_done)
-            set_transferred(s, job);
-        else
-            set_waiting_for_requests(s, job);
+        set_nothing_to_fetch(s, job, all_done);
         return;
     }
     store_range_t *ranges = NULL;
@@ -593,7 +583,7 @@ static void on_response(void *ctx, uint64_t token, const transfer_response_t *re
         if (response->restarted)
             file.bytes_transferred = 0;
         if (response->restarted && a.on_demand)
-            demand_forget_filled(jobs, &file);
+            demand_mark(jobs, &file, DEMAND_FORGET_FILLED);
         store_status_t status = store_file_update(jobs->store, &file);
         if (status != STORE_OK)
             store_failure(jobs, &a.job, "record response", status);
@@ -732,7 +722,7 @@ static void record_demand_end(jobs_t *jobs, const store_job_t *job, store_file_t
                               const transfer_result_t *result)
 {
     if (result->code == DO_E_INSUFFICIENT_RANGE_SUPPORT)
-        demand_mark_no_ranges(jobs, file);
+        demand_mark(jobs, file, DEMAND_NO_RANGES);
     record_cost(jobs, job, file, result, result->result == TRANSFER_OK && file_done(file));
 }
 

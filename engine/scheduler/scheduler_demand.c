@@ -90,24 +90,15 @@ hr_t demand_checkpoint(struct scheduler *s, uint64_t token, store_file_t *file, 
     return hr;
 }
 
-hr_t demand_forget_filled(jobs_t *jobs, const store_file_t *file)
+hr_t demand_mark(jobs_t *jobs, const store_file_t *file, demand_mark_t mark)
 {
     demand_state_t state;
     hr_t hr = demand_load(jobs, &file->job_id, file->index, &state);
     if (HR_SUCCEEDED(hr)) {
-        range_set_free(&state.filled);
-        hr = demand_save(jobs, &file->job_id, file->index, &state);
-    }
-    demand_clear(&state);
-    return hr;
-}
-
-hr_t demand_mark_no_ranges(jobs_t *jobs, const store_file_t *file)
-{
-    demand_state_t state;
-    hr_t hr = demand_load(jobs, &file->job_id, file->index, &state);
-    if (HR_SUCCEEDED(hr)) {
-        state.no_ranges = 1;
+        if (mark == DEMAND_FORGET_FILLED)
+            range_set_free(&state.filled);
+        else
+            state.no_ranges = 1;
         hr = demand_save(jobs, &file->job_id, file->index, &state);
     }
     demand_clear(&state);

@@ -78,10 +78,11 @@ hr_t demand_plan(jobs_t *jobs, const store_file_t *file, range_set_t *fetch, int
  * total; *fresh the bytes new since the last one. Joins the caller's transaction. */
 hr_t demand_checkpoint(struct scheduler *s, uint64_t token, store_file_t *file, uint64_t durable,
                        uint64_t *fresh);
-/* The file was replaced on the server (a restart from zero): nothing of it is on disk any more. */
-hr_t demand_forget_filled(jobs_t *jobs, const store_file_t *file);
-/* The server answered a ranged request with the whole file: File6 is refused from now on. */
-hr_t demand_mark_no_ranges(jobs_t *jobs, const store_file_t *file);
+typedef enum demand_mark {
+    DEMAND_FORGET_FILLED, /* the file changed on the server (a restart from zero): nothing of it is on disk */
+    DEMAND_NO_RANGES,     /* the server answered a ranged request with the whole file: File6 refused */
+} demand_mark_t;
+hr_t demand_mark(jobs_t *jobs, const store_file_t *file, demand_mark_t mark);
 
 /* scheduler_activity.c: the activity hooks (store lock held; they take s->mu). */
 void scheduler_job_activity(jobs_t *jobs, const store_guid_t *id, jobs_job_activity_t *out);

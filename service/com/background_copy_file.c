@@ -23,7 +23,7 @@ typedef struct file {
 
 #define IMPL(iface, member) ((file_t *)((char *)(iface) - offsetof(file_t, member)))
 #define JOB_ID(self) ((const store_guid_t *)&(self)->job_id)
-typedef IBackgroundCopyFile6 file5_t;
+typedef IBackgroundCopyFile6 file5_t; /* the newest file interface (the name predates File6) */
 
 static file_t *impl(file5_t *iface)
 {
@@ -107,20 +107,6 @@ static HRESULT get_text(file_t *self, size_t member_offset, LPWSTR *out)
 
 #define MEMBER(name) offsetof(store_file_t, name)
 
-/* The core's ranges as a CoTaskMem array for the client (NULL when there are none). */
-static HRESULT bg_file_ranges_from_store(const store_range_t *stored, size_t count, BG_FILE_RANGE **ranges,
-                                         DWORD *out_count)
-{
-    if (count && !(*ranges = CoTaskMemAlloc(count * sizeof **ranges)))
-        return E_OUTOFMEMORY;
-    for (size_t i = 0; i < count; i++) {
-        (*ranges)[i].InitialOffset = stored[i].offset;
-        (*ranges)[i].Length = stored[i].length;
-    }
-    *out_count = (DWORD)count;
-    return S_OK;
-}
-
 /* ---- IBackgroundCopyFile ----------------------------------------------------------------------- */
 
 static HRESULT STDMETHODCALLTYPE file_get_remote_name(file5_t *iface, LPWSTR *value)
@@ -151,7 +137,12 @@ static HRESULT STDMETHODCALLTYPE file_get_progress(file5_t *iface, BG_FILE_PROGR
 
 /* ---- IBackgroundCopyFile2 ---------------------------------------------------------------------- */
 
-static HRESULT STDMETHODCALLTYPE file_get_file_ranges(file5_t *iface, DWORD *count, BG_FILE_RANGE **ranges)
+/* A core read of a file's ranges, handed to the client as a CoTaskMem array; `none` is the answer
+ * when there are none (GetFileRanges: S_FALSE, the whole file). */
+typedef hr_t (*ranges_read_fn)(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
+                               store_range_t **ranges, size_t *count);
+
+static HRESULT read_ranges(file_t *self, ranges_read_fn read, HRESULT none, DWORD *count, BG_FILE_RANGE **ranges)
 {
     if (!count || !ranges)
         return E_INVALIDARG;
@@ -162,14 +153,25 @@ static HRESULT STDMETHODCALLTYPE file_get_file_ranges(file5_t *iface, DWORD *cou
     size_t stored_count = 0;
     HRESULT hr = caller_identify(&caller);
     if (SUCCEEDED(hr))
-        hr = jobs_get_file_ranges(dosvc_jobs, &caller, JOB_ID(impl(iface)), impl(iface)->index,
-                                  &stored, &stored_count);
+        hr = read(dosvc_jobs, &caller, JOB_ID(self), self->index, &stored, &stored_count);
     if (SUCCEEDED(hr) && !stored_count)
-        hr = S_FALSE; /* no ranges: the whole file */
-    else if (SUCCEEDED(hr))
-        hr = bg_file_ranges_from_store(stored, stored_count, ranges, count);
+        hr = none;
+    else if (SUCCEEDED(hr) && !(*ranges = CoTaskMemAlloc(stored_count * sizeof **ranges)))
+        hr = E_OUTOFMEMORY;
+    else if (SUCCEEDED(hr)) {
+        for (size_t i = 0; i < stored_count; i++) {
+            (*ranges)[i].InitialOffset = stored[i].offset;
+            (*ranges)[i].Length = stored[i].length;
+        }
+        *count = (DWORD)stored_count;
+    }
     free(stored);
-    return reply(impl(iface), hr);
+    return reply(self, hr);
+}
+
+static HRESULT STDMETHODCALLTYPE file_get_file_ranges(file5_t *iface, DWORD *count, BG_FILE_RANGE **ranges)
+{
+    return read_ranges(impl(iface), jobs_get_file_ranges, S_FALSE, count, ranges);
 }
 
 static HRESULT STDMETHODCALLTYPE file_set_remote_name(file5_t *iface, LPCWSTR value)
@@ -295,21 +297,7 @@ static HRESULT STDMETHODCALLTYPE file_request_file_ranges(file5_t *iface, DWORD 
 
 static HRESULT STDMETHODCALLTYPE file_get_filled_file_ranges(file5_t *iface, DWORD *count, BG_FILE_RANGE **ranges)
 {
-    file_t *self = impl(iface);
-    if (!count || !ranges)
-        return E_INVALIDARG;
-    *count = 0;
-    *ranges = NULL;
-    caller_t caller;
-    store_range_t *filled = NULL;
-    size_t filled_count = 0;
-    HRESULT hr = caller_identify(&caller);
-    if (SUCCEEDED(hr))
-        hr = jobs_get_filled_ranges(dosvc_jobs, &caller, JOB_ID(self), self->index, &filled, &filled_count);
-    if (SUCCEEDED(hr))
-        hr = bg_file_ranges_from_store(filled, filled_count, ranges, count);
-    free(filled);
-    return reply(self, hr);
+    return read_ranges(impl(iface), jobs_get_filled_ranges, S_OK, count, ranges);
 }
 
 static IBackgroundCopyFile6Vtbl file_vtbl = {

@@ -233,6 +233,13 @@ static notify_interval_t *find_interval(jobs_t *jobs, const store_guid_t *id)
     return NULL;
 }
 
+void notification_interval_forget(jobs_t *jobs, const store_guid_t *id)
+{
+    notify_interval_t *entry = find_interval(jobs, id);
+    if (entry)
+        *entry = jobs->intervals[--jobs->interval_count];
+}
+
 static hr_t store_interval(jobs_t *jobs, store_job_t *job, void *context)
 {
     uint32_t ms = *(const uint32_t *)context;

@@ -178,6 +178,9 @@ hr_t file_check_ranges(const store_range_t *ranges, size_t count, uint64_t file_
 /* Bytes a ranged file will hold (JOB_SIZE_UNKNOWN if a range runs to an unknown end). */
 uint64_t file_ranges_total(const store_range_t *ranges, size_t count, uint64_t file_size);
 
+/* A job left the store: its MINIMUM_NOTIFICATION_INTERVAL_MS goes too (job_properties.c; lock held). */
+void notification_interval_forget(jobs_t *jobs, const store_guid_t *id);
+
 /* ---- on-demand files (job_on_demand.c) -------------------------------------------------------- */
 
 /* What an on-demand file holds and wants, as stored (lock held for load and save). */

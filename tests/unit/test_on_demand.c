@@ -194,7 +194,17 @@ static void test_rules(void)
     jobs_resume(jobs, alice, &plain);
     CHECK_HR(jobs_set(jobs, alice, &plain, JOB_PROP_ON_DEMAND, &on), T_BG_E_READ_ONLY_PROPERTY_AFTER_RESUME,
              "rules: on-demand mode after the first Resume");
+    uint32_t ms = 0;
+    CHECK(jobs_notification_interval(jobs, alice, &plain, &ms) == HR_OK && ms == 500,
+          "rules: the minimum notification interval is 500 ms by default");
+    CHECK_HR(jobs_set_notification_interval(jobs, alice, &plain, 250), HR_OK, "rules: interval set to 250 ms");
+    CHECK(jobs_notification_interval(jobs, alice, &plain, &ms) == HR_OK && ms == 250, "rules: interval read back");
+    caller_t bob = {"S-1-5-21-1-1-1-1002", 0};
+    CHECK_HR(jobs_set_notification_interval(jobs, &bob, &plain, 1), 0x80070005u,
+             "rules: another user may not set the interval");
     jobs_cancel(jobs, alice, &plain);
+    CHECK_HR(jobs_notification_interval(jobs, alice, &plain, &ms), T_DO_E_INVALID_STATE,
+             "rules: the interval of a cancelled job");
 
     store_guid_t local = on_demand_job("local", "C:/src/d.bin", "C:/dl/local.bin");
     CHECK_HR(jobs_request_file_ranges(jobs, alice, &local, 0, &r, 1), T_BG_E_RANDOM_ACCESS_NOT_SUPPORTED,

@@ -22,8 +22,13 @@
 #      blocks as a pace reference (the machine's speed drifts; the reference cancels that out);
 #      at the largest size, GetJob without a pause for BENCH_SUSTAIN seconds (longer than the
 #      scheduler's 30-s idle pass), for the worst call: a stall shows there, not in a median;
-#   5. service start-up (StartService -> RUNNING -> first GetJob answered), for every store size.
-# Knobs (environment): BENCH_SECTIONS ("api download scale startup": which of steps 2-5 run; a
+#   5. service start-up (StartService -> RUNNING -> first GetJob answered), for every store size;
+#   6. the BITS classes (run right after steps 2 and 3): `dosvc install --bits` makes opendo the
+#      prefix's BITS service, the client then drives CLSID_BackgroundCopyManager (opendo now) in
+#      alternating blocks with CLSID_DeliveryOptimization (the pace reference that links these
+#      rows to Wine's BITS, measured in steps 2 and 3 of the same run) and downloads the 1 GiB
+#      file through it; `dosvc uninstall --bits` gives the class back to Wine's BITS.
+# Knobs (environment): BENCH_SECTIONS ("api download bits scale startup": which steps run; a
 # run without all of them writes build/bench/benchmarks-partial.md unless BENCH_OUT says where),
 # BENCH_ITERATIONS (2000), BENCH_REPS (3), BENCH_STARTS (3), BENCH_SCALES ("10 1000 10000 100000"),
 # BENCH_SUSTAIN (40), BENCH_DL_REPS (3), BENCH_DL_MIB (1024: the http file), BENCH_DL_TLS_MIB (100:
@@ -46,7 +51,7 @@ SUSTAIN=${BENCH_SUSTAIN:-40}
 DL_REPS=${BENCH_DL_REPS:-3}
 DL_MIB=${BENCH_DL_MIB:-1024}
 DL_TLS_MIB=${BENCH_DL_TLS_MIB:-100}
-ALL_SECTIONS="api download scale startup"
+ALL_SECTIONS="api download bits scale startup"
 SECTIONS=${BENCH_SECTIONS:-$ALL_SECTIONS}
 for section in $SECTIONS; do
     case " $ALL_SECTIONS " in
@@ -64,7 +69,9 @@ else
 fi
 ID_SAMPLE=1000                                    # GetJob cycles through this many random ids
 CLSID_DO='{5B99FA76-721C-423C-ADAC-56D03C8A8007}'  # CLSID_DeliveryOptimization (DoSvc)
-CLSID_BITS='{4991D34B-80A1-4291-83B6-3328366B9097}' # CLSID_BackgroundCopyManager (Wine's BITS)
+CLSID_BITS='{4991D34B-80A1-4291-83B6-3328366B9097}' # CLSID_BackgroundCopyManager (Wine's BITS;
+                                                    # opendo's in the bits section)
+dosvc_win='C:\Program Files\opendo\dosvc.exe'
 
 results=$bench_dir/results/results.txt            # kept after the run: one measurement a line
 work_win='C:\opendo-bench'                        # the client and its id files, inside the prefix
@@ -356,11 +363,57 @@ measure_downloads() {
         say "downloads, run $rep of $DL_REPS: ${DL_TLS_MIB} MiB over https [$(elapsed)]"
         download_rep https "$rep" "https://localhost:$tls_port/medium.bin" "$sha_https" "$bench_dir/tls/ca.pem"
     done
+    if wants bits; then
+        measure_bits_classes "http://127.0.0.1:$port/large.bin" "$sha_http"
+    fi
     loopback_nginx_stop
+}
+
+# ---- 2b. the BITS classes: opendo as the prefix's BITS service ---------------------------------
+
+# `dosvc install --bits` or `dosvc uninstall --bits` ($1), logged in results/.
+bits_switch() {
+    wine "$dosvc_win" "$1" --bits </dev/null >>"$bench_dir/results/bits-switch.log" 2>&1 ||
+        { say "dosvc $1 --bits failed: see $bench_dir/results/bits-switch.log"; return 1; }
+}
+
+# With opendo as the BITS service: API round trips of the BITS class against the DO class (one
+# process, alternating blocks), then, given a URL ($1) and its SHA-256 ($2), downloads through
+# the BITS class; afterwards Wine's BITS is the BITS service again.
+measure_bits_classes() {
+    local rep order classes s
+    say "the BITS classes: dosvc install --bits [$(elapsed)]"
+    stop_service BITS
+    bits_switch install || return 1
+    start_service BITS
+    for rep in $(seq 1 "$REPS"); do
+        wants api || break
+        if [ $((rep % 2)) = 1 ]; then order=(bits do); else order=(do bits); fi
+        classes=()
+        for s in "${order[@]}"; do
+            if [ "$s" = do ]; then classes+=("$CLSID_DO"); else classes+=("$CLSID_BITS"); fi
+        done
+        say "the BITS classes: API round trips, run $rep of $REPS (${order[*]}) [$(elapsed)]"
+        client api "${classes[0]},${classes[1]}" "$ITERATIONS" |
+            sed -e "s/^RESULT \([a-z_]*\)#1 /RESULT ${order[0]} \1 /" \
+                -e "s/^RESULT \([a-z_]*\)#2 /RESULT ${order[1]} \1 /" | record bitsapi "$rep"
+    done
+    if [ -n "${1:-}" ]; then
+        for rep in $(seq 1 "$DL_REPS"); do
+            say "the BITS classes: ${DL_MIB} MiB over http, run $rep of $DL_REPS [$(elapsed)]"
+            download_service http opendo_bits "$rep" "$CLSID_BITS" "$1" 'dosvc\.exe' "$2"
+        done
+    fi
+    stop_service BITS
+    bits_switch uninstall || return 1
+    start_service BITS
+    say "the BITS classes: Wine's BITS is the BITS service again [$(elapsed)]"
 }
 
 if wants download; then
     measure_downloads
+elif wants bits; then
+    measure_bits_classes
 fi
 
 # ---- 3. start-up and GetJob with 0 .. 100,000 jobs in the store -------------------------------
@@ -457,11 +510,13 @@ FLAT_LIMIT = 1.25   # "flat": GetJob at 100,000 jobs within 25 % of GetJob at 10
 STALL_MS = 100      # and no call waits this long while the service looks at its whole store
 PEAK_MIB = 64       # the service's peak memory during the large download
 
-api, scale, start, populate, sustain, dl = {}, {}, {}, {}, {}, {}
+api, bitsapi, scale, start, populate, sustain, dl = {}, {}, {}, {}, {}, {}, {}
 for line in open(results_path):
     w = line.split()
     if w[0] == "api":              # api REP SERVER ROW MEDIAN P95
         api.setdefault((w[2], w[3]), {})[int(w[1])] = (float(w[4]), float(w[5]))
+    elif w[0] == "bitsapi":        # bitsapi REP bits|do ROW MEDIAN P95
+        bitsapi.setdefault((w[2], w[3]), {})[int(w[1])] = (float(w[4]), float(w[5]))
     elif w[0] == "scale":          # scale COUNT REP ROW MEDIAN P95
         scale.setdefault(int(w[1]), {}).setdefault(w[3], []).append((float(w[4]), float(w[5])))
     elif w[0] == "startup":        # startup SERVER COUNT REP ROW VALUE VALUE
@@ -639,6 +694,54 @@ if peak_runs:
                       f"{peak:.0f} MiB | {min(r['peak'] for r in peak_runs.values()) / 1024:.0f}–"
                       f"{peak:.0f} MiB | ≤ {PEAK_MIB} MiB | {dl_result(peak <= PEAK_MIB)} |")
 
+# --- the BITS classes: opendo's BITS class against its DO class (same blocks) and, paced by the
+# DO class, against Wine's BITS of the API section; downloads through the BITS class.
+BITS_LIMIT = 1.10   # the BITS personality costs what the DO class costs
+BITS_ROWS = [("GetJob, job held by the client", "getjob", BITS_LIMIT),
+             ("GetJob, job not held by the client", "getjob_cold", BITS_LIMIT),
+             ("GetState", "getstate", BITS_LIMIT),
+             ("CreateJob", "createjob", BITS_LIMIT),
+             ("Activation (CoCreateInstance, server running)", "activate", None)]
+def paired_ratio(a, b):
+    runs = sorted(a[r][0] / b[r][0] for r in a if r in b and b[r][0] >= 1)
+    return (med(runs), runs) if runs else (None, [])
+bits_table = []
+for label, row, limit in BITS_ROWS:
+    b, d = bitsapi.get(("bits", row)), bitsapi.get(("do", row))
+    if not b or not d:
+        continue
+    b_med, d_med = med(v[0] for v in b.values()), med(v[0] for v in d.values())
+    b_over_d, runs = paired_ratio(b, d)
+    o, w = api.get(("opendo", row)), api.get(("wine", row))
+    o_over_w = paired_ratio(o, w)[0] if o and w else None
+    wine_cell = us(med(v[0] for v in w.values())) if w else "—"
+    paced = f"{b_over_d * o_over_w:.2f}×" if b_over_d is not None and o_over_w is not None else "—"
+    result = "—"
+    if limit is not None and b_over_d is not None:
+        result = verdict(b_over_d, limit)
+        passes, fails = passes + (b_over_d <= limit), fails + (b_over_d > limit)
+    bits_table.append(f"| {label} | {us(b_med)} | {us(d_med)} | "
+                      f"{f'{b_over_d:.2f}×' if b_over_d is not None else '—'} "
+                      f"({runs[0]:.2f}–{runs[-1]:.2f}) | {wine_cell} | {paced} | "
+                      f"{f'≤ {limit:.2f}× DO class' if limit else '—'} | {result} |")
+bits_dl = dl_ok("http", "opendo_bits")
+if ("http", "opendo_bits") in dl:
+    wine_dl = dl_ok("http", "wine")
+    if bits_dl and wine_dl:
+        mbps = [r["mbps"] for r in bits_dl.values()]
+        ratio = med(mbps) / med(r["mbps"] for r in wine_dl.values())
+        wrong = any(r["check"] != "sha256" for r in bits_dl.values()) or len(bits_dl) < len(dl[("http", "opendo_bits")])
+        result = dl_result(ratio >= 5.0 and not wrong)
+        bits_table.append(f"| {size_label(env['dl_mib'])} over http: MB/s, median (range); SHA-256 right "
+                          f"| {med(mbps):.0f} MB/s ({min(mbps):.0f}–{max(mbps):.0f}); "
+                          f"{dl_cell('http', 'opendo_bits', 'check')} | — | — | "
+                          f"{dl_cell('http', 'wine', 'mbps')} | {ratio:.2f}× (throughput) | "
+                          f"≥ 5.00× Wine | {result} |")
+    else:
+        bits_table.append(f"| {size_label(env['dl_mib'])} over http | "
+                          f"{dl_cell('http', 'opendo_bits', 'mbps')} | — | — | — | — | ≥ 5.00× Wine | "
+                          f"{dl_result(False)} |")
+
 out("# Benchmarks")
 out()
 out(f"Generated by `make bench` (`scripts/bench.sh`) on {env['date']}; do not edit by hand. "
@@ -647,7 +750,7 @@ out()
 out(f"**Machine:** {env['cpus']} CPUs ({env['cpu']}), {env['mem']} RAM, Linux {env['kernel']}, "
     f"{env['wine']}, prefix on {env['fs']}.")
 out()
-skipped = [x for x in ("api", "download", "scale", "startup") if x not in env["sections"]]
+skipped = [x for x in ("api", "download", "bits", "scale", "startup") if x not in env["sections"]]
 out(f"**Summary:** {passes} target(s) met, {fails} missed" +
     (f"; a partial run (BENCH_SECTIONS=\"{' '.join(env['sections'])}\"): not measured: "
      f"{', '.join(skipped)}." if skipped else "."))
@@ -720,6 +823,24 @@ else:
     table(["| download | " + " | ".join(label for _, label in DL_WHO) + " |", "|---|---:|---:|---:|"]
           + dl_table)
     table(["| target | measured | per run | target | result |", "|---|---:|---:|---|---|"] + dl_targets)
+out("## The BITS classes (opendo as the prefix's BITS service)")
+out()
+if "bits" not in env["sections"]:
+    not_run("bits")
+else:
+    out("`dosvc install --bits` makes opendo the prefix's BITS service (docs/bits.md): "
+        "`CLSID_BackgroundCopyManager` is then served by dosvc.exe, in the process that serves "
+        "`CLSID_DeliveryOptimization`. The same client drives the two classes in alternating blocks "
+        "(the first column against the second: what the BITS personality costs), and the BITS class "
+        "against Wine's BITS of the API section above, paced by the DO class measured in both "
+        "(BITS class / DO class × DO class / Wine; lower is better). Then the "
+        f"{size_label(env['dl_mib'])} file of the downloads section is downloaded through the BITS "
+        f"class, {env['dl_reps']} times, against Wine's BITS's runs of that section. Afterwards "
+        "`dosvc uninstall --bits` gives the class back to Wine's BITS for the sections below.")
+    out()
+    table(["| call | opendo BITS class | opendo DO class (same blocks) | BITS / DO class (per run) | "
+           "Wine BITS (API section) | opendo BITS class / Wine | target | result |",
+           "|---|---:|---:|---:|---:|---:|---|---|"] + bits_table)
 out("## GetJob latency and the number of jobs in the store")
 out()
 if "scale" not in env["sections"]:

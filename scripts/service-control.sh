@@ -1,19 +1,20 @@
 # Sourced after wine-env.sh: start/stop/query DoSvc in the current prefix with Wine's sc.exe.
 
-# Prints the service state word (RUNNING, STOPPED, ...), or NONE when it is not installed.
+# Prints the state word (RUNNING, STOPPED, ...) of service $1 (DoSvc by default), or NONE when
+# it is not installed.
 service_state() {
     local out
-    out=$(wine sc query DoSvc </dev/null 2>/dev/null | tr -d '\r') || true
+    out=$(wine sc query "${1:-DoSvc}" </dev/null 2>/dev/null | tr -d '\r') || true
     local state
     state=$(printf '%s\n' "$out" | awk '/STATE/ {print $4; exit}')
     echo "${state:-NONE}"
 }
 
-# Waits (up to ~20 s) for the service to reach state $1.
+# Waits (up to ~20 s) for service $2 (DoSvc by default) to reach state $1.
 service_wait() {
     local want=$1 i
     for i in $(seq 1 100); do
-        [ "$(service_state)" = "$want" ] && return 0
+        [ "$(service_state "${2:-DoSvc}")" = "$want" ] && return 0
         sleep 0.2
     done
     return 1

@@ -474,8 +474,8 @@ hr_t jobs_create_kind(jobs_t *jobs, const caller_t *caller, int32_t kind, const 
     hr_t hr = insert_new_job(jobs, caller, &job, NULL);
     if (HR_FAILED(hr))
         return hr;
-    log_job(LOG_INFO, &job, "job.create", "%s created by %s, name \"%s\", state SUSPENDED",
-            job_rules_of(kind)->name, caller->sid, display_name);
+    log_job(LOG_INFO, &job, "job.create", "created by %s as a %s, name \"%s\", state SUSPENDED",
+            caller->sid, job_rules_of(kind)->name, display_name);
     *id_out = job.id;
     return HR_OK;
 }

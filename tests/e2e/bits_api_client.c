@@ -11,7 +11,8 @@
  *   error URL PATH          an HTTP 404: BG_E_HTTP_ERROR_404, context REMOTE_FILE, texts
  *   limit N                 N+1 jobs: prints "ADMIN 0|1", "CREATED n" and "REFUSED 0x..."
  *   create URL PATH         a SUSPENDED job with one file; prints "JOB id"
- *   resume-complete ID PATH found again by GetJob, SUSPENDED, its file; then it completes */
+ *   find ID                 found again by GetJob: SUSPENDED, its name and file, a BITS job
+ *   resume-complete ID PATH found again (as find), then resumed and completed */
 #include <windows.h>
 #include <initguid.h>
 #include <objbase.h>
@@ -456,10 +457,11 @@ static IBackgroundCopyCallback2Vtbl sink_vtbl = {
 
 /* ---- download, error ------------------------------------------------------------------------- */
 
-static IBackgroundCopyJob *job_with_file(IBackgroundCopyManager *manager, const char *url, const char *path,
+/* The BITS manager (*manager) and a new job of it with one file, or NULL. */
+static IBackgroundCopyJob *job_with_file(const char *url, const char *path, IBackgroundCopyManager **manager,
                                          GUID *id)
 {
-    IBackgroundCopyJob *job = new_job(manager, L"bits api: a download", id);
+    IBackgroundCopyJob *job = (*manager = bits_manager()) ? new_job(*manager, L"bits api: a download", id) : NULL;
     if (job)
         CHECK_HR(IBackgroundCopyJob_AddFile(job, wide(url), wide(path)), S_OK, nm("AddFile %s", url));
     return job;
@@ -468,9 +470,9 @@ static IBackgroundCopyJob *job_with_file(IBackgroundCopyManager *manager, const 
 static int cmd_download(const char *url, const char *path)
 {
     section = "download";
-    IBackgroundCopyManager *manager = bits_manager();
+    IBackgroundCopyManager *manager;
     GUID id;
-    IBackgroundCopyJob *job = manager ? job_with_file(manager, url, path, &id) : NULL;
+    IBackgroundCopyJob *job = job_with_file(url, path, &manager, &id);
     if (!job)
         return 1;
     print_id(&id);
@@ -528,9 +530,9 @@ static void check_error_object(IBackgroundCopyError *error, const char *url)
 static int cmd_error(const char *url, const char *path)
 {
     section = "404";
-    IBackgroundCopyManager *manager = bits_manager();
+    IBackgroundCopyManager *manager;
     GUID id;
-    IBackgroundCopyJob *job = manager ? job_with_file(manager, url, path, &id) : NULL;
+    IBackgroundCopyJob *job = job_with_file(url, path, &manager, &id);
     if (!job)
         return 1;
     CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
@@ -582,9 +584,9 @@ static int cmd_limit(int count)
 static int cmd_create(const char *url, const char *path)
 {
     section = "persistence";
-    IBackgroundCopyManager *manager = bits_manager();
+    IBackgroundCopyManager *manager;
     GUID id;
-    IBackgroundCopyJob *job = manager ? job_with_file(manager, url, path, &id) : NULL;
+    IBackgroundCopyJob *job = job_with_file(url, path, &manager, &id);
     if (!job)
         return 1;
     CHECK(state_of(job) == BG_JOB_STATE_SUSPENDED, nm("the new job is SUSPENDED"));
@@ -594,25 +596,48 @@ static int cmd_create(const char *url, const char *path)
     return CHECK_EXIT_CODE();
 }
 
-static int cmd_resume_complete(const char *id_text, const char *path)
+/* GetJob of id through a BITS class: found, still SUSPENDED, its name, still a BITS job. */
+static IBackgroundCopyJob *find_job(IBackgroundCopyManager *manager, const char *id_text)
 {
-    section = "persistence";
     GUID id;
-    if (FAILED(CLSIDFromString(wide(id_text), &id)))
-        return 2;
-    IBackgroundCopyManager *manager = bits_manager();
     IBackgroundCopyJob *job = NULL;
-    if (!manager)
-        return 1;
-    CHECK_HR(IBackgroundCopyManager_GetJob(manager, &id, &job), S_OK, nm("GetJob through a BITS class finds the job"));
+    if (FAILED(CLSIDFromString(wide(id_text), &id)))
+        return NULL;
+    CHECK_HR(IBackgroundCopyManager_GetJob(manager, &id, &job), S_OK,
+             nm("GetJob through a BITS class finds the job"));
     if (!job)
-        return 1;
+        return NULL;
     CHECK(state_of(job) == BG_JOB_STATE_SUSPENDED, nm("it is still SUSPENDED"));
     LPWSTR name = NULL;
     CHECK(SUCCEEDED(IBackgroundCopyJob_GetDisplayName(job, &name)) && !wcscmp(name, L"bits api: a download"),
           nm("its display name is kept"));
     CoTaskMemFree(name);
+    BG_JOB_PROGRESS progress = {0};
+    CHECK(SUCCEEDED(IBackgroundCopyJob_GetProgress(job, &progress)) && progress.FilesTotal == 1,
+          nm("its file is kept"));
     CHECK(!answers((IUnknown *)job, &IID_IDeliveryOptimizationJob_), nm("it is still a BITS job"));
+    return job;
+}
+
+static int cmd_find(const char *id_text)
+{
+    section = "persistence";
+    IBackgroundCopyManager *manager = bits_manager();
+    IBackgroundCopyJob *job = manager ? find_job(manager, id_text) : NULL;
+    if (job)
+        IBackgroundCopyJob_Release(job);
+    if (manager)
+        IBackgroundCopyManager_Release(manager);
+    return job ? CHECK_EXIT_CODE() : 1;
+}
+
+static int cmd_resume_complete(const char *id_text, const char *path)
+{
+    section = "persistence";
+    IBackgroundCopyManager *manager = bits_manager();
+    IBackgroundCopyJob *job = manager ? find_job(manager, id_text) : NULL;
+    if (!job)
+        return 1;
     CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
     CHECK(wait_state(job, BG_JOB_STATE_TRANSFERRED, BG_JOB_STATE_ERROR, 120000) == BG_JOB_STATE_TRANSFERRED,
           nm("it transfers"));
@@ -652,6 +677,8 @@ int wmain(int argc, wchar_t **wargv)
         status = cmd_limit(atoi(argv[2]));
     else if (!strcmp(cmd, "create") && argc == 4)
         status = cmd_create(argv[2], argv[3]);
+    else if (!strcmp(cmd, "find") && argc == 3)
+        status = cmd_find(argv[2]);
     else if (!strcmp(cmd, "resume-complete") && argc == 4)
         status = cmd_resume_complete(argv[2], argv[3]);
     CoUninitialize();

@@ -6,6 +6,9 @@
  * DO jobs keep their 30-day age rule. */
 #include "jobs_fixture.h"
 
+#include "admin.h"
+#include "settings.h"
+
 static fixture_t fx;
 
 static const caller_t *service_account(void)
@@ -266,6 +269,58 @@ static void test_inactivity_expiry(void)
     CHECK_HR(jobs_cancel(fx.jobs, alice(), &touched), HR_OK, "cancel the last one");
 }
 
+/* ---- the admin reports ---------------------------------------------------------------------- */
+
+/* /status of one job: the ExpireOn line's value, or "" (report freed). */
+static void expire_on(const admin_sources_t *src, const store_guid_t *id, char *out, size_t size)
+{
+    char *report = NULL;
+    out[0] = '\0';
+    if (admin_status(src, admin(), id, &report) == HR_OK && report) {
+        const char *line = strstr(report, "ExpireOn");
+        const char *value = line ? strstr(line, ": ") : NULL;
+        if (value)
+            snprintf(out, size, "%.*s", (int)strcspn(value + 2, "\n"), value + 2);
+    }
+    free(report);
+}
+
+/* A FILETIME as the reports print it ("YYYY-MM-DD hh:mm:ss UTC"). */
+static void utc_text(int64_t filetime, char *out, size_t size)
+{
+    time_t seconds = (time_t)(filetime / 10000000 - INT64_C(11644473600));
+    struct tm tm;
+    gmtime_r(&seconds, &tm);
+    strftime(out, size, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+static void test_admin_expiry(void)
+{
+    settings_t settings;
+    settings_init(&settings);
+    CHECK(settings_offer(&settings, SETTING_BITS_JOB_INACTIVITY_TIMEOUT, 7, "Registry test") == 0 &&
+              settings_offer(&settings, SETTING_BITS_JOB_INACTIVITY_TIMEOUT, 1000, "Registry test") != 0 &&
+              settings_get(&settings, SETTING_BITS_JOB_INACTIVITY_TIMEOUT) == 7,
+          "JobInactivityTimeout: 7 days taken, 1000 refused (1..999)");
+    admin_sources_t src = {fx.jobs, &settings, fx.db, fx.log, NULL, NULL};
+    store_guid_t bits_id = new_kind_job(alice(), STORE_KIND_BITS, "BITS /status");
+    store_guid_t do_id = new_kind_job(alice(), STORE_KIND_JOB, "DO /status");
+    CHECK_HR(add_one_file(fx.jobs, alice(), &bits_id, "http://example.com/s", "C:\\dl\\s"), HR_OK, "a file");
+    CHECK_HR(add_one_file(fx.jobs, alice(), &do_id, "http://example.com/t", "C:\\dl\\t"), HR_OK, "a file");
+    store_job_t bits = job_snapshot(fx.jobs, alice(), &bits_id), dojob = job_snapshot(fx.jobs, alice(), &do_id);
+    char want_bits[64], want_do[64], got[64];
+    utc_text(bits.modification_time + 7 * FILETIME_PER_DAY, want_bits, sizeof want_bits);
+    utc_text(dojob.creation_time + JOB_MAX_AGE_DAYS * FILETIME_PER_DAY, want_do, sizeof want_do);
+    expire_on(&src, &bits_id, got, sizeof got);
+    CHECK(!strcmp(got, want_bits), "doadmin /status: a BITS job expires 7 days (the policy) after its last change");
+    expire_on(&src, &do_id, got, sizeof got);
+    CHECK(!strcmp(got, want_do), "doadmin /status: a DO job expires 30 days after its creation");
+    store_job_clear(&bits);
+    store_job_clear(&dojob);
+    CHECK_HR(jobs_cancel(fx.jobs, alice(), &bits_id), HR_OK, "cancel the BITS job");
+    CHECK_HR(jobs_cancel(fx.jobs, alice(), &do_id), HR_OK, "cancel the DO job");
+}
+
 int main(void)
 {
     if (!fixture_open(&fx, "bits-rules"))
@@ -274,5 +329,6 @@ int main(void)
     test_defaults();
     test_limits();
     test_inactivity_expiry();
+    test_admin_expiry();
     return fixture_finish(&fx);
 }

@@ -47,8 +47,9 @@ include tests/module.mk
 test: all
 	@bash tests/run.sh
 
+# make install BITS=1: also make opendo the prefix's BITS service (docs/bits.md).
 install: all
-	@bash scripts/install.sh
+	@BITS='$(BITS)' bash scripts/install.sh
 
 demo: all
 	@bash scripts/demo.sh

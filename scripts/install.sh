@@ -2,8 +2,10 @@
 # Installs opendo into a Wine prefix ($WINEPREFIX, default build/wine): binaries under
 # C:\Program Files\opendo, the DoSvc service, the COM class/AppID and the proxy/stub DLL; then
 # writes build/bin/doadmin (or $OPENDO_BIN_DIR/doadmin), which runs doadmin.exe in that prefix
-# from Linux.
-# Idempotent: a running DoSvc is stopped first so its binary can be replaced.
+# from Linux. With BITS=1 it also makes opendo the prefix's BITS service (`dosvc.exe install
+# --bits`: Wine's BITS registration saved, the BITS service and classes switched to opendo,
+# bitsadmin.exe in system32); `dosvc.exe uninstall --bits` gives BITS back (docs/bits.md).
+# Idempotent: a running DoSvc (and BITS) is stopped first so its binary can be replaced.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/wine-env.sh"
@@ -11,12 +13,18 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 wine_prefix_up
 dest="$WINEPREFIX/drive_c/Program Files/opendo"
+service_stop BITS   # opendo's (its process ends with DoSvc's) or Wine's: both start on demand
 service_stop
 mkdir -p "$dest"
 for f in dosvc.exe doproxy.dll dodemo.exe dodownload.exe doadmin.exe; do
     cp "$top/build/win/$f" "$dest/"
 done
 wine 'C:\Program Files\opendo\dosvc.exe' install </dev/null
+# A prefix switched once stays switched (its bitsadmin.exe is refreshed too) until
+# `dosvc.exe uninstall --bits`.
+if [ "${BITS:-0}" = 1 ] || wine reg query 'HKLM\Software\opendo\BITS' /v Switched </dev/null >/dev/null 2>&1; then
+    wine 'C:\Program Files\opendo\dosvc.exe' install --bits </dev/null
+fi
 
 # build/bin/doadmin: doadmin.exe in this prefix, for a Linux administrator. (tests/run.sh puts
 # the one of its throw-away prefix elsewhere, so that build/bin/doadmin stays usable.)

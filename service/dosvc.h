@@ -8,6 +8,7 @@
 #include <objbase.h>
 
 #include "admin.h"
+#include "bits_classes.h"
 #include "deliveryoptimization.h"
 #include "downloads.h"
 #include "jobs.h"
@@ -40,7 +41,6 @@ int32_t api_job_kind(api_personality_t api);
  * every QueryInterface of the manager, job and file objects asks this first. */
 int api_offers(api_personality_t api, REFIID riid);
 /* The ten BITS classes (BackgroundCopyManager, 1_5 ... 10_3), oldest first. */
-#define BITS_CLASS_COUNT 10
 extern const CLSID *const bits_classes[BITS_CLASS_COUNT];
 
 /* The one job manager of the process, opened by service start-up. */

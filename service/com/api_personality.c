@@ -8,13 +8,7 @@
 /* ---- classes ----------------------------------------------------------------------------------- */
 
 /* The BITS classes, oldest first: each is served by the same manager of API_BITS. */
-const CLSID *const bits_classes[BITS_CLASS_COUNT] = {
-    &CLSID_BackgroundCopyManager,    &CLSID_BackgroundCopyManager1_5,
-    &CLSID_BackgroundCopyManager2_0, &CLSID_BackgroundCopyManager2_5,
-    &CLSID_BackgroundCopyManager3_0, &CLSID_BackgroundCopyManager4_0,
-    &CLSID_BackgroundCopyManager5_0, &CLSID_BackgroundCopyManager10_1,
-    &CLSID_BackgroundCopyManager10_2, &CLSID_BackgroundCopyManager10_3,
-};
+const CLSID *const bits_classes[BITS_CLASS_COUNT] = BITS_CLASSES;
 
 /* ---- codes ------------------------------------------------------------------------------------- */
 

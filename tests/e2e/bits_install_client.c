@@ -1,6 +1,6 @@
 /* Client of tests/e2e/bits_install.sh: who answers the BITS classes of the prefix, Wine's BITS
  * (qmgr) or opendo. It prints tagged lines for the script to judge (no checks of its own):
- *   classes        "CLASS <name> <hr>": CoCreateInstance(CLSCTX_LOCAL_SERVER) of each of the ten
+ *   classes        "CLASS {CLSID} <hr>": CoCreateInstance(CLSCTX_LOCAL_SERVER) of each of the ten
  *                  BITS classes for IBackgroundCopyManager
  *   probe          "SERVER opendo|wine|other <hr>": a job made through CLSID_BackgroundCopyManager,
  *                  renamed with IBackgroundCopyJob::SetDisplayName (Wine's BITS answers E_NOTIMPL,
@@ -12,23 +12,10 @@
 #include <windows.h>
 #include <objbase.h>
 
+#include "bits_classes.h"
 #include "deliveryoptimization.h"
 
-static const struct {
-    const char *name;
-    const CLSID *clsid;
-} classes[] = {
-    {"BackgroundCopyManager", &CLSID_BackgroundCopyManager},
-    {"BackgroundCopyManager1_5", &CLSID_BackgroundCopyManager1_5},
-    {"BackgroundCopyManager2_0", &CLSID_BackgroundCopyManager2_0},
-    {"BackgroundCopyManager2_5", &CLSID_BackgroundCopyManager2_5},
-    {"BackgroundCopyManager3_0", &CLSID_BackgroundCopyManager3_0},
-    {"BackgroundCopyManager4_0", &CLSID_BackgroundCopyManager4_0},
-    {"BackgroundCopyManager5_0", &CLSID_BackgroundCopyManager5_0},
-    {"BackgroundCopyManager10_1", &CLSID_BackgroundCopyManager10_1},
-    {"BackgroundCopyManager10_2", &CLSID_BackgroundCopyManager10_2},
-    {"BackgroundCopyManager10_3", &CLSID_BackgroundCopyManager10_3},
-};
+static const CLSID *const classes[BITS_CLASS_COUNT] = BITS_CLASSES;
 
 static HRESULT activate(const CLSID *clsid, IBackgroundCopyManager **manager)
 {
@@ -38,10 +25,12 @@ static HRESULT activate(const CLSID *clsid, IBackgroundCopyManager **manager)
 
 static int list_classes(void)
 {
-    for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++) {
+    for (size_t i = 0; i < BITS_CLASS_COUNT; i++) {
         IBackgroundCopyManager *manager = NULL;
-        HRESULT hr = activate(classes[i].clsid, &manager);
-        printf("CLASS %s 0x%08lx\n", classes[i].name, (unsigned long)hr);
+        WCHAR name[40];
+        StringFromGUID2(classes[i], name, 40);
+        HRESULT hr = activate(classes[i], &manager);
+        printf("CLASS %ls 0x%08lx\n", name, (unsigned long)hr);
         if (SUCCEEDED(hr))
             IBackgroundCopyManager_Release(manager);
     }

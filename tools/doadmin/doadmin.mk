@@ -4,7 +4,7 @@
 DOADMIN_EXE  := $(BUILD)/win/doadmin.exe
 DOADMIN_OBJS := $(patsubst tools/doadmin/%.c,$(BUILD)/win/doadmin/%.o,$(wildcard tools/doadmin/*.c))
 
-$(BUILD)/win/doadmin/%.o: tools/doadmin/%.c tools/doadmin/doadmin.h $(IDL_HEADER) idl/doerrors.h
+$(BUILD)/win/doadmin/%.o: tools/doadmin/%.c tools/doadmin/doadmin.h $(IDL_HEADER) idl/doerrors.h idl/bits_classes.h
 	@mkdir -p $(@D)
 	$(WCC) $(WCFLAGS) -Iengine/common -MMD -MP -c $< -o $@
 

@@ -56,6 +56,8 @@ HRESULT list_downloads(const session *s, ULONG *listed)
     IEnumUnknown *downloads = NULL;
     *listed = 0;
     HRESULT hr = IBackgroundCopyManager_QueryInterface(s->manager, &IID_IDOManager, (void **)&manager);
+    if (hr == E_NOINTERFACE)
+        return S_OK; /* a BITS class (doadmin run as bitsadmin): that API has no downloads */
     if (SUCCEEDED(hr))
         hr = IDOManager_EnumDownloads(manager, NULL, &downloads);
     if (hr == DO_E_NO_DOWNLOADS)

@@ -5,10 +5,25 @@
 #include <sddl.h>
 #include <stdlib.h>
 
+/* The class whose jobs doadmin manages, chosen here only: run as bitsadmin(.exe) (the copy that
+ * `dosvc install --bits` puts in system32), the BITS class, so that the jobs of bitsadmin scripts
+ * are BITS jobs; else the DO class. The diagnostics always ask IOpendoAdmin. */
+static const CLSID *manager_class(void)
+{
+    wchar_t path[MAX_PATH];
+    DWORD length = GetModuleFileNameW(NULL, path, MAX_PATH);
+    if (!length || length >= MAX_PATH)
+        return &CLSID_DeliveryOptimization;
+    const wchar_t *slash = wcsrchr(path, L'\\'), *name = slash ? slash + 1 : path;
+    return _wcsicmp(name, L"bitsadmin.exe") == 0 || _wcsicmp(name, L"bitsadmin") == 0
+               ? &CLSID_BackgroundCopyManager
+               : &CLSID_DeliveryOptimization;
+}
+
 /* A manager object of the service (which starts it on demand); s->manager on success. */
 static HRESULT activate_manager(session *s)
 {
-    HRESULT hr = CoCreateInstance(&CLSID_DeliveryOptimization, NULL, CLSCTX_LOCAL_SERVER,
+    HRESULT hr = CoCreateInstance(manager_class(), NULL, CLSCTX_LOCAL_SERVER,
                                   &IID_IBackgroundCopyManager, (void **)&s->manager);
     if (FAILED(hr))
         s->manager = NULL;

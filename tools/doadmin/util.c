@@ -1,14 +1,19 @@
 /* util.c: /util /version and /util /repairservice [/force]. /version reads the installation
  * from the machine (the SCM's record of DoSvc; the class, AppID, proxy/stub and event log
- * registrations; the binaries' versions) and then asks the service itself
+ * registrations; the binaries' versions; who answers BITS) and then asks the service itself
  * (IOpendoAdmin::GetVersion) when it answers. /repairservice runs `dosvc.exe install`, which
- * writes every registration again (idempotent); /force removes the service first, as
- * bitsadmin's does. Both run without the service (the switch is "offline"). */
+ * writes every registration again (idempotent), and `dosvc.exe install --bits` when the prefix
+ * was switched to opendo's BITS (a Wine update resets that switch); /force removes the service
+ * first, as bitsadmin's does. Both run without the service (the switch is "offline"). */
 #include "doadmin.h"
+#include "bits_classes.h"
 
 #include <stdlib.h>
 
 #define SERVICE_NAME L"DoSvc"
+#define BITS_SERVICE_NAME L"BITS"
+#define BITS_APPID L"{69AD4AEE-51BE-439B-A92C-86AE490E8B30}"
+#define BITS_SWITCH_KEY L"Software\\opendo\\BITS" /* dosvc install --bits was asked for */
 #define APPID L"{5B99FA76-721C-423C-ADAC-56D03C8A8007}"
 #define PROXY_CLSID L"{52E1DB2B-FAD4-429F-8815-13C04CD8152A}"
 #define MANAGER_IID L"{5CE34C0D-0DC9-4C1F-897C-DAA1B78CEE7C}"
@@ -58,13 +63,13 @@ typedef struct {
     wchar_t line[160];
 } service_record;
 
-static void read_service(service_record *r)
+static void read_service(const wchar_t *name, service_record *r)
 {
     static const wchar_t *states[] = {L"?", L"STOPPED", L"START_PENDING", L"STOP_PENDING",
                                       L"RUNNING", L"CONTINUE_PENDING", L"PAUSE_PENDING", L"PAUSED"};
     memset(r, 0, sizeof *r);
     SC_HANDLE scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
-    SC_HANDLE service = scm ? OpenServiceW(scm, SERVICE_NAME, SERVICE_QUERY_CONFIG | SERVICE_QUERY_STATUS) : NULL;
+    SC_HANDLE service = scm ? OpenServiceW(scm, name, SERVICE_QUERY_CONFIG | SERVICE_QUERY_STATUS) : NULL;
     union { QUERY_SERVICE_CONFIGW config; BYTE bytes[8192]; } buffer;
     DWORD needed = 0;
     SERVICE_STATUS status = { 0 };
@@ -103,6 +108,54 @@ static int print_registration(const wchar_t *name, int ok, const wchar_t *what)
     return !ok;
 }
 
+static int bits_switch_requested(void)
+{
+    HKEY key;
+    if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, BITS_SWITCH_KEY, 0, KEY_READ, &key))
+        return 0;
+    RegCloseKey(key);
+    return 1;
+}
+
+/* Whether all ten BITS classes are started as the BITS service. */
+static int bits_classes_registered(void)
+{
+    static const CLSID *const classes[BITS_CLASS_COUNT] = BITS_CLASSES;
+    int ok = reg_is(HKEY_CLASSES_ROOT, L"AppID\\" BITS_APPID, L"LocalService", BITS_SERVICE_NAME);
+    for (int i = 0; ok && i < BITS_CLASS_COUNT; i++) {
+        wchar_t clsid[40], key[64];
+        StringFromGUID2(classes[i], clsid, ARRAYSIZE(clsid));
+        swprintf(key, ARRAYSIZE(key), L"CLSID\\%ls", clsid);
+        ok = reg_is(HKEY_CLASSES_ROOT, key, L"AppID", BITS_APPID);
+    }
+    return ok;
+}
+
+/* Who answers BITS in this prefix: opendo (the BITS service is dosvc.exe), Wine's qmgr (svchost),
+ * or a switch to opendo that a Wine update undid. Returns 1 when the switch is broken. */
+static int print_bits(const service_record *dosvc)
+{
+    service_record bits;
+    wchar_t text[MAX_PATH + 160];
+    read_service(BITS_SERVICE_NAME, &bits);
+    int ours = bits.registered && dosvc->registered && _wcsicmp(bits.binary, dosvc->binary) == 0;
+    int broken = 0;
+    if (ours && bits_classes_registered())
+        swprintf(text, ARRAYSIZE(text), L"opendo (service BITS -> dosvc.exe), %ls", bits.line);
+    else if (ours || bits_switch_requested()) {
+        swprintf(text, ARRAYSIZE(text), L"%ls: run doadmin /util /repairservice",
+                 ours ? L"opendo, but the BITS classes are not registered"
+                      : L"switched to opendo but reset (a Wine update re-ran wine.inf)");
+        broken = 1;
+    } else if (bits.registered)
+        swprintf(text, ARRAYSIZE(text), L"%ls (%ls)",
+                 wcsstr(bits.binary, L"svchost") ? L"Wine's qmgr" : L"not opendo", bits.binary);
+    else
+        swprintf(text, ARRAYSIZE(text), L"no BITS service");
+    print_line(L"BITS", text);
+    return broken;
+}
+
 /* The machine's side; returns how many parts are missing or broken. */
 static int print_installation(void)
 {
@@ -112,7 +165,7 @@ static int print_installation(void)
     GetModuleFileNameW(NULL, path, MAX_PATH);
     file_version(path, text, ARRAYSIZE(text));
     print_line(L"doadmin", text);
-    read_service(&service);
+    read_service(SERVICE_NAME, &service);
     file_version(service.binary, text, ARRAYSIZE(text));
     print_line(L"dosvc.exe", text);
     reg_text(HKEY_CLASSES_ROOT, L"CLSID\\" PROXY_CLSID L"\\InprocServer32", NULL, path, ARRAYSIZE(path));
@@ -131,6 +184,7 @@ static int print_installation(void)
     broken += print_registration(L"Proxy/stub", proxy, L"doproxy.dll, for the manager and admin interfaces");
     reg_text(HKEY_LOCAL_MACHINE, EVENT_SOURCE_KEY, L"EventMessageFile", path, ARRAYSIZE(path));
     broken += print_registration(L"Event log source", path[0] != L'\0', L"opendo (Application)");
+    broken += print_bits(&service);
     return broken;
 }
 
@@ -181,7 +235,7 @@ static int run_dosvc(session *s, const wchar_t *dosvc, const wchar_t *argument)
 static int find_dosvc(session *s, wchar_t *path, size_t size)
 {
     service_record service;
-    read_service(&service);
+    read_service(SERVICE_NAME, &service);
     if (service.registered && GetFileAttributesW(service.binary) != INVALID_FILE_ATTRIBUTES) {
         swprintf(path, size, L"%ls", service.binary);
         return EXIT_OK;
@@ -200,11 +254,14 @@ static int find_dosvc(session *s, wchar_t *path, size_t size)
 static int util_repair(session *s, int force)
 {
     wchar_t dosvc[MAX_PATH];
+    int bits = bits_switch_requested(); /* before /force's uninstall gives BITS back */
     int status = find_dosvc(s, dosvc, ARRAYSIZE(dosvc));
     if (status == EXIT_OK && force)
         status = run_dosvc(s, dosvc, L"uninstall");
     if (status == EXIT_OK)
         status = run_dosvc(s, dosvc, L"install");
+    if (status == EXIT_OK && bits)
+        status = run_dosvc(s, dosvc, L"install --bits");
     if (status != EXIT_OK)
         return status;
     int broken = print_installation();

@@ -93,12 +93,25 @@ void demand_clear(demand_state_t *state)
     range_set_free(&state->unreported);
 }
 
-/* The File6 rule: an on-demand download job, an http(s) file, a server that serves ranges. */
-static hr_t check_random_access(const store_job_t *job, const store_file_t *file, const demand_state_t *state)
+int demand_file(jobs_t *jobs, const store_job_t *job, const store_file_t *file)
+{
+    store_range_t *ranges = NULL;
+    size_t count = 0;
+    if (!job->on_demand)
+        return 0;
+    store_status_t status = store_file_ranges(jobs->store, &job->id, file->index, &ranges, &count);
+    free(ranges);
+    return status == STORE_OK && count == 0;
+}
+
+/* The File6 rule: a file fetched on demand (a download job's), http(s), from a server that serves
+ * ranges. */
+static hr_t check_random_access(jobs_t *jobs, const store_job_t *job, const store_file_t *file,
+                                const demand_state_t *state)
 {
     const char *remote = file->remote_name ? file->remote_name : "";
     int web = !strncasecmp(remote, "http://", 7) || !strncasecmp(remote, "https://", 8);
-    return job->on_demand && job->type == JOB_TYPE_DOWNLOAD && web && !state->no_ranges
+    return job->type == JOB_TYPE_DOWNLOAD && web && !state->no_ranges && demand_file(jobs, job, file)
                ? HR_OK : HR_BG_E_RANDOM_ACCESS_NOT_SUPPORTED;
 }
 
@@ -106,7 +119,7 @@ static hr_t check_random_access(const store_job_t *job, const store_file_t *file
 static hr_t load_eligible(jobs_t *jobs, const store_job_t *job, const store_file_t *file, demand_state_t *state)
 {
     hr_t hr = demand_load(jobs, &job->id, file->index, state);
-    if (HR_SUCCEEDED(hr) && HR_FAILED(hr = check_random_access(job, file, state)))
+    if (HR_SUCCEEDED(hr) && HR_FAILED(hr = check_random_access(jobs, job, file, state)))
         demand_clear(state);
     return hr;
 }

@@ -192,6 +192,9 @@ typedef struct demand_state {
     int no_ranges;          /* the server answered a ranged request with the whole file */
 } demand_state_t;
 
+/* Whether a file is fetched on demand (lock held): a file of an on-demand job, unless it was
+ * added with ranges (AddFileWithRanges: downloaded as such, and File6 refuses it). */
+int demand_file(jobs_t *jobs, const store_job_t *job, const store_file_t *file);
 hr_t demand_load(jobs_t *jobs, const store_guid_t *id, uint32_t index, demand_state_t *out);
 /* Writes every row of the state; join a transaction (store_begin) to make it atomic. */
 hr_t demand_save(jobs_t *jobs, const store_guid_t *id, uint32_t index, const demand_state_t *state);

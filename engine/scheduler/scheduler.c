@@ -221,7 +221,7 @@ static void set_nothing_to_fetch(struct scheduler *s, store_job_t *job, int all_
 static hr_t file_needs_transfer(struct scheduler *s, const store_job_t *job, const store_file_t *file,
                                 range_set_t *demand, int *probe)
 {
-    if (!job->on_demand)
+    if (!demand_file(s->jobs, job, file))
         return !file_done(file);
     return demand_plan(s->jobs, file, demand, probe);
 }
@@ -337,7 +337,8 @@ static void start_job(struct scheduler *s, store_job_t *job)
     }
     store_range_t *ranges = NULL;
     size_t range_count = 0;
-    if (job->on_demand) {
+    int on_demand = demand.count > 0; /* the file's missing bytes, or its first byte */
+    if (on_demand) {
         ranges = demand.items, range_count = demand.count;
         demand = (range_set_t){0};
     } else {
@@ -352,7 +353,7 @@ static void start_job(struct scheduler *s, store_job_t *job)
     transfer_request_init(&req);
     req.url = file.remote_name;
     req.temp_path = file.temp_name;
-    req.offset_done = job->on_demand ? 0 : file.bytes_transferred; /* on demand: only missing bytes */
+    req.offset_done = on_demand ? 0 : file.bytes_transferred; /* on demand: only missing bytes */
     req.validator = file.validator;
     req.ranges = tr;
     req.range_count = tr ? range_count : 0;
@@ -363,7 +364,7 @@ static void start_job(struct scheduler *s, store_job_t *job)
     req.auth_headers = auth_headers;
     req.flags = TRANSFER_FLAG_CREATE_HIDDEN |
                 (job->priority == JOB_PRIORITY_FOREGROUND ? TRANSFER_FLAG_UNCAPPED : 0) |
-                (job->kind == STORE_KIND_DOWNLOAD || job->on_demand ? TRANSFER_FLAG_RANGES_AT_OFFSETS : 0);
+                (job->kind == STORE_KIND_DOWNLOAD || on_demand ? TRANSFER_FLAG_RANGES_AT_OFFSETS : 0);
     apply_redirect_policy(job->security_flags, &req);
     fill_proxy(job, &req);
     store_credential_t *credentials = NULL;
@@ -380,8 +381,8 @@ static void start_job(struct scheduler *s, store_job_t *job)
     if (HR_SUCCEEDED(hr)) {
         req.token = ++s->next_token;
         active_t a = {req.token, job->id, index, job->priority == JOB_PRIORITY_FOREGROUND,
-                      scheduler_now_ms(), 0, {NULL, 0}, 0, job->on_demand, probe};
-        if (job->on_demand) /* the active entry keeps the submitted ranges */
+                      scheduler_now_ms(), 0, {NULL, 0}, 0, on_demand, probe};
+        if (on_demand) /* the active entry keeps the submitted ranges */
             a.demand = (range_set_t){ranges, range_count}, ranges = NULL;
         if (s->engine_closed)
             hr = DO_E_NO_SERVICE;
@@ -729,9 +730,9 @@ static void record_demand_end(jobs_t *jobs, const store_job_t *job, store_file_t
 /* The file row at the end of a transfer (store lock held): durable bytes, the size once known,
  * what the transfer cost (GetStats), and a FILE_TRANSFERRED event when it completed the file. */
 static void record_transfer_end(jobs_t *jobs, const store_job_t *job, store_file_t *file,
-                                const transfer_result_t *result)
+                                const transfer_result_t *result, int on_demand)
 {
-    if (job->on_demand) /* its checkpoints counted the bytes; a refused range ends File6 */
+    if (on_demand) /* its checkpoints counted the bytes; a refused range ends File6 */
         return record_demand_end(jobs, job, file, result);
     file->bytes_transferred = result->durable_bytes;
     if (result->headers) /* the server's answer to a failed request: doadmin /why shows it */
@@ -772,7 +773,7 @@ static void on_done(void *ctx, uint64_t token, const transfer_result_t *result)
         store_job_t job = {0};
         int loaded = ours && store_job_get(jobs->store, &a.job, &job) == STORE_OK;
         if (loaded && store_file_get(jobs->store, &a.job, a.index, &file) == STORE_OK)
-            record_transfer_end(jobs, &job, &file, result);
+            record_transfer_end(jobs, &job, &file, result, a.on_demand);
         /* The job changes only if nothing else (Suspend, Cancel, ...) moved it meanwhile. */
         if (loaded && job.state == JOB_STATE_TRANSFERRING) {
             switch (result->result) {

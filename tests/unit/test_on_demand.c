@@ -21,6 +21,7 @@
 #define T_E_PENDING 0x8000000Au
 
 static testfile_t f_d = {"d.bin", 300000, NULL, {0}};
+static testfile_t f_r = {"r.bin", 10000, NULL, {0}}; /* the ranged file's source */
 static jobs_t *jobs;
 static char db[400];
 static const transfer_options_t options = {.checkpoint_bytes = 16 * KiB, .checkpoint_ms = 100};
@@ -233,6 +234,28 @@ static void test_no_ranges_server(void)
     jobs_cancel(jobs, alice, &id);
 }
 
+/* A file added with ranges to an on-demand job is downloaded as such; File6 refuses it. */
+static void test_ranged_file(void)
+{
+    char u[300];
+    snprintf(u, sizeof u, "http://127.0.0.1:%d/file/r.bin", fault_port);
+    store_guid_t id = {{0}};
+    jobs_create_kind(jobs, alice, STORE_KIND_BITS, "ranged", JOB_TYPE_DOWNLOAD, &id);
+    jobs_set(jobs, alice, &id, JOB_PROP_ON_DEMAND, &(job_value_t){.number = 1});
+    store_range_t ranges[] = {{1000, 500}, {5000, 100}};
+    job_file_spec_t file = {u, "C:/dl/ranged.bin", NULL, JOB_SIZE_UNKNOWN, ranges, 2};
+    CHECK_HR(jobs_add_files(jobs, alice, &id, &file, 1, NULL), HR_OK, "ranged file: AddFileWithRanges");
+    store_range_t r = {0, 10};
+    CHECK_HR(jobs_request_file_ranges(jobs, alice, &id, 0, &r, 1), T_BG_E_RANDOM_ACCESS_NOT_SUPPORTED,
+             "ranged file: RequestFileRanges refused (a multi-range file)");
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_TRANSFERRED, 10000), "ranged file: its ranges downloaded: TRANSFERRED");
+    store_file_t f = file_row(&id);
+    CHECK(f.bytes_total == 600 && f.bytes_transferred == 600, "ranged file: the ranges' bytes, as AddFileWithRanges");
+    store_file_clear(&f);
+    jobs_cancel(jobs, alice, &id);
+}
+
 static void test_download(void)
 {
     char u[300];
@@ -342,7 +365,7 @@ int main(void)
     char logpath[400];
     snprintf(logpath, sizeof logpath, "%s/service.log", dir);
     log_open(logpath);
-    int ok = CHECK(make_file(&f_d) == 0, "test file written") &&
+    int ok = CHECK(make_file(&f_d) == 0 && make_file(&f_r) == 0, "test files written") &&
              CHECK(start_fault_server(), "fault server started on a loopback port");
     snprintf(db, sizeof db, "%s/jobs.db", dir);
     if (ok && http_fixture_enter_drive())
@@ -351,11 +374,13 @@ int main(void)
         jobs_set_event_sink(jobs, record_event, NULL);
         test_rules();
         test_no_ranges_server();
+        test_ranged_file();
         test_download();
     }
     jobs_close(jobs);
     log_close();
     http_fixture_teardown();
     free(f_d.data);
+    free(f_r.data);
     return CHECK_EXIT_CODE();
 }

@@ -330,7 +330,7 @@ static hr_t use_file(jobs_t *jobs, store_job_t *job, void *context)
 }
 
 hr_t with_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
-                      file_change_fn use, void *context)
+               file_change_fn use, void *context)
 {
     file_use_t fu = {index, use, context};
     return with_job(jobs, caller, id, use_file, &fu);
@@ -397,7 +397,7 @@ static hr_t change_and_store_file(jobs_t *jobs, store_job_t *job, store_file_t *
 }
 
 hr_t change_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
-                        uint32_t index, file_change_fn change, void *context, char *owner)
+                 uint32_t index, file_change_fn change, void *context, char *owner)
 {
     file_use_t inner = {index, change, context};
     file_use_t outer = {index, change_and_store_file, &inner};

@@ -714,42 +714,26 @@ static void record_failure(struct scheduler *s, store_job_t *job, const active_t
               state == JOB_STATE_ERROR ? a->index : JOBS_NO_FILE);
 }
 
-static void record_cost(jobs_t *jobs, const store_job_t *job, store_file_t *file,
-                        const transfer_result_t *result, int completed);
-
-/* record_transfer_end for on-demand files: the bytes were counted by the checkpoints; the file is
- * transferred only once whole. */
-static void record_demand_end(jobs_t *jobs, const store_job_t *job, store_file_t *file,
-                              const transfer_result_t *result)
-{
-    if (result->code == DO_E_INSUFFICIENT_RANGE_SUPPORT)
-        demand_mark(jobs, file, DEMAND_NO_RANGES);
-    record_cost(jobs, job, file, result, result->result == TRANSFER_OK && file_done(file));
-}
-
 /* The file row at the end of a transfer (store lock held): durable bytes, the size once known,
- * what the transfer cost (GetStats), and a FILE_TRANSFERRED event when it completed the file. */
+ * what the transfer cost (GetStats), and a FILE_TRANSFERRED event when it completed the file. An
+ * on-demand transfer's bytes were counted by its checkpoints, its file is complete only when whole,
+ * and a server that refused a range ends File6 for the file. */
 static void record_transfer_end(jobs_t *jobs, const store_job_t *job, store_file_t *file,
                                 const transfer_result_t *result, int on_demand)
 {
-    if (on_demand) /* its checkpoints counted the bytes; a refused range ends File6 */
-        return record_demand_end(jobs, job, file, result);
-    file->bytes_transferred = result->durable_bytes;
+    int ok = result->result == TRANSFER_OK;
+    if (!on_demand)
+        file->bytes_transferred = result->durable_bytes;
+    else if (result->code == DO_E_INSUFFICIENT_RANGE_SUPPORT)
+        demand_mark(jobs, file, DEMAND_NO_RANGES);
     if (result->headers) /* the server's answer to a failed request: doadmin /why shows it */
         replace_text(&file->response_headers, result->headers);
     if (result->http_status)
         file->http_status = result->http_status;
-    if (result->result == TRANSFER_OK && file->bytes_total == JOB_SIZE_UNKNOWN)
+    if (ok && file->bytes_total == JOB_SIZE_UNKNOWN)
         file->bytes_total = file->bytes_transferred;
-    if (result->result == TRANSFER_OK && !file->response_headers)
+    if (ok && !file->response_headers)
         replace_text(&file->response_headers, "");
-    record_cost(jobs, job, file, result, result->result == TRANSFER_OK);
-}
-
-/* What the transfer cost (GetStats), the row written, FILE_TRANSFERRED when it completed the file. */
-static void record_cost(jobs_t *jobs, const store_job_t *job, store_file_t *file,
-                        const transfer_result_t *result, int completed)
-{
     file->bytes_from_http += result->bytes_received;
     /* Connections used: those opened, or the cached one that carried an HTTP exchange. */
     file->http_connections += result->connections ? result->connections : result->http_status != 0;
@@ -757,7 +741,7 @@ static void record_cost(jobs_t *jobs, const store_job_t *job, store_file_t *file
     store_status_t status = store_file_update(jobs->store, file);
     if (status != STORE_OK)
         store_failure(jobs, &file->job_id, "record transfer end", status);
-    else if (completed)
+    else if (ok && (!on_demand || file_done(file)))
         jobs_emit(jobs, job, JOBS_EVENT_FILE_TRANSFERRED, file->index);
 }
 

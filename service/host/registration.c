@@ -160,8 +160,8 @@ void registration_stop_service(SC_HANDLE service)
 
 int registration_uninstall(void)
 {
-    if (registration_bits_switched() && registration_uninstall_bits())
-        return 1;
+    if (registration_bits_switched())
+        registration_uninstall_bits(); /* says what it could not give back; DoSvc goes anyway */
     SC_HANDLE manager = OpenSCManagerW(NULL, NULL, SC_MANAGER_ALL_ACCESS);
     if (!manager)
         return registration_fail("OpenSCManager", GetLastError());

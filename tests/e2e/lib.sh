@@ -88,3 +88,14 @@ print(" ".join(map(str, value)) if isinstance(value, list) else value)' "$fault_
 db_path="$WINEPREFIX/drive_c/ProgramData/opendo/jobs.db"
 log_path="$WINEPREFIX/drive_c/ProgramData/opendo/dosvc.log"
 e2e_exit() { exit $((e2e_failures > 0)); }
+
+# The prefix's BITS switched to opendo and back (`dosvc.exe install --bits` / `uninstall --bits`,
+# docs/bits.md), for the tests of the BITS classes. tests/run.sh runs every tests/e2e/*.sh in ONE
+# prefix, alphabetically, so every script must leave the prefix as it found it: BITS NOT switched
+# (Wine's BITS answering). A script that calls bits_switch_on calls bits_switch_off before it
+# ends, also when it fails: `trap bits_switch_off EXIT` right after switching.
+# bits_switch_on is idempotent (a second call keeps the first snapshot of Wine's BITS); both
+# return dosvc.exe's exit status.
+dosvc_exe='C:\Program Files\opendo\dosvc.exe'
+bits_switch_on()  { wine "$dosvc_exe" install --bits </dev/null >/dev/null 2>&1; }
+bits_switch_off() { wine "$dosvc_exe" uninstall --bits </dev/null >/dev/null 2>&1; }

@@ -34,6 +34,8 @@
 typedef enum api_personality { API_DO, API_BITS } api_personality_t;
 /* The result of a call as the object's API reports it (the core speaks DO). */
 HRESULT api_result(api_personality_t api, HRESULT hr);
+/* GetProtocol's code for an error tied to no file. */
+HRESULT api_no_protocol(api_personality_t api);
 /* The API of a job's kind (STORE_KIND_BITS: API_BITS), and the kind of job an API makes. */
 api_personality_t api_of_kind(int32_t kind);
 int32_t api_job_kind(api_personality_t api);

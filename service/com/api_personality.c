@@ -53,6 +53,13 @@ HRESULT api_result(api_personality_t api, HRESULT hr)
     return hr;
 }
 
+/* IBackgroundCopyError::GetProtocol of an error tied to no file: BITS has a code of its own for
+ * it (bits.md §3.2), DO only DO_E_FILE_NOT_AVAILABLE. */
+HRESULT api_no_protocol(api_personality_t api)
+{
+    return api == API_BITS ? (HRESULT)0x80200005L /* BG_E_PROTOCOL_NOT_AVAILABLE */ : DO_E_FILE_NOT_AVAILABLE;
+}
+
 /* ---- jobs ------------------------------------------------------------------------------------- */
 
 api_personality_t api_of_kind(int32_t kind)

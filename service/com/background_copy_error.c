@@ -90,7 +90,7 @@ static HRESULT STDMETHODCALLTYPE error_get_protocol(IBackgroundCopyError *iface,
     *protocol = NULL;
     error_t *self = impl(iface);
     if (self->file_index < 0)
-        return api_result(self->api, DO_E_FILE_NOT_AVAILABLE);
+        return api_no_protocol(self->api);
     caller_t caller;
     store_file_t file = {0};
     HRESULT hr = caller_identify(&caller);

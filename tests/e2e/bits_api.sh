@@ -11,11 +11,8 @@
 . "$(dirname "$0")/lib.sh"
 
 exe="$top/build/win/tests/bits_api_client.exe"
-dosvc='C:\Program Files\opendo\dosvc.exe'
 [ -f "$exe" ] || { not_ok "bits api: bits_api_client.exe is built (make all)"; e2e_exit; }
 command -v nginx >/dev/null || { not_ok "bits api: nginx is installed"; e2e_exit; }
-declare -F bits_switch_on >/dev/null && declare -F bits_switch_off >/dev/null ||
-    { not_ok "bits api: lib.sh provides bits_switch_on and bits_switch_off"; e2e_exit; }
 
 tmp=$(mktemp -d /tmp/opendo-bits-api.XXXXXX)
 www="$tmp/www"

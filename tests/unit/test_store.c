@@ -430,15 +430,25 @@ static void test_listing_for_scheduler(store_t *store)
 
     store_guid_t *ids = NULL;
     static const uint32_t before_200[] = { 14, 11 }, before_all[] = { 14, 11, 13, 12, 10, 15 };
-    ok = store_job_list_created_before(store, 200, &ids, &count) == STORE_OK
-         && ids_are(ids, count, before_200, 2);
+    store_job_query_t query = {-1, NULL, -1, STORE_MATCH_NONE, 0, NULL, 200, 0};
+    ok = store_job_find(store, &query, &ids, &count) == STORE_OK && ids_are(ids, count, before_200, 2);
     free(ids);
-    ok = ok && store_job_list_created_before(store, 401, &ids, &count) == STORE_OK
+    query.created_before = 401;
+    ok = ok && store_job_find(store, &query, &ids, &count) == STORE_OK
          && ids_are(ids, count, before_all, 6);
     free(ids);
-    CHECK(ok && store_job_list_created_before(store, 50, &ids, &count) == STORE_OK && count == 0
-              && ids == NULL,
-          "list created before a time: strictly older jobs only, oldest first");
+    query.created_before = 50;
+    CHECK(ok && store_job_find(store, &query, &ids, &count) == STORE_OK && count == 0 && ids == NULL,
+          "find jobs created before a time: strictly older jobs only, oldest first");
+    query.created_before = 0;
+    static const uint32_t changed_before_1012[] = { 11, 10 };
+    query.changed_before = 1012; /* modified at 1000 + seed */
+    ok = store_job_find(store, &query, &ids, &count) == STORE_OK
+         && ids_are(ids, count, changed_before_1012, 2);
+    free(ids);
+    query.changed_before = 1;
+    CHECK(ok && store_job_find(store, &query, &ids, &count) == STORE_OK && count == 0,
+          "find jobs changed before a time: strictly older changes only, oldest first");
     CHECK(raw_query_on(store, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
                               " AND name = 'jobs_by_state'") == 1,
           "the jobs_by_state index exists");
@@ -1641,23 +1651,23 @@ static void test_downloads_rows(const char *path)
     CHECK(stored_job_is(store, &jobs[0]) && stored_file_is(store, &files[0]),
           "v5: kind, non_volatile, started, error_extended, final_url, server_ip and http_status read back");
 
-    store_job_query_t q = {STORE_KIND_DOWNLOAD, NULL, -1, STORE_MATCH_NONE, 0, NULL};
+    store_job_query_t q = {STORE_KIND_DOWNLOAD, NULL, -1, STORE_MATCH_NONE, 0, NULL, 0, 0};
     CHECK(finds(store, &q, ids, "a,c"), "find: every download, oldest first");
     q.owner_sid = ALICE;
     CHECK(finds(store, &q, ids, "a"), "find: one owner's downloads");
-    q = (store_job_query_t){STORE_KIND_JOB, NULL, -1, STORE_MATCH_NONE, 0, NULL};
+    q = (store_job_query_t){STORE_KIND_JOB, NULL, -1, STORE_MATCH_NONE, 0, NULL, 0, 0};
     CHECK(finds(store, &q, ids, "b"), "find: the BITS-style jobs");
-    q = (store_job_query_t){STORE_KIND_DOWNLOAD, NULL, 0, STORE_MATCH_NONE, 0, NULL};
+    q = (store_job_query_t){STORE_KIND_DOWNLOAD, NULL, 0, STORE_MATCH_NONE, 0, NULL, 0, 0};
     CHECK(finds(store, &q, ids, "c"), "find: the volatile downloads");
-    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_LOCAL_NAME, 0, "C:\\DL\\a.BIN"};
+    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_LOCAL_NAME, 0, "C:\\DL\\a.BIN", 0, 0};
     CHECK(finds(store, &q, ids, "a,b"), "find: by local name, case-insensitive, any kind");
-    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_REMOTE_NAME, 0, "HTTPS://example.test/A"};
+    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_REMOTE_NAME, 0, "HTTPS://example.test/A", 0, 0};
     CHECK(finds(store, &q, ids, "a"), "find: by remote name, case-insensitive");
-    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_DISPLAY_NAME, 0, "dl-a"};
+    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_DISPLAY_NAME, 0, "dl-a", 0, 0};
     CHECK(finds(store, &q, ids, "a"), "find: by display name");
     q.value = "DL-A";
     CHECK(finds(store, &q, ids, ""), "find: the display name matches exactly");
-    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_FILE_PROPERTY, 0x10002, "cid"};
+    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_FILE_PROPERTY, 0x10002, "cid", 0, 0};
     CHECK(finds(store, &q, ids, "c"), "find: by a file property");
     q.value = NULL;
     store_guid_t *none = NULL;

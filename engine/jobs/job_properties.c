@@ -223,54 +223,31 @@ hr_t jobs_set(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_
     return hr;
 }
 
-/* ---- BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS (in memory, lock held) ------------------- */
-
-static notify_interval_t *find_interval(jobs_t *jobs, const store_guid_t *id)
-{
-    for (size_t i = 0; i < jobs->interval_count; i++)
-        if (!memcmp(&jobs->intervals[i].job, id, sizeof *id))
-            return &jobs->intervals[i];
-    return NULL;
-}
-
-void notification_interval_forget(jobs_t *jobs, const store_guid_t *id)
-{
-    notify_interval_t *entry = find_interval(jobs, id);
-    if (entry)
-        *entry = jobs->intervals[--jobs->interval_count];
-}
+/* ---- BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS (jobs.notification_interval_ms) ---------- */
 
 static hr_t store_interval(jobs_t *jobs, store_job_t *job, void *context)
 {
+    (void)jobs;
     uint32_t ms = *(const uint32_t *)context;
-    notify_interval_t *entry = find_interval(jobs, &job->id);
-    if (!entry && jobs->interval_count == jobs->interval_cap) {
-        size_t cap = jobs->interval_cap ? jobs->interval_cap * 2 : 8;
-        notify_interval_t *grown = realloc(jobs->intervals, cap * sizeof *grown);
-        if (!grown)
-            return HR_E_OUTOFMEMORY;
-        jobs->intervals = grown;
-        jobs->interval_cap = cap;
-    }
-    if (!entry) {
-        entry = &jobs->intervals[jobs->interval_count++];
-        entry->job = job->id;
-    }
-    entry->ms = ms;
+    if (job->notification_interval_ms == ms)
+        return HR_FALSE;
+    job->notification_interval_ms = ms;
     return HR_OK;
 }
 
 static hr_t read_interval(jobs_t *jobs, store_job_t *job, void *context)
 {
-    const notify_interval_t *entry = find_interval(jobs, &job->id);
-    *(uint32_t *)context = entry ? entry->ms : JOB_DEFAULT_NOTIFICATION_INTERVAL_MS;
+    (void)jobs;
+    *(uint32_t *)context = job->notification_interval_ms;
     return HR_OK;
 }
 
 hr_t jobs_set_notification_interval(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                                     uint32_t ms)
 {
-    hr_t hr = with_job(jobs, caller, id, store_interval, &ms);
+    hr_t hr = change_job(jobs, caller, id, store_interval, &ms, NULL);
+    if (hr == HR_FALSE)
+        return HR_OK;
     if (HR_SUCCEEDED(hr))
         log_event(LOG_INFO, id, NULL, "job.change", "minimum notification interval %u ms set by %s", ms,
                   caller->sid);

@@ -94,7 +94,6 @@ static hr_t finish_job(jobs_t *jobs, store_job_t *job, int32_t final_state)
     if (status != STORE_OK)
         return store_failure(jobs, &job->id, "remove job", status);
     finished_add(jobs, job, final_state, &progress);
-    notification_interval_forget(jobs, &job->id);
     if (job->kind == STORE_KIND_DOWNLOAD) /* Finalized or Aborted: its client hears of it */
         jobs_emit(jobs, job, JOBS_EVENT_MODIFIED, JOBS_NO_FILE);
     counts_job_removed(jobs, job->owner_sid, job->kind);

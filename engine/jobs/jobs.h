@@ -238,7 +238,7 @@ hr_t jobs_take_transferred_ranges(jobs_t *jobs, const store_guid_t *id, uint32_t
                                   store_range_t **ranges, size_t *count);
 
 /* BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS: the spacing of a job's FileRangesTransferred
- * calls. Kept in memory only (no store column yet): a restart brings back the default. */
+ * calls, stored with the job (jobs.notification_interval_ms). */
 #define JOB_DEFAULT_NOTIFICATION_INTERVAL_MS 500u
 hr_t jobs_set_notification_interval(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                                     uint32_t ms);

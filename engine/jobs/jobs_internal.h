@@ -82,14 +82,7 @@ struct jobs {
     const struct scheduler_hooks *scheduler_hooks;
     job_events_t events; /* pending events and their receiver (jobs_set_event_sink) */
     char *stream_directory; /* where stream downloads spool (downloads_set_stream_directory); under lock */
-    struct notify_interval *intervals; /* jobs_set_notification_interval's values; under lock */
-    size_t interval_count, interval_cap;
 };
-
-typedef struct notify_interval {
-    store_guid_t job;
-    uint32_t ms;
-} notify_interval_t;
 
 /* Work done on a loaded job row inside the store lock (a read, or a change to commit; a change
  * returning HR_FALSE changed nothing: no write-back, and the caller gets S_FALSE). */
@@ -178,8 +171,6 @@ hr_t file_check_ranges(const store_range_t *ranges, size_t count, uint64_t file_
 /* Bytes a ranged file will hold (JOB_SIZE_UNKNOWN if a range runs to an unknown end). */
 uint64_t file_ranges_total(const store_range_t *ranges, size_t count, uint64_t file_size);
 
-/* A job left the store: its MINIMUM_NOTIFICATION_INTERVAL_MS goes too (job_properties.c; lock held). */
-void notification_interval_forget(jobs_t *jobs, const store_guid_t *id);
 
 /* ---- on-demand files (job_on_demand.c) -------------------------------------------------------- */
 

@@ -308,12 +308,16 @@ static void test_download(void)
              "download: reported once: nothing left");
     CHECK(count_range_events(&id) > 0, "download: FILE_RANGES_TRANSFERRED events emitted");
 
-    /* restart: the filled ranges survive */
+    /* restart: the filled ranges and the notification interval survive */
+    CHECK_HR(jobs_set_notification_interval(jobs, alice, &id, 750), HR_OK, "restart: interval set to 750 ms");
     jobs_close(jobs);
     jobs = NULL;
     CHECK_HR(jobs_open(db, &jobs, NULL), HR_OK, "restart: reopen");
     CHECK_HR(jobs_enable_transfers(jobs, &options, NULL, 4), HR_OK, "restart: enable again");
     CHECK(filled_is(&id, "0+4e20,249f0+9c40"), "restart: the filled ranges are kept");
+    uint32_t interval = 0;
+    CHECK(jobs_notification_interval(jobs, alice, &id, &interval) == HR_OK && interval == 750,
+          "restart: the notification interval is kept (750 ms)");
     CHECK(state_of(&id) == JOB_STATE_SUSPENDED, "restart: still SUSPENDED");
 
     /* the rest: the whole file, overlapping what is there */

@@ -184,6 +184,7 @@ static const field_t job_fields[] = {
     JOB_FIELD_SINCE(custom_headers_write_only, FIELD_I32, 6),
     JOB_FIELD_SINCE(helper_token_flags, FIELD_U32, 6),
     JOB_FIELD_SINCE(on_demand, FIELD_I32, 6),
+    JOB_FIELD_SINCE(notification_interval_ms, FIELD_U32, 6),
 };
 
 static const field_t file_fields[] = {

@@ -85,6 +85,7 @@ typedef struct store_job {
     int32_t custom_headers_write_only; /* IBackgroundCopyJobHttpOptions3 */
     uint32_t helper_token_flags;     /* IBitsTokenOptions: BG_TOKEN_* */
     int32_t on_demand;               /* BITS_JOB_PROPERTY_ON_DEMAND_MODE */
+    uint32_t notification_interval_ms; /* BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS */
 } store_job_t;
 
 #define STORE_KIND_JOB 0      /* made by IBackgroundCopyManager::CreateJob */

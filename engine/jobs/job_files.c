@@ -313,8 +313,6 @@ hr_t jobs_add_files(jobs_t *jobs, const caller_t *caller, const store_guid_t *id
 
 /* ---- reading files -------------------------------------------------------------------------------- */
 
-typedef hr_t (*file_change_fn)(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context);
-
 typedef struct file_use {
     uint32_t index;
     file_change_fn use;
@@ -334,9 +332,8 @@ static hr_t use_file(jobs_t *jobs, store_job_t *job, void *context)
     return hr;
 }
 
-/* Reads one file of a job the caller may see (E_INVALIDARG for an index past the end). */
-static hr_t with_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
-                      file_change_fn use, void *context)
+hr_t with_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
+               file_change_fn use, void *context)
 {
     file_use_t fu = {index, use, context};
     return with_job(jobs, caller, id, use_file, &fu);
@@ -370,11 +367,6 @@ hr_t jobs_file_count(jobs_t *jobs, const caller_t *caller, const store_guid_t *i
     return count ? with_job(jobs, caller, id, count_files, count) : HR_E_INVALIDARG;
 }
 
-typedef struct range_list {
-    store_range_t **ranges;
-    size_t *count;
-} range_list_t;
-
 static hr_t read_ranges(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context)
 {
     range_list_t *list = context;
@@ -407,9 +399,8 @@ static hr_t change_and_store_file(jobs_t *jobs, store_job_t *job, store_file_t *
     return status == STORE_OK ? HR_OK : store_failure(jobs, &job->id, "update file", status);
 }
 
-/* Changes one file (and the job's ModificationTime) in one transaction; owner as change_job. */
-static hr_t change_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
-                        uint32_t index, file_change_fn change, void *context, char *owner)
+hr_t change_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                 uint32_t index, file_change_fn change, void *context, char *owner)
 {
     file_use_t inner = {index, change, context};
     file_use_t outer = {index, change_and_store_file, &inner};

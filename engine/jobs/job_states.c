@@ -59,7 +59,7 @@ static hr_t apply_resume(jobs_t *jobs, store_job_t *job, void *context)
     int waiting = job->state == JOB_STATE_SUSPENDED || job->state == JOB_STATE_ERROR ||
                   job->state == JOB_STATE_TRANSIENT_ERROR ||
                   (job->state == JOB_STATE_TRANSFERRED && !all_done);
-    job->started = 1; /* resumed once: SetHttpMethod is closed for good */
+    job->started = 1; /* BG_E_READ_ONLY_PROPERTY_AFTER_RESUME from now on (SetHttpMethod, ON_DEMAND_MODE) */
     if (waiting) {
         job->state = JOB_STATE_QUEUED;
         job->error_code = 0; /* the error object goes away when the job is retried */

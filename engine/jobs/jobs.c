@@ -312,6 +312,7 @@ void job_set_defaults(store_job_t *job, const caller_t *caller, int32_t type)
     job->min_retry_delay = rules->min_retry_delay;
     job->no_progress_timeout = rules->no_progress_timeout;
     job->max_download_time = JOB_DEFAULT_MAX_DOWNLOAD_TIME;
+    job->notification_interval_ms = JOB_DEFAULT_NOTIFICATION_INTERVAL_MS;
     job->cost_flags = JOB_DEFAULT_COST_FLAGS;
     job->error_file_index = -1;
     job->creation_time = job->modification_time = store_now_filetime();

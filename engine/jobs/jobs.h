@@ -114,6 +114,9 @@ typedef enum job_property {
     JOB_PROP_CUSTOM_HEADERS,      /* text: CRLF-separated "Name: value" lines, NULL clears;
                                    * over JOB_CUSTOM_HEADERS_MAX: BG_E_STRING_TOO_LONG */
     JOB_PROP_SECURITY_FLAGS,      /* number: BG_SSL_* bits | one BG_HTTP_REDIRECT_POLICY_* */
+    JOB_PROP_ON_DEMAND,           /* number: 0 or 1 (BITS_JOB_PROPERTY_ON_DEMAND_MODE); download
+                                   * jobs only (BG_E_PROPERTY_SUPPORTED_FOR_DOWNLOAD_JOBS_ONLY),
+                                   * before the first Resume (BG_E_READ_ONLY_PROPERTY_AFTER_RESUME) */
 } job_property_t;
 
 typedef struct job_value {
@@ -140,6 +143,10 @@ typedef struct job_value {
 #define JOB_REDIRECT_ALLOW_HTTPS_TO_HTTP 0x0800u
 #define JOB_SECURITY_FLAGS_VALID (JOB_SSL_FLAGS | JOB_REDIRECT_POLICY_MASK | JOB_REDIRECT_ALLOW_HTTPS_TO_HTTP)
 #define HR_BG_E_STRING_TOO_LONG ((hr_t)0x80200021)
+#define HR_BG_E_PROPERTY_SUPPORTED_FOR_DOWNLOAD_JOBS_ONLY ((hr_t)0x80200060)
+#define HR_BG_E_READ_ONLY_PROPERTY_AFTER_RESUME ((hr_t)0x80200062)
+#define HR_BG_E_RANDOM_ACCESS_NOT_SUPPORTED ((hr_t)0x8020006D)
+#define HR_E_PENDING ((hr_t)0x8000000A)
 
 /* Changes one property: access (owner or administrator), state (not final: DO_E_INVALID_STATE)
  * and value checks, then ModificationTime and the row are committed before it returns. */
@@ -207,6 +214,35 @@ hr_t jobs_get_file_property(jobs_t *jobs, const caller_t *caller, const store_gu
                             uint32_t index, int32_t property, char **value);
 hr_t jobs_set_file_validation(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                               uint32_t index, int valid);
+
+/* ---- on-demand files (IBackgroundCopyFile6; docs/bits.md, "On-demand jobs") ------------------ */
+
+/* Each is for a file of an on-demand download job whose remote name is http(s) and whose server
+ * did not refuse ranges; otherwise BG_E_RANDOM_ACCESS_NOT_SUPPORTED. Committed before they return.
+ * RequestFileRanges: ranges (BG_LENGTH_TO_EOF allowed once the size is known, else E_PENDING) may
+ * overlap each other, the bytes on disk and the pending ones; only missing bytes are added. Past
+ * the file's size (when known) or empty: DO_E_INVALID_RANGE. A running transfer restarts with
+ * them; a SUSPENDED job waits for Resume. */
+hr_t jobs_request_file_ranges(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
+                              const store_range_t *ranges, size_t count);
+/* Missing bytes at or after offset are fetched before the others (DO_E_INVALID_RANGE at or past
+ * the known size). */
+hr_t jobs_update_download_position(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                                   uint32_t index, uint64_t offset);
+/* The bytes on disk, merged and sorted; *ranges malloc'ed (NULL when count is 0). */
+hr_t jobs_get_filled_ranges(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
+                            store_range_t **ranges, size_t *count);
+/* For FileRangesTransferred (the service, no access check): the requested bytes that arrived since
+ * the last call, merged and sorted, and forgets them; HR_FALSE (count 0) when there are none. */
+hr_t jobs_take_transferred_ranges(jobs_t *jobs, const store_guid_t *id, uint32_t index,
+                                  store_range_t **ranges, size_t *count);
+
+/* BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS: the spacing of a job's FileRangesTransferred
+ * calls, stored with the job (jobs.notification_interval_ms). */
+#define JOB_DEFAULT_NOTIFICATION_INTERVAL_MS 500u
+hr_t jobs_set_notification_interval(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                                    uint32_t ms);
+hr_t jobs_notification_interval(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t *ms);
 
 /* ---- credentials (IBackgroundCopyJob2::SetCredentials / RemoveCredentials) ----------------- */
 
@@ -393,6 +429,7 @@ hr_t jobs_list_wanting_transfer(jobs_t *jobs, store_guid_t **ids, size_t *count)
 #define JOB_NOTIFY_DISABLE 0x0004u
 #define JOB_NOTIFY_MODIFICATION 0x0008u
 #define JOB_NOTIFY_FILE_TRANSFERRED 0x0010u
+#define JOB_NOTIFY_FILE_RANGES_TRANSFERRED 0x0020u /* BITS classes only */
 
 typedef enum jobs_event {
     JOBS_EVENT_MODIFIED,         /* a committed change: a setter, files added, a state change
@@ -401,6 +438,8 @@ typedef enum jobs_event {
     JOBS_EVENT_FILE_TRANSFERRED, /* file_index has all its bytes */
     JOBS_EVENT_TRANSFERRED,      /* the job entered TRANSFERRED */
     JOBS_EVENT_ERROR,            /* the job entered ERROR (never for TRANSIENT_ERROR) */
+    JOBS_EVENT_FILE_RANGES_TRANSFERRED, /* requested bytes of on-demand file_index arrived
+                                         * (jobs_take_transferred_ranges has them) */
 } jobs_event_t;
 
 #define JOBS_NO_FILE UINT32_MAX         /* file_index of events not about one file */

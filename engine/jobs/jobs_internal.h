@@ -7,6 +7,7 @@
 
 #include "jobs.h"
 #include "log.h"
+#include "range_set.h"
 
 /* Jobs that became final (CANCELLED/ACKNOWLEDGED) during this run: their rows are gone, but
  * job objects that still refer to them must get DO_E_INVALID_STATE, not "not found". A bounded
@@ -138,6 +139,22 @@ void job_set_defaults(store_job_t *job, const caller_t *caller, int32_t type);
  * per-user and per-machine limits; logs a refusal. */
 hr_t insert_new_job(jobs_t *jobs, const caller_t *caller, const store_job_t *job, const store_file_t *file);
 
+/* Where a file's ranges go for the caller (a read's context). */
+typedef struct range_list {
+    store_range_t **ranges;
+    size_t *count;
+} range_list_t;
+
+/* Work on one file of a loaded job (lock held), as job_change_fn. */
+typedef hr_t (*file_change_fn)(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context);
+/* Reads one file of a job the caller may see (E_INVALIDARG for an index past the end). */
+hr_t with_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
+               file_change_fn use, void *context);
+/* Changes one file (and the job's ModificationTime) in one transaction; owner as change_job. A
+ * change returning HR_FALSE writes nothing. */
+hr_t change_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
+                 file_change_fn change, void *context, char *owner);
+
 /* ---- names and ranges (job_files.c) ----------------------------------------------------------- */
 
 /* A remote name AddFile accepts (http(s)://, file://, a local or UNC path): HR_E_INVALIDARG else. */
@@ -153,6 +170,26 @@ hr_t file_check_ranges(const store_range_t *ranges, size_t count, uint64_t file_
                        store_range_t **sorted);
 /* Bytes a ranged file will hold (JOB_SIZE_UNKNOWN if a range runs to an unknown end). */
 uint64_t file_ranges_total(const store_range_t *ranges, size_t count, uint64_t file_size);
+
+
+/* ---- on-demand files (job_on_demand.c) -------------------------------------------------------- */
+
+/* What an on-demand file holds and wants, as stored (lock held for load and save). */
+typedef struct demand_state {
+    range_set_t filled;     /* bytes on disk, at their own offsets in the temporary file */
+    range_set_t pending;    /* asked for (RequestFileRanges), not on disk yet */
+    range_set_t unreported; /* asked for and arrived since the last FileRangesTransferred */
+    uint64_t position;      /* UpdateDownloadPosition: missing bytes from here are fetched first */
+    int no_ranges;          /* the server answered a ranged request with the whole file */
+} demand_state_t;
+
+/* Whether a file is fetched on demand (lock held): a file of an on-demand job, unless it was
+ * added with ranges (AddFileWithRanges: downloaded as such, and File6 refuses it). */
+int demand_file(jobs_t *jobs, const store_job_t *job, const store_file_t *file);
+hr_t demand_load(jobs_t *jobs, const store_guid_t *id, uint32_t index, demand_state_t *out);
+/* Writes every row of the state; join a transaction (store_begin) to make it atomic. */
+hr_t demand_save(jobs_t *jobs, const store_guid_t *id, uint32_t index, const demand_state_t *state);
+void demand_clear(demand_state_t *state);
 
 /* ---- scheduler hooks (scheduler.c; all no-ops while transfers are not enabled) ---------------- */
 

@@ -1,8 +1,8 @@
-/* The file object: IBackgroundCopyFile..File5 (one vtable: each version extends the last) plus
- * IDeliveryOptimizationFile and IDeliveryOptimizationFile2. It holds only (job id, file index)
- * and the API of the job's kind: every call establishes the caller and goes through the core, so
- * a file looks the same to every object and before and after a service restart; its results and
- * interfaces are its API's (api_personality.c). */
+/* The file object: IBackgroundCopyFile..File6 (one vtable: each version extends the last; File6
+ * for the files of BITS jobs only) plus IDeliveryOptimizationFile and IDeliveryOptimizationFile2.
+ * It holds only (job id, file index) and the API of the job's kind: every call establishes the
+ * caller and goes through the core, so a file looks the same to every object and before and after
+ * a service restart; its results and interfaces are its API's (api_personality.c). */
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include "dosvc.h"
 
 typedef struct file {
-    IBackgroundCopyFile5 iface;
+    IBackgroundCopyFile6 iface;
     IDeliveryOptimizationFile do_file;
     IDeliveryOptimizationFile2 do_file2;
     LONG refs;
@@ -23,7 +23,7 @@ typedef struct file {
 
 #define IMPL(iface, member) ((file_t *)((char *)(iface) - offsetof(file_t, member)))
 #define JOB_ID(self) ((const store_guid_t *)&(self)->job_id)
-typedef IBackgroundCopyFile5 file5_t;
+typedef IBackgroundCopyFile6 file5_t; /* the newest file interface (the name predates File6) */
 
 static file_t *impl(file5_t *iface)
 {
@@ -42,7 +42,8 @@ static HRESULT STDMETHODCALLTYPE file_query_interface(file5_t *iface, REFIID rii
         return E_NOINTERFACE;
     if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyFile) ||
         IsEqualIID(riid, &IID_IBackgroundCopyFile2) || IsEqualIID(riid, &IID_IBackgroundCopyFile3) ||
-        IsEqualIID(riid, &IID_IBackgroundCopyFile4) || IsEqualIID(riid, &IID_IBackgroundCopyFile5))
+        IsEqualIID(riid, &IID_IBackgroundCopyFile4) || IsEqualIID(riid, &IID_IBackgroundCopyFile5) ||
+        IsEqualIID(riid, &IID_IBackgroundCopyFile6))
         *out = &self->iface;
     else if (IsEqualIID(riid, &IID_IDeliveryOptimizationFile))
         *out = &self->do_file;
@@ -136,7 +137,12 @@ static HRESULT STDMETHODCALLTYPE file_get_progress(file5_t *iface, BG_FILE_PROGR
 
 /* ---- IBackgroundCopyFile2 ---------------------------------------------------------------------- */
 
-static HRESULT STDMETHODCALLTYPE file_get_file_ranges(file5_t *iface, DWORD *count, BG_FILE_RANGE **ranges)
+/* A core read of a file's ranges, handed to the client as a CoTaskMem array; `none` is the answer
+ * when there are none (GetFileRanges: S_FALSE, the whole file). */
+typedef hr_t (*ranges_read_fn)(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
+                               store_range_t **ranges, size_t *count);
+
+static HRESULT read_ranges(file_t *self, ranges_read_fn read, HRESULT none, DWORD *count, BG_FILE_RANGE **ranges)
 {
     if (!count || !ranges)
         return E_INVALIDARG;
@@ -147,10 +153,9 @@ static HRESULT STDMETHODCALLTYPE file_get_file_ranges(file5_t *iface, DWORD *cou
     size_t stored_count = 0;
     HRESULT hr = caller_identify(&caller);
     if (SUCCEEDED(hr))
-        hr = jobs_get_file_ranges(dosvc_jobs, &caller, JOB_ID(impl(iface)), impl(iface)->index,
-                                  &stored, &stored_count);
+        hr = read(dosvc_jobs, &caller, JOB_ID(self), self->index, &stored, &stored_count);
     if (SUCCEEDED(hr) && !stored_count)
-        hr = S_FALSE; /* no ranges: the whole file */
+        hr = none;
     else if (SUCCEEDED(hr) && !(*ranges = CoTaskMemAlloc(stored_count * sizeof **ranges)))
         hr = E_OUTOFMEMORY;
     else if (SUCCEEDED(hr)) {
@@ -161,7 +166,12 @@ static HRESULT STDMETHODCALLTYPE file_get_file_ranges(file5_t *iface, DWORD *cou
         *count = (DWORD)stored_count;
     }
     free(stored);
-    return reply(impl(iface), hr);
+    return reply(self, hr);
+}
+
+static HRESULT STDMETHODCALLTYPE file_get_file_ranges(file5_t *iface, DWORD *count, BG_FILE_RANGE **ranges)
+{
+    return read_ranges(impl(iface), jobs_get_file_ranges, S_FALSE, count, ranges);
 }
 
 static HRESULT STDMETHODCALLTYPE file_set_remote_name(file5_t *iface, LPCWSTR value)
@@ -255,7 +265,42 @@ static HRESULT STDMETHODCALLTYPE file_get_property(file5_t *iface, BITS_FILE_PRO
     return get_text(impl(iface), MEMBER(response_headers), &value->String); /* "" before any */
 }
 
-static IBackgroundCopyFile5Vtbl file_vtbl = {
+/* ---- IBackgroundCopyFile6 (on-demand jobs, engine/jobs/job_on_demand.c) --------------------------- */
+
+static HRESULT STDMETHODCALLTYPE file_update_download_position(file5_t *iface, UINT64 offset)
+{
+    file_t *self = impl(iface);
+    caller_t caller;
+    HRESULT hr = caller_identify(&caller);
+    if (SUCCEEDED(hr))
+        hr = jobs_update_download_position(dosvc_jobs, &caller, JOB_ID(self), self->index, offset);
+    return reply(self, hr);
+}
+
+static HRESULT STDMETHODCALLTYPE file_request_file_ranges(file5_t *iface, DWORD count, const BG_FILE_RANGE *ranges)
+{
+    file_t *self = impl(iface);
+    if (!count || !ranges)
+        return E_INVALIDARG;
+    store_range_t *copy = malloc(count * sizeof *copy);
+    if (!copy)
+        return E_OUTOFMEMORY;
+    for (DWORD i = 0; i < count; i++)
+        copy[i] = (store_range_t){ranges[i].InitialOffset, ranges[i].Length};
+    caller_t caller;
+    HRESULT hr = caller_identify(&caller);
+    if (SUCCEEDED(hr))
+        hr = jobs_request_file_ranges(dosvc_jobs, &caller, JOB_ID(self), self->index, copy, count);
+    free(copy);
+    return reply(self, hr);
+}
+
+static HRESULT STDMETHODCALLTYPE file_get_filled_file_ranges(file5_t *iface, DWORD *count, BG_FILE_RANGE **ranges)
+{
+    return read_ranges(impl(iface), jobs_get_filled_ranges, S_OK, count, ranges);
+}
+
+static IBackgroundCopyFile6Vtbl file_vtbl = {
     file_query_interface, file_add_ref, file_release,
     /* IBackgroundCopyFile */
     file_get_remote_name, file_get_local_name, file_get_progress,
@@ -268,6 +313,8 @@ static IBackgroundCopyFile5Vtbl file_vtbl = {
     file_get_peer_download_stats,
     /* IBackgroundCopyFile5 */
     file_set_property, file_get_property,
+    /* IBackgroundCopyFile6 */
+    file_update_download_position, file_request_file_ranges, file_get_filled_file_ranges,
 };
 
 /* ---- IDeliveryOptimizationFile ----------------------------------------------------------------- */

@@ -686,9 +686,39 @@ static HRESULT STDMETHODCALLTYPE job_get_maximum_download_time(job5_t *iface, UL
 
 /* ---- IBackgroundCopyJob5 ----------------------------------------------------------------------- */
 
+/* The properties only the BITS classes' jobs have (IBackgroundCopyFile6's on-demand mode and the
+ * spacing of FileRangesTransferred): 1 when id is one of them and the object is a BITS one, with
+ * *hr the answer; 0 otherwise (the DO class does not know them: DO_E_UNKNOWN_PROPERTY_ID). */
+static int bits_property(job_t *self, BITS_JOB_PROPERTY_ID id, BITS_JOB_PROPERTY_VALUE *value, int set,
+                         HRESULT *hr)
+{
+    if ((id != BITS_JOB_PROPERTY_ON_DEMAND_MODE && id != BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS) ||
+        self->api != API_BITS)
+        return 0; /* the DO class's answer, before the job is read */
+    store_job_t job;
+    caller_t caller;
+    *hr = load(self, &job);
+    if (SUCCEEDED(*hr))
+        *hr = caller_identify(&caller);
+    if (SUCCEEDED(*hr) && id == BITS_JOB_PROPERTY_ON_DEMAND_MODE && set)
+        *hr = set_number(&self->iface, JOB_PROP_ON_DEMAND, value->Enable ? 1 : 0);
+    else if (SUCCEEDED(*hr) && id == BITS_JOB_PROPERTY_ON_DEMAND_MODE)
+        value->Enable = job.on_demand ? TRUE : FALSE;
+    else if (SUCCEEDED(*hr) && set)
+        *hr = jobs_set_notification_interval(dosvc_jobs, &caller, JOB_ID(self), value->Dword);
+    else if (SUCCEEDED(*hr))
+        *hr = jobs_notification_interval(dosvc_jobs, &caller, JOB_ID(self), (uint32_t *)&value->Dword);
+    *hr = reply(self, *hr);
+    store_job_clear(&job);
+    return 1;
+}
+
 static HRESULT STDMETHODCALLTYPE job_set_property(job5_t *iface, BITS_JOB_PROPERTY_ID id,
                                                   BITS_JOB_PROPERTY_VALUE value)
 {
+    HRESULT hr;
+    if (bits_property(impl(iface), id, &value, 1, &hr))
+        return hr;
     if (id == BITS_JOB_PROPERTY_ID_COST_FLAGS)
         return set_number(iface, JOB_PROP_COST_FLAGS, value.Dword);
     if (id == BITS_JOB_PROPERTY_NOTIFICATION_CLSID) {
@@ -704,6 +734,9 @@ static HRESULT STDMETHODCALLTYPE job_get_property(job5_t *iface, BITS_JOB_PROPER
 {
     if (!value)
         return E_INVALIDARG;
+    HRESULT bits_hr;
+    if (bits_property(impl(iface), id, value, 0, &bits_hr))
+        return bits_hr;
     if (id != BITS_JOB_PROPERTY_ID_COST_FLAGS && id != BITS_JOB_PROPERTY_NOTIFICATION_CLSID)
         return reply(impl(iface), DO_E_UNKNOWN_PROPERTY_ID);
     store_job_t job;

@@ -123,6 +123,7 @@ static void make_job(store_job_t *job, uint32_t seed, const char *owner)
     job->error_code = 0x80D02004u;
     job->error_file_index = -1;
     job->error_count = seed;
+    job->notification_interval_ms = 500; /* v6: the column's default, what older code leaves */
 }
 
 #define JOB_TEXTS(X)                                                                               \
@@ -133,7 +134,8 @@ static void make_job(store_job_t *job, uint32_t seed, const char *owner)
     X(max_download_time) X(proxy_usage) X(cost_flags) X(acl_flags) X(peer_caching_flags)           \
     X(creation_time) X(modification_time) X(transfer_completion_time) X(error_context)             \
     X(error_code) X(error_file_index) X(error_count) X(security_flags) X(kind) X(non_volatile)  \
-    X(started) X(error_extended) X(custom_headers_write_only) X(helper_token_flags) X(on_demand)
+    X(started) X(error_extended) X(custom_headers_write_only) X(helper_token_flags) X(on_demand)   \
+    X(notification_interval_ms)
 #define FILE_TEXTS(X)                                                                              \
     X(file_id) X(remote_name) X(local_name) X(temp_name) X(validator) X(response_headers)         \
     X(final_url) X(server_ip)
@@ -330,6 +332,7 @@ static void test_job_rows(store_t *store)
     job.custom_headers_write_only = 1;
     job.helper_token_flags = 3;
     job.on_demand = 1;
+    job.notification_interval_ms = 1500;
     CHECK(store_job_insert(store, &job) == STORE_OK, "insert job");
     CHECK(stored_job_is(store, &job),
           "get returns every field as inserted (UTF-8, \"\" vs NULL, u32 > INT32_MAX)");

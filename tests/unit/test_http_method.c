@@ -101,6 +101,13 @@ static void test_priority_lock(void)
     CHECK_HR(jobs_add_files(fx.jobs, alice(), &id, &spec, 1, NULL), T_BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD,
              "lock: a file with ranges on a custom-method job: BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD");
     CHECK(file_count_of(fx.jobs, alice(), &id) == 1, "lock: no file was added");
+    job_value_t on = {.number = 1};
+    CHECK_HR(jobs_set(fx.jobs, alice(), &id, JOB_PROP_ON_DEMAND, &on), T_BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD,
+             "lock: ON_DEMAND_MODE on a custom-method job: BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD");
+    store_guid_t demand = new_download("http://example.test/d", "C:\\dl\\d");
+    CHECK_HR(jobs_set(fx.jobs, alice(), &demand, JOB_PROP_ON_DEMAND, &on), HR_OK, "lock: another job in on-demand mode");
+    CHECK_HR(jobs_set_http_method(fx.jobs, alice(), &demand, "POST"), T_BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD,
+             "lock: a custom method on an on-demand job: BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD");
 }
 
 static void test_after_resume(void)

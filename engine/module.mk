@@ -23,7 +23,8 @@ $(BUILD)/win/libengine.a: $(ENGINE_WOBJS)
 # Native unit tests of the core, one program per tests/unit/<name>.c (test_scheduler and
 # test_admin enable transfers: nginx + tests/fault_server.py on loopback, or file:// sources).
 ENGINE_TESTS := $(addprefix $(BUILD)/native/tests/,test_jobs test_job_properties test_job_states \
-                  test_job_files test_log test_scheduler test_admin test_downloads)
+                  test_job_files test_log test_scheduler test_admin test_downloads test_bits_rules \
+                  test_on_demand)
 
 $(ENGINE_TESTS): $(BUILD)/native/tests/%: tests/unit/%.c $(BUILD)/native/libengine.a \
                  $(BUILD)/native/libstore.a

@@ -34,6 +34,14 @@
 typedef enum api_personality { API_DO, API_BITS } api_personality_t;
 /* The result of a call as the object's API reports it (the core speaks DO). */
 HRESULT api_result(api_personality_t api, HRESULT hr);
+/* GetProtocol's code for an error tied to no file. */
+HRESULT api_no_protocol(api_personality_t api);
+/* The API of a job's kind (STORE_KIND_BITS: API_BITS), and the kind of job an API makes. */
+api_personality_t api_of_kind(int32_t kind);
+int32_t api_job_kind(api_personality_t api);
+/* Whether an object of api may answer QueryInterface for riid (the interfaces only one API has);
+ * every QueryInterface of the manager, job and file objects asks this first. */
+int api_offers(api_personality_t api, REFIID riid);
 /* The ten BITS classes (BackgroundCopyManager, 1_5 ... 10_3), oldest first. */
 extern const CLSID *const bits_classes[BITS_CLASS_COUNT];
 
@@ -115,6 +123,8 @@ void com_pins_hold(void);
  * dosvc_settings (and the log's size limits applied) once the log is open. */
 void settings_load(void);
 void settings_apply_limits(jobs_t *jobs);
+/* The BITS policy JobInactivityTimeout, in days. */
+uint32_t settings_bits_job_inactivity_days(void);
 uint32_t settings_max_background_transfers(void);
 /* The background download cap in bytes/s, 0 for none. */
 uint64_t settings_background_bandwidth(void);
@@ -129,7 +139,8 @@ void file_ops_own_directory(const char *dir);
 void event_log_start(void);
 void event_log_stop(void);
 
-/* service/host/maintenance.c: the 30-day expiry, at start-up and hourly. */
+/* service/host/maintenance.c: the expiry of every kind of job (DO's 30 days, BITS's
+ * JobInactivityTimeout), at start-up and hourly. */
 HRESULT maintenance_start(void);
 void maintenance_stop(void);
 
@@ -154,13 +165,17 @@ HRESULT background_copy_manager_create(REFIID riid, void **out);
 HRESULT background_copy_manager_create_bits(REFIID riid, void **out);
 /* IOpendoAdmin: the diagnostics of doadmin, for administrators only. */
 HRESULT opendo_admin_create(REFIID riid, void **out);
-HRESULT background_copy_job_create(const GUID *id, IBackgroundCopyJob **out);
-/* Takes ownership of ids (malloc'ed array). */
-HRESULT enum_background_copy_jobs_create(GUID *ids, ULONG count, IEnumBackgroundCopyJobs **out);
-/* A file of a job, by index; answers IBackgroundCopyFile..File5, IDeliveryOptimizationFile/2. */
-HRESULT background_copy_file_create(const GUID *job_id, ULONG index, REFIID riid, void **out);
-/* The files of a job as they are when EnumFiles is called (count is the snapshot). */
-HRESULT enum_background_copy_files_create(const GUID *job_id, ULONG count,
+/* The job object of job id, whose kind gives api (api_of_kind): the codes it reports and the
+ * interfaces it answers. */
+HRESULT background_copy_job_create(const GUID *id, api_personality_t api, IBackgroundCopyJob **out);
+/* Takes ownership of ids (malloc'ed array): jobs of api. */
+HRESULT enum_background_copy_jobs_create(api_personality_t api, GUID *ids, ULONG count,
+                                         IEnumBackgroundCopyJobs **out);
+/* A file of a job of api, by index; answers IBackgroundCopyFile..File5, IDeliveryOptimizationFile/2. */
+HRESULT background_copy_file_create(const GUID *job_id, api_personality_t api, ULONG index, REFIID riid,
+                                    void **out);
+/* The files of a job of api as they are when EnumFiles is called (count is the snapshot). */
+HRESULT enum_background_copy_files_create(const GUID *job_id, api_personality_t api, ULONG count,
                                           IEnumBackgroundCopyFiles **out);
 
 /* service/notify/notify_registry.c: the jobs' callback sinks (SetNotifyInterface, and objects activated

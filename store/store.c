@@ -184,6 +184,7 @@ static const field_t job_fields[] = {
     JOB_FIELD_SINCE(custom_headers_write_only, FIELD_I32, 6),
     JOB_FIELD_SINCE(helper_token_flags, FIELD_U32, 6),
     JOB_FIELD_SINCE(on_demand, FIELD_I32, 6),
+    JOB_FIELD_SINCE(notification_interval_ms, FIELD_U32, 6),
 };
 
 static const field_t file_fields[] = {
@@ -283,8 +284,6 @@ static const char *const fixed_sql[STMT_COUNT] = {
     /* jobs_by_state (v4) makes these lookups; older schemas scan, as older code did */
     [STMT_JOB_LIST_IN_STATES] = "SELECT id, state, priority, modification_time, min_retry_delay"
                                 " FROM jobs WHERE state IN (?1,?2,?3,?4) ORDER BY creation_time, rowid",
-    [STMT_JOB_LIST_CREATED_BEFORE] = "SELECT id FROM jobs WHERE creation_time<?1"
-                                     " ORDER BY creation_time, rowid",
     [STMT_FILE_COUNT] = "SELECT EXISTS(SELECT 1 FROM jobs WHERE id=?1),"
                         " (SELECT count(*) FROM files WHERE job_id=?1)",
     [STMT_FILE_EXISTS] = "SELECT 1 FROM files WHERE job_id=?1 AND idx=?2",
@@ -760,7 +759,7 @@ static int read_id_row(sqlite3_stmt *st, void *id)
 store_status_t store_job_list(store_t *store, const char *owner_sid, store_guid_t **ids,
                               size_t *count)
 {
-    store_job_query_t every = {-1, owner_sid, -1, STORE_MATCH_NONE, 0, NULL};
+    store_job_query_t every = {-1, owner_sid, -1, STORE_MATCH_NONE, 0, NULL, 0, 0};
     return store_job_find(store, &every, ids, count);
 }
 
@@ -792,20 +791,6 @@ store_status_t store_job_list_in_states(store_t *store, const int32_t *states, s
     return status;
 }
 
-store_status_t store_job_list_created_before(store_t *store, int64_t cutoff, store_guid_t **ids,
-                                             size_t *count)
-{
-    if (!store || !ids || !count)
-        return STORE_INVALID;
-    sqlite3_stmt *st = store->stmts[STMT_JOB_LIST_CREATED_BEFORE];
-    void *array;
-    size_t rows;
-    store_status_t status = collect_rows(store, st, bind_int(st, 1, cutoff), sizeof **ids,
-                                         read_id_row, &array, count, &rows);
-    *ids = array;
-    return status;
-}
-
 /* The SQL condition each store_match_t compares (?1 is the value; file 0 is a download's file). */
 static const char *match_condition(store_match_t match)
 {
@@ -834,8 +819,8 @@ store_status_t store_job_find(store_t *store, const store_job_query_t *query, st
         return STORE_INVALID;
     *ids = NULL;
     *count = 0;
-    /* Parameters: ?1 value, ?2 kind, ?3 owner, ?4 non_volatile, ?5 property; unused ones stay
-     * unbound (NULL) and their conditions are left out. */
+    /* Parameters: ?1 value, ?2 kind, ?3 owner, ?4 non_volatile, ?5 property, ?6 created_before,
+     * ?7 changed_before; unused ones stay unbound (NULL) and their conditions are left out. */
     sqlite3_str *sql = sqlite3_str_new(store->db);
     sqlite3_str_appendall(sql, "SELECT j.id FROM jobs j WHERE 1");
     if (query->kind >= 0)
@@ -844,6 +829,10 @@ store_status_t store_job_find(store_t *store, const store_job_query_t *query, st
         sqlite3_str_appendall(sql, " AND j.owner_sid=?3");
     if (query->non_volatile >= 0)
         sqlite3_str_appendall(sql, " AND j.non_volatile=?4");
+    if (query->created_before)
+        sqlite3_str_appendall(sql, " AND j.creation_time<?6");
+    if (query->changed_before)
+        sqlite3_str_appendall(sql, " AND j.modification_time<?7");
     sqlite3_str_appendall(sql, match_condition(query->match));
     sqlite3_str_appendall(sql, " ORDER BY j.creation_time, j.rowid");
     char *text = sqlite3_str_finish(sql);
@@ -863,6 +852,10 @@ store_status_t store_job_find(store_t *store, const store_job_query_t *query, st
         bind_status = bind_int(st, 4, query->non_volatile);
     if (bind_status == STORE_OK && query->match == STORE_MATCH_FILE_PROPERTY)
         bind_status = bind_int(st, 5, query->property);
+    if (bind_status == STORE_OK && query->created_before)
+        bind_status = bind_int(st, 6, query->created_before);
+    if (bind_status == STORE_OK && query->changed_before)
+        bind_status = bind_int(st, 7, query->changed_before);
     void *array;
     size_t rows;
     store_status_t status =

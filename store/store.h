@@ -84,6 +84,7 @@ typedef struct store_job {
     int32_t custom_headers_write_only; /* IBackgroundCopyJobHttpOptions3 */
     uint32_t helper_token_flags;     /* IBitsTokenOptions: BG_TOKEN_* */
     int32_t on_demand;               /* BITS_JOB_PROPERTY_ON_DEMAND_MODE */
+    uint32_t notification_interval_ms; /* BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS */
 } store_job_t;
 
 #define STORE_KIND_JOB 0      /* made by IBackgroundCopyManager::CreateJob */
@@ -184,9 +185,6 @@ typedef struct store_job_brief {
  * *jobs is malloc'ed (NULL when count is 0). */
 store_status_t store_job_list_in_states(store_t *store, const int32_t *states, size_t state_count,
                                         store_job_brief_t **jobs, size_t *count);
-/* Ids of the jobs created before cutoff (FILETIME), oldest first. *ids is malloc'ed. */
-store_status_t store_job_list_created_before(store_t *store, int64_t cutoff, store_guid_t **ids,
-                                             size_t *count);
 void store_job_clear(store_job_t *job); /* frees text members, zeroes the struct */
 
 /* A search for jobs (store_job_find): every condition given must hold. */
@@ -205,6 +203,8 @@ typedef struct store_job_query {
     store_match_t match;
     int32_t property;          /* STORE_MATCH_FILE_PROPERTY only */
     const char *value;         /* what match compares with (required unless STORE_MATCH_NONE) */
+    int64_t created_before;    /* FILETIME: creation_time < it; 0: any */
+    int64_t changed_before;    /* FILETIME: modification_time < it; 0: any */
 } store_job_query_t;
 
 /* Ids of the jobs the query matches, oldest first. *ids is malloc'ed (NULL when count is 0). */

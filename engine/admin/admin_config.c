@@ -32,7 +32,11 @@ hr_t admin_config(const admin_sources_t *src, const caller_t *caller, char **rep
             "%llu", JOB_DEFAULT_NO_PROGRESS_TIMEOUT);
     setting(&text, "DefaultForegroundNoProgressTimeout", "Default (foreground jobs)", "%llu",
             JOB_FOREGROUND_NO_PROGRESS_TIMEOUT);
-    setting(&text, "JobMaxAgeDays", fixed, "%llu", JOB_MAX_AGE_DAYS);
+    setting(&text, "BitsDefaultNoProgressTimeout", "Default (BITS jobs, whatever the priority; each "
+                                                   "job may set its own)", "%llu",
+            BITS_DEFAULT_NO_PROGRESS_TIMEOUT);
+    setting(&text, "JobMaxAgeDays", "Default (fixed in this version: DO jobs and downloads; BITS "
+                                    "jobs follow BitsJobInactivityTimeout)", "%llu", JOB_MAX_AGE_DAYS);
     text_printf(&text, "DatabasePath: %s\nDatabasePathProvider: %s\n", src->db_path, fixed);
     text_printf(&text, "LogPath: %s\nLogPathProvider: %s\n", src->log_path, fixed);
     return admin_finish(HR_OK, &text, report);

@@ -268,13 +268,16 @@ static void explain_error(why_t *w)
 static void explain_transferred(why_t *w)
 {
     char expires[40];
-    admin_format_time(w->job.creation_time + (int64_t)JOB_MAX_AGE_DAYS * 86400 * FILETIME_PER_SECOND,
-                      expires, sizeof expires);
+    int days;
+    admin_expiry(w->src, &w->job, expires, sizeof expires, &days);
     text_printf(&w->text,
                 "It is TRANSFERRED: every byte is here, in hidden temporary files next to the "
                 "destinations. It waits for its owner's program to call %s, which makes the "
-                "files visible. Uncompleted jobs are removed %d days after creation (%s).\n",
-                w->job.kind == STORE_KIND_DOWNLOAD ? "Finalize" : "Complete", JOB_MAX_AGE_DAYS, expires);
+                "files visible. Uncompleted %s are removed %d days after %s (%s).\n",
+                w->job.kind == STORE_KIND_DOWNLOAD ? "Finalize" : "Complete",
+                w->job.kind == STORE_KIND_BITS ? "BITS jobs" : "jobs", days,
+                w->job.kind == STORE_KIND_BITS ? "their last change (JobInactivityTimeout)" : "creation",
+                expires);
 }
 
 static void explain_state(why_t *w)
@@ -358,7 +361,8 @@ static hr_t load(why_t *w, const store_guid_t *id)
 static hr_t explain_gone(why_t *w, const store_guid_t *id, const char *id_text)
 {
     text_printf(&w->text, "Job %s is not in the queue: it was completed, cancelled or removed "
-                          "after %d days.\n", id_text, JOB_MAX_AGE_DAYS);
+                          "by the expiry (DO jobs after %d days, BITS jobs after JobInactivityTimeout).\n",
+                id_text, JOB_MAX_AGE_DAYS);
     size_t before = w->text.len;
     recent_log(w, id, "Its last log lines:");
     return w->text.len > before ? HR_OK : DO_E_JOB_NOT_FOUND;

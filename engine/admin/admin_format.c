@@ -34,6 +34,15 @@ hr_t admin_finish(hr_t hr, text_t *text, char **report)
     return hr;
 }
 
+void admin_expiry(const admin_sources_t *src, const store_job_t *job, char *out, size_t size, int *days)
+{
+    int by_inactivity = job_rules_of(job->kind)->expiry == JOB_EXPIRES_AFTER_INACTIVITY;
+    *days = by_inactivity ? (int)settings_get(src->settings, SETTING_BITS_JOB_INACTIVITY_TIMEOUT)
+                          : JOB_MAX_AGE_DAYS;
+    admin_format_time((by_inactivity ? job->modification_time : job->creation_time) +
+                          (int64_t)*days * 86400 * FILETIME_PER_SECOND, out, size);
+}
+
 void admin_format_time(int64_t filetime, char *out, size_t size)
 {
     time_t seconds = (time_t)(filetime / FILETIME_PER_SECOND - UNIX_EPOCH_AS_FILETIME_SECONDS);

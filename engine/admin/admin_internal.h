@@ -22,6 +22,9 @@ hr_t admin_finish(hr_t hr, text_t *text, char **report);
 
 /* "2026-12-07 02:24:28 UTC", or "-" for 0. */
 void admin_format_time(int64_t filetime, char *out, size_t size);
+/* When the expiry will remove job (job_rules.c: DO's days after creation, or BITS's
+ * JobInactivityTimeout after its last change) as a time text in out, and *days. */
+void admin_expiry(const admin_sources_t *src, const store_job_t *job, char *out, size_t size, int *days);
 /* "1 h 2 min 3 s", "45 s", "120 ms". */
 void admin_format_duration(uint64_t ms, char *out, size_t size);
 /* "67108864 bytes (64.0 MiB)". */

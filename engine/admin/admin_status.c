@@ -41,8 +41,8 @@ static void job_fields(text_t *text, const store_job_t *job)
 }
 
 /* The file's statistics so far: its ended transfers (the file row), and the running one. */
-static void file_fields(text_t *text, const store_job_t *job, const store_file_t *file,
-                        const jobs_job_activity_t *activity)
+static void file_fields(const admin_sources_t *src, text_t *text, const store_job_t *job,
+                        const store_file_t *file, const jobs_job_activity_t *activity)
 {
     char id[GUID_STRING_SIZE], expires[40];
     int running = activity->running && activity->file_index == file->index;
@@ -72,8 +72,8 @@ static void file_fields(text_t *text, const store_job_t *job, const store_file_t
     admin_field(text, WIDTH, "DownloadMode", "%d", DO_DOWNLOAD_MODE_SIMPLE);
     admin_field(text, WIDTH, "SourceURL", "%s", file->remote_name ? file->remote_name : "");
     admin_field(text, WIDTH, "LocalPath", "%s", file->local_name ? file->local_name : "(not set)");
-    admin_format_time(job->creation_time + (int64_t)JOB_MAX_AGE_DAYS * 86400 * FILETIME_PER_SECOND,
-                      expires, sizeof expires);
+    int days;
+    admin_expiry(src, job, expires, sizeof expires, &days);
     admin_field(text, WIDTH, "ExpireOn", "%s", expires);
 }
 
@@ -94,7 +94,7 @@ static hr_t job_blocks(const admin_sources_t *src, const caller_t *caller, const
         hr = jobs_get_file(src->jobs, caller, id, i, &file);
         if (HR_SUCCEEDED(hr)) {
             job_fields(text, &job);
-            file_fields(text, &job, &file, &activity);
+            file_fields(src, text, &job, &file, &activity);
             text_puts(text, "\n");
         }
         store_file_clear(&file);

@@ -116,7 +116,7 @@ static hr_t new_ranges(jobs_t *jobs, const store_file_t *file, const start_call_
     *sorted = NULL;
     if (!call->ranges_given)
         return HR_OK;
-    if (call->count > jobs->limits.max_ranges_per_file)
+    if (call->count > jobs->limits[JOBS_LIMITS_DO].max_ranges_per_file)
         return HR_BG_E_TOO_MANY_RANGES_IN_FILE;
     hr_t hr = file_check_ranges((const store_range_t *)call->ranges, call->count, JOB_SIZE_UNKNOWN, sorted);
     if (HR_FAILED(hr))
@@ -187,7 +187,7 @@ static hr_t apply_start(jobs_t *jobs, store_job_t *job, void *context)
  * same path: those are aborted (idomanager.md §4.2). */
 static void abort_same_path(jobs_t *jobs, const store_guid_t *id, const char *local_path)
 {
-    store_job_query_t query = {STORE_KIND_DOWNLOAD, NULL, -1, STORE_MATCH_LOCAL_NAME, 0, local_path};
+    store_job_query_t query = {STORE_KIND_DOWNLOAD, NULL, -1, STORE_MATCH_LOCAL_NAME, 0, local_path, 0, 0};
     store_guid_t *ids = NULL;
     size_t count = 0;
     if (HR_FAILED(lock_store(jobs)))

@@ -267,7 +267,7 @@ hr_t downloads_list(jobs_t *jobs, const caller_t *caller, int32_t property, cons
     if (property == DL_ID)
         return list_by_id(jobs, caller, value, ids, count);
     store_job_query_t query = {STORE_KIND_DOWNLOAD, caller->is_admin ? NULL : caller->sid, -1,
-                               STORE_MATCH_NONE, 0, NULL};
+                               STORE_MATCH_NONE, 0, NULL, 0, 0};
     hr_t hr = query_for(property, value, &query);
     if (HR_FAILED(hr))
         return hr;
@@ -395,7 +395,7 @@ hr_t downloads_drop_volatile(jobs_t *jobs, const jobs_file_ops_t *ops, size_t *d
     if (!jobs || !dropped)
         return HR_E_INVALIDARG;
     *dropped = 0;
-    store_job_query_t query = {STORE_KIND_DOWNLOAD, NULL, 0, STORE_MATCH_NONE, 0, NULL};
+    store_job_query_t query = {STORE_KIND_DOWNLOAD, NULL, 0, STORE_MATCH_NONE, 0, NULL, 0, 0};
     store_guid_t *ids = NULL;
     size_t count = 0;
     hr_t hr = lock_store(jobs);
@@ -412,7 +412,7 @@ hr_t downloads_drop_volatile(jobs_t *jobs, const jobs_file_ops_t *ops, size_t *d
         if (removed != STORE_OK)
             hr = store_failure(jobs, &ids[i], "drop a volatile download", removed);
         else {
-            counts_job_removed(jobs, job.owner_sid);
+            counts_job_removed(jobs, job.owner_sid, job.kind);
             log_job(LOG_INFO, &job, "download.volatile",
                     "dropped at start-up: the download was not NonVolatile (state was %s)",
                     job_state_name(job.state));

@@ -99,6 +99,7 @@ int jobs_event_wanted(uint32_t notify_flags, jobs_event_t event)
     case JOBS_EVENT_FILE_TRANSFERRED: return (notify_flags & JOB_NOTIFY_FILE_TRANSFERRED) != 0;
     case JOBS_EVENT_TRANSFERRED: return (notify_flags & JOB_NOTIFY_TRANSFERRED) != 0;
     case JOBS_EVENT_ERROR: return (notify_flags & JOB_NOTIFY_ERROR) != 0;
+    case JOBS_EVENT_FILE_RANGES_TRANSFERRED: return (notify_flags & JOB_NOTIFY_FILE_RANGES_TRANSFERRED) != 0;
     }
     return 0;
 }

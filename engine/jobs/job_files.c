@@ -264,6 +264,7 @@ typedef struct add_files {
     const job_file_spec_t *files;
     size_t count;
     uint32_t first_index;
+    const caller_t *caller;
 } add_files_t;
 
 static hr_t apply_add_files(jobs_t *jobs, store_job_t *job, void *context)
@@ -272,12 +273,13 @@ static hr_t apply_add_files(jobs_t *jobs, store_job_t *job, void *context)
     store_status_t status = store_file_count(jobs->store, &job->id, &add->first_index);
     if (status != STORE_OK)
         return store_failure(jobs, &job->id, "count files", status);
-    if (add->count > jobs->limits.max_files_per_job - add->first_index ||
-        add->first_index > jobs->limits.max_files_per_job)
+    jobs_limits_t limits = job_limits_for(jobs, job->kind, add->caller);
+    if (add->count > limits.max_files_per_job - add->first_index ||
+        add->first_index > limits.max_files_per_job)
         return HR_BG_E_TOO_MANY_FILES_IN_JOB;
     file_batch_t batch = {0};
     hr_t hr = prepare_batch(&job->id, add->first_index, add->files, add->count,
-                            jobs->limits.max_ranges_per_file, &batch);
+                            limits.max_ranges_per_file, &batch);
     if (HR_SUCCEEDED(hr)) {
         status = store_files_insert(jobs->store, batch.rows, add->count,
                                     (const store_range_t *const *)batch.ranges, batch.range_counts);
@@ -293,7 +295,7 @@ hr_t jobs_add_files(jobs_t *jobs, const caller_t *caller, const store_guid_t *id
 {
     if (!files || !count)
         return HR_E_INVALIDARG;
-    add_files_t add = {files, count, 0};
+    add_files_t add = {files, count, 0, caller};
     char owner[CALLER_SID_MAX];
     hr_t hr = change_job(jobs, caller, id, apply_add_files, &add, owner);
     if (HR_SUCCEEDED(hr)) {
@@ -307,8 +309,6 @@ hr_t jobs_add_files(jobs_t *jobs, const caller_t *caller, const store_guid_t *id
 }
 
 /* ---- reading files -------------------------------------------------------------------------------- */
-
-typedef hr_t (*file_change_fn)(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context);
 
 typedef struct file_use {
     uint32_t index;
@@ -329,9 +329,8 @@ static hr_t use_file(jobs_t *jobs, store_job_t *job, void *context)
     return hr;
 }
 
-/* Reads one file of a job the caller may see (E_INVALIDARG for an index past the end). */
-static hr_t with_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
-                      file_change_fn use, void *context)
+hr_t with_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
+               file_change_fn use, void *context)
 {
     file_use_t fu = {index, use, context};
     return with_job(jobs, caller, id, use_file, &fu);
@@ -365,11 +364,6 @@ hr_t jobs_file_count(jobs_t *jobs, const caller_t *caller, const store_guid_t *i
     return count ? with_job(jobs, caller, id, count_files, count) : HR_E_INVALIDARG;
 }
 
-typedef struct range_list {
-    store_range_t **ranges;
-    size_t *count;
-} range_list_t;
-
 static hr_t read_ranges(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context)
 {
     range_list_t *list = context;
@@ -402,9 +396,8 @@ static hr_t change_and_store_file(jobs_t *jobs, store_job_t *job, store_file_t *
     return status == STORE_OK ? HR_OK : store_failure(jobs, &job->id, "update file", status);
 }
 
-/* Changes one file (and the job's ModificationTime) in one transaction; owner as change_job. */
-static hr_t change_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
-                        uint32_t index, file_change_fn change, void *context, char *owner)
+hr_t change_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                 uint32_t index, file_change_fn change, void *context, char *owner)
 {
     file_use_t inner = {index, change, context};
     file_use_t outer = {index, change_and_store_file, &inner};

@@ -2,13 +2,13 @@
  * API. Each change is committed (with a new ModificationTime) before the call returns. */
 #include "jobs_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define NOTIFY_PROGRAM_MAX 260     /* MAX_PATH */
 #define NOTIFY_PARAMETERS_MAX 4000
 #define ACL_FLAGS_VALID 0x000Fu    /* BG_COPY_FILE_OWNER | GROUP | DACL | SACL */
 #define PEER_CACHING_FLAGS_VALID 0x0007u
-#define NOTIFY_FILE_RANGES_TRANSFERRED 0x0020u
 #define PROXY_USAGE_OVERRIDE 2
 #define PROXY_USAGE_AUTODETECT 3
 
@@ -19,9 +19,28 @@ typedef struct property_change {
 
 static hr_t check_notify_flags(uint32_t flags)
 {
-    /* BITS answers E_NOTIMPL for flags it does not know; DO does not support range notices. */
-    return (flags & ~JOB_NOTIFY_FLAGS_VALID) || (flags & NOTIFY_FILE_RANGES_TRANSFERRED)
-               ? HR_E_NOTIMPL : HR_OK;
+    /* BITS answers E_NOTIMPL for flags it does not know (range notices: apply_notify_flags). */
+    return flags & ~JOB_NOTIFY_FLAGS_VALID ? HR_E_NOTIMPL : HR_OK;
+}
+
+/* DO does not support range notices; BITS jobs (FileRangesTransferred) do. */
+static hr_t apply_notify_flags(store_job_t *job, uint32_t flags)
+{
+    if ((flags & JOB_NOTIFY_FILE_RANGES_TRANSFERRED) && job->kind != STORE_KIND_BITS)
+        return HR_E_NOTIMPL;
+    job->notify_flags = flags;
+    return HR_OK;
+}
+
+/* BITS_JOB_PROPERTY_ON_DEMAND_MODE: a download job's, before its first Resume. */
+static hr_t apply_on_demand(store_job_t *job, uint32_t on)
+{
+    if (job->type != JOB_TYPE_DOWNLOAD)
+        return HR_BG_E_PROPERTY_SUPPORTED_FOR_DOWNLOAD_JOBS_ONLY;
+    if (job->started)
+        return HR_BG_E_READ_ONLY_PROPERTY_AFTER_RESUME;
+    job->on_demand = (int32_t)on;
+    return HR_OK;
 }
 
 static hr_t check_notify_cmdline(const job_value_t *value)
@@ -111,6 +130,8 @@ static hr_t check_value(job_property_t property, const job_value_t *value)
         return check_custom_headers(value->text);
     case JOB_PROP_SECURITY_FLAGS:
         return check_security_flags(value->number);
+    case JOB_PROP_ON_DEMAND:
+        return value->number <= 1 ? HR_OK : HR_E_INVALIDARG;
     case JOB_PROP_MIN_RETRY_DELAY:
     case JOB_PROP_NO_PROGRESS_TIMEOUT:
     case JOB_PROP_MAX_DOWNLOAD_TIME:
@@ -128,18 +149,20 @@ static hr_t replace_text_pair(char **first, char **second, const job_value_t *va
     return HR_SUCCEEDED(hr) ? replace_text(second, value->text2) : hr;
 }
 
-static uint32_t default_no_progress_timeout(int32_t priority)
+static uint32_t default_no_progress_timeout(int32_t kind, int32_t priority)
 {
-    return priority == JOB_PRIORITY_FOREGROUND ? JOB_FOREGROUND_NO_PROGRESS_TIMEOUT
-                                               : JOB_DEFAULT_NO_PROGRESS_TIMEOUT;
+    const job_rules_t *rules = job_rules_of(kind);
+    return priority == JOB_PRIORITY_FOREGROUND ? rules->foreground_no_progress_timeout
+                                               : rules->no_progress_timeout;
 }
 
-/* DO gives foreground jobs a 1-hour no-progress timeout and background jobs a day: a timeout
- * still at the old priority's default follows the priority; one the client set stays. */
+/* DO gives foreground jobs a 1-hour no-progress timeout and background jobs a day (BITS: 14
+ * days for both): a timeout still at the old priority's default follows the priority; one the
+ * client set stays. */
 static void set_priority(store_job_t *job, int32_t priority)
 {
-    if (job->no_progress_timeout == default_no_progress_timeout(job->priority))
-        job->no_progress_timeout = default_no_progress_timeout(priority);
+    if (job->no_progress_timeout == default_no_progress_timeout(job->kind, job->priority))
+        job->no_progress_timeout = default_no_progress_timeout(job->kind, priority);
     job->priority = priority;
 }
 
@@ -158,7 +181,8 @@ static hr_t apply_property(jobs_t *jobs, store_job_t *job, void *context)
         job->proxy_usage = (int32_t)value->number;
         return replace_text_pair(&job->proxy_list, &job->proxy_bypass_list, value);
     case JOB_PROP_PRIORITY: set_priority(job, (int32_t)value->number); break;
-    case JOB_PROP_NOTIFY_FLAGS: job->notify_flags = value->number; break;
+    case JOB_PROP_NOTIFY_FLAGS: return apply_notify_flags(job, value->number);
+    case JOB_PROP_ON_DEMAND: return apply_on_demand(job, value->number);
     case JOB_PROP_MIN_RETRY_DELAY: job->min_retry_delay = value->number; break;
     case JOB_PROP_NO_PROGRESS_TIMEOUT: job->no_progress_timeout = value->number; break;
     case JOB_PROP_MAX_DOWNLOAD_TIME: job->max_download_time = value->number; break;
@@ -177,7 +201,7 @@ static const char *property_name(job_property_t property)
         "display name", "description", "priority", "notify flags", "notify command line",
         "minimum retry delay", "no-progress timeout", "maximum download time", "proxy settings",
         "file ACL flags", "peer caching flags", "cost flags", "notification CLSID",
-        "custom headers", "security flags",
+        "custom headers", "security flags", "on-demand mode",
     };
     return (unsigned)property < sizeof names / sizeof names[0] ? names[property] : "?";
 }
@@ -197,4 +221,40 @@ hr_t jobs_set(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_
         log_event(LOG_INFO, id, owner, "job.change", "%s changed by %s", property_name(property),
                   caller->sid);
     return hr;
+}
+
+/* ---- BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS (jobs.notification_interval_ms) ---------- */
+
+static hr_t store_interval(jobs_t *jobs, store_job_t *job, void *context)
+{
+    (void)jobs;
+    uint32_t ms = *(const uint32_t *)context;
+    if (job->notification_interval_ms == ms)
+        return HR_FALSE;
+    job->notification_interval_ms = ms;
+    return HR_OK;
+}
+
+static hr_t read_interval(jobs_t *jobs, store_job_t *job, void *context)
+{
+    (void)jobs;
+    *(uint32_t *)context = job->notification_interval_ms;
+    return HR_OK;
+}
+
+hr_t jobs_set_notification_interval(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                                    uint32_t ms)
+{
+    hr_t hr = change_job(jobs, caller, id, store_interval, &ms, NULL);
+    if (hr == HR_FALSE)
+        return HR_OK;
+    if (HR_SUCCEEDED(hr))
+        log_event(LOG_INFO, id, NULL, "job.change", "minimum notification interval %u ms set by %s", ms,
+                  caller->sid);
+    return hr;
+}
+
+hr_t jobs_notification_interval(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t *ms)
+{
+    return ms ? with_job(jobs, caller, id, read_interval, ms) : HR_E_INVALIDARG;
 }

@@ -59,6 +59,7 @@ static hr_t apply_resume(jobs_t *jobs, store_job_t *job, void *context)
     int waiting = job->state == JOB_STATE_SUSPENDED || job->state == JOB_STATE_ERROR ||
                   job->state == JOB_STATE_TRANSIENT_ERROR ||
                   (job->state == JOB_STATE_TRANSFERRED && !all_done);
+    job->started = 1; /* BG_E_READ_ONLY_PROPERTY_AFTER_RESUME from now on */
     if (waiting) {
         job->state = JOB_STATE_QUEUED;
         job->error_code = 0; /* the error object goes away when the job is retried */
@@ -95,7 +96,7 @@ static hr_t finish_job(jobs_t *jobs, store_job_t *job, int32_t final_state)
     finished_add(jobs, job, final_state, &progress);
     if (job->kind == STORE_KIND_DOWNLOAD) /* Finalized or Aborted: its client hears of it */
         jobs_emit(jobs, job, JOBS_EVENT_MODIFIED, JOBS_NO_FILE);
-    counts_job_removed(jobs, job->owner_sid);
+    counts_job_removed(jobs, job->owner_sid, job->kind);
     return HR_OK;
 }
 
@@ -193,29 +194,33 @@ hr_t jobs_take_ownership(jobs_t *jobs, const caller_t *caller, const store_guid_
     return hr;
 }
 
-/* ---- 30-day expiry ---------------------------------------------------------------------------- */
+/* ---- expiry (DO's 30 days, BITS's JobInactivityTimeout) --------------------------------------- */
 
 /* The expiry acts as the service itself (an administrator): like a Cancel, it stops a running
  * transfer and deletes the job's temporary files. */
 
-hr_t jobs_expire(jobs_t *jobs, int64_t max_age, size_t *expired)
+hr_t jobs_expire_kind(jobs_t *jobs, int32_t kind, int64_t max_age, size_t *expired)
 {
-    if (!jobs || !expired)
+    if (!jobs || !expired || max_age < 0)
         return HR_E_INVALIDARG;
     *expired = 0;
+    const job_rules_t *rules = job_rules_of(kind);
+    int64_t cutoff = store_now_filetime() - max_age;
+    int by_creation = rules->expiry == JOB_EXPIRES_AFTER_CREATION;
+    store_job_query_t query = {kind, NULL, -1, STORE_MATCH_NONE, 0, NULL,
+                               by_creation ? cutoff : 0, by_creation ? 0 : cutoff};
     hr_t hr = lock_store(jobs);
     if (HR_FAILED(hr))
         return hr;
     store_guid_t *ids = NULL;
     size_t count = 0;
-    store_status_t status =
-        store_job_list_created_before(jobs->store, store_now_filetime() - max_age, &ids, &count);
-    hr = status == STORE_OK ? HR_OK : store_failure(jobs, NULL, "list old jobs", status);
+    store_status_t status = store_job_find(jobs->store, &query, &ids, &count);
+    hr = status == STORE_OK ? HR_OK : store_failure(jobs, NULL, "list expired jobs", status);
     unlock_store(jobs);
     for (size_t i = 0; HR_SUCCEEDED(hr) && i < count; i++) {
-        log_event(LOG_WARN, &ids[i], NULL, "job.expire",
-                  "older than %d days (DO_E_JOB_TOO_OLD 0x%08x): cancelling it", JOB_MAX_AGE_DAYS,
-                  (unsigned)DO_E_JOB_TOO_OLD);
+        log_event(LOG_WARN, &ids[i], NULL, "job.expire", "%s %s %lld days (%s): cancelling it",
+                  rules->name, by_creation ? "older than" : "unchanged for more than",
+                  (long long)(max_age / FILETIME_PER_DAY), rules->expiry_event);
         hr = jobs_cancel(jobs, &jobs_service_caller, &ids[i]);
         if (HR_SUCCEEDED(hr))
             (*expired)++;
@@ -223,6 +228,17 @@ hr_t jobs_expire(jobs_t *jobs, int64_t max_age, size_t *expired)
             hr = HR_OK;
     }
     free(ids);
+    return hr;
+}
+
+hr_t jobs_expire(jobs_t *jobs, int64_t max_age, size_t *expired)
+{
+    size_t jobs_expired = 0, downloads_expired = 0;
+    hr_t hr = jobs_expire_kind(jobs, STORE_KIND_JOB, max_age, &jobs_expired);
+    if (HR_SUCCEEDED(hr))
+        hr = jobs_expire_kind(jobs, STORE_KIND_DOWNLOAD, max_age, &downloads_expired);
+    if (expired)
+        *expired = jobs_expired + downloads_expired;
     return hr;
 }
 

@@ -32,11 +32,6 @@ hr_t store_failure(jobs_t *jobs, const store_guid_t *job, const char *what, stor
     return hr_from_store(status);
 }
 
-static const jobs_limits_t default_limits = {
-    JOBS_DEFAULT_MAX_JOBS_PER_USER, JOBS_DEFAULT_MAX_JOBS_PER_MACHINE,
-    JOBS_DEFAULT_MAX_FILES_PER_JOB, JOBS_DEFAULT_MAX_RANGES_PER_FILE,
-};
-
 hr_t jobs_open(const char *db_path, jobs_t **out, store_open_report_t *report)
 {
     if (!db_path || !out)
@@ -53,7 +48,7 @@ hr_t jobs_open(const char *db_path, jobs_t **out, store_open_report_t *report)
     }
     uv_mutex_init(&jobs->lock);
     job_events_init(&jobs->events);
-    jobs->limits = default_limits;
+    memcpy(jobs->limits, jobs_default_limits, sizeof jobs->limits);
     *out = jobs;
     return HR_OK;
 }
@@ -95,9 +90,7 @@ const caller_t jobs_service_caller = {"S-1-5-18", 1};
 
 void jobs_set_limits(jobs_t *jobs, const jobs_limits_t *limits)
 {
-    uv_mutex_lock(&jobs->lock);
-    jobs->limits = *limits;
-    uv_mutex_unlock(&jobs->lock);
+    jobs_set_kind_limits(jobs, JOBS_LIMITS_DO, limits);
 }
 
 hr_t lock_store(jobs_t *jobs)
@@ -315,9 +308,11 @@ void job_set_defaults(store_job_t *job, const caller_t *caller, int32_t type)
     job->priority = JOB_PRIORITY_NORMAL;
     job->owner_sid = (char *)caller->sid;
     job->notify_flags = JOB_DEFAULT_NOTIFY_FLAGS;
-    job->min_retry_delay = JOB_DEFAULT_MIN_RETRY_DELAY;
-    job->no_progress_timeout = JOB_DEFAULT_NO_PROGRESS_TIMEOUT;
+    const job_rules_t *rules = job_rules_of(job->kind);
+    job->min_retry_delay = rules->min_retry_delay;
+    job->no_progress_timeout = rules->no_progress_timeout;
     job->max_download_time = JOB_DEFAULT_MAX_DOWNLOAD_TIME;
+    job->notification_interval_ms = JOB_DEFAULT_NOTIFICATION_INTERVAL_MS;
     job->cost_flags = JOB_DEFAULT_COST_FLAGS;
     job->error_file_index = -1;
     job->creation_time = job->modification_time = store_now_filetime();
@@ -333,21 +328,23 @@ static owner_count_t *find_owner_count(jobs_t *jobs, const char *owner_sid)
     return entry;
 }
 
-void counts_job_added(jobs_t *jobs, const char *owner_sid)
+void counts_job_added(jobs_t *jobs, const char *owner_sid, int32_t kind)
 {
+    jobs_limit_set_t set = job_rules_of(kind)->limit_set;
     owner_count_t *entry = owner_sid ? find_owner_count(jobs, owner_sid) : NULL;
     if (entry)
-        entry->count++;
-    jobs->machine_count++;
+        entry->count[set]++;
+    jobs->machine_count[set]++;
 }
 
-void counts_job_removed(jobs_t *jobs, const char *owner_sid)
+void counts_job_removed(jobs_t *jobs, const char *owner_sid, int32_t kind)
 {
+    jobs_limit_set_t set = job_rules_of(kind)->limit_set;
     owner_count_t *entry = owner_sid ? find_owner_count(jobs, owner_sid) : NULL;
-    if (entry && entry->count)
-        entry->count--;
-    if (jobs->machine_count)
-        jobs->machine_count--;
+    if (entry && entry->count[set])
+        entry->count[set]--;
+    if (jobs->machine_count[set])
+        jobs->machine_count[set]--;
 }
 
 void counts_forget(jobs_t *jobs)
@@ -360,8 +357,27 @@ void counts_forget(jobs_t *jobs)
     jobs->machine_count_known = 0;
 }
 
-/* The caller's and the machine's job counts, counted in the store the first time only. */
-static hr_t current_counts(jobs_t *jobs, const char *owner_sid, size_t *mine, size_t *all)
+/* The jobs of owner_sid (NULL: everyone's) in the store, by limit set. */
+static store_status_t count_in_store(jobs_t *jobs, const char *owner_sid, size_t counts[JOBS_LIMIT_SETS])
+{
+    memset(counts, 0, JOBS_LIMIT_SETS * sizeof *counts);
+    static const int32_t kinds[] = {STORE_KIND_JOB, STORE_KIND_DOWNLOAD, STORE_KIND_BITS};
+    store_status_t status = STORE_OK;
+    for (size_t i = 0; status == STORE_OK && i < sizeof kinds / sizeof kinds[0]; i++) {
+        store_job_query_t query = {kinds[i], owner_sid, -1, STORE_MATCH_NONE, 0, NULL, 0, 0};
+        store_guid_t *ids = NULL;
+        size_t count = 0;
+        status = store_job_find(jobs->store, &query, &ids, &count);
+        free(ids);
+        counts[job_rules_of(kinds[i])->limit_set] += count;
+    }
+    return status;
+}
+
+/* The caller's and the machine's job counts in a limit set, counted in the store the first time
+ * only. */
+static hr_t current_counts(jobs_t *jobs, const char *owner_sid, jobs_limit_set_t set, size_t *mine,
+                           size_t *all)
 {
     owner_count_t *entry = find_owner_count(jobs, owner_sid);
     store_status_t status = STORE_OK;
@@ -369,33 +385,34 @@ static hr_t current_counts(jobs_t *jobs, const char *owner_sid, size_t *mine, si
         if (!(entry = calloc(1, sizeof *entry)))
             return HR_E_OUTOFMEMORY;
         snprintf(entry->sid, sizeof entry->sid, "%s", owner_sid);
-        status = store_job_count(jobs->store, owner_sid, &entry->count);
+        status = count_in_store(jobs, owner_sid, entry->count);
         entry->next = jobs->owner_counts;
         jobs->owner_counts = entry;
     }
     if (status == STORE_OK && !jobs->machine_count_known) {
-        status = store_job_count(jobs->store, NULL, &jobs->machine_count);
+        status = count_in_store(jobs, NULL, jobs->machine_count);
         jobs->machine_count_known = status == STORE_OK;
     }
     if (status != STORE_OK) {
         counts_forget(jobs);
         return store_failure(jobs, NULL, "count jobs", status);
     }
-    *mine = entry->count;
-    *all = jobs->machine_count;
+    *mine = entry->count[set];
+    *all = jobs->machine_count[set];
     return HR_OK;
 }
 
-/* BG_E_TOO_MANY_JOBS_PER_USER / _PER_MACHINE when one more job would pass a limit. */
-static hr_t check_job_limits(jobs_t *jobs, const caller_t *caller)
+/* BG_E_TOO_MANY_JOBS_PER_USER / _PER_MACHINE when one more job of kind would pass a limit. */
+static hr_t check_job_limits(jobs_t *jobs, const caller_t *caller, int32_t kind)
 {
+    jobs_limits_t limits = job_limits_for(jobs, kind, caller);
     size_t mine = 0, all = 0;
-    hr_t hr = current_counts(jobs, caller->sid, &mine, &all);
+    hr_t hr = current_counts(jobs, caller->sid, job_rules_of(kind)->limit_set, &mine, &all);
     if (HR_FAILED(hr))
         return hr;
-    if (mine >= jobs->limits.max_jobs_per_user)
+    if (mine >= limits.max_jobs_per_user)
         return HR_BG_E_TOO_MANY_JOBS_PER_USER;
-    return all >= jobs->limits.max_jobs_per_machine ? HR_BG_E_TOO_MANY_JOBS_PER_MACHINE : HR_OK;
+    return all >= limits.max_jobs_per_machine ? HR_BG_E_TOO_MANY_JOBS_PER_MACHINE : HR_OK;
 }
 
 /* ---- creation, lookup, listing ---------------------------------------------------------------- */
@@ -405,7 +422,7 @@ hr_t insert_new_job(jobs_t *jobs, const caller_t *caller, const store_job_t *job
     hr_t hr = lock_store(jobs);
     if (HR_FAILED(hr))
         return hr;
-    hr = check_job_limits(jobs, caller);
+    hr = check_job_limits(jobs, caller, job->kind);
     if (HR_SUCCEEDED(hr)) {
         store_status_t status = store_begin(jobs->store);
         if (status == STORE_OK)
@@ -416,7 +433,7 @@ hr_t insert_new_job(jobs_t *jobs, const caller_t *caller, const store_job_t *job
         if (status != STORE_OK)
             hr = store_failure(jobs, &job->id, "create job", status);
         else
-            counts_job_added(jobs, caller->sid);
+            counts_job_added(jobs, caller->sid, job->kind);
     }
     unlock_store(jobs);
     if (HR_FAILED(hr))
@@ -426,27 +443,39 @@ hr_t insert_new_job(jobs_t *jobs, const caller_t *caller, const store_job_t *job
     return hr;
 }
 
+static int is_job_kind(int32_t kind)
+{
+    return kind == STORE_KIND_JOB || kind == STORE_KIND_BITS;
+}
+
 hr_t jobs_create(jobs_t *jobs, const caller_t *caller, const char *display_name, int32_t type,
                  store_guid_t *id_out)
 {
-    if (!jobs || !caller_is_valid(caller) || !display_name || !id_out)
+    return jobs_create_kind(jobs, caller, STORE_KIND_JOB, display_name, type, id_out);
+}
+
+hr_t jobs_create_kind(jobs_t *jobs, const caller_t *caller, int32_t kind, const char *display_name,
+                      int32_t type, store_guid_t *id_out)
+{
+    if (!jobs || !caller_is_valid(caller) || !is_job_kind(kind) || !display_name || !id_out)
         return HR_E_INVALIDARG;
     if (!text_fits(display_name, JOB_DISPLAY_NAME_MAX, 0))
         return HR_E_INVALIDARG;
     if (type == JOB_TYPE_UPLOAD || type == JOB_TYPE_UPLOAD_REPLY)
-        return HR_E_NOTIMPL; /* DO defines download jobs only */
+        return HR_E_NOTIMPL; /* download jobs only, through either API (docs/bits.md) */
     if (type != JOB_TYPE_DOWNLOAD)
         return HR_E_INVALIDARG;
     store_job_t job = {0};
     if (guid_generate(&job.id) != 0)
         return HR_E_FAIL;
     job.display_name = (char *)display_name;
+    job.kind = kind;
     job_set_defaults(&job, caller, type);
     hr_t hr = insert_new_job(jobs, caller, &job, NULL);
     if (HR_FAILED(hr))
         return hr;
-    log_job(LOG_INFO, &job, "job.create", "created by %s, name \"%s\", state SUSPENDED",
-            caller->sid, display_name);
+    log_job(LOG_INFO, &job, "job.create", "created by %s as a %s, name \"%s\", state SUSPENDED",
+            caller->sid, job_rules_of(kind)->name, display_name);
     *id_out = job.id;
     return HR_OK;
 }
@@ -463,30 +492,38 @@ hr_t jobs_get(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, stor
     return hr;
 }
 
-/* GetJob: final jobs have left the queue, and the BITS-style API does not see downloads
- * (docs/architecture.md): both are "not found", whoever asks. */
-static hr_t lookup_locked(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
+/* GetJob: final jobs have left the queue, and each API sees only the jobs made through it (the
+ * DO class neither downloads nor BITS jobs, the BITS classes only BITS jobs; docs/bits.md): both
+ * are "not found", whoever asks. */
+static hr_t lookup_locked(jobs_t *jobs, const caller_t *caller, int32_t kind, const store_guid_t *id)
 {
     store_job_t job;
     hr_t hr = load_job(jobs, caller, id, &job);
-    int download = HR_SUCCEEDED(hr) && job.kind != STORE_KIND_JOB;
+    int other_kind = HR_SUCCEEDED(hr) && job.kind != kind;
     store_job_clear(&job);
-    if (hr == DO_E_INVALID_STATE || download)
+    if (hr == DO_E_INVALID_STATE || other_kind)
         return DO_E_JOB_NOT_FOUND;
-    if (hr == HR_E_ACCESSDENIED) { /* someone else's: a download of theirs is still "not found" */
+    if (hr == HR_E_ACCESSDENIED) { /* someone else's: one of another kind is still "not found" */
         store_status_t status = store_job_get(jobs->store, id, &job);
-        download = status == STORE_OK && job.kind != STORE_KIND_JOB;
+        other_kind = status == STORE_OK && job.kind != kind;
         store_job_clear(&job);
     }
-    return download ? DO_E_JOB_NOT_FOUND : hr;
+    return other_kind ? DO_E_JOB_NOT_FOUND : hr;
 }
 
 hr_t jobs_lookup(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
 {
+    return jobs_lookup_kind(jobs, caller, STORE_KIND_JOB, id);
+}
+
+hr_t jobs_lookup_kind(jobs_t *jobs, const caller_t *caller, int32_t kind, const store_guid_t *id)
+{
+    if (!is_job_kind(kind))
+        return HR_E_INVALIDARG;
     hr_t hr = lock_for_job(jobs, caller, id);
     if (HR_FAILED(hr))
         return hr;
-    hr = lookup_locked(jobs, caller, id);
+    hr = lookup_locked(jobs, caller, kind, id);
     unlock_store(jobs);
     return hr;
 }
@@ -539,7 +576,7 @@ static hr_t list_kind(jobs_t *jobs, const caller_t *caller, uint32_t flags, int3
     hr_t hr = lock_store(jobs);
     if (HR_FAILED(hr))
         return hr;
-    store_job_query_t query = {kind, all_users ? NULL : caller->sid, -1, STORE_MATCH_NONE, 0, NULL};
+    store_job_query_t query = {kind, all_users ? NULL : caller->sid, -1, STORE_MATCH_NONE, 0, NULL, 0, 0};
     store_status_t status = store_job_find(jobs->store, &query, ids, count);
     hr = status == STORE_OK ? HR_OK : store_failure(jobs, NULL, "list jobs", status);
     unlock_store(jobs);
@@ -550,6 +587,12 @@ hr_t jobs_list(jobs_t *jobs, const caller_t *caller, uint32_t flags, store_guid_
                size_t *count)
 {
     return list_kind(jobs, caller, flags, STORE_KIND_JOB, ids, count);
+}
+
+hr_t jobs_list_kind(jobs_t *jobs, const caller_t *caller, int32_t kind, uint32_t flags,
+                    store_guid_t **ids, size_t *count)
+{
+    return is_job_kind(kind) ? list_kind(jobs, caller, flags, kind, ids, count) : HR_E_INVALIDARG;
 }
 
 hr_t jobs_list_with_downloads(jobs_t *jobs, const caller_t *caller, uint32_t flags, store_guid_t **ids,

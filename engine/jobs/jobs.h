@@ -32,6 +32,10 @@ enum job_priority { JOB_PRIORITY_FOREGROUND, JOB_PRIORITY_HIGH, JOB_PRIORITY_NOR
 #define JOB_DEFAULT_COST_FLAGS 0x8000007Fu       /* BITS_COST_STATE_TRANSFER_NOT_ROAMING */
 #define JOB_DEFAULT_MAX_DOWNLOAD_TIME 7776000u   /* seconds (90 days), as BITS */
 #define JOB_MAX_AGE_DAYS 30                      /* DO removes older jobs */
+#define FILETIME_PER_DAY (INT64_C(86400) * 10000000)
+/* The BITS classes' own defaults (bits.md §4.1, §4.4). */
+#define BITS_DEFAULT_NO_PROGRESS_TIMEOUT 1209600u /* seconds (14 days), whatever the priority */
+#define BITS_DEFAULT_JOB_INACTIVITY_DAYS 90u      /* JobInactivityTimeout */
 
 #define CALLER_SID_MAX 192
 
@@ -62,13 +66,20 @@ void jobs_shutdown(jobs_t *jobs);
 /* Shuts down and frees; only when no other thread can still call in. */
 void jobs_close(jobs_t *jobs);
 
-/* CreateJob: display_name is UTF-8, at most JOB_DISPLAY_NAME_MAX UTF-16 units. The job is
- * SUSPENDED, owned by caller, and durable when this returns. */
+/* CreateJob of the DO class: display_name is UTF-8, at most JOB_DISPLAY_NAME_MAX UTF-16 units.
+ * The job is SUSPENDED, owned by caller, and durable when this returns. */
 hr_t jobs_create(jobs_t *jobs, const caller_t *caller, const char *display_name, int32_t type,
                  store_guid_t *id_out);
-/* GetJob: DO_E_JOB_NOT_FOUND for unknown and final jobs, E_ACCESSDENIED for jobs the caller may
- * not see. */
+/* GetJob of the DO class: DO_E_JOB_NOT_FOUND for unknown and final jobs and for jobs of another
+ * kind (downloads, BITS jobs), E_ACCESSDENIED for jobs the caller may not see. */
 hr_t jobs_lookup(jobs_t *jobs, const caller_t *caller, const store_guid_t *id);
+/* The same for the jobs of one API: kind STORE_KIND_JOB (the DO class) or STORE_KIND_BITS (the
+ * BITS classes). A job of another kind is "not found", whoever owns it. */
+hr_t jobs_create_kind(jobs_t *jobs, const caller_t *caller, int32_t kind, const char *display_name,
+                      int32_t type, store_guid_t *id_out);
+hr_t jobs_lookup_kind(jobs_t *jobs, const caller_t *caller, int32_t kind, const store_guid_t *id);
+hr_t jobs_list_kind(jobs_t *jobs, const caller_t *caller, int32_t kind, uint32_t flags,
+                    store_guid_t **ids, size_t *count);
 /* Every read through a job object: like jobs_lookup, but a job that became final while the
  * object existed gives DO_E_INVALID_STATE. out is a snapshot (store_job_clear it). */
 hr_t jobs_get(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, store_job_t *out);
@@ -103,6 +114,9 @@ typedef enum job_property {
     JOB_PROP_CUSTOM_HEADERS,      /* text: CRLF-separated "Name: value" lines, NULL clears;
                                    * over JOB_CUSTOM_HEADERS_MAX: BG_E_STRING_TOO_LONG */
     JOB_PROP_SECURITY_FLAGS,      /* number: BG_SSL_* bits | one BG_HTTP_REDIRECT_POLICY_* */
+    JOB_PROP_ON_DEMAND,           /* number: 0 or 1 (BITS_JOB_PROPERTY_ON_DEMAND_MODE); download
+                                   * jobs only (BG_E_PROPERTY_SUPPORTED_FOR_DOWNLOAD_JOBS_ONLY),
+                                   * before the first Resume (BG_E_READ_ONLY_PROPERTY_AFTER_RESUME) */
 } job_property_t;
 
 typedef struct job_value {
@@ -129,6 +143,10 @@ typedef struct job_value {
 #define JOB_REDIRECT_ALLOW_HTTPS_TO_HTTP 0x0800u
 #define JOB_SECURITY_FLAGS_VALID (JOB_SSL_FLAGS | JOB_REDIRECT_POLICY_MASK | JOB_REDIRECT_ALLOW_HTTPS_TO_HTTP)
 #define HR_BG_E_STRING_TOO_LONG ((hr_t)0x80200021)
+#define HR_BG_E_PROPERTY_SUPPORTED_FOR_DOWNLOAD_JOBS_ONLY ((hr_t)0x80200060)
+#define HR_BG_E_READ_ONLY_PROPERTY_AFTER_RESUME ((hr_t)0x80200062)
+#define HR_BG_E_RANDOM_ACCESS_NOT_SUPPORTED ((hr_t)0x8020006D)
+#define HR_E_PENDING ((hr_t)0x8000000A)
 
 /* Changes one property: access (owner or administrator), state (not final: DO_E_INVALID_STATE)
  * and value checks, then ModificationTime and the row are committed before it returns. */
@@ -148,8 +166,12 @@ hr_t jobs_complete(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
 hr_t jobs_take_ownership(jobs_t *jobs, const caller_t *caller, const store_guid_t *id);
 /* State of a job object's job, final states included (GetState on a cancelled job). */
 hr_t jobs_state(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, int32_t *state);
-/* Cancels every job older than max_age (FILETIME units) with DO_E_JOB_TOO_OLD; returns count. */
+/* DO's rule: cancels every DO job and download older than max_age (FILETIME units) with
+ * DO_E_JOB_TOO_OLD; returns count. */
 hr_t jobs_expire(jobs_t *jobs, int64_t max_age, size_t *expired);
+/* The expiry of the jobs of one kind, as job_rules_of(kind) says: older than max_age, or (BITS's
+ * JobInactivityTimeout) unchanged for max_age; cancelled as the service (temp files deleted). */
+hr_t jobs_expire_kind(jobs_t *jobs, int32_t kind, int64_t max_age, size_t *expired);
 
 /* ---- files -------------------------------------------------------------------------------- */
 
@@ -193,6 +215,35 @@ hr_t jobs_get_file_property(jobs_t *jobs, const caller_t *caller, const store_gu
 hr_t jobs_set_file_validation(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                               uint32_t index, int valid);
 
+/* ---- on-demand files (IBackgroundCopyFile6; docs/bits.md, "On-demand jobs") ------------------ */
+
+/* Each is for a file of an on-demand download job whose remote name is http(s) and whose server
+ * did not refuse ranges; otherwise BG_E_RANDOM_ACCESS_NOT_SUPPORTED. Committed before they return.
+ * RequestFileRanges: ranges (BG_LENGTH_TO_EOF allowed once the size is known, else E_PENDING) may
+ * overlap each other, the bytes on disk and the pending ones; only missing bytes are added. Past
+ * the file's size (when known) or empty: DO_E_INVALID_RANGE. A running transfer restarts with
+ * them; a SUSPENDED job waits for Resume. */
+hr_t jobs_request_file_ranges(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
+                              const store_range_t *ranges, size_t count);
+/* Missing bytes at or after offset are fetched before the others (DO_E_INVALID_RANGE at or past
+ * the known size). */
+hr_t jobs_update_download_position(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                                   uint32_t index, uint64_t offset);
+/* The bytes on disk, merged and sorted; *ranges malloc'ed (NULL when count is 0). */
+hr_t jobs_get_filled_ranges(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
+                            store_range_t **ranges, size_t *count);
+/* For FileRangesTransferred (the service, no access check): the requested bytes that arrived since
+ * the last call, merged and sorted, and forgets them; HR_FALSE (count 0) when there are none. */
+hr_t jobs_take_transferred_ranges(jobs_t *jobs, const store_guid_t *id, uint32_t index,
+                                  store_range_t **ranges, size_t *count);
+
+/* BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS: the spacing of a job's FileRangesTransferred
+ * calls, stored with the job (jobs.notification_interval_ms). */
+#define JOB_DEFAULT_NOTIFICATION_INTERVAL_MS 500u
+hr_t jobs_set_notification_interval(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                                    uint32_t ms);
+hr_t jobs_notification_interval(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t *ms);
+
 /* ---- credentials (IBackgroundCopyJob2::SetCredentials / RemoveCredentials) ----------------- */
 
 #define HR_BG_E_INVALID_AUTH_TARGET ((hr_t)0x80200027)
@@ -231,7 +282,35 @@ typedef struct jobs_limits {
 #define HR_BG_E_TOO_MANY_FILES_IN_JOB ((hr_t)0x80200051)
 #define HR_BG_E_TOO_MANY_RANGES_IN_FILE ((hr_t)0x80200052)
 
+#define BITS_DEFAULT_MAX_JOBS_PER_USER 60u      /* bits.md §4.1 */
+#define BITS_DEFAULT_MAX_JOBS_PER_MACHINE 300u
+#define BITS_DEFAULT_MAX_FILES_PER_JOB 200u
+#define BITS_DEFAULT_MAX_RANGES_PER_FILE 500u
+
+/* The limits of the DO class's jobs and downloads (JOBS_LIMITS_DO). */
 void jobs_set_limits(jobs_t *jobs, const jobs_limits_t *limits);
+
+/* ---- what differs per kind of job (job_rules.c, docs/bits.md) ------------------------------ */
+
+/* Whose limits a job meets, and whose jobs count against them. */
+typedef enum jobs_limit_set { JOBS_LIMITS_DO, JOBS_LIMITS_BITS, JOBS_LIMIT_SETS } jobs_limit_set_t;
+typedef enum job_expiry {
+    JOB_EXPIRES_AFTER_CREATION,   /* DO: DO_E_JOB_TOO_OLD after JOB_MAX_AGE_DAYS */
+    JOB_EXPIRES_AFTER_INACTIVITY, /* BITS: JobInactivityTimeout since the last change or progress */
+} job_expiry_t;
+
+typedef struct job_rules {
+    const char *name;           /* in log lines: "DO job", "BITS job" ... */
+    jobs_limit_set_t limit_set;
+    int admins_exempt;          /* administrators and service accounts pass the limits (BITS) */
+    job_expiry_t expiry;
+    const char *expiry_event;   /* what the log calls an expiry: the code or event BITS/DO use */
+    uint32_t no_progress_timeout, foreground_no_progress_timeout, min_retry_delay; /* defaults */
+} job_rules_t;
+
+/* The rules of a kind (STORE_KIND_*); those of STORE_KIND_JOB for an unknown kind. */
+const job_rules_t *job_rules_of(int32_t kind);
+void jobs_set_kind_limits(jobs_t *jobs, jobs_limit_set_t set, const jobs_limits_t *limits);
 
 /* Number of UTF-16 code units needed for a UTF-8 string, or -1 when it is not valid UTF-8. */
 long utf8_utf16_length(const char *text);
@@ -310,6 +389,7 @@ hr_t jobs_list_wanting_transfer(jobs_t *jobs, store_guid_t **ids, size_t *count)
 #define JOB_NOTIFY_DISABLE 0x0004u
 #define JOB_NOTIFY_MODIFICATION 0x0008u
 #define JOB_NOTIFY_FILE_TRANSFERRED 0x0010u
+#define JOB_NOTIFY_FILE_RANGES_TRANSFERRED 0x0020u /* BITS classes only */
 
 typedef enum jobs_event {
     JOBS_EVENT_MODIFIED,         /* a committed change: a setter, files added, a state change
@@ -318,6 +398,8 @@ typedef enum jobs_event {
     JOBS_EVENT_FILE_TRANSFERRED, /* file_index has all its bytes */
     JOBS_EVENT_TRANSFERRED,      /* the job entered TRANSFERRED */
     JOBS_EVENT_ERROR,            /* the job entered ERROR (never for TRANSIENT_ERROR) */
+    JOBS_EVENT_FILE_RANGES_TRANSFERRED, /* requested bytes of on-demand file_index arrived
+                                         * (jobs_take_transferred_ranges has them) */
 } jobs_event_t;
 
 #define JOBS_NO_FILE UINT32_MAX         /* file_index of events not about one file */

@@ -7,6 +7,7 @@
 
 #include "jobs.h"
 #include "log.h"
+#include "range_set.h"
 
 /* Jobs that became final (CANCELLED/ACKNOWLEDGED) during this run: their rows are gone, but
  * job objects that still refer to them must get DO_E_INVALID_STATE, not "not found". A bounded
@@ -26,7 +27,7 @@ typedef struct finished_job {
  * CreateJob does not count 100,000 rows each time. */
 typedef struct owner_count {
     char sid[CALLER_SID_MAX];
-    size_t count;
+    size_t count[JOBS_LIMIT_SETS]; /* its jobs, by the limit set of their kind */
     struct owner_count *next;
 } owner_count_t;
 
@@ -68,9 +69,9 @@ void job_events_hand_over(job_events_t *events, job_event_batch_t *batch);
 struct jobs {
     store_t *store;
     uv_mutex_t lock; /* serialises every use of store, finished and the counts */
-    jobs_limits_t limits;
+    jobs_limits_t limits[JOBS_LIMIT_SETS];
     owner_count_t *owner_counts; /* owners counted so far */
-    size_t machine_count;
+    size_t machine_count[JOBS_LIMIT_SETS];
     int machine_count_known;
     finished_job_t finished[FINISHED_JOBS_MAX];
     size_t finished_count; /* total ever added; the ring holds the last FINISHED_JOBS_MAX */
@@ -114,9 +115,13 @@ hr_t change_loaded_job(jobs_t *jobs, store_job_t *job, job_change_fn change, voi
 void finished_add(jobs_t *jobs, const store_job_t *job, int32_t state, const job_progress_t *progress);
 /* Keep the cached job counts right (lock held): a job of this owner was added or removed, or
  * (counts_forget) ownership moved and everything is counted afresh when next needed. */
-void counts_job_added(jobs_t *jobs, const char *owner_sid);
-void counts_job_removed(jobs_t *jobs, const char *owner_sid);
+void counts_job_added(jobs_t *jobs, const char *owner_sid, int32_t kind);
+void counts_job_removed(jobs_t *jobs, const char *owner_sid, int32_t kind);
 void counts_forget(jobs_t *jobs);
+/* The limits caller meets with a job of kind (lock held; job_rules.c): its kind's set, or none
+ * for a caller the kind's rules exempt. */
+jobs_limits_t job_limits_for(const jobs_t *jobs, int32_t kind, const caller_t *caller);
+extern const jobs_limits_t jobs_default_limits[JOBS_LIMIT_SETS];
 const finished_job_t *finished_find(const jobs_t *jobs, const store_guid_t *id);
 /* Keeps count texts (malloc'ed, NULL entries allowed; the array too) with a finished job's
  * record for as long as the record lives (lock held); freed at once when id is not there. */
@@ -128,11 +133,27 @@ int text_fits(const char *text, long max, int nullable);
 const char *job_state_name(int32_t state);
 /* A job's progress, summed over its files (lock held). */
 hr_t sum_file_progress(jobs_t *jobs, store_job_t *job, void *context /* job_progress_t * */);
-/* The defaults of a new job of caller (owner_sid points into caller). */
+/* The defaults of a new job of caller of job->kind (owner_sid points into caller). */
 void job_set_defaults(store_job_t *job, const caller_t *caller, int32_t type);
 /* Inserts a new job (and its first file, when file is not NULL) in one transaction, within the
  * per-user and per-machine limits; logs a refusal. */
 hr_t insert_new_job(jobs_t *jobs, const caller_t *caller, const store_job_t *job, const store_file_t *file);
+
+/* Where a file's ranges go for the caller (a read's context). */
+typedef struct range_list {
+    store_range_t **ranges;
+    size_t *count;
+} range_list_t;
+
+/* Work on one file of a loaded job (lock held), as job_change_fn. */
+typedef hr_t (*file_change_fn)(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context);
+/* Reads one file of a job the caller may see (E_INVALIDARG for an index past the end). */
+hr_t with_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
+               file_change_fn use, void *context);
+/* Changes one file (and the job's ModificationTime) in one transaction; owner as change_job. A
+ * change returning HR_FALSE writes nothing. */
+hr_t change_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
+                 file_change_fn change, void *context, char *owner);
 
 /* ---- names and ranges (job_files.c) ----------------------------------------------------------- */
 
@@ -149,6 +170,26 @@ hr_t file_check_ranges(const store_range_t *ranges, size_t count, uint64_t file_
                        store_range_t **sorted);
 /* Bytes a ranged file will hold (JOB_SIZE_UNKNOWN if a range runs to an unknown end). */
 uint64_t file_ranges_total(const store_range_t *ranges, size_t count, uint64_t file_size);
+
+
+/* ---- on-demand files (job_on_demand.c) -------------------------------------------------------- */
+
+/* What an on-demand file holds and wants, as stored (lock held for load and save). */
+typedef struct demand_state {
+    range_set_t filled;     /* bytes on disk, at their own offsets in the temporary file */
+    range_set_t pending;    /* asked for (RequestFileRanges), not on disk yet */
+    range_set_t unreported; /* asked for and arrived since the last FileRangesTransferred */
+    uint64_t position;      /* UpdateDownloadPosition: missing bytes from here are fetched first */
+    int no_ranges;          /* the server answered a ranged request with the whole file */
+} demand_state_t;
+
+/* Whether a file is fetched on demand (lock held): a file of an on-demand job, unless it was
+ * added with ranges (AddFileWithRanges: downloaded as such, and File6 refuses it). */
+int demand_file(jobs_t *jobs, const store_job_t *job, const store_file_t *file);
+hr_t demand_load(jobs_t *jobs, const store_guid_t *id, uint32_t index, demand_state_t *out);
+/* Writes every row of the state; join a transaction (store_begin) to make it atomic. */
+hr_t demand_save(jobs_t *jobs, const store_guid_t *id, uint32_t index, const demand_state_t *state);
+void demand_clear(demand_state_t *state);
 
 /* ---- scheduler hooks (scheduler.c; all no-ops while transfers are not enabled) ---------------- */
 

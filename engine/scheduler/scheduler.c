@@ -198,16 +198,32 @@ static void set_error(store_job_t *job, int32_t context, hr_t code, int32_t file
     replace_text(&job->error_detail, detail);
 }
 
-static void set_transferred(struct scheduler *s, store_job_t *job)
+/* The job has nothing left to fetch: TRANSFERRED when every file is whole, or SUSPENDED (an
+ * on-demand job whose requested ranges are all on disk waits for the application, as BITS). */
+static void set_nothing_to_fetch(struct scheduler *s, store_job_t *job, int all_done)
 {
-    job->state = JOB_STATE_TRANSFERRED;
-    job->transfer_completion_time = store_now_filetime();
+    job->state = all_done ? JOB_STATE_TRANSFERRED : JOB_STATE_SUSPENDED;
+    if (all_done)
+        job->transfer_completion_time = store_now_filetime();
     write_job(s->jobs, job);
     uv_mutex_lock(&s->mu);
     clock_forget(s, &job->id);
     uv_mutex_unlock(&s->mu);
-    log_job(LOG_INFO, job, "job.transferred", "TRANSFERRED: every file downloaded");
-    jobs_emit(s->jobs, job, JOBS_EVENT_TRANSFERRED, JOBS_NO_FILE);
+    if (all_done)
+        log_job(LOG_INFO, job, "job.transferred", "TRANSFERRED: every file downloaded");
+    else
+        log_job(LOG_INFO, job, "job.suspended", "SUSPENDED: every requested range downloaded");
+    jobs_emit(s->jobs, job, all_done ? JOBS_EVENT_TRANSFERRED : JOBS_EVENT_MODIFIED, JOBS_NO_FILE);
+}
+
+/* Whether file needs a transfer now (store lock held): a whole file until done; an on-demand
+ * one while ranges are pending or its size is unknown (*demand: what to fetch). */
+static hr_t file_needs_transfer(struct scheduler *s, const store_job_t *job, const store_file_t *file,
+                                range_set_t *demand, int *probe)
+{
+    if (!demand_file(s->jobs, job, file))
+        return !file_done(file);
+    return demand_plan(s->jobs, file, demand, probe);
 }
 
 /* ---- credentials (store lock held) -------------------------------------------------------------- */
@@ -300,26 +316,34 @@ static void start_job(struct scheduler *s, store_job_t *job)
     store_status_t status = store_file_count(jobs->store, &job->id, &count);
     store_file_t file = {0};
     uint32_t index = 0;
-    int found = 0;
+    hr_t found = 0;
+    int all_done = 1, probe = 0;
+    range_set_t demand = {0};
     for (; status == STORE_OK && index < count; index++) {
         status = store_file_get(jobs->store, &job->id, index, &file);
-        if (status == STORE_OK && !file_done(&file)) {
-            found = 1;
+        if (status == STORE_OK && (found = file_needs_transfer(s, job, &file, &demand, &probe)) != 0)
             break;
-        }
+        all_done &= status == STORE_OK && file_done(&file);
         store_file_clear(&file);
     }
-    if (status != STORE_OK) {
-        store_failure(jobs, &job->id, "read files to transfer", status);
+    if (status != STORE_OK || HR_FAILED(found)) {
+        store_failure(jobs, &job->id, "read files to transfer", status != STORE_OK ? status : STORE_NOMEM);
+        store_file_clear(&file);
         return;
     }
     if (!found) {
-        set_transferred(s, job);
+        set_nothing_to_fetch(s, job, all_done);
         return;
     }
     store_range_t *ranges = NULL;
     size_t range_count = 0;
-    status = store_file_ranges(jobs->store, &job->id, index, &ranges, &range_count);
+    int on_demand = demand.count > 0; /* the file's missing bytes, or its first byte */
+    if (on_demand) {
+        ranges = demand.items, range_count = demand.count;
+        demand = (range_set_t){0};
+    } else {
+        status = store_file_ranges(jobs->store, &job->id, index, &ranges, &range_count);
+    }
     transfer_range_t *tr = range_count ? calloc(range_count, sizeof *tr) : NULL;
     for (size_t i = 0; tr && i < range_count; i++) {
         tr[i].offset = ranges[i].offset;
@@ -329,7 +353,7 @@ static void start_job(struct scheduler *s, store_job_t *job)
     transfer_request_init(&req);
     req.url = file.remote_name;
     req.temp_path = file.temp_name;
-    req.offset_done = file.bytes_transferred;
+    req.offset_done = on_demand ? 0 : file.bytes_transferred; /* on demand: only missing bytes */
     req.validator = file.validator;
     req.ranges = tr;
     req.range_count = tr ? range_count : 0;
@@ -340,7 +364,7 @@ static void start_job(struct scheduler *s, store_job_t *job)
     req.auth_headers = auth_headers;
     req.flags = TRANSFER_FLAG_CREATE_HIDDEN |
                 (job->priority == JOB_PRIORITY_FOREGROUND ? TRANSFER_FLAG_UNCAPPED : 0) |
-                (job->kind == STORE_KIND_DOWNLOAD ? TRANSFER_FLAG_RANGES_AT_OFFSETS : 0);
+                (job->kind == STORE_KIND_DOWNLOAD || on_demand ? TRANSFER_FLAG_RANGES_AT_OFFSETS : 0);
     apply_redirect_policy(job->security_flags, &req);
     fill_proxy(job, &req);
     store_credential_t *credentials = NULL;
@@ -357,13 +381,17 @@ static void start_job(struct scheduler *s, store_job_t *job)
     if (HR_SUCCEEDED(hr)) {
         req.token = ++s->next_token;
         active_t a = {req.token, job->id, index, job->priority == JOB_PRIORITY_FOREGROUND,
-                      scheduler_now_ms(), 0};
+                      scheduler_now_ms(), 0, {NULL, 0}, 0, on_demand, probe};
+        if (on_demand) /* the active entry keeps the submitted ranges */
+            a.demand = (range_set_t){ranges, range_count}, ranges = NULL;
         if (s->engine_closed)
             hr = DO_E_NO_SERVICE;
         else if (active_add(s, &a) != 0)
             hr = HR_E_OUTOFMEMORY;
         else if (HR_FAILED(hr = transfer_submit(s->engine, &req)))
             s->active_count--;
+        if (HR_FAILED(hr))
+            range_set_free(&a.demand);
         if (HR_SUCCEEDED(hr))
             clock_get(s, &job->id);
     }
@@ -555,6 +583,8 @@ static void on_response(void *ctx, uint64_t token, const transfer_response_t *re
         file.http_status = response->status;
         if (response->restarted)
             file.bytes_transferred = 0;
+        if (response->restarted && a.on_demand)
+            demand_mark(jobs, &file, DEMAND_FORGET_FILLED);
         store_status_t status = store_file_update(jobs->store, &file);
         if (status != STORE_OK)
             store_failure(jobs, &a.job, "record response", status);
@@ -618,8 +648,11 @@ static void on_checkpoint(void *ctx, uint64_t token, uint64_t durable_bytes)
         store_file_get(jobs->store, &a.job, a.index, &file) == STORE_OK &&
         store_job_get(jobs->store, &a.job, &job) == STORE_OK) {
         uint64_t progress = durable_bytes > file.bytes_transferred ? durable_bytes - file.bytes_transferred : 0;
-        file.bytes_transferred = durable_bytes;
         store_status_t status = store_begin(jobs->store);
+        if (!a.on_demand)
+            file.bytes_transferred = durable_bytes;
+        else if (status == STORE_OK && HR_FAILED(demand_checkpoint(s, token, &file, durable_bytes, &progress)))
+            status = STORE_IO;
         if (status == STORE_OK && (status = store_file_update(jobs->store, &file)) == STORE_OK) {
             job.modification_time = store_now_filetime();
             status = store_job_update(jobs->store, &job);
@@ -629,6 +662,8 @@ static void on_checkpoint(void *ctx, uint64_t token, uint64_t durable_bytes)
             store_failure(jobs, &a.job, "record checkpoint", status);
         if (progress && record_progress(s, &a.job, progress) && status == STORE_OK)
             jobs_emit(jobs, &job, JOBS_EVENT_MODIFIED, JOBS_NO_FILE);
+        if (a.on_demand && progress && status == STORE_OK) /* spaced by the service (notify) */
+            jobs_emit(jobs, &job, JOBS_EVENT_FILE_RANGES_TRANSFERRED, a.index);
     }
     store_job_clear(&job);
     store_file_clear(&file);
@@ -680,18 +715,24 @@ static void record_failure(struct scheduler *s, store_job_t *job, const active_t
 }
 
 /* The file row at the end of a transfer (store lock held): durable bytes, the size once known,
- * what the transfer cost (GetStats), and a FILE_TRANSFERRED event when it completed the file. */
+ * what the transfer cost (GetStats), and a FILE_TRANSFERRED event when it completed the file. An
+ * on-demand transfer's bytes were counted by its checkpoints, its file is complete only when whole,
+ * and a server that refused a range ends File6 for the file. */
 static void record_transfer_end(jobs_t *jobs, const store_job_t *job, store_file_t *file,
-                                const transfer_result_t *result)
+                                const transfer_result_t *result, int on_demand)
 {
-    file->bytes_transferred = result->durable_bytes;
+    int ok = result->result == TRANSFER_OK;
+    if (!on_demand)
+        file->bytes_transferred = result->durable_bytes;
+    else if (result->code == DO_E_INSUFFICIENT_RANGE_SUPPORT)
+        demand_mark(jobs, file, DEMAND_NO_RANGES);
     if (result->headers) /* the server's answer to a failed request: doadmin /why shows it */
         replace_text(&file->response_headers, result->headers);
     if (result->http_status)
         file->http_status = result->http_status;
-    if (result->result == TRANSFER_OK && file->bytes_total == JOB_SIZE_UNKNOWN)
+    if (ok && file->bytes_total == JOB_SIZE_UNKNOWN)
         file->bytes_total = file->bytes_transferred;
-    if (result->result == TRANSFER_OK && !file->response_headers)
+    if (ok && !file->response_headers)
         replace_text(&file->response_headers, "");
     file->bytes_from_http += result->bytes_received;
     /* Connections used: those opened, or the cached one that carried an HTTP exchange. */
@@ -700,7 +741,7 @@ static void record_transfer_end(jobs_t *jobs, const store_job_t *job, store_file
     store_status_t status = store_file_update(jobs->store, file);
     if (status != STORE_OK)
         store_failure(jobs, &file->job_id, "record transfer end", status);
-    else if (result->result == TRANSFER_OK)
+    else if (ok && (!on_demand || file_done(file)))
         jobs_emit(jobs, job, JOBS_EVENT_FILE_TRANSFERRED, file->index);
 }
 
@@ -716,7 +757,7 @@ static void on_done(void *ctx, uint64_t token, const transfer_result_t *result)
         store_job_t job = {0};
         int loaded = ours && store_job_get(jobs->store, &a.job, &job) == STORE_OK;
         if (loaded && store_file_get(jobs->store, &a.job, a.index, &file) == STORE_OK)
-            record_transfer_end(jobs, &job, &file, result);
+            record_transfer_end(jobs, &job, &file, result, a.on_demand);
         /* The job changes only if nothing else (Suspend, Cancel, ...) moved it meanwhile. */
         if (loaded && job.state == JOB_STATE_TRANSFERRING) {
             switch (result->result) {
@@ -745,6 +786,8 @@ static void on_done(void *ctx, uint64_t token, const transfer_result_t *result)
         store_job_clear(&job);
         store_file_clear(&file);
         unlock_store(jobs);
+        if (ours)
+            range_set_free(&a.demand);
     }
     uv_mutex_lock(&s->mu);
     uv_cond_broadcast(&s->ended);
@@ -865,6 +908,8 @@ void jobs_disable_transfers(jobs_t *jobs)
     jobs->scheduler = NULL;
     uv_mutex_unlock(&jobs->lock);
     uv_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->active_count; i++) /* transfers whose on_done found no store */
+        range_set_free(&s->active[i].demand);
     s->active_count = 0;
     uv_cond_broadcast(&s->ended);
     while (s->waiters)

@@ -13,6 +13,11 @@ typedef struct active {          /* a running transfer: one per job */
     int foreground;
     uint64_t started_ms;         /* when it was submitted */
     uint64_t progressed;         /* bytes it made durable so far */
+    /* on-demand files (scheduler_demand.c): the ranges submitted (owned; freed when it ends),
+     * how many of their bytes were recorded, and whether it only learns the file's size */
+    range_set_t demand;
+    uint64_t demand_recorded;
+    int on_demand, demand_probe;
 } active_t;
 
 /* Bytes per second over windows of RATE_WINDOW_MS, for /perfsnap and /why. */
@@ -62,6 +67,22 @@ active_t *scheduler_active_by_job(struct scheduler *s, const store_guid_t *id);
 job_clock_t *scheduler_clock_find(struct scheduler *s, const store_guid_t *id);
 size_t scheduler_background_running(const struct scheduler *s);
 uint64_t rate_meter_now(const rate_meter_t *meter, uint64_t now_ms);
+
+/* scheduler_demand.c: on-demand files (store lock held for all of these). */
+/* What file of an on-demand job needs now: 1 with *fetch (what to submit, missing bytes from the
+ * download position first) and *probe (the first byte, only to learn the size), 0 when nothing,
+ * or a failure. */
+hr_t demand_plan(jobs_t *jobs, const store_file_t *file, range_set_t *fetch, int *probe);
+/* A checkpoint of transfer a (durable: bytes of a->demand on disk): the new bytes join the file's
+ * filled set (and, unless probing, its unreported set); file->bytes_transferred becomes the filled
+ * total; *fresh the bytes new since the last one. Joins the caller's transaction. */
+hr_t demand_checkpoint(struct scheduler *s, uint64_t token, store_file_t *file, uint64_t durable,
+                       uint64_t *fresh);
+typedef enum demand_mark {
+    DEMAND_FORGET_FILLED, /* the file changed on the server (a restart from zero): nothing of it is on disk */
+    DEMAND_NO_RANGES,     /* the server answered a ranged request with the whole file: File6 refused */
+} demand_mark_t;
+hr_t demand_mark(jobs_t *jobs, const store_file_t *file, demand_mark_t mark);
 
 /* scheduler_activity.c: the activity hooks (store lock held; they take s->mu). */
 void scheduler_job_activity(jobs_t *jobs, const store_guid_t *id, jobs_job_activity_t *out);

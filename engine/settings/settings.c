@@ -9,31 +9,56 @@
 #define LIMITS_KEY "SOFTWARE\\opendo\\Limits"
 #define TRANSFERS_KEY "SOFTWARE\\opendo\\Transfers"
 #define LOG_KEY "SOFTWARE\\opendo\\Log"
+#define BITS_POLICY_KEY "SOFTWARE\\Policies\\Microsoft\\Windows\\BITS"
 
 static const setting_info_t infos[SETTING_COUNT] = {
-    [SETTING_MAX_JOBS_PER_USER] = {"MaxJobsPerUser", LIMITS_KEY, JOBS_DEFAULT_MAX_JOBS_PER_USER, 1,
+    [SETTING_MAX_JOBS_PER_USER] = {"MaxJobsPerUser", LIMITS_KEY, NULL, JOBS_DEFAULT_MAX_JOBS_PER_USER, 1,
                                    UINT32_MAX, "jobs one user may have"},
-    [SETTING_MAX_JOBS_PER_MACHINE] = {"MaxJobsPerMachine", LIMITS_KEY, JOBS_DEFAULT_MAX_JOBS_PER_MACHINE,
+    [SETTING_MAX_JOBS_PER_MACHINE] = {"MaxJobsPerMachine", LIMITS_KEY, NULL, JOBS_DEFAULT_MAX_JOBS_PER_MACHINE,
                                       1, UINT32_MAX, "jobs on this machine"},
-    [SETTING_MAX_FILES_PER_JOB] = {"MaxFilesPerJob", LIMITS_KEY, JOBS_DEFAULT_MAX_FILES_PER_JOB, 1,
+    [SETTING_MAX_FILES_PER_JOB] = {"MaxFilesPerJob", LIMITS_KEY, NULL, JOBS_DEFAULT_MAX_FILES_PER_JOB, 1,
                                    UINT32_MAX, "files in one job"},
-    [SETTING_MAX_RANGES_PER_FILE] = {"MaxRangesPerFile", LIMITS_KEY, JOBS_DEFAULT_MAX_RANGES_PER_FILE,
+    [SETTING_MAX_RANGES_PER_FILE] = {"MaxRangesPerFile", LIMITS_KEY, NULL, JOBS_DEFAULT_MAX_RANGES_PER_FILE,
                                      1, UINT32_MAX, "ranges of one file"},
-    [SETTING_MAX_BACKGROUND_TRANSFERS] = {"MaxBackgroundTransfers", TRANSFERS_KEY, 4, 1, 1000,
+    [SETTING_MAX_BACKGROUND_TRANSFERS] = {"MaxBackgroundTransfers", TRANSFERS_KEY, NULL, 4, 1, 1000,
                                           "background jobs that download at once"},
-    [SETTING_MAX_BACKGROUND_BANDWIDTH] = {"MaxBackgroundDownloadBandwidth", TRANSFERS_KEY, 0, 0,
+    [SETTING_MAX_BACKGROUND_BANDWIDTH] = {"MaxBackgroundDownloadBandwidth", TRANSFERS_KEY, NULL, 0, 0,
                                           UINT32_MAX / 1024,
                                           "KiB/s for all background jobs together; 0: no cap"},
-    [SETTING_LOG_MAX_SIZE_KB] = {"MaxLogSizeKB", LOG_KEY, LOG_DEFAULT_MAX_BYTES / 1024,
+    [SETTING_LOG_MAX_SIZE_KB] = {"MaxLogSizeKB", LOG_KEY, NULL, LOG_DEFAULT_MAX_BYTES / 1024,
                                  LOG_MIN_MAX_BYTES / 1024, 1024 * 1024,
                                  "KiB of dosvc.log before it is rotated"},
-    [SETTING_LOG_MAX_FILES] = {"MaxLogFiles", LOG_KEY, LOG_DEFAULT_MAX_FILES, 0, LOG_MAX_MAX_FILES,
+    [SETTING_LOG_MAX_FILES] = {"MaxLogFiles", LOG_KEY, NULL, LOG_DEFAULT_MAX_FILES, 0, LOG_MAX_MAX_FILES,
                                "rotated log files kept (dosvc.log.1 ...)"},
+    /* BITS's policies, for the jobs of the BITS classes only (docs/bits.md): their names in
+     * /config say so, the registry values keep BITS's names. Administrators and service
+     * accounts are exempt from the four limits, as with BITS. */
+    [SETTING_BITS_JOB_INACTIVITY_TIMEOUT] = {"BitsJobInactivityTimeout", BITS_POLICY_KEY,
+                                             "JobInactivityTimeout", BITS_DEFAULT_JOB_INACTIVITY_DAYS,
+                                             1, 999, "days a BITS job may stay unchanged before it "
+                                             "is cancelled"},
+    [SETTING_BITS_MAX_JOBS_PER_USER] = {"BitsMaxJobsPerUser", BITS_POLICY_KEY, "MaxJobsPerUser",
+                                        BITS_DEFAULT_MAX_JOBS_PER_USER, 0, UINT32_MAX,
+                                        "BITS jobs one user may have"},
+    [SETTING_BITS_MAX_JOBS_PER_MACHINE] = {"BitsMaxJobsPerMachine", BITS_POLICY_KEY, "MaxJobsPerMachine",
+                                           BITS_DEFAULT_MAX_JOBS_PER_MACHINE, 0, UINT32_MAX,
+                                           "BITS jobs on this machine"},
+    [SETTING_BITS_MAX_FILES_PER_JOB] = {"BitsMaxFilesPerJob", BITS_POLICY_KEY, "MaxFilesPerJob",
+                                        BITS_DEFAULT_MAX_FILES_PER_JOB, 0, UINT32_MAX,
+                                        "files in one BITS job"},
+    [SETTING_BITS_MAX_RANGES_PER_FILE] = {"BitsMaxRangesPerFile", BITS_POLICY_KEY, "MaxRangesPerFile",
+                                          BITS_DEFAULT_MAX_RANGES_PER_FILE, 0, UINT32_MAX,
+                                          "ranges of one file of a BITS job"},
 };
 
 const setting_info_t *setting_info(setting_id_t id)
 {
     return (unsigned)id < SETTING_COUNT ? &infos[id] : NULL;
+}
+
+const char *setting_value_name(const setting_info_t *info)
+{
+    return info->value ? info->value : info->name;
 }
 
 void settings_init(settings_t *settings)

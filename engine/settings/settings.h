@@ -17,12 +17,19 @@ typedef enum setting_id {
     SETTING_MAX_BACKGROUND_BANDWIDTH, /* KiB/s, 0: no cap */
     SETTING_LOG_MAX_SIZE_KB,
     SETTING_LOG_MAX_FILES,
+    /* the BITS policies (HKLM\Software\Policies\Microsoft\Windows\BITS): the BITS classes' jobs */
+    SETTING_BITS_JOB_INACTIVITY_TIMEOUT, /* days */
+    SETTING_BITS_MAX_JOBS_PER_USER,
+    SETTING_BITS_MAX_JOBS_PER_MACHINE,
+    SETTING_BITS_MAX_FILES_PER_JOB,
+    SETTING_BITS_MAX_RANGES_PER_FILE,
     SETTING_COUNT
 } setting_id_t;
 
 typedef struct setting_info {
-    const char *name;    /* the registry value's name, and the name /config shows */
+    const char *name;    /* the name /config shows */
     const char *key;     /* below HKLM: "SOFTWARE\\opendo\\Limits" */
+    const char *value;   /* the registry value's name; NULL: the same as name */
     uint32_t default_value, min, max;
     const char *meaning; /* a short explanation with the unit */
 } setting_info_t;
@@ -35,6 +42,8 @@ typedef struct settings {
 } settings_t;
 
 const setting_info_t *setting_info(setting_id_t id);
+/* The registry value's name of a setting. */
+const char *setting_value_name(const setting_info_t *info);
 /* Every setting at its default ("Default"). */
 void settings_init(settings_t *settings);
 /* A value found for a setting: taken when within range (provider records where it came from),

@@ -14,6 +14,7 @@ typedef struct error {
     BG_ERROR_CONTEXT context;
     HRESULT code;
     LONG file_index; /* -1 when the error is not tied to a file */
+    api_personality_t api; /* of the job's kind */
 } error_t;
 
 static error_t *impl(IBackgroundCopyError *iface)
@@ -64,8 +65,8 @@ static HRESULT STDMETHODCALLTYPE error_get_file(IBackgroundCopyError *iface, IBa
     *file = NULL;
     error_t *self = impl(iface);
     if (self->file_index < 0)
-        return DO_E_FILE_NOT_AVAILABLE;
-    return background_copy_file_create(&self->job, (ULONG)self->file_index,
+        return api_result(self->api, DO_E_FILE_NOT_AVAILABLE);
+    return background_copy_file_create(&self->job, self->api, (ULONG)self->file_index,
                                        &IID_IBackgroundCopyFile, (void **)file);
 }
 
@@ -89,7 +90,7 @@ static HRESULT STDMETHODCALLTYPE error_get_protocol(IBackgroundCopyError *iface,
     *protocol = NULL;
     error_t *self = impl(iface);
     if (self->file_index < 0)
-        return DO_E_FILE_NOT_AVAILABLE;
+        return api_no_protocol(self->api);
     caller_t caller;
     store_file_t file = {0};
     HRESULT hr = caller_identify(&caller);
@@ -105,7 +106,7 @@ static HRESULT STDMETHODCALLTYPE error_get_protocol(IBackgroundCopyError *iface,
         hr = cotaskmem_from_utf8(end ? file.remote_name : "file", protocol);
     }
     store_file_clear(&file);
-    return hr;
+    return api_result(self->api, hr);
 }
 
 static IBackgroundCopyErrorVtbl error_vtbl = {
@@ -124,6 +125,7 @@ HRESULT background_copy_error_create(const store_job_t *job, IBackgroundCopyErro
     self->context = (BG_ERROR_CONTEXT)job->error_context;
     self->code = (HRESULT)job->error_code;
     self->file_index = job->error_file_index;
+    self->api = api_of_kind(job->kind);
     *out = &self->iface;
     return S_OK;
 }

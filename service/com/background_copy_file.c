@@ -1,7 +1,8 @@
-/* The file object: IBackgroundCopyFile..File5 (one vtable: each version extends the last) plus
- * IDeliveryOptimizationFile and IDeliveryOptimizationFile2. It holds only (job id, file index):
- * every call establishes the caller and goes through the core, so a file looks the same to every
- * object and before and after a service restart. */
+/* The file object: IBackgroundCopyFile..File6 (one vtable: each version extends the last; File6
+ * for the files of BITS jobs only) plus IDeliveryOptimizationFile and IDeliveryOptimizationFile2.
+ * It holds only (job id, file index) and the API of the job's kind: every call establishes the
+ * caller and goes through the core, so a file looks the same to every object and before and after
+ * a service restart; its results and interfaces are its API's (api_personality.c). */
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,17 +12,18 @@
 #include "dosvc.h"
 
 typedef struct file {
-    IBackgroundCopyFile5 iface;
+    IBackgroundCopyFile6 iface;
     IDeliveryOptimizationFile do_file;
     IDeliveryOptimizationFile2 do_file2;
     LONG refs;
     GUID job_id;
     ULONG index;
+    api_personality_t api;
 } file_t;
 
 #define IMPL(iface, member) ((file_t *)((char *)(iface) - offsetof(file_t, member)))
 #define JOB_ID(self) ((const store_guid_t *)&(self)->job_id)
-typedef IBackgroundCopyFile5 file5_t;
+typedef IBackgroundCopyFile6 file5_t; /* the newest file interface (the name predates File6) */
 
 static file_t *impl(file5_t *iface)
 {
@@ -36,9 +38,12 @@ static HRESULT STDMETHODCALLTYPE file_query_interface(file5_t *iface, REFIID rii
     if (!out)
         return E_POINTER;
     *out = NULL;
+    if (!api_offers(self->api, riid))
+        return E_NOINTERFACE;
     if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyFile) ||
         IsEqualIID(riid, &IID_IBackgroundCopyFile2) || IsEqualIID(riid, &IID_IBackgroundCopyFile3) ||
-        IsEqualIID(riid, &IID_IBackgroundCopyFile4) || IsEqualIID(riid, &IID_IBackgroundCopyFile5))
+        IsEqualIID(riid, &IID_IBackgroundCopyFile4) || IsEqualIID(riid, &IID_IBackgroundCopyFile5) ||
+        IsEqualIID(riid, &IID_IBackgroundCopyFile6))
         *out = &self->iface;
     else if (IsEqualIID(riid, &IID_IDeliveryOptimizationFile))
         *out = &self->do_file;
@@ -69,12 +74,18 @@ COM_FORWARD_IUNKNOWN(do_file2, IDeliveryOptimizationFile2, file_t, do_file2, fil
 
 /* ---- helpers: every call is "who is calling" + one core call ------------------------------------ */
 
+/* What a call returns to the client: the core's result as the file's API reports it. */
+static HRESULT reply(const file_t *self, HRESULT hr)
+{
+    return api_result(self->api, hr);
+}
+
 static HRESULT load(file_t *self, store_file_t *file)
 {
     memset(file, 0, sizeof *file);
     caller_t caller;
     HRESULT hr = caller_identify(&caller);
-    return FAILED(hr) ? hr : jobs_get_file(dosvc_jobs, &caller, JOB_ID(self), self->index, file);
+    return reply(self, FAILED(hr) ? hr : jobs_get_file(dosvc_jobs, &caller, JOB_ID(self), self->index, file));
 }
 
 /* Copies a text member of the file row to the client. An unset text (the local and temporary
@@ -126,7 +137,12 @@ static HRESULT STDMETHODCALLTYPE file_get_progress(file5_t *iface, BG_FILE_PROGR
 
 /* ---- IBackgroundCopyFile2 ---------------------------------------------------------------------- */
 
-static HRESULT STDMETHODCALLTYPE file_get_file_ranges(file5_t *iface, DWORD *count, BG_FILE_RANGE **ranges)
+/* A core read of a file's ranges, handed to the client as a CoTaskMem array; `none` is the answer
+ * when there are none (GetFileRanges: S_FALSE, the whole file). */
+typedef hr_t (*ranges_read_fn)(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t index,
+                               store_range_t **ranges, size_t *count);
+
+static HRESULT read_ranges(file_t *self, ranges_read_fn read, HRESULT none, DWORD *count, BG_FILE_RANGE **ranges)
 {
     if (!count || !ranges)
         return E_INVALIDARG;
@@ -137,10 +153,9 @@ static HRESULT STDMETHODCALLTYPE file_get_file_ranges(file5_t *iface, DWORD *cou
     size_t stored_count = 0;
     HRESULT hr = caller_identify(&caller);
     if (SUCCEEDED(hr))
-        hr = jobs_get_file_ranges(dosvc_jobs, &caller, JOB_ID(impl(iface)), impl(iface)->index,
-                                  &stored, &stored_count);
+        hr = read(dosvc_jobs, &caller, JOB_ID(self), self->index, &stored, &stored_count);
     if (SUCCEEDED(hr) && !stored_count)
-        hr = S_FALSE; /* no ranges: the whole file */
+        hr = none;
     else if (SUCCEEDED(hr) && !(*ranges = CoTaskMemAlloc(stored_count * sizeof **ranges)))
         hr = E_OUTOFMEMORY;
     else if (SUCCEEDED(hr)) {
@@ -151,7 +166,12 @@ static HRESULT STDMETHODCALLTYPE file_get_file_ranges(file5_t *iface, DWORD *cou
         *count = (DWORD)stored_count;
     }
     free(stored);
-    return hr;
+    return reply(self, hr);
+}
+
+static HRESULT STDMETHODCALLTYPE file_get_file_ranges(file5_t *iface, DWORD *count, BG_FILE_RANGE **ranges)
+{
+    return read_ranges(impl(iface), jobs_get_file_ranges, S_FALSE, count, ranges);
 }
 
 static HRESULT STDMETHODCALLTYPE file_set_remote_name(file5_t *iface, LPCWSTR value)
@@ -164,7 +184,7 @@ static HRESULT STDMETHODCALLTYPE file_set_remote_name(file5_t *iface, LPCWSTR va
     if (SUCCEEDED(hr))
         hr = jobs_set_remote_name(dosvc_jobs, &caller, JOB_ID(impl(iface)), impl(iface)->index, text);
     free(text);
-    return hr;
+    return reply(impl(iface), hr);
 }
 
 /* ---- IBackgroundCopyFile3 / File4 -------------------------------------------------------------- */
@@ -178,8 +198,8 @@ static HRESULT STDMETHODCALLTYPE file_set_validation_state(file5_t *iface, BOOL 
 {
     caller_t caller;
     HRESULT hr = caller_identify(&caller);
-    return FAILED(hr) ? hr : jobs_set_file_validation(dosvc_jobs, &caller, JOB_ID(impl(iface)),
-                                                      impl(iface)->index, valid ? 1 : 0);
+    return reply(impl(iface), FAILED(hr) ? hr : jobs_set_file_validation(dosvc_jobs, &caller, JOB_ID(impl(iface)),
+                                                                         impl(iface)->index, valid ? 1 : 0));
 }
 
 static HRESULT STDMETHODCALLTYPE file_get_validation_state(file5_t *iface, BOOL *valid)
@@ -229,9 +249,9 @@ static HRESULT STDMETHODCALLTYPE file_get_peer_download_stats(file5_t *iface, UI
 static HRESULT STDMETHODCALLTYPE file_set_property(file5_t *iface, BITS_FILE_PROPERTY_ID id,
                                                    BITS_FILE_PROPERTY_VALUE value)
 {
-    (void)iface, (void)value;
-    return id == BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS ? DO_E_READ_ONLY_PROPERTY
-                                                             : DO_E_UNKNOWN_PROPERTY_ID;
+    (void)value;
+    return reply(impl(iface), id == BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS ? DO_E_READ_ONLY_PROPERTY
+                                                                                : DO_E_UNKNOWN_PROPERTY_ID);
 }
 
 static HRESULT STDMETHODCALLTYPE file_get_property(file5_t *iface, BITS_FILE_PROPERTY_ID id,
@@ -241,11 +261,46 @@ static HRESULT STDMETHODCALLTYPE file_get_property(file5_t *iface, BITS_FILE_PRO
         return E_INVALIDARG;
     value->String = NULL;
     if (id != BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS)
-        return DO_E_UNKNOWN_PROPERTY_ID;
+        return reply(impl(iface), DO_E_UNKNOWN_PROPERTY_ID);
     return get_text(impl(iface), MEMBER(response_headers), &value->String); /* "" before any */
 }
 
-static IBackgroundCopyFile5Vtbl file_vtbl = {
+/* ---- IBackgroundCopyFile6 (on-demand jobs, engine/jobs/job_on_demand.c) --------------------------- */
+
+static HRESULT STDMETHODCALLTYPE file_update_download_position(file5_t *iface, UINT64 offset)
+{
+    file_t *self = impl(iface);
+    caller_t caller;
+    HRESULT hr = caller_identify(&caller);
+    if (SUCCEEDED(hr))
+        hr = jobs_update_download_position(dosvc_jobs, &caller, JOB_ID(self), self->index, offset);
+    return reply(self, hr);
+}
+
+static HRESULT STDMETHODCALLTYPE file_request_file_ranges(file5_t *iface, DWORD count, const BG_FILE_RANGE *ranges)
+{
+    file_t *self = impl(iface);
+    if (!count || !ranges)
+        return E_INVALIDARG;
+    store_range_t *copy = malloc(count * sizeof *copy);
+    if (!copy)
+        return E_OUTOFMEMORY;
+    for (DWORD i = 0; i < count; i++)
+        copy[i] = (store_range_t){ranges[i].InitialOffset, ranges[i].Length};
+    caller_t caller;
+    HRESULT hr = caller_identify(&caller);
+    if (SUCCEEDED(hr))
+        hr = jobs_request_file_ranges(dosvc_jobs, &caller, JOB_ID(self), self->index, copy, count);
+    free(copy);
+    return reply(self, hr);
+}
+
+static HRESULT STDMETHODCALLTYPE file_get_filled_file_ranges(file5_t *iface, DWORD *count, BG_FILE_RANGE **ranges)
+{
+    return read_ranges(impl(iface), jobs_get_filled_ranges, S_OK, count, ranges);
+}
+
+static IBackgroundCopyFile6Vtbl file_vtbl = {
     file_query_interface, file_add_ref, file_release,
     /* IBackgroundCopyFile */
     file_get_remote_name, file_get_local_name, file_get_progress,
@@ -258,6 +313,8 @@ static IBackgroundCopyFile5Vtbl file_vtbl = {
     file_get_peer_download_stats,
     /* IBackgroundCopyFile5 */
     file_set_property, file_get_property,
+    /* IBackgroundCopyFile6 */
+    file_update_download_position, file_request_file_ranges, file_get_filled_file_ranges,
 };
 
 /* ---- IDeliveryOptimizationFile ----------------------------------------------------------------- */
@@ -433,7 +490,8 @@ static IDeliveryOptimizationFile2Vtbl do_file2_vtbl = {
     do_file2_set_property,
 };
 
-HRESULT background_copy_file_create(const GUID *job_id, ULONG index, REFIID riid, void **out)
+HRESULT background_copy_file_create(const GUID *job_id, api_personality_t api, ULONG index, REFIID riid,
+                                    void **out)
 {
     if (!out)
         return E_INVALIDARG;
@@ -447,6 +505,7 @@ HRESULT background_copy_file_create(const GUID *job_id, ULONG index, REFIID riid
     file->refs = 1;
     file->job_id = *job_id;
     file->index = index;
+    file->api = api;
     HRESULT hr = file_query_interface(&file->iface, riid, out);
     file_release(&file->iface); /* the caller's reference is the one QueryInterface took */
     return hr;

@@ -1,7 +1,8 @@
 /* The job object: IBackgroundCopyJob..Job5 (one vtable: each version extends the last) plus
  * IDeliveryOptimizationJob, IDeliveryOptimizationJob2 and IBackgroundCopyJobHttpOptions. It holds
- * only the job id: every call establishes the caller and goes through the core, so a job looks
- * the same to every object and before and after a service restart. */
+ * only the job id and the API of the job's kind: every call establishes the caller and goes
+ * through the core, so a job looks the same to every object and before and after a service
+ * restart; its results and interfaces are its API's (api_personality.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@ typedef struct job {
     IBackgroundCopyJobHttpOptions http_options;
     LONG refs;
     GUID id;
+    api_personality_t api;
     struct job *next; /* in live_jobs */
 } job_t;
 
@@ -41,6 +43,8 @@ static HRESULT STDMETHODCALLTYPE job_query_interface(job5_t *iface, REFIID riid,
     if (!out)
         return E_POINTER;
     *out = NULL;
+    if (!api_offers(self->api, riid))
+        return E_NOINTERFACE;
     if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyJob) ||
         IsEqualIID(riid, &IID_IBackgroundCopyJob2) || IsEqualIID(riid, &IID_IBackgroundCopyJob3) ||
         IsEqualIID(riid, &IID_IBackgroundCopyJob4) || IsEqualIID(riid, &IID_IBackgroundCopyJob5))
@@ -91,12 +95,18 @@ static ULONG STDMETHODCALLTYPE job_release(job5_t *iface)
 
 /* ---- helpers: every call is "who is calling" + one core call -------------------------------------- */
 
+/* What a call returns to the client: the core's result as the job's API reports it. */
+static HRESULT reply(const job_t *self, HRESULT hr)
+{
+    return api_result(self->api, hr);
+}
+
 static HRESULT load(job_t *self, store_job_t *job)
 {
     memset(job, 0, sizeof *job);
     caller_t caller;
     HRESULT hr = caller_identify(&caller);
-    return FAILED(hr) ? hr : jobs_get(dosvc_jobs, &caller, JOB_ID(self), job);
+    return reply(self, FAILED(hr) ? hr : jobs_get(dosvc_jobs, &caller, JOB_ID(self), job));
 }
 
 /* Checks the job (access; a final job gives DO_E_INVALID_STATE like every other call), then
@@ -141,7 +151,8 @@ static HRESULT set_value(job5_t *iface, job_property_t property, const job_value
 {
     caller_t caller;
     HRESULT hr = caller_identify(&caller);
-    return FAILED(hr) ? hr : jobs_set(dosvc_jobs, &caller, JOB_ID(impl(iface)), property, value);
+    return reply(impl(iface), FAILED(hr) ? hr : jobs_set(dosvc_jobs, &caller, JOB_ID(impl(iface)),
+                                                         property, value));
 }
 
 static HRESULT set_number(job5_t *iface, job_property_t property, uint32_t number)
@@ -173,7 +184,7 @@ static HRESULT act(job5_t *iface, job_action_fn action)
 {
     caller_t caller;
     HRESULT hr = caller_identify(&caller);
-    return FAILED(hr) ? hr : action(dosvc_jobs, &caller, JOB_ID(impl(iface)));
+    return reply(impl(iface), FAILED(hr) ? hr : action(dosvc_jobs, &caller, JOB_ID(impl(iface))));
 }
 
 #define MEMBER(name) offsetof(store_job_t, name)
@@ -221,7 +232,7 @@ static HRESULT add_files(job_t *self, const file_args_t *args, ULONG count, uint
         free(texts[i]);
     free(texts);
     free(specs);
-    return hr;
+    return reply(self, hr);
 }
 
 static HRESULT STDMETHODCALLTYPE job_add_file_set(job5_t *iface, ULONG count, BG_FILE_INFO *files)
@@ -265,7 +276,9 @@ static HRESULT STDMETHODCALLTYPE job_enum_files(job5_t *iface, IEnumBackgroundCo
     HRESULT hr = caller_identify(&caller);
     if (SUCCEEDED(hr))
         hr = jobs_file_count(dosvc_jobs, &caller, JOB_ID(impl(iface)), &count);
-    return SUCCEEDED(hr) ? enum_background_copy_files_create(&impl(iface)->id, count, out) : hr;
+    return reply(impl(iface), SUCCEEDED(hr) ? enum_background_copy_files_create(&impl(iface)->id,
+                                                                                impl(iface)->api, count, out)
+                                            : hr);
 }
 
 static HRESULT STDMETHODCALLTYPE job_replace_remote_prefix(job5_t *iface, LPCWSTR old_prefix,
@@ -280,7 +293,7 @@ static HRESULT STDMETHODCALLTYPE job_replace_remote_prefix(job5_t *iface, LPCWST
         hr = jobs_replace_remote_prefix(dosvc_jobs, &caller, JOB_ID(impl(iface)), old_text, new_text);
     free(old_text);
     free(new_text);
-    return hr;
+    return reply(impl(iface), hr);
 }
 
 /* ---- state ------------------------------------------------------------------------------------ */
@@ -330,7 +343,7 @@ static HRESULT STDMETHODCALLTYPE job_get_state(job5_t *iface, BG_JOB_STATE *valu
         hr = jobs_state(dosvc_jobs, &caller, JOB_ID(impl(iface)), &state);
     if (SUCCEEDED(hr))
         *value = (BG_JOB_STATE)state;
-    return hr;
+    return reply(impl(iface), hr);
 }
 
 static HRESULT STDMETHODCALLTYPE job_get_error(job5_t *iface, IBackgroundCopyError **out)
@@ -345,7 +358,7 @@ static HRESULT STDMETHODCALLTYPE job_get_error(job5_t *iface, IBackgroundCopyErr
                  ? background_copy_error_create(&job, out)
                  : DO_E_ERROR_INFORMATION_UNAVAILABLE;
     store_job_clear(&job);
-    return hr;
+    return reply(impl(iface), hr);
 }
 
 /* ---- identity, times, progress -------------------------------------------------------------- */
@@ -403,7 +416,7 @@ static HRESULT STDMETHODCALLTYPE job_get_progress(job5_t *iface, BG_JOB_PROGRESS
         value->FilesTotal = progress.files_total;
         value->FilesTransferred = progress.files_transferred;
     }
-    return hr;
+    return reply(impl(iface), hr);
 }
 
 static HRESULT STDMETHODCALLTYPE job_get_owner(job5_t *iface, LPWSTR *value)
@@ -599,7 +612,7 @@ static HRESULT STDMETHODCALLTYPE job_set_credentials(job5_t *iface, BG_AUTH_CRED
                                   credentials->Scheme, user, secret, secret_size);
     LocalFree(secret);
     free(user);
-    return hr;
+    return reply(impl(iface), hr);
 }
 
 static HRESULT STDMETHODCALLTYPE job_remove_credentials(job5_t *iface, BG_AUTH_TARGET target,
@@ -607,8 +620,8 @@ static HRESULT STDMETHODCALLTYPE job_remove_credentials(job5_t *iface, BG_AUTH_T
 {
     caller_t caller;
     HRESULT hr = caller_identify(&caller);
-    return FAILED(hr) ? hr : jobs_remove_credentials(dosvc_jobs, &caller, JOB_ID(impl(iface)),
-                                                     target, scheme);
+    return reply(impl(iface), FAILED(hr) ? hr : jobs_remove_credentials(dosvc_jobs, &caller,
+                                                                        JOB_ID(impl(iface)), target, scheme));
 }
 
 /* ---- IBackgroundCopyJob3 / Job4 ---------------------------------------------------------------- */
@@ -659,9 +672,39 @@ static HRESULT STDMETHODCALLTYPE job_get_maximum_download_time(job5_t *iface, UL
 
 /* ---- IBackgroundCopyJob5 ----------------------------------------------------------------------- */
 
+/* The properties only the BITS classes' jobs have (IBackgroundCopyFile6's on-demand mode and the
+ * spacing of FileRangesTransferred): 1 when id is one of them and the object is a BITS one, with
+ * *hr the answer; 0 otherwise (the DO class does not know them: DO_E_UNKNOWN_PROPERTY_ID). */
+static int bits_property(job_t *self, BITS_JOB_PROPERTY_ID id, BITS_JOB_PROPERTY_VALUE *value, int set,
+                         HRESULT *hr)
+{
+    if ((id != BITS_JOB_PROPERTY_ON_DEMAND_MODE && id != BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS) ||
+        self->api != API_BITS)
+        return 0; /* the DO class's answer, before the job is read */
+    store_job_t job;
+    caller_t caller;
+    *hr = load(self, &job);
+    if (SUCCEEDED(*hr))
+        *hr = caller_identify(&caller);
+    if (SUCCEEDED(*hr) && id == BITS_JOB_PROPERTY_ON_DEMAND_MODE && set)
+        *hr = set_number(&self->iface, JOB_PROP_ON_DEMAND, value->Enable ? 1 : 0);
+    else if (SUCCEEDED(*hr) && id == BITS_JOB_PROPERTY_ON_DEMAND_MODE)
+        value->Enable = job.on_demand ? TRUE : FALSE;
+    else if (SUCCEEDED(*hr) && set)
+        *hr = jobs_set_notification_interval(dosvc_jobs, &caller, JOB_ID(self), value->Dword);
+    else if (SUCCEEDED(*hr))
+        *hr = jobs_notification_interval(dosvc_jobs, &caller, JOB_ID(self), (uint32_t *)&value->Dword);
+    *hr = reply(self, *hr);
+    store_job_clear(&job);
+    return 1;
+}
+
 static HRESULT STDMETHODCALLTYPE job_set_property(job5_t *iface, BITS_JOB_PROPERTY_ID id,
                                                   BITS_JOB_PROPERTY_VALUE value)
 {
+    HRESULT hr;
+    if (bits_property(impl(iface), id, &value, 1, &hr))
+        return hr;
     if (id == BITS_JOB_PROPERTY_ID_COST_FLAGS)
         return set_number(iface, JOB_PROP_COST_FLAGS, value.Dword);
     if (id == BITS_JOB_PROPERTY_NOTIFICATION_CLSID) {
@@ -669,7 +712,7 @@ static HRESULT STDMETHODCALLTYPE job_set_property(job5_t *iface, BITS_JOB_PROPER
         memcpy(&v.guid, &value.ClsID, sizeof v.guid);
         return set_value(iface, JOB_PROP_NOTIFY_CLSID, &v);
     }
-    return DO_E_UNKNOWN_PROPERTY_ID; /* DO supports only these two */
+    return reply(impl(iface), DO_E_UNKNOWN_PROPERTY_ID); /* DO supports only these two */
 }
 
 static HRESULT STDMETHODCALLTYPE job_get_property(job5_t *iface, BITS_JOB_PROPERTY_ID id,
@@ -677,8 +720,11 @@ static HRESULT STDMETHODCALLTYPE job_get_property(job5_t *iface, BITS_JOB_PROPER
 {
     if (!value)
         return E_INVALIDARG;
+    HRESULT bits_hr;
+    if (bits_property(impl(iface), id, value, 0, &bits_hr))
+        return bits_hr;
     if (id != BITS_JOB_PROPERTY_ID_COST_FLAGS && id != BITS_JOB_PROPERTY_NOTIFICATION_CLSID)
-        return DO_E_UNKNOWN_PROPERTY_ID;
+        return reply(impl(iface), DO_E_UNKNOWN_PROPERTY_ID);
     store_job_t job;
     HRESULT hr = load(impl(iface), &job);
     if (SUCCEEDED(hr) && id == BITS_JOB_PROPERTY_ID_COST_FLAGS)
@@ -745,14 +791,14 @@ static HRESULT STDMETHODCALLTYPE do_job2_add_file(IDeliveryOptimizationJob2 *ifa
         return E_INVALIDARG;
     *object = NULL;
     IUnknown *probe = NULL; /* refuse an interface the file object lacks before adding anything */
-    HRESULT hr = background_copy_file_create(&self->id, 0, riid, (void **)&probe);
+    HRESULT hr = background_copy_file_create(&self->id, self->api, 0, riid, (void **)&probe);
     if (FAILED(hr))
         return hr;
     IUnknown_Release(probe);
     file_args_t args = {file_id, remote, NULL, count, ranges, BG_SIZE_UNKNOWN, 0};
     uint32_t index = 0;
     hr = add_files(self, &args, 1, &index);
-    return SUCCEEDED(hr) ? background_copy_file_create(&self->id, index, riid, object) : hr;
+    return SUCCEEDED(hr) ? background_copy_file_create(&self->id, self->api, index, riid, object) : hr;
 }
 
 /* DOJobPropertyId_ExtendedErrorInfo: the explanation recorded with the job's last error. */
@@ -884,7 +930,7 @@ static job_t *live_job(const GUID *id)
     return NULL;
 }
 
-HRESULT background_copy_job_create(const GUID *id, IBackgroundCopyJob **out)
+HRESULT background_copy_job_create(const GUID *id, api_personality_t api, IBackgroundCopyJob **out)
 {
     AcquireSRWLockExclusive(&live_jobs_lock);
     job_t *job = live_job(id);
@@ -895,6 +941,7 @@ HRESULT background_copy_job_create(const GUID *id, IBackgroundCopyJob **out)
         job->http_options.lpVtbl = &http_options_vtbl;
         job->refs = 1;
         job->id = *id;
+        job->api = api;
         job->next = live_jobs;
         live_jobs = job;
     }

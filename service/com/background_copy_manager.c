@@ -1,6 +1,7 @@
-/* The manager object of CLSID_DeliveryOptimization: IBackgroundCopyManager (CreateJob, GetJob,
- * EnumJobs) here, and IDOManager (do_manager.c). Each client gets its own manager object; all of
- * them share the process's job manager (dosvc_jobs). */
+/* The manager object of CLSID_DeliveryOptimization and of the BITS classes:
+ * IBackgroundCopyManager (CreateJob, GetJob, EnumJobs) here, and for the DO class IDOManager
+ * (do_manager.c). Each client gets its own manager object; all of them share the process's job
+ * manager (dosvc_jobs). Its api decides the kind of job it makes and sees, and its codes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,9 +25,13 @@ static HRESULT STDMETHODCALLTYPE manager_query_interface(IBackgroundCopyManager 
 {
     if (!out)
         return E_POINTER;
+    if (!api_offers(impl(iface)->api, riid)) {
+        *out = NULL;
+        return E_NOINTERFACE;
+    }
     if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyManager))
         *out = iface;
-    else if (IsEqualIID(riid, &IID_IDOManager) && impl(iface)->api == API_DO)
+    else if (IsEqualIID(riid, &IID_IDOManager))
         *out = &impl(iface)->do_manager.iface;
     else {
         *out = NULL;
@@ -53,7 +58,7 @@ static HRESULT STDMETHODCALLTYPE manager_create_job(IBackgroundCopyManager *ifac
                                                     LPCWSTR display_name, BG_JOB_TYPE type,
                                                     GUID *job_id, IBackgroundCopyJob **job)
 {
-    (void)iface;
+    api_personality_t api = impl(iface)->api;
     if (!job_id || !job)
         return E_INVALIDARG;
     *job = NULL;
@@ -68,19 +73,19 @@ static HRESULT STDMETHODCALLTYPE manager_create_job(IBackgroundCopyManager *ifac
     if (!name)
         return E_INVALIDARG; /* not valid UTF-16 */
     store_guid_t id;
-    hr = jobs_create(dosvc_jobs, &caller, name, (int32_t)type, &id);
+    hr = jobs_create_kind(dosvc_jobs, &caller, api_job_kind(api), name, (int32_t)type, &id);
     free(name);
     if (SUCCEEDED(hr))
-        hr = background_copy_job_create((const GUID *)&id, job);
+        hr = background_copy_job_create((const GUID *)&id, api, job);
     if (SUCCEEDED(hr))
         memcpy(job_id, &id, sizeof *job_id);
-    return hr;
+    return api_result(api, hr);
 }
 
 static HRESULT STDMETHODCALLTYPE manager_get_job(IBackgroundCopyManager *iface, REFGUID job_id,
                                                  IBackgroundCopyJob **job)
 {
-    (void)iface;
+    api_personality_t api = impl(iface)->api;
     if (!job)
         return E_INVALIDARG;
     *job = NULL;
@@ -90,14 +95,14 @@ static HRESULT STDMETHODCALLTYPE manager_get_job(IBackgroundCopyManager *iface, 
     HRESULT hr = caller_identify(&caller);
     if (FAILED(hr))
         return hr;
-    hr = jobs_lookup(dosvc_jobs, &caller, (const store_guid_t *)job_id);
-    return SUCCEEDED(hr) ? background_copy_job_create(job_id, job) : hr;
+    hr = jobs_lookup_kind(dosvc_jobs, &caller, api_job_kind(api), (const store_guid_t *)job_id);
+    return api_result(api, SUCCEEDED(hr) ? background_copy_job_create(job_id, api, job) : hr);
 }
 
 static HRESULT STDMETHODCALLTYPE manager_enum_jobs(IBackgroundCopyManager *iface, DWORD flags,
                                                    IEnumBackgroundCopyJobs **enum_jobs)
 {
-    (void)iface;
+    api_personality_t api = impl(iface)->api;
     if (!enum_jobs)
         return E_INVALIDARG;
     *enum_jobs = NULL;
@@ -107,14 +112,14 @@ static HRESULT STDMETHODCALLTYPE manager_enum_jobs(IBackgroundCopyManager *iface
         return hr;
     store_guid_t *ids = NULL;
     size_t count = 0;
-    hr = jobs_list(dosvc_jobs, &caller, flags, &ids, &count);
+    hr = jobs_list_kind(dosvc_jobs, &caller, api_job_kind(api), flags, &ids, &count);
     if (SUCCEEDED(hr) && count > ULONG_MAX)
         hr = E_OUTOFMEMORY;
     if (FAILED(hr)) {
         free(ids);
-        return hr;
+        return api_result(api, hr);
     }
-    return enum_background_copy_jobs_create((GUID *)ids, (ULONG)count, enum_jobs);
+    return enum_background_copy_jobs_create(api, (GUID *)ids, (ULONG)count, enum_jobs);
 }
 
 static HRESULT STDMETHODCALLTYPE manager_get_error_description(IBackgroundCopyManager *iface,

@@ -11,6 +11,7 @@ typedef struct enum_files {
     LONG refs;
     enum_cursor_t cursor;
     GUID job_id;
+    api_personality_t api;
 } enum_files_t;
 
 static enum_files_t *impl(IEnumBackgroundCopyFiles *iface)
@@ -50,8 +51,8 @@ static ULONG STDMETHODCALLTYPE enum_release(IEnumBackgroundCopyFiles *iface)
 
 static HRESULT make_file(void *context, ULONG index, void **item)
 {
-    return background_copy_file_create(&((enum_files_t *)context)->job_id, index,
-                                       &IID_IBackgroundCopyFile, item);
+    const enum_files_t *self = context;
+    return background_copy_file_create(&self->job_id, self->api, index, &IID_IBackgroundCopyFile, item);
 }
 
 static HRESULT STDMETHODCALLTYPE enum_next(IEnumBackgroundCopyFiles *iface, ULONG celt,
@@ -77,7 +78,7 @@ static HRESULT STDMETHODCALLTYPE enum_clone(IEnumBackgroundCopyFiles *iface,
     if (!out)
         return E_INVALIDARG;
     *out = NULL;
-    HRESULT hr = enum_background_copy_files_create(&self->job_id, self->cursor.count, out);
+    HRESULT hr = enum_background_copy_files_create(&self->job_id, self->api, self->cursor.count, out);
     if (SUCCEEDED(hr))
         enum_cursor_copy_position(&self->cursor, &impl(*out)->cursor);
     return hr;
@@ -93,7 +94,7 @@ static IEnumBackgroundCopyFilesVtbl enum_vtbl = {
     enum_clone, enum_get_count,
 };
 
-HRESULT enum_background_copy_files_create(const GUID *job_id, ULONG count,
+HRESULT enum_background_copy_files_create(const GUID *job_id, api_personality_t api, ULONG count,
                                           IEnumBackgroundCopyFiles **out)
 {
     if (!out)
@@ -106,6 +107,7 @@ HRESULT enum_background_copy_files_create(const GUID *job_id, ULONG count,
     self->refs = 1;
     enum_cursor_init(&self->cursor, count);
     self->job_id = *job_id;
+    self->api = api;
     *out = &self->iface;
     return S_OK;
 }

@@ -5,9 +5,14 @@
 
 typedef IEnumBackgroundCopyJobs enum_t;
 
-static HRESULT make_job(const GUID *id, void **item)
+static HRESULT make_do_job(const GUID *id, void **item)
 {
-    return background_copy_job_create(id, (IBackgroundCopyJob **)item);
+    return background_copy_job_create(id, API_DO, (IBackgroundCopyJob **)item);
+}
+
+static HRESULT make_bits_job(const GUID *id, void **item)
+{
+    return background_copy_job_create(id, API_BITS, (IBackgroundCopyJob **)item);
 }
 
 static HRESULT STDMETHODCALLTYPE query_interface(enum_t *e, REFIID riid, void **out) { return enum_ids_query_interface(e, riid, out); }
@@ -21,7 +26,9 @@ static HRESULT STDMETHODCALLTYPE get_count(enum_t *e, ULONG *count) { return enu
 
 static IEnumBackgroundCopyJobsVtbl vtbl = {query_interface, add_ref, release, next, skip, reset, clone, get_count};
 
-HRESULT enum_background_copy_jobs_create(GUID *ids, ULONG count, IEnumBackgroundCopyJobs **out)
+HRESULT enum_background_copy_jobs_create(api_personality_t api, GUID *ids, ULONG count,
+                                         IEnumBackgroundCopyJobs **out)
 {
-    return enum_ids_create(&vtbl, &IID_IEnumBackgroundCopyJobs, make_job, ids, count, (void **)out);
+    return enum_ids_create(&vtbl, &IID_IEnumBackgroundCopyJobs,
+                           api == API_BITS ? make_bits_job : make_do_job, ids, count, (void **)out);
 }

@@ -16,8 +16,8 @@ static void read_setting(setting_id_t id)
     WCHAR key[160], name[80];
     char provider[SETTING_PROVIDER_MAX];
     MultiByteToWideChar(CP_UTF8, 0, info->key, -1, key, ARRAYSIZE(key));
-    MultiByteToWideChar(CP_UTF8, 0, info->name, -1, name, ARRAYSIZE(name));
-    snprintf(provider, sizeof provider, "Registry HKLM\\%s\\%s", info->key, info->name);
+    MultiByteToWideChar(CP_UTF8, 0, setting_value_name(info), -1, name, ARRAYSIZE(name));
+    snprintf(provider, sizeof provider, "Registry HKLM\\%s\\%s", info->key, setting_value_name(info));
     DWORD value = 0, size = sizeof value, type = 0;
     LSTATUS status = RegGetValueW(HKEY_LOCAL_MACHINE, key, name, RRF_RT_ANY, &type, &value, &size);
     if (status == ERROR_FILE_NOT_FOUND)
@@ -38,16 +38,29 @@ void settings_load(void)
                    settings_get(&dosvc_settings, SETTING_LOG_MAX_FILES));
 }
 
+/* One limit set from its four settings (in jobs_limits_t's order). */
+static void apply_limit_set(jobs_t *jobs, jobs_limit_set_t set, setting_id_t first, const char *whose)
+{
+    jobs_limits_t limits = {settings_get(&dosvc_settings, first),
+                            settings_get(&dosvc_settings, first + 1),
+                            settings_get(&dosvc_settings, first + 2),
+                            settings_get(&dosvc_settings, first + 3)};
+    jobs_set_kind_limits(jobs, set, &limits);
+    log_service(LOG_INFO, "service.settings", "%slimits: %u jobs per user, %u per machine, %u files "
+                "per job, %u ranges per file", whose, limits.max_jobs_per_user,
+                limits.max_jobs_per_machine, limits.max_files_per_job, limits.max_ranges_per_file);
+}
+
 void settings_apply_limits(jobs_t *jobs)
 {
-    jobs_limits_t limits = {settings_get(&dosvc_settings, SETTING_MAX_JOBS_PER_USER),
-                            settings_get(&dosvc_settings, SETTING_MAX_JOBS_PER_MACHINE),
-                            settings_get(&dosvc_settings, SETTING_MAX_FILES_PER_JOB),
-                            settings_get(&dosvc_settings, SETTING_MAX_RANGES_PER_FILE)};
-    jobs_set_limits(jobs, &limits);
-    log_service(LOG_INFO, "service.settings", "limits: %u jobs per user, %u per machine, %u files "
-                "per job, %u ranges per file", limits.max_jobs_per_user, limits.max_jobs_per_machine,
-                limits.max_files_per_job, limits.max_ranges_per_file);
+    apply_limit_set(jobs, JOBS_LIMITS_DO, SETTING_MAX_JOBS_PER_USER, "");
+    apply_limit_set(jobs, JOBS_LIMITS_BITS, SETTING_BITS_MAX_JOBS_PER_USER,
+                    "BITS jobs (administrators and service accounts exempt): ");
+}
+
+uint32_t settings_bits_job_inactivity_days(void)
+{
+    return settings_get(&dosvc_settings, SETTING_BITS_JOB_INACTIVITY_TIMEOUT);
 }
 
 uint32_t settings_max_background_transfers(void)

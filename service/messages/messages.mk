@@ -19,19 +19,22 @@ $(SERVICE_MESSAGES_OBJ): $(SERVICE_MESSAGES_DIR)/messages.rc $(SERVICE_MESSAGES_
 	$(WINDRES) -I$(SERVICE_MESSAGES_DIR) -i $< -o $@
 
 # The test: every DO_E_* code of idl/doerrors.h, every WinINet-range TRANSFER_E_* code of
-# engine/transfer/transfer.h and every BG_* code of the toolchain's bitsmsg.h, listed from the
-# headers themselves (no copy of the lists to drift).
+# engine/transfer/transfer.h and every BG_* code of the toolchain's bitsmsg.h and of
+# service/messages/bitsmsg_more.h (the later codes it lacks), listed from the headers themselves
+# (no copy of the lists to drift).
 ERROR_TEXT_CODES_INC := $(BUILD)/win/tests/error_text_codes.inc
 
-$(ERROR_TEXT_CODES_INC): idl/doerrors.h engine/transfer/transfer.h service/messages/messages.mk
+$(ERROR_TEXT_CODES_INC): idl/doerrors.h engine/transfer/transfer.h service/messages/bitsmsg_more.h \
+                         service/messages/messages.mk
 	@mkdir -p $(@D)
 	{ awk '/^#define DO_E_[A-Z0-9_]+[ \t]+DO_HRESULT\(/ { print "DO_CODE(" $$2 ")" }' idl/doerrors.h && \
 	  awk '/^#define TRANSFER_E_[A-Z0-9_]+[ \t]+\(\(hr_t\)0x80072/ { print "NET_CODE(" $$2 ")" }' \
 	      engine/transfer/transfer.h && \
-	  printf '#include <bitsmsg.h>\n' | $(WCC) -dM -E -x c - | \
+	  printf '#include <bitsmsg.h>\n#include "bitsmsg_more.h"\n' | $(WCC) -Iservice/messages -dM -E -x c - | \
 	  awk '$$2 ~ /^BG_[ES]_/ { print "BG_CODE(" $$2 ")" }' | sort; } > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/win/tests/error_text_test.exe: tests/e2e/error_text_test.c tests/check.h service/messages/error_text.h \
+        service/messages/bitsmsg_more.h \
         $(ERROR_TEXT_CODES_INC) $(SERVICE_MESSAGES_H) $(SERVICE_MESSAGES_OBJ) \
         $(BUILD)/win/service/messages/error_text.o
 	@mkdir -p $(@D)

@@ -5,9 +5,11 @@
  * job's callbacks arrive in order and a slow client holds up its own jobs only. The pool thread
  * joins the MTA, reads the job (as the service), checks the notify flags and the state, and hands
  * the event to notify_delivery.c. A MODIFIED waiting in a lane absorbs later ones (under load
- * modifications are merged, as BITS may drop them). A JobTransferred/JobError (or notify command
- * line) that fails is delivered again after the job's minimum retry delay (at least 1 s), while
- * the job stays in that state. */
+ * modifications are merged, as BITS may drop them), and so does a FILE_RANGES_TRANSFERRED for the
+ * same file (the ranges wait in the store until the call takes them all); FileRangesTransferred
+ * calls of a job are spaced by its minimum notification interval (later ones wait on a timer). A
+ * JobTransferred/JobError (or notify command line) that fails is delivered again after the job's
+ * minimum retry delay (at least 1 s), while the job stays in that state. */
 #include <stdlib.h>
 
 #include "dosvc.h"
@@ -24,21 +26,28 @@ typedef struct item {
 typedef struct lane {
     GUID job;
     item_t *head, *tail;
-    int modified_waiting;
     struct lane *next;
 } lane_t;
 
 typedef struct retry {
     GUID job;
     jobs_event_t event;
+    uint32_t file_index;
     HANDLE timer;
     struct retry *next;
 } retry_t;
+
+typedef struct spacing {    /* when a job's last FileRangesTransferred was delivered */
+    GUID job;
+    ULONGLONG last_ms;
+    struct spacing *next;
+} spacing_t;
 
 static SRWLOCK lock = SRWLOCK_INIT;
 static CONDITION_VARIABLE idle = CONDITION_VARIABLE_INIT;
 static lane_t *lanes;       /* jobs with events queued or being delivered */
 static retry_t *retries;    /* deliveries waiting for their timer */
+static spacing_t *spacings; /* jobs that had FileRangesTransferred calls */
 static unsigned draining;   /* lanes owned by a pool callback */
 static int accepting;
 
@@ -61,13 +70,24 @@ static void free_items(item_t *item)
     }
 }
 
+/* Whether the same notice already waits in the lane (one that the waiting one covers). */
+static int absorbed(const lane_t *lane, const item_t *item)
+{
+    if (item->event != JOBS_EVENT_MODIFIED && item->event != JOBS_EVENT_FILE_RANGES_TRANSFERRED)
+        return 0;
+    for (const item_t *waiting = lane ? lane->head : NULL; waiting; waiting = waiting->next)
+        if (waiting->event == item->event && waiting->file_index == item->file_index)
+            return 1;
+    return 0;
+}
+
 /* Appends item to the job's lane; 1 when the lane is new and needs a drainer, -1 when the item
  * was absorbed (freed) or could not be queued. */
 static int append(const GUID *job, item_t *item)
 {
     lane_t **link = find_lane(job);
     lane_t *lane = *link;
-    if (lane && item->event == JOBS_EVENT_MODIFIED && lane->modified_waiting) {
+    if (absorbed(lane, item)) {
         free(item);
         return -1;
     }
@@ -83,7 +103,6 @@ static int append(const GUID *job, item_t *item)
     else
         lane->head = item;
     lane->tail = item;
-    lane->modified_waiting |= item->event == JOBS_EVENT_MODIFIED;
     return fresh;
 }
 
@@ -98,8 +117,6 @@ static item_t *next_item(const GUID *job)
         lane->head = item->next;
         if (!lane->head)
             lane->tail = NULL;
-        if (item->event == JOBS_EVENT_MODIFIED)
-            lane->modified_waiting = 0;
     } else {
         if (lane) {
             *link = lane->next;
@@ -124,6 +141,60 @@ static int still_current(const store_job_t *job, jobs_event_t event)
     return 1;
 }
 
+static void schedule(const GUID *job, jobs_event_t event, uint32_t file_index, DWORD delay_ms);
+
+static spacing_t *find_spacing(const GUID *job)
+{
+    spacing_t *s = spacings;
+    while (s && !IsEqualGUID(&s->job, job))
+        s = s->next;
+    return s;
+}
+
+/* 0 when a job's FileRangesTransferred may be delivered now, else the ms until its minimum
+ * notification interval has passed since the last one returned. */
+static DWORD ranges_wait_ms(const GUID *job)
+{
+    uint32_t interval = JOB_DEFAULT_NOTIFICATION_INTERVAL_MS;
+    jobs_notification_interval(dosvc_jobs, &jobs_service_caller, (const store_guid_t *)job, &interval);
+    ULONGLONG now = GetTickCount64();
+    AcquireSRWLockExclusive(&lock);
+    spacing_t *s = find_spacing(job);
+    DWORD wait = s && now - s->last_ms < interval ? (DWORD)(interval - (now - s->last_ms)) : 0;
+    ReleaseSRWLockExclusive(&lock);
+    return wait;
+}
+
+/* A FileRangesTransferred call of the job has returned: the interval counts from now, so that
+ * the client sees its calls at least that far apart whatever a call costs. */
+static void ranges_delivered(const GUID *job)
+{
+    AcquireSRWLockExclusive(&lock);
+    spacing_t *s = find_spacing(job);
+    if (!s && (s = calloc(1, sizeof *s)) != NULL) {
+        s->job = *job;
+        s->next = spacings;
+        spacings = s;
+    }
+    if (s)
+        s->last_ms = GetTickCount64();
+    ReleaseSRWLockExclusive(&lock);
+}
+
+/* The job is gone: so is its spacing record. */
+static void forget_spacing(const GUID *job)
+{
+    AcquireSRWLockExclusive(&lock);
+    spacing_t **link = &spacings;
+    while (*link && !IsEqualGUID(&(*link)->job, job))
+        link = &(*link)->next;
+    spacing_t *gone = *link;
+    if (gone)
+        *link = gone->next;
+    ReleaseSRWLockExclusive(&lock);
+    free(gone);
+}
+
 static void deliver(const GUID *id, jobs_event_t event, uint32_t file_index)
 {
     int stream = download_streams_pump(id); /* a stream download's new bytes, before it hears of them */
@@ -131,12 +202,20 @@ static void deliver(const GUID *id, jobs_event_t event, uint32_t file_index)
         return; /* a download: no BITS notification applies */
     store_job_t job;
     HRESULT hr = jobs_get(dosvc_jobs, &jobs_service_caller, (const store_guid_t *)id, &job);
-    if (hr == DO_E_INVALID_STATE || hr == DO_E_JOB_NOT_FOUND)
+    if (hr == DO_E_INVALID_STATE || hr == DO_E_JOB_NOT_FOUND) {
         notify_registry_set(id, NULL); /* the job is gone (e.g. expired): so are its sinks */
+        forget_spacing(id);
+    }
     if (FAILED(hr))
         return;
-    if (jobs_event_wanted(job.notify_flags, event) && still_current(&job, event)) {
+    DWORD wait = 0;
+    if (jobs_event_wanted(job.notify_flags, event) && event == JOBS_EVENT_FILE_RANGES_TRANSFERRED &&
+        (wait = ranges_wait_ms(id)) != 0)
+        schedule(id, event, file_index, wait); /* the ranges wait in the store meanwhile */
+    else if (jobs_event_wanted(job.notify_flags, event) && still_current(&job, event)) {
         hr = notify_deliver(&job, event, file_index);
+        if (event == JOBS_EVENT_FILE_RANGES_TRANSFERRED)
+            ranges_delivered(id);
         if (FAILED(hr) && (event == JOBS_EVENT_TRANSFERRED || event == JOBS_EVENT_ERROR))
             job_events_retry(id, event, job.min_retry_delay);
     }
@@ -212,28 +291,34 @@ static void CALLBACK retry_due(void *context, BOOLEAN fired)
     if (!mine)
         return;
     DeleteTimerQueueTimer(NULL, retry->timer, NULL); /* from its own callback: no wait */
-    queue_event(&retry->job, retry->event, JOBS_NO_FILE);
+    queue_event(&retry->job, retry->event, retry->file_index);
     free(retry);
 }
 
-static int retry_pending(const GUID *job, jobs_event_t event)
+static int retry_pending(const GUID *job, jobs_event_t event, uint32_t file_index)
 {
     for (retry_t *r = retries; r; r = r->next)
-        if (r->event == event && IsEqualGUID(&r->job, job))
+        if (r->event == event && r->file_index == file_index && IsEqualGUID(&r->job, job))
             return 1;
     return 0;
 }
 
 void job_events_retry(const GUID *job, jobs_event_t event, uint32_t delay_s)
 {
+    schedule(job, event, JOBS_NO_FILE, (delay_s ? delay_s : 1) * 1000u);
+}
+
+/* Queues the event again after delay_ms (once: a later request for the same one is dropped). */
+static void schedule(const GUID *job, jobs_event_t event, uint32_t file_index, DWORD delay_ms)
+{
     retry_t *retry = calloc(1, sizeof *retry);
     if (!retry)
         return;
     retry->job = *job;
     retry->event = event;
-    DWORD delay_ms = (delay_s ? delay_s : 1) * 1000u;
+    retry->file_index = file_index;
     AcquireSRWLockExclusive(&lock);
-    int wanted = accepting && !retry_pending(job, event);
+    int wanted = accepting && !retry_pending(job, event, file_index);
     if (wanted && CreateTimerQueueTimer(&retry->timer, NULL, retry_due, retry, delay_ms, 0,
                                         WT_EXECUTEONLYONCE)) {
         retry->next = retries;
@@ -266,6 +351,11 @@ void job_events_stop(void)
     accepting = 0;
     retry_t *pending = retries;
     retries = NULL;
+    while (spacings) {
+        spacing_t *next = spacings->next;
+        free(spacings);
+        spacings = next;
+    }
     for (lane_t *lane = lanes; lane; lane = lane->next) { /* drainers find them empty and end */
         free_items(lane->head);
         lane->head = lane->tail = NULL;

@@ -18,7 +18,8 @@ typedef struct program_watch {
 
 static const char *event_name(jobs_event_t event)
 {
-    static const char *const names[] = {"JobModification", "FileTransferred", "JobTransferred", "JobError"};
+    static const char *const names[] = {"JobModification", "FileTransferred", "JobTransferred", "JobError",
+                                        "FileRangesTransferred"};
     return (unsigned)event < sizeof names / sizeof *names ? names[event] : "?";
 }
 
@@ -52,13 +53,38 @@ static HRESULT call_file_transferred(IBackgroundCopyCallback2 *callback, IBackgr
                                      const store_job_t *job, uint32_t file_index)
 {
     IBackgroundCopyFile *file = NULL;
-    HRESULT hr = background_copy_file_create((const GUID *)&job->id, file_index, &IID_IBackgroundCopyFile,
-                                             (void **)&file);
+    HRESULT hr = background_copy_file_create((const GUID *)&job->id, api_of_kind(job->kind), file_index,
+                                             &IID_IBackgroundCopyFile, (void **)&file);
     if (SUCCEEDED(hr)) {
         hr = IBackgroundCopyCallback2_FileTransferred(callback, object, file);
         IBackgroundCopyFile_Release(file);
     }
     return hr;
+}
+
+/* The requested ranges that arrived since the last call (none: no call), taken from the store. */
+static HRESULT call_file_ranges_transferred(IBackgroundCopyCallback3 *callback, IBackgroundCopyJob *object,
+                                            const store_job_t *job, uint32_t file_index)
+{
+    store_range_t *ranges = NULL;
+    size_t count = 0;
+    HRESULT hr = jobs_take_transferred_ranges(dosvc_jobs, &job->id, file_index, &ranges, &count);
+    BG_FILE_RANGE *list = hr == S_OK ? calloc(count, sizeof *list) : NULL;
+    IBackgroundCopyFile *file = NULL;
+    if (hr == S_OK && !list)
+        hr = E_OUTOFMEMORY;
+    for (size_t i = 0; list && i < count; i++)
+        list[i] = (BG_FILE_RANGE){ranges[i].offset, ranges[i].length};
+    if (hr == S_OK)
+        hr = background_copy_file_create((const GUID *)&job->id, api_of_kind(job->kind), file_index,
+                                         &IID_IBackgroundCopyFile, (void **)&file);
+    if (hr == S_OK)
+        hr = IBackgroundCopyCallback3_FileRangesTransferred(callback, object, file, (DWORD)count, list);
+    if (file)
+        IBackgroundCopyFile_Release(file);
+    free(list);
+    free(ranges);
+    return hr == S_FALSE ? S_OK : hr; /* S_FALSE: nothing arrived since the last call */
 }
 
 static HRESULT invoke(IBackgroundCopyCallback *callback, IBackgroundCopyJob *object, const store_job_t *job,
@@ -73,23 +99,34 @@ static HRESULT invoke(IBackgroundCopyCallback *callback, IBackgroundCopyJob *obj
         return IBackgroundCopyCallback_JobModification(callback, object, 0);
     case JOBS_EVENT_FILE_TRANSFERRED:
         return call_file_transferred((IBackgroundCopyCallback2 *)callback, object, job, file_index);
+    case JOBS_EVENT_FILE_RANGES_TRANSFERRED:
+        return call_file_ranges_transferred((IBackgroundCopyCallback3 *)callback, object, job, file_index);
     }
     return E_UNEXPECTED;
 }
 
-/* One call on sink. FileTransferred needs IBackgroundCopyCallback2: a sink without it has nothing
- * to call (S_OK). */
+/* The interface of the sink an event's call is on. */
+static REFIID callback_iid(jobs_event_t event)
+{
+    if (event == JOBS_EVENT_FILE_TRANSFERRED)
+        return &IID_IBackgroundCopyCallback2;
+    if (event == JOBS_EVENT_FILE_RANGES_TRANSFERRED)
+        return &IID_IBackgroundCopyCallback3;
+    return &IID_IBackgroundCopyCallback;
+}
+
+/* One call on sink. FileTransferred needs IBackgroundCopyCallback2, FileRangesTransferred
+ * IBackgroundCopyCallback3: a sink without it has nothing to call (S_OK). */
 static HRESULT call_sink(IUnknown *sink, const store_job_t *job, jobs_event_t event, uint32_t file_index)
 {
-    int file_event = event == JOBS_EVENT_FILE_TRANSFERRED;
     IBackgroundCopyCallback *callback = NULL;
     IBackgroundCopyJob *object = NULL;
-    REFIID riid = file_event ? &IID_IBackgroundCopyCallback2 : &IID_IBackgroundCopyCallback;
+    REFIID riid = callback_iid(event);
     HRESULT hr = IUnknown_QueryInterface(sink, riid, (void **)&callback);
-    if (hr == E_NOINTERFACE && file_event)
+    if (hr == E_NOINTERFACE && riid != &IID_IBackgroundCopyCallback)
         return S_OK;
     if (SUCCEEDED(hr))
-        hr = background_copy_job_create((const GUID *)&job->id, &object);
+        hr = background_copy_job_create((const GUID *)&job->id, api_of_kind(job->kind), &object);
     if (SUCCEEDED(hr))
         hr = invoke(callback, object, job, event, file_index);
     if (object)

@@ -48,6 +48,14 @@ run_client() {
 # The value of the first "TAG value" line of the last client run ($out).
 tagged() { printf '%s\n' "$out" | awk -v tag="$1" '$1 == tag { print $2; exit }'; }
 sha() { sha256sum "$1" 2>/dev/null | awk '{print $1}'; }
+# same_file SOURCE COPY: equal SHA-256 (prints both when not).
+same_file() {
+    local want got
+    want=$(sha "$1") got=$(sha "$2")
+    [ -n "$got" ] && [ "$got" = "$want" ] && return 0
+    echo "#   source $want, downloaded ${got:-missing}"
+    return 1
+}
 
 # start_fault_server ROOT DIR: tests/fault_server.py serving ROOT on a free loopback port (its
 # output in DIR); sets fault_port and fault_pid. stop_fault_server ends it.

@@ -34,14 +34,6 @@ trap 'exit 130' INT TERM
 
 client_program=$exe client_label="transfers: transfers_client" client_timeout=180
 
-# same_file SOURCE COPY: equal SHA-256 (prints both when not).
-same_file() {
-    local want got
-    want=$(sha "$1") got=$(sha "$2")
-    [ -n "$got" ] && [ "$got" = "$want" ] && return 0
-    echo "#   source $want, downloaded ${got:-missing}"
-    return 1
-}
 # refetched PATH SIZE: the bytes the fault server sent for PATH beyond SIZE (nothing if unknown).
 refetched() {
     local bytes

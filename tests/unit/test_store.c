@@ -123,6 +123,7 @@ static void make_job(store_job_t *job, uint32_t seed, const char *owner)
     job->error_code = 0x80D02004u;
     job->error_file_index = -1;
     job->error_count = seed;
+    job->notification_interval_ms = 500; /* v6: the column's default, what older code leaves */
 }
 
 #define JOB_TEXTS(X)                                                                               \
@@ -133,7 +134,8 @@ static void make_job(store_job_t *job, uint32_t seed, const char *owner)
     X(max_download_time) X(proxy_usage) X(cost_flags) X(acl_flags) X(peer_caching_flags)           \
     X(creation_time) X(modification_time) X(transfer_completion_time) X(error_context)             \
     X(error_code) X(error_file_index) X(error_count) X(security_flags) X(kind) X(non_volatile)  \
-    X(started) X(error_extended) X(custom_headers_write_only) X(helper_token_flags) X(on_demand)
+    X(started) X(error_extended) X(custom_headers_write_only) X(helper_token_flags) X(on_demand)   \
+    X(notification_interval_ms)
 #define FILE_TEXTS(X)                                                                              \
     X(file_id) X(remote_name) X(local_name) X(temp_name) X(validator) X(response_headers)         \
     X(final_url) X(server_ip)
@@ -330,6 +332,7 @@ static void test_job_rows(store_t *store)
     job.custom_headers_write_only = 1;
     job.helper_token_flags = 3;
     job.on_demand = 1;
+    job.notification_interval_ms = 1500;
     CHECK(store_job_insert(store, &job) == STORE_OK, "insert job");
     CHECK(stored_job_is(store, &job),
           "get returns every field as inserted (UTF-8, \"\" vs NULL, u32 > INT32_MAX)");
@@ -430,15 +433,25 @@ static void test_listing_for_scheduler(store_t *store)
 
     store_guid_t *ids = NULL;
     static const uint32_t before_200[] = { 14, 11 }, before_all[] = { 14, 11, 13, 12, 10, 15 };
-    ok = store_job_list_created_before(store, 200, &ids, &count) == STORE_OK
-         && ids_are(ids, count, before_200, 2);
+    store_job_query_t query = {-1, NULL, -1, STORE_MATCH_NONE, 0, NULL, 200, 0};
+    ok = store_job_find(store, &query, &ids, &count) == STORE_OK && ids_are(ids, count, before_200, 2);
     free(ids);
-    ok = ok && store_job_list_created_before(store, 401, &ids, &count) == STORE_OK
+    query.created_before = 401;
+    ok = ok && store_job_find(store, &query, &ids, &count) == STORE_OK
          && ids_are(ids, count, before_all, 6);
     free(ids);
-    CHECK(ok && store_job_list_created_before(store, 50, &ids, &count) == STORE_OK && count == 0
-              && ids == NULL,
-          "list created before a time: strictly older jobs only, oldest first");
+    query.created_before = 50;
+    CHECK(ok && store_job_find(store, &query, &ids, &count) == STORE_OK && count == 0 && ids == NULL,
+          "find jobs created before a time: strictly older jobs only, oldest first");
+    query.created_before = 0;
+    static const uint32_t changed_before_1012[] = { 11, 10 };
+    query.changed_before = 1012; /* modified at 1000 + seed */
+    ok = store_job_find(store, &query, &ids, &count) == STORE_OK
+         && ids_are(ids, count, changed_before_1012, 2);
+    free(ids);
+    query.changed_before = 1;
+    CHECK(ok && store_job_find(store, &query, &ids, &count) == STORE_OK && count == 0,
+          "find jobs changed before a time: strictly older changes only, oldest first");
     CHECK(raw_query_on(store, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
                               " AND name = 'jobs_by_state'") == 1,
           "the jobs_by_state index exists");
@@ -1641,23 +1654,23 @@ static void test_downloads_rows(const char *path)
     CHECK(stored_job_is(store, &jobs[0]) && stored_file_is(store, &files[0]),
           "v5: kind, non_volatile, started, error_extended, final_url, server_ip and http_status read back");
 
-    store_job_query_t q = {STORE_KIND_DOWNLOAD, NULL, -1, STORE_MATCH_NONE, 0, NULL};
+    store_job_query_t q = {STORE_KIND_DOWNLOAD, NULL, -1, STORE_MATCH_NONE, 0, NULL, 0, 0};
     CHECK(finds(store, &q, ids, "a,c"), "find: every download, oldest first");
     q.owner_sid = ALICE;
     CHECK(finds(store, &q, ids, "a"), "find: one owner's downloads");
-    q = (store_job_query_t){STORE_KIND_JOB, NULL, -1, STORE_MATCH_NONE, 0, NULL};
+    q = (store_job_query_t){STORE_KIND_JOB, NULL, -1, STORE_MATCH_NONE, 0, NULL, 0, 0};
     CHECK(finds(store, &q, ids, "b"), "find: the BITS-style jobs");
-    q = (store_job_query_t){STORE_KIND_DOWNLOAD, NULL, 0, STORE_MATCH_NONE, 0, NULL};
+    q = (store_job_query_t){STORE_KIND_DOWNLOAD, NULL, 0, STORE_MATCH_NONE, 0, NULL, 0, 0};
     CHECK(finds(store, &q, ids, "c"), "find: the volatile downloads");
-    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_LOCAL_NAME, 0, "C:\\DL\\a.BIN"};
+    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_LOCAL_NAME, 0, "C:\\DL\\a.BIN", 0, 0};
     CHECK(finds(store, &q, ids, "a,b"), "find: by local name, case-insensitive, any kind");
-    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_REMOTE_NAME, 0, "HTTPS://example.test/A"};
+    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_REMOTE_NAME, 0, "HTTPS://example.test/A", 0, 0};
     CHECK(finds(store, &q, ids, "a"), "find: by remote name, case-insensitive");
-    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_DISPLAY_NAME, 0, "dl-a"};
+    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_DISPLAY_NAME, 0, "dl-a", 0, 0};
     CHECK(finds(store, &q, ids, "a"), "find: by display name");
     q.value = "DL-A";
     CHECK(finds(store, &q, ids, ""), "find: the display name matches exactly");
-    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_FILE_PROPERTY, 0x10002, "cid"};
+    q = (store_job_query_t){-1, NULL, -1, STORE_MATCH_FILE_PROPERTY, 0x10002, "cid", 0, 0};
     CHECK(finds(store, &q, ids, "c"), "find: by a file property");
     q.value = NULL;
     store_guid_t *none = NULL;

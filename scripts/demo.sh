@@ -5,8 +5,10 @@
 # administrator's view: doadmin /transfer downloads a large file from a local web server with
 # live progress while the service is stopped and started under it (the transfer goes on, the
 # hash is checked); a download made through the download API of today (IDOManager, as winget
-# makes it: tools/dodownload.exe); and doadmin /list /verbose, /status and /why explain a job a
-# 404 broke.
+# makes it: tools/dodownload.exe); doadmin /list /verbose, /status and /why explain a job a 404
+# broke. Last, opendo becomes the prefix's BITS service (dosvc install --bits) in place of Wine's,
+# a bitsadmin /transfer goes through CLSID_BackgroundCopyManager to DoSvc's process, sc stop BITS
+# leaves DoSvc running, and dosvc uninstall --bits gives BITS back to Wine.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/wine-env.sh"
@@ -65,7 +67,10 @@ admin() {
 
 step "8. The service's main job, through the admin tool: doadmin /transfer of a 256 MiB file from a web server (nginx on 127.0.0.1, 20 MB/s), with the service stopped and started under it"
 www=$(mktemp -d /tmp/opendo-demo.XXXXXX)
-trap 'loopback_nginx_stop; rm -rf "$www"' EXIT
+# A demo that fails while the prefix's BITS is opendo's gives it back (a switched prefix stays
+# switched, even across make install).
+bits_switched=
+trap 'loopback_nginx_stop; rm -rf "$www"; [ -z "$bits_switched" ] || dosvc uninstall --bits >/dev/null' EXIT
 mkdir -p "$www/www" "$WINEPREFIX/drive_c/Downloads"
 head -c $((256 * 1024 * 1024)) /dev/urandom >"$www/www/demo.bin"
 rm -f "$WINEPREFIX/drive_c/Downloads/demo.bin"
@@ -110,6 +115,90 @@ admin /list /verbose
 admin /status "broken link"
 admin /why "broken link"
 "$doadmin" /cancel "broken link" </dev/null >/dev/null
+
+step "11. opendo as the prefix's BITS service, and back"
+# Prints a dosvc.exe command line, then runs it.
+dosvc() {
+    printf '$ wine dosvc.exe %s\n' "$*"
+    wine 'C:\Program Files\opendo\dosvc.exe' "$@" </dev/null 2>&1 | tr -d '\r'
+    return "${PIPESTATUS[0]}"
+}
+# Who serves BITS: the service's configuration (Wine 8's sc.exe has no qc: it is the registry's).
+bits_service() {
+    printf '$ wine reg query HKLM\\System\\CurrentControlSet\\Services\\BITS\n'
+    wine reg query 'HKLM\System\CurrentControlSet\Services\BITS' </dev/null 2>/dev/null | tr -d '\r' |
+        grep -E '^ +(DisplayName|ImagePath|Type) ' || true
+}
+# Shows doadmin /util /version's BITS line; fails the demo unless it says $1.
+bits_version_line() {
+    local line
+    printf '$ doadmin /util /version | grep ^BITS\n'
+    line=$("$doadmin" /util /version </dev/null | grep '^BITS ' || true)
+    printf '%s\n' "$line"
+    [[ "$line" == *": $1"* ]] || { echo "demo: BITS is not answered by $1" >&2; exit 1; }
+}
+bits_state() { run wine sc query BITS | grep -E '^\$|SERVICE_NAME|STATE' || true; }
+log_path="$WINEPREFIX/drive_c/ProgramData/opendo/dosvc.log"
+# A run killed in this step left the prefix switched (install.sh then keeps it so): give it back.
+if wine reg query 'HKLM\Software\opendo\BITS' /v Switched </dev/null >/dev/null 2>&1; then
+    dosvc uninstall --bits >/dev/null
+fi
+echo "-- Wine's own BITS answers first: svchost -k netsvcs, loading qmgr.dll (Wine 8's sc has no qc):"
+bits_service
+bits_version_line "Wine's qmgr"
+
+printf '\n-- The switch:\n'
+bits_switched=1
+dosvc install --bits
+bits_state
+bits_version_line "opendo"
+
+printf '\n-- A download the way a Windows admin script makes one (bitsadmin.exe is doadmin under that name,\n'
+printf '   using CLSID_BackgroundCopyManager: the activation starts the BITS service on demand):\n'
+head -c $((64 * 1024 * 1024)) /dev/urandom >"$www/www/bits-demo.bin"
+rm -f "$WINEPREFIX/drive_c/Downloads/bits-demo.bin"
+printf '$ wine bitsadmin /transfer "bits demo" http://127.0.0.1:%s/bits-demo.bin C:\\Downloads\\bits-demo.bin\n' "$port"
+wine bitsadmin /transfer "bits demo" "http://127.0.0.1:$port/bits-demo.bin" 'C:\Downloads\bits-demo.bin' \
+    </dev/null 2>/dev/null | tr -d '\r' >"$www/bits-transfer.out" &
+transfer=$!
+list=
+for i in $(seq 1 40); do   # until the job shows up while it runs, or /transfer ends
+    list=$(wine bitsadmin /list /allusers </dev/null 2>/dev/null | tr -d '\r' | tail -n +4 || true)
+    grep -q ' bits demo ' <<<"$list" && break
+    list=
+    kill -0 "$transfer" 2>/dev/null || break
+    sleep 0.5
+done
+if [ -n "$list" ]; then
+    printf '$ wine bitsadmin /list /allusers      (while the transfer runs)\n%s\n' "$list"
+else
+    echo "(the transfer ended before bitsadmin /list /allusers could show it)"
+fi
+wait "$transfer" || { cat "$www/bits-transfer.out"; echo "demo: bitsadmin /transfer failed" >&2; exit 1; }
+printf '(bitsadmin /transfer'"'"'s output)\n'
+tail -n +4 "$www/bits-transfer.out" |   # without the banner; of the progress lines, the first and the last
+    awk 'NR <= 2 { print; next } { line[NR] = $0 } END { if (NR > 4) print "...";
+         for (i = (NR > 4 ? NR - 1 : 3); i <= NR; i++) print line[i] }'
+echo "SHA-256 on the server:    $(sha256sum "$www/www/bits-demo.bin" | cut -d' ' -f1)"
+echo "SHA-256 in the prefix:    $(sha256sum "$WINEPREFIX/drive_c/Downloads/bits-demo.bin" | cut -d' ' -f1)"
+cmp -s "$www/www/bits-demo.bin" "$WINEPREFIX/drive_c/Downloads/bits-demo.bin" ||
+    { echo "demo: the downloaded file differs" >&2; exit 1; }
+echo "The service log: one process, DoSvc's, serves the BITS classes and made the job:"
+grep -a -E 'service started, pid|serving the BITS classes, pid' "$log_path" | tail -n 2 | sed 's/^/log: /'
+grep -a 'job.create.*"bits demo"' "$log_path" | tail -n 1 | sed 's/^/log: /'
+
+printf '\n-- sc stop BITS ends the BITS service; DoSvc keeps running:\n'
+bits_state
+run wine sc stop BITS | grep -E '^\$|SERVICE_NAME|STATE' || true
+service_wait STOPPED BITS || { echo "demo: BITS did not stop" >&2; exit 1; }
+echo "BITS is $(service_state BITS), DoSvc is $(service_state)"
+[ "$(service_state)" = RUNNING ] || { echo "demo: sc stop BITS stopped DoSvc" >&2; exit 1; }
+
+printf '\n-- BITS given back to Wine:\n'
+dosvc uninstall --bits
+bits_switched=
+bits_service
+bits_version_line "Wine's qmgr"
 loopback_nginx_stop
 
 step "Done"

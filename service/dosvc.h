@@ -260,9 +260,10 @@ typedef struct job_http_options_part {
 } job_http_options_part_t;
 void job_http_options_init(job_http_options_part_t *part, IUnknown *outer, const GUID *job_id,
                            api_personality_t api);
-/* service/notify/certificate_callbacks.c: the jobs' server certificate callbacks, in memory only.
- * Set: access, BG_E_READ_ONLY_WHEN_JOB_ACTIVE unless SUSPENDED/ERROR/TRANSFERRED, E_NOINTERFACE
- * for an object that is no callback; NULL removes; clears the job's accepted certificates. */
+/* service/notify/certificate_callbacks.c: the jobs' server certificate callbacks, in memory only
+ * (the job stores whether it has one). Set: access, BG_E_READ_ONLY_WHEN_JOB_ACTIVE unless
+ * SUSPENDED/ERROR/TRANSFERRED, E_NOINTERFACE for an object that is no callback; NULL removes;
+ * clears the job's accepted certificates. */
 HRESULT certificate_callbacks_set(const caller_t *caller, const GUID *job, IUnknown *object);
 /* The job ended: its callback is released. */
 void certificate_callbacks_drop(const GUID *job);
@@ -281,7 +282,8 @@ typedef struct certificate_check {
 /* On the transfer engine's thread, after the system's check passed (tls_verify_peer): S_OK when
  * the job has no callback, or it accepts (cached per job: not asked again for the same server
  * and certificate); the callback's HRESULT (transient, context 8) when it refuses;
- * BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED (not transient) when it cannot be reached. */
+ * BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED (not transient) when it cannot be reached, or
+ * when the job had one before the service restarted and its client has not registered it again. */
 HRESULT certificate_callbacks_check(const GUID *job, uint32_t file_index, const certificate_check_t *check,
                                     int *transient, int32_t *context);
 

@@ -185,6 +185,7 @@ static const field_t job_fields[] = {
     JOB_FIELD_SINCE(helper_token_flags, FIELD_U32, 6),
     JOB_FIELD_SINCE(on_demand, FIELD_I32, 6),
     JOB_FIELD_SINCE(notification_interval_ms, FIELD_U32, 6),
+    JOB_FIELD_SINCE(certificate_callback, FIELD_I32, 6),
 };
 
 static const field_t file_fields[] = {

@@ -86,6 +86,8 @@ typedef struct store_job {
     uint32_t helper_token_flags;     /* IBitsTokenOptions: BG_TOKEN_* */
     int32_t on_demand;               /* BITS_JOB_PROPERTY_ON_DEMAND_MODE */
     uint32_t notification_interval_ms; /* BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS */
+    int32_t certificate_callback;    /* IBackgroundCopyJobHttpOptions3: the client registered a
+                                      * server certificate callback (kept in memory only) */
 } store_job_t;
 
 #define STORE_KIND_JOB 0      /* made by IBackgroundCopyManager::CreateJob */

@@ -115,14 +115,17 @@ static const char schema_v5[] =
  * whether its custom headers are write-only (IBackgroundCopyJobHttpOptions3), its helper-token
  * usage flags (IBitsTokenOptions; the token itself is never stored) and whether it is in on-demand
  * mode (BITS_JOB_PROPERTY_ON_DEMAND_MODE, IBackgroundCopyFile6) and the spacing of its
- * FileRangesTransferred calls (BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS). Existing jobs
- * get the BITS defaults: GET, readable headers, no helper token, not on demand, 500 ms. */
+ * FileRangesTransferred calls (BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS), and whether its
+ * client registered a server certificate callback (the callback itself lives in memory: after a
+ * restart the job waits for the client to register it again). Existing jobs get the BITS
+ * defaults: GET, readable headers, no helper token, not on demand, 500 ms, no callback. */
 static const char schema_v6[] =
     "ALTER TABLE jobs ADD COLUMN http_method TEXT;"
     "ALTER TABLE jobs ADD COLUMN custom_headers_write_only INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE jobs ADD COLUMN helper_token_flags INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE jobs ADD COLUMN on_demand INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE jobs ADD COLUMN notification_interval_ms INTEGER NOT NULL DEFAULT 500;";
+    "ALTER TABLE jobs ADD COLUMN notification_interval_ms INTEGER NOT NULL DEFAULT 500;"
+    "ALTER TABLE jobs ADD COLUMN certificate_callback INTEGER NOT NULL DEFAULT 0;";
 
 static const char *const builtin_steps[] = { schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
                                                schema_v6 };

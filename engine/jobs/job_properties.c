@@ -133,6 +133,7 @@ static hr_t check_value(job_property_t property, const job_value_t *value)
     case JOB_PROP_SECURITY_FLAGS:
         return check_security_flags(value->number);
     case JOB_PROP_ON_DEMAND:
+    case JOB_PROP_CERTIFICATE_CALLBACK:
         return value->number <= 1 ? HR_OK : HR_E_INVALIDARG;
     case JOB_PROP_MIN_RETRY_DELAY:
     case JOB_PROP_NO_PROGRESS_TIMEOUT:
@@ -196,6 +197,7 @@ static hr_t apply_property(jobs_t *jobs, store_job_t *job, void *context)
     case JOB_PROP_PEER_CACHING_FLAGS: job->peer_caching_flags = value->number; break;
     case JOB_PROP_COST_FLAGS: job->cost_flags = value->number; break;
     case JOB_PROP_SECURITY_FLAGS: job->security_flags = value->number; break;
+    case JOB_PROP_CERTIFICATE_CALLBACK: job->certificate_callback = (int32_t)value->number; break;
     case JOB_PROP_NOTIFY_CLSID: job->notify_clsid = value->guid; break;
     }
     return HR_OK;
@@ -207,7 +209,7 @@ static const char *property_name(job_property_t property)
         "display name", "description", "priority", "notify flags", "notify command line",
         "minimum retry delay", "no-progress timeout", "maximum download time", "proxy settings",
         "file ACL flags", "peer caching flags", "cost flags", "notification CLSID",
-        "custom headers", "security flags", "on-demand mode",
+        "custom headers", "security flags", "on-demand mode", "server certificate callback",
     };
     return (unsigned)property < sizeof names / sizeof names[0] ? names[property] : "?";
 }

@@ -117,6 +117,9 @@ typedef enum job_property {
     JOB_PROP_ON_DEMAND,           /* number: 0 or 1 (BITS_JOB_PROPERTY_ON_DEMAND_MODE); download
                                    * jobs only (BG_E_PROPERTY_SUPPORTED_FOR_DOWNLOAD_JOBS_ONLY),
                                    * before the first Resume (BG_E_READ_ONLY_PROPERTY_AFTER_RESUME) */
+    JOB_PROP_CERTIFICATE_CALLBACK, /* number: 0 or 1, whether the client registered a server
+                                    * certificate callback (IBackgroundCopyJobHttpOptions3); a job
+                                    * with 1 and no callback in memory cannot check servers */
 } job_property_t;
 
 typedef struct job_value {

@@ -82,6 +82,16 @@ HRESULT certificate_callbacks_set(const caller_t *caller, const GUID *job, IUnkn
         IUnknown_Release((IUnknown *)callback);
         return E_OUTOFMEMORY;
     }
+    /* The job remembers that its client checks servers, so that after a restart it waits for
+     * the callback instead of going on with the system's check alone. */
+    job_value_t registered = {.number = callback != NULL};
+    hr = jobs_set(dosvc_jobs, caller, (const store_guid_t *)job, JOB_PROP_CERTIFICATE_CALLBACK, &registered);
+    if (FAILED(hr)) {
+        free(fresh);
+        if (callback)
+            IUnknown_Release((IUnknown *)callback);
+        return hr;
+    }
     IUnknown *gone = NULL;
     AcquireSRWLockExclusive(&entries_lock);
     certificate_callback_t **link = find(job);
@@ -165,6 +175,24 @@ static HRESULT ask(IBackgroundCopyServerCertificateValidationCallback *callback,
     return hr;
 }
 
+/* No callback in memory: S_OK when the job never had one; when its client registered one before
+ * the service restarted, the job cannot go on until the client registers it again. */
+static HRESULT callback_missing(const GUID *job, const char *server, int *transient, int32_t *context)
+{
+    store_job_t row = {0};
+    HRESULT hr = jobs_get(dosvc_jobs, &jobs_service_caller, (const store_guid_t *)job, &row);
+    int required = SUCCEEDED(hr) && row.certificate_callback;
+    store_job_clear(&row);
+    if (!required)
+        return S_OK;
+    log_event(LOG_WARN, (const store_guid_t *)job, NULL, "tls.callback",
+              "the job's certificate callback for %s was registered before the service restarted: "
+              "register it again and Resume", server);
+    *transient = 0;
+    *context = BG_ERROR_CONTEXT_SERVER_CERTIFICATE_CALLBACK;
+    return HR_BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED;
+}
+
 HRESULT certificate_callbacks_check(const GUID *job, uint32_t file_index, const certificate_check_t *check,
                                     int *transient, int32_t *context)
 {
@@ -180,7 +208,7 @@ HRESULT certificate_callbacks_check(const GUID *job, uint32_t file_index, const 
     IBackgroundCopyServerCertificateValidationCallback *callback = callback_for(job, key, &cached);
     if (!callback) {
         free(key);
-        return S_OK; /* no callback, or this certificate was accepted before */
+        return cached ? S_OK : callback_missing(job, check->server, transient, context);
     }
     HRESULT hr = ask(callback, job, file_index, check);
     *context = BG_ERROR_CONTEXT_SERVER_CERTIFICATE_CALLBACK;

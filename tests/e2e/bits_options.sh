@@ -9,7 +9,8 @@
 # ERROR BG_E_TOKEN_REQUIRED; a new token and Resume complete the job byte-exact); server
 # certificate callbacks over https with the test PKI of tls.sh (a refusal: TRANSIENT_ERROR with
 # the callback's code in context 8; an acceptance: byte-exact; a client gone: ERROR
-# BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED).
+# BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED; after a restart the job waits for its callback
+# to be registered again, with the same error, then completes byte-exact).
 . "$(dirname "$0")/lib.sh"
 . "$top/scripts/test-pki.sh"
 
@@ -85,6 +86,12 @@ run_client cert-gone "https://localhost:$https_port/c.bin" 'C:\opendo-tests\bits
 job=$(tagged JOB)
 [ -n "$job" ] && run_client cert-run "$job"
 check "bits options: certificate: nothing was written for the refused job" test ! -e "$dest/gone.bin"
+run_client cert-gone "https://localhost:$https_port/c.bin" 'C:\opendo-tests\bits-options\again.bin'
+job=$(tagged JOB)
+check "bits options: certificate: DoSvc and BITS stop and start again" restart
+[ -n "$job" ] && run_client cert-again "$job"
+check "bits options: certificate: registered again after the restart, the download is the source" \
+    same_file "$www/c.bin" "$dest/again.bin"
 
 check "bits options: the prefix gets Wine's BITS back (bits_switch_off)" bits_switch_off
 e2e_exit

@@ -477,6 +477,31 @@ static int cmd_cert_run(const WCHAR *id)
     return end_command(job, bits);
 }
 
+/* After a restart the job remembers that its client checks servers: it waits for the callback
+ * (ERROR BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED) instead of trusting the system's check
+ * alone; registered again, it completes. */
+static int cmd_cert_again(const WCHAR *id)
+{
+    section = "callback after a restart";
+    cert_callback_t accepting = {{&cert_vtbl}, 1, S_OK, 0, 0};
+    IBackgroundCopyManager *bits = manager_of(&CLSID_BackgroundCopyManager10_3, "BackgroundCopyManager10_3");
+    IBackgroundCopyJob *job = bits ? find_job(bits, id) : NULL;
+    IBackgroundCopyJobHttpOptions3 *h3 = job ? query(job, &IID_IBackgroundCopyJobHttpOptions3, S_OK, "HttpOptions3") : NULL;
+    if (h3) {
+        CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume after the restart, no callback registered again"));
+        CHECK(wait_state(job, BG_JOB_STATE_ERROR, BG_JOB_STATE_TRANSFERRED) == BG_JOB_STATE_ERROR,
+              nm("ERROR: the job does not go on without its callback"));
+        check_error(job, BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED, BG_ERROR_CONTEXT_SERVER_CERTIFICATE_CALLBACK,
+                    "BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED, context 8");
+        CHECK_HR(set_callback(h3, &accepting), S_OK, nm("the callback registered again (ERROR)"));
+        CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
+        finish(job);
+        CHECK(accepting.calls == 1 && accepting.well_formed == 1, nm("the new callback was asked once"));
+        IBackgroundCopyJobHttpOptions3_Release(h3);
+    }
+    return end_command(job, bits);
+}
+
 int wmain(int argc, WCHAR **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -499,9 +524,11 @@ int wmain(int argc, WCHAR **argv)
         rc = cmd_cert_gone(argv[2], argv[3]);
     else if (argc == 3 && !wcscmp(argv[1], L"cert-run"))
         rc = cmd_cert_run(argv[2]);
+    else if (argc == 3 && !wcscmp(argv[1], L"cert-again"))
+        rc = cmd_cert_again(argv[2]);
     else
         fprintf(stderr, "usage: bits_options_client peer | method-new URL LOCAL | method-run JOB | "
-                        "token-new URL LOCAL | token-run JOB | cert URL LOCAL | cert-gone URL LOCAL | cert-run JOB\n");
+                        "token-new URL LOCAL | token-run JOB | cert URL LOCAL | cert-gone URL LOCAL | cert-run JOB | cert-again JOB\n");
     CoUninitialize();
     return rc;
 }

@@ -135,7 +135,7 @@ static void make_job(store_job_t *job, uint32_t seed, const char *owner)
     X(creation_time) X(modification_time) X(transfer_completion_time) X(error_context)             \
     X(error_code) X(error_file_index) X(error_count) X(security_flags) X(kind) X(non_volatile)  \
     X(started) X(error_extended) X(custom_headers_write_only) X(helper_token_flags) X(on_demand)   \
-    X(notification_interval_ms)
+    X(notification_interval_ms) X(certificate_callback)
 #define FILE_TEXTS(X)                                                                              \
     X(file_id) X(remote_name) X(local_name) X(temp_name) X(validator) X(response_headers)         \
     X(final_url) X(server_ip)
@@ -333,6 +333,7 @@ static void test_job_rows(store_t *store)
     job.helper_token_flags = 3;
     job.on_demand = 1;
     job.notification_interval_ms = 1500;
+    job.certificate_callback = 1;
     CHECK(store_job_insert(store, &job) == STORE_OK, "insert job");
     CHECK(stored_job_is(store, &job),
           "get returns every field as inserted (UTF-8, \"\" vs NULL, u32 > INT32_MAX)");

@@ -170,6 +170,12 @@ HRESULT background_copy_manager_create_bits(REFIID riid, void **out);
 HRESULT opendo_admin_create(REFIID riid, void **out);
 /* The job object of job id, whose kind gives api (api_of_kind): the codes it reports and the
  * interfaces it answers. */
+/* The job (id) as the calling client sees it, in api's codes: access checked, a final job refused
+ * (store_job_clear it). Shared by the job object's parts (background_copy_job.c). */
+HRESULT job_load_as_caller(const GUID *id, api_personality_t api, store_job_t *job);
+/* The job checked as above, then answer: for slots opendo does not implement, and before work on
+ * the caller's files. */
+HRESULT job_answer_after_check(const GUID *id, api_personality_t api, HRESULT answer);
 HRESULT background_copy_job_create(const GUID *id, api_personality_t api, IBackgroundCopyJob **out);
 /* Takes ownership of ids (malloc'ed array): jobs of api. */
 HRESULT enum_background_copy_jobs_create(api_personality_t api, GUID *ids, ULONG count,

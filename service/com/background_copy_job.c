@@ -107,22 +107,30 @@ static HRESULT reply(const job_t *self, HRESULT hr)
     return api_result(self->api, hr);
 }
 
-static HRESULT load(job_t *self, store_job_t *job)
+HRESULT job_load_as_caller(const GUID *id, api_personality_t api, store_job_t *job)
 {
     memset(job, 0, sizeof *job);
     caller_t caller;
     HRESULT hr = caller_identify(&caller);
-    return reply(self, FAILED(hr) ? hr : jobs_get(dosvc_jobs, &caller, JOB_ID(self), job));
+    return api_result(api, FAILED(hr) ? hr : jobs_get(dosvc_jobs, &caller, (const store_guid_t *)id, job));
 }
 
-/* Checks the job (access; a final job gives DO_E_INVALID_STATE like every other call), then
- * answers `answer`: for slots opendo does not implement, and before work on the caller's files. */
-static HRESULT answer_after_check(job_t *self, HRESULT answer)
+HRESULT job_answer_after_check(const GUID *id, api_personality_t api, HRESULT answer)
 {
     store_job_t job;
-    HRESULT hr = load(self, &job);
+    HRESULT hr = job_load_as_caller(id, api, &job);
     store_job_clear(&job);
     return FAILED(hr) ? hr : answer;
+}
+
+static HRESULT load(job_t *self, store_job_t *job)
+{
+    return job_load_as_caller(&self->id, self->api, job);
+}
+
+static HRESULT answer_after_check(job_t *self, HRESULT answer)
+{
+    return job_answer_after_check(&self->id, self->api, answer);
 }
 
 /* Copies a 32-bit member of the job row (ULONG, DWORD or an enum) to the client. */

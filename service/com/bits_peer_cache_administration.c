@@ -28,57 +28,20 @@ static ULONG STDMETHODCALLTYPE peer_cache_release(IBitsPeerCacheAdministration *
     return IUnknown_Release(impl(iface)->outer);
 }
 
-/* The three settings read as 0 (no cache) and cannot be changed. */
-static HRESULT zero_setting(DWORD *out)
+/* The three settings (cache size, content age, configuration flags; all DWORD-sized, so one
+ * function serves each pair of slots) read as 0 (no cache) and cannot be changed. */
+static HRESULT STDMETHODCALLTYPE peer_cache_get_setting(IBitsPeerCacheAdministration *iface, DWORD *value)
 {
-    if (!out)
+    (void)iface;
+    if (!value)
         return E_INVALIDARG;
-    *out = 0;
+    *value = 0;
     return S_FALSE;
 }
 
-static HRESULT STDMETHODCALLTYPE peer_cache_get_maximum_cache_size(IBitsPeerCacheAdministration *iface,
-                                                                   DWORD *bytes)
+static HRESULT STDMETHODCALLTYPE peer_cache_set_setting(IBitsPeerCacheAdministration *iface, DWORD value)
 {
-    (void)iface;
-    return zero_setting(bytes);
-}
-
-static HRESULT STDMETHODCALLTYPE peer_cache_set_maximum_cache_size(IBitsPeerCacheAdministration *iface,
-                                                                   DWORD bytes)
-{
-    (void)iface;
-    (void)bytes;
-    return S_FALSE;
-}
-
-static HRESULT STDMETHODCALLTYPE peer_cache_get_maximum_content_age(IBitsPeerCacheAdministration *iface,
-                                                                    ULONG *seconds)
-{
-    (void)iface;
-    return zero_setting(seconds);
-}
-
-static HRESULT STDMETHODCALLTYPE peer_cache_set_maximum_content_age(IBitsPeerCacheAdministration *iface,
-                                                                    ULONG seconds)
-{
-    (void)iface;
-    (void)seconds;
-    return S_FALSE;
-}
-
-static HRESULT STDMETHODCALLTYPE peer_cache_get_configuration_flags(IBitsPeerCacheAdministration *iface,
-                                                                    DWORD *flags)
-{
-    (void)iface;
-    return zero_setting(flags);
-}
-
-static HRESULT STDMETHODCALLTYPE peer_cache_set_configuration_flags(IBitsPeerCacheAdministration *iface,
-                                                                    DWORD flags)
-{
-    (void)iface;
-    (void)flags;
+    (void)iface, (void)value;
     return S_FALSE;
 }
 
@@ -152,12 +115,12 @@ static IBitsPeerCacheAdministrationVtbl peer_cache_vtbl = {
     peer_cache_query_interface,
     peer_cache_add_ref,
     peer_cache_release,
-    peer_cache_get_maximum_cache_size,
-    peer_cache_set_maximum_cache_size,
-    peer_cache_get_maximum_content_age,
-    peer_cache_set_maximum_content_age,
-    peer_cache_get_configuration_flags,
-    peer_cache_set_configuration_flags,
+    peer_cache_get_setting,
+    peer_cache_set_setting,
+    peer_cache_get_setting,
+    peer_cache_set_setting,
+    peer_cache_get_setting,
+    peer_cache_set_setting,
     peer_cache_enum_records,
     peer_cache_get_record,
     peer_cache_clear_records,

@@ -42,19 +42,12 @@ static HRESULT reply(options_t *iface, HRESULT hr)
 
 static HRESULT load(options_t *iface, store_job_t *job)
 {
-    memset(job, 0, sizeof *job);
-    caller_t caller;
-    HRESULT hr = caller_identify(&caller);
-    return reply(iface, FAILED(hr) ? hr : jobs_get(dosvc_jobs, &caller, JOB_ID(iface), job));
+    return job_load_as_caller(impl(iface)->job_id, impl(iface)->api, job);
 }
 
-/* The job checked (access, not final), then answer. */
 static HRESULT answer_after_check(options_t *iface, HRESULT answer)
 {
-    store_job_t job;
-    HRESULT hr = load(iface, &job);
-    store_job_clear(&job);
-    return FAILED(hr) ? hr : answer;
+    return job_answer_after_check(impl(iface)->job_id, impl(iface)->api, answer);
 }
 
 static HRESULT set_value(options_t *iface, job_property_t property, const job_value_t *value)

@@ -10,6 +10,7 @@
 #include "hresult.h"
 #include "store.h"
 #include "transfer.h"
+#include "cache_hosts.h"
 
 /* BITS/DO enumeration values, as the API defines them. */
 enum job_state {
@@ -387,6 +388,10 @@ void jobs_disable_transfers(jobs_t *jobs);
 /* Caps the total download rate of background jobs (FOREGROUND ones are never capped); 0 = no
  * cap. HR_FALSE when transfers are not enabled (nothing applied). */
 hr_t jobs_set_background_bandwidth(jobs_t *jobs, uint64_t bytes_per_second);
+/* The cache hosts every later attempt uses (engine/cache_hosts): may be called before or after
+ * jobs_enable_transfers, and again whenever the policies change (running transfers finish on
+ * the source they have). NULL: no cache host. */
+hr_t jobs_set_cache_policy(jobs_t *jobs, const cache_policy_t *policy);
 
 /* ---- activity: what the scheduler is doing (engine/admin's reports) ------------------------- */
 

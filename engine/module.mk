@@ -1,5 +1,5 @@
 # engine/: the portable core above the store, one folder per part: jobs/ (the job manager),
-# scheduler/, transfer/ (the transfer engine), admin/ (the diagnostics reports), settings/,
+# scheduler/, transfer/ (the transfer engine), cache_hosts/ (which source an attempt uses), admin/ (the diagnostics reports), settings/,
 # common/ (log, texts, GUIDs, HRESULTs). Native + mingw builds.
 ENGINE_SRCS := $(wildcard engine/*/*.c)
 ENGINE_NOBJS := $(ENGINE_SRCS:%.c=$(BUILD)/native/%.o)

@@ -25,7 +25,7 @@ WLDFLAGS   := -static -static-libgcc -municode
 
 BOOTSTRAP_STAMP := $(BUILD)/.bootstrap-done
 
-.PHONY: FORCE all deps test demo install uninstall bench clean distclean
+.PHONY: FORCE all deps test demo install uninstall bench bench-fleet clean distclean
 all:
 
 # The first pass has run the bootstrap. The stamp records which dependency build build/deps
@@ -43,6 +43,7 @@ include proxy-stub/module.mk
 include service/module.mk
 include tools/module.mk
 include tests/module.mk
+include tests/bench/module.mk
 
 test: all
 	@bash tests/run.sh
@@ -57,8 +58,13 @@ demo: all
 bench: all
 	@bash scripts/bench.sh
 
+# 1,000 jobs of one native job manager fetch one file at once through a cache host
+# (scripts/cache-host.sh) from a rate-limited origin; docs/benchmarks.md, "Fleet".
+bench-fleet: $(BUILD)/native-opt/fleet_clients
+	@bash scripts/bench-fleet.sh
+
 clean:
-	rm -rf $(BUILD)/native $(BUILD)/win $(BUILD)/idl $(BUILD)/tests
+	rm -rf $(BUILD)/native $(BUILD)/native-opt $(BUILD)/win $(BUILD)/idl $(BUILD)/tests
 
 distclean:
 	rm -rf $(BUILD)

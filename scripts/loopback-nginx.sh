@@ -5,6 +5,7 @@
 #                                  text of the server { } blocks) inside http { }; waits until
 #                                  every "listen 127.0.0.1:PORT" of BLOCKS answers. Sets
 #                                  LOOPBACK_NGINX_PID; returns 1 (see DIR/nginx-error.log) if not.
+#                                  LOOPBACK_NGINX_CONNECTIONS (default 64): worker_connections.
 #   loopback_nginx_stop            stops it (safe to call twice)
 
 loopback_free_ports() {
@@ -24,7 +25,7 @@ loopback_nginx_start() {
         echo "daemon off; master_process off; worker_processes 1;"
         echo "pid $dir/nginx.pid; error_log $dir/nginx-error.log warn;"
         [ "$(id -u)" = 0 ] && echo "user root;"
-        echo "events { worker_connections 64; }"
+        echo "events { worker_connections ${LOOPBACK_NGINX_CONNECTIONS:-64}; }"
         echo "http { access_log off; default_type application/octet-stream;"
         for t in client_body proxy fastcgi uwsgi scgi; do echo "  ${t}_temp_path $dir/nginx-tmp/$t;"; done
         printf '%s\n' "$blocks"

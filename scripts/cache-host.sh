@@ -376,7 +376,8 @@ start_cache_host() {
     mkdir -p "$d/cache" "$d/logs" "$d/tmp"
     worker_user=$(worker_user_for "$engine")
     if [ "$(id -u)" -eq 0 ]; then
-        chown "$worker_user" "$d/cache" "$d/logs" "$d/tmp"
+        touch "$d/logs/access.log" "$d/logs/error.log"
+        chown "$worker_user" "$d/cache" "$d/logs" "$d/tmp" "$d/logs/access.log" "$d/logs/error.log"
         runuser -u "$worker_user" -- test -w "$d/cache" ||
             fail "$engine's user $worker_user cannot write $d/cache (is a parent directory closed to it?); choose another --cache-dir"
     fi

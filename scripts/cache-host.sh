@@ -6,6 +6,7 @@
 #                       [--max-size SIZE] [--engine nginx|squid] [--resolver IP[,IP...]]
 #   cache-host.sh stop --cache-dir DIR
 #   cache-host.sh status --cache-dir DIR
+#   cache-host.sh stats --cache-dir DIR    (what DIR/logs/access.log says: hit ratios, bytes)
 #
 # Clients ask for http://ADDR:PORT/<path>?<query>&cacheHostOrigin=<origin> (or send the origin in
 # the Host header); an allowed origin's file is fetched once, kept in DIR/cache and served to all.
@@ -21,6 +22,7 @@ usage: cache-host.sh start --listen ADDR:PORT --cache-dir DIR --allow ORIGIN[,OR
                            [--max-size SIZE] [--engine nginx|squid] [--resolver IP[,IP...]]
        cache-host.sh stop --cache-dir DIR
        cache-host.sh status --cache-dir DIR
+       cache-host.sh stats --cache-dir DIR
 
   --listen ADDR:PORT   where clients connect: an IPv4 address, [IPv6] or * (all), and a port
   --cache-dir DIR      configuration, pid file, logs and the cache itself (created if missing)
@@ -81,7 +83,7 @@ canonical_origin() {
 
 command=${1:-}
 case $command in
-start | stop | status) shift ;;
+start | stop | status | stats) shift ;;
 -h | --help) usage; exit 0 ;;
 "") bad "no command" ;;
 *) bad "unknown command '$command'" ;;
@@ -207,6 +209,36 @@ status_cache_host() {
     fi
     echo "cache host in $cache_dir: not running"
     return 3
+}
+
+# stats: the access log summed up. nginx writes one line per client request (slice range "-")
+# and one per further 1 MiB slice: hits and misses count slices. squid writes one line per
+# request: a hit is a request that fetched nothing itself (squid logs one collapsed onto another
+# client's fetch as TCP_MISS with no upstream bytes). Bytes from the origin include nginx's
+# response headers.
+stats_cache_host() {
+    local log=$cache_dir/logs/access.log
+    [ -r "$log" ] || fail "no access log in $cache_dir/logs"
+    awk -F'"' -v engine="$(recorded_engine)" '
+        function ratio(a, b) { return b > 0 ? sprintf("%.4f", a / b) : "-" }
+        {
+            split($3, f, " ")   # status, cache status, bytes sent, upstream address, upstream bytes
+            status = f[2]; sent = f[3]; n = split(f[5], up, /[ ,:]+/)
+            if (engine == "squid" && status == "NONE_NONE") next   # connections without a request
+            if (engine == "squid" || $4 == "-" || $4 == "") { requests++; to_clients += sent }
+            fetched = 0
+            for (i = 1; i <= n; i++) if (up[i] ~ /^[0-9]+$/) fetched += up[i]
+            from_origin += fetched
+            if (engine == "squid") { if (status !~ /DENIED/) { if (fetched > 0) misses++; else hits++ } }
+            else if (status ~ /HIT|UPDATING|STALE|REVALIDATED/) hits++
+            else if (status ~ /MISS|EXPIRED|BYPASS/) misses++
+        }
+        END {
+            unit = engine == "squid" ? "requests" : "slices"
+            printf "engine %s\nrequests %d\nbytes_to_clients %.0f\nbytes_from_origin %.0f\n", engine, requests, to_clients, from_origin
+            printf "hits %d %s\nmisses %d %s\nhit_ratio %s\n", hits, unit, misses, unit, ratio(hits, hits + misses)
+            printf "byte_hit_ratio %s\n", (to_clients > 0 ? sprintf("%.4f", 1 - from_origin / to_clients) : "-")
+        }' "$log"
 }
 
 # --- nginx -------------------------------------------------------------------------------------
@@ -394,4 +426,5 @@ case $command in
 start) start_cache_host ;;
 stop) stop_cache_host ;;
 status) status_cache_host ;;
+stats) stats_cache_host ;;
 esac

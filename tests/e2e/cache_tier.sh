@@ -170,6 +170,11 @@ check "cache log: $misses slice misses for the 17 slices" test "$misses" -eq 17
 check "cache log: upstream bytes summed from the log cover the file" \
     test "$(awk '/many\.bin/ && $10 != "-" { s += $10 } END { print s + 0 }' "$cache/logs/access.log")" -ge "$size"
 
+bash "$top/scripts/cache-host.sh" stats --cache-dir "$cache" >"$work/stats"
+# hits: one.bin's second client 17 slices, the range 2, the Host-form client 17; many.bin 20 x 17 - 17
+check "stats: 27 requests, 34 slice misses (17 per file), 359 slice hits" \
+    bash -c "grep -qx 'requests 27' '$work/stats' && grep -qx 'misses 34 slices' '$work/stats' && grep -qx 'hits 359 slices' '$work/stats'"
+sed 's/^/#   /' "$work/stats"
 pid=$(cat "$cache/nginx.pid")
 tree=$(process_tree "$pid")
 cache_host stop --cache-dir "$cache" >/dev/null
@@ -227,6 +232,11 @@ served=$(origin_bytes /squid-many.bin)
 check "squid: 10 concurrent cold clients, origin served $served bytes for $size (<= 1.05x)" \
     test "$((served * 100))" -le "$((size * 105))"
 
+bash "$top/scripts/cache-host.sh" stats --cache-dir "$cache" >"$work/stats"
+# hits: the second client, the range, the Host form and 9 of the 10 concurrent clients
+check "squid stats: 15 requests, 2 misses (one per file), 12 hits" \
+    bash -c "grep -qx 'requests 15' '$work/stats' && grep -qx 'misses 2 requests' '$work/stats' && grep -qx 'hits 12 requests' '$work/stats'"
+sed 's/^/#   /' "$work/stats"
 pid=$(cat "$cache/squid.pid")
 tree=$(process_tree "$pid")
 cache_host stop --cache-dir "$cache" >/dev/null

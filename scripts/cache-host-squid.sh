@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154 # top, listen, origins, max_size(_bytes), worker_user, resolver: cache-host.sh's
 # Sourced by scripts/cache-host.sh for --engine squid: writes DIR/squid.conf and starts Debian's
 # squid with it. squid caches whole objects (no slices): a Range request on a miss fetches the
 # file from its start (range_offset_limit none), and concurrent misses of one file wait for the

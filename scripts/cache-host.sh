@@ -89,7 +89,7 @@ start | stop | status | stats) shift ;;
 *) bad "unknown command '$command'" ;;
 esac
 
-listen= cache_dir= allow= max_size=10g engine= resolver=
+listen='' cache_dir='' allow='' max_size=10g engine='' resolver=''
 while [ $# -gt 0 ]; do
     opt=$1
     case $opt in
@@ -124,8 +124,9 @@ if [ "$command" = start ]; then
     else
         bad "--listen $listen is not ADDR:PORT"
     fi
-    { [ "$listen_host" = "*" ] || is_ip "$listen_host"; } && valid_port "$listen_port" ||
+    if ! { [ "$listen_host" = "*" ] || is_ip "$listen_host"; } || ! valid_port "$listen_port"; then
         bad "--listen $listen: ADDR is an IPv4 address, [IPv6] or *, PORT 1-65535"
+    fi
     listen_port=$((10#$listen_port))
 
     origins=()

@@ -64,6 +64,44 @@ get() {
 }
 header() { tr -d '\r' <"$1.headers" | awk -v h="$2" 'tolower($1) == tolower(h) ":" { $1 = ""; sub(/^ /, ""); print }'; }
 
+# concurrent_cold_clients LABEL FILE N: N clients at once fetch the cold FILE through the cache at
+# $c, each with its own query; every copy must be right and the origin must have served ~1 copy.
+concurrent_cold_clients() {
+    local label=$1 file=$2 n=$3 i right=0 served pids=()
+    for i in $(seq 1 "$n"); do
+        curl -s -o "$work/$file.$i" "$c/$file?client=$i&cacheHostOrigin=$origin" &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    for i in $(seq 1 "$n"); do same_file "$work/www/$file" "$work/$file.$i" && right=$((right + 1)); done
+    check "$label$n concurrent cold clients: all $n SHA-256 right" test "$right" -eq "$n"
+    served=$(origin_bytes "/$file")
+    check "$label$n concurrent cold clients: origin served $served bytes for $size (<= 1.05x)" \
+        test "$((served * 100))" -le "$((size * 105))"
+}
+
+# check_stats LABEL REQUESTS HITS MISSES UNIT: what cache-host.sh stats says of $cache.
+check_stats() {
+    local label=$1 stats
+    stats=$(cache_host stats --cache-dir "$cache")
+    check "${label}stats: $2 requests, $3 hits and $4 misses ($5)" \
+        test "$(printf '%s\n' "$stats" | grep -E '^(requests|hits|misses) ' | tr '\n' ' ')" = \
+        "requests $2 hits $3 $5 misses $4 $5 "
+    printf '%s\n' "$stats" | sed 's/^/#   /'
+}
+
+# check_stop LABEL ENGINE PORT: cache-host.sh stop ends the engine of $cache, all its processes.
+check_stop() {
+    local label=$1 engine=$2 port=$3 pid tree
+    pid=$(cat "$cache/$engine.pid")
+    tree=$(process_tree "$pid")
+    cache_host stop --cache-dir "$cache" >/dev/null
+    check "${label}stop: exit 0" test $? -eq 0
+    # shellcheck disable=SC2086 # one pid per word
+    check "${label}stop: $engine's $(echo $tree | wc -w) processes (pid $pid and its workers or helpers) are all gone" all_gone $tree
+    check "${label}stop: the port is closed" port_closed "$port"
+}
+
 # --- the command line ----------------------------------------------------------------------------
 
 # refused WHAT ARGS...: exit status 2, a usage text, and no cache directory created.
@@ -153,35 +191,16 @@ check "no origin at all (Host is the cache itself): 404" test "$status" = 404
 check "origin saw none of the refused requests" test "$(wc -l <"$origin_log")" -eq 17
 
 # 20 clients at once on a cold file: the slice locks let one request per slice reach the origin.
-pids=()
-for i in $(seq 1 20); do
-    curl -s -o "$work/many.$i" "$c/many.bin?client=$i&cacheHostOrigin=$origin" &
-    pids+=($!)
-done
-wait "${pids[@]}"
-right=0
-for i in $(seq 1 20); do same_file "$work/www/many.bin" "$work/many.$i" && right=$((right + 1)); done
-check "20 concurrent cold clients: all 20 SHA-256 right" test "$right" -eq 20
-served=$(origin_bytes /many.bin)
-check "20 concurrent cold clients: origin served $served bytes for $size (<= 1.05x)" \
-    test "$((served * 100))" -le "$((size * 105))"
+concurrent_cold_clients "" many.bin 20
 misses=$(awk '/many\.bin/ && $7 == "MISS"' "$cache/logs/access.log" | wc -l)
 check "cache log: $misses slice misses for the 17 slices" test "$misses" -eq 17
 check "cache log: upstream bytes summed from the log cover the file" \
     test "$(awk '/many\.bin/ && $10 != "-" { s += $10 } END { print s + 0 }' "$cache/logs/access.log")" -ge "$size"
 
-bash "$top/scripts/cache-host.sh" stats --cache-dir "$cache" >"$work/stats"
-# hits: one.bin's second client 17 slices, the range 2, the Host-form client 17; many.bin 20 x 17 - 17
-check "stats: 27 requests, 34 slice misses (17 per file), 359 slice hits" \
-    bash -c "grep -qx 'requests 27' '$work/stats' && grep -qx 'misses 34 slices' '$work/stats' && grep -qx 'hits 359 slices' '$work/stats'"
-sed 's/^/#   /' "$work/stats"
-pid=$(cat "$cache/nginx.pid")
-tree=$(process_tree "$pid")
-cache_host stop --cache-dir "$cache" >/dev/null
-check "stop: exit 0" test $? -eq 0
-check "stop: nginx (pid $pid) is gone" test ! -d "/proc/$pid"
-check "stop: nginx's $(echo $tree | wc -w) processes (master, workers) are all gone" all_gone $tree
-check "stop: the port is closed" port_closed "$nginx_port"
+# 34 misses: 17 slices per file; 359 hits: one.bin's second client 17 slices, the range 2, the
+# Host-form client 17; many.bin 20 x 17 - 17
+check_stats "" 27 359 34 slices
+check_stop "" nginx "$nginx_port"
 cache_host status --cache-dir "$cache" >/dev/null
 check "status after stop: exit 3" test $? -eq 3
 cache_host stop --cache-dir "$cache" >/dev/null
@@ -219,29 +238,11 @@ check "squid: origin not allowed, 404" test "$status" = 404
 check "squid: origin not allowed, a one-line body" test "$(cat "$work/squid.denied")" = "cache host: origin not allowed"
 check "squid: origin served nothing more" test "$(origin_bytes)" -eq "$size"
 
-pids=()
-for i in $(seq 1 10); do
-    curl -s -o "$work/squid-many.$i" "$c/squid-many.bin?client=$i&cacheHostOrigin=$origin" &
-    pids+=($!)
-done
-wait "${pids[@]}"
-right=0
-for i in $(seq 1 10); do same_file "$work/www/squid-many.bin" "$work/squid-many.$i" && right=$((right + 1)); done
-check "squid: 10 concurrent cold clients, all 10 SHA-256 right" test "$right" -eq 10
-served=$(origin_bytes /squid-many.bin)
-check "squid: 10 concurrent cold clients, origin served $served bytes for $size (<= 1.05x)" \
-    test "$((served * 100))" -le "$((size * 105))"
+concurrent_cold_clients "squid: " squid-many.bin 10
 
-bash "$top/scripts/cache-host.sh" stats --cache-dir "$cache" >"$work/stats"
-# hits: the second client, the range, the Host form and 9 of the 10 concurrent clients
-check "squid stats: 15 requests, 2 misses (one per file), 12 hits" \
-    bash -c "grep -qx 'requests 15' '$work/stats' && grep -qx 'misses 2 requests' '$work/stats' && grep -qx 'hits 12 requests' '$work/stats'"
-sed 's/^/#   /' "$work/stats"
-pid=$(cat "$cache/squid.pid")
-tree=$(process_tree "$pid")
-cache_host stop --cache-dir "$cache" >/dev/null
-check "squid: stop, exit 0" test $? -eq 0
-check "squid: stop, squid (pid $pid) is gone and the port closed" bash -c "[ ! -d /proc/$pid ] && ! (: </dev/tcp/127.0.0.1/$squid_port) 2>/dev/null"
-check "squid: stop, squid's $(echo $tree | wc -w) processes (kid, helpers) are all gone" all_gone $tree
+# 2 misses: one per file; 12 hits: the second client, the range, the Host form and 9 of the 10
+# concurrent clients (the 404 is neither)
+check_stats "squid: " 15 12 2 requests
+check_stop "squid: " squid "$squid_port"
 
 [ "$failures" -eq 0 ]

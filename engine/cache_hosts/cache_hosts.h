@@ -96,7 +96,7 @@ void cache_route_clear(cache_route_t *route);
  * sentence for the log and /why ("cache host H answered HTTP 404 for origin O: banned for that
  * origin for 15 min; falling back to the origin"). Also counts the failure for the statistics. */
 void cache_hosts_failed(cache_hosts_t *ch, const cache_route_t *route, int http_status, hr_t code,
-                        int foreground, cache_progress_t *progress, uint64_t now_ms, uint64_t *retry_in_ms,
+                        uint64_t bytes, int foreground, cache_progress_t *progress, uint64_t now_ms, uint64_t *retry_in_ms,
                         char *why, size_t why_size);
 /* A cache attempt delivered bytes (or the whole file): the round starts again. */
 void cache_hosts_worked(cache_hosts_t *ch, const cache_route_t *route, cache_progress_t *progress);
@@ -108,6 +108,7 @@ typedef struct cache_host_stats {
     uint64_t connections, bytes, failures, fallbacks;
     int banned_for_all;              /* a live ban for every origin */
     uint64_t ban_left_ms;            /* of that ban */
+    int banned_for_https;            /* a live ban for every https origin (its TLS check failed) */
     uint32_t origins_banned;         /* live bans for single origins */
 } cache_host_stats_t;
 /* Fills up to max entries (the policy's hosts, then hosts no longer in the policy that still have

@@ -246,7 +246,7 @@ static hr_t route_locked(cache_hosts_t *ch, CURLU *u, int foreground, cache_prog
     }
     if (origin_only(ch, foreground, progress, now_ms, out->why, sizeof out->why))
         return HR_OK;
-    int https = strcmp(scheme, "https") == 0;
+    int https = out->https = strcmp(scheme, "https") == 0;
     int chosen = next_usable_host(ch, out->origin_host, https, progress, now_ms);
     if (chosen < 0) {
         snprintf(out->why, sizeof out->why, "every cache host is banned for %s%s", https ? "https origin " : "origin ",
@@ -320,7 +320,6 @@ static int tls_failure(hr_t code)
 static void apply_ban(host_entry_t *e, const cache_route_t *route, int http_status, hr_t code, uint64_t bytes,
                       uint64_t now_ms, char *why, size_t why_size)
 {
-    int https = strncmp(route->url, "https:", 6) == 0;
     if (http_status >= 400 && http_status < 500) {
         ban_origin(e, route->origin_host, now_ms);
         snprintf(why, why_size, "cache host %s answered HTTP %d for origin %s: banned for that origin for %u min",
@@ -329,7 +328,7 @@ static void apply_ban(host_entry_t *e, const cache_route_t *route, int http_stat
         e->banned_all_until_ms = now_ms + CACHE_BAN_MS;
         snprintf(why, why_size, "cache host %s could not be reached (0x%08" PRIX32 "): banned for every origin for %u min",
                  e->host, (uint32_t)code, CACHE_BAN_MS / 60000);
-    } else if (https && tls_failure(code)) {
+    } else if (route->https && tls_failure(code)) {
         e->banned_https_until_ms = now_ms + CACHE_BAN_MS;
         snprintf(why, why_size, "cache host %s failed the TLS check (0x%08" PRIX32 "): https origins go straight to the "
                  "origin for %u min", e->host, (uint32_t)code, CACHE_BAN_MS / 60000);
@@ -353,7 +352,6 @@ static uint64_t next_step(cache_hosts_t *ch, host_entry_t *e, const cache_route_
     size_t count = ch->policy.host_count;
     progress->next_host = count ? (progress->next_host + 1) % (uint32_t)count : 0;
     progress->failed_in_round++;
-    int https = strncmp(route->url, "https:", 6) == 0;
     if (delay_s == 0 || delay_expired(delay_s, progress, now_ms)) {
         progress->on_origin = 1;
         e->fallbacks++;
@@ -361,7 +359,7 @@ static uint64_t next_step(cache_hosts_t *ch, host_entry_t *e, const cache_route_
                  delay_s ? " (the cache fallback delay has passed)" : "");
         return 0;
     }
-    if (next_usable_host(ch, route->origin_host, https, progress, now_ms) < 0) {
+    if (next_usable_host(ch, route->origin_host, route->https, progress, now_ms) < 0) {
         e->fallbacks++;
         snprintf(tail, tail_size, "; every cache host is banned for %s: the origin meanwhile", route->origin_host);
         return 0;
@@ -386,7 +384,7 @@ void cache_hosts_failed(cache_hosts_t *ch, const cache_route_t *route, int http_
 {
     char text[CACHE_WHY_MAX * 2] = "";
     uint64_t retry = 0;
-    if (ch && route && route->via_cache && route->url && progress) {
+    if (ch && route && route->via_cache && progress) {
         uv_mutex_lock(&ch->mu);
         host_entry_t *e = entry_find(ch, route->host);
         if (!e) { /* the policy changed meanwhile: keep the figures anyway */

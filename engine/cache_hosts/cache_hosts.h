@@ -76,6 +76,7 @@ typedef struct cache_progress {
 
 typedef struct cache_route {
     int via_cache;                   /* 1: url goes to host; 0: url is the origin's */
+    int https;                       /* the origin's scheme is https */
     char host[CACHE_HOST_NAME_MAX];  /* the cache host (via_cache) */
     char origin_host[CACHE_HOST_NAME_MAX]; /* O[:p] of the origin URL ("" for file://) */
     char *url;                       /* malloc'ed: the URL to request; cache_route_clear frees it */
@@ -89,7 +90,7 @@ hr_t cache_hosts_route(cache_hosts_t *ch, const char *origin_url, int foreground
                        uint64_t now_ms, cache_route_t *out);
 void cache_route_clear(cache_route_t *route);
 
-/* A cache attempt (route->via_cache) ended without the file: http_status the final HTTP status
+/* A cache attempt (route->via_cache; route->url may be freed by then) ended without the file: http_status the final HTTP status
  * (0: none), code the transfer's HRESULT, bytes what it received. Applies the ban rule, and says
  * what the job does next: *retry_in_ms 0 = start the next attempt at once (another cache host or
  * the origin, cache_hosts_route tells), else wait that long (still within the delay). *why gets a

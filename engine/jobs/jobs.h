@@ -392,6 +392,9 @@ hr_t jobs_set_background_bandwidth(jobs_t *jobs, uint64_t bytes_per_second);
  * jobs_enable_transfers, and again whenever the policies change (running transfers finish on
  * the source they have). NULL: no cache host. */
 hr_t jobs_set_cache_policy(jobs_t *jobs, const cache_policy_t *policy);
+/* The cache hosts' figures and bans now (cache_hosts_stats), for doadmin /perfsnap; returns how
+ * many entries were filled (at most max). */
+size_t jobs_cache_host_stats(jobs_t *jobs, cache_host_stats_t *out, size_t max);
 
 /* ---- activity: what the scheduler is doing (engine/admin's reports) ------------------------- */
 
@@ -407,6 +410,7 @@ typedef struct jobs_job_activity {
     uint64_t rate;        /* bytes/s over the last seconds; 0 when idle */
     uint64_t transfer_bytes; /* running: bytes its transfer made durable so far */
     uint64_t transfer_ms;    /* running: how long its transfer has run */
+    char cache_host[CACHE_HOST_NAME_MAX]; /* running through this cache host; "": from the origin */
 } jobs_job_activity_t;
 
 /* The whole service. */

@@ -18,8 +18,6 @@ hr_t admin_config(const admin_sources_t *src, const caller_t *caller, char **rep
         return hr;
     text_t text = {0};
     static const char fixed[] = "Default (fixed in this version)";
-    setting(&text, "DownloadMode", "Default (fixed in this version: HTTP only, no peers, no cache "
-                                   "hosts)", "%llu", DO_DOWNLOAD_MODE_SIMPLE);
     for (int id = 0; id < SETTING_COUNT; id++) {
         const setting_info_t *info = setting_info(id);
         setting(&text, info->name, src->settings->provider[id], "%llu",

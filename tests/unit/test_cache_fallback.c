@@ -6,6 +6,7 @@
  * role of the server sent (bytes, requests, where each response's body started). */
 #include <time.h>
 
+#include "admin.h"
 #include "guid.h"
 #include "http_fixture.h"
 #include "jobs.h"
@@ -24,7 +25,9 @@ static testfile_t *const files[] = {&f_via, &f_drop, &f_etag, &f_delay, &f_close
 static jobs_t *jobs;
 static char db[400], logpath[400], cache_host[64];
 static const transfer_options_t options = {.checkpoint_bytes = 64 * KiB, .checkpoint_ms = 200};
-static caller_t alice_c = {"S-1-5-21-1-1-1-1001", 0};
+static caller_t alice_c = {"S-1-5-21-1-1-1-1001", 0}, admin_c = {"S-1-5-21-1-1-1-500", 1};
+static settings_t settings;
+static admin_sources_t sources;
 static const caller_t *alice = &alice_c;
 
 static void sleep_ms(long ms)
@@ -82,12 +85,14 @@ typedef struct outcome {
     int transferred, content_right;
     store_job_t job;
     store_file_t file;
+    char *status; /* doadmin /status of the job */
 } outcome_t;
 
 static void finish(const store_guid_t *id, const testfile_t *t, const char *local, outcome_t *out)
 {
     memset(out, 0, sizeof *out);
     out->transferred = wait_state(id, JOB_STATE_TRANSFERRED, 30000);
+    admin_status(&sources, &admin_c, id, &out->status);
     jobs_get(jobs, alice, id, &out->job);
     jobs_get_file(jobs, alice, id, 0, &out->file);
     jobs_complete(jobs, alice, id);
@@ -100,6 +105,7 @@ static void outcome_clear(outcome_t *o)
 {
     store_job_clear(&o->job);
     store_file_clear(&o->file);
+    free(o->status);
 }
 
 /* The file offsets at which the fault server's responses for key started (at most max). */
@@ -153,6 +159,18 @@ static void test_via_cache(void)
     CHECK(requests == 0 && cache_requests == 1 && cache_bytes == f_via.size, "via cache: the origin got nothing");
     cache_host_stats_t st = host_stats(cache_host);
     CHECK(st.bytes >= f_via.size && st.connections >= 1 && st.failures == 0, "via cache: the host's statistics");
+    char line[200];
+    snprintf(line, sizeof line, "CacheHost            : %s\n", cache_host);
+    CHECK(o.status && strstr(o.status, "BytesFromCacheServer : 1048576\n") &&
+              strstr(o.status, "BytesFromHttp        : 0\n") && strstr(o.status, line),
+          "via cache: /status shows BytesFromCacheServer, BytesFromHttp and CacheHost");
+    char *perfsnap = NULL;
+    snprintf(line, sizeof line, "CacheHost                  : %s: ", cache_host);
+    CHECK(admin_perfsnap(&sources, &admin_c, &perfsnap) == HR_OK && strstr(perfsnap, line) &&
+              strstr(perfsnap, " bytes, 0 failure(s), 0 fallback(s), banned for: none\n") &&
+              !strstr(perfsnap, "CacheHostConnections       : 0\n"),
+          "via cache: /perfsnap shows the host's figures and its connections");
+    free(perfsnap);
     outcome_clear(&o);
 }
 
@@ -315,6 +333,8 @@ int main(void)
     snprintf(db, sizeof db, "%s/jobs.db", dir);
     if (server && files_ok && http_fixture_enter_drive())
         CHECK_HR(jobs_open(db, &jobs, NULL), HR_OK, "jobs_open");
+    settings_init(&settings);
+    sources = (admin_sources_t){jobs, &settings, db, logpath, NULL, NULL};
     if (jobs && CHECK(jobs_enable_transfers(jobs, &options, NULL, 4) == HR_OK, "transfers enabled")) {
         test_via_cache();
         test_dies_mid_body();

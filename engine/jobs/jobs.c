@@ -104,8 +104,8 @@ hr_t jobs_set_cache_policy(jobs_t *jobs, const cache_policy_t *policy)
     if (!jobs || p->host_count > CACHE_HOSTS_MAX)
         return HR_E_INVALIDARG;
     cache_hosts_set_policy(jobs->cache_hosts, p);
-    log_service(LOG_INFO, "cache.policy", "%zu cache host(s)%s%s; fallback delay foreground %ld s, background %ld s",
-                p->host_count, p->disabled_why[0] ? ": " : "", p->disabled_why, delay_for_log(p->delay_foreground_s),
+    log_service(LOG_INFO, "cache.policy", "%u cache host(s)%s%s; fallback delay foreground %ld s, background %ld s",
+                (unsigned)p->host_count, p->disabled_why[0] ? ": " : "", p->disabled_why, delay_for_log(p->delay_foreground_s),
                 delay_for_log(p->delay_background_s));
     return HR_OK;
 }

@@ -139,12 +139,21 @@ static cache_host_stats_t host_stats(const char *host)
     return found;
 }
 
+/* A background job of path on origin_host, with the one cache host, run to its end (its local
+ * name: C:/dl/<file name>). */
+static void download(const char *origin_host, const char *path, const testfile_t *t, outcome_t *o)
+{
+    char local[64];
+    snprintf(local, sizeof local, "C:/dl/%s", t->name);
+    set_policy(cache_host, 0, 0);
+    store_guid_t id = new_job(origin_host, path, local, JOB_PRIORITY_NORMAL);
+    finish(&id, t, local, o);
+}
+
 static void test_via_cache(void)
 {
-    set_policy(cache_host, 0, 0);
-    store_guid_t id = new_job("127.0.0.1", "/via/file/via.bin", "C:/dl/via.bin", JOB_PRIORITY_NORMAL);
     outcome_t o;
-    finish(&id, &f_via, "C:/dl/via.bin", &o);
+    download("127.0.0.1", "/via/file/via.bin", &f_via, &o);
     CHECK(o.transferred && o.content_right, "via cache: the job downloads, content right");
     CHECK(o.file.bytes_from_cache == f_via.size && o.file.cache_connections >= 1 && o.file.bytes_from_http == 0 &&
               o.file.http_connections == 0, "via cache: bytes_from_cache = size, nothing from the origin");
@@ -176,10 +185,8 @@ static void test_via_cache(void)
 
 static void test_dies_mid_body(void)
 {
-    set_policy(cache_host, 0, 0);
-    store_guid_t id = new_job("127.0.0.1", "/via/drop/300000/drop.bin", "C:/dl/drop.bin", JOB_PRIORITY_NORMAL);
     outcome_t o;
-    finish(&id, &f_drop, "C:/dl/drop.bin", &o);
+    download("127.0.0.1", "/via/drop/300000/drop.bin", &f_drop, &o);
     CHECK(o.transferred && o.content_right, "cache dies mid-body: the job ends right");
     ull starts[4], requests, bytes, cache_requests, cache_bytes;
     size_t n = fault_starts("/via/drop/300000/drop.bin", starts, 4);
@@ -201,10 +208,8 @@ static void test_dies_mid_body(void)
 
 static void test_validator_differs(void)
 {
-    set_policy(cache_host, 0, 0);
-    store_guid_t id = new_job("127.0.0.1", "/via/etag-drop/300000/etag.bin", "C:/dl/etag.bin", JOB_PRIORITY_NORMAL);
     outcome_t o;
-    finish(&id, &f_etag, "C:/dl/etag.bin", &o);
+    download("127.0.0.1", "/via/etag-drop/300000/etag.bin", &f_etag, &o);
     CHECK(o.transferred && o.content_right, "cache ETag differs: the file ends right");
     ull starts[4], requests, bytes;
     size_t n = fault_starts("/via/etag-drop/300000/etag.bin", starts, 4);
@@ -292,10 +297,8 @@ static void test_closed_port(void)
 
 static void test_404(void)
 {
-    set_policy(cache_host, 0, 0);
-    store_guid_t id = new_job("127.0.0.1", "/via/status/404/404.bin", "C:/dl/404.bin", JOB_PRIORITY_NORMAL);
     outcome_t o;
-    finish(&id, &f_404, "C:/dl/404.bin", &o);
+    download("127.0.0.1", "/via/status/404/404.bin", &f_404, &o);
     CHECK(o.transferred && o.content_right, "cache 404: the origin, content right");
     CHECK(o.job.cache_fallback && strstr(o.job.cache_fallback, "HTTP 404") &&
               strstr(o.job.cache_fallback, "banned for that origin"), "cache 404: job.cache_fallback says why");
@@ -303,14 +306,12 @@ static void test_404(void)
     CHECK(st.origins_banned == 1 && !st.banned_for_all, "cache 404: banned for that origin only");
     outcome_clear(&o);
 
-    id = new_job("localhost", "/via/file/other.bin", "C:/dl/other.bin", JOB_PRIORITY_NORMAL);
-    finish(&id, &f_other, "C:/dl/other.bin", &o);
+    download("localhost", "/via/file/other.bin", &f_other, &o);
     CHECK(o.transferred && o.content_right && o.file.bytes_from_cache == f_other.size,
           "cache 404: another origin still goes through the cache");
     outcome_clear(&o);
 
-    id = new_job("127.0.0.1", "/via/file/banned.bin", "C:/dl/banned.bin", JOB_PRIORITY_NORMAL);
-    finish(&id, &f_banned, "C:/dl/banned.bin", &o);
+    download("127.0.0.1", "/via/file/banned.bin", &f_banned, &o);
     ull cache_requests, cache_bytes;
     fault_stats("cache:/via/file/banned.bin", &cache_requests, &cache_bytes);
     CHECK(o.transferred && o.content_right && o.file.bytes_from_http == f_banned.size && cache_requests == 0,

@@ -97,11 +97,26 @@ static long delay_for_log(uint32_t delay_s)
     return delay_s == CACHE_DELAY_NEVER ? -1L : (long)delay_s;
 }
 
+static int delay_valid(uint32_t delay_s)
+{
+    return delay_s <= CACHE_DELAY_MAX_S || delay_s == CACHE_DELAY_NEVER;
+}
+
+/* Host names and the why are NUL-terminated within their arrays; hosts are not empty. */
+static int policy_valid(const cache_policy_t *p)
+{
+    int ok = p->host_count <= CACHE_HOSTS_MAX && delay_valid(p->delay_foreground_s) &&
+             delay_valid(p->delay_background_s) && memchr(p->disabled_why, '\0', sizeof p->disabled_why);
+    for (size_t i = 0; ok && i < p->host_count; i++)
+        ok = p->hosts[i][0] && memchr(p->hosts[i], '\0', sizeof p->hosts[i]);
+    return ok;
+}
+
 hr_t jobs_set_cache_policy(jobs_t *jobs, const cache_policy_t *policy)
 {
     static const cache_policy_t none;
     const cache_policy_t *p = policy ? policy : &none;
-    if (!jobs || p->host_count > CACHE_HOSTS_MAX)
+    if (!jobs || !policy_valid(p))
         return HR_E_INVALIDARG;
     cache_hosts_set_policy(jobs->cache_hosts, p);
     log_service(LOG_INFO, "cache.policy", "%u cache host(s)%s%s; fallback delay foreground %ld s, background %ld s",

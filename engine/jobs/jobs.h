@@ -391,7 +391,9 @@ void jobs_disable_transfers(jobs_t *jobs);
 hr_t jobs_set_bandwidth(jobs_t *jobs, transfer_cap_t which, uint64_t bytes_per_second);
 /* The cache hosts every later attempt uses (engine/cache_hosts): may be called before or after
  * jobs_enable_transfers, and again whenever the policies change (running transfers finish on
- * the source they have). NULL: no cache host. */
+ * the source they have). NULL: no cache host. HR_E_INVALIDARG (nothing changed) for more than
+ * CACHE_HOSTS_MAX hosts, an empty or unterminated host, an unterminated disabled_why, or a delay
+ * above CACHE_DELAY_MAX_S other than CACHE_DELAY_NEVER. */
 hr_t jobs_set_cache_policy(jobs_t *jobs, const cache_policy_t *policy);
 /* The cache hosts' figures and bans now (cache_hosts_stats), for doadmin /perfsnap; returns how
  * many entries were filled (at most max). */

@@ -150,6 +150,26 @@ static void download(const char *origin_host, const char *path, const testfile_t
     finish(&id, t, local, o);
 }
 
+static void test_policy_checked(void)
+{
+    cache_policy_t bad = {.hosts = {"c"}, .host_count = CACHE_HOSTS_MAX + 1};
+    CHECK_HR(jobs_set_cache_policy(jobs, &bad), HR_E_INVALIDARG, "policy: too many hosts");
+    bad.host_count = 2; /* the second host is empty */
+    CHECK_HR(jobs_set_cache_policy(jobs, &bad), HR_E_INVALIDARG, "policy: an empty host");
+    bad.host_count = 1;
+    memset(bad.hosts[0], 'a', sizeof bad.hosts[0]);
+    CHECK_HR(jobs_set_cache_policy(jobs, &bad), HR_E_INVALIDARG, "policy: a host without its NUL");
+    snprintf(bad.hosts[0], sizeof bad.hosts[0], "c");
+    bad.delay_background_s = CACHE_DELAY_MAX_S + 1;
+    CHECK_HR(jobs_set_cache_policy(jobs, &bad), HR_E_INVALIDARG, "policy: a delay out of range");
+    bad.delay_background_s = CACHE_DELAY_NEVER;
+    bad.delay_foreground_s = CACHE_DELAY_MAX_S;
+    CHECK_HR(jobs_set_cache_policy(jobs, &bad), HR_OK, "policy: the largest delay and -1 (never)");
+    CHECK_HR(jobs_set_cache_policy(NULL, &bad), HR_E_INVALIDARG, "policy: no job manager");
+    CHECK_HR(jobs_set_cache_policy(jobs, NULL), HR_OK, "policy: NULL is no cache host");
+    CHECK(jobs_cache_host_stats(jobs, NULL, 4) == 0, "cache host statistics: NULL out");
+}
+
 static void test_via_cache(void)
 {
     outcome_t o;
@@ -337,6 +357,7 @@ int main(void)
     settings_init(&settings);
     sources = (admin_sources_t){jobs, &settings, db, logpath, NULL, NULL};
     if (jobs && CHECK(jobs_enable_transfers(jobs, &options, NULL, 4) == HR_OK, "transfers enabled")) {
+        test_policy_checked();
         test_via_cache();
         test_dies_mid_body();
         test_validator_differs();

@@ -244,6 +244,13 @@ static hr_t route_locked(cache_hosts_t *ch, CURLU *u, int foreground, cache_prog
         snprintf(out->why, sizeof out->why, "not an http(s) URL");
         return HR_OK;
     }
+    char *user = NULL;
+    int credentials = curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK;
+    curl_free(user);
+    if (credentials) { /* meant for the origin alone */
+        snprintf(out->why, sizeof out->why, "the URL carries credentials for the origin");
+        return HR_OK;
+    }
     if (origin_only(ch, foreground, progress, now_ms, out->why, sizeof out->why))
         return HR_OK;
     int https = out->https = strcmp(scheme, "https") == 0;

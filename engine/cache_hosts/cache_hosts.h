@@ -84,7 +84,8 @@ typedef struct cache_route {
                                       * back after ...", "every cache host is banned ...") */
 } cache_route_t;
 
-/* The source of the next attempt of a job at origin_url (http, https; anything else: the origin).
+/* The source of the next attempt of a job at origin_url (http, https; anything else, and a URL
+ * with user info, the origin).
  * HR_E_OUTOFMEMORY, else HR_OK with *out filled. */
 hr_t cache_hosts_route(cache_hosts_t *ch, const char *origin_url, int foreground, cache_progress_t *progress,
                        uint64_t now_ms, cache_route_t *out);

@@ -315,14 +315,24 @@ static void fill_proxy(const store_job_t *job, transfer_request_t *req)
     }
 }
 
-/* The source of the next attempt at file (store lock held): a cache host or the origin
- * (engine/cache_hosts), from the job's walk through the cache hosts in this run. A job with a
- * custom HTTP method goes to the origin. */
-static hr_t choose_source(struct scheduler *s, const store_job_t *job, const store_file_t *file, cache_route_t *route)
+/* Why an attempt of job must go to the origin whatever the cache policy, or NULL: what is
+ * meant for the origin alone (a custom HTTP method, credentials) never goes to a cache host. */
+static const char *origin_only(const store_job_t *job, const transfer_request_t *req)
 {
-    if (job_has_custom_http_method(job)) {
+    return job_has_custom_http_method(job) ? "a custom HTTP method goes to the origin"
+           : req->server_auth.user_name || req->auth_headers ? "the job's server credentials go to the origin only"
+                                                              : NULL;
+}
+
+/* The source of the next attempt at file (store lock held): a cache host or the origin
+ * (engine/cache_hosts), from the job's walk through the cache hosts in this run; the origin
+ * when forced (why). */
+static hr_t choose_source(struct scheduler *s, const store_job_t *job, const store_file_t *file, const char *forced,
+                          cache_route_t *route)
+{
+    if (forced) {
         memset(route, 0, sizeof *route);
-        snprintf(route->why, sizeof route->why, "a custom HTTP method goes to the origin");
+        snprintf(route->why, sizeof route->why, "%s", forced);
         return (route->url = strdup(file->remote_name)) ? HR_OK : HR_E_OUTOFMEMORY;
     }
     uv_mutex_lock(&s->mu);
@@ -387,13 +397,8 @@ static void start_job(struct scheduler *s, store_job_t *job)
         tr[i].offset = ranges[i].offset;
         tr[i].length = ranges[i].length;
     }
-    cache_route_t route = {0};
-    hr_t routed = choose_source(s, job, &file, &route);
     transfer_request_t req;
     transfer_request_init(&req);
-    req.url = route.url;
-    if (route.via_cache) /* a cache host that does not answer soon is left for the next source */
-        req.connect_timeout_s = CACHE_CONNECT_TIMEOUT_S;
     req.temp_path = file.temp_name;
     int custom_method = job_has_custom_http_method(job);
     if (custom_method) { /* every attempt from byte 0, without ranges (jobs_set_http_method) */
@@ -426,6 +431,11 @@ static void start_job(struct scheduler *s, store_job_t *job)
         pick_credentials(s, credentials, credential_count, AUTH_TARGET_SERVER, &req.server_auth, &server_password);
         pick_credentials(s, credentials, credential_count, AUTH_TARGET_PROXY, &req.proxy_auth, &proxy_password);
     }
+    cache_route_t route = {0};
+    hr_t routed = choose_source(s, job, &file, origin_only(job, &req), &route);
+    req.url = route.url;
+    if (route.via_cache) /* a cache host that does not answer soon is left for the next source */
+        req.connect_timeout_s = CACHE_CONNECT_TIMEOUT_S;
 
     hr_t hr = status != STORE_OK || (range_count && !tr) || HR_FAILED(routed) ? HR_E_OUTOFMEMORY
             : !file.temp_name ? DO_E_FILE_DOWNLOADSINK_UNSPECIFIED

@@ -20,7 +20,9 @@ static testfile_t f_closed = {"closed.bin", 300000, NULL, {0}};
 static testfile_t f_404 = {"404.bin", 300000, NULL, {0}};
 static testfile_t f_other = {"other.bin", 300000, NULL, {0}};
 static testfile_t f_banned = {"banned.bin", 300000, NULL, {0}};
-static testfile_t *const files[] = {&f_via, &f_drop, &f_etag, &f_delay, &f_closed, &f_404, &f_other, &f_banned};
+static testfile_t f_cred = {"cred.bin", 300000, NULL, {0}};
+static testfile_t *const files[] = {&f_via, &f_drop, &f_etag, &f_delay, &f_closed, &f_404, &f_other, &f_banned,
+                                    &f_cred};
 
 static jobs_t *jobs;
 static char db[400], logpath[400], cache_host[64];
@@ -296,6 +298,30 @@ static void test_delay(void)
     outcome_clear(&o);
 }
 
+/* Server credentials are the origin's: such a job never goes through a cache host. */
+static void test_credentials(void)
+{
+    set_policy(cache_host, 0, 0);
+    store_guid_t id = {{0}};
+    CHECK_HR(jobs_create(jobs, alice, "cred", JOB_TYPE_DOWNLOAD, &id), HR_OK, "credentials: create job");
+    char remote[300];
+    snprintf(remote, sizeof remote, "http://127.0.0.1:%d/via/file/cred.bin", fault_port);
+    job_file_spec_t spec = {remote, "C:/dl/cred.bin", NULL, JOB_SIZE_UNKNOWN, NULL, 0};
+    CHECK_HR(jobs_add_files(jobs, alice, &id, &spec, 1, NULL), HR_OK, "credentials: add the file");
+    CHECK_HR(jobs_set_credentials(jobs, alice, &id, 1, 1, "alice", "s3cret", 6), HR_OK, "credentials: server, Basic");
+    CHECK_HR(jobs_resume(jobs, alice, &id), HR_OK, "credentials: resume");
+    outcome_t o;
+    finish(&id, &f_cred, "C:/dl/cred.bin", &o);
+    char order[600];
+    start_lines(&id, order, sizeof order);
+    ull cache_requests, cache_bytes;
+    fault_stats("cache:/via/file/cred.bin", &cache_requests, &cache_bytes);
+    CHECK(o.transferred && o.content_right && cache_requests == 0 && o.file.bytes_from_http == f_cred.size &&
+              strcmp(order, "from the origin: the job's server credentials go to the origin only") == 0,
+          "credentials: a job with server credentials goes to the origin only");
+    outcome_clear(&o);
+}
+
 static void test_closed_port(void)
 {
     char closed[64];
@@ -362,6 +388,7 @@ int main(void)
         test_dies_mid_body();
         test_validator_differs();
         test_delay();
+        test_credentials();
         test_closed_port();
         test_404(); /* last: it bans the cache host for the origin 127.0.0.1 */
     }

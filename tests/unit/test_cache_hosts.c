@@ -78,6 +78,10 @@ static void test_no_cache(void)
     CHECK(!r.via_cache && strcmp(r.url, "file:///tmp/x") == 0 && r.origin_host[0] == '\0',
           "file:// goes to the origin");
     cache_route_clear(&r);
+    route(ch, "http://user:pw@o/f", 1, &p, T0, &r);
+    CHECK(!r.via_cache && strstr(r.why, "credentials") && p.first_cache_ms == 0,
+          "a URL with credentials goes to the origin");
+    cache_route_clear(&r);
     route(ch, "C:\\data\\x", 1, &p, T0, &r);
     CHECK(!r.via_cache && strcmp(r.url, "C:\\data\\x") == 0, "a local path goes to the origin");
     cache_route_clear(&r);

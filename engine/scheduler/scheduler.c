@@ -801,10 +801,14 @@ static void record_failure(struct scheduler *s, store_job_t *job, const active_t
     set_error(job, context, code, (int32_t)a->index, detail);
     job->error_extended = (uint32_t)behind;
     write_job(s->jobs, job);
+    char in[32]; /* whole seconds as such ("600 s"), a wait for the cache hosts in ms */
+    if (delay_ms % 1000)
+        snprintf(in, sizeof in, "%llu ms", (unsigned long long)delay_ms);
+    else
+        snprintf(in, sizeof in, "%llu s", (unsigned long long)(delay_ms / 1000));
     if (state == JOB_STATE_TRANSIENT_ERROR)
-        log_job(LOG_WARN, job, "transfer.retry", "file %u: %s 0x%08x (%s); TRANSIENT_ERROR, retry in %llu ms",
-                a->index, transfer_class_name(result->result), (unsigned)code, detail,
-                (unsigned long long)delay_ms);
+        log_job(LOG_WARN, job, "transfer.retry", "file %u: %s 0x%08x (%s); TRANSIENT_ERROR, retry in %s",
+                a->index, transfer_class_name(result->result), (unsigned)code, detail, in);
     else
         log_job(LOG_ERROR, job, "transfer.error", "file %u: %s 0x%08x (%s); ERROR", a->index,
                 transfer_class_name(result->result), (unsigned)code,

@@ -186,6 +186,8 @@ static const field_t job_fields[] = {
     JOB_FIELD_SINCE(on_demand, FIELD_I32, 6),
     JOB_FIELD_SINCE(notification_interval_ms, FIELD_U32, 6),
     JOB_FIELD_SINCE(certificate_callback, FIELD_I32, 6),
+    JOB_FIELD_SINCE(cache_host, FIELD_TEXT, 7),
+    JOB_FIELD_SINCE(cache_fallback, FIELD_TEXT, 7),
 };
 
 static const field_t file_fields[] = {
@@ -207,6 +209,8 @@ static const field_t file_fields[] = {
     FILE_FIELD_SINCE(final_url, FIELD_TEXT, 5),
     FILE_FIELD_SINCE(server_ip, FIELD_TEXT, 5),
     FILE_FIELD_SINCE(http_status, FIELD_I32, 5),
+    FILE_FIELD_SINCE(bytes_from_cache, FIELD_U64, 7),
+    FILE_FIELD_SINCE(cache_connections, FIELD_U32, 7),
 };
 
 static const record_t job_record = { "jobs", job_fields, COUNT_OF(job_fields), 1,

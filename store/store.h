@@ -88,6 +88,9 @@ typedef struct store_job {
     uint32_t notification_interval_ms; /* BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS */
     int32_t certificate_callback;    /* IBackgroundCopyJobHttpOptions3: the client registered a
                                       * server certificate callback (kept in memory only) */
+    /* schema v7: cache hosts */
+    char *cache_host;                /* the last cache host an attempt used (host[:port]); NULL: none */
+    char *cache_fallback;            /* why the job last left a cache host (a sentence); NULL: never */
 } store_job_t;
 
 #define STORE_KIND_JOB 0      /* made by IBackgroundCopyManager::CreateJob */
@@ -116,6 +119,10 @@ typedef struct store_file {
     char *final_url;            /* the URL after redirects (NULL before any response) */
     char *server_ip;            /* the address of the server that answered */
     int32_t http_status;        /* its HTTP status (0: none yet) */
+    /* schema v7: what its attempts through cache hosts received (bytes_from_http and
+     * http_connections count the origin's alone) */
+    uint64_t bytes_from_cache;  /* body bytes from cache hosts, re-fetched ones included */
+    uint32_t cache_connections; /* connections opened to cache hosts */
 } store_file_t;
 
 typedef struct store_range {

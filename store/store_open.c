@@ -127,8 +127,18 @@ static const char schema_v6[] =
     "ALTER TABLE jobs ADD COLUMN notification_interval_ms INTEGER NOT NULL DEFAULT 500;"
     "ALTER TABLE jobs ADD COLUMN certificate_callback INTEGER NOT NULL DEFAULT 0;";
 
+/* v6 -> v7: cache hosts (docs/transfer.md "Cache hosts"). Per file, the body bytes and connections
+ * of its attempts through a cache host (bytes_from_http and http_connections keep the origin's);
+ * per job, the last cache host it used and why it last left a cache (NULL: never). Existing rows:
+ * nothing came from a cache. */
+static const char schema_v7[] =
+    "ALTER TABLE files ADD COLUMN bytes_from_cache INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE files ADD COLUMN cache_connections INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN cache_host TEXT;"
+    "ALTER TABLE jobs ADD COLUMN cache_fallback TEXT;";
+
 static const char *const builtin_steps[] = { schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
-                                               schema_v6 };
+                                               schema_v6, schema_v7 };
 const store_migrations_t store_builtin_migrations = {
     builtin_steps, (int)(sizeof builtin_steps / sizeof *builtin_steps)
 };

@@ -19,7 +19,12 @@ the files in ROOT; the behaviour is chosen by the URL path (NAME is a file in RO
   /chunked/NAME         200, chunked transfer encoding (no Content-Length), ignores Range
   /redirect/N/NAME      302 to /redirect/N-1/NAME; /redirect/0/NAME is /file/NAME
   /redirect-loop        302 to itself
-  /status/CODE          that status with a small HTML error page
+  /status/CODE[/NAME]   that status with a small HTML error page
+  /etag-drop/N/NAME     /drop/N with a different ETag on every request
+  /via/ROUTE            one server as a cache host and its origin (the cache-host tests): a request
+                        whose query carries cacheHostOrigin= (the cache host request form) is
+                        answered as /ROUTE and counted under "cache:/via/ROUTE"; any other request
+                        is answered as /file/NAME (NAME: the last part of ROUTE), as the origin
   /stats                JSON: {path: {"bytes": n, "requests": n, "seen_methods": [...],
                         "seen_x_headers": [...], "starts": [...]}} (not counted): body bytes sent
                         (counted as each piece is written, so a response still running or cut
@@ -241,8 +246,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def do_GET(self):
-        path = self.path.split("?", 1)[0]
+        path, _, query = self.path.partition("?")
         parts = [p for p in path.split("/") if p]
+        if parts[:1] == ["via"] and len(parts) > 1:
+            as_cache = "cachehostorigin=" in query.lower()
+            parts = parts[1:] if as_cache else ["file", parts[-1]]
+            path = ("cache:" if as_cache else "") + path
         if parts == ["stats"]:
             with LOCK:
                 body = json.dumps(STATS, sort_keys=True).encode()
@@ -299,7 +308,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.simple(302, "moved", {"Location": "/redirect/%d/%s" % (hops - 1, parts[2])})
             elif kind == "redirect-loop":
                 self.simple(302, "loop", {"Location": "/redirect-loop"})
-            elif kind == "status" and len(parts) == 2:
+            elif kind == "etag-drop" and len(parts) == 3:
+                with LOCK:
+                    ETAG_COUNTER[0] += 1
+                    tag = '"dropped-%d"' % ETAG_COUNTER[0]
+                self.serve(parts[2], drop_after=int(parts[1]), etag=tag)
+            elif kind == "status" and len(parts) in (2, 3):
                 self.simple(int(parts[1]), "status %s" % parts[1])
             else:
                 self.simple(404, "unknown route")

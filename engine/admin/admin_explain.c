@@ -105,17 +105,29 @@ static void no_progress_clock(why_t *w)
 
 static void bandwidth_cap(why_t *w)
 {
-    if (w->job.priority == JOB_PRIORITY_FOREGROUND || !w->service.background_cap)
+    int foreground = w->job.priority == JOB_PRIORITY_FOREGROUND;
+    uint64_t bytes = foreground ? w->service.foreground_cap : w->service.background_cap;
+    if (!bytes)
         return;
     char cap[64];
-    admin_format_bytes(w->service.background_cap, cap, sizeof cap);
+    admin_format_bytes(bytes, cap, sizeof cap);
+    if (foreground) {
+        text_printf(&w->text, "Foreground downloads share a cap of %s per second "
+                              "(DOMaxForegroundDownloadBandwidth); %u of them run now.\n",
+                    cap, w->service.foreground_running);
+        advise(w, "%s", "lift or raise the policy HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\"
+                        "DeliveryOptimization\\DOMaxForegroundDownloadBandwidth (KiB/s, 0 = none); "
+                        "the service applies it at once");
+        return;
+    }
     text_printf(&w->text, "Background downloads share a cap of %s per second "
-                          "(MaxBackgroundDownloadBandwidth); %u of them run now.\n",
+                          "(MaxBackgroundDownloadBandwidth or DOMaxBackgroundDownloadBandwidth, the "
+                          "lower); %u of them run now.\n",
                 cap, w->service.background_running);
     advise(w, "%s", "lift or raise the cap: HKLM\\SOFTWARE\\opendo\\Transfers\\"
-                    "MaxBackgroundDownloadBandwidth (KiB/s, 0 = none), then restart the service; "
-                    "or make this job FOREGROUND (doadmin /setpriority <job> FOREGROUND), which is "
-                    "never capped");
+                    "MaxBackgroundDownloadBandwidth and the policy DOMaxBackgroundDownloadBandwidth "
+                    "(KiB/s, 0 = none; the service applies them at once); or make this job "
+                    "FOREGROUND (doadmin /setpriority <job> FOREGROUND), which has its own cap");
 }
 
 static void waiting_for_slot(why_t *w)
@@ -330,6 +342,54 @@ static void advise_state(why_t *w)
     }
 }
 
+/* ---- cache hosts ------------------------------------------------------------------------------ */
+
+#define FALLBACK_LOG_LINES 50 /* of the job's WARN/ERROR lines, searched for its last fallback */
+
+/* The job's newest transfer.fallback log line (when it last left a cache host), malloc'ed, or
+ * NULL. */
+static char *last_fallback_line(const store_guid_t *id)
+{
+    char *lines = NULL, *copy = NULL;
+    log_query_t query = {.job = id, .problems_only = 1, .max_lines = FALLBACK_LOG_LINES};
+    if (log_read(&query, &lines) != 0)
+        return NULL;
+    const char *found = NULL;
+    size_t found_len = 0;
+    for (char *p = lines; *p;) {
+        size_t len = strcspn(p, "\n");
+        char end = p[len];
+        p[len] = '\0';
+        if (strstr(p, " transfer.fallback "))
+            found = p, found_len = len;
+        p[len] = end;
+        p += len + (end != '\0');
+    }
+    if (found && (copy = malloc(found_len + 1))) {
+        memcpy(copy, found, found_len);
+        copy[found_len] = '\0';
+    }
+    free(lines);
+    return copy;
+}
+
+/* Which source the job uses: the cache host of its running transfer, the last one it used, and
+ * when and why it last left a cache host. */
+static void cache_source(why_t *w)
+{
+    if (w->activity.cache_host[0])
+        text_printf(&w->text, "It downloads through cache host %s (DOCacheHost).\n", w->activity.cache_host);
+    else if (w->job.cache_host)
+        text_printf(&w->text, "The last cache host it used: %s.\n", w->job.cache_host);
+    if (!w->job.cache_fallback)
+        return;
+    text_printf(&w->text, "It last left a cache host because %s.\n", w->job.cache_fallback);
+    char *line = last_fallback_line(&w->job.id);
+    if (line)
+        text_printf(&w->text, "  when: %s\n", line);
+    free(line);
+}
+
 /* ---- the whole report ------------------------------------------------------------------------- */
 
 static void recent_log(why_t *w, const store_guid_t *id, const char *title)
@@ -385,6 +445,7 @@ hr_t admin_explain(const admin_sources_t *src, const caller_t *caller, const sto
     } else if (HR_SUCCEEDED(hr)) {
         header(&w, id_text);
         explain_state(&w);
+        cache_source(&w);
         last_error(&w);
         advise_state(&w);
         text_puts(&w.text, "The owner need not be logged on: opendo downloads with the service's "

@@ -107,6 +107,12 @@ const char *admin_priority_name(int32_t priority)
     return (uint32_t)priority < 4 ? names[priority] : "?";
 }
 
+const char *admin_download_mode(const admin_sources_t *src)
+{
+    return settings_download_mode_text(src->settings ? settings_get(src->settings, SETTING_DOWNLOAD_MODE)
+                                                     : DOWNLOAD_MODE_SIMPLE);
+}
+
 int admin_http_status(uint32_t code)
 {
     return (code & 0xFFFF0000u) == 0x80190000u && (code & 0xFFFFu) >= 100 && (code & 0xFFFFu) < 600

@@ -8,7 +8,6 @@
 #include "text.h"
 
 #define FILETIME_PER_SECOND 10000000LL
-#define DO_DOWNLOAD_MODE_SIMPLE 99 /* HTTP only, no peers, no cloud service */
 
 /* HR_OK for a valid administrator; HR_E_ACCESSDENIED (or HR_E_INVALIDARG for bad arguments),
  * with *report set to NULL. */
@@ -33,6 +32,8 @@ void admin_format_bytes(uint64_t bytes, char *out, size_t size);
 void admin_field(text_t *text, int width, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 const char *admin_priority_name(int32_t priority);
+/* The effective DODownloadMode and what it means here ("99 (Simple: ...)"). */
+const char *admin_download_mode(const admin_sources_t *src);
 /* The HTTP status of a BG_E_HTTP_ERROR_* code (0x801901xx..0x801905xx), else 0. */
 int admin_http_status(uint32_t code);
 /* "0x80190194 - The requested URL does not exist on the server." (the text when known). */

@@ -89,26 +89,69 @@ static void database_fields(text_t *text, const admin_sources_t *src, size_t job
     admin_field(text, WIDTH, "LogPath", "%s", src->log_path);
 }
 
-static void transfer_fields(text_t *text, const jobs_activity_t *a)
+static void bandwidth_cap(text_t *text, const char *name, uint64_t bytes_per_second)
+{
+    if (bytes_per_second)
+        admin_field(text, WIDTH, name, "%llu bytes/s", (unsigned long long)bytes_per_second);
+    else
+        admin_field(text, WIDTH, name, "none");
+}
+
+static void transfer_fields(const admin_sources_t *src, text_t *text, const jobs_activity_t *a)
 {
     admin_field(text, WIDTH, "FilesDownloaded", "%llu", (unsigned long long)a->files_downloaded);
     admin_field(text, WIDTH, "TotalBytesDownloaded", "%llu", (unsigned long long)a->bytes_downloaded);
     admin_field(text, WIDTH, "AverageDownloadSize", "%llu",
                 (unsigned long long)(a->files_downloaded ? a->bytes_downloaded / a->files_downloaded : 0));
-    admin_field(text, WIDTH, "DownloadMode", "%d", DO_DOWNLOAD_MODE_SIMPLE);
+    admin_field(text, WIDTH, "DownloadMode", "%s", admin_download_mode(src));
     admin_field(text, WIDTH, "ForegroundDownloadCount", "%u", a->foreground_running);
     admin_field(text, WIDTH, "ForegroundDownloadsPending", "%u", a->foreground_waiting);
     admin_field(text, WIDTH, "BackgroundDownloadCount", "%u", a->background_running);
     admin_field(text, WIDTH, "BackgroundDownloadsPending", "%u", a->background_waiting);
     admin_field(text, WIDTH, "MaxBackgroundTransfers", "%u", a->max_background);
-    if (a->background_cap)
-        admin_field(text, WIDTH, "BackgroundBandwidthCap", "%llu bytes/s",
-                    (unsigned long long)a->background_cap);
-    else
-        admin_field(text, WIDTH, "BackgroundBandwidthCap", "none");
+    bandwidth_cap(text, "BackgroundBandwidthCap", a->background_cap);
+    bandwidth_cap(text, "ForegroundBandwidthCap", a->foreground_cap);
     admin_field(text, WIDTH, "DownloadRateBytesPerSec", "%llu", (unsigned long long)a->rate);
     admin_field(text, WIDTH, "DownlinkUsageBps", "%llu", (unsigned long long)a->rate * 8);
     admin_field(text, WIDTH, "HttpConnections", "%u", a->foreground_running + a->background_running);
+}
+
+/* The host's live bans: "none", or e.g. "every origin (14 min 59 s left), 2 origin(s), https
+ * origins" (a few dozen characters at most). */
+static void ban_text(const cache_host_stats_t *st, char *out, size_t size)
+{
+    char left[40];
+    int used = 0;
+    out[0] = '\0';
+    if (st->banned_for_all) {
+        admin_format_duration(st->ban_left_ms, left, sizeof left);
+        used += snprintf(out, size, "every origin (%s left)", left);
+    }
+    if (st->origins_banned)
+        used += snprintf(out + used, size - (size_t)used, "%s%u origin(s)", used ? ", " : "", st->origins_banned);
+    if (st->banned_for_https)
+        snprintf(out + used, size - (size_t)used, "%shttps origins", used ? ", " : "");
+    if (!out[0])
+        snprintf(out, size, "none");
+}
+
+/* CacheHostConnections (every cache host together), then one line per cache host. */
+static void cache_host_fields(const admin_sources_t *src, text_t *text)
+{
+    cache_host_stats_t hosts[CACHE_HOSTS_MAX * 2];
+    size_t count = jobs_cache_host_stats(src->jobs, hosts, CACHE_HOSTS_MAX * 2);
+    uint64_t connections = 0;
+    for (size_t i = 0; i < count; i++)
+        connections += hosts[i].connections;
+    admin_field(text, WIDTH, "CacheHostConnections", "%llu", (unsigned long long)connections);
+    for (size_t i = 0; i < count; i++) {
+        char ban[160];
+        ban_text(&hosts[i], ban, sizeof ban);
+        admin_field(text, WIDTH, "CacheHost", "%s: %llu connection(s), %llu bytes, %llu failure(s), "
+                    "%llu fallback(s), banned for: %s", hosts[i].host, (unsigned long long)hosts[i].connections,
+                    (unsigned long long)hosts[i].bytes, (unsigned long long)hosts[i].failures,
+                    (unsigned long long)hosts[i].fallbacks, ban);
+    }
 }
 
 hr_t admin_perfsnap(const admin_sources_t *src, const caller_t *caller, char **report)
@@ -122,7 +165,8 @@ hr_t admin_perfsnap(const admin_sources_t *src, const caller_t *caller, char **r
     admin_format_duration(activity.enabled_ms, uptime, sizeof uptime);
     admin_field(&text, WIDTH, "TransfersEnabled", "%s", activity.transfers_enabled ? "yes" : "no");
     admin_field(&text, WIDTH, "Uptime", "%s", uptime);
-    transfer_fields(&text, &activity);
+    transfer_fields(src, &text, &activity);
+    cache_host_fields(src, &text);
     size_t rss = 0;
     if (uv_resident_set_memory(&rss) == 0)
         admin_field(&text, WIDTH, "MemUsageKB", "%llu", (unsigned long long)(rss / 1024));

@@ -1,5 +1,5 @@
 /* doadmin /status [job]: one block per file, with the fields of Get-DeliveryOptimizationStatus
- * that opendo can fill (peer and cache-server figures are 0: no peers, no cache hosts yet), and
+ * that opendo can fill (peer figures are 0: no peers; the origin's and the cache hosts' apart), and
  * the job's id, name, state, owner and the file's local path. IDODownload downloads are listed
  * too, with their DownloadState. */
 #include "admin_internal.h"
@@ -46,6 +46,7 @@ static void file_fields(const admin_sources_t *src, text_t *text, const store_jo
 {
     char id[GUID_STRING_SIZE], expires[40];
     int running = activity->running && activity->file_index == file->index;
+    int via_cache = running && activity->cache_host[0]; /* the running transfer's bytes go there */
     guid_format(&job->id, id);
     if (file->file_id)
         admin_field(text, WIDTH, "FileId", "%s", file->file_id);
@@ -59,8 +60,10 @@ static void file_fields(const admin_sources_t *src, text_t *text, const store_jo
     admin_field(text, WIDTH, "PercentPeerCaching", "0");
     admin_field(text, WIDTH, "BytesFromPeers", "0");
     admin_field(text, WIDTH, "BytesFromHttp", "%llu",
-                (unsigned long long)(file->bytes_from_http + (running ? activity->transfer_bytes : 0)));
-    admin_field(text, WIDTH, "BytesFromCacheServer", "0");
+                (unsigned long long)(file->bytes_from_http + (running && !via_cache ? activity->transfer_bytes : 0)));
+    admin_field(text, WIDTH, "BytesFromCacheServer", "%llu",
+                (unsigned long long)(file->bytes_from_cache + (via_cache ? activity->transfer_bytes : 0)));
+    admin_field(text, WIDTH, "CacheHost", "%s", job->cache_host ? job->cache_host : "-");
     admin_field(text, WIDTH, "Status", "%s", file_status(file, activity));
     admin_field(text, WIDTH, "Priority", "%s",
                 job->priority == JOB_PRIORITY_FOREGROUND ? "Foreground" : "Background");
@@ -68,8 +71,8 @@ static void file_fields(const admin_sources_t *src, text_t *text, const store_jo
     admin_field(text, WIDTH, "DownloadDuration", "%02llu:%02llu:%02llu.%03llu",
                 (unsigned long long)(ms / 3600000), (unsigned long long)(ms / 60000 % 60),
                 (unsigned long long)(ms / 1000 % 60), (unsigned long long)(ms % 1000));
-    admin_field(text, WIDTH, "HttpConnectionCount", "%u", file->http_connections + (running ? 1u : 0u));
-    admin_field(text, WIDTH, "DownloadMode", "%d", DO_DOWNLOAD_MODE_SIMPLE);
+    admin_field(text, WIDTH, "HttpConnectionCount", "%u", file->http_connections + (running && !via_cache ? 1u : 0u));
+    admin_field(text, WIDTH, "DownloadMode", "%s", admin_download_mode(src));
     admin_field(text, WIDTH, "SourceURL", "%s", file->remote_name ? file->remote_name : "");
     admin_field(text, WIDTH, "LocalPath", "%s", file->local_name ? file->local_name : "(not set)");
     int days;

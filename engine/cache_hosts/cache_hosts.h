@@ -76,6 +76,7 @@ typedef struct cache_progress {
 
 typedef struct cache_route {
     int via_cache;                   /* 1: url goes to host; 0: url is the origin's */
+    int https;                       /* the origin's scheme is https */
     char host[CACHE_HOST_NAME_MAX];  /* the cache host (via_cache) */
     char origin_host[CACHE_HOST_NAME_MAX]; /* O[:p] of the origin URL ("" for file://) */
     char *url;                       /* malloc'ed: the URL to request; cache_route_clear frees it */
@@ -83,20 +84,21 @@ typedef struct cache_route {
                                       * back after ...", "every cache host is banned ...") */
 } cache_route_t;
 
-/* The source of the next attempt of a job at origin_url (http, https; anything else: the origin).
+/* The source of the next attempt of a job at origin_url (http, https; anything else, and a URL
+ * with user info, the origin).
  * HR_E_OUTOFMEMORY, else HR_OK with *out filled. */
 hr_t cache_hosts_route(cache_hosts_t *ch, const char *origin_url, int foreground, cache_progress_t *progress,
                        uint64_t now_ms, cache_route_t *out);
 void cache_route_clear(cache_route_t *route);
 
-/* A cache attempt (route->via_cache) ended without the file: http_status the final HTTP status
+/* A cache attempt (route->via_cache; route->url may be freed by then) ended without the file: http_status the final HTTP status
  * (0: none), code the transfer's HRESULT, bytes what it received. Applies the ban rule, and says
  * what the job does next: *retry_in_ms 0 = start the next attempt at once (another cache host or
  * the origin, cache_hosts_route tells), else wait that long (still within the delay). *why gets a
  * sentence for the log and /why ("cache host H answered HTTP 404 for origin O: banned for that
  * origin for 15 min; falling back to the origin"). Also counts the failure for the statistics. */
 void cache_hosts_failed(cache_hosts_t *ch, const cache_route_t *route, int http_status, hr_t code,
-                        int foreground, cache_progress_t *progress, uint64_t now_ms, uint64_t *retry_in_ms,
+                        uint64_t bytes, int foreground, cache_progress_t *progress, uint64_t now_ms, uint64_t *retry_in_ms,
                         char *why, size_t why_size);
 /* A cache attempt delivered bytes (or the whole file): the round starts again. */
 void cache_hosts_worked(cache_hosts_t *ch, const cache_route_t *route, cache_progress_t *progress);
@@ -108,6 +110,7 @@ typedef struct cache_host_stats {
     uint64_t connections, bytes, failures, fallbacks;
     int banned_for_all;              /* a live ban for every origin */
     uint64_t ban_left_ms;            /* of that ban */
+    int banned_for_https;            /* a live ban for every https origin (its TLS check failed) */
     uint32_t origins_banned;         /* live bans for single origins */
 } cache_host_stats_t;
 /* Fills up to max entries (the policy's hosts, then hosts no longer in the policy that still have

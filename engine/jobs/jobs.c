@@ -37,12 +37,17 @@ hr_t jobs_open(const char *db_path, jobs_t **out, store_open_report_t *report)
     if (!db_path || !out)
         return HR_E_INVALIDARG;
     jobs_t *jobs = calloc(1, sizeof *jobs);
+    if (jobs && !(jobs->cache_hosts = cache_hosts_new())) {
+        free(jobs);
+        jobs = NULL;
+    }
     if (!jobs)
         return HR_E_OUTOFMEMORY;
     store_status_t status = store_open(db_path, &jobs->store, report);
     if (status != STORE_OK) {
         log_service(LOG_ERROR, "store.open", "cannot open job store %s: %s", db_path,
                     store_status_text(status));
+        cache_hosts_free(jobs->cache_hosts);
         free(jobs);
         return hr_from_store(status);
     }
@@ -83,7 +88,46 @@ void jobs_close(jobs_t *jobs)
     for (size_t i = 0; i < FINISHED_JOBS_MAX; i++)
         free_values(jobs->finished[i].values, jobs->finished[i].value_count);
     free(jobs->stream_directory);
+    cache_hosts_free(jobs->cache_hosts);
     free(jobs);
+}
+
+static long delay_for_log(uint32_t delay_s)
+{
+    return delay_s == CACHE_DELAY_NEVER ? -1L : (long)delay_s;
+}
+
+static int delay_valid(uint32_t delay_s)
+{
+    return delay_s <= CACHE_DELAY_MAX_S || delay_s == CACHE_DELAY_NEVER;
+}
+
+/* Host names and the why are NUL-terminated within their arrays; hosts are not empty. */
+static int policy_valid(const cache_policy_t *p)
+{
+    int ok = p->host_count <= CACHE_HOSTS_MAX && delay_valid(p->delay_foreground_s) &&
+             delay_valid(p->delay_background_s) && memchr(p->disabled_why, '\0', sizeof p->disabled_why);
+    for (size_t i = 0; ok && i < p->host_count; i++)
+        ok = p->hosts[i][0] && memchr(p->hosts[i], '\0', sizeof p->hosts[i]);
+    return ok;
+}
+
+hr_t jobs_set_cache_policy(jobs_t *jobs, const cache_policy_t *policy)
+{
+    static const cache_policy_t none;
+    const cache_policy_t *p = policy ? policy : &none;
+    if (!jobs || !policy_valid(p))
+        return HR_E_INVALIDARG;
+    cache_hosts_set_policy(jobs->cache_hosts, p);
+    log_service(LOG_INFO, "cache.policy", "%u cache host(s)%s%s; fallback delay foreground %ld s, background %ld s",
+                (unsigned)p->host_count, p->disabled_why[0] ? ": " : "", p->disabled_why, delay_for_log(p->delay_foreground_s),
+                delay_for_log(p->delay_background_s));
+    return HR_OK;
+}
+
+size_t jobs_cache_host_stats(jobs_t *jobs, cache_host_stats_t *out, size_t max)
+{
+    return jobs && out ? cache_hosts_stats(jobs->cache_hosts, uv_hrtime() / 1000000u, out, max) : 0;
 }
 
 const caller_t jobs_service_caller = {"S-1-5-18", 1};

@@ -385,13 +385,19 @@ hr_t jobs_enable_transfers(jobs_t *jobs, const transfer_options_t *options, cons
 /* Stops the scheduler and the engine (progress checkpointed; jobs keep their state for the next
  * enable). No-op when not enabled. jobs_shutdown and jobs_close call it. */
 void jobs_disable_transfers(jobs_t *jobs);
-/* Caps the total download rate of background jobs (FOREGROUND ones are never capped); 0 = no
- * cap. HR_FALSE when transfers are not enabled (nothing applied). */
-hr_t jobs_set_background_bandwidth(jobs_t *jobs, uint64_t bytes_per_second);
+/* Caps the total download rate of background jobs (TRANSFER_CAP_BACKGROUND) or of foreground
+ * ones (TRANSFER_CAP_FOREGROUND); 0 = no cap. HR_FALSE when transfers are not enabled (nothing
+ * applied). */
+hr_t jobs_set_bandwidth(jobs_t *jobs, transfer_cap_t which, uint64_t bytes_per_second);
 /* The cache hosts every later attempt uses (engine/cache_hosts): may be called before or after
  * jobs_enable_transfers, and again whenever the policies change (running transfers finish on
- * the source they have). NULL: no cache host. */
+ * the source they have). NULL: no cache host. HR_E_INVALIDARG (nothing changed) for more than
+ * CACHE_HOSTS_MAX hosts, an empty or unterminated host, an unterminated disabled_why, or a delay
+ * above CACHE_DELAY_MAX_S other than CACHE_DELAY_NEVER. */
 hr_t jobs_set_cache_policy(jobs_t *jobs, const cache_policy_t *policy);
+/* The cache hosts' figures and bans now (cache_hosts_stats), for doadmin /perfsnap; returns how
+ * many entries were filled (at most max). */
+size_t jobs_cache_host_stats(jobs_t *jobs, cache_host_stats_t *out, size_t max);
 
 /* ---- activity: what the scheduler is doing (engine/admin's reports) ------------------------- */
 
@@ -407,6 +413,7 @@ typedef struct jobs_job_activity {
     uint64_t rate;        /* bytes/s over the last seconds; 0 when idle */
     uint64_t transfer_bytes; /* running: bytes its transfer made durable so far */
     uint64_t transfer_ms;    /* running: how long its transfer has run */
+    char cache_host[CACHE_HOST_NAME_MAX]; /* running through this cache host; "": from the origin */
 } jobs_job_activity_t;
 
 /* The whole service. */
@@ -414,7 +421,7 @@ typedef struct jobs_activity {
     int transfers_enabled;
     uint32_t foreground_running, background_running, max_background;
     uint32_t foreground_waiting, background_waiting; /* QUEUED or TRANSIENT_ERROR, not running */
-    uint64_t background_cap;                          /* bytes/s; 0: none */
+    uint64_t background_cap, foreground_cap;          /* bytes/s; 0: none */
     uint64_t rate;                                    /* bytes/s, every transfer together */
     uint64_t files_downloaded, bytes_downloaded;      /* since transfers were enabled */
     uint64_t enabled_ms;                              /* how long ago they were */

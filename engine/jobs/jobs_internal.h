@@ -82,6 +82,7 @@ struct jobs {
     const struct scheduler_hooks *scheduler_hooks;
     job_events_t events; /* pending events and their receiver (jobs_set_event_sink) */
     char *stream_directory; /* where stream downloads spool (downloads_set_stream_directory); under lock */
+    cache_hosts_t *cache_hosts; /* the cache-host policy, bans and figures (its own lock) */
 };
 
 /* Work done on a loaded job row inside the store lock (a read, or a change to commit; a change

@@ -315,6 +315,46 @@ static void fill_proxy(const store_job_t *job, transfer_request_t *req)
     }
 }
 
+/* Why an attempt of job must go to the origin whatever the cache policy, or NULL: what is
+ * meant for the origin alone (a custom HTTP method, credentials) never goes to a cache host. */
+static const char *origin_only(const store_job_t *job, const transfer_request_t *req)
+{
+    return job_has_custom_http_method(job) ? "a custom HTTP method goes to the origin"
+           : req->server_auth.user_name || req->auth_headers ? "the job's server credentials go to the origin only"
+                                                              : NULL;
+}
+
+/* The source of the next attempt at file (store lock held): a cache host or the origin
+ * (engine/cache_hosts), from the job's walk through the cache hosts in this run; the origin
+ * when forced (why). */
+static hr_t choose_source(struct scheduler *s, const store_job_t *job, const store_file_t *file, const char *forced,
+                          cache_route_t *route)
+{
+    if (forced) {
+        memset(route, 0, sizeof *route);
+        snprintf(route->why, sizeof route->why, "%s", forced);
+        return (route->url = strdup(file->remote_name)) ? HR_OK : HR_E_OUTOFMEMORY;
+    }
+    uv_mutex_lock(&s->mu);
+    job_clock_t *c = clock_get(s, &job->id);
+    cache_progress_t progress = c ? c->cache : (cache_progress_t){0};
+    hr_t hr = cache_hosts_route(s->jobs->cache_hosts, file->remote_name, job->priority == JOB_PRIORITY_FOREGROUND,
+                                &progress, scheduler_now_ms(), route);
+    if (c)
+        c->cache = progress;
+    uv_mutex_unlock(&s->mu);
+    return hr;
+}
+
+/* "via cache host H" or "from the origin: why", for the log. */
+static void source_text(const cache_route_t *route, char *out, size_t size)
+{
+    if (route->via_cache)
+        snprintf(out, size, "via cache host %s", route->host);
+    else
+        snprintf(out, size, "from the origin: %s", route->why);
+}
+
 /* Submits the first unfinished file of job (index order), or makes the job TRANSFERRED when
  * every file is done. The job row is written. */
 static void start_job(struct scheduler *s, store_job_t *job)
@@ -359,7 +399,6 @@ static void start_job(struct scheduler *s, store_job_t *job)
     }
     transfer_request_t req;
     transfer_request_init(&req);
-    req.url = file.remote_name;
     req.temp_path = file.temp_name;
     int custom_method = job_has_custom_http_method(job);
     if (custom_method) { /* every attempt from byte 0, without ranges (jobs_set_http_method) */
@@ -381,7 +420,7 @@ static void start_job(struct scheduler *s, store_job_t *job)
     if (job->kind == STORE_KIND_BITS) /* "{job} file": its client's certificate callback (verify_peer) */
         req.tls_tag = tls_tag;
     req.flags = TRANSFER_FLAG_CREATE_HIDDEN |
-                (job->priority == JOB_PRIORITY_FOREGROUND ? TRANSFER_FLAG_UNCAPPED : 0) |
+                (job->priority == JOB_PRIORITY_FOREGROUND ? TRANSFER_FLAG_FOREGROUND : 0) |
                 (job->kind == STORE_KIND_DOWNLOAD || on_demand ? TRANSFER_FLAG_RANGES_AT_OFFSETS : 0);
     apply_redirect_policy(job->security_flags, &req);
     fill_proxy(job, &req);
@@ -392,8 +431,13 @@ static void start_job(struct scheduler *s, store_job_t *job)
         pick_credentials(s, credentials, credential_count, AUTH_TARGET_SERVER, &req.server_auth, &server_password);
         pick_credentials(s, credentials, credential_count, AUTH_TARGET_PROXY, &req.proxy_auth, &proxy_password);
     }
+    cache_route_t route = {0};
+    hr_t routed = choose_source(s, job, &file, origin_only(job, &req), &route);
+    req.url = route.url;
+    if (route.via_cache) /* a cache host that does not answer soon is left for the next source */
+        req.connect_timeout_s = CACHE_CONNECT_TIMEOUT_S;
 
-    hr_t hr = status != STORE_OK || (range_count && !tr) ? HR_E_OUTOFMEMORY
+    hr_t hr = status != STORE_OK || (range_count && !tr) || HR_FAILED(routed) ? HR_E_OUTOFMEMORY
             : !file.temp_name ? DO_E_FILE_DOWNLOADSINK_UNSPECIFIED
             : custom_method && range_count ? HR_BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD
             : job->helper_token_flags && !s->ops.has_helper_token(s->ops.ctx, &job->id) ? HR_BG_E_TOKEN_REQUIRED
@@ -402,7 +446,8 @@ static void start_job(struct scheduler *s, store_job_t *job)
     if (HR_SUCCEEDED(hr)) {
         req.token = ++s->next_token;
         active_t a = {req.token, job->id, index, job->priority == JOB_PRIORITY_FOREGROUND,
-                      scheduler_now_ms(), 0, {NULL, 0}, 0, on_demand, probe};
+                      scheduler_now_ms(), 0, {NULL, 0}, 0, on_demand, probe, route};
+        a.route.url = NULL; /* transfer_submit copies the request; route.url is freed below */
         if (on_demand) /* the active entry keeps the submitted ranges */
             a.demand = (range_set_t){ranges, range_count}, ranges = NULL;
         if (s->engine_closed)
@@ -423,8 +468,10 @@ static void start_job(struct scheduler *s, store_job_t *job)
         int was = job->state;
         job->state = JOB_STATE_TRANSFERRING;
         write_job(jobs, job);
-        log_job(LOG_INFO, job, "transfer.start", "file %u: transfer started (%s -> TRANSFERRING, from byte %llu)",
-                index, job_state_name(was), (unsigned long long)file.bytes_transferred);
+        char source[CACHE_WHY_MAX + CACHE_HOST_NAME_MAX];
+        source_text(&route, source, sizeof source);
+        log_job(LOG_INFO, job, "transfer.start", "file %u: transfer started (%s -> TRANSFERRING, from byte %llu) %s",
+                index, job_state_name(was), (unsigned long long)file.bytes_transferred, source);
         if (was != JOB_STATE_TRANSFERRING)
             jobs_emit(jobs, job, JOBS_EVENT_MODIFIED, JOBS_NO_FILE);
     } else {
@@ -440,6 +487,7 @@ static void start_job(struct scheduler *s, store_job_t *job)
         jobs_emit(jobs, job, JOBS_EVENT_ERROR, index);
     }
     free(tr);
+    cache_route_clear(&route);
     free(download_headers);
     free(auth_headers);
     free_password(server_password);
@@ -585,6 +633,23 @@ static int find_transfer(struct scheduler *s, uint64_t token, active_t *out, int
     return a != NULL;
 }
 
+/* A cache host answered an attempt with the file's body (store lock held): the job's round
+ * through the hosts starts again, and the job records the host as its cache host. */
+static void cache_answered(struct scheduler *s, const active_t *a)
+{
+    uv_mutex_lock(&s->mu);
+    job_clock_t *c = scheduler_clock_find(s, &a->job);
+    if (c)
+        cache_hosts_worked(s->jobs->cache_hosts, &a->route, &c->cache);
+    uv_mutex_unlock(&s->mu);
+    store_job_t job = {0};
+    if (store_job_get(s->jobs->store, &a->job, &job) == STORE_OK &&
+        (!job.cache_host || strcmp(job.cache_host, a->route.host) != 0) &&
+        HR_SUCCEEDED(replace_text(&job.cache_host, a->route.host)))
+        write_job(s->jobs, &job);
+    store_job_clear(&job);
+}
+
 static void on_response(void *ctx, uint64_t token, const transfer_response_t *response)
 {
     struct scheduler *s = ctx;
@@ -613,6 +678,8 @@ static void on_response(void *ctx, uint64_t token, const transfer_response_t *re
         store_status_t status = store_file_update(jobs->store, &file);
         if (status != STORE_OK)
             store_failure(jobs, &a.job, "record response", status);
+        if (a.route.via_cache)
+            cache_answered(s, &a);
     }
     store_file_clear(&file);
     unlock_store(jobs);
@@ -695,9 +762,11 @@ static void on_checkpoint(void *ctx, uint64_t token, uint64_t durable_bytes)
     unlock_store(jobs);
 }
 
-/* A failed transfer (store lock held): TRANSIENT_ERROR with a retry time, or ERROR. */
+/* A failed transfer (store lock held): TRANSIENT_ERROR with a retry time, or ERROR. cache_wait_ms
+ * (not 0): a failed cache attempt that waits that long for the cache hosts (TRANSIENT_ERROR
+ * whatever the failure, detail saying so) instead of the job's retry delay. */
 static void record_failure(struct scheduler *s, store_job_t *job, const active_t *a,
-                           const transfer_result_t *result)
+                           const transfer_result_t *result, uint64_t cache_wait_ms, const char *detail)
 {
     /* A temporary file that cannot be written is the local file's failure; every other failure
      * of a transfer is the remote file's (BITS reports a refused connection that way too), and
@@ -707,11 +776,12 @@ static void record_failure(struct scheduler *s, store_job_t *job, const active_t
                                                                : CONTEXT_REMOTE_FILE;
     hr_t code = result->code, behind = 0; /* behind: the failure under a no-progress timeout */
     /* A job with a custom HTTP method is not retried on its own (bits.md §2.3). */
-    int32_t state = result->result == TRANSFER_TRANSIENT && !job_has_custom_http_method(job)
+    int32_t state = (result->result == TRANSFER_TRANSIENT && !job_has_custom_http_method(job)) || cache_wait_ms
                         ? JOB_STATE_TRANSIENT_ERROR : JOB_STATE_ERROR;
     uint64_t now = scheduler_now_ms(), delay_s = job->min_retry_delay;
     if (result->retry_after_seconds > delay_s)
         delay_s = result->retry_after_seconds;
+    uint64_t delay_ms = cache_wait_ms ? cache_wait_ms : delay_s * 1000;
     uv_mutex_lock(&s->mu);
     job_clock_t *c = clock_get(s, &job->id);
     if (state == JOB_STATE_TRANSIENT_ERROR && c) {
@@ -721,24 +791,28 @@ static void record_failure(struct scheduler *s, store_job_t *job, const active_t
             behind = code;
             code = DO_E_DOWNLOAD_NO_PROGRESS;
         } else {
-            c->retry_at_ms = now + delay_s * 1000;
+            c->retry_at_ms = now + delay_ms;
         }
     }
     if (state == JOB_STATE_ERROR)
         clock_forget(s, &job->id);
     uv_mutex_unlock(&s->mu);
     job->state = state;
-    set_error(job, context, code, (int32_t)a->index, result->detail);
+    set_error(job, context, code, (int32_t)a->index, detail);
     job->error_extended = (uint32_t)behind;
     write_job(s->jobs, job);
+    char in[32]; /* whole seconds as such ("600 s"), a wait for the cache hosts in ms */
+    if (delay_ms % 1000)
+        snprintf(in, sizeof in, "%llu ms", (unsigned long long)delay_ms);
+    else
+        snprintf(in, sizeof in, "%llu s", (unsigned long long)(delay_ms / 1000));
     if (state == JOB_STATE_TRANSIENT_ERROR)
-        log_job(LOG_WARN, job, "transfer.retry", "file %u: %s 0x%08x (%s); TRANSIENT_ERROR, retry in %llu s",
-                a->index, transfer_class_name(result->result), (unsigned)code, result->detail,
-                (unsigned long long)delay_s);
+        log_job(LOG_WARN, job, "transfer.retry", "file %u: %s 0x%08x (%s); TRANSIENT_ERROR, retry in %s",
+                a->index, transfer_class_name(result->result), (unsigned)code, detail, in);
     else
         log_job(LOG_ERROR, job, "transfer.error", "file %u: %s 0x%08x (%s); ERROR", a->index,
                 transfer_class_name(result->result), (unsigned)code,
-                code == DO_E_DOWNLOAD_NO_PROGRESS ? "no progress within the job's timeout" : result->detail);
+                code == DO_E_DOWNLOAD_NO_PROGRESS ? "no progress within the job's timeout" : detail);
     jobs_emit(s->jobs, job, state == JOB_STATE_ERROR ? JOBS_EVENT_ERROR : JOBS_EVENT_MODIFIED,
               state == JOB_STATE_ERROR ? a->index : JOBS_NO_FILE);
 }
@@ -748,8 +822,9 @@ static void record_failure(struct scheduler *s, store_job_t *job, const active_t
  * on-demand transfer's bytes were counted by its checkpoints, its file is complete only when whole,
  * and a server that refused a range ends File6 for the file. */
 static void record_transfer_end(jobs_t *jobs, const store_job_t *job, store_file_t *file,
-                                const transfer_result_t *result, int on_demand)
+                                const transfer_result_t *result, const active_t *a)
 {
+    int on_demand = a->on_demand;
     int ok = result->result == TRANSFER_OK;
     if (!on_demand)
         file->bytes_transferred = result->durable_bytes;
@@ -763,15 +838,55 @@ static void record_transfer_end(jobs_t *jobs, const store_job_t *job, store_file
         file->bytes_total = file->bytes_transferred;
     if (ok && !file->response_headers)
         replace_text(&file->response_headers, "");
-    file->bytes_from_http += result->bytes_received;
     /* Connections used: those opened, or the cached one that carried an HTTP exchange. */
-    file->http_connections += result->connections ? result->connections : result->http_status != 0;
+    uint32_t connections = result->connections ? result->connections : result->http_status != 0;
+    if (a->route.via_cache) {
+        file->bytes_from_cache += result->bytes_received;
+        file->cache_connections += connections;
+        cache_hosts_count(jobs->cache_hosts, &a->route, connections, result->bytes_received);
+    } else {
+        file->bytes_from_http += result->bytes_received;
+        file->http_connections += connections;
+    }
     file->download_ms += result->duration_ms;
     store_status_t status = store_file_update(jobs->store, file);
     if (status != STORE_OK)
         store_failure(jobs, &file->job_id, "record transfer end", status);
     else if (ok && (!on_demand || file_done(file)))
         jobs_emit(jobs, job, JOBS_EVENT_FILE_TRANSFERRED, file->index);
+}
+
+/* A cache attempt that failed on the cache's side: not the local file, not a cancel. */
+static int cache_attempt_failed(const transfer_result_t *result)
+{
+    return result->result == TRANSFER_TRANSIENT || result->result == TRANSFER_FATAL_REMOTE;
+}
+
+/* A cache attempt failed (store lock held): the ban rule, then the next source at once (another
+ * cache host or the origin; the job stays TRANSFERRING), or TRANSIENT_ERROR while the job waits
+ * for the cache hosts. The reason is the job's cache_fallback (doadmin /why). */
+static void leave_cache(struct scheduler *s, store_job_t *job, const active_t *a, const transfer_result_t *result)
+{
+    uint64_t now = scheduler_now_ms(), wait_ms = 0;
+    char why[CACHE_WHY_MAX];
+    uv_mutex_lock(&s->mu);
+    job_clock_t *c = clock_get(s, &job->id);
+    cache_progress_t progress = c ? c->cache : (cache_progress_t){0};
+    cache_hosts_failed(s->jobs->cache_hosts, &a->route, result->http_status, result->code, result->bytes_received,
+                       a->foreground, &progress, now, &wait_ms, why, sizeof why);
+    if (c)
+        c->cache = progress;
+    uv_mutex_unlock(&s->mu);
+    replace_text(&job->cache_fallback, why);
+    log_job(LOG_WARN, job, "transfer.fallback", "file %u: %s (0x%08x: %s)", a->index, why, (unsigned)result->code,
+            result->detail);
+    if (!wait_ms) {
+        start_job(s, job); /* the same file from the next source, resuming from its durable bytes */
+        return;
+    }
+    char detail[CACHE_WHY_MAX + 64];
+    snprintf(detail, sizeof detail, "waiting for the cache hosts: %s", why);
+    record_failure(s, job, a, result, wait_ms, detail);
 }
 
 static void on_done(void *ctx, uint64_t token, const transfer_result_t *result)
@@ -786,9 +901,11 @@ static void on_done(void *ctx, uint64_t token, const transfer_result_t *result)
         store_job_t job = {0};
         int loaded = ours && store_job_get(jobs->store, &a.job, &job) == STORE_OK;
         if (loaded && store_file_get(jobs->store, &a.job, a.index, &file) == STORE_OK)
-            record_transfer_end(jobs, &job, &file, result, a.on_demand);
+            record_transfer_end(jobs, &job, &file, result, &a);
         /* The job changes only if nothing else (Suspend, Cancel, ...) moved it meanwhile. */
-        if (loaded && job.state == JOB_STATE_TRANSFERRING) {
+        if (loaded && job.state == JOB_STATE_TRANSFERRING && a.route.via_cache && cache_attempt_failed(result)) {
+            leave_cache(s, &job, &a, result);
+        } else if (loaded && job.state == JOB_STATE_TRANSFERRING) {
             switch (result->result) {
             case TRANSFER_OK:
                 uv_mutex_lock(&s->mu);
@@ -808,7 +925,7 @@ static void on_done(void *ctx, uint64_t token, const transfer_result_t *result)
                 }
                 break;
             default:
-                record_failure(s, &job, &a, result);
+                record_failure(s, &job, &a, result, 0, result->detail);
                 break;
             }
         }
@@ -949,23 +1066,24 @@ void jobs_disable_transfers(jobs_t *jobs)
     log_service(LOG_INFO, "service.transfers", "transfers disabled");
 }
 
-hr_t jobs_set_background_bandwidth(jobs_t *jobs, uint64_t bytes_per_second)
+hr_t jobs_set_bandwidth(jobs_t *jobs, transfer_cap_t which, uint64_t bytes_per_second)
 {
-    if (!jobs)
+    if (!jobs || (unsigned)which >= TRANSFER_CAP_COUNT)
         return HR_E_INVALIDARG;
     hr_t hr = HR_FALSE;
     uv_mutex_lock(&jobs->lock);
     struct scheduler *s = jobs->scheduler;
     if (s) {
         uv_mutex_lock(&s->mu);
-        hr = s->engine_closed ? HR_FALSE : transfer_set_bandwidth_limit(s->engine, bytes_per_second);
+        hr = s->engine_closed ? HR_FALSE : transfer_set_bandwidth_limit(s->engine, which, bytes_per_second);
         if (hr == HR_OK)
-            s->background_cap = bytes_per_second <= TRANSFER_BANDWIDTH_MAX ? bytes_per_second : 0;
+            s->caps[which] = bytes_per_second <= TRANSFER_BANDWIDTH_MAX ? bytes_per_second : 0;
         uv_mutex_unlock(&s->mu);
     }
     uv_mutex_unlock(&jobs->lock);
     if (hr == HR_OK && bytes_per_second)
-        log_service(LOG_INFO, "service.transfers", "background downloads capped at %llu bytes/s",
+        log_service(LOG_INFO, "service.transfers", "%s downloads capped at %llu bytes/s",
+                    which == TRANSFER_CAP_FOREGROUND ? "foreground" : "background",
                     (unsigned long long)bytes_per_second);
     return hr;
 }

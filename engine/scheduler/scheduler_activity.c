@@ -2,6 +2,8 @@
  * running transfers, retry and no-progress clocks, rates and totals, read under s->mu. */
 #include "scheduler_internal.h"
 
+#include <stdio.h>
+
 void scheduler_job_activity(jobs_t *jobs, const store_guid_t *id, jobs_job_activity_t *out)
 {
     struct scheduler *s = jobs->scheduler;
@@ -15,6 +17,8 @@ void scheduler_job_activity(jobs_t *jobs, const store_guid_t *id, jobs_job_activ
     out->file_index = a ? a->index : 0;
     out->transfer_bytes = a ? a->progressed : 0;
     out->transfer_ms = a ? now - a->started_ms : 0;
+    if (a && a->route.via_cache)
+        snprintf(out->cache_host, sizeof out->cache_host, "%s", a->route.host);
     const job_clock_t *c = scheduler_clock_find(s, id);
     if (c) {
         uint64_t since = c->last_progress_ms ? c->last_progress_ms : c->first_ms;
@@ -37,7 +41,8 @@ void scheduler_activity(jobs_t *jobs, jobs_activity_t *out)
     out->background_running = (uint32_t)scheduler_background_running(s);
     out->foreground_running = (uint32_t)s->active_count - out->background_running;
     out->max_background = s->max_background;
-    out->background_cap = s->background_cap;
+    out->background_cap = s->caps[TRANSFER_CAP_BACKGROUND];
+    out->foreground_cap = s->caps[TRANSFER_CAP_FOREGROUND];
     out->rate = rate_meter_now(&s->rate, now);
     out->files_downloaded = s->files_downloaded;
     out->bytes_downloaded = s->bytes_downloaded;

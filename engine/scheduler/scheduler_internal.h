@@ -18,6 +18,7 @@ typedef struct active {          /* a running transfer: one per job */
     range_set_t demand;
     uint64_t demand_recorded;
     int on_demand, demand_probe;
+    cache_route_t route;         /* its source: a cache host or the origin (url NULL: freed once submitted) */
 } active_t;
 
 /* Bytes per second over windows of RATE_WINDOW_MS, for /perfsnap and /why. */
@@ -36,6 +37,7 @@ typedef struct job_clock {       /* per job, in memory: retries and the no-progr
     uint64_t retry_at_ms;        /* TRANSIENT_ERROR: when to retry; 0: not set */
     uint64_t progress_event_ms;  /* the last progress event (JOBS_PROGRESS_EVENT_MS apart) */
     rate_meter_t rate;
+    cache_progress_t cache;      /* its walk through the cache hosts (cache_hosts_route) */
 } job_clock_t;
 
 struct scheduler {
@@ -56,7 +58,7 @@ struct scheduler {
     size_t clock_count, clock_cap;
     /* what it has done since it was enabled (doadmin /perfsnap) */
     uint64_t enabled_ms;
-    uint64_t background_cap;     /* bytes/s; 0: none */
+    uint64_t caps[TRANSFER_CAP_COUNT]; /* bytes/s (transfer_cap_t); 0: none */
     uint64_t files_downloaded, bytes_downloaded;
     rate_meter_t rate;
 };

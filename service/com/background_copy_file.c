@@ -319,6 +319,14 @@ static IBackgroundCopyFile6Vtbl file_vtbl = {
 
 /* ---- IDeliveryOptimizationFile ----------------------------------------------------------------- */
 
+/* Whether the file's job runs a transfer through a cache host now. */
+static int running_via_cache(file_t *self)
+{
+    jobs_job_activity_t activity;
+    return SUCCEEDED(jobs_job_activity(dosvc_jobs, JOB_ID(self), &activity)) && activity.running &&
+           activity.file_index == self->index && activity.cache_host[0];
+}
+
 static HRESULT STDMETHODCALLTYPE do_file_get_stats(IDeliveryOptimizationFile *iface, DOSwarmStats *stats)
 {
     file_t *self = IMPL(iface, do_file);
@@ -341,15 +349,19 @@ static HRESULT STDMETHODCALLTYPE do_file_get_stats(IDeliveryOptimizationFile *if
     }
     if (SUCCEEDED(hr)) {
         stats->fileSize = file.bytes_total;
-        /* Everything comes from the origin: opendo has no peers, so every peer, upload and
-         * connection counter other than HTTP's stays 0. The figures are the file row's totals
-         * over every transfer, recorded when each ends (re-fetched bytes count); the bytes are
-         * never below those already checkpointed by a transfer still running. */
-        uint64_t received = file.bytes_from_http > file.bytes_transferred ? file.bytes_from_http
-                                                                           : file.bytes_transferred;
-        stats->totalBytesDownloaded = received;
-        stats->bytesFromHttp = received;
+        /* Bytes come from the origin (HTTP) or from cache hosts (DOINC): opendo has no peers, so
+         * every peer and upload counter stays 0. The figures are the file row's totals over
+         * every transfer, recorded when each ends (re-fetched bytes count); the bytes are never
+         * below those already checkpointed by a transfer still running, which count for its
+         * source. */
+        uint64_t from_http = file.bytes_from_http, from_cache = file.bytes_from_cache;
+        if (file.bytes_transferred > from_http + from_cache)
+            *(running_via_cache(self) ? &from_cache : &from_http) += file.bytes_transferred - from_http - from_cache;
+        stats->totalBytesDownloaded = from_http + from_cache;
+        stats->bytesFromHttp = from_http;
+        stats->bytesFromDoinc = from_cache;
         stats->httpConnectionCount = file.http_connections;
+        stats->doincConnectionCount = file.cache_connections;
         stats->downloadDuration = file.download_ms > UINT_MAX ? UINT_MAX : (UINT)file.download_ms; /* ms */
         stats->downloadMode = DownloadMode_Simple; /* no peering and no DO cloud services */
         if (file.bytes_total != JOB_SIZE_UNKNOWN && file.bytes_transferred == file.bytes_total)

@@ -109,7 +109,9 @@ static void test_status(void)
     CHECK(has(report, "JobState             : SUSPENDED\n") && has(report, "Owner                : S-1-5-21-1-1-1-1001\n") &&
               has(report, "FileSize             : UNKNOWN\n") && has(report, "TotalBytesDownloaded : 0\n") &&
               has(report, "Status               : Paused\n") && has(report, "Priority             : Background\n") &&
-              has(report, "DownloadMode         : 99\n") && has(report, "BytesFromPeers       : 0\n") &&
+              has(report, "DownloadMode         : 99 (Simple: the origin and cache hosts, no peers)\n") &&
+              has(report, "BytesFromPeers       : 0\n") && has(report, "BytesFromCacheServer : 0\n") &&
+              has(report, "BytesFromHttp        : 0\n") && has(report, "CacheHost            : -\n") &&
               has(report, "SourceURL            : http://example.invalid/b.bin\n") && has(report, line) &&
               has(report, "DownloadDuration     : 00:00:00.000\n") && has(report, "ExpireOn             : 20"),
           "/status job: the DO status fields, with the values of the job and its files");
@@ -235,6 +237,43 @@ static void test_why_retrying(void)
     jobs_cancel(f.jobs, admin(), &id);
 }
 
+/* A cache host that refuses connections: the job falls back to its origin (down too, so it
+ * retries); /why says when and why it left the cache host, /perfsnap shows the host banned for
+ * every origin, and the download mode follows DODownloadMode. */
+static void test_cache_host_reports(void)
+{
+    cache_policy_t policy = {.hosts = {"127.0.0.1:1"}, .host_count = 1};
+    CHECK_HR(jobs_set_cache_policy(f.jobs, &policy), HR_OK, "a cache host that refuses connections");
+    settings_offer(&settings, SETTING_DOWNLOAD_MODE, 0, "Policy DODownloadMode");
+    char *report = NULL;
+    store_guid_t id = new_job("cache down", "http://127.0.0.1:1/cached.bin", "C:/dl/cached.bin");
+    job_value_t delay = {.number = 120};
+    jobs_set(f.jobs, alice(), &id, JOB_PROP_MIN_RETRY_DELAY, &delay);
+    CHECK_HR(jobs_resume(f.jobs, alice(), &id), HR_OK, "resume a job behind the cache host");
+    CHECK(wait_state(&id, JOB_STATE_TRANSIENT_ERROR), "cache and origin down: TRANSIENT_ERROR");
+    CHECK_HR(admin_explain(&sources, admin(), &id, &report), HR_OK, "/why of a job that left the cache host");
+    CHECK(has(report, "It last left a cache host because cache host 127.0.0.1:1 could not be reached (0x80072EFD): "
+                      "banned for every origin for 15 min; falling back to the origin.\n") &&
+              has(report, "  when: 20") && has(report, " WARN  ") && has(report, " transfer.fallback file 0: cache host"),
+          "/why: when and why the job left the cache host");
+    free(report);
+    CHECK_HR(admin_status(&sources, admin(), &id, &report), HR_OK, "/status of that job");
+    CHECK(has(report, "CacheHost            : -\n") && has(report, "BytesFromCacheServer : 0\n") &&
+              has(report, "DownloadMode         : 0 (HTTP only: the origin and cache hosts)\n"),
+          "/status: no cache host answered; DownloadMode from the policy");
+    free(report);
+    CHECK_HR(admin_perfsnap(&sources, admin(), &report), HR_OK, "/perfsnap with a cache host");
+    CHECK(has(report, "CacheHostConnections       : 0\n") &&
+              has(report, "CacheHost                  : 127.0.0.1:1: 0 connection(s), 0 bytes, 1 failure(s), "
+                          "1 fallback(s), banned for: every origin (14 min ") &&
+              has(report, "DownloadMode               : 0 (HTTP only"),
+          "/perfsnap: cache host connections, the host's figures and its ban; DownloadMode");
+    free(report);
+    jobs_cancel(f.jobs, admin(), &id);
+    jobs_set_cache_policy(f.jobs, NULL);
+    settings_offer(&settings, SETTING_DOWNLOAD_MODE, 99, "Default");
+}
+
 static void test_why_gone(void)
 {
     char *report = NULL;
@@ -296,6 +335,7 @@ int main(void)
     test_why_error();
     test_why_retrying();
     test_why_gone();
+    test_cache_host_reports();
     test_config();
     return fixture_finish(&f);
 }

@@ -1,6 +1,6 @@
 /* Native unit tests of the SQLite job store: rows in and out, listing, file atomicity, file
  * properties, credentials, explicit transactions, argument validation, reopening, migrations
- * (real v1, v2 and v4 databases to v6), newer-schema refusal, quarantine and salvage of damaged
+ * (real v1, v2 and v4 databases to v7), newer-schema refusal, quarantine and salvage of damaged
  * databases, and 100,000 jobs. Databases live in a fresh temporary directory removed at the end. */
 #include <dirent.h>
 #include <stdarg.h>
@@ -21,7 +21,7 @@
 #define BOB       "S-1-5-21-1-1-1-1002"
 #define PATH_SIZE 512
 #define PAGE_SIZE 4096 /* SQLite's default page size */
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 
 /* The built-in migrations cut after the v1 step: opens (and writes) a database as v1 code did. */
 static store_migrations_t v4_migrations(void)
@@ -128,7 +128,8 @@ static void make_job(store_job_t *job, uint32_t seed, const char *owner)
 
 #define JOB_TEXTS(X)                                                                               \
     X(display_name) X(description) X(owner_sid) X(notify_program) X(notify_parameters)             \
-    X(proxy_list) X(proxy_bypass_list) X(custom_headers) X(error_detail) X(http_method)
+    X(proxy_list) X(proxy_bypass_list) X(custom_headers) X(error_detail) X(http_method)          \
+    X(cache_host) X(cache_fallback)
 #define JOB_NUMBERS(X)                                                                             \
     X(type) X(state) X(priority) X(notify_flags) X(min_retry_delay) X(no_progress_timeout)         \
     X(max_download_time) X(proxy_usage) X(cost_flags) X(acl_flags) X(peer_caching_flags)           \
@@ -141,7 +142,8 @@ static void make_job(store_job_t *job, uint32_t seed, const char *owner)
     X(final_url) X(server_ip)
 #define FILE_NUMBERS(X)                                                                            \
     X(index) X(bytes_total) X(bytes_transferred) X(completed) X(validation_state)                \
-    X(bytes_from_http) X(http_connections) X(download_ms) X(http_status)
+    X(bytes_from_http) X(http_connections) X(download_ms) X(http_status) X(bytes_from_cache)       \
+    X(cache_connections)
 #define SAME_TEXT(member)   same = same && text_equal(a->member, b->member);
 #define SAME_NUMBER(member) same = same && a->member == b->member;
 
@@ -312,10 +314,10 @@ static void test_new_database(store_t **out, const char *path)
     CHECK(report.created == 1 && report.migrated_from == 0
               && report.schema_version == SCHEMA_VERSION && report.integrity_ok == 1
               && !report.quarantined && report.salvaged_jobs == 0,
-          "report of a new database: created, v0 -> v6, integrity ok, not quarantined");
+          "report of a new database: created, v0 -> v7, integrity ok, not quarantined");
     CHECK(store_schema_version(*out) == SCHEMA_VERSION
               && store_builtin_migrations.count == SCHEMA_VERSION,
-          "schema version is 5");
+          "schema version is 7");
     char detail[64] = "";
     CHECK(store_check_integrity(*out, detail, sizeof detail) == STORE_OK
               && strcmp(detail, "ok") == 0,
@@ -334,6 +336,8 @@ static void test_job_rows(store_t *store)
     job.on_demand = 1;
     job.notification_interval_ms = 1500;
     job.certificate_callback = 1;
+    job.cache_host = dup_text("cache.lan:8080"); /* v7 */
+    job.cache_fallback = dup_text("cache host cache.lan:8080 answered HTTP 404");
     CHECK(store_job_insert(store, &job) == STORE_OK, "insert job");
     CHECK(stored_job_is(store, &job),
           "get returns every field as inserted (UTF-8, \"\" vs NULL, u32 > INT32_MAX)");
@@ -1003,7 +1007,7 @@ static void test_reopen(const char *path)
     CHECK(store_open(path, &store, &report) == STORE_OK && report.created == 0
               && report.migrated_from == SCHEMA_VERSION && report.schema_version == SCHEMA_VERSION
               && report.integrity_ok && !report.quarantined,
-          "reopen: existing v6 database, nothing to migrate");
+          "reopen: existing v7 database, nothing to migrate");
     if (!store)
         return;
     store_job_t job;
@@ -1032,14 +1036,14 @@ static void test_migrations(const char *path, const char *failing_path)
     store_job_t job;
     make_job(&job, 40, BOB);
 
-    if (CHECK(store_open(path, &store, NULL) == STORE_OK, "open a current (v6) database")) {
+    if (CHECK(store_open(path, &store, NULL) == STORE_OK, "open a current (v7) database")) {
         store_job_insert(store, &job);
         store_close(store);
     }
     CHECK(store_open_with_migrations(path, &newer, &store, &report) == STORE_OK
               && report.migrated_from == SCHEMA_VERSION && report.schema_version == SCHEMA_VERSION + 1
               && !report.created && store_schema_version(store) == SCHEMA_VERSION + 1,
-          "newer code migrates v6 -> v7 and reports migrated_from 6");
+          "newer code migrates v7 -> v8 and reports migrated_from 7");
     CHECK(stored_job_is(store, &job)
               && store_job_insert(store, &(store_job_t){ .id = make_guid(41, 0x10) }) == STORE_OK
               && raw_query_on(store, "SELECT count(*) FROM jobs WHERE extra = 'x'") == 2,
@@ -1056,7 +1060,7 @@ static void test_migrations(const char *path, const char *failing_path)
           "the newer database is left byte for byte untouched");
     free(before);
 
-    if (CHECK(store_open(failing_path, &store, NULL) == STORE_OK, "open a second current (v6) database")) {
+    if (CHECK(store_open(failing_path, &store, NULL) == STORE_OK, "open a second current (v7) database")) {
         store_job_insert(store, &job);
         store_close(store);
     }
@@ -1074,7 +1078,7 @@ static void test_migrations(const char *path, const char *failing_path)
     db_path(fresh, "fresh-v4.db");
     CHECK(store_open_with_migrations(fresh, &newer, &store, &report) == STORE_OK && report.created
               && report.migrated_from == 0 && report.schema_version == SCHEMA_VERSION + 1,
-          "a new database gets every step in order (v0 -> v6)");
+          "a new database gets every step in order (v0 -> v7)");
     store_close(store);
     store_job_clear(&job);
 }
@@ -1109,7 +1113,7 @@ static void write_v1_database(const char *path, const store_job_t *job, const st
           "the v1 database has none of v2's columns and tables");
 }
 
-/* A real v1 database migrates to v6: its rows survive, the new columns and tables have their
+/* A real v1 database migrates to v7: its rows survive, the new columns and tables have their
  * defaults, and the migrated rows take v2 values. */
 static void test_migration_from_v1(const char *path)
 {
@@ -1125,7 +1129,7 @@ static void test_migration_from_v1(const char *path)
     if (!CHECK(store_open(path, &store, &report) == STORE_OK && report.migrated_from == 1
                    && report.schema_version == SCHEMA_VERSION && !report.created
                    && !report.quarantined && store_schema_version(store) == SCHEMA_VERSION,
-               "the v1 database migrates to v6 (migrated_from 1)"))
+               "the v1 database migrates to v7 (migrated_from 1)"))
         return;
     CHECK(stored_job_is(store, &job) && stored_file_is(store, &file)
               && file_count_is(store, &job.id, 1)
@@ -1178,7 +1182,7 @@ static void write_v2_database(const char *path, store_job_t *job, const store_fi
           "the v2 database has no security_flags column");
 }
 
-/* A real v2 database migrates to v6: every row survives, security_flags defaults to 0, and the
+/* A real v2 database migrates to v7: every row survives, security_flags defaults to 0, and the
  * migrated job takes a value. */
 static void test_migration_from_v2(const char *path)
 {
@@ -1196,7 +1200,7 @@ static void test_migration_from_v2(const char *path)
                    && report.schema_version == SCHEMA_VERSION && !report.created
                    && !report.quarantined && report.integrity_ok
                    && store_schema_version(store) == SCHEMA_VERSION,
-               "the v2 database migrates to v6 (migrated_from 2)"))
+               "the v2 database migrates to v7 (migrated_from 2)"))
         return;
     CHECK(stored_job_is(store, &job) && job_count_is(store, NULL, 1)
               && raw_query_on(store, "SELECT count(*) FROM jobs WHERE security_flags = 0") == 1,
@@ -1410,7 +1414,7 @@ static void test_damaged_with_wal(const char *path)
     store_close(store);
 }
 
-/* A damaged database written by v1 code is salvaged into a new v6 one. */
+/* A damaged database written by v1 code is salvaged into a new v7 one. */
 static void test_damaged_v1(const char *path)
 {
     store_migrations_t v1 = v1_migrations();
@@ -1430,7 +1434,7 @@ static void test_damaged_v1(const char *path)
                      == report.salvaged_files
               && raw_query_on(store, "SELECT count(*) FROM jobs WHERE security_flags = 0")
                      == report.salvaged_jobs,
-          "damaged v1 database: its rows are salvaged into v6 (validation_state, security_flags, file statistics 0)");
+          "damaged v1 database: its rows are salvaged into v7 (validation_state, security_flags, file statistics 0)");
     store_file_clear(&want);
     store_close(store);
 }
@@ -1707,7 +1711,7 @@ static void test_downloads_rows(const char *path)
     store_close(store);
 }
 
-/* A real v4 database migrates to v6: its rows survive as BITS-style jobs. */
+/* A real v4 database migrates to v7: its rows survive as BITS-style jobs. */
 static void test_migration_from_v4(const char *path)
 {
     store_migrations_t v4 = v4_migrations();
@@ -1725,13 +1729,65 @@ static void test_migration_from_v4(const char *path)
     store_close(store);
     if (CHECK(store_open(path, &store, &report) == STORE_OK && report.migrated_from == 4 &&
                   report.schema_version == SCHEMA_VERSION && report.integrity_ok,
-              "the v4 database migrates to v6 (migrated_from 4)")) {
+              "the v4 database migrates to v7 (migrated_from 4)")) {
         CHECK(stored_job_is(store, &job) && stored_file_is(store, &file),
               "its job is a BITS-style job (kind 0), not NonVolatile-flagged, never started; its file has no response yet");
         store_close(store);
     }
     store_job_clear(&job);
     store_file_clear(&file);
+}
+
+/* A real v6 database migrates to v7: every job and file survives with every v6 value, nothing
+ * came from a cache, and the new columns then round-trip. */
+static void test_migration_from_v6(const char *path)
+{
+    store_migrations_t v6 = { store_builtin_migrations.steps, 6 };
+    store_t *store;
+    store_open_report_t report;
+    store_job_t jobs[2];
+    store_file_t files[3];
+    make_job(&jobs[0], 90, ALICE);
+    make_job(&jobs[1], 91, BOB);
+    jobs[1].kind = STORE_KIND_BITS;
+    jobs[1].http_method = dup_text("HEAD");
+    jobs[1].on_demand = 1;
+    make_file(&files[0], &jobs[0].id, 0);
+    make_file(&files[1], &jobs[0].id, 1);
+    make_file(&files[2], &jobs[1].id, 0);
+    files[2].final_url = dup_text("http://origin.test/x");
+    files[2].http_status = 206;
+    if (!CHECK(store_open_with_migrations(path, &v6, &store, &report) == STORE_OK && report.schema_version == 6,
+               "v6 code creates a v6 database"))
+        return;
+    CHECK(store_job_insert_many(store, jobs, 2) == STORE_OK &&
+              store_files_insert(store, files, 2, NULL, NULL) == STORE_OK &&
+              store_files_insert(store, &files[2], 1, NULL, NULL) == STORE_OK,
+          "v6 code stores two jobs and three files");
+    store_close(store);
+    if (CHECK(store_open(path, &store, &report) == STORE_OK && report.migrated_from == 6 &&
+                  report.schema_version == SCHEMA_VERSION && report.integrity_ok,
+              "the v6 database migrates to v7 (migrated_from 6)")) {
+        CHECK(stored_job_is(store, &jobs[0]) && stored_job_is(store, &jobs[1]) && job_count_is(store, NULL, 2) &&
+                  stored_file_is(store, &files[0]) && stored_file_is(store, &files[1]) &&
+                  stored_file_is(store, &files[2]),
+              "v7: every v6 row survives as it was (no cache host, no fallback, no cache bytes)");
+        CHECK(raw_query_on(store, "SELECT count(*) FROM files WHERE bytes_from_cache = 0 AND cache_connections = 0") == 3
+                  && raw_query_on(store, "SELECT count(*) FROM jobs WHERE cache_host IS NULL AND cache_fallback IS NULL") == 2,
+              "v7: the new columns have their defaults");
+        files[2].bytes_from_cache = UINT64_MAX - 3;
+        files[2].cache_connections = UINT32_MAX;
+        jobs[1].cache_host = dup_text("[::1]:47100");
+        jobs[1].cache_fallback = dup_text("cache host [::1]:47100 could not be reached");
+        CHECK(store_file_update(store, &files[2]) == STORE_OK && store_job_update(store, &jobs[1]) == STORE_OK &&
+                  stored_file_is(store, &files[2]) && stored_job_is(store, &jobs[1]),
+              "v7: bytes_from_cache (u64), cache_connections (u32), cache_host and cache_fallback round-trip");
+        store_close(store);
+    }
+    for (int i = 0; i < 2; i++)
+        store_job_clear(&jobs[i]);
+    for (int i = 0; i < 3; i++)
+        store_file_clear(&files[i]);
 }
 
 int main(void)
@@ -1768,6 +1824,8 @@ int main(void)
     test_migration_from_v2(path);
     db_path(path, "v4.db");
     test_migration_from_v4(path);
+    db_path(path, "v6.db");
+    test_migration_from_v6(path);
     db_path(path, "downloads.db");
     test_downloads_rows(path);
     db_path(path, "damaged.db");

@@ -81,63 +81,33 @@ start_origin() {
 
 # ---- one run -----------------------------------------------------------------------------------
 
-# Starts the cache host with an empty cache; $1 = lock|nolock.
-# DEVELOPMENT STAND-IN until scripts/cache-host.sh (branch fleet-tier) lands.
+# Starts the cache host with an empty cache; $1 = lock|nolock. The control is the same generated
+# configuration with proxy_cache_lock off: started by the script, stopped, edited, started again.
 start_cache() {
-    local lock=on i
-    [ "$1" = lock ] || lock=off
+    local i
     rm -rf "$dir/cache"
-    mkdir -p "$dir/cache/tmp"
-    cat >"$dir/cache/nginx.conf" <<CONF
-daemon on; worker_processes 2; worker_rlimit_nofile $nofile;
-pid $dir/cache/nginx.pid; error_log $dir/cache/error.log warn;
-$([ "$(id -u)" = 0 ] && echo "user root;")
-events { worker_connections $nofile; }
-http {
-  default_type application/octet-stream;
-  log_format slices '\$upstream_cache_status \$status \$body_bytes_sent \$slice_range';
-  log_subrequest on;
-  access_log $dir/cache/access.log slices;
-  client_body_temp_path $dir/cache/tmp; proxy_temp_path $dir/cache/tmp;
-  fastcgi_temp_path $dir/cache/tmp; uwsgi_temp_path $dir/cache/tmp; scgi_temp_path $dir/cache/tmp;
-  proxy_cache_path $dir/cache/data levels=1:2 keys_zone=fleet:10m inactive=30d use_temp_path=off;
-  upstream origin { server $origin; keepalive 64; }
-  server { listen $cache;
-    location / {
-      slice 1m;
-      proxy_cache fleet; proxy_cache_key \$arg_cachehostorigin\$uri\$slice_range;
-      proxy_set_header Range \$slice_range; proxy_set_header Host \$arg_cachehostorigin;
-      proxy_http_version 1.1; proxy_set_header Connection "";
-      proxy_cache_valid 200 206 30d;
-      proxy_cache_lock $lock; proxy_cache_lock_timeout 1h; proxy_cache_lock_age 2m;
-      proxy_pass http://origin;
-    }
-  }
-}
-CONF
-    nginx -p "$dir/cache" -e "$dir/cache/error.log" -c "$dir/cache/nginx.conf" </dev/null >/dev/null 2>&1 ||
-        die "the cache host did not start: see $dir/cache/error.log"
+    bash "$top/scripts/cache-host.sh" start --listen "$cache" --cache-dir "$dir/cache" --allow "$origin" \
+        >"$dir/cache-start.log" 2>&1 || die "the cache host did not start: see $dir/cache-start.log"
+    [ "$1" = nolock ] || return 0
+    stop_cache
+    sed -i 's/proxy_cache_lock on;/proxy_cache_lock off;/' "$dir/cache/nginx.conf"
+    grep -q 'proxy_cache_lock off;' "$dir/cache/nginx.conf" || die "no proxy_cache_lock in $dir/cache/nginx.conf"
+    : >"$dir/cache/logs/access.log"
+    nginx -p "$dir/cache" -e "$dir/cache/logs/error.log" -c "$dir/cache/nginx.conf" </dev/null ||
+        die "nginx (control) did not start: see $dir/cache/logs/error.log"
     for i in $(seq 1 50); do
         loopback_port_open "$cache_port" && return 0
         sleep 0.1
     done
-    die "the cache host does not answer: see $dir/cache/error.log"
+    die "nginx (control) does not answer: see $dir/cache/logs/error.log"
 }
 
-stop_cache() {
-    local i
-    [ -f "$dir/cache/nginx.pid" ] || return 0
-    kill "$(cat "$dir/cache/nginx.pid")" 2>/dev/null || true
-    for i in $(seq 1 50); do
-        [ -f "$dir/cache/nginx.pid" ] || return 0
-        sleep 0.1
-    done
-}
+stop_cache() { bash "$top/scripts/cache-host.sh" stop --cache-dir "$dir/cache" >/dev/null 2>&1 || true; }
 
-# "HITS MISSES OTHERS" of the cache's access log (one line per slice).
+# "HITS MISSES" of the cache's access log (slices), as `cache-host.sh stats` counts them.
 cache_counts() {
-    awk '$1 == "HIT" {h++} $1 == "MISS" {m++} $1 != "HIT" && $1 != "MISS" {o++}
-         END {printf "%d %d %d\n", h, m, o}' "$dir/cache/access.log"
+    bash "$top/scripts/cache-host.sh" stats --cache-dir "$dir/cache" |
+        awk '$1 == "hits" {h = $2} $1 == "misses" {m = $2} END {printf "%d %d\n", h, m}'
 }
 
 # Number of downloads with the SHA-256 $1 (the rest are missing or wrong); the files are deleted.
@@ -150,25 +120,24 @@ count_right() {
 }
 
 # One run ($1 = lock|nolock): "fleet RUN MIB CLIENTS ORIGIN_BYTES RIGHT WALL CPU PEAK HITS MISSES
-# OTHERS TRANSFERRED ERRORS" on stdout.
+# FROM_CACHE TRANSFERRED ERRORS" on stdout.
 measure_run() {
     local run=$1 line origin_bytes right
     start_origin
     start_cache "$run"
     say "run '$run': $CLIENTS clients, ${MIB} MiB, origin capped at $((MIB * 1024 / ORIGIN_SECONDS)) KiB/s a connection"
     rm -rf "$dir/clients"
-    line=$("$clients_bin" "$dir/clients" "http://$cache/fleet.bin?cacheHostOrigin=$origin" "$CLIENTS" ||
-           true)
+    line=$("$clients_bin" "$dir/clients" "http://$origin/fleet.bin" "$CLIENTS" "$cache" || true)
     stop_cache
     loopback_nginx_stop
     [ -n "$line" ] || die "fleet_clients printed nothing: see $dir/clients/engine.log"
     say "$line"
     origin_bytes=$(awk '{n += $2} END {printf "%d", n}' "$dir/origin/access.log")
     cp "$dir/origin/access.log" "$dir/origin-$run.log"
-    cp "$dir/cache/access.log" "$dir/cache-$run.log"
+    cp "$dir/cache/logs/access.log" "$dir/cache-$run.log"
     right=$(count_right "$sha")
-    set -- $line # FLEET jobs N transferred T errors E wall_s W cpu_s C peak_rss_kib R
-    echo "fleet $run $MIB $CLIENTS $origin_bytes $right ${9} ${11} ${13} $(cache_counts) ${5} ${7}"
+    set -- $line # FLEET jobs N transferred T errors E wall_s W cpu_s C peak_rss_kib R from_cache B
+    echo "fleet $run $MIB $CLIENTS $origin_bytes $right ${9} ${11} ${13} $(cache_counts) ${15} ${5} ${7}"
 }
 
 # ---- the runs and the report ---------------------------------------------------------------------

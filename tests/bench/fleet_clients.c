@@ -3,7 +3,11 @@
  * built with optimisation and without sanitizers), with COUNT jobs of one file each, all of the
  * same URL, all resumed at once, as COUNT machines behind one cache host would fetch an update.
  *
- *   fleet_clients DIR URL COUNT
+ *   fleet_clients DIR URL COUNT CACHE_HOST
+ *
+ * URL is the origin's; CACHE_HOST (host:port) is the job manager's cache policy
+ * (jobs_set_cache_policy), as the service sets it from DOCacheHost, so every job asks the cache
+ * host in the cache-host request form.
  *
  * DIR (created) holds the job database, the engine's log and the downloads C:/dl/NNNN.bin (the
  * program runs in DIR, where "C:" is a directory, as the unit tests do). The jobs are created
@@ -11,10 +15,11 @@
  * reached TRANSFERRED or ERROR (the event sink counts them); then the TRANSFERRED jobs are
  * completed (their files renamed into place). It prints one line
  *
- *   FLEET jobs N transferred T errors E wall_s W cpu_s C peak_rss_kib R
+ *   FLEET jobs N transferred T errors E wall_s W cpu_s C peak_rss_kib R from_cache B
  *
- * where C is the process's user + system CPU time during the measured span and R its peak
- * resident memory (getrusage). Status 0 when every job was transferred and completed. */
+ * where C is the process's user + system CPU time during the measured span, R its peak resident
+ * memory (getrusage) and B the body bytes the jobs' files got from the cache host (their
+ * bytes_from_cache). Status 0 when every job was transferred and completed. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -128,12 +133,18 @@ static size_t wait_finished(size_t count, size_t *errors)
     return transferred;
 }
 
-/* Complete of every TRANSFERRED job: the number completed. */
-static size_t complete_all(jobs_t *jobs, const store_guid_t *ids, size_t count)
+/* Complete of every TRANSFERRED job: the number completed; *from_cache = the bytes their files
+ * got from the cache host. */
+static size_t complete_all(jobs_t *jobs, const store_guid_t *ids, size_t count, uint64_t *from_cache)
 {
     size_t completed = 0;
+    *from_cache = 0;
     for (size_t i = 0; i < count; i++) {
         int32_t state = -1;
+        store_file_t file = {0};
+        if (jobs_get_file(jobs, &client, &ids[i], 0, &file) == HR_OK)
+            *from_cache += file.bytes_from_cache;
+        store_file_clear(&file);
         if (jobs_state(jobs, &client, &ids[i], &state) == HR_OK && state == JOB_STATE_TRANSFERRED &&
             jobs_complete(jobs, &client, &ids[i]) == HR_OK)
             completed++;
@@ -141,7 +152,17 @@ static size_t complete_all(jobs_t *jobs, const store_guid_t *ids, size_t count)
     return completed;
 }
 
-static int run(const char *url, size_t count)
+/* The job manager's cache policy: one cache host, no fallback delay (the policies' defaults). */
+static hr_t use_cache_host(jobs_t *jobs, const char *host)
+{
+    cache_policy_t policy = {.host_count = 1};
+    if (strlen(host) >= sizeof policy.hosts[0])
+        return HR_E_INVALIDARG;
+    strcpy(policy.hosts[0], host);
+    return jobs_set_cache_policy(jobs, &policy);
+}
+
+static int run(const char *url, size_t count, const char *cache_host)
 {
     jobs_t *jobs = NULL;
     store_guid_t *ids = calloc(count, sizeof *ids);
@@ -151,10 +172,13 @@ static int run(const char *url, size_t count)
         return 1;
     }
     jobs_set_event_sink(jobs, on_event, NULL);
-    hr_t hr = jobs_enable_transfers(jobs, NULL, NULL, (uint32_t)count);
+    hr_t hr = use_cache_host(jobs, cache_host);
+    if (HR_SUCCEEDED(hr))
+        hr = jobs_enable_transfers(jobs, NULL, NULL, (uint32_t)count);
     for (size_t i = 0; i < count && HR_SUCCEEDED(hr); i++)
         hr = create_job(jobs, url, i, &ids[i]);
     size_t transferred = 0, errors = 0, completed = 0;
+    uint64_t from_cache = 0;
     double wall = 0, cpu = 0;
     if (HR_SUCCEEDED(hr)) {
         double start = now_s(), cpu0 = cpu_s();
@@ -163,10 +187,10 @@ static int run(const char *url, size_t count)
         transferred = wait_finished(count, &errors);
         wall = now_s() - start;
         cpu = cpu_s() - cpu0;
-        completed = complete_all(jobs, ids, count);
+        completed = complete_all(jobs, ids, count, &from_cache);
     }
-    printf("FLEET jobs %zu transferred %zu errors %zu wall_s %.2f cpu_s %.2f peak_rss_kib %ld\n", count,
-           transferred, errors, wall, cpu, peak_rss_kib());
+    printf("FLEET jobs %zu transferred %zu errors %zu wall_s %.2f cpu_s %.2f peak_rss_kib %ld from_cache %llu\n",
+           count, transferred, errors, wall, cpu, peak_rss_kib(), (unsigned long long)from_cache);
     fflush(stdout);
     jobs_close(jobs);
     free(ids);
@@ -176,9 +200,9 @@ static int run(const char *url, size_t count)
 int main(int argc, char **argv)
 {
     char *end = NULL;
-    long count = argc == 4 ? strtol(argv[3], &end, 10) : 0;
-    if (argc != 4 || !end || *end || count < 1 || count > MAX_CLIENTS) {
-        fprintf(stderr, "usage: fleet_clients DIR URL COUNT (COUNT 1..%d)\n", MAX_CLIENTS);
+    long count = argc == 5 ? strtol(argv[3], &end, 10) : 0;
+    if (argc != 5 || !end || *end || count < 1 || count > MAX_CLIENTS) {
+        fprintf(stderr, "usage: fleet_clients DIR URL COUNT CACHE_HOST (COUNT 1..%d)\n", MAX_CLIENTS);
         return 2;
     }
     raise_open_files_limit();
@@ -187,7 +211,7 @@ int main(int argc, char **argv)
         return 1;
     }
     log_open("engine.log");
-    int status = run(argv[2], (size_t)count);
+    int status = run(argv[2], (size_t)count, argv[4]);
     log_close();
     return status;
 }

@@ -5,7 +5,7 @@ it gets it at the end).
 
     python3 fleet_report.py RESULTS OUT
 
-RESULTS lines: fleet RUN MIB CLIENTS ORIGIN_BYTES RIGHT WALL_S CPU_S PEAK_KIB HITS MISSES OTHERS
+RESULTS lines: fleet RUN MIB CLIENTS ORIGIN_BYTES RIGHT WALL_S CPU_S PEAK_KIB HITS MISSES FROM_CACHE
 TRANSFERRED ERRORS. The run's facts come from the environment (FLEET_*)."""
 import os
 import re
@@ -25,23 +25,23 @@ def read_runs(path):
             continue
         runs.append(dict(run=w[1], mib=int(w[2]), clients=int(w[3]), origin=int(w[4]), right=int(w[5]),
                          wall=float(w[6]), cpu=float(w[7]), peak=int(w[8]), hits=int(w[9]),
-                         misses=int(w[10]), others=int(w[11]), transferred=int(w[12]), errors=int(w[13])))
+                         misses=int(w[10]), from_cache=int(w[11]), transferred=int(w[12]), errors=int(w[13])))
     return runs
 
 
 def row(r):
     size = r["mib"] * 2**20
     ratio = r["origin"] / size
-    slices = r["hits"] + r["misses"] + r["others"]
+    slices = r["hits"] + r["misses"]
     hit_ratio = f"{r['hits'] / slices:.3f}" if slices else "—"
-    others = f", {r['others']:,} other" if r["others"] else ""
     verdict = ""
     if r["run"] == "lock":
         ok = ratio <= ORIGIN_LIMIT and r["right"] == r["clients"]
         verdict = " **PASS**" if ok else " **FAIL**"
     return (f"| {RUN_LABELS.get(r['run'], r['run'])} | {r['mib']} MiB | {r['clients']:,} | "
-            f"{ratio:.2f}×{verdict} | {r['right']:,} of {r['clients']:,} | {r['wall']:.1f} s | "
-            f"{hit_ratio} ({r['hits']:,} HIT, {r['misses']:,} MISS{others}) | "
+            f"{ratio:.2f}×{verdict} | {r['right']:,} of {r['clients']:,} | "
+            f"{r['from_cache'] / (size * r['clients']):.2f} | {r['wall']:.1f} s | "
+            f"{hit_ratio} ({r['hits']:,} HIT, {r['misses']:,} MISS) | "
             f"{r['peak'] / 1024:.0f} MiB | {r['cpu']:.1f} s |")
 
 
@@ -58,20 +58,23 @@ def section(runs):
              f"{e['FLEET_SLICE_MIB']} MiB slices, `proxy_cache_lock`, a cache key without the query "
              "string. The clients are one native process, `tests/bench/fleet_clients` (the real job "
              "manager, scheduler and transfer engine, built with `-O2` and without sanitizers): one "
-             "job per client, each with its own file, all resumed at once, every job's URL in the "
-             "cache-host request form `http://CACHE/fleet.bin?cacheHostOrigin=ORIGIN`. Wall time runs "
+             "job per client, each with its own file and the origin's URL, all resumed at once; the "
+             "job manager's cache policy (`jobs_set_cache_policy`, what the service sets from "
+             "`DOCacheHost`) names the cache host, so every request goes to it in the cache-host "
+             "form `http://CACHE/fleet.bin?cacheHostOrigin=ORIGIN` (\"from the cache\": the jobs' "
+             "`bytes_from_cache` over clients × file size). Wall time runs "
              "from the first Resume until every job is TRANSFERRED or in ERROR; the engine's CPU time "
              "(user + system) is that span's, its peak memory the process's maximum resident set "
              "(getrusage). Then every job is completed and every file's SHA-256 compared with the "
              "origin's. Origin bytes are the sum of `$body_bytes_sent` in the origin's access log; "
-             "HIT/MISS are the cache's access log lines, one per slice (`log_subrequest on`; "
-             "\"other\" is any other `$upstream_cache_status`). Each run starts with an empty cache. "
-             f"The control turns `proxy_cache_lock` off. Target: origin bytes ≤ {ORIGIN_LIMIT:.2f}× "
+             "HIT/MISS are slices as `scripts/cache-host.sh stats` counts them in the cache's access "
+             "log (one line per slice, `log_subrequest on`). Each run starts with an empty cache. "
+             "The control is the same generated configuration with `proxy_cache_lock off`. Target: origin bytes ≤ {ORIGIN_LIMIT:.2f}× "
              "the file and every client's SHA-256 right.",
              "",
-             "| run | file | clients | origin bytes / file size | SHA-256 right | wall time | "
-             "cache hit ratio (slices) | engine peak RSS | engine CPU (user + sys) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| run | file | clients | origin bytes / file size | SHA-256 right | from the cache | "
+             "wall time | cache hit ratio (slices) | engine peak RSS | engine CPU (user + sys) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     lines += [row(r) for r in runs]
     failed = [r for r in runs if r["errors"] or r["transferred"] < r["clients"]]
     for r in failed:

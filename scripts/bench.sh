@@ -27,13 +27,20 @@
 #      prefix's BITS service, the client then drives CLSID_BackgroundCopyManager (opendo now) in
 #      alternating blocks with CLSID_DeliveryOptimization (the pace reference that links these
 #      rows to Wine's BITS, measured in steps 2 and 3 of the same run) and downloads the 1 GiB
-#      file through it; `dosvc uninstall --bits` gives the class back to Wine's BITS.
-# Knobs (environment): BENCH_SECTIONS ("api download bits scale startup": which steps run; a
+#      file through it; `dosvc uninstall --bits` gives the class back to Wine's BITS;
+#   7. many downloads in one service (after steps 3 and 6): HKLM\SOFTWARE\opendo\Transfers\
+#      MaxBackgroundTransfers set to BENCH_MANY_JOBS and DoSvc restarted, then `bench_client
+#      many` creates BENCH_MANY_JOBS jobs, each downloading one BENCH_MANY_MIB file from nginx on
+#      127.0.0.1 to its own file, resumes them all at once and waits for all; every file's
+#      SHA-256 checked; the service's CPU time and peak memory as in step 3; afterwards the
+#      registry value is removed and DoSvc restarted.
+# Knobs (environment): BENCH_SECTIONS ("api download bits many scale startup": which steps run; a
 # run without all of them writes build/bench/benchmarks-partial.md unless BENCH_OUT says where),
 # BENCH_ITERATIONS (2000), BENCH_REPS (3), BENCH_STARTS (3), BENCH_SCALES ("10 1000 10000 100000"),
 # BENCH_SUSTAIN (40), BENCH_DL_REPS (3), BENCH_DL_MIB (1024: the http file), BENCH_DL_TLS_MIB (100:
-# the https file), BENCH_OUT (docs/benchmarks.md), BENCH_PREFIX (build/bench/wine: deleted first
-# and at exit, so never point it at a prefix you keep).
+# the https file), BENCH_MANY_JOBS (200), BENCH_MANY_MIB (16: the file each of them downloads),
+# BENCH_OUT (docs/benchmarks.md), BENCH_PREFIX (build/bench/wine: deleted first and at exit, so
+# never point it at a prefix you keep).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bench_dir=$top/build/bench
@@ -51,7 +58,9 @@ SUSTAIN=${BENCH_SUSTAIN:-40}
 DL_REPS=${BENCH_DL_REPS:-3}
 DL_MIB=${BENCH_DL_MIB:-1024}
 DL_TLS_MIB=${BENCH_DL_TLS_MIB:-100}
-ALL_SECTIONS="api download bits scale startup"
+MANY_JOBS=${BENCH_MANY_JOBS:-200}
+MANY_MIB=${BENCH_MANY_MIB:-16}
+ALL_SECTIONS="api download bits many scale startup"
 SECTIONS=${BENCH_SECTIONS:-$ALL_SECTIONS}
 for section in $SECTIONS; do
     case " $ALL_SECTIONS " in
@@ -184,6 +193,7 @@ populate() {
 make -s -C "$top" build/win/bench_client.exe build/win/tests/tls_client.exe
 tools="sqlite3 python3"
 if wants download; then tools="$tools nginx openssl curl sha256sum"; fi
+if wants many; then tools="$tools nginx sha256sum"; fi
 for tool in $tools; do
     command -v $tool >/dev/null || { say "$tool is missing (scripts/bootstrap.sh installs it)"; exit 1; }
 done
@@ -416,6 +426,53 @@ elif wants bits; then
     measure_bits_classes
 fi
 
+# ---- 2c. many downloads at once in one service -------------------------------------------------
+
+transfers_key='HKLM\SOFTWARE\opendo\Transfers'
+
+# Records "many ok JOBS BYTES SECONDS CPU WS_CPU PEAK_KIB RIGHT" or "many failed WHY".
+measure_many() {
+    local sha port pid ws cpu0 ws0 out secs bytes jobs cpu ws_cpu right
+    local dir=$work_dir/many
+    mkdir -p "$www" "$dir"
+    say "$MANY_JOBS downloads at once: MaxBackgroundTransfers $MANY_JOBS, DoSvc restarted [$(elapsed)]"
+    sha=$(served_file many.bin "$MANY_MIB")
+    wine reg add "$transfers_key" /v MaxBackgroundTransfers /t REG_DWORD /d "$MANY_JOBS" /f </dev/null >/dev/null 2>&1
+    stop_service DoSvc
+    start_service DoSvc
+    read -r port <<<"$(loopback_free_ports 1)"
+    LOOPBACK_NGINX_CONNECTIONS=$((MANY_JOBS + 64)) loopback_nginx_start "$bench_dir/nginx" \
+        "  server { listen 127.0.0.1:$port; root $www; }" ||
+        { say "nginx did not start: see $bench_dir/nginx/nginx-error.log"; return 1; }
+    if ! pid=$(prefix_pid 'dosvc\.exe') || ! ws=$(prefix_pid '^[^ ]*wineserver(64)? '); then
+        echo "many failed no dosvc.exe or wineserver in the prefix" >>"$results"
+    else
+        reset_peak "$pid"
+        cpu0=$(cpu_seconds "$pid") ws0=$(cpu_seconds "$ws")
+        if out=$(client many "$CLSID_DO" "http://127.0.0.1:$port/many.bin" "$work_win\\many" "$MANY_JOBS"); then
+            cpu=$(awk -v a="$cpu0" -v b="$(cpu_seconds "$pid")" 'BEGIN {print b - a}')
+            ws_cpu=$(awk -v a="$ws0" -v b="$(cpu_seconds "$ws")" 'BEGIN {print b - a}')
+            secs=$(printf '%s\n' "$out" | awk '/^RESULT many_transfer / {printf "%.3f", $3 / 1e6}')
+            bytes=$(printf '%s\n' "$out" | awk '/^RESULT many_bytes / {print $3}')
+            jobs=$(printf '%s\n' "$out" | awk '/^RESULT many_jobs / {print $3}')
+            right=$(find "$dir" -name '*.bin' -print0 | xargs -0 -r -P 2 -n 50 sha256sum |
+                    awk -v want="$sha" '$1 == want {n++} END {print n + 0}')
+            echo "many ok $jobs $bytes $secs $cpu $ws_cpu $(peak_kib "$pid") $right" >>"$results"
+        else
+            echo "many failed $(tr -d '\r' <"$bench_dir/results/client.err" | tail -n 2 | tr '\n' ' ')" >>"$results"
+        fi
+    fi
+    loopback_nginx_stop
+    rm -rf "$dir"
+    wine reg delete "$transfers_key" /v MaxBackgroundTransfers /f </dev/null >/dev/null 2>&1
+    stop_service DoSvc
+    start_service DoSvc
+}
+
+if wants many; then
+    measure_many
+fi
+
 # ---- 3. start-up and GetJob with 0 .. 100,000 jobs in the store -------------------------------
 
 # Start-ups of DoSvc with the store as it is (STARTS times), then of Wine's BITS when asked.
@@ -479,7 +536,7 @@ git -C "$top" diff --quiet HEAD -- 2>/dev/null || commit="$commit + local change
 export BENCH_CPUS BENCH_CPU BENCH_MEM BENCH_KERNEL BENCH_WINE BENCH_FS BENCH_COMMIT BENCH_RUNTIME \
        BENCH_ITERATIONS=$ITERATIONS BENCH_REPS=$REPS BENCH_STARTS=$STARTS BENCH_ID_SAMPLE=$ID_SAMPLE \
        BENCH_SUSTAIN=$SUSTAIN BENCH_DL_REPS=$DL_REPS BENCH_DL_MIB=$DL_MIB BENCH_DL_TLS_MIB=$DL_TLS_MIB \
-       BENCH_SECTIONS=$SECTIONS BENCH_CURL BENCH_NGINX
+       BENCH_MANY_JOBS=$MANY_JOBS BENCH_MANY_MIB=$MANY_MIB BENCH_SECTIONS=$SECTIONS BENCH_CURL BENCH_NGINX
 BENCH_CPUS=$(nproc)
 BENCH_CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 BENCH_MEM=$(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
@@ -505,12 +562,13 @@ env = {
     "sustain": int(e["BENCH_SUSTAIN"]), "dl_reps": int(e["BENCH_DL_REPS"]),
     "dl_mib": int(e["BENCH_DL_MIB"]), "dl_tls_mib": int(e["BENCH_DL_TLS_MIB"]),
     "sections": e["BENCH_SECTIONS"].split(), "curl": e["BENCH_CURL"], "nginx": e["BENCH_NGINX"],
+    "many_jobs": int(e["BENCH_MANY_JOBS"]), "many_mib": int(e["BENCH_MANY_MIB"]),
 }
 FLAT_LIMIT = 1.25   # "flat": GetJob at 100,000 jobs within 25 % of GetJob at 10 jobs (paced)
 STALL_MS = 100      # and no call waits this long while the service looks at its whole store
 PEAK_MIB = 64       # the service's peak memory during the large download
 
-api, bitsapi, scale, start, populate, sustain, dl = {}, {}, {}, {}, {}, {}, {}
+api, bitsapi, scale, start, populate, sustain, dl, many = {}, {}, {}, {}, {}, {}, {}, None
 for line in open(results_path):
     w = line.split()
     if w[0] == "api":              # api REP SERVER ROW MEDIAN P95
@@ -529,6 +587,9 @@ for line in open(results_path):
         runs = dl.setdefault((w[1], w[2]), {})  # or: download CASE WHO REP failed WHY...
         runs[int(w[3])] = (dict(bytes=int(w[5]), secs=float(w[6]), cpu=float(w[7]), ws=float(w[8]),
                                 peak=int(w[9]), check=w[10]) if w[4] == "ok" else " ".join(w[5:]))
+    elif w[0] == "many":           # many ok JOBS BYTES SECONDS CPU WS_CPU PEAK_KIB RIGHT, or: many failed WHY...
+        many = (dict(jobs=int(w[2]), bytes=int(w[3]), secs=float(w[4]), cpu=float(w[5]), ws=float(w[6]),
+                     peak=int(w[7]), right=int(w[8])) if w[1] == "ok" else " ".join(w[2:]))
 
 med = statistics.median
 def us(x):
@@ -742,6 +803,12 @@ if ("http", "opendo_bits") in dl:
                           f"{dl_cell('http', 'opendo_bits', 'mbps')} | — | — | — | — | ≥ 5.00× Wine | "
                           f"{dl_result(False)} |")
 
+# --- many downloads in one service: all complete with the right bytes.
+many_ok = (isinstance(many, dict) and many["right"] == env["many_jobs"]
+           and many["bytes"] == env["many_jobs"] * env["many_mib"] * 2**20)
+if "many" in env["sections"]:
+    passes, fails = passes + many_ok, fails + (not many_ok)
+
 out("# Benchmarks")
 out()
 out(f"Generated by `make bench` (`scripts/bench.sh`) on {env['date']}; do not edit by hand. "
@@ -750,7 +817,7 @@ out()
 out(f"**Machine:** {env['cpus']} CPUs ({env['cpu']}), {env['mem']} RAM, Linux {env['kernel']}, "
     f"{env['wine']}, prefix on {env['fs']}.")
 out()
-skipped = [x for x in ("api", "download", "bits", "scale", "startup") if x not in env["sections"]]
+skipped = [x for x in ("api", "download", "bits", "many", "scale", "startup") if x not in env["sections"]]
 out(f"**Summary:** {passes} target(s) met, {fails} missed" +
     (f"; a partial run (BENCH_SECTIONS=\"{' '.join(env['sections'])}\"): not measured: "
      f"{', '.join(skipped)}." if skipped else "."))
@@ -841,6 +908,33 @@ else:
     table(["| call | opendo BITS class | opendo DO class (same blocks) | BITS / DO class (per run) | "
            "Wine BITS (API section) | opendo BITS class / Wine | target | result |",
            "|---|---:|---:|---:|---:|---:|---|---|"] + bits_table)
+out(f"## {env['many_jobs']} concurrent downloads in one DoSvc")
+out()
+if "many" not in env["sections"]:
+    not_run("many")
+else:
+    out(f"`HKLM\\SOFTWARE\\opendo\\Transfers\\MaxBackgroundTransfers` set to {env['many_jobs']} and "
+        f"DoSvc restarted; then `bench_client many` creates {env['many_jobs']} jobs through the DO "
+        f"class (CreateJob, AddFile), each downloading the same {size_label(env['many_mib'])} random "
+        "file from nginx on 127.0.0.1 to its own file, resumes them all, polls every unfinished "
+        "job's GetState every 100 ms until all are TRANSFERRED, and completes them. Throughput is "
+        "the jobs' bytes over first Resume .. last TRANSFERRED seen (10^6 bytes per second); the "
+        "service's CPU time and peak memory (VmHWM, reset before) as in the downloads section, "
+        "for the whole run including the client's calls; every file's SHA-256 checked. Afterwards "
+        "the registry value is removed and DoSvc restarted.")
+    out()
+    if isinstance(many, dict):
+        table(["| downloads | SHA-256 right | aggregate throughput | wall time | DoSvc CPU (user + sys) | "
+               "wineserver CPU | DoSvc peak memory (VmHWM) |", "|---:|---:|---:|---:|---:|---:|---:|",
+               f"| {many['jobs']} of {env['many_jobs']} completed | {many['right']} of {env['many_jobs']} | "
+               f"{many['bytes'] / many['secs'] / 1e6:.0f} MB/s ({many['bytes'] / 2**30:.2f} GiB) | "
+               f"{many['secs']:.1f} s | {many['cpu']:.2f} s | {many['ws']:.2f} s | {many['peak'] / 1024:.0f} MiB |"])
+        out(f"Target: all {env['many_jobs']} downloads complete with the right SHA-256 — "
+            f"{'**PASS**' if many_ok else '**FAIL**'}.")
+        out()
+    else:
+        out(f"Failed: {many or 'no result'} — **FAIL**.")
+        out()
 out("## GetJob latency and the number of jobs in the store")
 out()
 if "scale" not in env["sections"]:
@@ -878,6 +972,13 @@ else:
     out()
     table(["| service | store | start → RUNNING | start → first GetJob answered | range |",
            "|---|---|---:|---:|---:|"] + start_table)
+# The "Fleet" section is written by `make bench-fleet` (scripts/bench-fleet.sh): kept as it is.
+import re
+previous = open(out_path).read() if os.path.exists(out_path) else ""
+fleet = re.search(r"^## Fleet\b.*?(?=^## |\Z)", previous, flags=re.S | re.M)
+if fleet:
+    out(fleet.group(0).rstrip("\n"))
+    out()
 open(out_path, "w").write("\n".join(lines))
 PY
 say "done in $(elapsed); wrote ${OUT#$top/}"

@@ -19,6 +19,13 @@
  *                                         TRANSFERRED, Complete; times CreateJob..Complete
  *                                         (download_total) and Resume..TRANSFERRED seen
  *                                         (download_transfer), prints the bytes (download_bytes)
+ *   bench_client many CLSID URL DIR COUNT COUNT jobs downloading at once, each URL to its own file
+ *                                         DIR\NNNN.bin: all created with their file first, then all
+ *                                         resumed; GetState of every unfinished job every
+ *                                         MANY_POLL_MS until all are TRANSFERRED, then Complete;
+ *                                         times first Resume .. last TRANSFERRED seen
+ *                                         (many_transfer), prints the sum of the jobs' bytes
+ *                                         (many_bytes) and the jobs completed (many_jobs)
  *
  * Every measurement is printed as one machine-readable line
  *   RESULT name median_us p95_us
@@ -47,6 +54,8 @@
 #define STARTUP_TIMEOUT_MS 60000
 #define DOWNLOAD_POLL_MS 10
 #define DOWNLOAD_TIMEOUT_MS (30 * 60 * 1000)
+#define MANY_POLL_MS 100
+#define MANY_MAX_JOBS 1000
 #ifndef BG_E_NOT_FOUND
 #define BG_E_NOT_FOUND ((HRESULT)0x80200001L)
 #endif
@@ -662,13 +671,113 @@ static int command_download(const CLSID *clsid, const wchar_t *url, const wchar_
     return status;
 }
 
+/* ---- many: COUNT downloads at once in one service --------------------------------------------- */
+
+/* One sweep of GetState over the unfinished jobs: done[i] set for those TRANSFERRED; E_FAIL when
+ * one is in ERROR or a final state; *left = the jobs still unfinished. */
+static HRESULT sweep_states(IBackgroundCopyJob **jobs, char *done, long count, long *left)
+{
+    *left = 0;
+    for (long i = 0; i < count; i++) {
+        if (done[i])
+            continue;
+        BG_JOB_STATE state;
+        HRESULT hr = IBackgroundCopyJob_GetState(jobs[i], &state);
+        if (FAILED(hr))
+            return hr;
+        if (state == BG_JOB_STATE_ERROR || state == BG_JOB_STATE_CANCELLED ||
+            state == BG_JOB_STATE_ACKNOWLEDGED) {
+            print_job_error(stderr, L"bench_client: a job's ", jobs[i]);
+            return E_FAIL;
+        }
+        done[i] = state == BG_JOB_STATE_TRANSFERRED;
+        *left += !done[i];
+    }
+    return S_OK;
+}
+
+static HRESULT wait_all_transferred(IBackgroundCopyJob **jobs, char *done, long count)
+{
+    double start = now_us();
+    for (;;) {
+        long left;
+        HRESULT hr = sweep_states(jobs, done, count, &left);
+        if (FAILED(hr) || !left)
+            return hr;
+        if (now_us() - start > DOWNLOAD_TIMEOUT_MS * 1e3)
+            return HRESULT_FROM_WIN32(ERROR_TIMEOUT);
+        Sleep(MANY_POLL_MS);
+    }
+}
+
+/* CreateJob and AddFile of job i (URL to DIR\NNNN.bin). */
+static HRESULT create_many_job(IBackgroundCopyManager *manager, const wchar_t *url, const wchar_t *dir,
+                               long i, IBackgroundCopyJob **job)
+{
+    GUID id;
+    wchar_t local[MAX_PATH];
+    if (_snwprintf(local, ARRAYSIZE(local), L"%ls\\%04ld.bin", dir, i) < 0)
+        return E_INVALIDARG;
+    HRESULT hr = IBackgroundCopyManager_CreateJob(manager, L"opendo bench: one of many", BG_JOB_TYPE_DOWNLOAD,
+                                                  &id, job);
+    return SUCCEEDED(hr) ? IBackgroundCopyJob_AddFile(*job, url, local) : hr;
+}
+
+static int command_many(const CLSID *clsid, const wchar_t *url, const wchar_t *dir, long count)
+{
+    IBackgroundCopyManager *manager = NULL;
+    HRESULT hr = connect_manager(clsid, &manager);
+    if (FAILED(hr))
+        return fail("CoCreateInstance", hr);
+    IBackgroundCopyJob **jobs = calloc((size_t)count, sizeof *jobs);
+    char *done = calloc((size_t)count, 1);
+    const char *what = "CreateJob/AddFile";
+    hr = jobs && done ? S_OK : E_OUTOFMEMORY;
+    for (long i = 0; i < count && SUCCEEDED(hr); i++)
+        hr = create_many_job(manager, url, dir, i, &jobs[i]);
+    double start = now_us();
+    if (SUCCEEDED(hr))
+        what = "Resume";
+    for (long i = 0; i < count && SUCCEEDED(hr); i++)
+        hr = IBackgroundCopyJob_Resume(jobs[i]);
+    if (SUCCEEDED(hr)) {
+        what = "waiting for TRANSFERRED";
+        hr = wait_all_transferred(jobs, done, count);
+    }
+    double transferred = now_us();
+    UINT64 total = 0;
+    long completed = 0;
+    for (long i = 0; i < count && SUCCEEDED(hr); i++) {
+        UINT64 bytes = 0;
+        hr = complete_download(jobs[i], &bytes, &what);
+        total += bytes;
+        completed += SUCCEEDED(hr);
+    }
+    for (long i = 0; jobs && i < count && jobs[i]; i++) {
+        if (FAILED(hr))
+            IBackgroundCopyJob_Cancel(jobs[i]);
+        IBackgroundCopyJob_Release(jobs[i]);
+    }
+    int status = FAILED(hr) ? fail(what, hr) : 0;
+    if (!status) {
+        report_once("many_transfer", transferred - start);
+        printf("RESULT many_bytes %llu %llu\n", (unsigned long long)total, (unsigned long long)total);
+        printf("RESULT many_jobs %ld %ld\n", completed, completed);
+    }
+    free(jobs);
+    free(done);
+    IBackgroundCopyManager_Release(manager);
+    return status;
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_client api CLSID[,CLSID...] [N]\n"
                     "       bench_client getjob CLSID IDFILE [N|Ts [REFCLSID]]\n"
                     "       bench_client startup SERVICE CLSID [IDFILE]\n"
                     "       bench_client create CLSID COUNT\n"
-                    "       bench_client download CLSID URL LOCAL\n");
+                    "       bench_client download CLSID URL LOCAL\n"
+                    "       bench_client many CLSID URL DIR COUNT\n");
     return 2;
 }
 
@@ -704,6 +813,8 @@ int wmain(int argc, wchar_t **argv)
         status = command_create(&clsid, n);
     else if (!wcscmp(command, L"download") && argc == 5)
         status = command_download(&clsid, argv[3], argv[4]);
+    else if (!wcscmp(command, L"many") && argc == 6 && parse_count(argv[5], 1, MANY_MAX_JOBS, &n))
+        status = command_many(&clsid, argv[3], argv[4], n);
     else
         status = usage();
     CoUninitialize();

@@ -430,9 +430,18 @@ fi
 
 transfers_key='HKLM\SOFTWARE\opendo\Transfers'
 
-# Records "many ok JOBS BYTES SECONDS CPU WS_CPU PEAK_KIB RIGHT" or "many failed WHY".
+# Until killed: doadmin /perfsnap's BackgroundDownloadCount every 2 s, one number a line on stdout
+# (proof that the downloads ran at once, not one after another).
+sample_running_downloads() {
+    while sleep 2; do
+        wine "C:\Program Files\opendo\doadmin.exe" /perfsnap </dev/null 2>/dev/null |
+            tr -d '\r' | awk '$1 == "BackgroundDownloadCount" {print $NF}'
+    done
+}
+
+# Records "many ok JOBS BYTES SECONDS CPU WS_CPU PEAK_KIB RIGHT MOST_RUNNING" or "many failed WHY".
 measure_many() {
-    local sha port pid ws cpu0 ws0 out secs bytes jobs cpu ws_cpu right
+    local sha port pid ws cpu0 ws0 out secs bytes jobs cpu ws_cpu right sampler most
     local dir=$work_dir/many
     mkdir -p "$www" "$dir"
     say "$MANY_JOBS downloads at once: MaxBackgroundTransfers $MANY_JOBS, DoSvc restarted [$(elapsed)]"
@@ -449,7 +458,11 @@ measure_many() {
     else
         reset_peak "$pid"
         cpu0=$(cpu_seconds "$pid") ws0=$(cpu_seconds "$ws")
+        sample_running_downloads >"$bench_dir/results/many-running.txt" &
+        sampler=$!
         if out=$(client many "$CLSID_DO" "http://127.0.0.1:$port/many.bin" "$work_win\\many" "$MANY_JOBS"); then
+            kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
+            most=$(sort -n "$bench_dir/results/many-running.txt" | tail -n 1)
             cpu=$(awk -v a="$cpu0" -v b="$(cpu_seconds "$pid")" 'BEGIN {print b - a}')
             ws_cpu=$(awk -v a="$ws0" -v b="$(cpu_seconds "$ws")" 'BEGIN {print b - a}')
             secs=$(printf '%s\n' "$out" | awk '/^RESULT many_transfer / {printf "%.3f", $3 / 1e6}')
@@ -457,8 +470,9 @@ measure_many() {
             jobs=$(printf '%s\n' "$out" | awk '/^RESULT many_jobs / {print $3}')
             right=$(find "$dir" -name '*.bin' -print0 | xargs -0 -r -P 2 -n 50 sha256sum |
                     awk -v want="$sha" '$1 == want {n++} END {print n + 0}')
-            echo "many ok $jobs $bytes $secs $cpu $ws_cpu $(peak_kib "$pid") $right" >>"$results"
+            echo "many ok $jobs $bytes $secs $cpu $ws_cpu $(peak_kib "$pid") $right ${most:-0}" >>"$results"
         else
+            kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
             echo "many failed $(tr -d '\r' <"$bench_dir/results/client.err" | tail -n 2 | tr '\n' ' ')" >>"$results"
         fi
     fi
@@ -587,9 +601,10 @@ for line in open(results_path):
         runs = dl.setdefault((w[1], w[2]), {})  # or: download CASE WHO REP failed WHY...
         runs[int(w[3])] = (dict(bytes=int(w[5]), secs=float(w[6]), cpu=float(w[7]), ws=float(w[8]),
                                 peak=int(w[9]), check=w[10]) if w[4] == "ok" else " ".join(w[5:]))
-    elif w[0] == "many":           # many ok JOBS BYTES SECONDS CPU WS_CPU PEAK_KIB RIGHT, or: many failed WHY...
+    elif w[0] == "many":           # many ok JOBS BYTES SECONDS CPU WS_CPU PEAK_KIB RIGHT MOST_RUNNING,
         many = (dict(jobs=int(w[2]), bytes=int(w[3]), secs=float(w[4]), cpu=float(w[5]), ws=float(w[6]),
-                     peak=int(w[7]), right=int(w[8])) if w[1] == "ok" else " ".join(w[2:]))
+                     peak=int(w[7]), right=int(w[8]), most=int(w[9]))  # or: many failed WHY...
+                if w[1] == "ok" else " ".join(w[2:]))
 
 med = statistics.median
 def us(x):
@@ -920,13 +935,16 @@ else:
         "job's GetState every 100 ms until all are TRANSFERRED, and completes them. Throughput is "
         "the jobs' bytes over first Resume .. last TRANSFERRED seen (10^6 bytes per second); the "
         "service's CPU time and peak memory (VmHWM, reset before) as in the downloads section, "
-        "for the whole run including the client's calls; every file's SHA-256 checked. Afterwards "
+        "for the whole run including the client's calls; every file's SHA-256 checked. \"Most "
+        "running at once\" is the highest BackgroundDownloadCount of `doadmin /perfsnap`, sampled "
+        "every 2 s during the run. Afterwards "
         "the registry value is removed and DoSvc restarted.")
     out()
     if isinstance(many, dict):
-        table(["| downloads | SHA-256 right | aggregate throughput | wall time | DoSvc CPU (user + sys) | "
-               "wineserver CPU | DoSvc peak memory (VmHWM) |", "|---:|---:|---:|---:|---:|---:|---:|",
-               f"| {many['jobs']} of {env['many_jobs']} completed | {many['right']} of {env['many_jobs']} | "
+        table(["| downloads | most running at once | SHA-256 right | aggregate throughput | wall time | "
+               "DoSvc CPU (user + sys) | wineserver CPU | DoSvc peak memory (VmHWM) |",
+               "|---:|---:|---:|---:|---:|---:|---:|---:|",
+               f"| {many['jobs']} of {env['many_jobs']} completed | {many['most']} | {many['right']} of {env['many_jobs']} | "
                f"{many['bytes'] / many['secs'] / 1e6:.0f} MB/s ({many['bytes'] / 2**30:.2f} GiB) | "
                f"{many['secs']:.1f} s | {many['cpu']:.2f} s | {many['ws']:.2f} s | {many['peak'] / 1024:.0f} MiB |"])
         out(f"Target: all {env['many_jobs']} downloads complete with the right SHA-256 — "

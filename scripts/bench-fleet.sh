@@ -36,11 +36,18 @@ SLICE_MIB=1 # the cache host's slice size (scripts/cache-host.sh)
 say() { printf 'bench-fleet: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
+if [ $# -gt 0 ]; then
+    echo "usage: bench-fleet.sh (no arguments; the knobs are FLEET_* environment variables)" >&2
+    exit 2
+fi
 for run in $RUNS; do
     case $run in lock|nolock) ;; *) die "unknown run '$run' in FLEET_RUNS (known: lock nolock)" ;; esac
 done
-case "$MIB$CLIENTS$ORIGIN_SECONDS" in *[!0-9]*) die "FLEET_MIB, FLEET_CLIENTS and FLEET_ORIGIN_SECONDS are numbers" ;; esac
-[ -x "$clients_bin" ] || make -s -C "$top" -f rules.mk build/native-opt/fleet_clients
+for knob in "$MIB" "$CLIENTS" "$ORIGIN_SECONDS"; do
+    case $knob in ''|*[!0-9]*|0*) die "FLEET_MIB, FLEET_CLIENTS and FLEET_ORIGIN_SECONDS are whole numbers from 1" ;; esac
+done
+# `make bench-fleet` has built the client; run directly, this script builds it.
+make -s -C "$top" build/native-opt/fleet_clients
 for tool in nginx sha256sum python3; do
     command -v $tool >/dev/null || die "$tool is missing (scripts/bootstrap.sh installs it)"
 done
@@ -61,6 +68,12 @@ cache=127.0.0.1:$cache_port
 
 rm -rf "$dir"
 mkdir -p "$dir/www" "$dir/origin"
+# Every client's file stays on disk until the SHA-256 check of its run.
+need_kib=$((CLIENTS * MIB * 1024 + 1048576))
+free_kib=$(df -Pk "$dir" | awk 'NR == 2 {print $4}')
+[ "$free_kib" -ge "$need_kib" ] ||
+    die "$CLIENTS × ${MIB} MiB need $((need_kib / 1048576)) GiB free in $dir; $((free_kib / 1048576)) GiB are"
+
 cleanup() {
     local status=$?
     trap - EXIT INT TERM

@@ -245,12 +245,13 @@ stats_cache_host() {
 # --- nginx -------------------------------------------------------------------------------------
 
 # nginx_origin_pattern ORIGIN: a case-insensitive map pattern for what a client may send for the
-# canonical ORIGIN (":" may arrive percent-encoded; ":80" may be written or left out).
+# canonical ORIGIN (":" and an IPv6 literal's brackets may arrive percent-encoded; ":80" may be
+# written or left out).
 nginx_origin_pattern() {
     local host=${1%:*} port=80 escaped
     [ "$host" = "$1" ] || port=${1##*:}
     [[ $1 =~ ^\[[^]]*\]$ ]] && host=$1 port=80
-    escaped=$(printf '%s' "$host" | sed 's/[].[]/\\&/g')
+    escaped=$(printf '%s' "$host" | sed 's/\./\\./g; s/\[/(\\[|%5B)/; s/\]/(\\]|%5D)/')
     if [ "$port" = 80 ]; then
         printf '"~*^%s((:|%%3A)80)?$"' "$escaped"
     else

@@ -138,6 +138,7 @@ refused "size 10q" start "${good[@]}" --max-size 10q
 refused "size 1m (below 16m)" start "${good[@]}" --max-size 1m
 refused "engine varnish" start "${good[@]}" --engine varnish
 refused "resolver not an IP" start "${good[@]}" --resolver dns.example
+refused "cache lock maybe" start "${good[@]}" --cache-lock maybe
 refused "stop with --listen" stop --cache-dir "$work/cache-refused" --listen "127.0.0.1:$nginx_port"
 refused "status without --cache-dir" status
 

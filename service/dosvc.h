@@ -49,7 +49,6 @@ extern const CLSID *const bits_classes[BITS_CLASS_COUNT];
 extern jobs_t *dosvc_jobs;
 /* What the admin reports read (service/host/server.c), and the settings (service/host/settings.c). */
 extern admin_sources_t dosvc_admin_sources;
-extern settings_t dosvc_settings;
 
 /* The IUnknown methods of an object's secondary vtable (interface `type`, held in `member` of
  * `object_t`): they forward to the object's main methods main##_query_interface/_add_ref/_release,
@@ -119,15 +118,24 @@ void server_stop(api_personality_t api);
  * process's life (a Wine 8 unregistration race would otherwise hang the service). */
 void com_pins_hold(void);
 
-/* service/host/settings.c: the registry values of engine/settings' table, read into
- * dosvc_settings (and the log's size limits applied) once the log is open. */
+/* service/host/settings.c: the registry values of engine/settings' table and the DO policies,
+ * read (and the log's size limits applied) once the log is open, published in
+ * dosvc_admin_sources.settings; read again when their keys change (settings_watch_start). */
 void settings_load(void);
 void settings_apply_limits(jobs_t *jobs);
+/* The bandwidth caps and the cache hosts, once transfers are enabled. */
+void settings_apply_transfers(jobs_t *jobs);
 /* The BITS policy JobInactivityTimeout, in days. */
 uint32_t settings_bits_job_inactivity_days(void);
 uint32_t settings_max_background_transfers(void);
-/* The background download cap in bytes/s, 0 for none. */
-uint64_t settings_background_bandwidth(void);
+/* Re-reads and re-applies the settings whenever HKLM\SOFTWARE\opendo or the DO policy key
+ * changes, until settings_watch_stop. */
+void settings_watch_start(jobs_t *jobs);
+void settings_watch_stop(void);
+/* service/host/policies.c: the cache hosts the policies give (DOCacheHost, DHCP option 235 per
+ * DOCacheHostSource, none on a VPN per DODisallowCacheServerDownloadsOnVPN); writes
+ * s->cache_host_note. */
+void policies_cache_policy(settings_t *s, cache_policy_t *policy);
 
 /* service/security/file_ops.c: the job manager's file operations (rename onto the local name, delete a
  * temp file), run while impersonating the calling client (E_ACCESSDENIED if that fails). */

@@ -18,13 +18,19 @@ hr_t admin_config(const admin_sources_t *src, const caller_t *caller, char **rep
         return hr;
     text_t text = {0};
     static const char fixed[] = "Default (fixed in this version)";
-    setting(&text, "DownloadMode", "Default (fixed in this version: HTTP only, no peers, no cache "
-                                   "hosts)", "%llu", DO_DOWNLOAD_MODE_SIMPLE);
+    const settings_t *s = src->settings;
     for (int id = 0; id < SETTING_COUNT; id++) {
         const setting_info_t *info = setting_info(id);
-        setting(&text, info->name, src->settings->provider[id], "%llu",
-                settings_get(src->settings, id));
+        uint32_t value = settings_get(s, id);
+        if (value == SETTING_NEVER && info->choice_count && info->choices[0] == SETTING_NEVER)
+            text_printf(&text, "%s: -1 (never)\n%sProvider: %s\n", info->name, info->name, s->provider[id]);
+        else
+            setting(&text, info->name, s->provider[id], "%llu", value);
     }
+    text_printf(&text, "DownloadModeInEffect: %s\n",
+                settings_download_mode_text(settings_get(s, SETTING_DOWNLOAD_MODE)));
+    text_printf(&text, "CacheHost: %s\nCacheHostProvider: %s\nCacheHostInEffect: %s\n", s->cache_host,
+                s->cache_host_provider, *s->cache_host_note ? s->cache_host_note : "none");
     setting(&text, "DefaultMinRetryDelay", "Default (each job may set its own: /setminretrydelay)",
             "%llu", JOB_DEFAULT_MIN_RETRY_DELAY);
     setting(&text, "DefaultNoProgressTimeout", "Default (background jobs; each job may set its own: "

@@ -105,17 +105,29 @@ static void no_progress_clock(why_t *w)
 
 static void bandwidth_cap(why_t *w)
 {
-    if (w->job.priority == JOB_PRIORITY_FOREGROUND || !w->service.background_cap)
+    int foreground = w->job.priority == JOB_PRIORITY_FOREGROUND;
+    uint64_t bytes = foreground ? w->service.foreground_cap : w->service.background_cap;
+    if (!bytes)
         return;
     char cap[64];
-    admin_format_bytes(w->service.background_cap, cap, sizeof cap);
+    admin_format_bytes(bytes, cap, sizeof cap);
+    if (foreground) {
+        text_printf(&w->text, "Foreground downloads share a cap of %s per second "
+                              "(DOMaxForegroundDownloadBandwidth); %u of them run now.\n",
+                    cap, w->service.foreground_running);
+        advise(w, "%s", "lift or raise the policy HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\"
+                        "DeliveryOptimization\\DOMaxForegroundDownloadBandwidth (KiB/s, 0 = none); "
+                        "the service applies it at once");
+        return;
+    }
     text_printf(&w->text, "Background downloads share a cap of %s per second "
-                          "(MaxBackgroundDownloadBandwidth); %u of them run now.\n",
+                          "(MaxBackgroundDownloadBandwidth or DOMaxBackgroundDownloadBandwidth, the "
+                          "lower); %u of them run now.\n",
                 cap, w->service.background_running);
     advise(w, "%s", "lift or raise the cap: HKLM\\SOFTWARE\\opendo\\Transfers\\"
-                    "MaxBackgroundDownloadBandwidth (KiB/s, 0 = none), then restart the service; "
-                    "or make this job FOREGROUND (doadmin /setpriority <job> FOREGROUND), which is "
-                    "never capped");
+                    "MaxBackgroundDownloadBandwidth and the policy DOMaxBackgroundDownloadBandwidth "
+                    "(KiB/s, 0 = none; the service applies them at once); or make this job "
+                    "FOREGROUND (doadmin /setpriority <job> FOREGROUND), which has its own cap");
 }
 
 static void waiting_for_slot(why_t *w)

@@ -89,6 +89,14 @@ static void database_fields(text_t *text, const admin_sources_t *src, size_t job
     admin_field(text, WIDTH, "LogPath", "%s", src->log_path);
 }
 
+static void bandwidth_cap(text_t *text, const char *name, uint64_t bytes_per_second)
+{
+    if (bytes_per_second)
+        admin_field(text, WIDTH, name, "%llu bytes/s", (unsigned long long)bytes_per_second);
+    else
+        admin_field(text, WIDTH, name, "none");
+}
+
 static void transfer_fields(text_t *text, const jobs_activity_t *a)
 {
     admin_field(text, WIDTH, "FilesDownloaded", "%llu", (unsigned long long)a->files_downloaded);
@@ -101,11 +109,8 @@ static void transfer_fields(text_t *text, const jobs_activity_t *a)
     admin_field(text, WIDTH, "BackgroundDownloadCount", "%u", a->background_running);
     admin_field(text, WIDTH, "BackgroundDownloadsPending", "%u", a->background_waiting);
     admin_field(text, WIDTH, "MaxBackgroundTransfers", "%u", a->max_background);
-    if (a->background_cap)
-        admin_field(text, WIDTH, "BackgroundBandwidthCap", "%llu bytes/s",
-                    (unsigned long long)a->background_cap);
-    else
-        admin_field(text, WIDTH, "BackgroundBandwidthCap", "none");
+    bandwidth_cap(text, "BackgroundBandwidthCap", a->background_cap);
+    bandwidth_cap(text, "ForegroundBandwidthCap", a->foreground_cap);
     admin_field(text, WIDTH, "DownloadRateBytesPerSec", "%llu", (unsigned long long)a->rate);
     admin_field(text, WIDTH, "DownlinkUsageBps", "%llu", (unsigned long long)a->rate * 8);
     admin_field(text, WIDTH, "HttpConnections", "%u", a->foreground_running + a->background_running);

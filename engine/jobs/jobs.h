@@ -385,9 +385,10 @@ hr_t jobs_enable_transfers(jobs_t *jobs, const transfer_options_t *options, cons
 /* Stops the scheduler and the engine (progress checkpointed; jobs keep their state for the next
  * enable). No-op when not enabled. jobs_shutdown and jobs_close call it. */
 void jobs_disable_transfers(jobs_t *jobs);
-/* Caps the total download rate of background jobs (FOREGROUND ones are never capped); 0 = no
- * cap. HR_FALSE when transfers are not enabled (nothing applied). */
-hr_t jobs_set_background_bandwidth(jobs_t *jobs, uint64_t bytes_per_second);
+/* Caps the total download rate of background jobs (TRANSFER_CAP_BACKGROUND) or of foreground
+ * ones (TRANSFER_CAP_FOREGROUND); 0 = no cap. HR_FALSE when transfers are not enabled (nothing
+ * applied). */
+hr_t jobs_set_bandwidth(jobs_t *jobs, transfer_cap_t which, uint64_t bytes_per_second);
 /* The cache hosts every later attempt uses (engine/cache_hosts): may be called before or after
  * jobs_enable_transfers, and again whenever the policies change (running transfers finish on
  * the source they have). NULL: no cache host. */
@@ -414,7 +415,7 @@ typedef struct jobs_activity {
     int transfers_enabled;
     uint32_t foreground_running, background_running, max_background;
     uint32_t foreground_waiting, background_waiting; /* QUEUED or TRANSIENT_ERROR, not running */
-    uint64_t background_cap;                          /* bytes/s; 0: none */
+    uint64_t background_cap, foreground_cap;          /* bytes/s; 0: none */
     uint64_t rate;                                    /* bytes/s, every transfer together */
     uint64_t files_downloaded, bytes_downloaded;      /* since transfers were enabled */
     uint64_t enabled_ms;                              /* how long ago they were */

@@ -381,7 +381,7 @@ static void start_job(struct scheduler *s, store_job_t *job)
     if (job->kind == STORE_KIND_BITS) /* "{job} file": its client's certificate callback (verify_peer) */
         req.tls_tag = tls_tag;
     req.flags = TRANSFER_FLAG_CREATE_HIDDEN |
-                (job->priority == JOB_PRIORITY_FOREGROUND ? TRANSFER_FLAG_UNCAPPED : 0) |
+                (job->priority == JOB_PRIORITY_FOREGROUND ? TRANSFER_FLAG_FOREGROUND : 0) |
                 (job->kind == STORE_KIND_DOWNLOAD || on_demand ? TRANSFER_FLAG_RANGES_AT_OFFSETS : 0);
     apply_redirect_policy(job->security_flags, &req);
     fill_proxy(job, &req);
@@ -949,23 +949,24 @@ void jobs_disable_transfers(jobs_t *jobs)
     log_service(LOG_INFO, "service.transfers", "transfers disabled");
 }
 
-hr_t jobs_set_background_bandwidth(jobs_t *jobs, uint64_t bytes_per_second)
+hr_t jobs_set_bandwidth(jobs_t *jobs, transfer_cap_t which, uint64_t bytes_per_second)
 {
-    if (!jobs)
+    if (!jobs || (unsigned)which >= TRANSFER_CAP_COUNT)
         return HR_E_INVALIDARG;
     hr_t hr = HR_FALSE;
     uv_mutex_lock(&jobs->lock);
     struct scheduler *s = jobs->scheduler;
     if (s) {
         uv_mutex_lock(&s->mu);
-        hr = s->engine_closed ? HR_FALSE : transfer_set_bandwidth_limit(s->engine, bytes_per_second);
+        hr = s->engine_closed ? HR_FALSE : transfer_set_bandwidth_limit(s->engine, which, bytes_per_second);
         if (hr == HR_OK)
-            s->background_cap = bytes_per_second <= TRANSFER_BANDWIDTH_MAX ? bytes_per_second : 0;
+            s->caps[which] = bytes_per_second <= TRANSFER_BANDWIDTH_MAX ? bytes_per_second : 0;
         uv_mutex_unlock(&s->mu);
     }
     uv_mutex_unlock(&jobs->lock);
     if (hr == HR_OK && bytes_per_second)
-        log_service(LOG_INFO, "service.transfers", "background downloads capped at %llu bytes/s",
+        log_service(LOG_INFO, "service.transfers", "%s downloads capped at %llu bytes/s",
+                    which == TRANSFER_CAP_FOREGROUND ? "foreground" : "background",
                     (unsigned long long)bytes_per_second);
     return hr;
 }

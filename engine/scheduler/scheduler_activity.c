@@ -37,7 +37,8 @@ void scheduler_activity(jobs_t *jobs, jobs_activity_t *out)
     out->background_running = (uint32_t)scheduler_background_running(s);
     out->foreground_running = (uint32_t)s->active_count - out->background_running;
     out->max_background = s->max_background;
-    out->background_cap = s->background_cap;
+    out->background_cap = s->caps[TRANSFER_CAP_BACKGROUND];
+    out->foreground_cap = s->caps[TRANSFER_CAP_FOREGROUND];
     out->rate = rate_meter_now(&s->rate, now);
     out->files_downloaded = s->files_downloaded;
     out->bytes_downloaded = s->bytes_downloaded;

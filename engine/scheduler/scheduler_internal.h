@@ -56,7 +56,7 @@ struct scheduler {
     size_t clock_count, clock_cap;
     /* what it has done since it was enabled (doadmin /perfsnap) */
     uint64_t enabled_ms;
-    uint64_t background_cap;     /* bytes/s; 0: none */
+    uint64_t caps[TRANSFER_CAP_COUNT]; /* bytes/s (transfer_cap_t); 0: none */
     uint64_t files_downloaded, bytes_downloaded;
     rate_meter_t rate;
 };

@@ -64,6 +64,7 @@ typedef struct settings {
     char provider[SETTING_COUNT][SETTING_PROVIDER_MAX];
     char cache_host[SETTING_TEXT_MAX];           /* DOCacheHost as set ("" when not) */
     char cache_host_provider[SETTING_PROVIDER_MAX];
+    char vpn_keywords[SETTING_TEXT_MAX];         /* DOVpnKeywords: more words that name a VPN adapter */
     /* What the service made of the cache-host policies: the hosts in use and why (DHCP option
      * 235 unreadable, a VPN, entries refused); /config and /status show it. */
     char cache_host_note[SETTING_NOTE_MAX];

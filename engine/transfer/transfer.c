@@ -387,9 +387,11 @@ static void on_async(uv_async_t *async)
     }
     run_commands(e, q, 0);
     uv_mutex_lock(&e->lock);
-    uint64_t bandwidth = e->bandwidth;
+    uint64_t bandwidth[TRANSFER_CAP_COUNT];
+    memcpy(bandwidth, e->bandwidth, sizeof bandwidth);
     uv_mutex_unlock(&e->lock);
-    if (bandwidth != e->bandwidth_applied)
+    if (bandwidth[TRANSFER_CAP_BACKGROUND] != e->bw[TRANSFER_CAP_BACKGROUND].applied ||
+        bandwidth[TRANSFER_CAP_FOREGROUND] != e->bw[TRANSFER_CAP_FOREGROUND].applied)
         transfer_bandwidth_apply(e, bandwidth);
 }
 
@@ -586,9 +588,9 @@ hr_t transfer_cancel(transfer_engine_t *e, uint64_t token)
     return hr == DO_E_NO_SERVICE ? HR_FALSE : hr;
 }
 
-hr_t transfer_set_bandwidth_limit(transfer_engine_t *e, uint64_t bytes_per_second)
+hr_t transfer_set_bandwidth_limit(transfer_engine_t *e, transfer_cap_t which, uint64_t bytes_per_second)
 {
-    if (!e)
+    if (!e || (unsigned)which >= TRANSFER_CAP_COUNT)
         return HR_E_INVALIDARG;
     struct command *c = calloc(1, sizeof *c);
     if (!c)
@@ -597,7 +599,7 @@ hr_t transfer_set_bandwidth_limit(transfer_engine_t *e, uint64_t bytes_per_secon
     if (bytes_per_second > TRANSFER_BANDWIDTH_MAX)
         bytes_per_second = 0; /* beyond any link: no cap */
     uv_mutex_lock(&e->lock);
-    e->bandwidth = bytes_per_second;
+    e->bandwidth[which] = bytes_per_second;
     uv_mutex_unlock(&e->lock);
     hr_t hr = enqueue(e, c);
     if (hr != HR_OK)

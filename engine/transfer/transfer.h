@@ -84,7 +84,7 @@ typedef struct transfer_range {
 } transfer_range_t;
 
 #define TRANSFER_FLAG_CREATE_HIDDEN 0x1u /* Windows: a temp file created here gets FILE_ATTRIBUTE_HIDDEN */
-#define TRANSFER_FLAG_UNCAPPED 0x2u      /* not subject to transfer_set_bandwidth_limit (foreground) */
+#define TRANSFER_FLAG_FOREGROUND 0x2u    /* counted against the foreground cap, not the background one */
 #define TRANSFER_FLAG_HTTPS_TO_HTTP 0x4u /* a redirect from https to http is followed (else refused) */
 /* Ranges are written at their own offsets (an IDODownload's file, which later Starts add other
  * portions to), not one after another (BITS's AddFileWithRanges). */
@@ -207,12 +207,13 @@ hr_t transfer_submit(transfer_engine_t *engine, const transfer_request_t *reques
  * on its own first), after a final checkpoint. The temp file is left as it is. HR_FALSE when the
  * token is not running. */
 hr_t transfer_cancel(transfer_engine_t *engine, uint64_t token);
-/* Caps the engine's total receive rate over http(s) (one token bucket shared by all transfers
- * but those submitted with TRANSFER_FLAG_UNCAPPED; a transfer over its share is paused, so TCP
- * slows the sender). 0, or more than TRANSFER_BANDWIDTH_MAX, = no cap. file:// copies are not
- * capped. */
+/* Caps the engine's total receive rate over http(s): one token bucket shared by the transfers
+ * submitted with TRANSFER_FLAG_FOREGROUND (which: TRANSFER_CAP_FOREGROUND), one by all others
+ * (TRANSFER_CAP_BACKGROUND); a transfer over its share is paused, so TCP slows the sender. 0, or
+ * more than TRANSFER_BANDWIDTH_MAX, = no cap. file:// copies are not capped. */
 #define TRANSFER_BANDWIDTH_MAX (1ull << 40)
-hr_t transfer_set_bandwidth_limit(transfer_engine_t *engine, uint64_t bytes_per_second);
+typedef enum transfer_cap { TRANSFER_CAP_BACKGROUND, TRANSFER_CAP_FOREGROUND, TRANSFER_CAP_COUNT } transfer_cap_t;
+hr_t transfer_set_bandwidth_limit(transfer_engine_t *engine, transfer_cap_t which, uint64_t bytes_per_second);
 
 /* A short name for a result class ("ok", "transient", ...). */
 const char *transfer_class_name(transfer_class_t c);

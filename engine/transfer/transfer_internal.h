@@ -221,14 +221,16 @@ struct transfer_engine {
     struct command *queue_head, *queue_tail;
     int stopping;
     uint64_t *active; size_t active_count, active_cap; /* tokens submitted and not yet done */
-    uint64_t bandwidth;
+    uint64_t bandwidth[TRANSFER_CAP_COUNT];
 
     /* engine thread only */
     transfer_t *transfers;
     size_t transfer_count;
-    uint64_t bandwidth_applied; /* the cap in force (bytes/s, 0 = none): a token bucket */
-    int64_t bw_tokens;
-    uint64_t bw_last_ms;
+    struct bw_bucket {          /* a cap in force (bytes/s, 0 = none): a token bucket */
+        uint64_t applied;
+        int64_t tokens;
+        uint64_t last_ms;
+    } bw[TRANSFER_CAP_COUNT];
     int tick_running;
 };
 
@@ -239,8 +241,8 @@ void transfer_engine_finish(transfer_engine_t *e, transfer_t *t);
 void transfer_engine_check(transfer_engine_t *e);
 /* Starts serving file:// copies (transfer.c). */
 void transfer_engine_wake_local(transfer_engine_t *e);
-/* transfer_bandwidth.c: sets the cap in force (0 = none) and resumes paused transfers. */
-void transfer_bandwidth_apply(transfer_engine_t *e, uint64_t bytes_per_second);
+/* transfer_bandwidth.c: sets the caps in force (e->bandwidth; 0 = none) and resumes paused transfers. */
+void transfer_bandwidth_apply(transfer_engine_t *e, const uint64_t bytes_per_second[TRANSFER_CAP_COUNT]);
 /* The bandwidth cap: may t write len more bytes now? If not, t is marked paused and resumed
  * (curl_easy_pause) once the bucket has refilled; the write callback returns
  * CURL_WRITEFUNC_PAUSE and curl delivers the same bytes again later. */

@@ -12,7 +12,7 @@
 
 jobs_t *dosvc_jobs;
 static char db_path[MAX_PATH * 3 + 32], log_path[MAX_PATH * 3 + 32];
-admin_sources_t dosvc_admin_sources = {NULL, &dosvc_settings, db_path, log_path,
+admin_sources_t dosvc_admin_sources = {NULL, NULL, db_path, log_path,
                                        error_text_utf8, error_text_context_utf8};
 
 /* %ProgramData%\opendo, created if needed, as UTF-8. */
@@ -57,8 +57,10 @@ static HRESULT enable_transfers(void)
     options.verify_peer = tls_verify_peer;
     uint32_t max_background = settings_max_background_transfers();
     HRESULT hr = jobs_enable_transfers(dosvc_jobs, &options, &dosvc_file_ops, max_background);
-    if (SUCCEEDED(hr))
-        jobs_set_background_bandwidth(dosvc_jobs, settings_background_bandwidth());
+    if (SUCCEEDED(hr)) {
+        settings_apply_transfers(dosvc_jobs);
+        settings_watch_start(dosvc_jobs);
+    }
     if (FAILED(hr))
         log_service(LOG_ERROR, "service.transfers", "cannot enable transfers: 0x%08lx", (unsigned long)hr);
     return hr;
@@ -139,6 +141,7 @@ static HRESULT core_start(void)
 static void core_stop(void)
 {
     maintenance_stop();
+    settings_watch_stop();
     job_events_stop(); /* no callback after this: the clients' sinks are released with the process */
     download_sinks_clear();
     if (dosvc_jobs) {

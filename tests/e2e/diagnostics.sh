@@ -17,6 +17,7 @@ win='C:\opendo-tests\diagnostics'
 transfers_key='HKLM\SOFTWARE\opendo\Transfers'
 log_key='HKLM\SOFTWARE\opendo\Log'
 limits_key='HKLM\SOFTWARE\opendo\Limits'
+policy_key='HKLM\SOFTWARE\Policies\Microsoft\Windows\DeliveryOptimization'
 admin_class_key='HKLM\Software\Classes\CLSID\{6DA97CEB-34DE-4ADA-8415-25444291C60D}'
 reg() { wine reg "$@" </dev/null >/dev/null 2>&1; }
 restore_settings() {
@@ -24,6 +25,7 @@ restore_settings() {
     reg delete "$transfers_key" /f
     reg delete "$log_key" /f
     reg delete "$limits_key" /f
+    reg delete "$policy_key" /f
 }
 cleanup() {
     "$doadmin" /reset </dev/null >/dev/null 2>&1
@@ -86,6 +88,47 @@ has_all "diagnostics: /log /errors: the refused settings are logged with what wa
     'WARN  - - service.settings MaxFilesPerJob = 0 (Registry HKLM\SOFTWARE\opendo\Limits\MaxFilesPerJob) is out of range 1..4294967295: 10000 is used' \
     'WARN  - - service.settings Registry HKLM\SOFTWARE\opendo\Limits\MaxRangesPerFile is not a REG_DWORD'
 
+# ---- Delivery Optimization's policies, read again as soon as they change -----------------------
+# config_shows TEXT...: /config (retried while the service reads the change) holds every TEXT.
+config_shows() {
+    local tries text missing
+    for tries in $(seq 40); do
+        da /config
+        missing=0
+        for text in "$@"; do grep -qF -- "$text" "$tmp/out" || missing=1; done
+        [ "$missing" = 0 ] && return 0
+        sleep 0.5
+    done
+    for text in "$@"; do has "$text"; done
+    return 1
+}
+reg add "$policy_key" /v DOCacheHost /t REG_SZ /d "cache1.example:8080, not a host!, [::1]:9" /f
+reg add "$policy_key" /v DOCacheHostSource /t REG_DWORD /d 2 /f
+reg add "$policy_key" /v DODelayCacheServerFallbackForeground /t REG_DWORD /d 0xffffffff /f
+reg add "$policy_key" /v DODelayCacheServerFallbackBackground /t REG_DWORD /d 2592001 /f # out of range
+reg add "$policy_key" /v DODownloadMode /t REG_DWORD /d 1 /f
+reg add "$policy_key" /v DODisallowCacheServerDownloadsOnVPN /t REG_DWORD /d 1 /f
+reg add "$policy_key" /v DOMaxForegroundDownloadBandwidth /t REG_DWORD /d 100 /f
+check "diagnostics: policies set while the service runs: /config shows them with their provider" config_shows \
+    $'DownloadMode: 1\nDownloadModeProvider: Registry HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\DeliveryOptimization\\DODownloadMode' \
+    'DownloadModeInEffect: 1 (LAN: no peers are used by opendo, it downloads as in 99)' \
+    $'CacheHost: cache1.example:8080, not a host!, [::1]:9\nCacheHostProvider: Registry HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\DeliveryOptimization\\DOCacheHost' \
+    'CacheHostInEffect: in use: cache1.example:8080,[::1]:9 (DHCP option 235 cannot be read' \
+    'DOCacheHost is used instead (DOCacheHostSource 2))' $'CacheHostSource: 2\n' \
+    $'DelayCacheServerFallbackForeground: -1 (never)\n' \
+    $'DelayCacheServerFallbackBackground: 0\nDelayCacheServerFallbackBackgroundProvider: Default' \
+    $'DisallowCacheServerDownloadsOnVPN: 1\n' $'MaxForegroundDownloadBandwidth: 100\n'
+da /perfsnap
+has_all "diagnostics: /perfsnap: the foreground cap of the policy applies at once" \
+    'ForegroundBandwidthCap     : 102400 bytes/s'
+da /log /errors
+has_all "diagnostics: /log /errors: a refused cache host entry and an out-of-range delay are logged" \
+    'service.settings cache hosts: "not a host!" not taken' \
+    'service.settings DelayCacheServerFallbackBackground = 2592001 (Registry HKLM\SOFTWARE\Policies\Microsoft\Windows\DeliveryOptimization\DODelayCacheServerFallbackBackground) is out of range 0..2592000'
+reg delete "$policy_key" /va /f
+check "diagnostics: policies removed: /config is back to the defaults" config_shows \
+    $'DownloadMode: 99\nDownloadModeProvider: Default' 'CacheHostInEffect: none in use (no cache host configured (DOCacheHost))'
+
 # ---- /why of jobs stuck for different reasons ------------------------------------------------------
 new_job "nothing yet"
 empty=$job
@@ -126,8 +169,8 @@ waiting=$job
 sleep 1
 da /why "$capped"
 has_all "diagnostics: /why of a capped job: TRANSFERRING, its rate, the cap and what to do about it" \
-    'It is TRANSFERRING file 1 of 1: ' 'Background downloads share a cap of 262144 bytes (256.0 KiB) per second (MaxBackgroundDownloadBandwidth)' \
-    'MaxBackgroundDownloadBandwidth (KiB/s, 0 = none)' '/setpriority <job> FOREGROUND'
+    'It is TRANSFERRING file 1 of 1: ' 'Background downloads share a cap of 262144 bytes (256.0 KiB) per second (MaxBackgroundDownloadBandwidth' \
+    'MaxBackgroundDownloadBandwidth and the policy DOMaxBackgroundDownloadBandwidth (KiB/s, 0 = none' '/setpriority <job> FOREGROUND'
 da /why "$waiting"
 has_all "diagnostics: /why of a queued job: it waits for the only background slot, and what to do" \
     'It is QUEUED: it waits to download.' \

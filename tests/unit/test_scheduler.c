@@ -587,7 +587,7 @@ static void test_events_api(void)
  * 1 MiB finishes while a background one of the same file is still far from done. */
 static void test_background_cap(void)
 {
-    CHECK_HR(jobs_set_background_bandwidth(jobs, 128 * 1024), HR_OK, "cap: 128 KiB/s for background jobs");
+    CHECK_HR(jobs_set_bandwidth(jobs, TRANSFER_CAP_BACKGROUND, 128 * 1024), HR_OK, "cap: 128 KiB/s for background jobs");
     char u1[300], u2[300];
     store_guid_t bg = new_job("capped", JOB_PRIORITY_NORMAL, url(u1, nginx_port, "/a.bin"),
                               "C:/dl/capped.bin", NULL, NULL);
@@ -604,7 +604,7 @@ static void test_background_cap(void)
     uint64_t allowed = 32 * 1024 + (mono_ms() - start) * 128 * 1024 / 1000 + 512 * 1024;
     CHECK(p.bytes_transferred < f_a.size && p.bytes_transferred <= allowed,
           "cap: meanwhile the background job got no more than the cap allows");
-    CHECK_HR(jobs_set_background_bandwidth(jobs, 0), HR_OK, "cap: lifted");
+    CHECK_HR(jobs_set_bandwidth(jobs, TRANSFER_CAP_BACKGROUND, 0), HR_OK, "cap: lifted");
     CHECK(wait_state(&bg, JOB_STATE_TRANSFERRED, 10000), "cap: then the background job finishes");
     CHECK_HR(jobs_complete(jobs, alice, &bg), HR_OK, "cap: Complete background");
     CHECK_HR(jobs_complete(jobs, alice, &fg), HR_OK, "cap: Complete foreground");

@@ -845,20 +845,32 @@ static void test_cancel_and_concurrency(void)
     CHECK(all, "six transfers at once: all ok, hashes match");
 }
 
+/* A 3 MiB download under a 2 MiB/s cap of its kind (the other kind's cap is not in its way). */
+static void capped_download(transfer_cap_t which, uint32_t flags, const char *what)
+{
+    char url[256], name[160];
+    transfer_range_t first[1] = {{0, 3 * MiB}};
+    snprintf(name, sizeof name, "%s: bandwidth limit set", what);
+    CHECK_HR(transfer_set_bandwidth_limit(eng, which, 2 * MiB), HR_OK, name);
+    rec_t *r = new_rec("bw.tmp", &f_big);
+    req_opts_t o = {.ranges = first, .range_count = 1, .flags = flags};
+    run(eng, r, url_of(url, sizeof url, nginx_port, "/big.bin"), &o);
+    snprintf(name, sizeof name, "%s: bandwidth-limited download ok", what);
+    int ok = check_result(r, TRANSFER_OK, HR_OK, name);
+    snprintf(name, sizeof name, "%s: bandwidth-limited download: content right", what);
+    CHECK(ok && durable_content_ok(r, 3 * MiB), name);
+    snprintf(name, sizeof name, "%s: cap 2 MiB/s: 3 MiB take 1-4 s (about 1.25 s after a 0.5 MiB burst)", what);
+    CHECK(r->result.duration_ms >= 1000 && r->result.duration_ms < 4000, name);
+    printf("# %s: 3 MiB at a 2 MiB/s cap took %llu ms\n", what, (ull)r->result.duration_ms);
+    transfer_set_bandwidth_limit(eng, which, 0);
+}
+
 static void test_bandwidth(void)
 {
-    char url[256];
-    transfer_range_t first[1] = {{0, 3 * MiB}};
-    CHECK_HR(transfer_set_bandwidth_limit(eng, 2 * MiB), HR_OK, "bandwidth limit set");
-    rec_t *r = new_rec("bw.tmp", &f_big);
-    req_opts_t o = {.ranges = first, .range_count = 1};
-    run(eng, r, url_of(url, sizeof url, nginx_port, "/big.bin"), &o);
-    int ok = check_result(r, TRANSFER_OK, HR_OK, "bandwidth-limited download: ok");
-    CHECK(ok && durable_content_ok(r, 3 * MiB), "bandwidth-limited download: content right");
-    CHECK(r->result.duration_ms >= 1000 && r->result.duration_ms < 4000,
-          "bandwidth cap 2 MiB/s: 3 MiB take 1-4 s (about 1.25 s after a 0.5 MiB burst)");
-    printf("# 3 MiB at a 2 MiB/s cap took %llu ms\n", (ull)r->result.duration_ms);
-    transfer_set_bandwidth_limit(eng, 0);
+    CHECK_HR(transfer_set_bandwidth_limit(eng, TRANSFER_CAP_COUNT, 2 * MiB), HR_E_INVALIDARG,
+             "bandwidth limit of an unknown kind: E_INVALIDARG");
+    capped_download(TRANSFER_CAP_BACKGROUND, 0, "background");
+    capped_download(TRANSFER_CAP_FOREGROUND, TRANSFER_FLAG_FOREGROUND, "foreground");
 }
 
 static void test_tls(void)
@@ -963,7 +975,7 @@ static void test_stop_while_running(void)
         submit(e, r[i], url_of(url, sizeof url, fault_port, "/slow/b.bin"), NULL);
     }
     r[3] = new_rec("stop-big.tmp", &f_big);
-    transfer_set_bandwidth_limit(e, 8 * MiB);
+    transfer_set_bandwidth_limit(e, TRANSFER_CAP_BACKGROUND, 8 * MiB);
     submit(e, r[3], url_of(url, sizeof url, nginx_port, "/big.bin"), NULL);
     usleep(400 * 1000);
     uint64_t t0 = now_ms();

@@ -25,7 +25,7 @@ WLDFLAGS   := -static -static-libgcc -municode
 
 BOOTSTRAP_STAMP := $(BUILD)/.bootstrap-done
 
-.PHONY: FORCE all deps test demo install uninstall bench clean distclean
+.PHONY: FORCE all deps test demo install uninstall bench cache-host cache-host-stop clean distclean
 all:
 
 # The first pass has run the bootstrap. The stamp records which dependency build build/deps
@@ -56,6 +56,21 @@ demo: all
 
 bench: all
 	@bash scripts/bench.sh
+
+# make cache-host: a cache host for a fleet on this machine (scripts/cache-host.sh, docs/fleet.md),
+# by default for the demo origin, a web server on 127.0.0.1:8081; make cache-host-stop stops it.
+# Any default can be changed on the command line, e.g.
+#   make cache-host CACHE_HOST_LISTEN=0.0.0.0:80 CACHE_HOST_ALLOW=tlu.dl.delivery.mp.microsoft.com
+CACHE_HOST_LISTEN ?= 127.0.0.1:8080
+CACHE_HOST_DIR    ?= $(BUILD)/cache-host
+CACHE_HOST_ALLOW  ?= 127.0.0.1:8081
+CACHE_HOST_SIZE   ?= 10g
+CACHE_HOST_ENGINE ?= nginx
+cache-host:
+	@bash scripts/cache-host.sh start --listen '$(CACHE_HOST_LISTEN)' --cache-dir '$(CACHE_HOST_DIR)' \
+	    --allow '$(CACHE_HOST_ALLOW)' --max-size '$(CACHE_HOST_SIZE)' --engine '$(CACHE_HOST_ENGINE)'
+cache-host-stop:
+	@bash scripts/cache-host.sh stop --cache-dir '$(CACHE_HOST_DIR)'
 
 clean:
 	rm -rf $(BUILD)/native $(BUILD)/win $(BUILD)/idl $(BUILD)/tests

@@ -11,6 +11,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(
     mingw-w64 mingw-w64-tools wine wine64 libwine-dev cmake tcl nginx libz-mingw-w64-dev
     libuv1-dev libsqlite3-dev libcurl4-openssl-dev dpkg-dev pkg-config openssl ca-certificates sqlite3 python3
+    squid
 )
 
 . "$TOP/scripts/bootstrap-lib.sh"
@@ -25,14 +26,15 @@ missing_packages() {
     done
 }
 
-# nginx comes with a system service; the tests start their own nginx on loopback, so keep the
-# packaged one stopped and disabled.
-disable_system_nginx() {
+# nginx and squid come with a system service each; the tests and scripts/cache-host.sh start
+# their own on loopback or where asked, so keep the packaged ones stopped and disabled.
+disable_system_service() {
+    local name=$1
     if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
-        systemctl disable --now nginx >/dev/null 2>&1 || true
+        systemctl disable --now "$name" >/dev/null 2>&1 || true
     else
-        if command -v service >/dev/null; then service nginx stop >/dev/null 2>&1 || true; fi
-        if command -v update-rc.d >/dev/null; then update-rc.d nginx disable >/dev/null 2>&1 || true; fi
+        if command -v service >/dev/null; then service "$name" stop >/dev/null 2>&1 || true; fi
+        if command -v update-rc.d >/dev/null; then update-rc.d "$name" disable >/dev/null 2>&1 || true; fi
     fi
 }
 
@@ -48,7 +50,9 @@ if [ ${#MISSING[@]} -gt 0 ]; then
     step packages 2 2 "apt-get install ${PACKAGES[*]}"
     run "$log" apt-get install -y --no-install-recommends -o APT::Status-Fd=1 "${PACKAGES[@]}"
     rm -f "$log"
-    case " ${MISSING[*]} " in *" nginx "*) disable_system_nginx ;; esac
+    for service in nginx squid; do
+        case " ${MISSING[*]} " in *" $service "*) disable_system_service "$service" ;; esac
+    done
     mapfile -t MISSING < <(missing_packages)
     [ ${#MISSING[@]} -eq 0 ] || die "still missing after install: ${MISSING[*]}"
     say "Debian packages installed"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The one test runner: checks of the build itself (tests/build), native unit tests (ASan/UBSan),
+# the end-to-end tests that need no Wine (tests/e2e scripts marked "# opendo-test: native"),
 # then the Wine end-to-end tests in a throw-away prefix that it creates, installs opendo into,
 # and always tears down (also on failure or interrupt). Every program reports "ok - ..." /
 # "not ok - ..." lines; a program that exits non-zero without reporting a failure counts as one.
@@ -38,6 +39,11 @@ for t in build/native/tests/*; do
     [ -x "$t" ] && run_test "native: $(basename "$t")" "$t"
 done
 
+is_native_e2e() { grep -q '^# opendo-test: native' "$1"; }
+for t in tests/e2e/*.sh; do
+    is_native_e2e "$t" && run_test "e2e (native): $(basename "$t" .sh)" bash "$t"
+done
+
 export OPENDO_TEST_PREFIX="$top/build/tests/wine"
 export OPENDO_BIN_DIR="$top/build/tests/bin"   # install.sh's doadmin wrapper for this prefix
 export WINEPREFIX="$OPENDO_TEST_PREFIX"
@@ -58,6 +64,7 @@ if bash scripts/install.sh >build/tests-install.log 2>&1; then
     passed=$((passed + 1))
     for t in tests/e2e/*.sh; do
         case "$t" in *lib.sh) continue ;; esac # sourced by the tests, not tests
+        is_native_e2e "$t" && continue
         run_test "e2e: $(basename "$t" .sh)" bash "$t"
     done
 else

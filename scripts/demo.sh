@@ -8,7 +8,9 @@
 # makes it: tools/dodownload.exe); doadmin /list /verbose, /status and /why explain a job a 404
 # broke. Last, opendo becomes the prefix's BITS service (dosvc install --bits) in place of Wine's,
 # a bitsadmin /transfer goes through CLSID_BackgroundCopyManager to DoSvc's process, sc stop BITS
-# leaves DoSvc running, and dosvc uninstall --bits gives BITS back to Wine.
+# leaves DoSvc running, and dosvc uninstall --bits gives BITS back to Wine. And a fleet's cache
+# host: scripts/cache-host.sh runs one (stock nginx), the policy DOCacheHost points the service
+# at it, and two jobs fetch one file while the origin serves it once.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/wine-env.sh"
@@ -70,7 +72,10 @@ www=$(mktemp -d /tmp/opendo-demo.XXXXXX)
 # A demo that fails while the prefix's BITS is opendo's gives it back (a switched prefix stays
 # switched, even across make install).
 bits_switched=
-trap 'loopback_nginx_stop; rm -rf "$www"; [ -z "$bits_switched" ] || dosvc uninstall --bits >/dev/null' EXIT
+trap 'loopback_nginx_stop; bash "$top/scripts/cache-host.sh" stop --cache-dir "$www/cache" >/dev/null 2>&1
+      wine reg delete "$policy_key" /f >/dev/null 2>&1 || true
+      rm -rf "$www"; [ -z "$bits_switched" ] || dosvc uninstall --bits >/dev/null' EXIT
+policy_key='HKLM\SOFTWARE\Policies\Microsoft\Windows\DeliveryOptimization'
 mkdir -p "$www/www" "$WINEPREFIX/drive_c/Downloads"
 head -c $((256 * 1024 * 1024)) /dev/urandom >"$www/www/demo.bin"
 rm -f "$WINEPREFIX/drive_c/Downloads/demo.bin"
@@ -199,6 +204,38 @@ dosvc uninstall --bits
 bits_switched=
 bits_service
 bits_version_line "Wine's qmgr"
+
+step "12. A cache host for a fleet: stock nginx configured by scripts/cache-host.sh, named by the policy DOCacheHost; two jobs fetch one 64 MiB update, the origin serves it once"
+chmod 755 "$www" # the cache's nginx workers run as www-data
+head -c $((64 * 1024 * 1024)) /dev/urandom >"$www/www/update.bin"
+cport=$(loopback_free_ports 1)
+run bash "$top/scripts/cache-host.sh" start --listen "127.0.0.1:$cport" --cache-dir "$www/cache" --allow "127.0.0.1:$port"
+printf '$ wine reg add %s /v DOCacheHost /t REG_SZ /d 127.0.0.1:%s\n' "$policy_key" "$cport"
+wine reg add "$policy_key" /v DOCacheHost /t REG_SZ /d "127.0.0.1:$cport" /f </dev/null >/dev/null 2>&1
+for i in $(seq 1 40); do # the service reads a changed policy at once
+    "$doadmin" /config </dev/null 2>/dev/null | grep -q "^CacheHostInEffect: in use: 127.0.0.1:$cport" && break
+    sleep 0.5
+done
+admin /config | grep -E '^(CacheHost|DownloadMode)'
+for n in 1 2; do
+    rm -f "$WINEPREFIX/drive_c/Downloads/update-$n.bin"
+    "$doadmin" /create "update on machine $n" </dev/null >/dev/null
+    "$doadmin" /addfile "update on machine $n" "http://127.0.0.1:$port/update.bin" "C:\\Downloads\\update-$n.bin" </dev/null >/dev/null
+    "$doadmin" /resume "update on machine $n" </dev/null >/dev/null
+    for i in $(seq 1 120); do
+        [ "$("$doadmin" /rawreturn /getstate "update on machine $n" </dev/null)" = Transferred ] && break
+        sleep 0.5
+    done
+    admin /status "update on machine $n" | grep -E '^(JobName|JobState|BytesFromHttp|BytesFromCacheServer|CacheHost) '
+    "$doadmin" /complete "update on machine $n" </dev/null >/dev/null
+    cmp -s "$www/www/update.bin" "$WINEPREFIX/drive_c/Downloads/update-$n.bin" ||
+        { echo "demo: update-$n.bin differs from the origin's file" >&2; exit 1; }
+    echo "SHA-256 in the prefix:    $(sha256sum "$WINEPREFIX/drive_c/Downloads/update-$n.bin" | cut -d' ' -f1)"
+done
+echo "SHA-256 on the server:    $(sha256sum "$www/www/update.bin" | cut -d' ' -f1)"
+run bash "$top/scripts/cache-host.sh" stats --cache-dir "$www/cache"
+wine reg delete "$policy_key" /f </dev/null >/dev/null 2>&1 || true
+bash "$top/scripts/cache-host.sh" stop --cache-dir "$www/cache" </dev/null
 loopback_nginx_stop
 
 step "Done"

@@ -215,6 +215,12 @@ static int next_usable_host(cache_hosts_t *ch, const char *origin, int https, co
     return -1;
 }
 
+/* Within a fallback delay (D s not yet passed, or never) the job stays on the cache hosts. */
+static int within_delay(uint32_t delay_s, const cache_progress_t *progress, uint64_t now_ms)
+{
+    return delay_s != 0 && !delay_expired(delay_s, progress, now_ms);
+}
+
 /* Whether the job goes to the origin, and why (mu held). */
 static int origin_only(cache_hosts_t *ch, int foreground, cache_progress_t *progress, uint64_t now_ms,
                        char *why, size_t why_size)
@@ -255,6 +261,8 @@ static hr_t route_locked(cache_hosts_t *ch, CURLU *u, int foreground, cache_prog
         return HR_OK;
     int https = out->https = strcmp(scheme, "https") == 0;
     int chosen = next_usable_host(ch, out->origin_host, https, progress, now_ms);
+    if (chosen < 0 && within_delay(delay_of(&ch->policy, foreground), progress, now_ms))
+        chosen = (int)(progress->next_host % ch->policy.host_count); /* bans only order the hosts here */
     if (chosen < 0) {
         snprintf(out->why, sizeof out->why, "every cache host is banned for %s%s", https ? "https origin " : "origin ",
                  out->origin_host);
@@ -349,7 +357,7 @@ static void apply_ban(host_entry_t *e, const cache_route_t *route, int http_stat
 
 /* What the job does after a failed cache attempt (mu held): its progress updated, the retry
  * delay returned, the rest of the sentence appended to why. */
-static uint64_t next_step(cache_hosts_t *ch, host_entry_t *e, const cache_route_t *route, int foreground,
+static uint64_t next_step(cache_hosts_t *ch, host_entry_t *e, int foreground,
                           cache_progress_t *progress, uint64_t now_ms, char *why, size_t why_size)
 {
     size_t used = strlen(why);
@@ -364,11 +372,6 @@ static uint64_t next_step(cache_hosts_t *ch, host_entry_t *e, const cache_route_
         e->fallbacks++;
         snprintf(tail, tail_size, "; falling back to the origin%s",
                  delay_s ? " (the cache fallback delay has passed)" : "");
-        return 0;
-    }
-    if (next_usable_host(ch, route->origin_host, route->https, progress, now_ms) < 0) {
-        e->fallbacks++;
-        snprintf(tail, tail_size, "; every cache host is banned for %s: the origin meanwhile", route->origin_host);
         return 0;
     }
     if (progress->failed_in_round < count) {
@@ -401,7 +404,7 @@ void cache_hosts_failed(cache_hosts_t *ch, const cache_route_t *route, int http_
         if (e) {
             e->failures++;
             apply_ban(e, route, http_status, code, bytes, now_ms, text, sizeof text);
-            retry = next_step(ch, e, route, foreground, progress, now_ms, text, sizeof text);
+            retry = next_step(ch, e, foreground, progress, now_ms, text, sizeof text);
         }
         uv_mutex_unlock(&ch->mu);
     }

@@ -6,7 +6,9 @@
  *  - request form: for cache host H (host[:port]) and origin URL scheme://O[:p]/path?query, the
  *    attempt requests scheme://H/path?query&cacheHostOrigin=O[:p] (":p" only for a non-default
  *    port; "?cacheHostOrigin=" when there was no query). Built with libcurl's URL API.
- *  - hosts are tried in the policy's order, skipping banned ones; connect timeout
+ *  - hosts are tried in the policy's order, skipping banned ones (within a fallback delay a
+ *    banned host is still tried when no other is left: waiting for the cache is what the
+ *    administrator chose); connect timeout
  *    CACHE_CONNECT_TIMEOUT_S. An https origin goes through a cache only if the cache proves its
  *    own name (the TLS check of the attempt passes); a TLS failure bans H for https and the
  *    attempt goes straight to the origin, and the log/route says so.

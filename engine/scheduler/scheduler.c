@@ -316,10 +316,13 @@ static void fill_proxy(const store_job_t *job, transfer_request_t *req)
 }
 
 /* Why an attempt of job must go to the origin whatever the cache policy, or NULL: what is
- * meant for the origin alone (a custom HTTP method, credentials) never goes to a cache host. */
+ * meant for the origin alone (a custom HTTP method, credentials) never goes to a cache host, and
+ * a job of the BITS classes downloads as BITS does (BITS never uses Delivery Optimization's
+ * cache hosts). */
 static const char *origin_only(const store_job_t *job, const transfer_request_t *req)
 {
-    return job_has_custom_http_method(job) ? "a custom HTTP method goes to the origin"
+    return job->kind == STORE_KIND_BITS ? "a BITS job does not use Delivery Optimization's cache hosts"
+           : job_has_custom_http_method(job) ? "a custom HTTP method goes to the origin"
            : req->server_auth.user_name || req->auth_headers ? "the job's server credentials go to the origin only"
                                                               : NULL;
 }

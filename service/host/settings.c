@@ -133,6 +133,7 @@ void settings_apply_transfers(jobs_t *jobs)
                                  settings_get(s, SETTING_MAX_BACKGROUND_BANDWIDTH_POLICY)));
     jobs_set_bandwidth(jobs, TRANSFER_CAP_FOREGROUND,
                        lower_cap(settings_get(s, SETTING_MAX_FOREGROUND_BANDWIDTH_POLICY), 0));
+    jobs_set_cache_policy(jobs, &current->cache_policy);
     log_service(LOG_INFO, "service.settings", "cache hosts: %s; download mode %s", s->cache_host_note,
                 settings_download_mode_text(settings_get(s, SETTING_DOWNLOAD_MODE)));
 }

@@ -32,11 +32,12 @@ trap cleanup EXIT
 size=$((16 * 1024 * 1024 + 12345))
 mkdir -p "$work/www"
 for f in one.bin many.bin squid.bin squid-many.bin; do head -c "$size" /dev/urandom >"$work/www/$f"; done
+head -c 1000 /dev/urandom >"$work/www/small.bin"
 read -r origin_port nginx_port squid_port <<<"$(loopback_free_ports 3)"
 origin=127.0.0.1:$origin_port
 origin_log=$work/origin-access.log
 loopback_nginx_start "$work" "log_format origin '\$request_uri \$status \$body_bytes_sent';
-server { listen 127.0.0.1:$origin_port; root $work/www; limit_rate 20m;
+server { listen 127.0.0.1:$origin_port; listen [::1]:$origin_port; root $work/www; limit_rate 20m;
          access_log $origin_log origin; }" || { not_ok "origin nginx starts"; exit 1; }
 
 # origin_bytes [PATH]: body bytes the origin has served (for PATH only, if given).
@@ -137,6 +138,7 @@ refused "size 10q" start "${good[@]}" --max-size 10q
 refused "size 1m (below 16m)" start "${good[@]}" --max-size 1m
 refused "engine varnish" start "${good[@]}" --engine varnish
 refused "resolver not an IP" start "${good[@]}" --resolver dns.example
+refused "cache lock maybe" start "${good[@]}" --cache-lock maybe
 refused "stop with --listen" stop --cache-dir "$work/cache-refused" --listen "127.0.0.1:$nginx_port"
 refused "status without --cache-dir" status
 
@@ -144,7 +146,7 @@ refused "status without --cache-dir" status
 
 cache=$work/cache-nginx
 c=http://127.0.0.1:$nginx_port
-if ! cache_host start --listen "127.0.0.1:$nginx_port" --cache-dir "$cache" --allow "$origin,Other.Example:8080" \
+if ! cache_host start --listen "127.0.0.1:$nginx_port" --cache-dir "$cache" --allow "$origin,Other.Example:8080,[::1]:$origin_port" \
     --max-size 1g >"$work/start.out" 2>&1; then
     not_ok "nginx cache host starts" "$(cat "$work/start.out")"
     exit 1
@@ -190,6 +192,10 @@ status=$(get "$c/one.bin" "$work/denied.3")
 check "no origin at all (Host is the cache itself): 404" test "$status" = 404
 check "origin saw none of the refused requests" test "$(wc -l <"$origin_log")" -eq 17
 
+status=$(get "$c/small.bin?cacheHostOrigin=%5B::1%5D%3A$origin_port" "$work/small.1")
+check "an IPv6 origin, its brackets and colon percent-encoded: 200, the right bytes" \
+    bash -c "[ $status = 200 ] && cmp -s '$work/www/small.bin' '$work/small.1'"
+
 # 20 clients at once on a cold file: the slice locks let one request per slice reach the origin.
 concurrent_cold_clients "" many.bin 20
 misses=$(awk '/many\.bin/ && $7 == "MISS"' "$cache/logs/access.log" | wc -l)
@@ -197,9 +203,9 @@ check "cache log: $misses slice misses for the 17 slices" test "$misses" -eq 17
 check "cache log: upstream bytes summed from the log cover the file" \
     test "$(awk '/many\.bin/ && $10 != "-" { s += $10 } END { print s + 0 }' "$cache/logs/access.log")" -ge "$size"
 
-# 34 misses: 17 slices per file; 359 hits: one.bin's second client 17 slices, the range 2, the
-# Host-form client 17; many.bin 20 x 17 - 17
-check_stats "" 27 359 34 slices
+# 35 misses: 17 slices per large file, small.bin's one; 359 hits: one.bin's second client 17
+# slices, the range 2, the Host-form client 17; many.bin 20 x 17 - 17
+check_stats "" 28 359 35 slices
 check_stop "" nginx "$nginx_port"
 cache_host status --cache-dir "$cache" >/dev/null
 check "status after stop: exit 3" test $? -eq 3

@@ -21,8 +21,9 @@ static testfile_t f_404 = {"404.bin", 300000, NULL, {0}};
 static testfile_t f_other = {"other.bin", 300000, NULL, {0}};
 static testfile_t f_banned = {"banned.bin", 300000, NULL, {0}};
 static testfile_t f_cred = {"cred.bin", 300000, NULL, {0}};
+static testfile_t f_bits = {"bits.bin", 300000, NULL, {0}};
 static testfile_t *const files[] = {&f_via, &f_drop, &f_etag, &f_delay, &f_closed, &f_404, &f_other, &f_banned,
-                                    &f_cred};
+                                    &f_cred, &f_bits};
 
 static jobs_t *jobs;
 static char db[400], logpath[400], cache_host[64];
@@ -298,28 +299,48 @@ static void test_delay(void)
     outcome_clear(&o);
 }
 
-/* Server credentials are the origin's: such a job never goes through a cache host. */
-static void test_credentials(void)
+/* A job that never goes through a cache host, whatever the policy: one of kind (credentials
+ * set when with_credentials) downloads t from the origin, and the log says why (want). */
+static void origin_only_job(const char *what, int32_t kind, int with_credentials, const testfile_t *t,
+                            const char *want)
 {
+    char name[200], remote[300], local[64], key[300];
     set_policy(cache_host, 0, 0);
     store_guid_t id = {{0}};
-    CHECK_HR(jobs_create(jobs, alice, "cred", JOB_TYPE_DOWNLOAD, &id), HR_OK, "credentials: create job");
-    char remote[300];
-    snprintf(remote, sizeof remote, "http://127.0.0.1:%d/via/file/cred.bin", fault_port);
-    job_file_spec_t spec = {remote, "C:/dl/cred.bin", NULL, JOB_SIZE_UNKNOWN, NULL, 0};
-    CHECK_HR(jobs_add_files(jobs, alice, &id, &spec, 1, NULL), HR_OK, "credentials: add the file");
-    CHECK_HR(jobs_set_credentials(jobs, alice, &id, 1, 1, "alice", "s3cret", 6), HR_OK, "credentials: server, Basic");
-    CHECK_HR(jobs_resume(jobs, alice, &id), HR_OK, "credentials: resume");
+    snprintf(name, sizeof name, "%s: create job", what);
+    CHECK_HR(jobs_create_kind(jobs, alice, kind, what, JOB_TYPE_DOWNLOAD, &id), HR_OK, name);
+    snprintf(remote, sizeof remote, "http://127.0.0.1:%d/via/file/%s", fault_port, t->name);
+    snprintf(local, sizeof local, "C:/dl/%s", t->name);
+    job_file_spec_t spec = {remote, local, NULL, JOB_SIZE_UNKNOWN, NULL, 0};
+    snprintf(name, sizeof name, "%s: add the file", what);
+    CHECK_HR(jobs_add_files(jobs, alice, &id, &spec, 1, NULL), HR_OK, name);
+    if (with_credentials)
+        CHECK_HR(jobs_set_credentials(jobs, alice, &id, 1, 1, "alice", "s3cret", 6), HR_OK,
+                 "credentials: server, Basic");
+    snprintf(name, sizeof name, "%s: resume", what);
+    CHECK_HR(jobs_resume(jobs, alice, &id), HR_OK, name);
     outcome_t o;
-    finish(&id, &f_cred, "C:/dl/cred.bin", &o);
+    finish(&id, t, local, &o);
     char order[600];
     start_lines(&id, order, sizeof order);
     ull cache_requests, cache_bytes;
-    fault_stats("cache:/via/file/cred.bin", &cache_requests, &cache_bytes);
-    CHECK(o.transferred && o.content_right && cache_requests == 0 && o.file.bytes_from_http == f_cred.size &&
-              strcmp(order, "from the origin: the job's server credentials go to the origin only") == 0,
-          "credentials: a job with server credentials goes to the origin only");
+    snprintf(key, sizeof key, "cache:/via/file/%s", t->name);
+    fault_stats(key, &cache_requests, &cache_bytes);
+    snprintf(name, sizeof name, "%s: the origin only (%s)", what, want);
+    CHECK(o.transferred && o.content_right && cache_requests == 0 && o.file.bytes_from_http == t->size &&
+              strcmp(order, want) == 0, name);
+    if (strcmp(order, want) != 0)
+        printf("#   transfer.start says: %s\n", order);
     outcome_clear(&o);
+}
+
+/* Server credentials are the origin's; a BITS job downloads as BITS does. */
+static void test_origin_only(void)
+{
+    origin_only_job("credentials", STORE_KIND_JOB, 1, &f_cred,
+                    "from the origin: the job's server credentials go to the origin only");
+    origin_only_job("BITS job", STORE_KIND_BITS, 0, &f_bits,
+                    "from the origin: a BITS job does not use Delivery Optimization's cache hosts");
 }
 
 static void test_closed_port(void)
@@ -388,7 +409,7 @@ int main(void)
         test_dies_mid_body();
         test_validator_differs();
         test_delay();
-        test_credentials();
+        test_origin_only();
         test_closed_port();
         test_404(); /* last: it bans the cache host for the origin 127.0.0.1 */
     }

@@ -262,10 +262,17 @@ static void test_delay_wait_capped(void)
     CHECK(fail(ch, &r, 502, TRANSFER_HR_HTTP(502), 0, 0, &p, T0 + 2500, why) == 500,
           "delay: the wait ends with the delay (500 ms left)");
     cache_route_clear(&r);
-    /* a delay with every host banned: the origin meanwhile, without giving up the cache */
+    /* a delay with every host banned: still the cache until the delay ends (the bans only
+     * order the hosts), then the origin */
     route(ch, "http://o/f", 0, &p, T0 + 2600, &r);
-    CHECK(fail(ch, &r, 404, TRANSFER_HR_HTTP(404), 0, 0, &p, T0 + 2600, why) == 0 && !p.on_origin &&
-          strstr(why, "the origin meanwhile"), "delay: every host banned: the origin at once");
+    CHECK(fail(ch, &r, 404, TRANSFER_HR_HTTP(404), 0, 0, &p, T0 + 2600, why) == 400 && !p.on_origin,
+          "delay: every host banned: the job waits for the cache until the delay ends (400 ms left)");
+    cache_route_clear(&r);
+    route(ch, "http://o/f", 0, &p, T0 + 2700, &r);
+    CHECK(r.via_cache && !strcmp(r.host, "c1"), "delay: every host banned: the banned host is tried again");
+    cache_route_clear(&r);
+    route(ch, "http://o/f", 0, &p, T0 + 3000, &r);
+    CHECK(!r.via_cache && p.on_origin, "delay: every host banned: the origin once the delay ended");
     cache_route_clear(&r);
     cache_hosts_free(ch);
 }

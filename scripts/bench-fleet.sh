@@ -96,25 +96,14 @@ start_origin() {
 
 # ---- one run -----------------------------------------------------------------------------------
 
-# Starts the cache host with an empty cache; $1 = lock|nolock. The control is the same generated
-# configuration with proxy_cache_lock off: started by the script, stopped, edited, started again.
+# Starts the cache host with an empty cache; $1 = lock|nolock (the control: --cache-lock off).
 start_cache() {
-    local i
+    local lock=on
+    [ "$1" = lock ] || lock=off
     rm -rf "$dir/cache"
     bash "$top/scripts/cache-host.sh" start --listen "$cache" --cache-dir "$dir/cache" --allow "$origin" \
-        >"$dir/cache-start.log" 2>&1 || die "the cache host did not start: see $dir/cache-start.log"
-    [ "$1" = nolock ] || return 0
-    stop_cache
-    sed -i 's/proxy_cache_lock on;/proxy_cache_lock off;/' "$dir/cache/nginx.conf"
-    grep -q 'proxy_cache_lock off;' "$dir/cache/nginx.conf" || die "no proxy_cache_lock in $dir/cache/nginx.conf"
-    : >"$dir/cache/logs/access.log"
-    nginx -p "$dir/cache" -e "$dir/cache/logs/error.log" -c "$dir/cache/nginx.conf" </dev/null ||
-        die "nginx (control) did not start: see $dir/cache/logs/error.log"
-    for i in $(seq 1 50); do
-        loopback_port_open "$cache_port" && return 0
-        sleep 0.1
-    done
-    die "nginx (control) does not answer: see $dir/cache/logs/error.log"
+        --cache-lock "$lock" >"$dir/cache-start.log" 2>&1 ||
+        die "the cache host did not start: see $dir/cache-start.log"
 }
 
 stop_cache() { bash "$top/scripts/cache-host.sh" stop --cache-dir "$dir/cache" >/dev/null 2>&1 || true; }

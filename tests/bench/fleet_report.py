@@ -69,7 +69,8 @@ def section(runs):
              "origin's. Origin bytes are the sum of `$body_bytes_sent` in the origin's access log; "
              "HIT/MISS are slices as `scripts/cache-host.sh stats` counts them in the cache's access "
              "log (one line per slice, `log_subrequest on`). Each run starts with an empty cache. "
-             "The control is the same generated configuration with `proxy_cache_lock off`. Target: origin bytes ≤ {ORIGIN_LIMIT:.2f}× "
+             "The control is the same cache host started with `--cache-lock off` "
+             f"(`proxy_cache_lock off`). Target: origin bytes ≤ {ORIGIN_LIMIT:.2f}× "
              "the file and every client's SHA-256 right.",
              "",
              "| run | file | clients | origin bytes / file size | SHA-256 right | from the cache | "

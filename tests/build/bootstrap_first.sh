@@ -55,7 +55,7 @@ expected_record() {
     printf '%s\n' "run: bash scripts/bootstrap.sh" "bootstrap: started" "bootstrap: failed"
 }
 
-for goal in "" all test demo install bench deps build/win/dosvc.exe "all test"; do
+for goal in "" all test demo install bench bench-fleet cache-host deps build/win/dosvc.exe "all test"; do
     for jobs in "" -j4; do
         # shellcheck disable=SC2086  # goals and -j are separate words on purpose
         run_make $jobs $goal

@@ -2,6 +2,7 @@
  * data directory, log (and its copy to the event log), settings, job store (with its integrity
  * check); then the class objects of each API a hosted service asks for (service_control.c). */
 #include <shlobj.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -123,6 +124,22 @@ static HRESULT open_job_store(void)
     return hr;
 }
 
+/* A crash says why in the log before the process goes: an unhandled exception (its code and
+ * address) or an abort (a library's failed internal check). */
+static LONG WINAPI log_unhandled_exception(EXCEPTION_POINTERS *info)
+{
+    log_service(LOG_ERROR, "service.crash", "unhandled exception 0x%08lx at %p in thread %lu: the service ends",
+                (unsigned long)info->ExceptionRecord->ExceptionCode, info->ExceptionRecord->ExceptionAddress,
+                GetCurrentThreadId());
+    return EXCEPTION_CONTINUE_SEARCH;
+}
+
+static void log_abort(int signal_number)
+{
+    (void)signal_number;
+    log_service(LOG_ERROR, "service.crash", "abort() in thread %lu: the service ends", GetCurrentThreadId());
+}
+
 /* The core under the classes: COM security, the store, the engine, the expiry. */
 static HRESULT core_start(void)
 {
@@ -130,6 +147,8 @@ static HRESULT core_start(void)
     CoInitializeSecurity(NULL, -1, NULL, NULL, RPC_C_AUTHN_LEVEL_DEFAULT,
                          RPC_C_IMP_LEVEL_IDENTIFY, NULL, EOAC_NONE, NULL);
     com_pins_hold();
+    SetUnhandledExceptionFilter(log_unhandled_exception);
+    signal(SIGABRT, log_abort);
     HRESULT hr = open_job_store();
     if (SUCCEEDED(hr))
         hr = maintenance_start();

@@ -125,6 +125,10 @@ wine taskkill /F /IM dosvc.exe </dev/null 2>&1 | tr -d '\r' | sed 's/^/# taskkil
 check "bits api: persistence: every dosvc.exe was killed (taskkill /F)" dosvc_gone
 wineserver -k >/dev/null 2>&1
 wineserver -w >/dev/null 2>&1
+# Up again as the runner brings it up: with a persistent wineserver. A wineserver that some
+# client started on the way ends the prefix 3 s after its last client, services included, and
+# every later script would see DoSvc vanish in the middle of its downloads.
+check "bits api: persistence: the prefix is up again" wine_prefix_up
 run_client resume-complete "$job" 'C:\opendo-tests\bits\p.bin'
 check "bits api: persistence: the job completes byte-exact after the restarts and the kill" \
     same_file "$www/p.bin" "$dest/p.bin"

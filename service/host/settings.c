@@ -69,7 +69,8 @@ static void read_policy_text(const WCHAR *name, char *out, size_t size, char *pr
         snprintf(provider, SETTING_PROVIDER_MAX, "Registry HKLM\\%s\\%ls", DO_POLICY_KEY_UTF8, name);
 }
 
-/* Reads every setting into a new copy and publishes it. */
+/* Reads every setting into a new copy, the one in force from now on (published to doadmin's
+ * reports by publish, once it is applied). */
 static void load(void)
 {
     settings_copy_t *copy = current ? calloc(1, sizeof *copy) : &initial;
@@ -86,15 +87,22 @@ static void load(void)
     policies_cache_policy(s, &copy->cache_policy);
     copy->older = current;
     current = copy;
-    dosvc_admin_sources.settings = s;
     log_set_limits((uint64_t)settings_get(s, SETTING_LOG_MAX_SIZE_KB) * 1024,
                    settings_get(s, SETTING_LOG_MAX_FILES));
+}
+
+/* Shows the settings in force to doadmin's reports: after they are applied, so that what /config
+ * shows is what /perfsnap and the transfers already use. */
+static void publish(void)
+{
+    dosvc_admin_sources.settings = &current->settings;
 }
 
 void settings_load(void)
 {
     InitializeCriticalSection(&reload_lock);
     load();
+    publish();
 }
 
 /* One limit set from its four settings (in jobs_limits_t's order). */
@@ -187,6 +195,7 @@ static DWORD WINAPI watch(void *arg)
         load();
         settings_apply_limits(jobs);
         settings_apply_transfers(jobs);
+        publish();
         LeaveCriticalSection(&reload_lock);
     }
     for (int i = 0; i < 2; i++)

@@ -4,6 +4,7 @@
 #include "jobs_internal.h"
 
 #include <ctype.h>
+#include <curl/curl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -72,6 +73,17 @@ static int is_scheme(const char *text, size_t length)
     return 1;
 }
 
+/* Can libcurl request it? Its URL parser is the last word on an http(s) URL: what it refuses
+ * (e.g. an unterminated IPv6 literal "http://[::1", a port above 65535) the transfer could
+ * never fetch. */
+static int curl_takes(const char *url)
+{
+    CURLU *u = curl_url();
+    int ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK;
+    curl_url_cleanup(u);
+    return ok;
+}
+
 /* http://host[:port]/..., https://..., file://...; any other scheme before "://" is a protocol
  * opendo does not speak, and text that is not a scheme makes no URL at all. */
 static hr_t check_url(const char *url, const char *scheme_end)
@@ -88,7 +100,7 @@ static hr_t check_url(const char *url, const char *scheme_end)
         return HR_E_INVALIDARG; /* BITS: "the remote file name uses an unsupported protocol" */
     if (!rest[0] || rest[0] == '/' || rest[0] == ':' || strpbrk(rest, " \\"))
         return HR_E_INVALIDARG; /* no host, or characters a URL cannot hold */
-    return HR_OK;
+    return curl_takes(url) ? HR_OK : HR_E_INVALIDARG;
 }
 
 hr_t file_check_remote_name(const char *remote)

@@ -159,7 +159,7 @@ static void test_remote_names(const store_guid_t *id)
 {
     static const char *const good[] = {
         "http://h/x", "https://h:8443/a?b=c", "HTTP://H/X", "HtTpS://example.com/", "file:///c:/x",
-        "C:\\dir\\f", "\\\\server\\share\\f", "http://h/%20encoded#frag",
+        "C:\\dir\\f", "\\\\server\\share\\f", "http://h/%20encoded#frag", "http://[::1]:8080/x",
     };
     char label[200];
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
@@ -198,6 +198,8 @@ static void test_remote_names(const store_guid_t *id)
         {"\\\\server\\share", T_E_INVALIDARG, "remote UNC share without a file"},
         {"\\\\server", T_E_INVALIDARG, "remote UNC server alone"},
         {"http://h/\xc3", T_E_INVALIDARG, "remote invalid UTF-8"},
+        {"http://[::1", T_E_INVALIDARG, "remote with an unterminated IPv6 literal (libcurl refuses it)"},
+        {"http://h:65536/x", T_E_INVALIDARG, "remote with a port above 65535 (libcurl refuses it)"},
         {"://h/x", T_E_INVALIDARG, "remote without a scheme"},
         {"ftp://h/x", T_E_INVALIDARG, "remote ftp://"},
         {"FTP://h/x", T_E_INVALIDARG, "remote FTP://"},

@@ -214,8 +214,14 @@ void server_stop(api_personality_t api)
     AcquireSRWLockExclusive(&served_lock);
     class_factories_revoke(api);
     log_service(LOG_INFO, "service.stop", "no longer serving the %s classes", api_name(api));
-    if (--served_apis == 0)
+    int last = --served_apis == 0;
+    if (last)
         core_stop();
     ReleaseSRWLockExclusive(&served_lock);
-    CoUninitialize();
+    /* After the last API the process ends (service_control.c) and takes COM with it. Tearing the
+     * multithreaded apartment down here would wait for RPC calls still completing, and under
+     * Wine it can wait forever (RpcServerUnregisterIf misses a call that completes at that
+     * moment): the service would never report STOPPED, and could not be started again. */
+    if (!last)
+        CoUninitialize();
 }

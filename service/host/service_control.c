@@ -90,8 +90,12 @@ static DWORD WINAPI control_handler(DWORD control, DWORD event_type, LPVOID even
     }
 }
 
+/* Hosted services of this process that reported RUNNING and not yet STOPPED. */
+static LONG services_running;
+
 /* The life of one hosted service, on the thread the SCM dispatcher gave it: until STOP (or, for
- * BITS, until DoSvc's process ends). */
+ * BITS, until DoSvc's process ends). Once the last one has reported STOPPED, the process ends
+ * at once: the SCM may end it from then on anyway, and COM is not torn down (server_stop). */
 static void run_service(hosted_service_t *service)
 {
     service->status_handle = RegisterServiceCtrlHandlerExW(service->name, control_handler, service);
@@ -105,6 +109,7 @@ static void run_service(hosted_service_t *service)
         report_status(service, SERVICE_STOPPED, ERROR_SERVICE_SPECIFIC_ERROR, 0);
         return;
     }
+    InterlockedIncrement(&services_running);
     report_status(service, SERVICE_RUNNING, NO_ERROR, 0);
     HANDLE ends[] = {service->stop_event, service->host_process};
     WaitForMultipleObjects(service->host_process ? 2 : 1, ends, FALSE, INFINITE);
@@ -112,6 +117,8 @@ static void run_service(hosted_service_t *service)
     CloseHandle(service->stop_event);
     service->stop_event = NULL;
     report_status(service, SERVICE_STOPPED, NO_ERROR, 0);
+    if (InterlockedDecrement(&services_running) == 0)
+        ExitProcess(0);
 }
 
 static void WINAPI do_service_main(DWORD argc, LPWSTR *argv)

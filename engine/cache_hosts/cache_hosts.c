@@ -285,8 +285,8 @@ static hr_t route_locked(cache_hosts_t *ch, CURLU *u, int foreground, cache_prog
     return HR_OK;
 }
 
-hr_t cache_hosts_route(cache_hosts_t *ch, const char *origin_url, int foreground, cache_progress_t *progress,
-                       uint64_t now_ms, cache_route_t *out)
+hr_t cache_hosts_route(cache_hosts_t *ch, const char *origin_url, const char *origin_only_why, int foreground,
+                       cache_progress_t *progress, uint64_t now_ms, cache_route_t *out)
 {
     if (!out)
         return HR_E_INVALIDARG;
@@ -294,6 +294,10 @@ hr_t cache_hosts_route(cache_hosts_t *ch, const char *origin_url, int foreground
     if (!ch || !origin_url || !progress)
         return HR_E_INVALIDARG;
     out->url = strdup(origin_url);
+    if (out->url && origin_only_why) {
+        snprintf(out->why, sizeof out->why, "%s", origin_only_why);
+        return HR_OK;
+    }
     CURLU *u = curl_url();
     hr_t hr = out->url && u ? HR_OK : HR_E_OUTOFMEMORY;
     if (hr == HR_OK && curl_url_set(u, CURLUPART_URL, origin_url, 0) != CURLUE_OK)

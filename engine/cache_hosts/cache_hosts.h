@@ -87,10 +87,12 @@ typedef struct cache_route {
 } cache_route_t;
 
 /* The source of the next attempt of a job at origin_url (http, https; anything else, and a URL
- * with user info, the origin).
+ * with user info, the origin). origin_only_why: NULL, or why the caller's job must go to the
+ * origin whatever the policy (the job's credentials, its kind: the scheduler knows the job),
+ * which then becomes out->why. The one place that decides between a cache host and the origin.
  * HR_E_OUTOFMEMORY, else HR_OK with *out filled. */
-hr_t cache_hosts_route(cache_hosts_t *ch, const char *origin_url, int foreground, cache_progress_t *progress,
-                       uint64_t now_ms, cache_route_t *out);
+hr_t cache_hosts_route(cache_hosts_t *ch, const char *origin_url, const char *origin_only_why, int foreground,
+                       cache_progress_t *progress, uint64_t now_ms, cache_route_t *out);
 void cache_route_clear(cache_route_t *route);
 
 /* A cache attempt (route->via_cache; route->url may be freed by then) ended without the file: http_status the final HTTP status

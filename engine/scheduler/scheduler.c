@@ -328,21 +328,16 @@ static const char *origin_only(const store_job_t *job, const transfer_request_t 
 }
 
 /* The source of the next attempt at file (store lock held): a cache host or the origin
- * (engine/cache_hosts), from the job's walk through the cache hosts in this run; the origin
- * when forced (why). */
-static hr_t choose_source(struct scheduler *s, const store_job_t *job, const store_file_t *file, const char *forced,
-                          cache_route_t *route)
+ * (engine/cache_hosts decides), from the job's walk through the cache hosts in this run and
+ * what the job itself rules out (origin_only). */
+static hr_t choose_source(struct scheduler *s, const store_job_t *job, const store_file_t *file,
+                          const transfer_request_t *req, cache_route_t *route)
 {
-    if (forced) {
-        memset(route, 0, sizeof *route);
-        snprintf(route->why, sizeof route->why, "%s", forced);
-        return (route->url = strdup(file->remote_name)) ? HR_OK : HR_E_OUTOFMEMORY;
-    }
     uv_mutex_lock(&s->mu);
     job_clock_t *c = clock_get(s, &job->id);
     cache_progress_t progress = c ? c->cache : (cache_progress_t){0};
-    hr_t hr = cache_hosts_route(s->jobs->cache_hosts, file->remote_name, job->priority == JOB_PRIORITY_FOREGROUND,
-                                &progress, scheduler_now_ms(), route);
+    hr_t hr = cache_hosts_route(s->jobs->cache_hosts, file->remote_name, origin_only(job, req),
+                                job->priority == JOB_PRIORITY_FOREGROUND, &progress, scheduler_now_ms(), route);
     if (c)
         c->cache = progress;
     uv_mutex_unlock(&s->mu);
@@ -435,7 +430,7 @@ static void start_job(struct scheduler *s, store_job_t *job)
         pick_credentials(s, credentials, credential_count, AUTH_TARGET_PROXY, &req.proxy_auth, &proxy_password);
     }
     cache_route_t route = {0};
-    hr_t routed = choose_source(s, job, &file, origin_only(job, &req), &route);
+    hr_t routed = choose_source(s, job, &file, &req, &route);
     req.url = route.url;
     if (route.via_cache) /* a cache host that does not answer soon is left for the next source */
         req.connect_timeout_s = CACHE_CONNECT_TIMEOUT_S;

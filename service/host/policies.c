@@ -1,7 +1,7 @@
 /* Delivery Optimization's cache-host policies as the service applies them (docs/fleet.md):
  * where the cache hosts come from (DOCacheHost, DHCP option 235 per DOCacheHostSource), whether a
- * VPN switches them off (DODisallowCacheServerDownloadsOnVPN, DOVpnKeywords), and a watcher that
- * re-reads every setting when the policy key or opendo's own key changes. */
+ * VPN switches them off (DODisallowCacheServerDownloadsOnVPN, DOVpnKeywords). Computed at each
+ * settings load (service/host/settings.c: at start-up and when a policy changes). */
 #include <winsock2.h>
 #include <iphlpapi.h>
 #include <dhcpcsdk.h>
@@ -43,9 +43,9 @@ static IP_ADAPTER_ADDRESSES *adapters_up(void)
     return NULL;
 }
 
-/* A VPN adapter is up: its description or name holds "VPN", "Secure", "Virtual Private Network"
- * or one of DOVpnKeywords (comma list). *which names it. */
-static int vpn_is_up(const char *extra_keywords, char *which, size_t size)
+/* A VPN adapter of list is up: its description or name holds "VPN", "Secure", "Virtual Private
+ * Network" or one of DOVpnKeywords (comma list). *which names it. */
+static int vpn_is_up(const IP_ADAPTER_ADDRESSES *list, const char *extra_keywords, char *which, size_t size)
 {
     WCHAR words[VPN_KEYWORDS_MAX] = L"VPN,Secure,Virtual Private Network";
     if (extra_keywords && *extra_keywords) {
@@ -54,9 +54,8 @@ static int vpn_is_up(const char *extra_keywords, char *which, size_t size)
         MultiByteToWideChar(CP_UTF8, 0, extra_keywords, -1, words + used, (int)(VPN_KEYWORDS_MAX - used));
         words[VPN_KEYWORDS_MAX - 1] = 0;
     }
-    IP_ADAPTER_ADDRESSES *list = adapters_up();
     int found = 0;
-    for (IP_ADAPTER_ADDRESSES *a = list; a && !found; a = a->Next) {
+    for (const IP_ADAPTER_ADDRESSES *a = list; a && !found; a = a->Next) {
         if (a->OperStatus != IfOperStatusUp || a->IfType == IF_TYPE_SOFTWARE_LOOPBACK)
             continue;
         WCHAR copy[VPN_KEYWORDS_MAX];
@@ -71,21 +70,18 @@ static int vpn_is_up(const char *extra_keywords, char *which, size_t size)
         if (found)
             snprintf(which, size, "%ls", a->FriendlyName ? a->FriendlyName : L"?");
     }
-    free(list);
     return found;
 }
 
-/* DHCP option 235 (a text: a comma list of cache hosts) of the first adapter that is up and not
- * loopback, into out; 0 when read, else *why says what was missing. */
-static int dhcp_cache_host(char *out, size_t size, char *why, size_t why_size)
+/* DHCP option 235 (a text: a comma list of cache hosts) of the first adapter of list that is up
+ * and not loopback, into out; 0 when read, else *why says what was missing. */
+static int dhcp_cache_host(const IP_ADAPTER_ADDRESSES *list, char *out, size_t size, char *why, size_t why_size)
 {
-    IP_ADAPTER_ADDRESSES *list = adapters_up();
-    IP_ADAPTER_ADDRESSES *a = list;
+    const IP_ADAPTER_ADDRESSES *a = list;
     while (a && (a->OperStatus != IfOperStatusUp || a->IfType == IF_TYPE_SOFTWARE_LOOPBACK))
         a = a->Next;
     if (!a) {
         snprintf(why, why_size, "no network adapter is up");
-        free(list);
         return -1;
     }
     WCHAR adapter[MAX_ADAPTER_NAME_LENGTH + 4];
@@ -109,13 +105,13 @@ static int dhcp_cache_host(char *out, size_t size, char *why, size_t why_size)
         snprintf(why, why_size, "DHCP option 235 cannot be read on adapter %ls (%s)",
                  a->FriendlyName ? a->FriendlyName : L"?",
                  rc == ERROR_SUCCESS ? "the lease has no such option" : "DhcpRequestParams failed");
-    free(list);
     return ok ? 0 : -1;
 }
 
 /* The hosts' text per DOCacheHostSource: 0 DOCacheHost; 1 DOCacheHost, else option 235;
  * 2 option 235, else DOCacheHost. note says where they came from. */
-static const char *cache_host_text(const settings_t *s, char *dhcp, size_t dhcp_size, char *note, size_t note_size)
+static const char *cache_host_text(const settings_t *s, const IP_ADAPTER_ADDRESSES *adapters, char *dhcp,
+                                   size_t dhcp_size, char *note, size_t note_size)
 {
     uint32_t source = settings_get(s, SETTING_CACHE_HOST_SOURCE);
     const char *configured = s->cache_host;
@@ -124,7 +120,7 @@ static const char *cache_host_text(const settings_t *s, char *dhcp, size_t dhcp_
         return configured;
     }
     char why[200];
-    if (dhcp_cache_host(dhcp, dhcp_size, why, sizeof why) == 0) {
+    if (dhcp_cache_host(adapters, dhcp, dhcp_size, why, sizeof why) == 0) {
         snprintf(note, note_size, "from DHCP option 235 (DOCacheHostSource %u)", source);
         return dhcp;
     }
@@ -137,7 +133,8 @@ void policies_cache_policy(settings_t *s, cache_policy_t *policy)
 {
     memset(policy, 0, sizeof *policy);
     char dhcp[SETTING_TEXT_MAX] = "", note[SETTING_NOTE_MAX], bad[300], vpn[128];
-    const char *text = cache_host_text(s, dhcp, sizeof dhcp, note, sizeof note);
+    IP_ADAPTER_ADDRESSES *adapters = adapters_up(); /* one list for DHCP option 235 and the VPN check */
+    const char *text = cache_host_text(s, adapters, dhcp, sizeof dhcp, note, sizeof note);
     cache_policy_parse_hosts(policy, text, bad, sizeof bad);
     if (*bad)
         log_service(LOG_WARN, "service.settings", "cache hosts: %s not taken (not host[:port], or more than %d "
@@ -145,11 +142,12 @@ void policies_cache_policy(settings_t *s, cache_policy_t *policy)
     policy->delay_foreground_s = settings_get(s, SETTING_CACHE_FALLBACK_FOREGROUND);
     policy->delay_background_s = settings_get(s, SETTING_CACHE_FALLBACK_BACKGROUND);
     if (policy->host_count && settings_get(s, SETTING_NO_CACHE_ON_VPN) &&
-        vpn_is_up(s->vpn_keywords, vpn, sizeof vpn)) {
+        vpn_is_up(adapters, s->vpn_keywords, vpn, sizeof vpn)) {
         snprintf(policy->disabled_why, sizeof policy->disabled_why, "the VPN adapter \"%s\" is up and "
                  "DODisallowCacheServerDownloadsOnVPN is 1", vpn);
         policy->host_count = 0;
     }
+    free(adapters);
     char hosts[CACHE_HOSTS_MAX * CACHE_HOST_NAME_MAX] = "";
     for (size_t i = 0; i < policy->host_count; i++)
         snprintf(hosts + strlen(hosts), sizeof hosts - strlen(hosts), "%s%s", i ? "," : "", policy->hosts[i]);

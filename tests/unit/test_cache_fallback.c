@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "cache_policy_fixture.h"
 #include "guid.h"
 #include "http_fixture.h"
 #include "jobs.h"
@@ -41,12 +42,7 @@ static void sleep_ms(long ms)
 
 static void set_policy(const char *hosts, uint32_t delay_foreground_s, uint32_t delay_background_s)
 {
-    cache_policy_t policy;
-    memset(&policy, 0, sizeof policy);
-    char bad[200];
-    cache_policy_parse_hosts(&policy, hosts, bad, sizeof bad);
-    policy.delay_foreground_s = delay_foreground_s;
-    policy.delay_background_s = delay_background_s;
+    cache_policy_t policy = policy_of(hosts, delay_foreground_s, delay_background_s);
     CHECK_HR(jobs_set_cache_policy(jobs, &policy), HR_OK, "set the cache policy");
 }
 

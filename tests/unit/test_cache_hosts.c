@@ -5,18 +5,14 @@
 
 #include "../check.h"
 #include "cache_hosts.h"
+#include "cache_policy_fixture.h"
 #include "transfer.h"
 
 #define T0 1000000u /* a clock value; the tests move it forward by hand */
 
 static cache_hosts_t *with_policy(const char *hosts, uint32_t fg_delay_s, uint32_t bg_delay_s)
 {
-    cache_policy_t policy;
-    memset(&policy, 0, sizeof policy);
-    char bad[200];
-    cache_policy_parse_hosts(&policy, hosts, bad, sizeof bad);
-    policy.delay_foreground_s = fg_delay_s;
-    policy.delay_background_s = bg_delay_s;
+    cache_policy_t policy = policy_of(hosts, fg_delay_s, bg_delay_s);
     cache_hosts_t *ch = cache_hosts_new();
     cache_hosts_set_policy(ch, &policy);
     return ch;
@@ -25,7 +21,7 @@ static cache_hosts_t *with_policy(const char *hosts, uint32_t fg_delay_s, uint32
 /* The route of one attempt; *route must be cleared by the caller. */
 static void route(cache_hosts_t *ch, const char *url, int fg, cache_progress_t *p, uint64_t now, cache_route_t *r)
 {
-    CHECK_HR(cache_hosts_route(ch, url, fg, p, now, r), HR_OK, url);
+    CHECK_HR(cache_hosts_route(ch, url, NULL, fg, p, now, r), HR_OK, url);
 }
 
 static void check_url(const char *origin, const char *host, const char *want)
@@ -85,8 +81,12 @@ static void test_no_cache(void)
     route(ch, "C:\\data\\x", 1, &p, T0, &r);
     CHECK(!r.via_cache && strcmp(r.url, "C:\\data\\x") == 0, "a local path goes to the origin");
     cache_route_clear(&r);
-    CHECK_HR(cache_hosts_route(ch, NULL, 1, &p, T0, &r), HR_E_INVALIDARG, "route: NULL URL");
-    CHECK_HR(cache_hosts_route(NULL, "http://o/", 1, &p, T0, &r), HR_E_INVALIDARG, "route: NULL hosts");
+    CHECK_HR(cache_hosts_route(ch, "http://o/f", "the job says so", 1, &p, T0, &r), HR_OK, "route: origin only");
+    CHECK(!r.via_cache && strcmp(r.url, "http://o/f") == 0 && strcmp(r.why, "the job says so") == 0 &&
+          p.first_cache_ms == 0, "the caller's reason sends the attempt to the origin and is its why");
+    cache_route_clear(&r);
+    CHECK_HR(cache_hosts_route(ch, NULL, NULL, 1, &p, T0, &r), HR_E_INVALIDARG, "route: NULL URL");
+    CHECK_HR(cache_hosts_route(NULL, "http://o/", NULL, 1, &p, T0, &r), HR_E_INVALIDARG, "route: NULL hosts");
     cache_hosts_free(ch);
 }
 

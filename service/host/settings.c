@@ -98,13 +98,6 @@ static void publish(void)
     dosvc_admin_sources.settings = &current->settings;
 }
 
-void settings_load(void)
-{
-    InitializeCriticalSection(&reload_lock);
-    load();
-    publish();
-}
-
 /* One limit set from its four settings (in jobs_limits_t's order). */
 static void apply_limit_set(jobs_t *jobs, jobs_limit_set_t set, setting_id_t first, const char *whose)
 {
@@ -161,6 +154,8 @@ uint32_t settings_max_background_transfers(void)
 
 /* ---- the watcher: re-reads and re-applies when a key changes -------------------------------- */
 
+static HKEY watched[2];     /* the policy key and opendo's own key (NULL: cannot be watched) */
+static HANDLE changed;      /* signalled at a change under either (auto-reset) */
 static HANDLE watch_thread, watch_stop;
 
 /* Opens (creating when missing, as Windows has them) a key to watch; NULL on failure. */
@@ -176,19 +171,35 @@ static HKEY watched_key(const WCHAR *path)
     return key;
 }
 
+/* Asks for one signal of `changed` at the next change under either key. A notification fires
+ * once, so it is asked for again before every read: no change goes unseen. */
+static void arm(void)
+{
+    for (int i = 0; i < 2; i++)
+        if (watched[i] && changed)
+            RegNotifyChangeKeyValue(watched[i], TRUE, REG_NOTIFY_CHANGE_NAME | REG_NOTIFY_CHANGE_LAST_SET,
+                                    changed, TRUE);
+}
+
+/* At start-up: the keys are watched from before the first read, so that a change made while the
+ * service starts is read by the watcher as soon as it runs. */
+void settings_load(void)
+{
+    InitializeCriticalSection(&reload_lock);
+    watched[0] = watched_key(DO_POLICY_KEY);
+    watched[1] = watched_key(OPENDO_KEY);
+    changed = CreateEventW(NULL, FALSE, FALSE, NULL);
+    arm();
+    load();
+    publish();
+}
+
 static DWORD WINAPI watch(void *arg)
 {
     jobs_t *jobs = arg;
-    HKEY keys[2] = {watched_key(DO_POLICY_KEY), watched_key(OPENDO_KEY)};
-    HANDLE changed = CreateEventW(NULL, FALSE, FALSE, NULL);
-    for (;;) {
-        for (int i = 0; i < 2; i++)
-            if (keys[i])
-                RegNotifyChangeKeyValue(keys[i], TRUE, REG_NOTIFY_CHANGE_NAME | REG_NOTIFY_CHANGE_LAST_SET,
-                                        changed, TRUE);
-        HANDLE waits[2] = {watch_stop, changed};
-        if (!changed || WaitForMultipleObjects(2, waits, FALSE, INFINITE) != WAIT_OBJECT_0 + 1)
-            break;
+    HANDLE waits[2] = {watch_stop, changed};
+    while (WaitForMultipleObjects(2, waits, FALSE, INFINITE) == WAIT_OBJECT_0 + 1) {
+        arm(); /* a change made while this one is read is read again after it */
         Sleep(200); /* a policy tool writes several values: read them together */
         EnterCriticalSection(&reload_lock);
         log_service(LOG_INFO, "service.settings", "settings or policies changed: read again");
@@ -198,18 +209,13 @@ static DWORD WINAPI watch(void *arg)
         publish();
         LeaveCriticalSection(&reload_lock);
     }
-    for (int i = 0; i < 2; i++)
-        if (keys[i])
-            RegCloseKey(keys[i]);
-    if (changed)
-        CloseHandle(changed);
     return 0;
 }
 
 void settings_watch_start(jobs_t *jobs)
 {
     watch_stop = CreateEventW(NULL, TRUE, FALSE, NULL);
-    watch_thread = watch_stop ? CreateThread(NULL, 0, watch, jobs, 0, NULL) : NULL;
+    watch_thread = watch_stop && changed ? CreateThread(NULL, 0, watch, jobs, 0, NULL) : NULL;
     if (!watch_thread)
         log_service(LOG_WARN, "service.settings", "cannot watch the settings (error %lu): a change takes "
                     "effect at the next start", GetLastError());
@@ -226,4 +232,12 @@ void settings_watch_stop(void)
     if (watch_stop)
         CloseHandle(watch_stop);
     watch_stop = NULL;
+    for (int i = 0; i < 2; i++) {
+        if (watched[i])
+            RegCloseKey(watched[i]);
+        watched[i] = NULL;
+    }
+    if (changed)
+        CloseHandle(changed);
+    changed = NULL;
 }

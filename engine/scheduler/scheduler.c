@@ -1215,6 +1215,7 @@ static int hook_end_job(jobs_t *jobs, const caller_t *caller, const store_guid_t
         *out = hr;
         return 1;
     }
+    int32_t seen_state = job.state; /* what the caller saw, for the log */
     uv_mutex_lock(&s->mu);
     s->waiters++;
     int running = cancel_transfer_locked(s, id);
@@ -1245,7 +1246,7 @@ static int hook_end_job(jobs_t *jobs, const caller_t *caller, const store_guid_t
         else
             list_temp_files(jobs, &job, &remove_list);
         if (HR_SUCCEEDED(hr))
-            hr = end_loaded_job(jobs, &job, final_state, caller);
+            hr = end_loaded_job(jobs, &job, final_state, seen_state, caller);
         uv_mutex_lock(&s->mu);
         clock_forget(s, id);
         uv_mutex_unlock(&s->mu);

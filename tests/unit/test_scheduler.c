@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "guid.h"
 #include "http_fixture.h"
 #include "jobs.h"
 #include "log.h"
@@ -152,6 +153,21 @@ static void test_two_files(void)
     CHECK_HR(jobs_lookup(jobs, alice, &id), 0x80D02003u, "two files: job gone after Complete");
 }
 
+static char logpath[400]; /* the service log of this test */
+
+/* Does the service log hold a line with both texts? */
+static int log_has_line(const char *a, const char *b)
+{
+    FILE *f = fopen(logpath, "r");
+    char line[2048];
+    int found = 0;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = strstr(line, a) && strstr(line, b);
+    if (f)
+        fclose(f);
+    return found;
+}
+
 static void test_cancel(void)
 {
     char u[300], t[300];
@@ -165,6 +181,10 @@ static void test_cancel(void)
     temp_of(&id, 0, t, sizeof t);
     CHECK(exists(t), "cancel: temp file exists mid-transfer");
     CHECK_HR(jobs_cancel(jobs, alice, &id), HR_OK, "cancel: Cancel mid-transfer");
+    char id_text[GUID_STRING_SIZE];
+    guid_format(&id, id_text);
+    CHECK(log_has_line(id_text, "cancelled by S-1-5-21-1-1-1-1001 (was TRANSFERRING)"),
+          "cancel: the log says the job was TRANSFERRING (what its client saw), not the service's own stop");
     CHECK(!exists(t), "cancel: temp file removed");
     char buf[16] = {0};
     f = fopen("C:/dl/keep.bin", "rb");
@@ -658,7 +678,6 @@ int main(void)
 {
     if (http_fixture_setup("scheduler") != 0)
         return 2;
-    char logpath[400];
     snprintf(logpath, sizeof logpath, "%s/service.log", dir);
     log_open(logpath);
 

@@ -69,6 +69,8 @@ typedef struct options {
     DWORD wait_ms, min_ms;
     BG_FILE_RANGE ranges[MAX_RANGES];
     DWORD range_count;
+    ULONG security_flags;              /* SetSecurityFlags when not 0 */
+    const WCHAR *remote;               /* the first file's GetRemoteName once TRANSFERRED (NULL: not checked) */
 } options_t;
 
 static UINT64 number(const WCHAR *text)
@@ -122,6 +124,10 @@ static int parse_option(const WCHAR *arg, options_t *o)
         o->min_ms = (DWORD)number(v);
     else if (KEY(L"timeout"))
         o->timeout_s = (ULONG)number(v);
+    else if (KEY(L"securityflags"))
+        o->security_flags = (ULONG)number(v);
+    else if (KEY(L"remote"))
+        o->remote = v;
     else
         return 0;
 #undef KEY
@@ -191,6 +197,13 @@ static IBackgroundCopyJob3 *new_job(IBackgroundCopyManager *manager, const optio
     if (job3 && o->has_no_progress)
         CHECK_HR(IBackgroundCopyJob3_SetNoProgressTimeout(job3, o->no_progress), S_OK,
                  nm("SetNoProgressTimeout(%lu)", (unsigned long)o->no_progress));
+    IBackgroundCopyJobHttpOptions *http = NULL;
+    if (job3 && o->security_flags &&
+        SUCCEEDED(IBackgroundCopyJob3_QueryInterface(job3, &IID_IBackgroundCopyJobHttpOptions, (void **)&http))) {
+        CHECK_HR(IBackgroundCopyJobHttpOptions_SetSecurityFlags(http, o->security_flags), S_OK,
+                 nm("SetSecurityFlags(0x%lx)", (unsigned long)o->security_flags));
+        IBackgroundCopyJobHttpOptions_Release(http);
+    }
     return job3;
 }
 
@@ -465,6 +478,15 @@ static void check_file_progress(IBackgroundCopyJob3 *job, int count, const optio
     }
     CHECK(all, nm("every file's GetProgress: BytesTransferred == BytesTotal, not yet Completed (before Complete)"));
     CHECK(headers, nm("every file's File5 HTTP_RESPONSE_HEADERS holds the response (\"HTTP/1.1 2..\")"));
+    IBackgroundCopyFile2 *first = o->remote ? file_at(job, 0) : NULL;
+    if (first) {
+        WCHAR *remote = NULL;
+        if (!CHECK(SUCCEEDED(IBackgroundCopyFile2_GetRemoteName(first, &remote)) && remote && !wcscmp(remote, o->remote),
+                   nm("GetRemoteName is %ls", o->remote)))
+            printf("#   it is %ls\n", remote ? remote : L"(none)");
+        CoTaskMemFree(remote);
+        IBackgroundCopyFile2_Release(first);
+    }
 }
 
 /* ---- the end of a job --------------------------------------------------------------------------- */

@@ -670,8 +670,25 @@ static void test_redirect_policy(void)
     set_number(&id, JOB_PROP_SECURITY_FLAGS, 0x0000); /* ALLOW_SILENT */
     jobs_resume(jobs, alice, &id);
     CHECK(wait_state(&id, JOB_STATE_TRANSFERRED, 10000), "redirect policy ALLOW_SILENT: the redirect is followed");
+    store_file_t file = {0};
+    CHECK(jobs_get_file(jobs, alice, &id, 0, &file) == HR_OK && strcmp(file.remote_name, u) == 0,
+          "redirect policy ALLOW_SILENT: the remote name stays the one given");
+    store_file_clear(&file);
     CHECK_HR(jobs_complete(jobs, alice, &id), HR_OK, "redirect policy: Complete");
     CHECK(hash_ok("C:/dl/redirected.bin", &f_b), "redirect policy: content right");
+
+    char final[300];
+    id = new_job("report redirects", JOB_PRIORITY_FOREGROUND, url(u, fault_port, "/redirect/2/b.bin"),
+                 "C:/dl/reported.bin", NULL, NULL);
+    set_number(&id, JOB_PROP_SECURITY_FLAGS, 0x0100); /* BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT */
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_TRANSFERRED, 10000), "redirect policy ALLOW_REPORT: the redirects are followed");
+    url(final, fault_port, "/redirect/0/b.bin");
+    CHECK(jobs_get_file(jobs, alice, &id, 0, &file) == HR_OK && strcmp(file.remote_name, final) == 0,
+          "redirect policy ALLOW_REPORT: the remote name is the final URL (GetRemoteName)");
+    store_file_clear(&file);
+    CHECK_HR(jobs_complete(jobs, alice, &id), HR_OK, "redirect policy ALLOW_REPORT: Complete");
+    CHECK(hash_ok("C:/dl/reported.bin", &f_b), "redirect policy ALLOW_REPORT: content right");
 }
 
 int main(void)

@@ -170,6 +170,11 @@ run_client complete "redirect, ALLOW_REPORT" securityflags=0x100 remote="$fault_
     'retry\reported.bin' "$fault_url/redirect/2/f.bin"
 check "transfers: redirect, ALLOW_REPORT: SHA-256 of both sides match" same_file "$www/f.bin" "$dest/retry/reported.bin"
 
+# ---- the application rejects a downloaded file (IBackgroundCopyFile3::SetValidationState(FALSE)) ---
+run_client validate "validation failed" 'retry\validated.bin' "$nginx_url/m1.bin"
+check "transfers: validation failed: the file downloaded again is in place (SHA-256)" \
+    same_file "$www/m1.bin" "$dest/retry/validated.bin"
+
 # ---- 7. Suspend while transferring (6 MiB at 3 MiB/s), Resume --------------------------------
 run_client suspend "suspend and resume" 'suspend\paced.bin' "$fault_url/rate/3145728/paced.bin"
 at=$(tagged SUSPENDED_AT)

@@ -654,6 +654,35 @@ static void test_credentials(void)
     CHECK(hash_ok("C:/dl/private.bin", &f_a), "credentials: content right");
 }
 
+/* SetValidationState(FALSE) on a downloaded file: ERROR with BG_E_VALIDATION_FAILED, the file's
+ * progress back to 0; Resume downloads it again; TRUE then Complete puts it in place. */
+static void test_validation_failed(void)
+{
+    char u[300];
+    store_guid_t id = new_job("validation", JOB_PRIORITY_FOREGROUND, url(u, nginx_port, "/b.bin"),
+                              "C:/dl/validated.bin", NULL, NULL);
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_TRANSFERRED, 10000), "validation: the job reaches TRANSFERRED");
+    CHECK_HR(jobs_set_file_validation(jobs, alice, &id, 0, 0), HR_OK, "validation: SetValidationState(FALSE)");
+    store_job_t job = {0};
+    jobs_get(jobs, alice, &id, &job);
+    CHECK(job.state == JOB_STATE_ERROR && job.error_code == 0x80200053u && job.error_context == 5 &&
+              job.error_file_index == 0,
+          "validation: the job is in ERROR with BG_E_VALIDATION_FAILED (0x80200053), REMOTE_FILE, file 0");
+    store_job_clear(&job);
+    store_file_t file = {0};
+    jobs_get_file(jobs, alice, &id, 0, &file);
+    CHECK(file.bytes_transferred == 0 && file.validation_state == 0, "validation: the file's progress is back to 0");
+    store_file_clear(&file);
+    CHECK(log_has_line("job.error", "declared invalid"), "validation: the log says who declared the file invalid");
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_TRANSFERRED, 10000), "validation: Resume downloads the file again");
+    CHECK_HR(jobs_set_file_validation(jobs, alice, &id, 0, 1), HR_OK, "validation: SetValidationState(TRUE)");
+    CHECK(state_of(&id) == JOB_STATE_TRANSFERRED, "validation: TRUE leaves the job TRANSFERRED");
+    CHECK_HR(jobs_complete(jobs, alice, &id), HR_OK, "validation: Complete");
+    CHECK(hash_ok("C:/dl/validated.bin", &f_b), "validation: content right");
+}
+
 /* SetSecurityFlags' redirect policy: DISALLOW makes a redirect an error (the 302 itself). */
 static void test_redirect_policy(void)
 {
@@ -716,6 +745,7 @@ int main(void)
         test_events_errors();
         test_events_api();
         test_cancel();
+        test_validation_failed();
         test_expiry();
         test_suspend_resume();
         test_errors();

@@ -626,19 +626,27 @@ static int serve_clsid(void)
 /* ---- cmdline: SetNotifyCmdLine ------------------------------------------------------------------- */
 
 /* A job whose command line writes DIR<marker>.txt when it runs. */
-static IBackgroundCopyJob *cmdline_job(const WCHAR *base, const char *marker, sink_t *sink, GUID *id)
+/* SetNotifyCmdLine: cmd.exe writes "ran" into DIR\<marker>.txt. */
+static void set_cmdline(IBackgroundCopyJob *job, const char *marker)
 {
     WCHAR parameters[300];
     swprintf(parameters, 300, L"cmd.exe /c echo ran> " DIR L"%hs.txt", marker);
-    IBackgroundCopyJob *job = new_job(base, one_file, BG_NOTIFY_JOB_TRANSFERRED, 600, sink, id);
     IBackgroundCopyJob2 *job2 = NULL;
     if (job && SUCCEEDED(IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2))) {
         CHECK_HR(IBackgroundCopyJob2_SetNotifyCmdLine(job2, L"C:\\windows\\system32\\cmd.exe", parameters), S_OK,
                  nm("SetNotifyCmdLine(cmd.exe, \"%ls\")", parameters));
         IBackgroundCopyJob2_Release(job2);
     }
+}
+
+static IBackgroundCopyJob *cmdline_job(const WCHAR *base, const char *marker, sink_t *sink, GUID *id)
+{
+    IBackgroundCopyJob *job = new_job(base, one_file, BG_NOTIFY_JOB_TRANSFERRED, 600, sink, id);
+    if (job)
+        set_cmdline(job, marker);
     return job;
 }
+
 
 static int cmd_cmdline(const WCHAR *base)
 {
@@ -650,6 +658,17 @@ static int cmd_cmdline(const WCHAR *base)
         CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
         CHECK(wait_file_has(DIR L"cmdline-alone.txt", "ran", 60000),
               nm("without a sink, the program runs when the job is TRANSFERRED"));
+        finish(job, 1);
+    }
+    section = "command line set after TRANSFERRED";
+    DeleteFileW(DIR L"cmdline-late.txt");
+    job = new_job(base, one_file, BG_NOTIFY_JOB_TRANSFERRED, 600, NULL, &id);
+    if (job) {
+        CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
+        CHECK(wait_state(job, BG_JOB_STATE_TRANSFERRED, 60000), nm("the job reaches TRANSFERRED (no command line yet)"));
+        set_cmdline(job, "cmdline-late");
+        CHECK(wait_file_has(DIR L"cmdline-late.txt", "ran", 30000),
+              nm("the program set on the TRANSFERRED job runs (BITS runs it whenever it is due)"));
         finish(job, 1);
     }
     section = "command line and a sink";

@@ -683,6 +683,31 @@ static void test_validation_failed(void)
     CHECK(hash_ok("C:/dl/validated.bin", &f_b), "validation: content right");
 }
 
+/* MaximumDownloadTime: a transfer that takes longer ends the job in ERROR with
+ * BG_E_MAXDOWNLOAD_TIMEOUT, its bytes kept; without the limit, Resume finishes the file. */
+static void test_max_download_time(void)
+{
+    char u[300];
+    store_guid_t id = new_job("max download time", JOB_PRIORITY_FOREGROUND, url(u, fault_port, "/slow/s3.bin"),
+                              "C:/dl/max-time.bin", NULL, NULL);
+    set_number(&id, JOB_PROP_MAX_DOWNLOAD_TIME, 1);
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_ERROR, 8000), "max download time 1 s: a 4 s transfer ends the job in ERROR");
+    store_job_t job = {0};
+    jobs_get(jobs, alice, &id, &job);
+    CHECK(job.error_code == 0x80200054u && job.error_context == 2 && job.error_file_index == 0,
+          "max download time: BG_E_MAXDOWNLOAD_TIMEOUT (0x80200054), context GENERAL_QUEUE_MANAGER, file 0");
+    store_job_clear(&job);
+    uint64_t kept = file_bytes(&id, 0);
+    CHECK(kept > 0 && kept < f_s3.size, "max download time: the bytes received are kept");
+    CHECK(log_has_line("transfer.error", "BG_E_MAXDOWNLOAD_TIMEOUT"), "max download time: the log says why");
+    set_number(&id, JOB_PROP_MAX_DOWNLOAD_TIME, 0); /* no limit */
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_TRANSFERRED, 15000), "max download time 0 (none): Resume finishes the file");
+    CHECK_HR(jobs_complete(jobs, alice, &id), HR_OK, "max download time: Complete");
+    CHECK(hash_ok("C:/dl/max-time.bin", &f_s3), "max download time: content right");
+}
+
 /* SetSecurityFlags' redirect policy: DISALLOW makes a redirect an error (the 302 itself). */
 static void test_redirect_policy(void)
 {
@@ -746,6 +771,7 @@ int main(void)
         test_events_api();
         test_cancel();
         test_validation_failed();
+        test_max_download_time();
         test_expiry();
         test_suspend_resume();
         test_errors();

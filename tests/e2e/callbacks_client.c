@@ -350,16 +350,26 @@ static void check_stats(IBackgroundCopyJob *job, const UINT64 *sizes)
         IEnumBackgroundCopyFiles_Release(files);
 }
 
+/* Both files with every notify flag and sink registered, resumed; returns once JobTransferred
+ * arrived (NULL when the job could not be made). */
+static IBackgroundCopyJob *transferred_with_every_flag(const WCHAR *base, sink_t *sink, GUID *id)
+{
+    IBackgroundCopyJob *job = new_job(base, two_files, FLAGS_ALL, 1, sink, id);
+    if (!job)
+        return NULL;
+    CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
+    CHECK(WaitForSingleObject(sink->final, 60000) == WAIT_OBJECT_0, nm("JobTransferred arrives within 60 s"));
+    return job;
+}
+
 static void transfer_all_flags(const WCHAR *base, const UINT64 *sizes)
 {
     section = "every flag";
     sink_t *sink = new_sink(0);
     GUID id;
-    IBackgroundCopyJob *job = new_job(base, two_files, FLAGS_ALL, 1, sink, &id);
+    IBackgroundCopyJob *job = transferred_with_every_flag(base, sink, &id);
     if (!job)
         return;
-    CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
-    CHECK(WaitForSingleObject(sink->final, 60000) == WAIT_OBJECT_0, nm("JobTransferred arrives within 60 s"));
     Sleep(2500); /* a second JobTransferred (retry delay 1 s) would come in this time */
     sink_t c = counts(sink);
     if (!CHECK(c.files == 2 && ends_with(c.file_names[0], L"/a.bin") && ends_with(c.file_names[1], L"/b.bin"),
@@ -461,11 +471,9 @@ static void transfer_callback1_only(const WCHAR *base)
     sink_t *sink = new_sink(0);
     sink->callback1_only = 1;
     GUID id;
-    IBackgroundCopyJob *job = new_job(base, two_files, FLAGS_ALL, 1, sink, &id);
+    IBackgroundCopyJob *job = transferred_with_every_flag(base, sink, &id);
     if (!job)
         return;
-    CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
-    CHECK(WaitForSingleObject(sink->final, 60000) == WAIT_OBJECT_0, nm("JobTransferred arrives within 60 s"));
     sink_t c = counts(sink);
     CHECK(c.transferred == 1 && c.files == 0, nm("JobTransferred once, and no FileTransferred call"));
     WCHAR text[40];

@@ -37,6 +37,8 @@ hr_t jobs_open(const char *db_path, jobs_t **out, store_open_report_t *report)
     if (!db_path || !out)
         return HR_E_INVALIDARG;
     jobs_t *jobs = calloc(1, sizeof *jobs);
+    if (jobs)
+        atomic_init(&jobs->tls_errors_allowed, 1);
     if (jobs && !(jobs->cache_hosts = cache_hosts_new())) {
         free(jobs);
         jobs = NULL;
@@ -110,6 +112,12 @@ static int policy_valid(const cache_policy_t *p)
     for (size_t i = 0; ok && i < p->host_count; i++)
         ok = p->hosts[i][0] && memchr(p->hosts[i], '\0', sizeof p->hosts[i]);
     return ok;
+}
+
+void jobs_allow_certificate_errors(jobs_t *jobs, int allowed)
+{
+    if (jobs)
+        atomic_store(&jobs->tls_errors_allowed, allowed != 0);
 }
 
 hr_t jobs_set_cache_policy(jobs_t *jobs, const cache_policy_t *policy)

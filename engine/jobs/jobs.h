@@ -397,6 +397,9 @@ hr_t jobs_set_bandwidth(jobs_t *jobs, transfer_cap_t which, uint64_t bytes_per_s
  * CACHE_HOSTS_MAX hosts, an empty or unterminated host, an unterminated disabled_why, or a delay
  * above CACHE_DELAY_MAX_S other than CACHE_DELAY_NEVER. */
 hr_t jobs_set_cache_policy(jobs_t *jobs, const cache_policy_t *policy);
+/* Whether a job's BG_SSL_IGNORE_* security flags are honoured from the next attempt on (the
+ * administrator's AllowJobCertificateErrors; 1 until set): each use is logged (tls.ignore). */
+void jobs_allow_certificate_errors(jobs_t *jobs, int allowed);
 /* The cache hosts' figures and bans now (cache_hosts_stats), for doadmin /perfsnap; returns how
  * many entries were filled (at most max). */
 size_t jobs_cache_host_stats(jobs_t *jobs, cache_host_stats_t *out, size_t max);

@@ -3,6 +3,7 @@
 #ifndef OPENDO_JOBS_INTERNAL_H
 #define OPENDO_JOBS_INTERNAL_H
 
+#include <stdatomic.h>
 #include <uv.h>
 
 #include "jobs.h"
@@ -83,6 +84,7 @@ struct jobs {
     job_events_t events; /* pending events and their receiver (jobs_set_event_sink) */
     char *stream_directory; /* where stream downloads spool (downloads_set_stream_directory); under lock */
     cache_hosts_t *cache_hosts; /* the cache-host policy, bans and figures (its own lock) */
+    atomic_int tls_errors_allowed; /* jobs_allow_certificate_errors (1 until told otherwise) */
 };
 
 /* Work done on a loaded job row inside the store lock (a read, or a change to commit; a change

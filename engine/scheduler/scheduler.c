@@ -350,6 +350,28 @@ static hr_t choose_source(struct scheduler *s, const store_job_t *job, const sto
     return hr;
 }
 
+/* The certificate errors an https attempt of job ignores: its BG_SSL_IGNORE_* flags when the
+ * administrator allows them (AllowJobCertificateErrors), else none. Logged either way, as a
+ * warning every time: a check skipped must never go unseen. */
+static uint32_t tls_errors_ignored(jobs_t *jobs, const store_job_t *job, uint32_t index, const char *url)
+{
+    uint32_t asked = job->security_flags & TRANSFER_TLS_IGNORE_MASK;
+    if (!asked || !url || strncasecmp(url, "https:", 6) != 0)
+        return 0;
+    char names[160] = "";
+    static const struct { uint32_t bit; const char *name; } flags[] = {
+        {TRANSFER_TLS_IGNORE_NAME, "BG_SSL_IGNORE_CERT_CN_INVALID"}, {TRANSFER_TLS_IGNORE_DATE, "BG_SSL_IGNORE_CERT_DATE_INVALID"},
+        {TRANSFER_TLS_IGNORE_UNKNOWN_CA, "BG_SSL_IGNORE_UNKNOWN_CA"}, {TRANSFER_TLS_IGNORE_USAGE, "BG_SSL_IGNORE_CERT_WRONG_USAGE"}};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (asked & flags[i].bit)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? ", " : "", flags[i].name);
+    int allowed = atomic_load(&jobs->tls_errors_allowed);
+    log_job(LOG_WARN, job, "tls.ignore", allowed ? "file %u: the job's security flags (%s) let these certificate errors "
+            "pass for %s" : "file %u: the job's security flags (%s) are not honoured (HKLM\\SOFTWARE\\opendo\\Security\\"
+            "AllowJobCertificateErrors is 0): %s is checked in full", index, names, url);
+    return allowed ? asked : 0;
+}
+
 /* "via cache host H" or "from the origin: why", for the log. */
 static void source_text(const cache_route_t *route, char *out, size_t size)
 {
@@ -438,6 +460,7 @@ static void start_job(struct scheduler *s, store_job_t *job)
     cache_route_t route = {0};
     hr_t routed = choose_source(s, job, &file, &req, &route);
     req.url = route.url;
+    req.tls_ignore = tls_errors_ignored(jobs, job, index, route.url);
     if (route.via_cache) /* a cache host that does not answer soon is left for the next source */
         req.connect_timeout_s = CACHE_CONNECT_TIMEOUT_S;
 

@@ -9,6 +9,7 @@
 #define LIMITS_KEY "SOFTWARE\\opendo\\Limits"
 #define TRANSFERS_KEY "SOFTWARE\\opendo\\Transfers"
 #define LOG_KEY "SOFTWARE\\opendo\\Log"
+#define SECURITY_KEY "SOFTWARE\\opendo\\Security"
 #define BITS_POLICY_KEY "SOFTWARE\\Policies\\Microsoft\\Windows\\BITS"
 #define DO_POLICY_KEY "SOFTWARE\\Policies\\Microsoft\\Windows\\DeliveryOptimization"
 #define DELAY_MAX_S 2592000u /* 30 days, the documented range of the fallback delays */
@@ -80,6 +81,9 @@ static const setting_info_t infos[SETTING_COUNT] = {
                                                  "DOMaxBackgroundDownloadBandwidth", 0, 0, UINT32_MAX / 1024,
                                                  "KiB/s for all background jobs together; 0: no cap; with "
                                                  "MaxBackgroundDownloadBandwidth the lower cap applies"},
+    [SETTING_ALLOW_JOB_CERTIFICATE_ERRORS] = {"AllowJobCertificateErrors", SECURITY_KEY, NULL, 1, 0, 1,
+                                              "1: a job's BG_SSL_IGNORE_* security flags are honoured (each "
+                                              "use is logged); 0: every certificate is checked in full"},
 };
 
 const setting_info_t *setting_info(setting_id_t id)

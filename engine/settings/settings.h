@@ -32,6 +32,7 @@ typedef enum setting_id {
     SETTING_NO_CACHE_ON_VPN,          /* 1: no cache host while a VPN is up */
     SETTING_MAX_FOREGROUND_BANDWIDTH_POLICY, /* KiB/s, 0: no cap */
     SETTING_MAX_BACKGROUND_BANDWIDTH_POLICY, /* KiB/s, 0: no cap (with MaxBackgroundDownloadBandwidth: the lower) */
+    SETTING_ALLOW_JOB_CERTIFICATE_ERRORS, /* 1: a job's BG_SSL_IGNORE_* flags are honoured; 0: never */
     SETTING_COUNT
 } setting_id_t;
 

@@ -48,12 +48,22 @@
 
 typedef struct transfer_engine transfer_engine_t;
 
+/* Certificate errors a request may ignore (transfer_request_t.tls_ignore): the values of BITS'
+ * BG_SSL_IGNORE_* flags. Only a verify_tls hook applies them; without one, curl verifies in full. */
+#define TRANSFER_TLS_IGNORE_NAME 0x02u       /* BG_SSL_IGNORE_CERT_CN_INVALID */
+#define TRANSFER_TLS_IGNORE_DATE 0x04u       /* BG_SSL_IGNORE_CERT_DATE_INVALID */
+#define TRANSFER_TLS_IGNORE_UNKNOWN_CA 0x08u /* BG_SSL_IGNORE_UNKNOWN_CA */
+#define TRANSFER_TLS_IGNORE_USAGE 0x10u      /* BG_SSL_IGNORE_CERT_WRONG_USAGE */
+#define TRANSFER_TLS_IGNORE_MASK 0x1Eu
+
 /* Extension point for TLS certificate checks (the Windows service's Schannel chain check).
  * Called on the engine thread after the TLS handshake and before each request is sent on an
  * https connection (CURLOPT_PREREQFUNCTION); curl_easy is the transfer's CURL * (for
- * curl_easy_getinfo(CURLINFO_TLS_SSL_PTR)), url the URL being requested. Return HR_OK to go on,
- * or an error HRESULT (e.g. 0x800B010A): the transfer then ends TRANSFER_FATAL_REMOTE with it. */
-typedef hr_t (*transfer_verify_tls_fn)(void *verify_ctx, void *curl_easy, const char *url);
+ * curl_easy_getinfo(CURLINFO_TLS_SSL_PTR)), url the URL being requested, ignore the request's
+ * TRANSFER_TLS_IGNORE_* bits (curl's own verification is off for such a request: the hook is the
+ * whole check). Return HR_OK to go on, or an error HRESULT (e.g. 0x800B010A): the transfer then
+ * ends TRANSFER_FATAL_REMOTE with it. */
+typedef hr_t (*transfer_verify_tls_fn)(void *verify_ctx, void *curl_easy, const char *url, uint32_t ignore);
 /* A second check, after verify_tls passed, for the requests that carry a tls_tag (the
  * scheduler's: "{job id} file index" of a BITS job, for the service's server-certificate callbacks). Return HR_OK to
  * go on; otherwise the transfer ends with that code: TRANSFER_TRANSIENT when *transient is set
@@ -117,6 +127,7 @@ typedef struct transfer_request {
     const char *method;
     const char *custom_headers; /* CRLF-separated "Name: value" lines, or NULL (Range/If-Range ignored) */
     const char *tls_tag;        /* handed to verify_peer on https; NULL: verify_peer is not called */
+    uint32_t tls_ignore;        /* TRANSFER_TLS_IGNORE_* (other bits: E_INVALIDARG); 0: a full check */
     /* Lines like custom_headers, sent only after the server challenges with 401 (the request is
      * then made again with them, once): IDODownload's HttpCustomAuthHeaders. NULL: none. */
     const char *auth_headers;

@@ -544,7 +544,7 @@ static int prereq_cb(void *clientp, char *primary_ip, char *local_ip, int primar
     const char *url = transfer_effective_url(t);
     if (!e->verify_tls || !transfer_istarts(url, "https:"))
         return CURL_PREREQFUNC_OK;
-    hr_t hr = e->verify_tls(e->verify_tls_ctx, t->easy, url);
+    hr_t hr = e->verify_tls(e->verify_tls_ctx, t->easy, url, t->tls_ignore);
     if (HR_FAILED(hr)) {
         transfer_fail(t, TRANSFER_FATAL_REMOTE, hr,
                       "the TLS certificate of %s (%s port %d) was refused: 0x%08lx", url,
@@ -632,6 +632,10 @@ int transfer_http_setup(transfer_t *t)
     if (e->verify_tls) {
         curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, prereq_cb);
         curl_easy_setopt(c, CURLOPT_PREREQDATA, t);
+        if (t->tls_ignore) { /* the hook checks all but the errors ignored */
+            curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+            curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+        }
     }
     if (t->proxy)
         curl_easy_setopt(c, CURLOPT_PROXY, t->proxy);

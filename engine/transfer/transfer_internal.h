@@ -71,6 +71,7 @@ struct transfer {
     char *validator; /* current validator: the request's, then the latest response's */
     char *method; /* NULL: GET */
     char *tls_tag;
+    uint32_t tls_ignore;   /* TRANSFER_TLS_IGNORE_* of the request */
     int32_t error_context; /* set with a verify_peer refusal */
     char *custom_headers;
     char *auth_headers;                      /* sent once a 401 asked for them */

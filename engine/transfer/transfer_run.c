@@ -97,6 +97,8 @@ hr_t transfer_new(const transfer_request_t *q, transfer_t **out)
         return HR_E_INVALIDARG;
     if (q->method && (!*q->method || q->range_count || q->offset_done))
         return HR_E_INVALIDARG;
+    if (q->tls_ignore & ~TRANSFER_TLS_IGNORE_MASK)
+        return HR_E_INVALIDARG;
     transfer_t *t = calloc(1, sizeof *t);
     if (!t)
         return HR_E_OUTOFMEMORY;
@@ -106,6 +108,7 @@ hr_t transfer_new(const transfer_request_t *q, transfer_t **out)
     t->validator = q->validator && *q->validator ? strdup(q->validator) : NULL;
     t->method = dup_or_null(q->method);
     t->tls_tag = dup_or_null(q->tls_tag);
+    t->tls_ignore = q->tls_ignore;
     t->custom_headers = dup_or_null(q->custom_headers);
     t->auth_headers = dup_or_null(q->auth_headers);
     t->proxy = dup_or_null(q->proxy);

@@ -125,7 +125,8 @@ static uint64_t lower_cap(uint32_t a_kib, uint32_t b_kib)
     return (uint64_t)kib * 1024;
 }
 
-/* The bandwidth caps and the cache hosts (after jobs_enable_transfers, and on every change). */
+/* The bandwidth caps, the cache hosts and whether jobs may ignore certificate errors (after
+ * jobs_enable_transfers, and on every change). */
 void settings_apply_transfers(jobs_t *jobs)
 {
     const settings_t *s = settings();
@@ -135,6 +136,7 @@ void settings_apply_transfers(jobs_t *jobs)
     jobs_set_bandwidth(jobs, TRANSFER_CAP_FOREGROUND,
                        lower_cap(settings_get(s, SETTING_MAX_FOREGROUND_BANDWIDTH_POLICY), 0));
     jobs_set_cache_policy(jobs, &current->cache_policy);
+    jobs_allow_certificate_errors(jobs, (int)settings_get(s, SETTING_ALLOW_JOB_CERTIFICATE_ERRORS));
     log_service(LOG_INFO, "service.settings", "cache hosts: %s; download mode %s", s->cache_host_note,
                 settings_download_mode_text(settings_get(s, SETTING_DOWNLOAD_MODE)));
 }

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "tls_verify.h"
+#include "transfer.h"
 
 /* Chain building never goes to the network from the engine thread: issuers and revocation data
  * come from the stores and the URL cache only (on Windows, Schannel's own check during the
@@ -25,6 +26,10 @@
 
 #ifndef SECURITY_FLAG_IGNORE_REVOCATION /* <wininet.h> */
 #define SECURITY_FLAG_IGNORE_REVOCATION 0x00000080
+#define SECURITY_FLAG_IGNORE_UNKNOWN_CA 0x00000100
+#define SECURITY_FLAG_IGNORE_WRONG_USAGE 0x00000200
+#define SECURITY_FLAG_IGNORE_CERT_CN_INVALID 0x00001000
+#define SECURITY_FLAG_IGNORE_CERT_DATE_INVALID 0x00002000
 #endif
 
 #define TLS_VERIFY_IGNORED_BITS (CERT_TRUST_REVOCATION_STATUS_UNKNOWN | CERT_TRUST_IS_OFFLINE_REVOCATION)
@@ -72,6 +77,41 @@ static const status_name_t policy_errors[] = {
     {0x80096004, "TRUST_E_CERT_SIGNATURE", "bad signature"},
     {0x80096019, "TRUST_E_BASIC_CONSTRAINTS", "invalid basic constraints"},
 };
+
+/* What each TRANSFER_TLS_IGNORE_* bit lets pass: chain error bits, the SSL policy's check flags
+ * and the policy errors. */
+typedef struct ignored_error {
+    uint32_t ignore;
+    DWORD chain_bits;
+    DWORD policy_checks;
+    uint32_t policy_errors[2];
+} ignored_error_t;
+
+static const ignored_error_t ignored_errors[] = {
+    {TRANSFER_TLS_IGNORE_NAME, 0, SECURITY_FLAG_IGNORE_CERT_CN_INVALID, {0x800B010F, 0x800B0114}},
+    {TRANSFER_TLS_IGNORE_DATE, CERT_TRUST_IS_NOT_TIME_VALID | CERT_TRUST_IS_NOT_TIME_NESTED,
+     SECURITY_FLAG_IGNORE_CERT_DATE_INVALID, {0x800B0101, 0x800B0102}},
+    {TRANSFER_TLS_IGNORE_UNKNOWN_CA, CERT_TRUST_IS_UNTRUSTED_ROOT | CERT_TRUST_IS_PARTIAL_CHAIN,
+     SECURITY_FLAG_IGNORE_UNKNOWN_CA, {0x800B0109, 0x800B010A}},
+    {TRANSFER_TLS_IGNORE_USAGE, CERT_TRUST_IS_NOT_VALID_FOR_USAGE, SECURITY_FLAG_IGNORE_WRONG_USAGE,
+     {0x800B0110, 0x800B0106}},
+};
+
+/* The chain bits, policy checks and policy errors that ignore lets pass. */
+static void ignored_by(uint32_t ignore, DWORD *chain_bits, DWORD *policy_checks, uint32_t policy_error,
+                       int *policy_error_ignored)
+{
+    *chain_bits = *policy_checks = 0;
+    *policy_error_ignored = 0;
+    for (size_t i = 0; i < sizeof ignored_errors / sizeof ignored_errors[0]; i++) {
+        const ignored_error_t *e = &ignored_errors[i];
+        if (!(ignore & e->ignore))
+            continue;
+        *chain_bits |= e->chain_bits;
+        *policy_checks |= e->policy_checks;
+        *policy_error_ignored |= policy_error == e->policy_errors[0] || policy_error == e->policy_errors[1];
+    }
+}
 
 /* Chain error bits, most telling first: the first one set names the failure. */
 typedef struct chain_bit {
@@ -194,7 +234,7 @@ SECURITY_STATUS tls_server_certificate(void *curl_easy, PCCERT_CONTEXT *cert, in
 
 /* ---- the hook ----------------------------------------------------------------------------- */
 
-hr_t tls_verify_schannel(void *verify_ctx, void *curl_easy, const char *url)
+hr_t tls_verify_schannel(void *verify_ctx, void *curl_easy, const char *url, uint32_t ignore)
 {
     (void)verify_ctx;
     CURL *easy = curl_easy;
@@ -252,7 +292,10 @@ hr_t tls_verify_schannel(void *verify_ctx, void *curl_easy, const char *url)
     ssl_para.dwAuthType = AUTHTYPE_SERVER;
     /* Revocation is judged from the chain bits below. Without this flag Wine's policy stops at
      * "revocation offline" (CERT_E_REVOCATION_FAILURE) and never compares the host name. */
-    ssl_para.fdwChecks = SECURITY_FLAG_IGNORE_REVOCATION;
+    DWORD ignored_bits, ignored_checks;
+    int unused;
+    ignored_by(ignore, &ignored_bits, &ignored_checks, 0, &unused);
+    ssl_para.fdwChecks = SECURITY_FLAG_IGNORE_REVOCATION | ignored_checks;
     ssl_para.pwszServerName = host;
     CERT_CHAIN_POLICY_PARA policy_para;
     memset(&policy_para, 0, sizeof policy_para);
@@ -268,7 +311,11 @@ hr_t tls_verify_schannel(void *verify_ctx, void *curl_easy, const char *url)
     else
         policy_error = policy_status.dwError;
 
-    DWORD bits = chain->TrustStatus.dwErrorStatus & ~(DWORD)TLS_VERIFY_IGNORED_BITS;
+    int policy_error_ignored;
+    ignored_by(ignore, &ignored_bits, &ignored_checks, policy_error, &policy_error_ignored);
+    if (policy_error_ignored)
+        policy_error = 0;
+    DWORD bits = chain->TrustStatus.dwErrorStatus & ~(DWORD)TLS_VERIFY_IGNORED_BITS & ~ignored_bits;
     if (!bits && !policy_error) {
         hr = HR_OK;
         goto out;

@@ -24,9 +24,12 @@ WCHAR *tls_url_host(const char *url);
 /* A transfer_verify_tls_fn. curl_easy: the transfer's CURL *; url: the URL being requested (NULL:
  * CURLINFO_EFFECTIVE_URL). Returns HR_OK, or DO_E_HTTP_CERT_VALIDATION (0x80D05002) when the
  * chain is not trusted (any CERT_TRUST_* error bit except "revocation status unknown/offline"),
- * the SSL policy fails (host name mismatch, ...), or there is no Schannel session to check. Every
- * refusal is also logged (log_event LOG_WARN: URL + reason). */
-hr_t tls_verify_schannel(void *verify_ctx, void *curl_easy, const char *url);
+ * the SSL policy fails (host name mismatch, ...), or there is no Schannel session to check. The
+ * errors named by ignore (TRANSFER_TLS_IGNORE_*: BITS' BG_SSL_IGNORE_* a job set) are not
+ * refusals: a wrong host name, a date out of validity, an unknown or untrusted CA (an incomplete
+ * chain too), a certificate not meant for server authentication. Every refusal is also logged
+ * (log_event LOG_WARN: URL + reason). */
+hr_t tls_verify_schannel(void *verify_ctx, void *curl_easy, const char *url, uint32_t ignore);
 
 /* A transfer_verify_peer_fn (transfer_options_t.verify_peer, the same NULL ctx): after
  * tls_verify_schannel passed, hands the server certificate of a BITS job's request (tls_tag

@@ -99,7 +99,15 @@ tls_client nosession "no TLS session" \
     refused "certificate for otherhost reached as localhost" "$(url "$p_wrongname")" CERT_E_CN_NO_MATCH \
     refused "expired certificate" "$(url "$p_expired")" CERT_E_EXPIRED \
     ok "plain http" "http://127.0.0.1:$http_port/data.bin" "$sha" \
-    ok "trusted server after the refusals" "$(url "$p_trusted")" "$sha"
+    ok "trusted server after the refusals" "$(url "$p_trusted")" "$sha" \
+    ignore 0x8 ok "untrusted CA, BG_SSL_IGNORE_UNKNOWN_CA" "$(url "$p_untrusted")" "$sha" \
+    ok "unknown issuer, BG_SSL_IGNORE_UNKNOWN_CA" "$(url "$p_unknown")" "$sha" \
+    refused "wrong name, only BG_SSL_IGNORE_UNKNOWN_CA" "$(url "$p_wrongname")" CERT_E_CN_NO_MATCH \
+    refused "expired, only BG_SSL_IGNORE_UNKNOWN_CA" "$(url "$p_expired")" CERT_E_EXPIRED \
+    ignore 0x2 ok "wrong name, BG_SSL_IGNORE_CERT_CN_INVALID" "$(url "$p_wrongname")" "$sha" \
+    ignore 0x4 ok "expired, BG_SSL_IGNORE_CERT_DATE_INVALID" "$(url "$p_expired")" "$sha" \
+    refused "untrusted CA, only BG_SSL_IGNORE_CERT_DATE_INVALID" "$(url "$p_untrusted")" CERT_E_UNTRUSTEDROOT \
+    ignore 0 refused "untrusted CA, nothing ignored again" "$(url "$p_untrusted")" CERT_E_UNTRUSTEDROOT
 rc=$?
 check "tls: tls_client exits cleanly" [ "$rc" -eq 0 ]
 check "tls: every refusal is logged with its URL and reason" \

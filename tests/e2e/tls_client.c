@@ -52,11 +52,13 @@ static volatile LONG hook_calls;
 static LONGLONG hook_ticks;
 static LONG hook_timed;
 
-static hr_t counting_hook(void *ctx, void *easy, const char *url)
+static uint32_t tls_ignore; /* TRANSFER_TLS_IGNORE_* of the next requests ("ignore" command) */
+
+static hr_t counting_hook(void *ctx, void *easy, const char *url, uint32_t ignore)
 {
     LARGE_INTEGER a, b;
     QueryPerformanceCounter(&a);
-    hr_t hr = tls_verify_schannel(ctx, easy, url);
+    hr_t hr = tls_verify_schannel(ctx, easy, url, ignore);
     QueryPerformanceCounter(&b);
     hook_ticks += b.QuadPart - a.QuadPart; /* engine thread only */
     hook_timed++;
@@ -116,6 +118,7 @@ static int fetch(transfer_engine_t *engine, const char *url, char *path, size_t 
     req.temp_path = path;
     req.proxy = "";
     req.connect_timeout_s = 20;
+    req.tls_ignore = tls_ignore;
     memset(&last, 0, sizeof last);
     ResetEvent(done_event);
     hr_t hr = transfer_submit(engine, &req);
@@ -237,7 +240,7 @@ static void case_nosession(void)
     CURL *easy = curl_easy_init();
     if (!CHECK(easy != NULL, name_of("curl_easy_init")))
         return;
-    CHECK_HR(tls_verify_schannel(NULL, easy, "https://localhost/x"), DO_E_HTTP_CERT_VALIDATION,
+    CHECK_HR(tls_verify_schannel(NULL, easy, "https://localhost/x", 0), DO_E_HTTP_CERT_VALIDATION,
              name_of("a handle without a TLS session is refused"));
     if (!CHECK(strstr(tls_verify_last_error(), "no Schannel session") != NULL,
                name_of("the reason says there is no Schannel session")))
@@ -393,6 +396,9 @@ int wmain(int argc, wchar_t **wargv)
             snprintf(label, sizeof label, "%s", argv[i + 1]);
             case_refused(engine, argv[i + 2], argv[i + 3]);
             i += 4;
+        } else if (!strcmp(cmd, "ignore") && i + 1 < argc) {
+            tls_ignore = (uint32_t)strtoul(argv[i + 1], NULL, 0);
+            i += 2;
         } else if (!strcmp(cmd, "nosession") && i + 1 < argc) {
             snprintf(label, sizeof label, "%s", argv[i + 1]);
             case_nosession();

@@ -137,6 +137,20 @@ check "transfers: https, trusted CA: SHA-256 of both sides match" same_file "$ww
 run_client error "https, untrusted CA" 'https\untrusted.bin' "https://localhost:$p_untrusted/f.bin" 0x80D05002 5
 run_client error "https, certificate for another host" 'https\wrongname.bin' \
     "https://localhost:$p_wrongname/f.bin" 0x80D05002 5
+# A job's BG_SSL_IGNORE_UNKNOWN_CA (SetSecurityFlags 0x8) lets the untrusted CA pass, and says so in
+# the log every time; an administrator's AllowJobCertificateErrors = 0 overrules it.
+run_client complete "https, untrusted CA, BG_SSL_IGNORE_UNKNOWN_CA" securityflags=0x8 \
+    'https\ignored.bin' "https://localhost:$p_untrusted/f.bin"
+check "transfers: https, untrusted CA, BG_SSL_IGNORE_UNKNOWN_CA: SHA-256 of both sides match" \
+    same_file "$www/f.bin" "$dest/https/ignored.bin"
+check "transfers: https, BG_SSL_IGNORE_UNKNOWN_CA: the service logged the check it skipped (WARN tls.ignore)" \
+    grep -q "WARN .* tls.ignore file 0: the job's security flags (BG_SSL_IGNORE_UNKNOWN_CA) let these certificate errors pass for https://localhost:$p_untrusted/" "$log_path"
+service_stop
+wine reg add 'HKLM\SOFTWARE\opendo\Security' /v AllowJobCertificateErrors /t REG_DWORD /d 0 /f </dev/null >/dev/null 2>&1
+run_client error "https, untrusted CA, BG_SSL_IGNORE_UNKNOWN_CA overruled by AllowJobCertificateErrors 0" \
+    securityflags=0x8 'https\overruled.bin' "https://localhost:$p_untrusted/f.bin" 0x80D05002 5
+service_stop
+wine reg delete 'HKLM\SOFTWARE\opendo\Security' /f </dev/null >/dev/null 2>&1
 
 # ---- 4. HTTP 404 and 403 ---------------------------------------------------------------------
 run_client error "HTTP 404" 'status\404.bin' "$nginx_url/missing.bin" 0x80190194 5

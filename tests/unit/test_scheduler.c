@@ -708,6 +708,37 @@ static void test_max_download_time(void)
     CHECK(hash_ok("C:/dl/max-time.bin", &f_s3), "max download time: content right");
 }
 
+/* BG_SSL_IGNORE_* security flags: each https attempt says in the log which checks the job lets
+ * pass, or that the administrator's AllowJobCertificateErrors = 0 overrules them. (The native
+ * engine has no certificate hook: curl checks in full here; tls.sh shows the checks skipped.) */
+static void test_certificate_errors_logged(void)
+{
+    if (!have_tls)
+        return;
+    char u[300];
+    snprintf(u, sizeof u, "https://127.0.0.1:%d/b.bin", tls_port);
+    store_guid_t id = new_job("ignores the CA", JOB_PRIORITY_FOREGROUND, u, "C:/dl/tls-ignore.bin", NULL, NULL);
+    set_number(&id, JOB_PROP_SECURITY_FLAGS, 0x0008); /* BG_SSL_IGNORE_UNKNOWN_CA */
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_ERROR, 10000), "certificate errors: the attempt ends (no CA here)");
+    char id_text[GUID_STRING_SIZE];
+    guid_format(&id, id_text);
+    CHECK(log_has_line(id_text, "tls.ignore file 0: the job's security flags (BG_SSL_IGNORE_UNKNOWN_CA) let these "
+                                "certificate errors pass for https://"),
+          "certificate errors: the log names the checks the job lets pass (WARN tls.ignore)");
+    jobs_cancel(jobs, alice, &id);
+    jobs_allow_certificate_errors(jobs, 0);
+    id = new_job("policy says no", JOB_PRIORITY_FOREGROUND, u, "C:/dl/tls-policy.bin", NULL, NULL);
+    set_number(&id, JOB_PROP_SECURITY_FLAGS, 0x0008);
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_ERROR, 10000), "certificate errors, not allowed: the attempt ends");
+    guid_format(&id, id_text);
+    CHECK(log_has_line(id_text, "are not honoured (HKLM\\SOFTWARE\\opendo\\Security\\AllowJobCertificateErrors is 0)"),
+          "certificate errors, not allowed: the log says the policy overrules the job's flags");
+    jobs_cancel(jobs, alice, &id);
+    jobs_allow_certificate_errors(jobs, 1);
+}
+
 /* SetSecurityFlags' redirect policy: DISALLOW makes a redirect an error (the 302 itself). */
 static void test_redirect_policy(void)
 {
@@ -769,6 +800,7 @@ int main(void)
         test_cancel();
         test_validation_failed();
         test_max_download_time();
+        test_certificate_errors_logged();
         test_expiry();
         test_suspend_resume();
         test_errors();

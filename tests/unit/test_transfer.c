@@ -66,6 +66,7 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static rec_t recs[MAX_RECS];
 static uint64_t next_token = 1;
 static int tls_hook_calls, tls_hook_refuse;
+static uint32_t tls_hook_ignore; /* the ignore bits of its last call */
 
 static uint64_t now_ms(void)
 {
@@ -188,12 +189,13 @@ static void on_done(void *ctx, uint64_t token, const transfer_result_t *result)
     pthread_mutex_unlock(&mu);
 }
 
-static hr_t tls_hook(void *ctx, void *curl_easy, const char *url)
+static hr_t tls_hook(void *ctx, void *curl_easy, const char *url, uint32_t ignore)
 {
     (void)ctx;
     pthread_mutex_lock(&mu);
     int refuse = tls_hook_refuse;
     tls_hook_calls++;
+    tls_hook_ignore = ignore;
     pthread_mutex_unlock(&mu);
     char *scheme = NULL;
     curl_easy_getinfo((CURL *)curl_easy, CURLINFO_SCHEME, &scheme);
@@ -278,6 +280,7 @@ typedef struct req_opts {
     transfer_auth_t server_auth;
     uint32_t flags;              /* TRANSFER_FLAG_* */
     const char *tls_tag;
+    uint32_t tls_ignore;         /* TRANSFER_TLS_IGNORE_* */
 } req_opts_t;
 
 static hr_t submit(transfer_engine_t *e, rec_t *r, const char *url, const req_opts_t *o)
@@ -299,6 +302,7 @@ static hr_t submit(transfer_engine_t *e, rec_t *r, const char *url, const req_op
     q.server_auth = o->server_auth;
     q.flags |= o->flags;
     q.tls_tag = o->tls_tag;
+    q.tls_ignore = o->tls_ignore;
     q.custom_headers = "X-Opendo-Test: 1\r\nRange: bytes=5-6\r\n";
     if (o->max_redirects)
         q.max_redirects = o->max_redirects == -2 ? 0 : o->max_redirects;
@@ -873,6 +877,33 @@ static void test_bandwidth(void)
     capped_download(TRANSFER_CAP_FOREGROUND, TRANSFER_FLAG_FOREGROUND, "foreground");
 }
 
+/* Certificate errors a request ignores: the hook gets the bits and is the whole check (curl's
+ * own verification is off for that request); unknown bits are refused. */
+static void test_tls_ignore(void)
+{
+    char url[256];
+    transfer_options_t opt = {.verify_tls = tls_hook}; /* no CA file: curl alone refuses the test certificate */
+    transfer_engine_t *te = NULL;
+    CHECK_HR(transfer_engine_start(&callbacks, NULL, &opt, &te), HR_OK, "tls ignore: engine with the TLS hook");
+    if (!te)
+        return;
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/b.bin", tls_port);
+    rec_t *r = run(te, new_rec("tls-full.tmp", &f_b), url, NULL);
+    CHECK(r->result.result == TRANSFER_FATAL_REMOTE && file_size(r->temp_path) == 0,
+          "tls ignore: without bits, curl's own check refuses the unknown CA");
+    req_opts_t unknown_ca = {.tls_ignore = TRANSFER_TLS_IGNORE_UNKNOWN_CA};
+    r = run(te, new_rec("tls-ignore.tmp", &f_b), url, &unknown_ca);
+    check_ok_file(r, &f_b, "tls ignore: UNKNOWN_CA: the hook is the check, and it passes");
+    pthread_mutex_lock(&mu);
+    uint32_t seen = tls_hook_ignore;
+    pthread_mutex_unlock(&mu);
+    CHECK(seen == TRANSFER_TLS_IGNORE_UNKNOWN_CA, "tls ignore: the hook got the request's bits");
+    rec_t *bad = new_rec("tls-badbits.tmp", &f_b);
+    req_opts_t unknown_bit = {.tls_ignore = 0x1};
+    CHECK_HR(submit(te, bad, url, &unknown_bit), HR_E_INVALIDARG, "tls ignore: a bit that is not an ignore bit: E_INVALIDARG");
+    transfer_engine_stop(te);
+}
+
 static void test_tls(void)
 {
     if (!have_tls) {
@@ -912,6 +943,7 @@ static void test_tls(void)
     r = run(te, new_rec("tls-down-allowed.tmp", &f_b), url, &downgrade);
     check_ok_file(r, &f_b, "https redirected to http with TRANSFER_FLAG_HTTPS_TO_HTTP: followed");
     transfer_engine_stop(te);
+    test_tls_ignore();
 
     /* verify_peer: only for requests with a tag, after verify_tls, with the class and context it
      * chose. */

@@ -786,6 +786,9 @@ int wmain(int argc, wchar_t **argv)
     QueryPerformanceFrequency(&frequency);
     if (argc < 3)
         return usage();
+    for (int i = 1; i < argc; i++) /* there are no options: "-x" or "/x" is a mistake */
+        if (argv[i][0] == L'-' || argv[i][0] == L'/')
+            return usage();
     const wchar_t *command = argv[1];
     int startup = !wcscmp(command, L"startup");
     CLSID clsid = {0};

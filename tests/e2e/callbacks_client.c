@@ -57,6 +57,7 @@ typedef struct sink {
     GUID job;                  /* the job it was registered for */
     int fail_first;            /* JobTransferred answers E_FAIL this many times first */
     const WCHAR *log_path;     /* the clsid server writes its JobTransferred calls here */
+    int callback1_only;        /* answers E_NOINTERFACE for IBackgroundCopyCallback2 */
     int transferred, errors, files, files_complete, files_late;
     LONG modifications, foreign;  /* counted without the lock */
     BG_JOB_STATE transferred_state, error_state;
@@ -91,7 +92,7 @@ static BG_JOB_STATE state_of(IBackgroundCopyJob *job)
 static HRESULT STDMETHODCALLTYPE sink_query_interface(IBackgroundCopyCallback2 *iface, REFIID riid, void **out)
 {
     if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyCallback) ||
-        IsEqualIID(riid, &IID_IBackgroundCopyCallback2)) {
+        (IsEqualIID(riid, &IID_IBackgroundCopyCallback2) && !impl(iface)->callback1_only)) {
         *out = iface;
         InterlockedIncrement(&impl(iface)->refs);
         return S_OK;
@@ -452,6 +453,27 @@ static void transfer_late(const WCHAR *base)
     finish(job, 1);
 }
 
+/* A sink of BITS 1.5's interface only: FileTransferred cannot be called (the service must not
+ * log it as delivered; the script reads the log for the job printed as "CALLBACK1JOB"). */
+static void transfer_callback1_only(const WCHAR *base)
+{
+    section = "a sink without IBackgroundCopyCallback2";
+    sink_t *sink = new_sink(0);
+    sink->callback1_only = 1;
+    GUID id;
+    IBackgroundCopyJob *job = new_job(base, two_files, FLAGS_ALL, 1, sink, &id);
+    if (!job)
+        return;
+    CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
+    CHECK(WaitForSingleObject(sink->final, 60000) == WAIT_OBJECT_0, nm("JobTransferred arrives within 60 s"));
+    sink_t c = counts(sink);
+    CHECK(c.transferred == 1 && c.files == 0, nm("JobTransferred once, and no FileTransferred call"));
+    WCHAR text[40];
+    StringFromGUID2(&id, text, 40);
+    printf("CALLBACK1JOB %ls\n", text);
+    finish(job, 1);
+}
+
 static int cmd_transfer(const WCHAR *base, const UINT64 *sizes)
 {
     transfer_all_flags(base, sizes);
@@ -459,6 +481,7 @@ static int cmd_transfer(const WCHAR *base, const UINT64 *sizes)
     transfer_disabled(base);
     transfer_retry(base);
     transfer_late(base);
+    transfer_callback1_only(base);
     return 0;
 }
 
@@ -603,19 +626,27 @@ static int serve_clsid(void)
 /* ---- cmdline: SetNotifyCmdLine ------------------------------------------------------------------- */
 
 /* A job whose command line writes DIR<marker>.txt when it runs. */
-static IBackgroundCopyJob *cmdline_job(const WCHAR *base, const char *marker, sink_t *sink, GUID *id)
+/* SetNotifyCmdLine: cmd.exe writes "ran" into DIR\<marker>.txt. */
+static void set_cmdline(IBackgroundCopyJob *job, const char *marker)
 {
     WCHAR parameters[300];
     swprintf(parameters, 300, L"cmd.exe /c echo ran> " DIR L"%hs.txt", marker);
-    IBackgroundCopyJob *job = new_job(base, one_file, BG_NOTIFY_JOB_TRANSFERRED, 600, sink, id);
     IBackgroundCopyJob2 *job2 = NULL;
     if (job && SUCCEEDED(IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2))) {
         CHECK_HR(IBackgroundCopyJob2_SetNotifyCmdLine(job2, L"C:\\windows\\system32\\cmd.exe", parameters), S_OK,
                  nm("SetNotifyCmdLine(cmd.exe, \"%ls\")", parameters));
         IBackgroundCopyJob2_Release(job2);
     }
+}
+
+static IBackgroundCopyJob *cmdline_job(const WCHAR *base, const char *marker, sink_t *sink, GUID *id)
+{
+    IBackgroundCopyJob *job = new_job(base, one_file, BG_NOTIFY_JOB_TRANSFERRED, 600, sink, id);
+    if (job)
+        set_cmdline(job, marker);
     return job;
 }
+
 
 static int cmd_cmdline(const WCHAR *base)
 {
@@ -627,6 +658,17 @@ static int cmd_cmdline(const WCHAR *base)
         CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
         CHECK(wait_file_has(DIR L"cmdline-alone.txt", "ran", 60000),
               nm("without a sink, the program runs when the job is TRANSFERRED"));
+        finish(job, 1);
+    }
+    section = "command line set after TRANSFERRED";
+    DeleteFileW(DIR L"cmdline-late.txt");
+    job = new_job(base, one_file, BG_NOTIFY_JOB_TRANSFERRED, 600, NULL, &id);
+    if (job) {
+        CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
+        CHECK(wait_state(job, BG_JOB_STATE_TRANSFERRED, 60000), nm("the job reaches TRANSFERRED (no command line yet)"));
+        set_cmdline(job, "cmdline-late");
+        CHECK(wait_file_has(DIR L"cmdline-late.txt", "ran", 30000),
+              nm("the program set on the TRANSFERRED job runs (BITS runs it whenever it is due)"));
         finish(job, 1);
     }
     section = "command line and a sink";

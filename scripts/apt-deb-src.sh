@@ -13,6 +13,7 @@
 # "bookworm main" repository) and cdrom: sources. Without an entry for <codename> itself, it says
 # what to add and fails; without -security it warns (the sources would lack security updates).
 set -euo pipefail
+[ $# -eq 0 ] || { echo "apt-deb-src.sh: unexpected argument '$1'" >&2; echo "usage: bash scripts/apt-deb-src.sh >FILE.sources   (no arguments)" >&2; exit 2; }
 
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 codename=${OPENDO_DEBIAN_CODENAME:-$(. /etc/os-release && echo "${VERSION_CODENAME:-}")}

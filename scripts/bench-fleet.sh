@@ -36,15 +36,18 @@ SLICE_MIB=1 # the cache host's slice size (scripts/cache-host.sh)
 say() { printf 'bench-fleet: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-if [ $# -gt 0 ]; then
-    echo "usage: bench-fleet.sh (no arguments; the knobs are FLEET_* environment variables)" >&2
+# A command line or knob we refuse (nothing has been started or written yet): exit 2.
+refuse() {
+    say "$*"
+    echo "usage: bash scripts/bench-fleet.sh   (no arguments; the knobs are FLEET_* environment variables)" >&2
     exit 2
-fi
+}
+[ $# -eq 0 ] || refuse "unexpected argument '$1'"
 for run in $RUNS; do
-    case $run in lock|nolock) ;; *) die "unknown run '$run' in FLEET_RUNS (known: lock nolock)" ;; esac
+    case $run in lock|nolock) ;; *) refuse "unknown run '$run' in FLEET_RUNS (known: lock nolock)" ;; esac
 done
 for knob in "$MIB" "$CLIENTS" "$ORIGIN_SECONDS"; do
-    case $knob in ''|*[!0-9]*|0*) die "FLEET_MIB, FLEET_CLIENTS and FLEET_ORIGIN_SECONDS are whole numbers from 1" ;; esac
+    case $knob in ''|*[!0-9]*|0*) refuse "FLEET_MIB, FLEET_CLIENTS and FLEET_ORIGIN_SECONDS are whole numbers from 1, not '$knob'" ;; esac
 done
 # `make bench-fleet` has built the client; run directly, this script builds it.
 make -s -C "$top" build/native-opt/fleet_clients

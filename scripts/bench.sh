@@ -42,6 +42,9 @@
 # BENCH_OUT (docs/benchmarks.md), BENCH_PREFIX (build/bench/wine: deleted first and at exit, so
 # never point it at a prefix you keep).
 set -euo pipefail
+bench_usage="usage: bash scripts/bench.sh   (no arguments; the knobs are BENCH_* environment variables)"
+bench_refuse() { echo "bench: $*" >&2; echo "$bench_usage" >&2; exit 2; }
+[ $# -eq 0 ] || bench_refuse "unexpected argument '$1'"
 top=$(cd "$(dirname "$0")/.." && pwd)
 bench_dir=$top/build/bench
 prefix=${BENCH_PREFIX:-$bench_dir/wine}
@@ -65,8 +68,12 @@ SECTIONS=${BENCH_SECTIONS:-$ALL_SECTIONS}
 for section in $SECTIONS; do
     case " $ALL_SECTIONS " in
         *" $section "*) ;;
-        *) echo "bench: unknown section '$section' in BENCH_SECTIONS (known: $ALL_SECTIONS)" >&2; exit 2 ;;
+        *) bench_refuse "unknown section '$section' in BENCH_SECTIONS (known: $ALL_SECTIONS)" ;;
     esac
+done
+for knob in "$ITERATIONS" "$REPS" "$STARTS" $SCALES "$SUSTAIN" "$DL_REPS" "$DL_MIB" "$DL_TLS_MIB" \
+    "$MANY_JOBS" "$MANY_MIB"; do
+    case $knob in ''|*[!0-9]*|0*) bench_refuse "BENCH_ITERATIONS, _REPS, _STARTS, _SCALES, _SUSTAIN, _DL_REPS, _DL_MIB, _DL_TLS_MIB, _MANY_JOBS and _MANY_MIB are whole numbers from 1, not '$knob'" ;; esac
 done
 wants() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; } # $1 = a section
 partial=

@@ -5,6 +5,7 @@
 # Idempotent; a second run uses neither apt nor the network and takes well under a second.
 #   bash scripts/bootstrap.sh        (any cwd)
 set -euo pipefail
+[ $# -eq 0 ] || { echo "bootstrap.sh: unexpected argument '$1'" >&2; echo "usage: bash scripts/bootstrap.sh   (no arguments)" >&2; exit 2; }
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 

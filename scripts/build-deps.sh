@@ -19,6 +19,7 @@
 # no apt, no network.  OPENDO_DEPS_REFRESH=1 re-resolves the versions (e.g. after a Debian
 # security update) and rebuilds if they changed.
 set -euo pipefail
+[ $# -eq 0 ] || { echo "build-deps.sh: unexpected argument '$1'" >&2; echo "usage: bash scripts/build-deps.sh   (no arguments; OPENDO_DEPS_REFRESH=1 re-resolves the versions)" >&2; exit 2; }
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SCRIPTS=$TOP/scripts

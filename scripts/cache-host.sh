@@ -98,7 +98,7 @@ while [ $# -gt 0 ]; do
     opt=$1
     case $opt in
     --listen | --cache-dir | --allow | --max-size | --engine | --resolver | --cache-lock)
-        [ $# -ge 2 ] || bad "$opt needs a value"
+        [ $# -ge 2 ] && [[ $2 != --* ]] || bad "$opt needs a value"
         value=$2
         shift 2 ;;
     --*=*) bad "write '${opt%%=*} VALUE', not '$opt'" ;;

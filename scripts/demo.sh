@@ -12,6 +12,8 @@
 # host: scripts/cache-host.sh runs one (stock nginx), the policy DOCacheHost points the service
 # at it, and two jobs fetch one file while the origin serves it once.
 set -euo pipefail
+# Refused before anything is sourced or started (wine-env.sh would take an argument as the prefix).
+[ $# -eq 0 ] || { echo "demo.sh: unexpected argument '$1'" >&2; echo "usage: bash scripts/demo.sh   (no arguments; make demo)" >&2; exit 2; }
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/wine-env.sh"
 . "$top/scripts/service-control.sh"

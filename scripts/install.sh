@@ -7,6 +7,10 @@
 # bitsadmin.exe in system32); `dosvc.exe uninstall --bits` gives BITS back (docs/bits.md).
 # Idempotent: a running DoSvc (and BITS) is stopped first so its binary can be replaced.
 set -euo pipefail
+# Refused before anything is sourced or started (wine-env.sh would take an argument as the prefix).
+usage="usage: bash scripts/install.sh   (no arguments; BITS=1 also makes opendo the prefix's BITS service)"
+[ $# -eq 0 ] || { echo "install.sh: unexpected argument '$1'" >&2; echo "$usage" >&2; exit 2; }
+case ${BITS:-0} in 0 | 1) ;; *) echo "install.sh: BITS is 1 or 0, not '$BITS'" >&2; echo "$usage" >&2; exit 2 ;; esac
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/wine-env.sh"
 . "$top/scripts/service-control.sh"

@@ -27,6 +27,9 @@
  *                                         (many_transfer), prints the sum of the jobs' bytes
  *                                         (many_bytes) and the jobs completed (many_jobs)
  *
+ * Any other command line (an argument that starts with '-' or '/', a missing or extra one) prints
+ * the usage on stderr, does nothing and exits 2.
+ *
  * Every measurement is printed as one machine-readable line
  *   RESULT name median_us p95_us
  * (a single-shot measurement prints its value twice). IDFILE holds one job id per line as 32 hex
@@ -786,6 +789,9 @@ int wmain(int argc, wchar_t **argv)
     QueryPerformanceFrequency(&frequency);
     if (argc < 3)
         return usage();
+    for (int i = 1; i < argc; i++) /* there are no options: "-x" or "/x" is a mistake */
+        if (argv[i][0] == L'-' || argv[i][0] == L'/')
+            return usage();
     const wchar_t *command = argv[1];
     int startup = !wcscmp(command, L"startup");
     CLSID clsid = {0};

@@ -3,7 +3,9 @@
  *   dodemo create NAME     activate the service, create a job, print its id and state
  *   dodemo show {GUID}     find a job again with GetJob and print what the service knows
  *   dodemo download URL LOCAL   download one file: CreateJob, AddFile, Resume, watch the
- *                          progress until TRANSFERRED, Complete */
+ *                          progress until TRANSFERRED, Complete
+ * Any other command line (an option, a missing or extra argument) prints the usage on stderr,
+ * does nothing and exits 2. */
 #ifndef COBJMACROS
 #define COBJMACROS
 #endif
@@ -175,13 +177,26 @@ static int download(IBackgroundCopyManager *manager, const wchar_t *url, const w
     return status;
 }
 
-int wmain(int argc, wchar_t **argv)
+/* Whether the command line is one of the three forms; dodemo has no options, so an argument
+ * that starts with '-' or '/' is a mistake (a NAME, a GUID, a URL or a LOCAL path never does). */
+static int valid_command_line(int argc, wchar_t **argv)
 {
     int is_download = argc == 4 && !wcscmp(argv[1], L"download");
-    if (!is_download && (argc != 3 || (wcscmp(argv[1], L"create") && wcscmp(argv[1], L"show")))) {
-        fwprintf(stderr, L"usage: dodemo create NAME | dodemo show {GUID} | dodemo download URL LOCAL\n");
+    int is_create_or_show = argc == 3 && (!wcscmp(argv[1], L"create") || !wcscmp(argv[1], L"show"));
+    for (int i = 2; i < argc; i++)
+        if (argv[i][0] == L'-' || argv[i][0] == L'/')
+            return 0;
+    return is_download || is_create_or_show;
+}
+
+int wmain(int argc, wchar_t **argv)
+{
+    if (!valid_command_line(argc, argv)) {
+        fwprintf(stderr, L"usage: dodemo create NAME | dodemo show {GUID} | dodemo download URL LOCAL\n"
+                         L"(no options; nothing was done)\n");
         return 2;
     }
+    int is_download = !wcscmp(argv[1], L"download");
     if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED)))
         return 1;
     int status = 1;

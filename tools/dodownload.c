@@ -8,13 +8,16 @@
  *              URL PATH
  *
  * /keep leaves the download Transferred (no Finalize) and prints its id; /timeout is winget's
- * "no progress" wait (default 60 s) before the first byte; /stream receives the bytes through
- * an IStream of this process (StreamInterface, as the DO SDK's streams) and writes them to PATH
- * itself. Exit status: 0 downloaded, 1 failed, 2 usage. Progress lines go to stdout; the
- * failure, in words, to stderr. */
+ * "no progress" wait (1 to 86400 s, default 60) before the first byte; /stream receives the bytes
+ * through an IStream of this process (StreamInterface, as the DO SDK's streams) and writes them to
+ * PATH itself. Exit status: 0 downloaded, 1 failed, 2 usage: an unknown option (any word before
+ * URL that starts with '/' or '-'), an option without its value, a malformed /timeout, a missing
+ * or extra argument; then nothing is created. Progress lines go to stdout; the failure, in words,
+ * to stderr. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <wchar.h>
+#include <wctype.h>
 #include <windows.h>
 
 #include "deliveryoptimization.h"
@@ -304,17 +307,48 @@ static int run(IDOManager *manager, const options_t *o)
     return FAILED(hr) ? 1 : 0;
 }
 
-static int usage(void)
+/* Says why the command line is refused, then the usage, on stderr; returns 0 (not valid). */
+static int refuse(const wchar_t *problem, const wchar_t *word)
 {
+    fwprintf(stderr, L"dodownload: %ls '%ls'\n", problem, word);
     fwprintf(stderr, L"usage: dodownload [/foreground] [/nonvolatile] [/name TEXT] [/timeout SECONDS] "
                      L"[/keep] [/stream] URL PATH\n");
-    return 2;
+    return 0;
 }
 
+/* A word that is an option, or meant as one: URL and PATH never start with '/' or '-'. */
+static int is_option_word(const wchar_t *word)
+{
+    return word[0] == L'/' || word[0] == L'-';
+}
+
+/* The value of the option at argv[*i], which must follow it; NULL (reported) when missing. */
+static const wchar_t *option_value(int argc, wchar_t **argv, int *i)
+{
+    if (*i + 1 >= argc || is_option_word(argv[*i + 1])) {
+        refuse(L"missing value after", argv[*i]);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* Seconds from 1 to 86400, in decimal digits only. */
+static int parse_seconds(const wchar_t *text, DWORD *seconds)
+{
+    wchar_t *end = NULL;
+    unsigned long value = iswdigit(text[0]) ? wcstoul(text, &end, 10) : 0;
+    if (!end || *end || value < 1 || value > 86400)
+        return refuse(L"/timeout takes a number of seconds from 1 to 86400, not", text);
+    *seconds = (DWORD)value;
+    return 1;
+}
+
+/* Whether the command line is valid; when not, says why on stderr, with the usage. */
 static int parse(int argc, wchar_t **argv, options_t *o)
 {
     int i = 1;
-    for (; i < argc && argv[i][0] == L'/'; i++) {
+    for (; i < argc && is_option_word(argv[i]); i++) {
+        const wchar_t *value;
         if (_wcsicmp(argv[i], L"/foreground") == 0)
             o->foreground = 1;
         else if (_wcsicmp(argv[i], L"/nonvolatile") == 0)
@@ -323,15 +357,22 @@ static int parse(int argc, wchar_t **argv, options_t *o)
             o->keep = 1;
         else if (_wcsicmp(argv[i], L"/stream") == 0)
             o->stream = 1;
-        else if (_wcsicmp(argv[i], L"/name") == 0 && i + 1 < argc)
-            o->name = argv[++i];
-        else if (_wcsicmp(argv[i], L"/timeout") == 0 && i + 1 < argc)
-            o->timeout_s = (DWORD)wcstoul(argv[++i], NULL, 10);
-        else
-            return 0;
+        else if (_wcsicmp(argv[i], L"/name") == 0) {
+            if (!(o->name = option_value(argc, argv, &i)))
+                return 0;
+        } else if (_wcsicmp(argv[i], L"/timeout") == 0) {
+            if (!(value = option_value(argc, argv, &i)) || !parse_seconds(value, &o->timeout_s))
+                return 0;
+        } else
+            return refuse(L"unknown option", argv[i]);
     }
-    if (argc - i != 2)
-        return 0;
+    int left = argc - i; /* URL and PATH */
+    if (left < 2)
+        return refuse(L"missing", left ? L"PATH" : L"URL PATH");
+    if (left > 2)
+        return refuse(L"unexpected argument", argv[i + 2]);
+    if (is_option_word(argv[i + 1]))
+        return refuse(L"options come before URL, not after it:", argv[i + 1]);
     o->url = argv[i];
     o->path = argv[i + 1];
     return 1;
@@ -341,7 +382,7 @@ int wmain(int argc, wchar_t **argv)
 {
     options_t o = {0, 0, 0, 0, NULL, NULL, NULL, 60};
     if (!parse(argc, argv, &o))
-        return usage();
+        return 2;
     if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED)))
         return 1;
     IDOManager *manager = NULL;

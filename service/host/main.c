@@ -6,7 +6,9 @@
  *                            BITS back to Wine if the prefix was switched)
  *   dosvc uninstall --bits   give BITS back to Wine, exactly as it was
  *   dosvc console [--bits]   run the same server in the foreground (debugging); --bits also
- *                            serves the BITS classes */
+ *                            serves the BITS classes
+ * Any other command line (`dosvc install --anything`, a misspelled word) prints the usage on
+ * stderr, does nothing and exits 2. */
 #include <stdio.h>
 #include <wchar.h>
 

@@ -87,6 +87,9 @@ struct command {
     int property;                  /* which job value a shared job_op or getter reads or writes */
     int min_args;                  /* positional arguments, the job included */
     int max_args;                  /* -1: no limit */
+    int text_from;                 /* 0, or from which argument on (1: the first) the arguments
+                                    * are free text that may start with '/'; other arguments
+                                    * that look like a switch are refused as unknown options */
     unsigned options;              /* OPTION() bits accepted */
     int offline;                   /* runs without connecting to the service */
     const wchar_t *group;          /* heading in /help */

@@ -7,6 +7,7 @@
 #include "doadmin.h"
 
 #include <stdlib.h>
+#include <wctype.h>
 
 #define GENERAL L"General"
 #define QUEUE L"The queue"
@@ -19,14 +20,19 @@
 #define JOB_GET(n, getter, prop, text)                                                          \
     { .name = n, .job_op = op_get, .get = getter, .property = prop, .min_args = 1,              \
       .max_args = 1, .group = INFO, .syntax = L"<job>", .summary = text }
-#define JOB_SET(n, op, prop, syn, min, max, text)                                               \
+#define JOB_SET_FROM(n, op, prop, syn, min, max, text_from_arg, text)                          \
     { .name = n, .job_op = op, .property = prop, .min_args = min, .max_args = max,              \
-      .group = SETTINGS, .syntax = syn, .summary = text }
+      .text_from = text_from_arg, .group = SETTINGS, .syntax = syn, .summary = text }
+#define JOB_SET(n, op, prop, syn, min, max, text)                                               \
+    JOB_SET_FROM(n, op, prop, syn, min, max, 0, text)
+/* A setter whose values after the job are free text: they may start with '/'. */
+#define JOB_SET_TEXT(n, op, prop, syn, min, max, text)                                          \
+    JOB_SET_FROM(n, op, prop, syn, min, max, 2, text)
 #define ACTION(n, prop, text)                                                                   \
     { .name = n, .job_op = op_lifecycle, .property = prop, .min_args = 1, .max_args = 1,        \
       .group = LIFECYCLE, .syntax = L"<job>", .summary = text }
 #define NOT_SUPPORTED(n, why)                                                                   \
-    { .name = n, .run = run_not_supported, .max_args = -1, .offline = 1,                        \
+    { .name = n, .run = run_not_supported, .max_args = -1, .text_from = 1, .offline = 1,        \
       .group = UNSUPPORTED, .syntax = L"", .summary = why }
 
 #define WHY_REPLY                                                                               \
@@ -136,9 +142,9 @@ const command commands[] = {
       .max_args = 2, .group = INFO, .syntax = L"<job> <file_index>",
       .summary = L"A file's validation state: TRUE or FALSE." },
 
-    JOB_SET(L"/setdisplayname", op_set_text, TEXT_DISPLAY_NAME, L"<job> <name>", 2, 2,
+    JOB_SET_TEXT(L"/setdisplayname", op_set_text, TEXT_DISPLAY_NAME, L"<job> <name>", 2, 2,
             L"Sets the display name."),
-    JOB_SET(L"/setdescription", op_set_text, TEXT_DESCRIPTION, L"<job> <text>", 2, 2,
+    JOB_SET_TEXT(L"/setdescription", op_set_text, TEXT_DESCRIPTION, L"<job> <text>", 2, 2,
             L"Sets the description."),
     JOB_SET(L"/setpriority", op_setpriority, 0, L"<job> <FOREGROUND|HIGH|NORMAL|LOW>", 2, 2,
             L"Sets the priority."),
@@ -150,7 +156,7 @@ const command commands[] = {
             L"Sets how long the download may take (0: no limit)."),
     JOB_SET(L"/setnotifyflags", op_set_number, NUMBER_NOTIFY_FLAGS, L"<job> <flags>", 2, 2,
             L"Sets the notification flags (1 transferred, 2 error, 4 none, 8 modification)."),
-    JOB_SET(L"/setnotifycmdline", op_setnotifycmdline, 0,
+    JOB_SET_TEXT(L"/setnotifycmdline", op_setnotifycmdline, 0,
             L"<job> <program|NULL> [<parameters|NULL>]", 2, 3,
             L"Sets the program run when the job transfers or fails."),
     JOB_SET(L"/setproxysettings", op_setproxysettings, 0,
@@ -161,7 +167,7 @@ const command commands[] = {
             5, 5, L"Sets credentials for the server or the proxy."),
     JOB_SET(L"/removecredentials", op_removecredentials, 0, L"<job> <SERVER|PROXY> <scheme>", 3,
             3, L"Removes credentials."),
-    JOB_SET(L"/setcustomheaders", op_setcustomheaders, 0, L"<job> <header|NULL> [<header>...]", 2,
+    JOB_SET_TEXT(L"/setcustomheaders", op_setcustomheaders, 0, L"<job> <header|NULL> [<header>...]", 2,
             -1, L"Sets the custom HTTP headers (\"Name: value\" each; NULL removes them)."),
     JOB_SET(L"/setsecurityflags", op_setsecurityflags, 0, L"<job> <flags>", 2, 2,
             L"Sets the HTTP security flags."),
@@ -244,6 +250,24 @@ static int accepted_option(const command *cmd, const wchar_t *arg)
     return -1;
 }
 
+/* "/word": a slash, then letters, digits, '-' or '?' (a switch or option, maybe misspelled). */
+static int looks_like_switch(const wchar_t *arg)
+{
+    if (arg[0] != L'/' || !arg[1])
+        return 0;
+    for (const wchar_t *c = arg + 1; *c; c++)
+        if (!iswalnum(*c) && *c != L'-' && *c != L'?')
+            return 0;
+    return 1;
+}
+
+/* Whether the positional argument at index (0: the first) looks like a switch where it may not. */
+static int is_switch_like_argument(const command *cmd, int index, const wchar_t *arg)
+{
+    int free_text = cmd->text_from > 0 && index + 1 >= cmd->text_from;
+    return !free_text && looks_like_switch(arg);
+}
+
 static int usage_error(const session *s, const command *cmd, const wchar_t *problem,
                        const wchar_t *arg)
 {
@@ -261,6 +285,8 @@ static int parse_invocation(const session *s, const command *cmd, int argc, wcha
         return fail_hr(s, E_OUTOFMEMORY);
     for (int i = 0; i < argc; i++) {
         int id = accepted_option(cmd, argv[i]);
+        if (id < 0 && is_switch_like_argument(cmd, inv->argc, argv[i]))
+            return usage_error(s, cmd, L"unknown option", argv[i]);
         if (id < 0) {
             inv->argv[inv->argc++] = argv[i];
             continue;
@@ -268,7 +294,7 @@ static int parse_invocation(const session *s, const command *cmd, int argc, wcha
         if (inv->present & OPTION(id))
             return usage_error(s, cmd, L"option given twice:", argv[i]);
         inv->present |= OPTION(id);
-        if (option_specs[id].takes_value && i + 1 == argc)
+        if (option_specs[id].takes_value && (i + 1 == argc || looks_like_switch(argv[i + 1])))
             return usage_error(s, cmd, L"missing value after", argv[i]);
         if (option_specs[id].takes_value)
             inv->value[id] = argv[++i];
@@ -322,7 +348,9 @@ int wmain(int argc, wchar_t **argv)
     out_banner(&s);
     const command *cmd = first < argc ? find_command(argv[first]) : find_command(L"/help");
     if (!cmd)
-        return fail(&s, EXIT_USAGE, L"unknown switch '%ls'; doadmin /? lists the switches",
+        return fail(&s, EXIT_USAGE,
+                    L"unknown switch '%ls'; usage: doadmin [/rawreturn] [/wrap | /nowrap] "
+                    L"<switch> [options] [arguments]; doadmin /? lists the switches",
                     argv[first]);
     session_context(&s, cmd->name, NULL);
     if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED)))

@@ -44,6 +44,7 @@ include service/module.mk
 include tools/module.mk
 include tests/module.mk
 include tests/bench/module.mk
+include tests/fuzz/fuzz.mk
 
 test: all
 	@bash tests/run.sh

@@ -10,8 +10,11 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 seconds=$1; shift
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/opendo-fuzz.XXXXXX")
+# Corpus copies and the targets' own files (TMPDIR): in memory when the machine allows it.
+shm=/dev/shm; [ -d "$shm" ] && [ -w "$shm" ] || shm=${TMPDIR:-/tmp}
+work=$(mktemp -d "$shm/opendo-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/tmp"
 mkdir -p build/fuzz/artifacts
 
 failures=0
@@ -24,7 +27,7 @@ for target in "$@"; do
     if [ ! -x "$program" ]; then
         echo "not ok - fuzz: $target is not built ($program)"
         failures=$((failures + 1))
-    elif "$program" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=1024 -print_final_stats=1 \
+    elif TMPDIR=$work/tmp "$program" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=1024 -print_final_stats=1 \
             -artifact_prefix="build/fuzz/artifacts/$target-" "$corpus" >"$log" 2>&1; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
         echo "ok - fuzz: $target ran $seconds s, no crash (${runs:-?} inputs)"

@@ -1,0 +1,130 @@
+/* Fuzz target: what a client hands the job manager through the jobs API (engine/jobs): AddFile's
+ * remote and local names and size, SetRemoteName, ReplaceRemotePrefix, SetCustomHeaders, the
+ * proxy and bypass lists, SetCredentials, SetHttpMethod, on one job of a real store (a temporary
+ * directory, opened once). Input: one byte of choices (bit 0: a BITS job rather than a DO job;
+ * bits 1-2: the proxy usage; bits 3-4: the credentials' target; bits 5-7: their scheme), the file
+ * size (8 bytes little-endian), then NUL-separated fields in the order of the calls (see main
+ * below). A call either fails, changing nothing, or stores what it was given. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fuzz_input.h"
+#include "jobs.h"
+#include "log.h"
+
+enum { REMOTE, LOCAL, NEW_REMOTE, OLD_PREFIX, NEW_PREFIX, HEADERS, PROXY_LIST, BYPASS_LIST, USER,
+       SECRET, METHOD, FIELDS };
+
+static jobs_t *jobs;
+/* In $TMPDIR (tests/fuzz/run.sh points it to memory when it can: the store syncs every change). */
+static char dir[256];
+static const caller_t owner = {.sid = "S-1-5-21-1-1-1-1001"};
+
+static void close_store(void)
+{
+    char path[300];
+    jobs_close(jobs);
+    log_close();
+    const char *names[] = {"jobs.db", "jobs.db-wal", "jobs.db-shm", "jobs.db-journal", "service.log",
+                           "service.log.1"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    char path[300];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/opendo-fuzz-jobs.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    FUZZ_REQUIRE(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/service.log", dir);
+    FUZZ_REQUIRE(log_open(path) == 0);
+    log_set_limits(LOG_MIN_MAX_BYTES, 1);
+    snprintf(path, sizeof path, "%s/jobs.db", dir);
+    FUZZ_REQUIRE(jobs_open(path, &jobs, NULL) == HR_OK);
+    atexit(close_store);
+    return 0;
+}
+
+static int same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static uint32_t file_count(const store_guid_t *id)
+{
+    uint32_t count = 0;
+    FUZZ_REQUIRE(jobs_file_count(jobs, &owner, id, &count) == HR_OK);
+    return count;
+}
+
+/* AddFile (all or nothing), SetRemoteName and ReplaceRemotePrefix. */
+static void change_files(const store_guid_t *id, char **field, uint64_t file_size)
+{
+    job_file_spec_t spec = {.remote_name = field[REMOTE], .local_name = field[LOCAL],
+                            .file_size = file_size};
+    hr_t hr = jobs_add_files(jobs, &owner, id, &spec, 1, NULL);
+    FUZZ_REQUIRE(file_count(id) == (HR_SUCCEEDED(hr) ? 1u : 0u));
+    hr = jobs_set_remote_name(jobs, &owner, id, 0, field[NEW_REMOTE]);
+    store_file_t file = {0};
+    if (jobs_get_file(jobs, &owner, id, 0, &file) == HR_OK) {
+        FUZZ_REQUIRE(file.remote_name && file.remote_name[0]);
+        store_file_clear(&file);
+    } else {
+        FUZZ_REQUIRE(HR_FAILED(hr));
+    }
+    jobs_replace_remote_prefix(jobs, &owner, id, field[OLD_PREFIX], field[NEW_PREFIX]);
+}
+
+/* SetCustomHeaders and SetProxySettings store exactly what they accept. */
+static void change_properties(const store_guid_t *id, char **field, uint32_t proxy_usage)
+{
+    job_value_t headers = {.text = field[HEADERS]};
+    hr_t headers_hr = jobs_set(jobs, &owner, id, JOB_PROP_CUSTOM_HEADERS, &headers);
+    job_value_t proxy = {.number = proxy_usage, .text = field[PROXY_LIST][0] ? field[PROXY_LIST] : NULL,
+                         .text2 = field[BYPASS_LIST][0] ? field[BYPASS_LIST] : NULL};
+    hr_t proxy_hr = jobs_set(jobs, &owner, id, JOB_PROP_PROXY, &proxy);
+    store_job_t job = {0};
+    FUZZ_REQUIRE(jobs_get(jobs, &owner, id, &job) == HR_OK);
+    FUZZ_REQUIRE(same_text(job.custom_headers, HR_SUCCEEDED(headers_hr) ? headers.text : NULL));
+    if (HR_SUCCEEDED(proxy_hr))
+        FUZZ_REQUIRE(job.proxy_usage == (int32_t)proxy_usage && same_text(job.proxy_list, proxy.text) &&
+                     same_text(job.proxy_bypass_list, proxy.text2));
+    store_job_clear(&job);
+}
+
+/* SetCredentials, then RemoveCredentials finds them exactly when they were set; SetHttpMethod. */
+static void change_access(const store_guid_t *id, char **field, int32_t target, int32_t scheme)
+{
+    size_t secret_size = strlen(field[SECRET]);
+    hr_t hr = jobs_set_credentials(jobs, &owner, id, target, scheme, field[USER], field[SECRET],
+                                   secret_size);
+    hr_t removed = jobs_remove_credentials(jobs, &owner, id, target, scheme);
+    FUZZ_REQUIRE(HR_SUCCEEDED(hr) ? removed == HR_OK : removed != HR_OK);
+    jobs_set_http_method(jobs, &owner, id, field[METHOD]);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_input_t in = {data, size};
+    uint32_t choices = (uint32_t)fuzz_number(&in, 1);
+    uint64_t file_size = fuzz_number(&in, 8);
+    char *field[FIELDS];
+    for (int i = 0; i < FIELDS; i++)
+        field[i] = fuzz_field(&in);
+    int32_t kind = choices & 1 ? STORE_KIND_BITS : STORE_KIND_JOB;
+    store_guid_t id;
+    FUZZ_REQUIRE(jobs_create_kind(jobs, &owner, kind, "fuzz", JOB_TYPE_DOWNLOAD, &id) == HR_OK);
+    change_files(&id, field, file_size);
+    change_properties(&id, field, (choices >> 1) & 3);
+    change_access(&id, field, (int32_t)(choices >> 3) & 3, (int32_t)(choices >> 5));
+    FUZZ_REQUIRE(jobs_cancel(jobs, &owner, &id) == HR_OK);
+    for (int i = 0; i < FIELDS; i++)
+        free(field[i]);
+    return 0;
+}

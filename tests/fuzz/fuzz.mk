@@ -1,5 +1,5 @@
 # tests/fuzz: libFuzzer targets for the parsers and validators of untrusted input in the portable
-# core (docs/build.md, "Fuzzing"). Each tests/fuzz/<target>.c is one program, build/fuzz/<target>,
+# core (README.md, "Fuzzing"). Each tests/fuzz/<target>.c is one program, build/fuzz/<target>,
 # linked with the core (engine/, store/) compiled again by clang with coverage instrumentation,
 # ASan and UBSan. Seeds: tests/fuzz/corpus/<target>/ (committed, never written by a run).
 #   make fuzz                      each target for FUZZ_SECONDS (default 60) on a copy of its seeds

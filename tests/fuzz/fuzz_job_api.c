@@ -3,50 +3,33 @@
  * proxy and bypass lists, SetCredentials, SetHttpMethod, on one job of a real store (a temporary
  * directory, opened once). Input: one byte of choices (bit 0: a BITS job rather than a DO job;
  * bits 1-2: the proxy usage; bits 3-4: the credentials' target; bits 5-7: their scheme), the file
- * size (8 bytes little-endian), then NUL-separated fields in the order of the calls (see main
- * below). A call either fails, changing nothing, or stores what it was given. */
+ * size (8 bytes little-endian), then NUL-separated fields in the order of the enum below. A
+ * call either fails, changing nothing, or stores what it was given. */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "fuzz_input.h"
+#include "fuzz_workdir.h"
 #include "jobs.h"
-#include "log.h"
 
 enum { REMOTE, LOCAL, NEW_REMOTE, OLD_PREFIX, NEW_PREFIX, HEADERS, PROXY_LIST, BYPASS_LIST, USER,
        SECRET, METHOD, FIELDS };
 
 static jobs_t *jobs;
-/* In $TMPDIR (tests/fuzz/run.sh points it to memory when it can: the store syncs every change). */
-static char dir[256];
+static fuzz_workdir_t work;
 static const caller_t owner = {.sid = "S-1-5-21-1-1-1-1001"};
 
 static void close_store(void)
 {
-    char path[300];
     jobs_close(jobs);
-    log_close();
-    const char *names[] = {"jobs.db", "jobs.db-wal", "jobs.db-shm", "jobs.db-journal", "service.log",
-                           "service.log.1"};
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    fuzz_workdir_remove(&work);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    char path[300];
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/opendo-fuzz-jobs.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    FUZZ_REQUIRE(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/service.log", dir);
-    FUZZ_REQUIRE(log_open(path) == 0);
-    log_set_limits(LOG_MIN_MAX_BYTES, 1);
-    snprintf(path, sizeof path, "%s/jobs.db", dir);
-    FUZZ_REQUIRE(jobs_open(path, &jobs, NULL) == HR_OK);
+    fuzz_workdir_open(&work, "fuzz-jobs");
+    FUZZ_REQUIRE(jobs_open(work.db_path, &jobs, NULL) == HR_OK);
     atexit(close_store);
     return 0;
 }

@@ -9,42 +9,24 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "fuzz_input.h"
+#include "fuzz_workdir.h"
 #include "jobs.h"
-#include "log.h"
 
 static const char *const tables[] = {"jobs", "files", "ranges", "file_properties", "credentials"};
 #define TABLE_COUNT (sizeof tables / sizeof *tables)
 #define MAX_CHANGES 8
 #define MAX_READS 8
 
-static char dir[256], db_path[300];
+static fuzz_workdir_t work;
 static uint8_t *pristine;
 static size_t pristine_size;
 static const caller_t admin = {.sid = "S-1-5-21-1-1-1-500", .is_admin = 1};
 
-static void remove_files(void)
+static void remove_work(void)
 {
-    char path[320];
-    const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
-        snprintf(path, sizeof path, "%s%s", db_path, suffixes[i]);
-        unlink(path);
-    }
-}
-
-static void remove_dir(void)
-{
-    char path[320];
-    remove_files();
-    log_close();
-    snprintf(path, sizeof path, "%s/service.log", dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/service.log.1", dir);
-    unlink(path);
-    rmdir(dir);
+    fuzz_workdir_remove(&work);
     free(pristine);
 }
 
@@ -71,7 +53,7 @@ static void build_jobs(jobs_t *jobs)
 /* The store file as the jobs API leaves it (closed: everything checkpointed into the one file). */
 static void read_pristine(void)
 {
-    FILE *f = fopen(db_path, "rb");
+    FILE *f = fopen(work.db_path, "rb");
     FUZZ_REQUIRE(f && !fseek(f, 0, SEEK_END));
     long size = ftell(f);
     FUZZ_REQUIRE(size > 0 && !fseek(f, 0, SEEK_SET) && (pristine = malloc((size_t)size)));
@@ -83,27 +65,20 @@ static void read_pristine(void)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    char path[320];
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/opendo-fuzz-store.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    FUZZ_REQUIRE(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/service.log", dir);
-    FUZZ_REQUIRE(log_open(path) == 0);
-    log_set_limits(LOG_MIN_MAX_BYTES, 1);
-    snprintf(db_path, sizeof db_path, "%s/jobs.db", dir);
+    fuzz_workdir_open(&work, "fuzz-store");
     jobs_t *jobs = NULL;
-    FUZZ_REQUIRE(jobs_open(db_path, &jobs, NULL) == HR_OK);
+    FUZZ_REQUIRE(jobs_open(work.db_path, &jobs, NULL) == HR_OK);
     build_jobs(jobs);
     jobs_close(jobs);
     read_pristine();
-    atexit(remove_dir);
+    atexit(remove_work);
     return 0;
 }
 
 static void restore_pristine(void)
 {
-    remove_files();
-    FILE *f = fopen(db_path, "wb");
+    fuzz_workdir_remove_store(&work);
+    FILE *f = fopen(work.db_path, "wb");
     FUZZ_REQUIRE(f && fwrite(pristine, 1, pristine_size, f) == pristine_size && !fclose(f));
 }
 
@@ -143,7 +118,7 @@ static void apply_change(sqlite3 *db, fuzz_input_t *in)
 static void damage(fuzz_input_t *in)
 {
     sqlite3 *db = NULL;
-    FUZZ_REQUIRE(sqlite3_open(db_path, &db) == SQLITE_OK);
+    FUZZ_REQUIRE(sqlite3_open(work.db_path, &db) == SQLITE_OK);
     FUZZ_REQUIRE(sqlite3_exec(db, "PRAGMA ignore_check_constraints = ON", NULL, NULL, NULL) == SQLITE_OK);
     for (int i = 0; i < MAX_CHANGES && in->size; i++)
         apply_change(db, in);
@@ -177,7 +152,7 @@ static void read_store_files(store_t *store, const store_guid_t *id)
 static void read_store(void)
 {
     store_t *store = NULL;
-    store_status_t status = store_open(db_path, &store, NULL);
+    store_status_t status = store_open(work.db_path, &store, NULL);
     require_status(status);
     if (status != STORE_OK)
         return;
@@ -220,7 +195,7 @@ static void read_job_files(jobs_t *jobs, const store_guid_t *id)
 static void read_jobs(void)
 {
     jobs_t *jobs = NULL;
-    if (jobs_open(db_path, &jobs, NULL) != HR_OK)
+    if (jobs_open(work.db_path, &jobs, NULL) != HR_OK)
         return;
     store_guid_t *ids = NULL;
     size_t count = 0;

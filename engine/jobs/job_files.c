@@ -510,17 +510,42 @@ hr_t jobs_replace_remote_prefix(jobs_t *jobs, const caller_t *caller, const stor
     return hr;
 }
 
+#define HR_BG_E_VALIDATION_FAILED ((hr_t)0x80200053)
+#define ERROR_CONTEXT_REMOTE_FILE 5 /* BG_ERROR_CONTEXT_REMOTE_FILE */
+
+/* IBackgroundCopyFile3::SetValidationState, as BITS: only once the file is whole (E_PENDING
+ * before). FALSE (opendo has no peers: the bytes came from the origin or a cache host) puts the
+ * job in ERROR with BG_E_VALIDATION_FAILED and the file's progress back to 0: Resume downloads it
+ * again, and Complete cannot put the rejected bytes in place. */
 static hr_t apply_validation(jobs_t *jobs, store_job_t *job, store_file_t *file, void *context)
 {
-    (void)jobs, (void)job;
-    file->validation_state = *(const int *)context != 0;
+    int valid = *(const int *)context != 0;
+    if (file->bytes_total == UINT64_MAX || file->bytes_transferred < file->bytes_total)
+        return HR_E_PENDING;
+    file->validation_state = valid;
+    if (valid)
+        return HR_OK;
+    file->bytes_transferred = 0;
+    file->completed = 0;
+    job->state = JOB_STATE_ERROR;
+    job->error_context = ERROR_CONTEXT_REMOTE_FILE;
+    job->error_code = (uint32_t)HR_BG_E_VALIDATION_FAILED;
+    job->error_file_index = (int32_t)file->index;
+    job->error_count++;
+    replace_text(&job->error_detail, "the application declared the downloaded file invalid (SetValidationState(FALSE))");
+    jobs_emit(jobs, job, JOBS_EVENT_ERROR, JOBS_NO_FILE);
     return HR_OK;
 }
 
 hr_t jobs_set_file_validation(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                               uint32_t index, int valid)
 {
-    return change_file(jobs, caller, id, index, apply_validation, &valid, NULL);
+    char owner[CALLER_SID_MAX];
+    hr_t hr = change_file(jobs, caller, id, index, apply_validation, &valid, owner);
+    if (hr == HR_OK && !valid)
+        log_event(LOG_WARN, id, owner, "job.error", "file %u declared invalid by %s (SetValidationState(FALSE)): "
+                  "ERROR 0x80200053 BG_E_VALIDATION_FAILED, its progress back to 0", (unsigned)index, caller->sid);
+    return hr;
 }
 
 /* ---- DO file properties ------------------------------------------------------------------------- */

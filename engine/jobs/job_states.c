@@ -102,6 +102,7 @@ static hr_t finish_job(jobs_t *jobs, store_job_t *job, int32_t final_state)
 
 typedef struct job_end {
     int32_t final_state;
+    int32_t was_state; /* the state the caller's call found (for the log) */
     const caller_t *caller;
 } job_end_t;
 
@@ -115,13 +116,14 @@ static hr_t apply_end(jobs_t *jobs, store_job_t *job, void *context)
     if (HR_SUCCEEDED(hr))
         log_job(LOG_INFO, job, cancelled ? "job.cancel" : "job.complete",
                 "%s by %s (was %s); removed from the queue",
-                verbs[job->kind == STORE_KIND_DOWNLOAD][cancelled], end->caller->sid, job_state_name(job->state));
+                verbs[job->kind == STORE_KIND_DOWNLOAD][cancelled], end->caller->sid,
+                job_state_name(end->was_state < 0 ? job->state : end->was_state));
     return hr;
 }
 
-hr_t end_loaded_job(jobs_t *jobs, store_job_t *job, int32_t final_state, const caller_t *caller)
+hr_t end_loaded_job(jobs_t *jobs, store_job_t *job, int32_t final_state, int32_t was_state, const caller_t *caller)
 {
-    job_end_t end = {final_state, caller};
+    job_end_t end = {final_state, was_state, caller};
     return apply_end(jobs, job, &end);
 }
 
@@ -130,7 +132,7 @@ hr_t jobs_cancel(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
     hr_t hr;
     if (scheduler_end_job(jobs, caller, id, JOB_STATE_CANCELLED, &hr))
         return hr;
-    job_end_t end = {JOB_STATE_CANCELLED, caller};
+    job_end_t end = {JOB_STATE_CANCELLED, -1, caller};
     return with_job(jobs, caller, id, apply_end, &end);
 }
 
@@ -139,7 +141,7 @@ hr_t jobs_complete(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
     hr_t hr;
     if (scheduler_end_job(jobs, caller, id, JOB_STATE_ACKNOWLEDGED, &hr))
         return hr;
-    job_end_t end = {JOB_STATE_ACKNOWLEDGED, caller};
+    job_end_t end = {JOB_STATE_ACKNOWLEDGED, -1, caller};
     return with_job(jobs, caller, id, apply_end, &end);
 }
 

@@ -257,7 +257,8 @@ static inline void scheduler_disable(jobs_t *jobs)
 }
 
 /* Removes a loaded job from the store as Cancel (JOB_STATE_CANCELLED) or Complete
- * (JOB_STATE_ACKNOWLEDGED) does, logging it (lock held; job_states.c). */
-hr_t end_loaded_job(jobs_t *jobs, store_job_t *job, int32_t final_state, const caller_t *caller);
+ * (JOB_STATE_ACKNOWLEDGED) does, logging it with was_state, the state the call found (-1: the
+ * job's own) (lock held; job_states.c). */
+hr_t end_loaded_job(jobs_t *jobs, store_job_t *job, int32_t final_state, int32_t was_state, const caller_t *caller);
 
 #endif

@@ -287,8 +287,10 @@ static void free_password(char *password)
 }
 
 /* IBackgroundCopyJobHttpOptions::SetSecurityFlags: the redirect policy (0x700) and
- * BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP. ALLOW_REPORT follows like ALLOW_SILENT. */
+ * BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP. ALLOW_REPORT follows like ALLOW_SILENT, and the
+ * file's remote name then becomes the final URL (on_response), as BITS reports it. */
 #define REDIRECT_POLICY_MASK 0x0700u
+#define REDIRECT_POLICY_REPORT 0x0100u
 #define REDIRECT_POLICY_DISALLOW 0x0200u
 #define REDIRECT_ALLOW_HTTPS_TO_HTTP 0x0800u
 
@@ -444,7 +446,8 @@ static void start_job(struct scheduler *s, store_job_t *job)
     if (HR_SUCCEEDED(hr)) {
         req.token = ++s->next_token;
         active_t a = {req.token, job->id, index, job->priority == JOB_PRIORITY_FOREGROUND,
-                      scheduler_now_ms(), 0, {NULL, 0}, 0, on_demand, probe, route};
+                      scheduler_now_ms(), 0, {NULL, 0}, 0, on_demand, probe, route,
+                      (job->security_flags & REDIRECT_POLICY_MASK) == REDIRECT_POLICY_REPORT};
         a.route.url = NULL; /* transfer_submit copies the request; route.url is freed below */
         if (on_demand) /* the active entry keeps the submitted ranges */
             a.demand = (range_set_t){ranges, range_count}, ranges = NULL;
@@ -648,6 +651,20 @@ static void cache_answered(struct scheduler *s, const active_t *a)
     store_job_clear(&job);
 }
 
+/* ALLOW_REPORT: the file's remote name becomes the URL that answered (a later attempt goes
+ * there directly, as with BITS). */
+static void report_redirect(const active_t *a, store_file_t *file, const char *final_url)
+{
+    char *old = file->remote_name;
+    if (HR_FAILED(file_check_remote_name(final_url)) || !(file->remote_name = strdup(final_url))) {
+        file->remote_name = old;
+        return;
+    }
+    log_event(LOG_INFO, &a->job, NULL, "job.remote", "file %u: redirected; its remote name is now \"%s\" "
+              "(was \"%s\"; BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT)", (unsigned)a->index, final_url, old);
+    free(old);
+}
+
 static void on_response(void *ctx, uint64_t token, const transfer_response_t *response)
 {
     struct scheduler *s = ctx;
@@ -667,6 +684,9 @@ static void on_response(void *ctx, uint64_t token, const transfer_response_t *re
         replace_text(&file.validator, response->validator);
         replace_text(&file.response_headers, response->headers);
         replace_text(&file.final_url, response->effective_url);
+        if (a.report_redirect && !a.route.via_cache && response->effective_url &&
+            strcmp(response->effective_url, file.remote_name) != 0)
+            report_redirect(&a, &file, response->effective_url);
         replace_text(&file.server_ip, response->primary_ip);
         file.http_status = response->status;
         if (response->restarted)
@@ -1215,6 +1235,7 @@ static int hook_end_job(jobs_t *jobs, const caller_t *caller, const store_guid_t
         *out = hr;
         return 1;
     }
+    int32_t seen_state = job.state; /* what the caller saw, for the log */
     uv_mutex_lock(&s->mu);
     s->waiters++;
     int running = cancel_transfer_locked(s, id);
@@ -1245,7 +1266,7 @@ static int hook_end_job(jobs_t *jobs, const caller_t *caller, const store_guid_t
         else
             list_temp_files(jobs, &job, &remove_list);
         if (HR_SUCCEEDED(hr))
-            hr = end_loaded_job(jobs, &job, final_state, caller);
+            hr = end_loaded_job(jobs, &job, final_state, seen_state, caller);
         uv_mutex_lock(&s->mu);
         clock_forget(s, id);
         uv_mutex_unlock(&s->mu);

@@ -19,6 +19,7 @@ typedef struct active {          /* a running transfer: one per job */
     uint64_t demand_recorded;
     int on_demand, demand_probe;
     cache_route_t route;         /* its source: a cache host or the origin (url NULL: freed once submitted) */
+    int report_redirect;         /* BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT: the final URL becomes the remote name */
 } active_t;
 
 /* Bytes per second over windows of RATE_WINDOW_MS, for /perfsnap and /why. */

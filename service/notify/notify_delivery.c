@@ -116,14 +116,16 @@ static REFIID callback_iid(jobs_event_t event)
 }
 
 /* One call on sink. FileTransferred needs IBackgroundCopyCallback2, FileRangesTransferred
- * IBackgroundCopyCallback3: a sink without it has nothing to call (S_OK). */
-static HRESULT call_sink(IUnknown *sink, const store_job_t *job, jobs_event_t event, uint32_t file_index)
+ * IBackgroundCopyCallback3: a sink without it has nothing to call (S_OK, *called 0). */
+static HRESULT call_sink(IUnknown *sink, const store_job_t *job, jobs_event_t event, uint32_t file_index,
+                         int *called)
 {
     IBackgroundCopyCallback *callback = NULL;
     IBackgroundCopyJob *object = NULL;
     REFIID riid = callback_iid(event);
     HRESULT hr = IUnknown_QueryInterface(sink, riid, (void **)&callback);
-    if (hr == E_NOINTERFACE && riid != &IID_IBackgroundCopyCallback)
+    *called = !(hr == E_NOINTERFACE && riid != &IID_IBackgroundCopyCallback);
+    if (!*called)
         return S_OK;
     if (SUCCEEDED(hr))
         hr = background_copy_job_create((const GUID *)&job->id, api_of_kind(job->kind), &object);
@@ -169,8 +171,8 @@ static IUnknown *current_sink(const store_job_t *job, HRESULT *hr)
 }
 
 /* Calls the current sink, dropping one that has disconnected and trying the next (at most the
- * registered one, then the CLSID's). *called: whether a sink was there to call (a CLSID that
- * could not be activated counts, with its failure). */
+ * registered one, then the CLSID's). *called: whether a sink was there and had the event's
+ * interface (a CLSID that could not be activated counts, with its failure). */
 static HRESULT call_current_sink(const store_job_t *job, jobs_event_t event, uint32_t file_index, int *called)
 {
     HRESULT hr = S_OK;
@@ -185,8 +187,7 @@ static HRESULT call_current_sink(const store_job_t *job, jobs_event_t event, uin
             }
             break;
         }
-        *called = 1;
-        hr = call_sink(sink, job, event, file_index);
+        hr = call_sink(sink, job, event, file_index, called);
         if (client_disconnected(hr)) {
             log_job(LOG_WARN, job, "callback.dropped", "%s: the client's sink is gone (0x%08lx); dropped",
                       event_name(event), (unsigned long)hr);

@@ -46,6 +46,14 @@ check "callbacks: the test class is registered (LocalServer32 = callbacks_client
 
 check "callbacks: DoSvc is running" service_start
 run_client transfer "$base" "$size_a" "$size_b"
+callback1_job=$(printf '%s\n' "$out" | awk '$1 == "CALLBACK1JOB" {print $2; exit}')
+# Every line of the log is true: no "delivered" for a call the sink could not take.
+only_true_deliveries() {
+    [ -n "$callback1_job" ] && grep -F "$callback1_job" "$log_path" | grep -q "JobTransferred delivered" &&
+        ! grep -F "$callback1_job" "$log_path" | grep -q "FileTransferred delivered"
+}
+check "callbacks: a sink without IBackgroundCopyCallback2: the log says JobTransferred delivered, never FileTransferred" \
+    only_true_deliveries
 run_client error "$base"
 run_client clsid "$base"
 run_client cmdline "$base"

@@ -57,6 +57,7 @@ typedef struct sink {
     GUID job;                  /* the job it was registered for */
     int fail_first;            /* JobTransferred answers E_FAIL this many times first */
     const WCHAR *log_path;     /* the clsid server writes its JobTransferred calls here */
+    int callback1_only;        /* answers E_NOINTERFACE for IBackgroundCopyCallback2 */
     int transferred, errors, files, files_complete, files_late;
     LONG modifications, foreign;  /* counted without the lock */
     BG_JOB_STATE transferred_state, error_state;
@@ -91,7 +92,7 @@ static BG_JOB_STATE state_of(IBackgroundCopyJob *job)
 static HRESULT STDMETHODCALLTYPE sink_query_interface(IBackgroundCopyCallback2 *iface, REFIID riid, void **out)
 {
     if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyCallback) ||
-        IsEqualIID(riid, &IID_IBackgroundCopyCallback2)) {
+        (IsEqualIID(riid, &IID_IBackgroundCopyCallback2) && !impl(iface)->callback1_only)) {
         *out = iface;
         InterlockedIncrement(&impl(iface)->refs);
         return S_OK;
@@ -452,6 +453,27 @@ static void transfer_late(const WCHAR *base)
     finish(job, 1);
 }
 
+/* A sink of BITS 1.5's interface only: FileTransferred cannot be called (the service must not
+ * log it as delivered; the script reads the log for the job printed as "CALLBACK1JOB"). */
+static void transfer_callback1_only(const WCHAR *base)
+{
+    section = "a sink without IBackgroundCopyCallback2";
+    sink_t *sink = new_sink(0);
+    sink->callback1_only = 1;
+    GUID id;
+    IBackgroundCopyJob *job = new_job(base, two_files, FLAGS_ALL, 1, sink, &id);
+    if (!job)
+        return;
+    CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
+    CHECK(WaitForSingleObject(sink->final, 60000) == WAIT_OBJECT_0, nm("JobTransferred arrives within 60 s"));
+    sink_t c = counts(sink);
+    CHECK(c.transferred == 1 && c.files == 0, nm("JobTransferred once, and no FileTransferred call"));
+    WCHAR text[40];
+    StringFromGUID2(&id, text, 40);
+    printf("CALLBACK1JOB %ls\n", text);
+    finish(job, 1);
+}
+
 static int cmd_transfer(const WCHAR *base, const UINT64 *sizes)
 {
     transfer_all_flags(base, sizes);
@@ -459,6 +481,7 @@ static int cmd_transfer(const WCHAR *base, const UINT64 *sizes)
     transfer_disabled(base);
     transfer_retry(base);
     transfer_late(base);
+    transfer_callback1_only(base);
     return 0;
 }
 

@@ -184,8 +184,9 @@ round /setcustomheaders NULL -- /getcustomheaders NULL
 round /setsecurityflags 0x0201 -- /getsecurityflags 0x0201
 round /setaclflag OG -- /getaclflags og
 round /setpeercachingflags 3 -- /getpeercachingflags 3
-round /setvalidationstate 1 true -- /getvalidationstate 1 TRUE
-value "doadmin: /getvalidationstate of another file is still FALSE" FALSE /getvalidationstate props 0
+da /setvalidationstate props 1 true
+refused "doadmin: /setvalidationstate of a file not yet downloaded: the service's E_PENDING" 1 "/setvalidationstate props: 0x8000000A"
+value "doadmin: /getvalidationstate after the refusal is still FALSE" FALSE /getvalidationstate props 1
 da /gettemporaryname props 0
 check "doadmin: /gettemporaryname: a hidden name beside the local one" \
     grep -qxF "$win\\~opendo-$(echo "$props" | cut -c2-9)-0.tmp" <(tail -n 1 "$tmp/out")

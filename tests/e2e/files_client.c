@@ -337,12 +337,14 @@ static void setup_bits_file_methods(IBackgroundCopyJob *job)
     CHECK_HR(a3 ? IBackgroundCopyFile3_GetValidationState(a3, &state) : E_NOINTERFACE, S_OK,
              name_of("GetValidationState"));
     CHECK(state == FALSE, name_of("GetValidationState of a new file is FALSE"));
-    CHECK_HR(a3 ? IBackgroundCopyFile3_SetValidationState(a3, TRUE) : E_NOINTERFACE, S_OK,
-             name_of("SetValidationState(TRUE)"));
+    CHECK_HR(a3 ? IBackgroundCopyFile3_SetValidationState(a3, TRUE) : E_NOINTERFACE, E_PENDING,
+             name_of("SetValidationState(TRUE) before the file is downloaded is E_PENDING (BITS)"));
+    CHECK_HR(a3 ? IBackgroundCopyFile3_SetValidationState(a3, FALSE) : E_NOINTERFACE, E_PENDING,
+             name_of("SetValidationState(FALSE) before the file is downloaded is E_PENDING (BITS)"));
     state = 7;
     if (a3)
         IBackgroundCopyFile3_GetValidationState(a3, &state);
-    CHECK(state == TRUE, name_of("GetValidationState after SetValidationState(TRUE) is TRUE"));
+    CHECK(state == FALSE, name_of("GetValidationState after the refused calls is still FALSE"));
     state = 7;
     CHECK_HR(a3 ? IBackgroundCopyFile3_IsDownloadedFromPeer(a3, &state) : E_NOINTERFACE, S_OK,
              name_of("IsDownloadedFromPeer"));
@@ -633,7 +635,7 @@ static int cmd_verify(IBackgroundCopyManager *manager, const wchar_t *id_text)
     BOOL state = 7;
     CHECK_HR(a3 ? IBackgroundCopyFile3_GetValidationState(a3, &state) : E_NOINTERFACE, S_OK,
              name_of("GetValidationState"));
-    CHECK(state == TRUE, name_of("the validation state set is still TRUE"));
+    CHECK(state == FALSE, name_of("the validation state is still FALSE (the early calls changed nothing)"));
     release(a3);
     IBackgroundCopyFile3 *b3 = query(b, &IID_IBackgroundCopyFile3);
     state = 7;

@@ -163,6 +163,18 @@ expect "transfers: mid-body drops: each request resumed where the last one was c
 expect "transfers: mid-body drops: no byte was fetched twice (bytes served = file size)" \
     "$(fault_stat /drop/524288/f.bin bytes)" -eq $((2 * MiB))
 
+# ---- redirects: BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT makes the final URL the remote name ------------
+run_client complete "redirect, ALLOW_SILENT" remote="$fault_url/redirect/2/f.bin" \
+    'retry\silent.bin' "$fault_url/redirect/2/f.bin"
+run_client complete "redirect, ALLOW_REPORT" securityflags=0x100 remote="$fault_url/redirect/0/f.bin" \
+    'retry\reported.bin' "$fault_url/redirect/2/f.bin"
+check "transfers: redirect, ALLOW_REPORT: SHA-256 of both sides match" same_file "$www/f.bin" "$dest/retry/reported.bin"
+
+# ---- the application rejects a downloaded file (IBackgroundCopyFile3::SetValidationState(FALSE)) ---
+run_client validate "validation failed" 'retry\validated.bin' "$nginx_url/m1.bin"
+check "transfers: validation failed: the file downloaded again is in place (SHA-256)" \
+    same_file "$www/m1.bin" "$dest/retry/validated.bin"
+
 # ---- 7. Suspend while transferring (6 MiB at 3 MiB/s), Resume --------------------------------
 run_client suspend "suspend and resume" 'suspend\paced.bin' "$fault_url/rate/3145728/paced.bin"
 at=$(tagged SUSPENDED_AT)

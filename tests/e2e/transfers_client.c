@@ -69,6 +69,8 @@ typedef struct options {
     DWORD wait_ms, min_ms;
     BG_FILE_RANGE ranges[MAX_RANGES];
     DWORD range_count;
+    ULONG security_flags;              /* SetSecurityFlags when not 0 */
+    const WCHAR *remote;               /* the first file's GetRemoteName once TRANSFERRED (NULL: not checked) */
 } options_t;
 
 static UINT64 number(const WCHAR *text)
@@ -122,6 +124,10 @@ static int parse_option(const WCHAR *arg, options_t *o)
         o->min_ms = (DWORD)number(v);
     else if (KEY(L"timeout"))
         o->timeout_s = (ULONG)number(v);
+    else if (KEY(L"securityflags"))
+        o->security_flags = (ULONG)number(v);
+    else if (KEY(L"remote"))
+        o->remote = v;
     else
         return 0;
 #undef KEY
@@ -191,6 +197,13 @@ static IBackgroundCopyJob3 *new_job(IBackgroundCopyManager *manager, const optio
     if (job3 && o->has_no_progress)
         CHECK_HR(IBackgroundCopyJob3_SetNoProgressTimeout(job3, o->no_progress), S_OK,
                  nm("SetNoProgressTimeout(%lu)", (unsigned long)o->no_progress));
+    IBackgroundCopyJobHttpOptions *http = NULL;
+    if (job3 && o->security_flags &&
+        SUCCEEDED(IBackgroundCopyJob3_QueryInterface(job3, &IID_IBackgroundCopyJobHttpOptions, (void **)&http))) {
+        CHECK_HR(IBackgroundCopyJobHttpOptions_SetSecurityFlags(http, o->security_flags), S_OK,
+                 nm("SetSecurityFlags(0x%lx)", (unsigned long)o->security_flags));
+        IBackgroundCopyJobHttpOptions_Release(http);
+    }
     return job3;
 }
 
@@ -465,6 +478,15 @@ static void check_file_progress(IBackgroundCopyJob3 *job, int count, const optio
     }
     CHECK(all, nm("every file's GetProgress: BytesTransferred == BytesTotal, not yet Completed (before Complete)"));
     CHECK(headers, nm("every file's File5 HTTP_RESPONSE_HEADERS holds the response (\"HTTP/1.1 2..\")"));
+    IBackgroundCopyFile2 *first = o->remote ? file_at(job, 0) : NULL;
+    if (first) {
+        WCHAR *remote = NULL;
+        if (!CHECK(SUCCEEDED(IBackgroundCopyFile2_GetRemoteName(first, &remote)) && remote && !wcscmp(remote, o->remote),
+                   nm("GetRemoteName is %ls", o->remote)))
+            printf("#   it is %ls\n", remote ? remote : L"(none)");
+        CoTaskMemFree(remote);
+        IBackgroundCopyFile2_Release(first);
+    }
 }
 
 /* ---- the end of a job --------------------------------------------------------------------------- */
@@ -683,6 +705,53 @@ static int cmd_cancel(IBackgroundCopyManager *manager, const options_t *o, WCHAR
     return 0;
 }
 
+/* SetValidationState of the job's first file through IBackgroundCopyFile3. */
+static HRESULT set_validation(IBackgroundCopyJob3 *job, BOOL valid)
+{
+    IBackgroundCopyFile2 *file = file_at(job, 0);
+    IBackgroundCopyFile3 *file3 = NULL;
+    HRESULT hr = file ? IBackgroundCopyFile2_QueryInterface(file, &IID_IBackgroundCopyFile3, (void **)&file3)
+                      : E_POINTER;
+    if (SUCCEEDED(hr))
+        hr = IBackgroundCopyFile3_SetValidationState(file3, valid);
+    if (file3)
+        IBackgroundCopyFile3_Release(file3);
+    if (file)
+        IBackgroundCopyFile2_Release(file);
+    return hr;
+}
+
+/* The application rejects the downloaded file: ERROR with BG_E_VALIDATION_FAILED and progress 0;
+ * Resume downloads it again; TRUE and Complete put it in place (the script checks its hash). */
+static int cmd_validate(IBackgroundCopyManager *manager, const options_t *o, WCHAR **pairs)
+{
+    watch_t w;
+    IBackgroundCopyJob3 *job = resumed_job(manager, o, 1, pairs, &w);
+    if (!job)
+        return 1;
+    if (wait_state(job, &w, BG_JOB_STATE_TRANSFERRED, o->timeout_s * 1000, "the job reaches TRANSFERRED")) {
+        CHECK_HR(set_validation(job, FALSE), S_OK, nm("IBackgroundCopyFile3::SetValidationState(FALSE)"));
+        IBackgroundCopyError *error = NULL;
+        HRESULT code = 0;
+        BG_ERROR_CONTEXT context = 0;
+        if (SUCCEEDED(IBackgroundCopyJob3_GetError(job, &error)))
+            IBackgroundCopyError_GetError(error, &context, &code), IBackgroundCopyError_Release(error);
+        CHECK(state_of(job) == BG_JOB_STATE_ERROR && code == (HRESULT)0x80200053 && context == BG_ERROR_CONTEXT_REMOTE_FILE,
+              nm("the job is in ERROR with BG_E_VALIDATION_FAILED (0x80200053), context REMOTE_FILE"));
+        CHECK(progress_of(job).BytesTransferred == 0, nm("GetProgress: the rejected bytes no longer count"));
+        CHECK_HR(IBackgroundCopyJob3_Resume(job), S_OK, nm("Resume"));
+        watch_init(&w);
+        if (wait_state(job, &w, BG_JOB_STATE_TRANSFERRED, o->timeout_s * 1000, "Resume downloads the file again")) {
+            CHECK_HR(set_validation(job, TRUE), S_OK, nm("SetValidationState(TRUE)"));
+            complete_job(job, 1, pairs);
+        }
+    }
+    if (state_of(job) != BG_JOB_STATE_ACKNOWLEDGED)
+        IBackgroundCopyJob3_Cancel(job);
+    IBackgroundCopyJob3_Release(job);
+    return 0;
+}
+
 static void print_guid(const char *tag, const GUID *id)
 {
     WCHAR text[40];
@@ -744,6 +813,8 @@ static int run(IBackgroundCopyManager *manager, const WCHAR *cmd, int argc, WCHA
     if (!wcscmp(cmd, L"complete") && argc >= 2 && argc % 2 == 0 && argc / 2 <= MAX_FILES &&
         (!o.range_count || argc == 2))
         return cmd_complete(manager, &o, argc / 2, argv);
+    if (!wcscmp(cmd, L"validate") && argc == 2)
+        return cmd_validate(manager, &o, argv);
     if (!wcscmp(cmd, L"error") && argc == 4)
         return cmd_error(manager, &o, argv);
     if (!wcscmp(cmd, L"suspend") && argc == 2)

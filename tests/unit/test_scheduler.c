@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "guid.h"
 #include "http_fixture.h"
 #include "jobs.h"
 #include "log.h"
@@ -152,6 +153,21 @@ static void test_two_files(void)
     CHECK_HR(jobs_lookup(jobs, alice, &id), 0x80D02003u, "two files: job gone after Complete");
 }
 
+static char logpath[400]; /* the service log of this test */
+
+/* Does the service log hold a line with both texts? */
+static int log_has_line(const char *a, const char *b)
+{
+    FILE *f = fopen(logpath, "r");
+    char line[2048];
+    int found = 0;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = strstr(line, a) && strstr(line, b);
+    if (f)
+        fclose(f);
+    return found;
+}
+
 static void test_cancel(void)
 {
     char u[300], t[300];
@@ -165,6 +181,10 @@ static void test_cancel(void)
     temp_of(&id, 0, t, sizeof t);
     CHECK(exists(t), "cancel: temp file exists mid-transfer");
     CHECK_HR(jobs_cancel(jobs, alice, &id), HR_OK, "cancel: Cancel mid-transfer");
+    char id_text[GUID_STRING_SIZE];
+    guid_format(&id, id_text);
+    CHECK(log_has_line(id_text, "cancelled by S-1-5-21-1-1-1-1001 (was TRANSFERRING)"),
+          "cancel: the log says the job was TRANSFERRING (what its client saw), not the service's own stop");
     CHECK(!exists(t), "cancel: temp file removed");
     char buf[16] = {0};
     f = fopen("C:/dl/keep.bin", "rb");
@@ -634,6 +654,35 @@ static void test_credentials(void)
     CHECK(hash_ok("C:/dl/private.bin", &f_a), "credentials: content right");
 }
 
+/* SetValidationState(FALSE) on a downloaded file: ERROR with BG_E_VALIDATION_FAILED, the file's
+ * progress back to 0; Resume downloads it again; TRUE then Complete puts it in place. */
+static void test_validation_failed(void)
+{
+    char u[300];
+    store_guid_t id = new_job("validation", JOB_PRIORITY_FOREGROUND, url(u, nginx_port, "/b.bin"),
+                              "C:/dl/validated.bin", NULL, NULL);
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_TRANSFERRED, 10000), "validation: the job reaches TRANSFERRED");
+    CHECK_HR(jobs_set_file_validation(jobs, alice, &id, 0, 0), HR_OK, "validation: SetValidationState(FALSE)");
+    store_job_t job = {0};
+    jobs_get(jobs, alice, &id, &job);
+    CHECK(job.state == JOB_STATE_ERROR && job.error_code == 0x80200053u && job.error_context == 5 &&
+              job.error_file_index == 0,
+          "validation: the job is in ERROR with BG_E_VALIDATION_FAILED (0x80200053), REMOTE_FILE, file 0");
+    store_job_clear(&job);
+    store_file_t file = {0};
+    jobs_get_file(jobs, alice, &id, 0, &file);
+    CHECK(file.bytes_transferred == 0 && file.validation_state == 0, "validation: the file's progress is back to 0");
+    store_file_clear(&file);
+    CHECK(log_has_line("job.error", "declared invalid"), "validation: the log says who declared the file invalid");
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_TRANSFERRED, 10000), "validation: Resume downloads the file again");
+    CHECK_HR(jobs_set_file_validation(jobs, alice, &id, 0, 1), HR_OK, "validation: SetValidationState(TRUE)");
+    CHECK(state_of(&id) == JOB_STATE_TRANSFERRED, "validation: TRUE leaves the job TRANSFERRED");
+    CHECK_HR(jobs_complete(jobs, alice, &id), HR_OK, "validation: Complete");
+    CHECK(hash_ok("C:/dl/validated.bin", &f_b), "validation: content right");
+}
+
 /* SetSecurityFlags' redirect policy: DISALLOW makes a redirect an error (the 302 itself). */
 static void test_redirect_policy(void)
 {
@@ -650,15 +699,31 @@ static void test_redirect_policy(void)
     set_number(&id, JOB_PROP_SECURITY_FLAGS, 0x0000); /* ALLOW_SILENT */
     jobs_resume(jobs, alice, &id);
     CHECK(wait_state(&id, JOB_STATE_TRANSFERRED, 10000), "redirect policy ALLOW_SILENT: the redirect is followed");
+    store_file_t file = {0};
+    CHECK(jobs_get_file(jobs, alice, &id, 0, &file) == HR_OK && strcmp(file.remote_name, u) == 0,
+          "redirect policy ALLOW_SILENT: the remote name stays the one given");
+    store_file_clear(&file);
     CHECK_HR(jobs_complete(jobs, alice, &id), HR_OK, "redirect policy: Complete");
     CHECK(hash_ok("C:/dl/redirected.bin", &f_b), "redirect policy: content right");
+
+    char final[300];
+    id = new_job("report redirects", JOB_PRIORITY_FOREGROUND, url(u, fault_port, "/redirect/2/b.bin"),
+                 "C:/dl/reported.bin", NULL, NULL);
+    set_number(&id, JOB_PROP_SECURITY_FLAGS, 0x0100); /* BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT */
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_TRANSFERRED, 10000), "redirect policy ALLOW_REPORT: the redirects are followed");
+    url(final, fault_port, "/redirect/0/b.bin");
+    CHECK(jobs_get_file(jobs, alice, &id, 0, &file) == HR_OK && strcmp(file.remote_name, final) == 0,
+          "redirect policy ALLOW_REPORT: the remote name is the final URL (GetRemoteName)");
+    store_file_clear(&file);
+    CHECK_HR(jobs_complete(jobs, alice, &id), HR_OK, "redirect policy ALLOW_REPORT: Complete");
+    CHECK(hash_ok("C:/dl/reported.bin", &f_b), "redirect policy ALLOW_REPORT: content right");
 }
 
 int main(void)
 {
     if (http_fixture_setup("scheduler") != 0)
         return 2;
-    char logpath[400];
     snprintf(logpath, sizeof logpath, "%s/service.log", dir);
     log_open(logpath);
 
@@ -680,6 +745,7 @@ int main(void)
         test_events_errors();
         test_events_api();
         test_cancel();
+        test_validation_failed();
         test_expiry();
         test_suspend_resume();
         test_errors();

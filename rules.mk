@@ -80,7 +80,7 @@ cache-host-stop:
 	@bash scripts/cache-host.sh stop --cache-dir '$(CACHE_HOST_DIR)'
 
 clean:
-	rm -rf $(BUILD)/native $(BUILD)/native-opt $(BUILD)/win $(BUILD)/idl $(BUILD)/tests
+	rm -rf $(BUILD)/native $(BUILD)/native-opt $(BUILD)/win $(BUILD)/idl $(BUILD)/tests $(BUILD)/fuzz
 
 distclean:
 	rm -rf $(BUILD)

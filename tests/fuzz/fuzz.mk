@@ -5,6 +5,7 @@
 #   make fuzz                      each target for FUZZ_SECONDS (default 60) on a copy of its seeds
 #   make fuzz FUZZ_TARGETS=fuzz_names FUZZ_SECONDS=600
 # tests/run.sh (make test) runs each for a few seconds.
+
 # The core's warnings are gcc's job (NCFLAGS); clang 14 also counts a positional initializer
 # that leaves trailing members zero as missing fields (engine/settings/settings.c's table).
 FCC        := clang

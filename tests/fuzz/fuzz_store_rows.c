@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.h"
 #include "fuzz_input.h"
 #include "fuzz_workdir.h"
 #include "jobs.h"
@@ -192,6 +193,22 @@ static void read_job_files(jobs_t *jobs, const store_guid_t *id)
     }
 }
 
+/* doadmin's /status of every job and /why of one: reports made of the rows as they are. */
+static void read_reports(jobs_t *jobs, const store_guid_t *id)
+{
+    settings_t settings;
+    settings_init(&settings);
+    const admin_sources_t sources = {.jobs = jobs, .settings = &settings};
+    char *report = NULL;
+    if (admin_status(&sources, &admin, NULL, &report) == HR_OK)
+        FUZZ_REQUIRE(report);
+    free(report);
+    report = NULL;
+    if (id && admin_explain(&sources, &admin, id, &report) == HR_OK)
+        FUZZ_REQUIRE(report);
+    free(report);
+}
+
 static void read_jobs(void)
 {
     jobs_t *jobs = NULL;
@@ -210,6 +227,7 @@ static void read_jobs(void)
             jobs_state(jobs, &admin, &ids[i], &state);
             read_job_files(jobs, &ids[i]);
         }
+        read_reports(jobs, count ? &ids[0] : NULL);
         free(ids);
     }
     jobs_close(jobs);

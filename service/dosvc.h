@@ -207,8 +207,9 @@ void notify_registry_drop(const GUID *job, IUnknown *object);
  * delivered as client callbacks; see docs/scheduler.md. */
 HRESULT job_events_start(void);
 void job_events_stop(void);
-/* A sink was registered: a job already TRANSFERRED or in ERROR gets its callback now. */
-void job_events_sink_registered(const GUID *job);
+/* A sink was registered or a notify command line set: a job already TRANSFERRED or in ERROR
+ * gets its callback (or its program runs) now, as BITS does. */
+void job_events_notification_set(const GUID *job);
 /* Delivers event again after delay_s seconds (a callback or command line that failed). */
 void job_events_retry(const GUID *job, jobs_event_t event, uint32_t delay_s);
 

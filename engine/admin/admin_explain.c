@@ -27,6 +27,17 @@ typedef struct why {
     text_t advice; /* "What you can do" lines */
 } why_t;
 
+/* BITS' cost flags (IBackgroundCopyJob5 COST_FLAGS): the named sets first, else the states. */
+static const struct { uint32_t flags; const char *name; } cost_sets[] = {
+    {0x800000FFu, "TRANSFER_ALWAYS: any network"},
+    {0x8000007Fu, "TRANSFER_NOT_ROAMING: any network but a roaming one"},
+    {0x80000067u, "TRANSFER_STANDARD: unrestricted, capped below the cap, or capped with unknown usage"},
+    {0x80000027u, "TRANSFER_NO_SURCHARGE: no network that charges beyond its cap"},
+    {0x80000021u, "TRANSFER_UNRESTRICTED: unrestricted networks only"},
+};
+static const char *const cost_states[] = {"UNRESTRICTED", "CAPPED_USAGE_UNKNOWN", "BELOW_CAP", "NEAR_CAP",
+                                          "OVERCAP_CHARGED", "OVERCAP_THROTTLED", "USAGE_BASED", "ROAMING"};
+
 static void advise(why_t *w, const char *fmt, const char *arg)
 {
     text_puts(&w->advice, "  * ");
@@ -311,6 +322,27 @@ static void explain_state(why_t *w)
 /* What an administrator can always do in this state (after any advice about the error). A
  * download is its client's to drive: the BITS-style API, and so doadmin's job switches, do not
  * see it (docs/architecture.md). */
+/* The network costs the job accepts (BITS' cost flags), and what opendo makes of them. */
+static void network_cost(why_t *w)
+{
+    uint32_t flags = w->job.cost_flags;
+    text_printf(&w->text, "Networks it may use (cost flags 0x%08X): ", flags);
+    size_t named = 0;
+    while (named < sizeof cost_sets / sizeof cost_sets[0] && cost_sets[named].flags != flags)
+        named++;
+    if (named < sizeof cost_sets / sizeof cost_sets[0])
+        text_puts(&w->text, cost_sets[named].name);
+    else
+        for (size_t bit = 0, first = 1; bit < sizeof cost_states / sizeof cost_states[0]; bit++)
+            if (flags & (1u << bit)) {
+                text_printf(&w->text, "%s%s", first ? "" : ", ", cost_states[bit]);
+                first = 0;
+            }
+    text_puts(&w->text, flags & 0xFFu ? ".\n" : "none of the network states: it would never transfer on Windows.\n");
+    text_puts(&w->text, "  opendo cannot learn what a network costs (no metered networks under Wine): it transfers "
+                        "on any network, whatever these flags say.\n");
+}
+
 static void advise_state(why_t *w)
 {
     if (w->job.kind == STORE_KIND_DOWNLOAD) {
@@ -446,6 +478,7 @@ hr_t admin_explain(const admin_sources_t *src, const caller_t *caller, const sto
         header(&w, id_text);
         explain_state(&w);
         cache_source(&w);
+        network_cost(&w);
         last_error(&w);
         advise_state(&w);
         text_puts(&w.text, "The owner need not be logged on: opendo downloads with the service's "

@@ -216,6 +216,8 @@ hr_t jobs_set_file_property(jobs_t *jobs, const caller_t *caller, const store_gu
                             uint32_t index, int32_t property, const char *value);
 hr_t jobs_get_file_property(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                             uint32_t index, int32_t property, char **value);
+/* IBackgroundCopyFile3::SetValidationState: E_PENDING until the file is whole; FALSE puts the job
+ * in ERROR (BG_E_VALIDATION_FAILED) with the file's progress back to 0. Committed, logged. */
 hr_t jobs_set_file_validation(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                               uint32_t index, int valid);
 

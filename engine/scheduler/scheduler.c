@@ -17,6 +17,8 @@
 #define CONTEXT_REMOTE_FILE 5
 #define FILETIME_PER_MS 10000
 #define IDLE_WAKE_MS 30000u      /* a look at the store at least this often */
+#define CONTEXT_QUEUE_MANAGER 2  /* BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER */
+#define HR_BG_E_MAXDOWNLOAD_TIMEOUT ((hr_t)0x80200054)
 #define END_WAIT_MS 30000u       /* Cancel/Complete wait at most this long for a transfer's end */
 
 static const scheduler_hooks_t hooks;
@@ -167,6 +169,8 @@ static void clock_forget(struct scheduler *s, const store_guid_t *id)
     if (c)
         *c = s->clocks[--s->clock_count];
 }
+
+static int cancel_transfer_locked(struct scheduler *s, const store_guid_t *id);
 
 static void kick_locked(struct scheduler *s)
 {
@@ -447,7 +451,8 @@ static void start_job(struct scheduler *s, store_job_t *job)
         req.token = ++s->next_token;
         active_t a = {req.token, job->id, index, job->priority == JOB_PRIORITY_FOREGROUND,
                       scheduler_now_ms(), 0, {NULL, 0}, 0, on_demand, probe, route,
-                      (job->security_flags & REDIRECT_POLICY_MASK) == REDIRECT_POLICY_REPORT};
+                      (job->security_flags & REDIRECT_POLICY_MASK) == REDIRECT_POLICY_REPORT,
+                      (uint64_t)job->max_download_time * 1000, 0};
         a.route.url = NULL; /* transfer_submit copies the request; route.url is freed below */
         if (on_demand) /* the active entry keeps the submitted ranges */
             a.demand = (range_set_t){ranges, range_count}, ranges = NULL;
@@ -574,8 +579,59 @@ static uint64_t list_candidates(struct scheduler *s, candidate_t **out, size_t *
     return next;
 }
 
+/* A running job whose MaximumDownloadTime has run out: ERROR with BG_E_MAXDOWNLOAD_TIMEOUT for the
+ * file it was transferring, the transfer cancelled (its bytes stay: Resume goes on, with the clock
+ * at zero, as BITS). Store lock held. */
+static void end_download_time(struct scheduler *s, const store_guid_t *id, uint32_t index, uint64_t limit_ms)
+{
+    store_job_t job = {0};
+    if (store_job_get(s->jobs->store, id, &job) == STORE_OK && job.state == JOB_STATE_TRANSFERRING) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "the job's maximum download time (%llu s) ran out",
+                 (unsigned long long)(limit_ms / 1000));
+        job.state = JOB_STATE_ERROR;
+        set_error(&job, CONTEXT_QUEUE_MANAGER, HR_BG_E_MAXDOWNLOAD_TIMEOUT, (int32_t)index, detail);
+        write_job(s->jobs, &job);
+        uv_mutex_lock(&s->mu);
+        cancel_transfer_locked(s, id);
+        clock_forget(s, id);
+        uv_mutex_unlock(&s->mu);
+        log_job(LOG_ERROR, &job, "transfer.error", "0x80200054 BG_E_MAXDOWNLOAD_TIMEOUT (%s); ERROR", detail);
+        jobs_emit(s->jobs, &job, JOBS_EVENT_ERROR, JOBS_NO_FILE);
+    }
+    store_job_clear(&job);
+}
+
+/* Ends the running jobs whose MaximumDownloadTime ran out; returns ms until the next one would
+ * (at most `next`). Store lock held. */
+static uint64_t enforce_download_times(struct scheduler *s, uint64_t next)
+{
+    uint64_t now = scheduler_now_ms();
+    for (;;) {
+        store_guid_t expired;
+        uint32_t index = 0;
+        uint64_t limit = 0;
+        uv_mutex_lock(&s->mu);
+        for (size_t i = 0; i < s->active_count && !limit; i++) {
+            const active_t *a = &s->active[i];
+            const job_clock_t *c = scheduler_clock_find(s, &a->job);
+            uint64_t used = (c ? c->transfer_ms : 0) + (now - a->started_ms);
+            if (!a->max_download_ms || a->timed_out)
+                continue;
+            if (used >= a->max_download_ms)
+                expired = a->job, index = a->index, limit = a->max_download_ms, s->active[i].timed_out = 1;
+            else if (a->max_download_ms - used < next)
+                next = a->max_download_ms - used;
+        }
+        uv_mutex_unlock(&s->mu);
+        if (!limit)
+            return next;
+        end_download_time(s, &expired, index, limit);
+    }
+}
+
 /* One look at the jobs that want to transfer: start what may start. Returns ms until the next
- * retry is due. */
+ * retry (or download-time limit) is due. */
 static uint64_t schedule_pass(struct scheduler *s)
 {
     jobs_t *jobs = s->jobs;
@@ -596,6 +652,7 @@ static uint64_t schedule_pass(struct scheduler *s)
             start_job(s, &job);
         store_job_clear(&job);
     }
+    next = enforce_download_times(s, next); /* the transfers just started included */
     unlock_store(jobs);
     free(cands);
     return next;
@@ -628,6 +685,9 @@ static int find_transfer(struct scheduler *s, uint64_t token, active_t *out, int
 {
     uv_mutex_lock(&s->mu);
     active_t *a = active_by_token(s, token);
+    job_clock_t *c = a && remove ? scheduler_clock_find(s, &a->job) : NULL;
+    if (c) /* MaximumDownloadTime counts the time spent transferring */
+        c->transfer_ms += scheduler_now_ms() - a->started_ms;
     if (a) {
         *out = *a;
         if (remove)

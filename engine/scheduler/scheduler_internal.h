@@ -20,6 +20,8 @@ typedef struct active {          /* a running transfer: one per job */
     int on_demand, demand_probe;
     cache_route_t route;         /* its source: a cache host or the origin (url NULL: freed once submitted) */
     int report_redirect;         /* BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT: the final URL becomes the remote name */
+    uint64_t max_download_ms;    /* the job's MaximumDownloadTime when it started (0: none) */
+    int timed_out;               /* that time ran out: the job is ended, the transfer cancelled */
 } active_t;
 
 /* Bytes per second over windows of RATE_WINDOW_MS, for /perfsnap and /why. */
@@ -34,6 +36,7 @@ typedef struct rate_meter {
 typedef struct job_clock {       /* per job, in memory: retries and the no-progress timeout */
     store_guid_t job;
     uint64_t first_ms;           /* when the job first started transferring (this run) */
+    uint64_t transfer_ms;        /* time spent in its ended transfers this run (MaximumDownloadTime) */
     uint64_t last_progress_ms;   /* 0: no progress yet */
     uint64_t retry_at_ms;        /* TRANSIENT_ERROR: when to retry; 0: not set */
     uint64_t progress_event_ms;  /* the last progress event (JOBS_PROGRESS_EVENT_MS apart) */

@@ -573,7 +573,10 @@ static HRESULT STDMETHODCALLTYPE job_get_proxy_settings(job5_t *iface, BG_JOB_PR
 static HRESULT STDMETHODCALLTYPE job_set_notify_cmd_line(job5_t *iface, LPCWSTR program,
                                                          LPCWSTR parameters)
 {
-    return set_texts(iface, JOB_PROP_NOTIFY_CMDLINE, 0, program, parameters);
+    HRESULT hr = set_texts(iface, JOB_PROP_NOTIFY_CMDLINE, 0, program, parameters);
+    if (hr == S_OK && program)
+        job_events_notification_set(&impl(iface)->id);
+    return hr;
 }
 
 static HRESULT STDMETHODCALLTYPE job_get_notify_cmd_line(job5_t *iface, LPWSTR *program,

@@ -267,7 +267,7 @@ static void on_job_event(void *ctx, const store_guid_t *job, jobs_event_t event,
     queue_event((const GUID *)job, event, file_index);
 }
 
-void job_events_sink_registered(const GUID *job)
+void job_events_notification_set(const GUID *job)
 {
     /* Whichever applies to the job's state is delivered; the other is dropped at delivery. */
     queue_event(job, JOBS_EVENT_TRANSFERRED, JOBS_NO_FILE);

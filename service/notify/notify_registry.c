@@ -66,7 +66,7 @@ HRESULT notify_registry_set(const GUID *job, IUnknown *callback)
     ReleaseSRWLockExclusive(&sinks_lock);
     release_all(gone);
     if (callback)
-        job_events_sink_registered(job);
+        job_events_notification_set(job);
     return S_OK;
 }
 

@@ -350,16 +350,26 @@ static void check_stats(IBackgroundCopyJob *job, const UINT64 *sizes)
         IEnumBackgroundCopyFiles_Release(files);
 }
 
+/* Both files with every notify flag and sink registered, resumed; returns once JobTransferred
+ * arrived (NULL when the job could not be made). */
+static IBackgroundCopyJob *transferred_with_every_flag(const WCHAR *base, sink_t *sink, GUID *id)
+{
+    IBackgroundCopyJob *job = new_job(base, two_files, FLAGS_ALL, 1, sink, id);
+    if (!job)
+        return NULL;
+    CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
+    CHECK(WaitForSingleObject(sink->final, 60000) == WAIT_OBJECT_0, nm("JobTransferred arrives within 60 s"));
+    return job;
+}
+
 static void transfer_all_flags(const WCHAR *base, const UINT64 *sizes)
 {
     section = "every flag";
     sink_t *sink = new_sink(0);
     GUID id;
-    IBackgroundCopyJob *job = new_job(base, two_files, FLAGS_ALL, 1, sink, &id);
+    IBackgroundCopyJob *job = transferred_with_every_flag(base, sink, &id);
     if (!job)
         return;
-    CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
-    CHECK(WaitForSingleObject(sink->final, 60000) == WAIT_OBJECT_0, nm("JobTransferred arrives within 60 s"));
     Sleep(2500); /* a second JobTransferred (retry delay 1 s) would come in this time */
     sink_t c = counts(sink);
     if (!CHECK(c.files == 2 && ends_with(c.file_names[0], L"/a.bin") && ends_with(c.file_names[1], L"/b.bin"),
@@ -461,11 +471,9 @@ static void transfer_callback1_only(const WCHAR *base)
     sink_t *sink = new_sink(0);
     sink->callback1_only = 1;
     GUID id;
-    IBackgroundCopyJob *job = new_job(base, two_files, FLAGS_ALL, 1, sink, &id);
+    IBackgroundCopyJob *job = transferred_with_every_flag(base, sink, &id);
     if (!job)
         return;
-    CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
-    CHECK(WaitForSingleObject(sink->final, 60000) == WAIT_OBJECT_0, nm("JobTransferred arrives within 60 s"));
     sink_t c = counts(sink);
     CHECK(c.transferred == 1 && c.files == 0, nm("JobTransferred once, and no FileTransferred call"));
     WCHAR text[40];
@@ -626,19 +634,27 @@ static int serve_clsid(void)
 /* ---- cmdline: SetNotifyCmdLine ------------------------------------------------------------------- */
 
 /* A job whose command line writes DIR<marker>.txt when it runs. */
-static IBackgroundCopyJob *cmdline_job(const WCHAR *base, const char *marker, sink_t *sink, GUID *id)
+/* SetNotifyCmdLine: cmd.exe writes "ran" into DIR\<marker>.txt. */
+static void set_cmdline(IBackgroundCopyJob *job, const char *marker)
 {
     WCHAR parameters[300];
     swprintf(parameters, 300, L"cmd.exe /c echo ran> " DIR L"%hs.txt", marker);
-    IBackgroundCopyJob *job = new_job(base, one_file, BG_NOTIFY_JOB_TRANSFERRED, 600, sink, id);
     IBackgroundCopyJob2 *job2 = NULL;
     if (job && SUCCEEDED(IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2))) {
         CHECK_HR(IBackgroundCopyJob2_SetNotifyCmdLine(job2, L"C:\\windows\\system32\\cmd.exe", parameters), S_OK,
                  nm("SetNotifyCmdLine(cmd.exe, \"%ls\")", parameters));
         IBackgroundCopyJob2_Release(job2);
     }
+}
+
+static IBackgroundCopyJob *cmdline_job(const WCHAR *base, const char *marker, sink_t *sink, GUID *id)
+{
+    IBackgroundCopyJob *job = new_job(base, one_file, BG_NOTIFY_JOB_TRANSFERRED, 600, sink, id);
+    if (job)
+        set_cmdline(job, marker);
     return job;
 }
+
 
 static int cmd_cmdline(const WCHAR *base)
 {
@@ -650,6 +666,17 @@ static int cmd_cmdline(const WCHAR *base)
         CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
         CHECK(wait_file_has(DIR L"cmdline-alone.txt", "ran", 60000),
               nm("without a sink, the program runs when the job is TRANSFERRED"));
+        finish(job, 1);
+    }
+    section = "command line set after TRANSFERRED";
+    DeleteFileW(DIR L"cmdline-late.txt");
+    job = new_job(base, one_file, BG_NOTIFY_JOB_TRANSFERRED, 600, NULL, &id);
+    if (job) {
+        CHECK_HR(IBackgroundCopyJob_Resume(job), S_OK, nm("Resume"));
+        CHECK(wait_state(job, BG_JOB_STATE_TRANSFERRED, 60000), nm("the job reaches TRANSFERRED (no command line yet)"));
+        set_cmdline(job, "cmdline-late");
+        CHECK(wait_file_has(DIR L"cmdline-late.txt", "ran", 30000),
+              nm("the program set on the TRANSFERRED job runs (BITS runs it whenever it is due)"));
         finish(job, 1);
     }
     section = "command line and a sink";

@@ -140,6 +140,8 @@ run_client error "https, certificate for another host" 'https\wrongname.bin' \
 
 # ---- 4. HTTP 404 and 403 ---------------------------------------------------------------------
 run_client error "HTTP 404" 'status\404.bin' "$nginx_url/missing.bin" 0x80190194 5
+# MaximumDownloadTime 1 s on a transfer that takes 90 s: ERROR BG_E_MAXDOWNLOAD_TIMEOUT, GENERAL_QUEUE_MANAGER
+run_client error "maximum download time" maxtime=1 kept=1 'status\maxtime.bin' "$fault_url/rate/65536/paced.bin" 0x80200054 2
 run_client error "HTTP 403" 'status\403.bin' "$nginx_url/forbidden/f.bin" 0x80190193 5
 
 # ---- 5. transient errors: 500 twice, then the file; 503 with Retry-After ----------------------

@@ -70,6 +70,8 @@ typedef struct options {
     BG_FILE_RANGE ranges[MAX_RANGES];
     DWORD range_count;
     ULONG security_flags;              /* SetSecurityFlags when not 0 */
+    ULONG max_time;                    /* SetMaximumDownloadTime when not 0 */
+    int kept;                          /* error: bytes were received before it (and stay) */
     const WCHAR *remote;               /* the first file's GetRemoteName once TRANSFERRED (NULL: not checked) */
 } options_t;
 
@@ -124,6 +126,10 @@ static int parse_option(const WCHAR *arg, options_t *o)
         o->min_ms = (DWORD)number(v);
     else if (KEY(L"timeout"))
         o->timeout_s = (ULONG)number(v);
+    else if (KEY(L"kept"))
+        o->kept = number(v) != 0;
+    else if (KEY(L"maxtime"))
+        o->max_time = (ULONG)number(v);
     else if (KEY(L"securityflags"))
         o->security_flags = (ULONG)number(v);
     else if (KEY(L"remote"))
@@ -197,6 +203,13 @@ static IBackgroundCopyJob3 *new_job(IBackgroundCopyManager *manager, const optio
     if (job3 && o->has_no_progress)
         CHECK_HR(IBackgroundCopyJob3_SetNoProgressTimeout(job3, o->no_progress), S_OK,
                  nm("SetNoProgressTimeout(%lu)", (unsigned long)o->no_progress));
+    IBackgroundCopyJob4 *job4 = NULL;
+    if (job3 && o->max_time &&
+        SUCCEEDED(IBackgroundCopyJob3_QueryInterface(job3, &IID_IBackgroundCopyJob4, (void **)&job4))) {
+        CHECK_HR(IBackgroundCopyJob4_SetMaximumDownloadTime(job4, o->max_time), S_OK,
+                 nm("SetMaximumDownloadTime(%lu)", (unsigned long)o->max_time));
+        IBackgroundCopyJob4_Release(job4);
+    }
     IBackgroundCopyJobHttpOptions *http = NULL;
     if (job3 && o->security_flags &&
         SUCCEEDED(IBackgroundCopyJob3_QueryInterface(job3, &IID_IBackgroundCopyJobHttpOptions, (void **)&http))) {
@@ -626,7 +639,11 @@ static int cmd_error(IBackgroundCopyManager *manager, const options_t *o, WCHAR 
         }
         ULONG errors = error_count_of(job);
         CHECK(errors >= 1 && errors != (ULONG)-1, nm("GetErrorCount counts the error (%lu)", (unsigned long)errors));
-        CHECK(progress_of(job).BytesTransferred == 0, nm("GetProgress: nothing was transferred"));
+        UINT64 got = progress_of(job).BytesTransferred;
+        if (o->kept)
+            CHECK(got > 0 && got != BG_SIZE_UNKNOWN, nm("GetProgress: the bytes received before the error are kept"));
+        else
+            CHECK(got == 0, nm("GetProgress: nothing was transferred"));
         CHECK(temp_files(local, NULL) == 1, nm("the temporary file stays while the job is in ERROR"));
     }
     cancel_job(job, local);

@@ -204,6 +204,15 @@ static void test_why_suspended(void)
     CHECK_HR(admin_explain(&sources, admin(), &with_file, &report), HR_OK, "/why of a suspended job with a file");
     CHECK(has(report, "doadmin /resume <job> queues it") && !strstr(report, "no files yet"),
           "/why: a suspended job with files: resume it");
+    CHECK(has(report, "Networks it may use (cost flags 0x8000007F): TRANSFER_NOT_ROAMING: any network but a "
+                      "roaming one.\n") && has(report, "it transfers on any network, whatever these flags say"),
+          "/why: the default cost flags by name, and that opendo does not apply them");
+    free(report);
+    job_value_t cost = {.number = 0x00000014u}; /* OVERCAP_CHARGED | BELOW_CAP */
+    CHECK_HR(jobs_set(f.jobs, alice(), &with_file, JOB_PROP_COST_FLAGS, &cost), HR_OK, "set cost flags 0x14");
+    CHECK_HR(admin_explain(&sources, admin(), &with_file, &report), HR_OK, "/why after the cost flags changed");
+    CHECK(has(report, "Networks it may use (cost flags 0x00000014): BELOW_CAP, OVERCAP_CHARGED.\n"),
+          "/why: other cost flags by their states");
     free(report);
     jobs_cancel(f.jobs, admin(), &empty);
     jobs_cancel(f.jobs, admin(), &with_file);

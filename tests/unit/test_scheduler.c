@@ -105,6 +105,16 @@ static void set_number(const store_guid_t *id, job_property_t p, uint32_t v)
     CHECK_HR(jobs_set(jobs, alice, id, p, &value), HR_OK, "set a job property");
 }
 
+/* Does the job's error say code, context and file index? */
+static int job_error_is(const store_guid_t *id, uint32_t code, int32_t context, int32_t file_index)
+{
+    store_job_t job = {0};
+    jobs_get(jobs, alice, id, &job);
+    int same = job.error_code == code && job.error_context == context && job.error_file_index == file_index;
+    store_job_clear(&job);
+    return same;
+}
+
 /* A job of one or two files (remote2 NULL: one), with the priority given. */
 static store_guid_t new_job(const char *name, int32_t priority, const char *remote1, const char *local1,
                             const char *remote2, const char *local2)
@@ -642,10 +652,7 @@ static void test_credentials(void)
              "credentials: Basic, a wrong password");
     jobs_resume(jobs, alice, &id);
     CHECK(wait_state(&id, JOB_STATE_ERROR, 10000), "credentials: a wrong password gives ERROR");
-    store_job_t job = {0};
-    jobs_get(jobs, alice, &id, &job);
-    CHECK(job.error_code == 0x80190191u && job.error_context == 5, "credentials: 0x80190191, REMOTE_FILE");
-    store_job_clear(&job);
+    CHECK(job_error_is(&id, 0x80190191u, 5, 0), "credentials: 0x80190191, REMOTE_FILE");
     CHECK_HR(jobs_set_credentials(jobs, alice, &id, 1, 1, "alice", "s3cret", 6), HR_OK,
              "credentials: the right password");
     jobs_resume(jobs, alice, &id);
@@ -664,12 +671,8 @@ static void test_validation_failed(void)
     jobs_resume(jobs, alice, &id);
     CHECK(wait_state(&id, JOB_STATE_TRANSFERRED, 10000), "validation: the job reaches TRANSFERRED");
     CHECK_HR(jobs_set_file_validation(jobs, alice, &id, 0, 0), HR_OK, "validation: SetValidationState(FALSE)");
-    store_job_t job = {0};
-    jobs_get(jobs, alice, &id, &job);
-    CHECK(job.state == JOB_STATE_ERROR && job.error_code == 0x80200053u && job.error_context == 5 &&
-              job.error_file_index == 0,
+    CHECK(state_of(&id) == JOB_STATE_ERROR && job_error_is(&id, 0x80200053u, 5, 0),
           "validation: the job is in ERROR with BG_E_VALIDATION_FAILED (0x80200053), REMOTE_FILE, file 0");
-    store_job_clear(&job);
     store_file_t file = {0};
     jobs_get_file(jobs, alice, &id, 0, &file);
     CHECK(file.bytes_transferred == 0 && file.validation_state == 0, "validation: the file's progress is back to 0");
@@ -683,6 +686,28 @@ static void test_validation_failed(void)
     CHECK(hash_ok("C:/dl/validated.bin", &f_b), "validation: content right");
 }
 
+/* MaximumDownloadTime: a transfer that takes longer ends the job in ERROR with
+ * BG_E_MAXDOWNLOAD_TIMEOUT, its bytes kept; without the limit, Resume finishes the file. */
+static void test_max_download_time(void)
+{
+    char u[300];
+    store_guid_t id = new_job("max download time", JOB_PRIORITY_FOREGROUND, url(u, fault_port, "/slow/s3.bin"),
+                              "C:/dl/max-time.bin", NULL, NULL);
+    set_number(&id, JOB_PROP_MAX_DOWNLOAD_TIME, 1);
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_ERROR, 8000), "max download time 1 s: a 4 s transfer ends the job in ERROR");
+    CHECK(job_error_is(&id, 0x80200054u, 2, 0),
+          "max download time: BG_E_MAXDOWNLOAD_TIMEOUT (0x80200054), context GENERAL_QUEUE_MANAGER, file 0");
+    uint64_t kept = file_bytes(&id, 0);
+    CHECK(kept > 0 && kept < f_s3.size, "max download time: the bytes received are kept");
+    CHECK(log_has_line("transfer.error", "BG_E_MAXDOWNLOAD_TIMEOUT"), "max download time: the log says why");
+    set_number(&id, JOB_PROP_MAX_DOWNLOAD_TIME, 0); /* no limit */
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_state(&id, JOB_STATE_TRANSFERRED, 15000), "max download time 0 (none): Resume finishes the file");
+    CHECK_HR(jobs_complete(jobs, alice, &id), HR_OK, "max download time: Complete");
+    CHECK(hash_ok("C:/dl/max-time.bin", &f_s3), "max download time: content right");
+}
+
 /* SetSecurityFlags' redirect policy: DISALLOW makes a redirect an error (the 302 itself). */
 static void test_redirect_policy(void)
 {
@@ -692,10 +717,7 @@ static void test_redirect_policy(void)
     set_number(&id, JOB_PROP_SECURITY_FLAGS, 0x0200); /* BG_HTTP_REDIRECT_POLICY_DISALLOW */
     jobs_resume(jobs, alice, &id);
     CHECK(wait_state(&id, JOB_STATE_ERROR, 10000), "redirect policy DISALLOW: the job fails");
-    store_job_t job = {0};
-    jobs_get(jobs, alice, &id, &job);
-    CHECK(job.error_code == 0x8019012Eu && job.error_context == 5, "redirect policy DISALLOW: 0x8019012E (302), REMOTE_FILE");
-    store_job_clear(&job);
+    CHECK(job_error_is(&id, 0x8019012Eu, 5, 0), "redirect policy DISALLOW: 0x8019012E (302), REMOTE_FILE");
     set_number(&id, JOB_PROP_SECURITY_FLAGS, 0x0000); /* ALLOW_SILENT */
     jobs_resume(jobs, alice, &id);
     CHECK(wait_state(&id, JOB_STATE_TRANSFERRED, 10000), "redirect policy ALLOW_SILENT: the redirect is followed");
@@ -773,6 +795,7 @@ int main(void)
         test_events_api();
         test_cancel();
         test_validation_failed();
+        test_max_download_time();
         test_expiry();
         test_suspend_resume();
         test_errors();

@@ -44,6 +44,7 @@ include service/module.mk
 include tools/module.mk
 include tests/module.mk
 include tests/bench/module.mk
+include tests/fuzz/fuzz.mk
 
 test: all
 	@bash tests/run.sh
@@ -79,7 +80,7 @@ cache-host-stop:
 	@bash scripts/cache-host.sh stop --cache-dir '$(CACHE_HOST_DIR)'
 
 clean:
-	rm -rf $(BUILD)/native $(BUILD)/native-opt $(BUILD)/win $(BUILD)/idl $(BUILD)/tests
+	rm -rf $(BUILD)/native $(BUILD)/native-opt $(BUILD)/win $(BUILD)/idl $(BUILD)/tests $(BUILD)/fuzz
 
 distclean:
 	rm -rf $(BUILD)

@@ -9,10 +9,13 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
+# clang and libclang-rt-dev build the fuzz targets (tests/fuzz); the latter holds the sanitizer and
+# libFuzzer runtimes, which clang only recommends, and the install below takes no recommendations.
 PACKAGES=(
     mingw-w64 mingw-w64-tools wine wine64 libwine-dev cmake tcl nginx libz-mingw-w64-dev
     libuv1-dev libsqlite3-dev libcurl4-openssl-dev dpkg-dev pkg-config openssl ca-certificates sqlite3 python3
     squid
+    clang libclang-rt-dev
 )
 
 . "$TOP/scripts/bootstrap-lib.sh"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The one test runner: checks of the build itself (tests/build), native unit tests (ASan/UBSan),
+# the fuzz targets (tests/fuzz, a few seconds each),
 # the end-to-end tests that need no Wine (tests/e2e scripts marked "# opendo-test: native"),
 # then the Wine end-to-end tests in a throw-away prefix that it creates, installs opendo into,
 # and always tears down (also on failure or interrupt). Every program reports "ok - ..." /
@@ -37,6 +38,12 @@ done
 
 for t in build/native/tests/*; do
     [ -x "$t" ] && run_test "native: $(basename "$t")" "$t"
+done
+
+# The libFuzzer targets (tests/fuzz), a few seconds each on a copy of their seeds: they stay green.
+for t in tests/fuzz/*.c; do
+    target=$(basename "$t" .c)
+    run_test "fuzz: $target" bash tests/fuzz/run.sh "${FUZZ_TEST_SECONDS:-5}" "$target"
 done
 
 is_native_e2e() { grep -q '^# opendo-test: native' "$1"; }

@@ -39,8 +39,10 @@ void admin_expiry(const admin_sources_t *src, const store_job_t *job, char *out,
     int by_inactivity = job_rules_of(job->kind)->expiry == JOB_EXPIRES_AFTER_INACTIVITY;
     *days = by_inactivity ? (int)settings_get(src->settings, SETTING_BITS_JOB_INACTIVITY_TIMEOUT)
                           : JOB_MAX_AGE_DAYS;
-    admin_format_time((by_inactivity ? job->modification_time : job->creation_time) +
-                          (int64_t)*days * 86400 * FILETIME_PER_SECOND, out, size);
+    int64_t since = by_inactivity ? job->modification_time : job->creation_time;
+    int64_t span = (int64_t)*days * 86400 * FILETIME_PER_SECOND;
+    /* A damaged row's time at the end of the range has no expiry date (shown as "-"). */
+    admin_format_time(since <= INT64_MAX - span ? since + span : 0, out, size);
 }
 
 void admin_format_time(int64_t filetime, char *out, size_t size)

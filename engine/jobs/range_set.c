@@ -40,6 +40,14 @@ static hr_t set_alloc(range_set_t *out, size_t count)
     return count && !out->items ? HR_E_OUTOFMEMORY : HR_OK;
 }
 
+/* A built set as range_set.h promises it: no array when it is empty. */
+static hr_t set_done(range_set_t *set, hr_t hr)
+{
+    if (!set->count)
+        range_set_free(set);
+    return hr;
+}
+
 /* Appends r to a normal set built in offset order, merging it with the last range when they
  * touch or overlap. */
 static void set_append(range_set_t *set, uint64_t offset, uint64_t length)
@@ -71,7 +79,7 @@ hr_t range_set_union(const store_range_t *a, size_t a_count, const store_range_t
             set_append(out, all[i].offset, all[i].length);
     }
     free(all);
-    return hr;
+    return set_done(out, hr);
 }
 
 hr_t range_set_subtract(const range_set_t *a, const range_set_t *b, range_set_t *out)
@@ -94,7 +102,7 @@ hr_t range_set_subtract(const range_set_t *a, const range_set_t *b, range_set_t 
         if (at < end)
             set_append(out, at, end - at);
     }
-    return HR_OK;
+    return set_done(out, HR_OK);
 }
 
 hr_t range_set_prefix(const range_set_t *set, uint64_t bytes, range_set_t *out)
@@ -105,7 +113,7 @@ hr_t range_set_prefix(const range_set_t *set, uint64_t bytes, range_set_t *out)
         set_append(out, set->items[i].offset, take);
         bytes -= take;
     }
-    return hr;
+    return set_done(out, hr);
 }
 
 hr_t range_set_from(const range_set_t *set, uint64_t position, range_set_t *out)
@@ -121,7 +129,7 @@ hr_t range_set_from(const range_set_t *set, uint64_t position, range_set_t *out)
     if (HR_SUCCEEDED(hr) && !out->count)
         for (size_t i = 0; i < set->count; i++)
             set_append(out, set->items[i].offset, set->items[i].length);
-    return hr;
+    return set_done(out, hr);
 }
 
 int range_set_covers(const range_set_t *set, uint64_t size)

@@ -549,7 +549,10 @@ static uint64_t retry_due(struct scheduler *s, const store_job_brief_t *job, uin
     uv_mutex_lock(&s->mu);
     job_clock_t *c = clock_get(s, &job->id);
     if (c && !c->retry_at_ms) {
-        int64_t waited = (store_now_filetime() - job->modification_time) / FILETIME_PER_MS;
+        /* A time before 1601 (a damaged row) has waited long enough, and must not overflow. */
+        int64_t waited = job->modification_time > 0
+                             ? (store_now_filetime() - job->modification_time) / FILETIME_PER_MS
+                             : INT64_MAX;
         int64_t left = (int64_t)job->min_retry_delay * 1000 - (waited > 0 ? waited : 0);
         c->retry_at_ms = now + (uint64_t)(left > 0 ? left : 0);
     }

@@ -69,7 +69,7 @@ static int parse_u64(const char **p, uint64_t *out)
 
 /* "bytes a-b/c", "bytes a-b/STAR" or "bytes STAR/c" (STAR is "*"); c = UNKNOWN for STAR,
  * a = b = UNKNOWN for the unsatisfied form. */
-static int parse_content_range(const char *s, uint64_t *a, uint64_t *b, uint64_t *c)
+int transfer_parse_content_range(const char *s, uint64_t *a, uint64_t *b, uint64_t *c)
 {
     if (!s || !transfer_istarts(s, "bytes"))
         return -1;
@@ -219,7 +219,7 @@ int transfer_start_request(transfer_t *t)
 /* ---- responses ------------------------------------------------------------------------------- */
 
 /* The validator to keep for If-Range: a strong ETag, else Last-Modified. */
-static char *pick_validator(const transfer_t *t)
+char *transfer_pick_validator(const transfer_t *t)
 {
     if (t->h_etag && !transfer_istarts(t->h_etag, "W/"))
         return strdup(t->h_etag);
@@ -269,7 +269,7 @@ static int accept_response(transfer_t *t, int code)
                           "HTTP 206 to a request without Range from %s", transfer_effective_url(t));
             return 0;
         }
-        if (parse_content_range(t->h_content_range, &a, &b, &c) || a == UNKNOWN)
+        if (transfer_parse_content_range(t->h_content_range, &a, &b, &c) || a == UNKNOWN)
             return bad_partial(t, "HTTP 206 without a valid Content-Range");
         if (a != t->req_start)
             return bad_partial(t, "HTTP 206 for another range");
@@ -325,13 +325,13 @@ static int accept_response(transfer_t *t, int code)
     }
 
     free(t->validator);
-    t->validator = pick_validator(t);
+    t->validator = transfer_pick_validator(t);
     if (total != UNKNOWN)
         t->total_size = total;
     return transfer_take_body(t, code, start, expected, restart);
 }
 
-static uint32_t parse_retry_after(const char *v)
+uint32_t transfer_parse_retry_after(const char *v)
 {
     if (!v)
         return 0;
@@ -341,7 +341,10 @@ static uint32_t parse_retry_after(const char *v)
         return secs > UINT32_MAX ? UINT32_MAX : (uint32_t)secs;
     time_t when = curl_getdate(v, NULL);
     time_t now = time(NULL);
-    return when > now ? (uint32_t)(when - now) : 0;
+    if (when <= now)
+        return 0;
+    /* A date centuries away waits as long as a delay can, never a wrapped-around few seconds. */
+    return (uint64_t)(when - now) > UINT32_MAX ? UINT32_MAX : (uint32_t)(when - now);
 }
 
 /* The blank line after a response's headers. Returns 1 to go on, 0 to abort the request. */
@@ -383,7 +386,7 @@ static int headers_complete(transfer_t *t)
     }
     uint64_t a, b, c;
     if (code == 416 && !t->range_count && t->req_range &&
-        parse_content_range(t->h_content_range, &a, &b, &c) == 0 && c != UNKNOWN) {
+        transfer_parse_content_range(t->h_content_range, &a, &b, &c) == 0 && c != UNKNOWN) {
         t->rstate = RESP_SKIP;
         if (c == t->req_start) {
             t->complete_by_416 = 1; /* resumed exactly at the end: the file is complete */
@@ -405,7 +408,7 @@ static int headers_complete(transfer_t *t)
     /* An error: its body (an error page) must not reach the file. */
     transfer_class_t cls = code == 408 || code == 429 || code >= 500 ? TRANSFER_TRANSIENT
                                                                       : TRANSFER_FATAL_REMOTE;
-    t->retry_after = parse_retry_after(t->h_retry_after);
+    t->retry_after = transfer_parse_retry_after(t->h_retry_after);
     char retry[160] = "";
     if (t->h_retry_after)
         snprintf(retry, sizeof retry, " (Retry-After: %.100s)", t->h_retry_after);
@@ -420,7 +423,7 @@ static void keep_header(char **field, const char *value, size_t len)
     *field = dup_len(value, len);
 }
 
-static size_t header_cb(char *buf, size_t size, size_t nitems, void *userp)
+size_t transfer_header_line(char *buf, size_t size, size_t nitems, void *userp)
 {
     transfer_t *t = userp;
     size_t len = size * nitems;
@@ -610,7 +613,7 @@ int transfer_http_setup(transfer_t *t)
     curl_easy_setopt(c, CURLOPT_BUFFERSIZE, (long)TRANSFER_BUFFER_SIZE);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, transfer_header_line);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,

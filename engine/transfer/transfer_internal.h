@@ -148,6 +148,17 @@ const char *transfer_effective_url(transfer_t *t);
 /* CURLINFO_PRIMARY_IP of the connection, NULL when none. */
 const char *transfer_primary_ip(transfer_t *t);
 void transfer_clear_response(transfer_t *t);
+/* What a server sends, as the engine reads it (also driven by tests/fuzz/fuzz_http_response.c).
+ * The CURLOPT_HEADERFUNCTION: one line of a response's header block (status line, field, or the
+ * blank line that ends the block). */
+size_t transfer_header_line(char *buf, size_t size, size_t nitems, void *userp);
+/* Content-Range: "bytes a-b/c", "bytes a-b/STAR" or "bytes STAR/c" (STAR is "*"); c = UINT64_MAX
+ * for STAR, a = b = UINT64_MAX for the unsatisfied form. 0, or -1 for anything else. */
+int transfer_parse_content_range(const char *s, uint64_t *a, uint64_t *b, uint64_t *c);
+/* Retry-After (seconds, or an HTTP date): seconds to wait from now, 0 when absent or past. */
+uint32_t transfer_parse_retry_after(const char *v);
+/* The validator to keep for If-Range (malloc'ed, NULL when none): a strong ETag, else Last-Modified. */
+char *transfer_pick_validator(const transfer_t *t);
 /* Creates t->easy with the options all its requests share. 0, or -1 (outcome recorded). */
 int transfer_http_setup(transfer_t *t);
 /* Adds the next request (whole file from t->progress, or the current range). 1: added;

@@ -139,6 +139,31 @@ static void test_status(void)
     jobs_cancel(f.jobs, admin(), &other);
 }
 
+/* A damaged row (found by fuzz_store_rows): times at the end of the int64 range overflowed the
+ * expiry date's sum. The reports show no date for it, and the rest as usual. Last: the job
+ * manager is reopened (without transfers) around the change made through the store itself. */
+static void test_damaged_times(void)
+{
+    store_guid_t id = new_job("damaged times", "http://example.invalid/d.bin", "C:/dl/d.bin");
+    store_t *store = fixture_open_store(&f);
+    store_job_t job = {0};
+    int damaged = store && store_job_get(store, &id, &job) == STORE_OK;
+    job.creation_time = job.modification_time = INT64_MAX;
+    damaged = damaged && store_job_update(store, &job) == STORE_OK;
+    store_job_clear(&job);
+    CHECK(fixture_close_store(&f, store) && damaged, "damaged row: its times set to the largest int64");
+    sources.jobs = f.jobs;
+    char *report = NULL;
+    CHECK_HR(admin_status(&sources, admin(), &id, &report), HR_OK, "damaged row: /status answers");
+    CHECK(has(report, "ExpireOn             : -\n") && has(report, "JobState             : SUSPENDED\n"),
+          "damaged row: /status shows no expiry date, and the job's other fields");
+    free(report);
+    report = NULL;
+    CHECK_HR(admin_explain(&sources, admin(), &id, &report), HR_OK, "damaged row: /why answers");
+    free(report);
+    jobs_cancel(f.jobs, admin(), &id);
+}
+
 /* IDODownload downloads: /status lists them among the jobs with their DownloadState; /why says
  * what they are and that their client drives them. */
 static void test_downloads(void)
@@ -346,5 +371,6 @@ int main(void)
     test_why_gone();
     test_cache_host_reports();
     test_config();
+    test_damaged_times();
     return fixture_finish(&f);
 }

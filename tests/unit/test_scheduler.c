@@ -773,6 +773,33 @@ static void test_redirect_policy(void)
     CHECK(hash_ok("C:/dl/reported.bin", &f_b), "redirect policy ALLOW_REPORT: content right");
 }
 
+/* A TRANSIENT_ERROR job whose ModificationTime a damaged row puts before 1601 (INT64_MIN): the
+ * retry clock set after a restart overflowed (UBSan); such a job has waited long enough. */
+static void test_damaged_retry_time(void)
+{
+    char u[300];
+    store_guid_t id = new_job("damaged retry time", JOB_PRIORITY_NORMAL, url(u, nginx_port, "/b.bin"),
+                              "C:/dl/damaged.bin", NULL, NULL);
+    jobs_disable_transfers(jobs);
+    jobs_close(jobs);
+    jobs = NULL;
+    store_t *store = NULL;
+    store_job_t job = {0};
+    int damaged = store_open(db, &store, NULL) == STORE_OK && store_job_get(store, &id, &job) == STORE_OK;
+    job.state = JOB_STATE_TRANSIENT_ERROR;
+    job.modification_time = INT64_MIN;
+    job.min_retry_delay = 3600;
+    damaged = damaged && store_job_update(store, &job) == STORE_OK;
+    store_job_clear(&job);
+    store_close(store);
+    CHECK(damaged, "damaged retry time: TRANSIENT_ERROR, ModificationTime INT64_MIN, retry delay 1 h");
+    CHECK_HR(jobs_open(db, &jobs, NULL), HR_OK, "damaged retry time: reopen");
+    CHECK_HR(jobs_enable_transfers(jobs, &options, NULL, 4), HR_OK, "damaged retry time: enable again");
+    CHECK(wait_state(&id, JOB_STATE_TRANSFERRED, 15000), "damaged retry time: retried at once, TRANSFERRED");
+    CHECK_HR(jobs_complete(jobs, alice, &id), HR_OK, "damaged retry time: Complete");
+    CHECK(hash_ok("C:/dl/damaged.bin", &f_b), "damaged retry time: content right");
+}
+
 int main(void)
 {
     if (http_fixture_setup("scheduler") != 0)
@@ -810,6 +837,7 @@ int main(void)
         test_credentials();
         test_redirect_policy();
         test_rename_failure();
+        test_damaged_retry_time();
     }
     jobs_close(jobs); /* disables transfers */
     log_close();

@@ -24,6 +24,7 @@
 
 #include "../check.h"
 #include "transfer.h"
+#include "transfer_internal.h"
 
 #include "http_fixture.h"
 
@@ -648,6 +649,17 @@ static void test_http_errors(void)
     check_ok_file(r, &f_b, "503: resubmitted");
 }
 
+/* Retry-After as the engine reads it, without a server: seconds, or a date from now on. */
+static void test_retry_after_values(void)
+{
+    CHECK(transfer_parse_retry_after("120") == 120 && transfer_parse_retry_after(NULL) == 0,
+          "Retry-After: seconds, or none");
+    CHECK(transfer_parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0, "Retry-After: a past date is 0");
+    /* found by fuzz_http_response: 2900 - now in seconds wrapped around 32 bits */
+    CHECK(transfer_parse_retry_after("Fri, 31 Dec 2900 23:59:59 GMT") == UINT32_MAX,
+          "Retry-After: a date beyond 32 bits of seconds waits the longest delay");
+}
+
 static void test_network_errors(void)
 {
     char url[256];
@@ -1024,6 +1036,7 @@ static void test_stop_while_running(void)
 
 int main(void)
 {
+    test_retry_after_values();
     if (http_fixture_setup("transfer") != 0)
         return 2;
 

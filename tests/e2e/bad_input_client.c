@@ -1805,7 +1805,6 @@ static int cmd_refs(IBackgroundCopyManager *m)
         V_BOOL(&v) = VARIANT_TRUE;
         ok &= setup_ok(IDeliveryOptimizationFile2_SetProperty(df2, DOFilePropertyId_IntegrityCheckMandatory, &v),
                        "A: file 0 IntegrityCheckMandatory");
-        ok &= setup_ok(IBackgroundCopyFile5_SetValidationState(f, TRUE), "A: file 0 SetValidationState");
         IBackgroundCopyFile5_Release(f);
         IDeliveryOptimizationFile2_Release(df2);
     } else {

@@ -133,7 +133,9 @@ void policies_cache_policy(settings_t *s, cache_policy_t *policy)
 {
     memset(policy, 0, sizeof *policy);
     char dhcp[SETTING_TEXT_MAX] = "", note[SETTING_NOTE_MAX], bad[300], vpn[128];
-    IP_ADAPTER_ADDRESSES *adapters = adapters_up(); /* one list for DHCP option 235 and the VPN check */
+    /* One list for DHCP option 235 and the VPN check, only when a policy needs it. */
+    int needed = settings_get(s, SETTING_CACHE_HOST_SOURCE) != 0 || settings_get(s, SETTING_NO_CACHE_ON_VPN);
+    IP_ADAPTER_ADDRESSES *adapters = needed ? adapters_up() : NULL;
     const char *text = cache_host_text(s, adapters, dhcp, sizeof dhcp, note, sizeof note);
     cache_policy_parse_hosts(policy, text, bad, sizeof bad);
     if (*bad)

@@ -15,10 +15,27 @@ wine_prefix_up() {
         wineboot -i </dev/null >/dev/null 2>&1 || return 1
         wineserver -w </dev/null >/dev/null 2>&1
     fi
-    # A persistent wineserver keeps services alive between client runs; the session is booted
-    # with handles on /dev/null so that system processes never hold our pipes open.
-    wineserver -p </dev/null >/dev/null 2>&1 || true   # already persistent: fine
-    wine cmd /c exit </dev/null >/dev/null 2>&1
+    # A persistent wineserver keeps services alive between client runs. `wineserver -p` exits 2
+    # when the prefix's wineserver already runs: its session is up, nothing more to do.
+    local status=0
+    wineserver -p </dev/null >/dev/null 2>&1 || status=$?
+    [ "$status" = 2 ] && return 0
+    # A new wineserver: the session is booted by a first process with handles on /dev/null, so
+    # that system processes never hold our pipes open (stderr goes to a file, not a pipe). A
+    # loaded machine can fail a boot now and then: it is tried again, and a last failure says why.
+    local attempt words
+    words=$(mktemp)
+    for attempt in 1 2 3; do
+        if wine cmd /c exit </dev/null >/dev/null 2>"$words"; then
+            rm -f "$words"
+            return 0
+        fi
+        sleep "$attempt"
+    done
+    echo "wine-env: the Wine session of $WINEPREFIX did not start (3 attempts); Wine said:" >&2
+    sed 's/^/  /' "$words" >&2
+    rm -f "$words"
+    return 1
 }
 
 wine_prefix_down() {

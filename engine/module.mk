@@ -25,7 +25,7 @@ $(BUILD)/win/libengine.a: $(ENGINE_WOBJS)
 ENGINE_TESTS := $(addprefix $(BUILD)/native/tests/,test_jobs test_job_properties test_job_states \
                   test_job_files test_log test_scheduler test_admin test_downloads test_bits_rules \
                   test_http_method test_helper_token test_on_demand test_cache_hosts \
-                  test_cache_fallback)
+                  test_cache_fallback test_self_identity)
 
 $(ENGINE_TESTS): $(BUILD)/native/tests/%: tests/unit/%.c $(BUILD)/native/libengine.a \
                  $(BUILD)/native/libstore.a

@@ -293,10 +293,11 @@ static const char *const fixed_sql[STMT_COUNT] = {
                         " (SELECT count(*) FROM files WHERE job_id=?1)",
     [STMT_FILE_EXISTS] = "SELECT 1 FROM files WHERE job_id=?1 AND idx=?2",
     [STMT_RANGE_INSERT] = "INSERT INTO ranges(job_id,file_idx,offset,length) VALUES(?1,?2,?3,?4)",
-    /* No row: no such file. One row of NULLs: the file has no ranges. */
+    /* No row: no such file. One row of NULLs: the file has no ranges. In the order they were
+     * inserted (rowid): the order the client gave, which is the order of the local file. */
     [STMT_RANGE_SELECT] = "SELECT r.offset, r.length FROM files f LEFT JOIN ranges r"
                           " ON r.job_id=f.job_id AND r.file_idx=f.idx"
-                          " WHERE f.job_id=?1 AND f.idx=?2 ORDER BY r.offset",
+                          " WHERE f.job_id=?1 AND f.idx=?2 ORDER BY r.rowid",
     [STMT_RANGE_CLEAR] = "DELETE FROM ranges WHERE job_id=?1 AND file_idx=?2",
     /* A file that does not exist fails the foreign key: STORE_NOT_FOUND. */
     [STMT_PROPERTY_UPSERT] = "INSERT INTO file_properties(job_id,file_idx,property,value)"
@@ -891,7 +892,7 @@ store_status_t store_job_count(store_t *store, const char *owner_sid, size_t *co
 static store_status_t insert_range(store_t *store, const store_file_t *file,
                                    const store_range_t *range)
 {
-    if (range->offset > (uint64_t)INT64_MAX) /* stored signed; keeps ORDER BY offset right */
+    if (range->offset > (uint64_t)INT64_MAX) /* stored signed */
         return store_fail_with(store, STORE_INVALID, "range offset out of range");
     sqlite3_stmt *st = store->stmts[STMT_RANGE_INSERT];
     const int64_t values[] = { file->index, (int64_t)range->offset, (int64_t)range->length };

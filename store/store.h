@@ -228,7 +228,7 @@ store_status_t store_file_get(store_t *store, const store_guid_t *job_id, uint32
                               store_file_t *out);
 store_status_t store_file_update(store_t *store, const store_file_t *file);
 store_status_t store_file_count(store_t *store, const store_guid_t *job_id, uint32_t *count);
-/* Ranges of one file, ordered by offset; *ranges is malloc'ed (NULL when count is 0). */
+/* Ranges of one file, in the order they were stored (the order given); *ranges is malloc'ed (NULL when count is 0). */
 store_status_t store_file_ranges(store_t *store, const store_guid_t *job_id, uint32_t index,
                                  store_range_t **ranges, size_t *count);
 /* Replaces the ranges of one file (count 0: none, the whole file), atomically; STORE_NOT_FOUND

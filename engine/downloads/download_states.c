@@ -118,7 +118,7 @@ static hr_t new_ranges(jobs_t *jobs, const store_file_t *file, const start_call_
         return HR_OK;
     if (call->count > jobs->limits[JOBS_LIMITS_DO].max_ranges_per_file)
         return HR_BG_E_TOO_MANY_RANGES_IN_FILE;
-    hr_t hr = file_check_ranges((const store_range_t *)call->ranges, call->count, JOB_SIZE_UNKNOWN, sorted);
+    hr_t hr = file_check_ranges((const store_range_t *)call->ranges, call->count, JOB_SIZE_UNKNOWN, 1, sorted);
     if (HR_FAILED(hr))
         return hr;
     store_range_t *old = NULL;

@@ -1,5 +1,5 @@
 /* Files of a job: AddFile / AddFileSet / AddFileWithRanges, remote and local name rules, byte
- * ranges (DO_E_INVALID_RANGE, DO_E_OVERLAPPING_RANGES, sorted by offset), SetRemoteName, and the
+ * ranges (DO_E_INVALID_RANGE, DO_E_OVERLAPPING_RANGES, kept in the order given), SetRemoteName, and the
  * DO file properties. */
 #include "jobs_internal.h"
 
@@ -153,11 +153,12 @@ static int compare_offsets(const void *a, const void *b)
     return x->length > y->length ? -1 : x->length < y->length;
 }
 
-/* Checks and sorts ranges (by offset, as DO does); sorted is malloc'ed (NULL when count is 0). */
-hr_t file_check_ranges(const store_range_t *ranges, size_t count, uint64_t file_size,
-                         store_range_t **sorted)
+/* Checks ranges in offset order (an overlap is judged there, whatever the input order); *checked
+ * is a malloc'ed copy in the order given or, with by_offset, sorted (NULL when count is 0). */
+hr_t file_check_ranges(const store_range_t *ranges, size_t count, uint64_t file_size, int by_offset,
+                       store_range_t **checked)
 {
-    *sorted = NULL;
+    *checked = NULL;
     if (!count)
         return HR_OK;
     if (!ranges)
@@ -181,10 +182,18 @@ hr_t file_check_ranges(const store_range_t *ranges, size_t count, uint64_t file_
                  (r->offset >= file_size || (!to_eof && r->offset + r->length > file_size)))
             hr = DO_E_INVALID_RANGE; /* outside the file */
     }
-    if (HR_FAILED(hr))
+    /* In the order given, a range to the end of the file comes last: the place of what would
+     * follow it depends on a size not yet known. */
+    for (size_t i = 0; !by_offset && HR_SUCCEEDED(hr) && i + 1 < count; i++)
+        if (ranges[i].length == JOB_SIZE_UNKNOWN)
+            hr = DO_E_INVALID_RANGE;
+    if (HR_FAILED(hr)) {
         free(copy);
-    else
-        *sorted = copy;
+        return hr;
+    }
+    if (!by_offset)
+        memcpy(copy, ranges, count * sizeof *copy);
+    *checked = copy;
     return hr;
 }
 
@@ -241,7 +250,7 @@ static hr_t prepare_file(const store_guid_t *job, uint32_t index, const job_file
 {
     hr_t hr = check_file_spec(spec, max_ranges);
     if (HR_SUCCEEDED(hr))
-        hr = file_check_ranges(spec->ranges, spec->range_count, spec->file_size, &batch->ranges[slot]);
+        hr = file_check_ranges(spec->ranges, spec->range_count, spec->file_size, 0, &batch->ranges[slot]);
     if (HR_FAILED(hr))
         return hr;
     store_file_t *row = &batch->rows[slot];

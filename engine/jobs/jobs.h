@@ -192,7 +192,8 @@ typedef struct job_file_spec {
 } job_file_spec_t;
 
 /* Adds files atomically (all or none). Ranges are validated (DO_E_INVALID_RANGE,
- * DO_E_OVERLAPPING_RANGES) and stored sorted by offset. *first_index may be NULL. */
+ * DO_E_OVERLAPPING_RANGES, judged in offset order) and stored in the order given, the order of
+ * the local file. *first_index may be NULL. */
 hr_t jobs_add_files(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                     const job_file_spec_t *files, size_t count, uint32_t *first_index);
 hr_t jobs_file_count(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, uint32_t *count);

@@ -167,10 +167,12 @@ hr_t file_check_local_name(const char *local);
 /* The hidden temporary file beside local: "<dir>\~opendo-<job>-<index>.tmp" (*out NULL for a
  * NULL local). */
 hr_t file_temp_name(const char *local, const store_guid_t *job, uint32_t index, char **out);
-/* Checks ranges (DO_E_INVALID_RANGE, DO_E_OVERLAPPING_RANGES) and sorts them by offset into
- * *sorted (malloc'ed; NULL when count is 0). */
-hr_t file_check_ranges(const store_range_t *ranges, size_t count, uint64_t file_size,
-                       store_range_t **sorted);
+/* Checks ranges (DO_E_INVALID_RANGE, DO_E_OVERLAPPING_RANGES, judged in offset order) into
+ * *checked (malloc'ed; NULL when count is 0): in the order given, as BITS writes them to the local
+ * file one after another (AddFileWithRanges), or with by_offset sorted by offset (a download's
+ * ranges). */
+hr_t file_check_ranges(const store_range_t *ranges, size_t count, uint64_t file_size, int by_offset,
+                       store_range_t **checked);
 /* Bytes a ranged file will hold (JOB_SIZE_UNKNOWN if a range runs to an unknown end). */
 uint64_t file_ranges_total(const store_range_t *ranges, size_t count, uint64_t file_size);
 

@@ -42,12 +42,26 @@ void transfer_request_init(transfer_request_t *r)
     r->low_speed_time_s = TRANSFER_DEFAULT_LOW_SPEED_TIME_S;
 }
 
+/* Whether two ranges share a byte (a to-EOF range runs to the end of everything). */
+static int ranges_overlap(const transfer_range_t *a, const transfer_range_t *b)
+{
+    int a_before_b = a->length != TRANSFER_TO_EOF && a->offset + a->length <= b->offset;
+    int b_before_a = b->length != TRANSFER_TO_EOF && b->offset + b->length <= a->offset;
+    return !a_before_b && !b_before_a;
+}
+
+/* Ranges in any order (the local file holds them in the order given), none empty, none sharing
+ * a byte with another, a to-EOF range only last (the place of what follows it would depend on a
+ * size not yet known). */
 static int ranges_valid(const transfer_range_t *r, size_t n, uint64_t offset_done)
 {
-    uint64_t next_free = 0, sum = 0;
+    uint64_t sum = 0;
     for (size_t i = 0; i < n; i++) {
-        if (r[i].length == 0 || r[i].offset < next_free)
+        if (r[i].length == 0)
             return 0;
+        for (size_t j = 0; j < i; j++)
+            if (ranges_overlap(&r[j], &r[i]))
+                return 0;
         if (r[i].length == TRANSFER_TO_EOF) {
             if (i != n - 1)
                 return 0;
@@ -55,7 +69,6 @@ static int ranges_valid(const transfer_range_t *r, size_t n, uint64_t offset_don
         }
         if (r[i].length > UINT64_MAX - r[i].offset || r[i].length > UINT64_MAX - sum)
             return 0;
-        next_free = r[i].offset + r[i].length;
         sum += r[i].length;
     }
     return offset_done <= sum;

@@ -133,9 +133,9 @@ static void check_ranges(IBackgroundCopyFile *file, const char *what)
     HRESULT hr = file2 ? IBackgroundCopyFile2_GetFileRanges(file2, &count, &ranges) : E_NOINTERFACE;
     snprintf(name, sizeof name, "%s: GetFileRanges gives the 3 ranges", what);
     CHECK(hr == S_OK && count == 3 && ranges, name_of(name));
-    snprintf(name, sizeof name, "%s: the ranges come back sorted by offset", what);
-    CHECK(hr == S_OK && count == 3 && ranges && ranges[0].InitialOffset == 0 && ranges[0].Length == 10 &&
-              ranges[1].InitialOffset == 100 && ranges[1].Length == 50 &&
+    snprintf(name, sizeof name, "%s: the ranges come back in the order given", what);
+    CHECK(hr == S_OK && count == 3 && ranges && ranges[0].InitialOffset == 100 && ranges[0].Length == 50 &&
+              ranges[1].InitialOffset == 0 && ranges[1].Length == 10 &&
               ranges[2].InitialOffset == 500 && ranges[2].Length == BG_LENGTH_TO_EOF,
           name_of(name));
     CoTaskMemFree(ranges);
@@ -201,7 +201,7 @@ static IBackgroundCopyJob *add_all_files(IBackgroundCopyManager *manager, GUID *
 
     IDeliveryOptimizationJob *do_job = query(job, &IID_IDeliveryOptimizationJob);
     CHECK(do_job != NULL, name_of("QueryInterface(IDeliveryOptimizationJob) on the job"));
-    BG_FILE_RANGE ranges[3] = {{500, BG_LENGTH_TO_EOF}, {0, 10}, {100, 50}}; /* not sorted */
+    BG_FILE_RANGE ranges[3] = {{100, 50}, {0, 10}, {500, BG_LENGTH_TO_EOF}}; /* not in offset order */
     HRESULT hr = do_job ? IDeliveryOptimizationJob_AddFileWithRanges(do_job, FILE_ID_R, URL_R,
                                                                      local_path(L"ranged.bin"), 3,
                                                                      ranges, 1000)

@@ -1,8 +1,10 @@
 /* Fuzz target: the byte ranges a client gives AddFileWithRanges / RequestFileRanges. Input: the
  * file's size (8 bytes little-endian, all ones = unknown), then ranges of 16 bytes each (offset,
  * length; a length of all ones runs to the end). file_check_ranges answers one of its documented
- * codes and sorts what it accepts; the set operations of on-demand files (range_set_*) keep their
+ * codes, sorts what it accepts or keeps it in the order given; the set operations of on-demand files (range_set_*) keep their
  * sets normal and count their bytes right. */
+#include <string.h>
+
 #include "jobs_internal.h"
 #include "range_checks.h"
 
@@ -25,13 +27,23 @@ static void check_accepted(const store_range_t *sorted, size_t count, uint64_t f
 
 static void check_file_ranges(const store_range_t *ranges, size_t count, uint64_t file_size)
 {
-    store_range_t *sorted = NULL;
-    hr_t hr = file_check_ranges(ranges, count, file_size, &sorted);
+    store_range_t *sorted = NULL, *given = NULL;
+    hr_t hr = file_check_ranges(ranges, count, file_size, 1, &sorted);
     FUZZ_REQUIRE(hr == HR_OK || hr == DO_E_INVALID_RANGE || hr == DO_E_OVERLAPPING_RANGES);
     FUZZ_REQUIRE(hr == HR_OK ? !count == !sorted : !sorted);
     if (hr == HR_OK)
         check_accepted(sorted, count, file_size);
+    /* the order given: the same answer (but a range to the end that is not the last one given is
+     * DO_E_INVALID_RANGE), and exactly the caller's ranges in the caller's order */
+    int eof_inside = 0;
+    for (size_t i = 0; i + 1 < count; i++)
+        eof_inside |= ranges[i].length == JOB_SIZE_UNKNOWN;
+    hr_t hr_given = file_check_ranges(ranges, count, file_size, 0, &given);
+    FUZZ_REQUIRE(hr_given == hr || (hr == HR_OK && eof_inside && hr_given == DO_E_INVALID_RANGE));
+    FUZZ_REQUIRE(hr_given == HR_OK ? !count == !given : !given);
+    FUZZ_REQUIRE(!given || memcmp(given, ranges, count * sizeof *given) == 0);
     free(sorted);
+    free(given);
 }
 
 /* range_set_union's precondition: no range runs to the end or past 2^64. */

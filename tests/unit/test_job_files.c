@@ -278,9 +278,9 @@ static void test_ranges(const store_guid_t *id)
     store_range_t *got = NULL;
     size_t count = 0;
     CHECK_HR(jobs_get_file_ranges(fx.jobs, alice(), id, f.index, &got, &count), HR_OK, "read the ranges");
-    CHECK(count == 3 && got && got[0].offset == 0 && got[0].length == 10 && got[1].offset == 100 &&
-              got[1].length == 5 && got[2].offset == 200 && got[2].length == 50,
-          "ranges come back sorted by offset");
+    CHECK(count == 3 && got && got[0].offset == 200 && got[0].length == 50 && got[1].offset == 0 &&
+              got[1].length == 10 && got[2].offset == 100 && got[2].length == 5,
+          "ranges come back in the order given (BITS writes them so)");
     free(got);
     CHECK_HR(jobs_get_file_ranges(fx.jobs, bob(), id, f.index, &got, &count), T_E_ACCESSDENIED,
              "ranges by another user denied");
@@ -340,6 +340,8 @@ static void test_ranges(const store_guid_t *id)
         {{{100, 1}}, 1, 100, T_DO_E_INVALID_RANGE, "(100,1) of a 100-byte file"},
         {{{100, UINT64_MAX}}, 1, 100, T_DO_E_INVALID_RANGE, "(100,EOF) of a 100-byte file"},
         {{{0, 10}, {200, 10}}, 2, 100, T_DO_E_INVALID_RANGE, "second range outside the file"},
+        {{{500, UINT64_MAX}, {0, 10}}, 2, JOB_SIZE_UNKNOWN, T_DO_E_INVALID_RANGE,
+         "(500,EOF) given before (0,10): a range to the end must come last"},
     };
     char label[200];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -12,7 +12,6 @@
 #include "guid.h"
 
 #define RECENT_LOG_LINES 5
-#define CONTEXT_LOCAL_FILE 4
 #define TRANSFER_STALL_S 120 /* the engine drops a connection that carries nothing this long */
 
 typedef struct why {
@@ -198,12 +197,12 @@ static void advise_error(why_t *w, uint32_t code, int32_t context)
         advise(w, "%s", "the server's certificate was refused (see the tls.refused log line): "
                         "fix the certificate, or trust its CA on this machine");
     else if (code == 0x80070002u || code == 0x80070003u)
-        advise(w, "%s", context == CONTEXT_LOCAL_FILE
+        advise(w, "%s", context == JOB_ERROR_CONTEXT_LOCAL_FILE
                             ? "the folder of the local file does not exist: create it, then doadmin "
                               "/resume <job>"
                             : "the source file does not exist: check its path (doadmin /listfiles "
                               "<job>), then doadmin /resume <job>");
-    else if (context == CONTEXT_LOCAL_FILE)
+    else if (context == JOB_ERROR_CONTEXT_LOCAL_FILE)
         advise(w, "%s", "the local file cannot be written: check free space and permissions where "
                         "the file goes, then doadmin /resume <job>");
 }

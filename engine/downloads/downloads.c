@@ -347,7 +347,6 @@ typedef struct sink_failure {
     const char *detail;
 } sink_failure_t;
 
-#define CONTEXT_LOCAL_FILE 4 /* BG_ERROR_CONTEXT_LOCAL_FILE: where the bytes go */
 
 static hr_t apply_sink_failure(jobs_t *jobs, store_job_t *job, void *context)
 {
@@ -358,7 +357,7 @@ static hr_t apply_sink_failure(jobs_t *jobs, store_job_t *job, void *context)
     job->state = JOB_STATE_ERROR;
     job->error_code = (uint32_t)sink->failure;
     job->error_extended = 0;
-    job->error_context = CONTEXT_LOCAL_FILE;
+    job->error_context = JOB_ERROR_CONTEXT_LOCAL_FILE;
     job->error_file_index = 0;
     job->error_count++;
     return replace_text(&job->error_detail, sink->detail);

@@ -519,9 +519,6 @@ hr_t jobs_replace_remote_prefix(jobs_t *jobs, const caller_t *caller, const stor
     return hr;
 }
 
-#define HR_BG_E_VALIDATION_FAILED ((hr_t)0x80200053)
-#define ERROR_CONTEXT_REMOTE_FILE 5 /* BG_ERROR_CONTEXT_REMOTE_FILE */
-
 /* IBackgroundCopyFile3::SetValidationState, as BITS: only once the file is whole (E_PENDING
  * before). FALSE (opendo has no peers: the bytes came from the origin or a cache host) puts the
  * job in ERROR with BG_E_VALIDATION_FAILED and the file's progress back to 0: Resume downloads it
@@ -537,7 +534,7 @@ static hr_t apply_validation(jobs_t *jobs, store_job_t *job, store_file_t *file,
     file->bytes_transferred = 0;
     file->completed = 0;
     job->state = JOB_STATE_ERROR;
-    job->error_context = ERROR_CONTEXT_REMOTE_FILE;
+    job->error_context = JOB_ERROR_CONTEXT_REMOTE_FILE;
     job->error_code = (uint32_t)HR_BG_E_VALIDATION_FAILED;
     job->error_file_index = (int32_t)file->index;
     job->error_count++;
@@ -551,9 +548,11 @@ hr_t jobs_set_file_validation(jobs_t *jobs, const caller_t *caller, const store_
 {
     char owner[CALLER_SID_MAX];
     hr_t hr = change_file(jobs, caller, id, index, apply_validation, &valid, owner);
-    if (hr == HR_OK && !valid)
+    if (hr == HR_OK && !valid) {
         log_event(LOG_WARN, id, owner, "job.error", "file %u declared invalid by %s (SetValidationState(FALSE)): "
                   "ERROR 0x80200053 BG_E_VALIDATION_FAILED, its progress back to 0", (unsigned)index, caller->sid);
+        scheduler_job_changed(jobs, id, 1); /* the job is in ERROR: a transfer of its next file stops */
+    }
     return hr;
 }
 

@@ -13,11 +13,8 @@
 #include "downloads.h"
 #include "guid.h"
 
-#define CONTEXT_LOCAL_FILE 4
-#define CONTEXT_REMOTE_FILE 5
 #define FILETIME_PER_MS 10000
 #define IDLE_WAKE_MS 30000u      /* a look at the store at least this often */
-#define CONTEXT_QUEUE_MANAGER 2  /* BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER */
 #define HR_BG_E_MAXDOWNLOAD_TIMEOUT ((hr_t)0x80200054)
 #define END_WAIT_MS 30000u       /* Cancel/Complete wait at most this long for a transfer's end */
 
@@ -506,7 +503,7 @@ static void start_job(struct scheduler *s, store_job_t *job)
     } else {
         int no_token = hr == HR_BG_E_TOKEN_REQUIRED;
         job->state = JOB_STATE_ERROR;
-        set_error(job, no_token ? CONTEXT_LOCAL_FILE : CONTEXT_REMOTE_FILE, hr, (int32_t)index,
+        set_error(job, no_token ? JOB_ERROR_CONTEXT_LOCAL_FILE : JOB_ERROR_CONTEXT_REMOTE_FILE, hr, (int32_t)index,
                   no_token ? "the job's helper token is gone (it lives in the service's memory only): "
                              "set it again (IBitsTokenOptions::SetHelperToken) or clear the flags, then Resume"
                            : "the transfer could not be started");
@@ -613,7 +610,7 @@ static void end_download_time(struct scheduler *s, const store_guid_t *id, uint3
         snprintf(detail, sizeof detail, "the job's maximum download time (%llu s) ran out",
                  (unsigned long long)(limit_ms / 1000));
         job.state = JOB_STATE_ERROR;
-        set_error(&job, CONTEXT_QUEUE_MANAGER, HR_BG_E_MAXDOWNLOAD_TIMEOUT, (int32_t)index, detail);
+        set_error(&job, JOB_ERROR_CONTEXT_QUEUE_MANAGER, HR_BG_E_MAXDOWNLOAD_TIMEOUT, (int32_t)index, detail);
         write_job(s->jobs, &job);
         uv_mutex_lock(&s->mu);
         cancel_transfer_locked(s, id);
@@ -876,8 +873,8 @@ static void record_failure(struct scheduler *s, store_job_t *job, const active_t
      * of a transfer is the remote file's (BITS reports a refused connection that way too), and
      * so is the no-progress verdict below, which ends a run of them. */
     int32_t context = result->error_context                     ? result->error_context
-                      : result->result == TRANSFER_FATAL_LOCAL ? CONTEXT_LOCAL_FILE
-                                                               : CONTEXT_REMOTE_FILE;
+                      : result->result == TRANSFER_FATAL_LOCAL ? JOB_ERROR_CONTEXT_LOCAL_FILE
+                                                               : JOB_ERROR_CONTEXT_REMOTE_FILE;
     hr_t code = result->code, behind = 0; /* behind: the failure under a no-progress timeout */
     /* A job with a custom HTTP method is not retried on its own (bits.md §2.3). */
     int32_t state = (result->result == TRANSFER_TRANSIENT && !job_has_custom_http_method(job)) || cache_wait_ms

@@ -686,6 +686,29 @@ static void test_validation_failed(void)
     CHECK(hash_ok("C:/dl/validated.bin", &f_b), "validation: content right");
 }
 
+/* SetValidationState(FALSE) on the first file while the second transfers: that transfer stops,
+ * and the job stays in ERROR with the validation failure. */
+static void test_validation_failed_while_next_transfers(void)
+{
+    char u1[300], u2[300];
+    store_guid_t id = new_job("validation next", JOB_PRIORITY_NORMAL, url(u1, nginx_port, "/b.bin"),
+                              "C:/dl/vn-b.bin", url(u2, fault_port, "/slow/s1.bin"), "C:/dl/vn-s1.bin");
+    jobs_resume(jobs, alice, &id);
+    CHECK(wait_bytes(&id, 1, 640, 8000), "validation, next file transferring: the second file is under way");
+    CHECK_HR(jobs_set_file_validation(jobs, alice, &id, 0, 0), HR_OK,
+             "validation, next file transferring: SetValidationState(FALSE) on the first file");
+    sleep_ms(1000);
+    ull r1, b1, r2, b2;
+    fault_stats("/slow/s1.bin", &r1, &b1);
+    sleep_ms(800);
+    fault_stats("/slow/s1.bin", &r2, &b2);
+    if (!CHECK(b2 == b1, "validation, next file transferring: the second file's transfer stopped"))
+        printf("#   the server sent %llu bytes more\n", b2 - b1);
+    CHECK(state_of(&id) == JOB_STATE_ERROR && job_error_is(&id, 0x80200053u, 5, 0),
+          "validation, next file transferring: the job stays in ERROR with BG_E_VALIDATION_FAILED, file 0");
+    jobs_cancel(jobs, alice, &id);
+}
+
 /* MaximumDownloadTime: a transfer that takes longer ends the job in ERROR with
  * BG_E_MAXDOWNLOAD_TIMEOUT, its bytes kept; without the limit, Resume finishes the file. */
 static void test_max_download_time(void)
@@ -826,6 +849,7 @@ int main(void)
         test_events_api();
         test_cancel();
         test_validation_failed();
+        test_validation_failed_while_next_transfers();
         test_max_download_time();
         test_certificate_errors_logged();
         test_expiry();

@@ -928,11 +928,13 @@ else:
     table(["| download | " + " | ".join(label for _, label in DL_WHO) + " |", "|---|---:|---:|---:|"]
           + dl_table)
     if disk:
-        out(f"**The disk's ceiling:** copying the http file into the prefix's drive and making it "
-            f"durable (`dd bs=4M conv=fsync`, once per run) took the disk {med(disk):.0f} MB/s "
+        out(f"**The disk:** copying the http file into the prefix's drive and making it durable "
+            f"(`dd bs=4M conv=fsync`, once per run) took the disk {med(disk):.0f} MB/s "
             f"({min(disk):.0f}–{max(disk):.0f}). DoSvc makes every byte durable before it reports "
-            f"TRANSFERRED, so that rate bounds it; curl's and Wine's BITS's bytes may still be in the "
-            f"page cache when they finish.")
+            f"TRANSFERRED (it flushes as the data arrives, so the disk writes while the network "
+            f"reads); curl's and Wine's BITS's bytes may still be in the page cache when they finish. "
+            f"The ratio to curl therefore compares a durable download with a page-cache one "
+            f"(docs/transfer.md, \"Where a 1 GiB download's time goes now\").")
         out()
     table(["| target | measured | per run | target | result |", "|---|---:|---:|---|---|"] + dl_targets)
 out("## The BITS classes (opendo as the prefix's BITS service)")

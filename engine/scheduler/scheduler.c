@@ -634,10 +634,10 @@ static uint64_t enforce_download_times(struct scheduler *s, uint64_t next)
         uv_mutex_lock(&s->mu);
         for (size_t i = 0; i < s->active_count && !limit; i++) {
             const active_t *a = &s->active[i];
-            const job_clock_t *c = scheduler_clock_find(s, &a->job);
-            uint64_t used = (c ? c->transfer_ms : 0) + (now - a->started_ms);
             if (!a->max_download_ms || a->timed_out)
                 continue;
+            const job_clock_t *c = scheduler_clock_find(s, &a->job);
+            uint64_t used = (c ? c->transfer_ms : 0) + (now - a->started_ms);
             if (used >= a->max_download_ms)
                 expired = a->job, index = a->index, limit = a->max_download_ms, s->active[i].timed_out = 1;
             else if (a->max_download_ms - used < next)

@@ -187,6 +187,15 @@ static IBackgroundCopyJob3 *as_job3(IBackgroundCopyJob *job, const char *how)
     return SUCCEEDED(hr) ? job3 : NULL;
 }
 
+/* Another interface of the job, or NULL (no job, or not answered). */
+static void *job_interface(IBackgroundCopyJob3 *job3, REFIID iid)
+{
+    void *other = NULL;
+    if (!job3 || FAILED(IBackgroundCopyJob3_QueryInterface(job3, iid, &other)))
+        return NULL;
+    return other;
+}
+
 /* CreateJob with the options' retry delay and no-progress timeout. */
 static IBackgroundCopyJob3 *new_job(IBackgroundCopyManager *manager, const options_t *o, GUID *id)
 {
@@ -203,16 +212,15 @@ static IBackgroundCopyJob3 *new_job(IBackgroundCopyManager *manager, const optio
     if (job3 && o->has_no_progress)
         CHECK_HR(IBackgroundCopyJob3_SetNoProgressTimeout(job3, o->no_progress), S_OK,
                  nm("SetNoProgressTimeout(%lu)", (unsigned long)o->no_progress));
-    IBackgroundCopyJob4 *job4 = NULL;
-    if (job3 && o->max_time &&
-        SUCCEEDED(IBackgroundCopyJob3_QueryInterface(job3, &IID_IBackgroundCopyJob4, (void **)&job4))) {
+    IBackgroundCopyJob4 *job4 = o->max_time ? job_interface(job3, &IID_IBackgroundCopyJob4) : NULL;
+    if (job4) {
         CHECK_HR(IBackgroundCopyJob4_SetMaximumDownloadTime(job4, o->max_time), S_OK,
                  nm("SetMaximumDownloadTime(%lu)", (unsigned long)o->max_time));
         IBackgroundCopyJob4_Release(job4);
     }
-    IBackgroundCopyJobHttpOptions *http = NULL;
-    if (job3 && o->security_flags &&
-        SUCCEEDED(IBackgroundCopyJob3_QueryInterface(job3, &IID_IBackgroundCopyJobHttpOptions, (void **)&http))) {
+    IBackgroundCopyJobHttpOptions *http =
+        o->security_flags ? job_interface(job3, &IID_IBackgroundCopyJobHttpOptions) : NULL;
+    if (http) {
         CHECK_HR(IBackgroundCopyJobHttpOptions_SetSecurityFlags(http, o->security_flags), S_OK,
                  nm("SetSecurityFlags(0x%lx)", (unsigned long)o->security_flags));
         IBackgroundCopyJobHttpOptions_Release(http);

@@ -331,6 +331,9 @@ static char *statement_sql(enum store_stmt id, int schema_version)
     switch (id) {
     case STMT_JOB_INSERT: return record_insert_sql(&job_record, schema_version);
     case STMT_JOB_SELECT: return record_select_sql(&job_record, schema_version);
+    case STMT_JOB_ACCESS: /* kind came with schema v5; older rows are all BITS-shaped jobs */
+        return sqlite3_mprintf("SELECT state, %s, owner_sid FROM jobs WHERE id=?1",
+                               schema_version >= 5 ? "kind" : "0");
     case STMT_JOB_UPDATE: return record_update_sql(&job_record, schema_version);
     case STMT_FILE_INSERT: return record_insert_sql(&file_record, schema_version);
     case STMT_FILE_SELECT: return record_select_sql(&file_record, schema_version);
@@ -656,14 +659,68 @@ void store_rollback(store_t *store)
 
 /* ---- jobs ----------------------------------------------------------------------------------- */
 
+/* The access copies (store_job_access): a job's slot is found by its id's hash. */
+static store_access_slot_t *access_slot(store_t *store, const store_guid_t *id)
+{
+    uint32_t hash = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < sizeof id->bytes; i++)
+        hash = (hash ^ id->bytes[i]) * 16777619u;
+    return &store->access[hash % STORE_ACCESS_SLOTS];
+}
+
+/* Before any write of the job's row: its copy, if any, is gone. */
+static void access_drop(store_t *store, const store_guid_t *id)
+{
+    store_access_slot_t *slot = access_slot(store, id);
+    if (slot->used && memcmp(&slot->id, id, sizeof *id) == 0)
+        slot->used = 0;
+}
+
+static store_status_t read_access(sqlite3_stmt *st, void *ctx)
+{
+    store_job_access_t *out = ctx;
+    out->state = sqlite3_column_int(st, 0);
+    out->kind = sqlite3_column_int(st, 1);
+    const unsigned char *owner = sqlite3_column_text(st, 2);
+    int length = sqlite3_column_bytes(st, 2);
+    if (length >= (int)sizeof out->owner_sid)
+        return STORE_CORRUPT;
+    memcpy(out->owner_sid, owner ? (const char *)owner : "", owner ? (size_t)length + 1 : 1);
+    return STORE_OK;
+}
+
+store_status_t store_job_access(store_t *store, const store_guid_t *id, store_job_access_t *out)
+{
+    if (!store || !id || !out)
+        return STORE_INVALID;
+    store_access_slot_t *slot = access_slot(store, id);
+    if (slot->used && memcmp(&slot->id, id, sizeof *id) == 0) {
+        *out = slot->access;
+        return STORE_OK;
+    }
+    sqlite3_stmt *st = store->stmts[STMT_JOB_ACCESS];
+    store_status_t status = fetch_one(store, st, bind_guid(st, 1, id), read_access, out);
+    if (status == STORE_CORRUPT)
+        return store_fail_with(store, status, "a job's owner is longer than any SID");
+    /* Inside a transaction the row may hold what is not committed yet: no copy of it. */
+    if (status == STORE_OK && sqlite3_get_autocommit(store->db)) {
+        slot->used = 1;
+        slot->id = *id;
+        slot->access = *out;
+    }
+    return status;
+}
+
 store_status_t store_job_insert_many(store_t *store, const store_job_t *jobs, size_t count)
 {
     if (!store || !jobs)
         return STORE_INVALID;
     sqlite3_stmt *st = store->stmts[STMT_JOB_INSERT];
     store_status_t status = begin(store);
-    for (size_t i = 0; i < count && status == STORE_OK; i++)
+    for (size_t i = 0; i < count && status == STORE_OK; i++) {
+        access_drop(store, &jobs[i].id);
         status = run(store, st, bind_row(store, st, &job_record, &jobs[i]));
+    }
     return finish(store, status);
 }
 
@@ -691,6 +748,7 @@ store_status_t store_job_update(store_t *store, const store_job_t *job)
 {
     if (!store || !job)
         return STORE_INVALID;
+    access_drop(store, &job->id);
     sqlite3_stmt *st = store->stmts[STMT_JOB_UPDATE];
     return run_changing_one_row(store, st, bind_row(store, st, &job_record, job));
 }
@@ -699,6 +757,7 @@ store_status_t store_job_delete(store_t *store, const store_guid_t *id)
 {
     if (!store || !id)
         return STORE_INVALID;
+    access_drop(store, id);
     sqlite3_stmt *st = store->stmts[STMT_JOB_DELETE];
     /* files, and through them ranges and file properties, and credentials cascade */
     return run_changing_one_row(store, st, bind_guid(st, 1, id));

@@ -18,6 +18,7 @@ enum store_stmt {
     STMT_ROLLBACK_TO,
     STMT_JOB_INSERT,
     STMT_JOB_SELECT,
+    STMT_JOB_ACCESS,
     STMT_JOB_UPDATE,
     STMT_JOB_DELETE,
     STMT_JOB_COUNT_ALL,
@@ -42,11 +43,20 @@ enum store_stmt {
     STMT_COUNT
 };
 
+/* One job's access copy (store_job_access): direct-mapped by the job id's hash. */
+#define STORE_ACCESS_SLOTS 256
+typedef struct store_access_slot {
+    int used;
+    store_guid_t id;
+    store_job_access_t access;
+} store_access_slot_t;
+
 struct store {
     sqlite3 *db;
     sqlite3_stmt *stmts[STMT_COUNT]; /* NULL for a statement the database's schema predates */
     int in_transaction;              /* the caller's explicit transaction (store_begin) is open */
     char last_error[256];
+    store_access_slot_t access[STORE_ACCESS_SLOTS]; /* copies of committed rows only */
 };
 
 /* An ordered list of schema migrations: steps[i] is the SQL taking version i to version i + 1. */

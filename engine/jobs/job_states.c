@@ -145,26 +145,24 @@ hr_t jobs_complete(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
     return with_job(jobs, caller, id, apply_end, &end);
 }
 
-static hr_t read_state(jobs_t *jobs, store_job_t *job, void *context)
-{
-    (void)jobs;
-    *(int32_t *)context = job->state;
-    return HR_OK;
-}
-
 hr_t jobs_state(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, int32_t *state)
 {
     if (!state)
         return HR_E_INVALIDARG;
-    hr_t hr = with_job(jobs, caller, id, read_state, state);
-    if (hr != DO_E_INVALID_STATE || HR_FAILED(lock_store(jobs)))
+    hr_t hr = lock_for_job(jobs, caller, id);
+    if (HR_FAILED(hr))
         return hr;
-    /* A job that became final during this run (and that the caller may see). */
-    const finished_job_t *finished = finished_find(jobs, id);
-    if (finished)
+    store_job_access_t job;
+    hr = load_job_access(jobs, caller, id, &job);
+    if (hr == HR_OK)
+        *state = job.state;
+    const finished_job_t *finished = hr == DO_E_INVALID_STATE ? finished_find(jobs, id) : NULL;
+    if (finished) { /* a job that became final during this run (and that the caller may see) */
         *state = finished->state;
+        hr = HR_OK;
+    }
     unlock_store(jobs);
-    return finished ? HR_OK : hr;
+    return hr;
 }
 
 /* TakeOwnership strips what belonged to the previous owner (BITS rule). */

@@ -263,18 +263,32 @@ static hr_t missing_job(const jobs_t *jobs, const caller_t *caller, const store_
     return caller_may_access(caller, finished->owner_sid) ? DO_E_INVALID_STATE : HR_E_ACCESSDENIED;
 }
 
-hr_t load_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, store_job_t *out)
+/* The answer to a caller for a job read with status, whose owner is owner_sid. */
+static hr_t access_answer(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                          store_status_t status, const char *owner_sid)
 {
-    memset(out, 0, sizeof *out);
-    store_status_t status = store_job_get(jobs->store, id, out);
     if (status == STORE_NOT_FOUND)
         return missing_job(jobs, caller, id);
     if (status != STORE_OK)
         return store_failure(jobs, id, "read job", status);
-    if (caller_may_access(caller, out->owner_sid))
-        return HR_OK;
-    store_job_clear(out);
-    return HR_E_ACCESSDENIED;
+    return caller_may_access(caller, owner_sid) ? HR_OK : HR_E_ACCESSDENIED;
+}
+
+hr_t load_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, store_job_t *out)
+{
+    memset(out, 0, sizeof *out);
+    store_status_t status = store_job_get(jobs->store, id, out);
+    hr_t hr = access_answer(jobs, caller, id, status, status == STORE_OK ? out->owner_sid : NULL);
+    if (hr == HR_E_ACCESSDENIED)
+        store_job_clear(out);
+    return hr;
+}
+
+hr_t load_job_access(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                     store_job_access_t *out)
+{
+    store_status_t status = store_job_access(jobs->store, id, out);
+    return access_answer(jobs, caller, id, status, status == STORE_OK ? out->owner_sid : NULL);
 }
 
 hr_t change_loaded_job(jobs_t *jobs, store_job_t *job, job_change_fn change, void *context)
@@ -549,18 +563,11 @@ hr_t jobs_get(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, stor
  * are "not found", whoever asks. */
 static hr_t lookup_locked(jobs_t *jobs, const caller_t *caller, int32_t kind, const store_guid_t *id)
 {
-    store_job_t job;
-    hr_t hr = load_job(jobs, caller, id, &job);
-    int other_kind = HR_SUCCEEDED(hr) && job.kind != kind;
-    store_job_clear(&job);
-    if (hr == DO_E_INVALID_STATE || other_kind)
-        return DO_E_JOB_NOT_FOUND;
-    if (hr == HR_E_ACCESSDENIED) { /* someone else's: one of another kind is still "not found" */
-        store_status_t status = store_job_get(jobs->store, id, &job);
-        other_kind = status == STORE_OK && job.kind != kind;
-        store_job_clear(&job);
-    }
-    return other_kind ? DO_E_JOB_NOT_FOUND : hr;
+    store_job_access_t job;
+    hr_t hr = load_job_access(jobs, caller, id, &job);
+    /* someone else's job of another kind is "not found" too */
+    int read = HR_SUCCEEDED(hr) || hr == HR_E_ACCESSDENIED;
+    return hr == DO_E_INVALID_STATE || (read && job.kind != kind) ? DO_E_JOB_NOT_FOUND : hr;
 }
 
 hr_t jobs_lookup(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)

@@ -38,7 +38,7 @@ enum job_priority { JOB_PRIORITY_FOREGROUND, JOB_PRIORITY_HIGH, JOB_PRIORITY_NOR
 #define BITS_DEFAULT_NO_PROGRESS_TIMEOUT 1209600u /* seconds (14 days), whatever the priority */
 #define BITS_DEFAULT_JOB_INACTIVITY_DAYS 90u      /* JobInactivityTimeout */
 
-#define CALLER_SID_MAX 192
+#define CALLER_SID_MAX STORE_SID_MAX /* a job's owner is a caller's SID */
 
 /* Who is calling: established by the service from the RPC/COM call (or injected by tests). */
 typedef struct caller {

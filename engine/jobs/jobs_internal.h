@@ -103,6 +103,10 @@ hr_t store_failure(jobs_t *jobs, const store_guid_t *job, const char *what, stor
 int caller_is_valid(const caller_t *caller);
 /* Loads a job for a job object's call (lock held): access checked; final → DO_E_INVALID_STATE. */
 hr_t load_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, store_job_t *out);
+/* The same check from the store's access copy (state, kind, owner only; no row): for the calls
+ * that read nothing else. On HR_E_ACCESSDENIED *out still holds the job's state and kind. */
+hr_t load_job_access(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
+                     store_job_access_t *out);
 /* Loads the job (access checked) under the store lock and hands it to use. */
 hr_t with_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, job_change_fn use,
               void *context);

@@ -163,7 +163,15 @@ static void read_store(void)
     for (size_t i = 0; i < count && i < MAX_READS; i++) {
         store_job_t job = {0};
         size_t credentials = 0;
-        require_status(store_job_get(store, &ids[i], &job));
+        store_job_access_t access;
+        store_status_t got = store_job_get(store, &ids[i], &job);
+        store_status_t checked = store_job_access(store, &ids[i], &access);
+        require_status(got);
+        require_status(checked);
+        /* the access check reads what the row holds (its copy included) */
+        FUZZ_REQUIRE(got != STORE_OK || checked != STORE_OK ||
+                     (access.state == job.state && access.kind == job.kind &&
+                      strcmp(access.owner_sid, job.owner_sid ? job.owner_sid : "") == 0));
         require_status(store_credential_count(store, &ids[i], &credentials));
         read_store_files(store, &ids[i]);
         store_job_clear(&job);

@@ -884,6 +884,100 @@ static void test_transactions(const char *path)
     store_close(store);
 }
 
+/* ---- the access copies (store_job_access) ----------------------------------------------------- */
+
+static int access_is(store_t *store, const store_guid_t *id, int32_t state, int32_t kind,
+                     const char *owner)
+{
+    store_job_access_t got;
+    return store_job_access(store, id, &got) == STORE_OK && got.state == state && got.kind == kind
+           && strcmp(got.owner_sid, owner) == 0;
+}
+
+/* The copies never answer with what a rollback undid or a later write replaced. */
+static void test_access_copy_writes(store_t *store)
+{
+    store_job_t job;
+    make_job(&job, 80, ALICE);
+    job.state = 1;
+    job.kind = STORE_KIND_BITS;
+    CHECK(store_job_insert(store, &job) == STORE_OK && access_is(store, &job.id, 1, STORE_KIND_BITS, ALICE)
+              && access_is(store, &job.id, 1, STORE_KIND_BITS, ALICE),
+          "access: state, kind and owner as inserted, read twice (the second from the copy)");
+    job.state = 4;
+    CHECK(store_job_update(store, &job) == STORE_OK && access_is(store, &job.id, 4, STORE_KIND_BITS, ALICE),
+          "access: an update is seen at once (the copy was dropped)");
+    job.state = 6;
+    CHECK(store_begin(store) == STORE_OK && store_job_update(store, &job) == STORE_OK
+              && access_is(store, &job.id, 6, STORE_KIND_BITS, ALICE),
+          "access: inside a transaction, its own update is seen");
+    store_rollback(store);
+    CHECK(access_is(store, &job.id, 4, STORE_KIND_BITS, ALICE),
+          "access: after the rollback, the committed state again (no copy of uncommitted rows)");
+    free(job.owner_sid);
+    job.owner_sid = dup_text(BOB);
+    job.state = 7;
+    CHECK(store_begin(store) == STORE_OK && store_job_update(store, &job) == STORE_OK
+              && store_commit(store) == STORE_OK && access_is(store, &job.id, 7, STORE_KIND_BITS, BOB),
+          "access: a committed change of owner and state is seen");
+    CHECK(store_job_delete(store, &job.id) == STORE_OK
+              && store_job_access(store, &job.id, &(store_job_access_t){0}) == STORE_NOT_FOUND,
+          "access: a deleted job is not found");
+    CHECK(store_job_insert(store, &job) == STORE_OK && access_is(store, &job.id, 7, STORE_KIND_BITS, BOB),
+          "access: the same id inserted again is read afresh");
+    store_job_clear(&job);
+}
+
+/* More jobs than copies: jobs sharing a slot push each other out, never answer for each other. */
+static void test_access_copy_slots(store_t *store)
+{
+    enum { JOBS = STORE_ACCESS_SLOTS * 3 };
+    int right = 1;
+    for (int pass = 0; pass < 3 && right; pass++)
+        for (uint32_t i = 0; i < JOBS && right; i++) {
+            store_job_t job;
+            make_job(&job, 1000 + i, i % 2 ? ALICE : BOB);
+            job.state = (int32_t)(i % 7);
+            job.kind = (int32_t)(i % 3);
+            if (pass == 0)
+                right = store_job_insert(store, &job) == STORE_OK;
+            if (pass == 1) { /* every other job changes: its copy must go */
+                job.state = i % 2 ? 5 : job.state;
+                right = i % 2 == 0 || store_job_update(store, &job) == STORE_OK;
+            }
+            if (pass == 2)
+                job.state = i % 2 ? 5 : job.state;
+            right = right && access_is(store, &job.id, job.state, job.kind, job.owner_sid);
+            store_job_clear(&job);
+        }
+    CHECK(right, "access: three times as many jobs as copies, read, changed and read again: "
+                 "every answer is the job's own");
+}
+
+static void test_access_copies(const char *path)
+{
+    store_t *store;
+    if (!CHECK(store_open(path, &store, NULL) == STORE_OK, "open access database"))
+        return;
+    test_access_copy_writes(store);
+    test_access_copy_slots(store);
+    store_job_t job;
+    make_job(&job, 90, NULL);
+    job.owner_sid = dup_text("S-1-%0*d", STORE_SID_MAX - 5, 7); /* STORE_SID_MAX - 1 characters */
+    CHECK(store_job_insert(store, &job) == STORE_OK && access_is(store, &job.id, job.state, job.kind, job.owner_sid),
+          "access: the longest owner that fits");
+    free(job.owner_sid);
+    job.owner_sid = dup_text("S-1-%0*d", STORE_SID_MAX - 4, 7);
+    store_job_access_t got;
+    CHECK(store_job_update(store, &job) == STORE_OK && store_job_access(store, &job.id, &got) == STORE_CORRUPT,
+          "access: an owner longer than any SID is a damaged row (STORE_CORRUPT), not cut");
+    CHECK(store_job_access(NULL, &job.id, &got) == STORE_INVALID && store_job_access(store, NULL, &got) == STORE_INVALID
+              && store_job_access(store, &job.id, NULL) == STORE_INVALID,
+          "access: NULL store, id or out gives STORE_INVALID");
+    store_job_clear(&job);
+    store_close(store);
+}
+
 /* ---- validation ----------------------------------------------------------------------------- */
 
 static void test_null_arguments(store_t *store)
@@ -1811,6 +1905,8 @@ int main(void)
     test_properties_and_credentials(path);
     db_path(path, "transactions.db");
     test_transactions(path);
+    db_path(path, "access.db");
+    test_access_copies(path);
     db_path(path, "validation.db");
     test_validation(path);
     test_status_text_and_time();

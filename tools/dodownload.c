@@ -5,12 +5,15 @@
  * and Finalize, or Abort on failure.
  *
  *   dodownload [/foreground] [/nonvolatile] [/name TEXT] [/timeout SECONDS] [/keep] [/stream]
- *              URL PATH
+ *              [/securityflags FLAGS] URL PATH
  *
  * /keep leaves the download Transferred (no Finalize) and prints its id; /timeout is winget's
  * "no progress" wait (1 to 86400 s, default 60) before the first byte; /stream receives the bytes
  * through an IStream of this process (StreamInterface, as the DO SDK's streams) and writes them to
- * PATH itself. Exit status: 0 downloaded, 1 failed, 2 usage: an unknown option (any word before
+ * PATH itself; /securityflags sets SecurityFlags, WinHTTP's SECURITY_FLAG_IGNORE_* flags (0x100
+ * unknown CA, 0x200 wrong usage, 0x1000 wrong host name, 0x2000 expired; hex with 0x, or decimal):
+ * the certificate errors the download lets pass, unless the administrator's policy forbids it.
+ * Exit status: 0 downloaded, 1 failed, 2 usage: an unknown option (any word before
  * URL that starts with '/' or '-'), an option without its value, a malformed /timeout, a missing
  * or extra argument; then nothing is created. Progress lines go to stdout; the failure, in words,
  * to stderr. */
@@ -26,7 +29,7 @@
 typedef struct options {
     int foreground, non_volatile, keep, stream;
     const wchar_t *name, *url, *path;
-    DWORD timeout_s;
+    DWORD timeout_s, security_flags;
 } options_t;
 
 /* ---- the callback: remembers the last status and wakes the waiting thread --------------------- */
@@ -156,6 +159,15 @@ static HRESULT set_bool(IDODownload *download, DODownloadProperty property, int 
     return IDODownload_SetProperty(download, property, &v);
 }
 
+static HRESULT set_u32(IDODownload *download, DODownloadProperty property, DWORD value)
+{
+    VARIANT v;
+    VariantInit(&v);
+    V_VT(&v) = VT_UI4;
+    V_UI4(&v) = value;
+    return IDODownload_SetProperty(download, property, &v);
+}
+
 static HRESULT set_unknown(IDODownload *download, DODownloadProperty property, IUnknown *unknown)
 {
     VARIANT v;
@@ -211,6 +223,8 @@ static HRESULT configure(IDODownload *download, const options_t *o, callback_t *
         hr = set_bool(download, DODownloadProperty_ForegroundPriority, o->foreground);
     if (SUCCEEDED(hr) && o->non_volatile)
         hr = set_bool(download, DODownloadProperty_NonVolatile, 1);
+    if (SUCCEEDED(hr) && o->security_flags)
+        hr = set_u32(download, DODownloadProperty_SecurityFlags, o->security_flags);
     if (SUCCEEDED(hr))
         hr = set_unknown(download, DODownloadProperty_CallbackInterface, (IUnknown *)&callback->iface);
     return hr;
@@ -312,7 +326,7 @@ static int refuse(const wchar_t *problem, const wchar_t *word)
 {
     fwprintf(stderr, L"dodownload: %ls '%ls'\n", problem, word);
     fwprintf(stderr, L"usage: dodownload [/foreground] [/nonvolatile] [/name TEXT] [/timeout SECONDS] "
-                     L"[/keep] [/stream] URL PATH\n");
+                     L"[/keep] [/stream] [/securityflags FLAGS] URL PATH\n");
     return 0;
 }
 
@@ -343,6 +357,19 @@ static int parse_seconds(const wchar_t *text, DWORD *seconds)
     return 1;
 }
 
+/* A 32-bit number: hex after 0x, else decimal digits only (the service judges the flags). */
+static int parse_flags(const wchar_t *text, DWORD *flags)
+{
+    int hex = text[0] == L'0' && (text[1] == L'x' || text[1] == L'X');
+    const wchar_t *digits = hex ? text + 2 : text;
+    wchar_t *end = NULL;
+    unsigned long long value = iswxdigit(digits[0]) ? wcstoull(digits, &end, hex ? 16 : 10) : 0;
+    if (!end || *end || value > 0xFFFFFFFFull)
+        return refuse(L"/securityflags takes a 32-bit number (0x100, 4096, ...), not", text);
+    *flags = (DWORD)value;
+    return 1;
+}
+
 /* Whether the command line is valid; when not, says why on stderr, with the usage. */
 static int parse(int argc, wchar_t **argv, options_t *o)
 {
@@ -359,6 +386,9 @@ static int parse(int argc, wchar_t **argv, options_t *o)
             o->stream = 1;
         else if (_wcsicmp(argv[i], L"/name") == 0) {
             if (!(o->name = option_value(argc, argv, &i)))
+                return 0;
+        } else if (_wcsicmp(argv[i], L"/securityflags") == 0) {
+            if (!(value = option_value(argc, argv, &i)) || !parse_flags(value, &o->security_flags))
                 return 0;
         } else if (_wcsicmp(argv[i], L"/timeout") == 0) {
             if (!(value = option_value(argc, argv, &i)) || !parse_seconds(value, &o->timeout_s))
@@ -380,7 +410,7 @@ static int parse(int argc, wchar_t **argv, options_t *o)
 
 int wmain(int argc, wchar_t **argv)
 {
-    options_t o = {0, 0, 0, 0, NULL, NULL, NULL, 60};
+    options_t o = {.timeout_s = 60};
     if (!parse(argc, argv, &o))
         return 2;
     if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED)))

@@ -57,9 +57,45 @@ const download_property_info_t *downloads_property_info(int32_t property)
     return property >= 0 && property < DL_PROPERTY_COUNT ? &properties[property] : NULL;
 }
 
-/* WinHTTP's SECURITY_FLAG_IGNORE_UNKNOWN_CA 0x100, _CERT_WRONG_USAGE 0x200, _CERT_CN_INVALID
- * 0x1000 and _CERT_DATE_INVALID 0x2000: the values SecurityFlags may hold. */
-#define WINHTTP_IGNORE_FLAGS 0x3300u
+/* SecurityFlags holds WinHTTP's SECURITY_FLAG_IGNORE_* flags; the job keeps the certificate
+ * errors they let pass as the BG_SSL_IGNORE_* bits a BITS job's SetSecurityFlags sets, so that one
+ * scheduler rule (AllowJobCertificateErrors, the WARN tls.ignore line) applies to both APIs. */
+static const struct {
+    uint32_t winhttp;
+    uint32_t tls;
+    const char *name;
+} security_flags[] = {
+    {0x0100u, TRANSFER_TLS_IGNORE_UNKNOWN_CA, "SECURITY_FLAG_IGNORE_UNKNOWN_CA"},
+    {0x0200u, TRANSFER_TLS_IGNORE_USAGE, "SECURITY_FLAG_IGNORE_CERT_WRONG_USAGE"},
+    {0x1000u, TRANSFER_TLS_IGNORE_NAME, "SECURITY_FLAG_IGNORE_CERT_CN_INVALID"},
+    {0x2000u, TRANSFER_TLS_IGNORE_DATE, "SECURITY_FLAG_IGNORE_CERT_DATE_INVALID"},
+};
+#define SECURITY_FLAG_COUNT (sizeof security_flags / sizeof security_flags[0])
+#define WINHTTP_IGNORE_FLAGS 0x3300u /* all of them */
+
+static uint32_t tls_ignore_of(uint64_t winhttp)
+{
+    uint32_t tls = 0;
+    for (size_t i = 0; i < SECURITY_FLAG_COUNT; i++)
+        tls |= winhttp & security_flags[i].winhttp ? security_flags[i].tls : 0;
+    return tls;
+}
+
+static uint32_t winhttp_flags_of(uint32_t job_security_flags)
+{
+    uint32_t winhttp = 0;
+    for (size_t i = 0; i < SECURITY_FLAG_COUNT; i++)
+        winhttp |= job_security_flags & security_flags[i].tls ? security_flags[i].winhttp : 0;
+    return winhttp;
+}
+
+const char *downloads_security_flag_name(uint32_t tls_ignore_bit)
+{
+    for (size_t i = 0; i < SECURITY_FLAG_COUNT; i++)
+        if (security_flags[i].tls == tls_ignore_bit)
+            return security_flags[i].name;
+    return NULL;
+}
 
 /* ---- value checks (before anything is loaded) ---------------------------------------------- */
 
@@ -132,7 +168,6 @@ static hr_t check_supported(int32_t property, const download_value_t *value)
     case DL_INTEGRITY_CHECK_INFO: /* piece hashes: no content service to check them against */
         return HR_E_NOTIMPL;
     case DL_NETWORK_TOKEN: /* the caller's network token: FALSE (none) is what opendo does */
-    case DL_SECURITY_FLAGS: /* certificate errors are never ignored: 0 is what opendo does */
         return value->number ? HR_E_NOTIMPL : HR_OK;
     default:
         return HR_OK;
@@ -309,6 +344,9 @@ static hr_t apply_value(jobs_t *jobs, store_job_t *job, property_call_t *call)
         job->security_flags = v->number ? job->security_flags | JOB_REDIRECT_ALLOW_HTTPS_TO_HTTP
                                         : job->security_flags & ~JOB_REDIRECT_ALLOW_HTTPS_TO_HTTP;
         return HR_OK;
+    case DL_SECURITY_FLAGS:
+        job->security_flags = (job->security_flags & ~TRANSFER_TLS_IGNORE_MASK) | tls_ignore_of(v->number);
+        return HR_OK;
     case DL_DECRYPTION_INFO:
     case DL_INTEGRITY_CHECK_INFO: {
         hr_t hr = check_json(jobs, v->text);
@@ -393,7 +431,6 @@ static int default_number(const store_job_t *job, int32_t property, uint64_t *nu
     case DL_CALLBACK_FREQ_SECONDS:
         *number = DOWNLOAD_CALLBACK_FREQ_SECONDS_DEFAULT;
         return 1;
-    case DL_SECURITY_FLAGS:
     case DL_BLOCKING_MODE:
     case DL_INTEGRITY_CHECK_MANDATORY:
     case DL_DISALLOW_ON_CELLULAR:
@@ -455,6 +492,7 @@ static hr_t read_value(jobs_t *jobs, const store_job_t *job, const store_file_t 
     case DL_HTTP_ALLOW_SECURE_TO_NONSECURE_REDIRECT:
         out->number = (job->security_flags & JOB_REDIRECT_ALLOW_HTTPS_TO_HTTP) != 0;
         return HR_OK;
+    case DL_SECURITY_FLAGS: out->number = winhttp_flags_of(job->security_flags); return HR_OK;
     case DL_TOTAL_SIZE_BYTES: return read_total_size(jobs, job, file, out);
     default: return read_row(jobs, job, property, out);
     }

@@ -91,6 +91,9 @@ typedef struct download_property_info {
 
 /* NULL for an id outside DODownloadProperty. */
 const download_property_info_t *downloads_property_info(int32_t property);
+/* The WinHTTP name of the SecurityFlags flag that lets one certificate error pass, by its
+ * TRANSFER_TLS_IGNORE_* bit (a download keeps its SecurityFlags as those bits); NULL for others. */
+const char *downloads_security_flag_name(uint32_t tls_ignore_bit);
 
 /* CreateDownload: a Created download owned by caller, durable when this returns. */
 hr_t downloads_create(jobs_t *jobs, const caller_t *caller, store_guid_t *id_out);

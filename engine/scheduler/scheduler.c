@@ -355,13 +355,14 @@ static uint32_t tls_errors_ignored(jobs_t *jobs, const store_job_t *job, uint32_
     uint32_t asked = job->security_flags & TRANSFER_TLS_IGNORE_MASK;
     if (!asked || !url || strncasecmp(url, "https:", 6) != 0)
         return 0;
-    char names[160] = "";
+    char names[200] = "";
     static const struct { uint32_t bit; const char *name; } flags[] = {
         {TRANSFER_TLS_IGNORE_NAME, "BG_SSL_IGNORE_CERT_CN_INVALID"}, {TRANSFER_TLS_IGNORE_DATE, "BG_SSL_IGNORE_CERT_DATE_INVALID"},
         {TRANSFER_TLS_IGNORE_UNKNOWN_CA, "BG_SSL_IGNORE_UNKNOWN_CA"}, {TRANSFER_TLS_IGNORE_USAGE, "BG_SSL_IGNORE_CERT_WRONG_USAGE"}};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
-        if (asked & flags[i].bit)
-            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? ", " : "", flags[i].name);
+        if (asked & flags[i].bit) /* named as the client's API names them */
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? ", " : "",
+                     job->kind == STORE_KIND_DOWNLOAD ? downloads_security_flag_name(flags[i].bit) : flags[i].name);
     int allowed = atomic_load(&jobs->tls_errors_allowed);
     log_job(LOG_WARN, job, "tls.ignore", allowed ? "file %u: the job's security flags (%s) let these certificate errors "
             "pass for %s" : "file %u: the job's security flags (%s) are not honoured (HKLM\\SOFTWARE\\opendo\\Security\\"

@@ -106,6 +106,7 @@ refused "cli: dodownload unknown option" "usage: dodownload" jobs dodownload.exe
 refused "cli: dodownload misspelled option" "usage: dodownload" jobs dodownload.exe /foregrund "$url" "$local_file"
 refused "cli: dodownload option with '-'" "usage: dodownload" jobs dodownload.exe --keep "$url" "$local_file"
 refused "cli: dodownload malformed /timeout" "usage: dodownload" jobs dodownload.exe /timeout abc "$url" "$local_file"
+refused "cli: dodownload malformed /securityflags" "usage: dodownload" jobs dodownload.exe /securityflags 0x1z "$url" "$local_file"
 refused "cli: dodownload option without its value" "usage: dodownload" jobs dodownload.exe /name /keep "$url" "$local_file"
 refused "cli: dodownload missing argument" "usage: dodownload" jobs dodownload.exe "$url"
 refused "cli: dodownload extra argument" "usage: dodownload" jobs dodownload.exe "$url" "$local_file" extra

@@ -872,8 +872,11 @@ static void property_round_trips(IDOManager *m)
               nm("GetProperty(%d) reads the %s back", (int)numbers[i].id, vt_name(numbers[i].vt)));
     }
     CHECK(status_of(d).BytesTotal == 5000000000ull, nm("BytesTotal is TotalSizeBytes before the size is known"));
-    CHECK_HR(set_number(d, DODownloadProperty_SecurityFlags, VT_UI4, 0x3300), E_NOTIMPL,
-             nm("SecurityFlags that ignore certificate errors: E_NOTIMPL (every certificate is verified)"));
+    CHECK_HR(set_number(d, DODownloadProperty_SecurityFlags, VT_UI4, 0x3300), S_OK,
+             nm("SecurityFlags 0x3300 (the WinHTTP flags that ignore certificate errors): accepted"));
+    CHECK(get_number(d, DODownloadProperty_SecurityFlags, VT_UI4) == 0x3300, nm("SecurityFlags reads back 0x3300"));
+    CHECK_HR(set_number(d, DODownloadProperty_SecurityFlags, VT_UI4, 0x1), E_INVALIDARG,
+             nm("SecurityFlags 0x1: not a WinHTTP ignore flag (E_INVALIDARG)"));
     /* interfaces come back as the client's own objects */
     VARIANT v;
     CHECK_HR(set_callback(d, &prop_cb), S_OK, nm("SetProperty(CallbackInterface, VT_UNKNOWN)"));

@@ -145,6 +145,21 @@ check "transfers: https, untrusted CA, BG_SSL_IGNORE_UNKNOWN_CA: SHA-256 of both
     same_file "$www/f.bin" "$dest/https/ignored.bin"
 check "transfers: https, BG_SSL_IGNORE_UNKNOWN_CA: the service logged the check it skipped (WARN tls.ignore)" \
     grep -q "WARN .* tls.ignore file 0: the job's security flags (BG_SSL_IGNORE_UNKNOWN_CA) let these certificate errors pass for https://localhost:$p_untrusted/" "$log_path"
+# The download API's SecurityFlags (WinHTTP's SECURITY_FLAG_IGNORE_UNKNOWN_CA 0x100), through
+# dodownload (IDOManager, as winget): the same rule, logged under the name the client used.
+dodownload() {
+    timeout 120 wine 'C:\Program Files\opendo\dodownload.exe' "$@" </dev/null >"$tmp/dodownload.out" 2>&1
+}
+dodownload /timeout 20 "https://localhost:$p_untrusted/f.bin" 'C:\dl-refused.bin'
+expect "transfers: download API, https, untrusted CA, no SecurityFlags: refused (exit 1)" "$?" -eq 1 \
+    "$(tail -n 1 "$tmp/dodownload.out" | tr -d '\r')"
+dodownload /securityflags 0x100 "https://localhost:$p_untrusted/f.bin" "$(winepath -w "$dest/https/do-ignored.bin" 2>/dev/null)"
+expect "transfers: download API, https, untrusted CA, SecurityFlags 0x100: dodownload exits 0" "$?" -eq 0 \
+    "$(tail -n 1 "$tmp/dodownload.out" | tr -d '\r')"
+check "transfers: download API, https, untrusted CA, SecurityFlags 0x100: SHA-256 of both sides match" \
+    same_file "$www/f.bin" "$dest/https/do-ignored.bin"
+check "transfers: download API, SecurityFlags 0x100: the service logged the check it skipped by its WinHTTP name" \
+    grep -q "WARN .* tls.ignore file 0: the job's security flags (SECURITY_FLAG_IGNORE_UNKNOWN_CA) let these certificate errors pass for https://localhost:$p_untrusted/" "$log_path"
 service_stop
 wine reg add 'HKLM\SOFTWARE\opendo\Security' /v AllowJobCertificateErrors /t REG_DWORD /d 0 /f </dev/null >/dev/null 2>&1
 run_client error "https, untrusted CA, BG_SSL_IGNORE_UNKNOWN_CA overruled by AllowJobCertificateErrors 0" \

@@ -281,18 +281,32 @@ static void test_property_defaults(void)
     CHECK_HR(set_number(&id, DL_COST_POLICY, DL_VALUE_U32, 4), HR_OK, "CostPolicy NoSurcharge");
     CHECK(get_number(&id, DL_COST_POLICY, &n) == HR_OK && n == 4, "CostPolicy reads back");
     CHECK_HR(set_number(&id, DL_SECURITY_FLAGS, DL_VALUE_U32, 0x1), T_E_INVALIDARG, "SecurityFlags 0x1: not a WinHTTP ignore flag");
-    CHECK_HR(set_number(&id, DL_SECURITY_FLAGS, DL_VALUE_U32, 0x3300), T_E_NOTIMPL,
-             "SecurityFlags that ignore certificate errors: refused (E_NOTIMPL), never ignored silently");
+    store_job_t job = {0};
+    CHECK_HR(set_number(&id, DL_SECURITY_FLAGS, DL_VALUE_U32, 0x3300), HR_OK,
+             "SecurityFlags 0x3300 (all four WinHTTP ignore flags): accepted");
+    CHECK(get_number(&id, DL_SECURITY_FLAGS, &n) == HR_OK && n == 0x3300, "SecurityFlags reads back 0x3300");
+    jobs_get(jobs, alice(), &id, &job);
+    CHECK((job.security_flags & 0x1Eu) == 0x1Eu,
+          "SecurityFlags 0x3300: the job ignores what BG_SSL_IGNORE_* 0x1E would (one scheduler rule for both APIs)");
+    store_job_clear(&job);
+    CHECK_HR(set_number(&id, DL_SECURITY_FLAGS, DL_VALUE_U32, 0x100), HR_OK, "SecurityFlags 0x100 (unknown CA)");
+    jobs_get(jobs, alice(), &id, &job);
+    CHECK((job.security_flags & 0x1Eu) == 0x08u && get_number(&id, DL_SECURITY_FLAGS, &n) == HR_OK && n == 0x100,
+          "SecurityFlags 0x100: the job ignores an unknown CA only (BG_SSL_IGNORE_UNKNOWN_CA), and reads back 0x100");
+    store_job_clear(&job);
     CHECK_HR(set_number(&id, DL_SECURITY_FLAGS, DL_VALUE_U32, 0), HR_OK, "SecurityFlags 0");
     CHECK(get_number(&id, DL_SECURITY_FLAGS, &n) == HR_OK && n == 0, "SecurityFlags reads back 0");
-    store_job_t job = {0};
     CHECK_HR(set_number(&id, DL_CALLBACK_FREQ_PERCENT, DL_VALUE_U32, 101), T_E_INVALIDARG, "CallbackFreqPercent 101");
     CHECK_HR(set_number(&id, DL_CALLBACK_FREQ_PERCENT, DL_VALUE_U32, 10), HR_OK, "CallbackFreqPercent 10");
     CHECK(get_number(&id, DL_CALLBACK_FREQ_PERCENT, &n) == HR_OK && n == 10, "CallbackFreqPercent reads back");
     CHECK_HR(set_number(&id, DL_HTTP_ALLOW_SECURE_TO_NONSECURE_REDIRECT, DL_VALUE_BOOL, 1), HR_OK,
              "HttpAllowSecureToNonSecureRedirect TRUE");
+    CHECK_HR(set_number(&id, DL_SECURITY_FLAGS, DL_VALUE_U32, 0x2000), HR_OK, "SecurityFlags 0x2000 (expired)");
     jobs_get(jobs, alice(), &id, &job);
     CHECK(job.security_flags & JOB_REDIRECT_ALLOW_HTTPS_TO_HTTP, "it allows HTTPS to HTTP redirects in the transfer");
+    CHECK(get_number(&id, DL_SECURITY_FLAGS, &n) == HR_OK && n == 0x2000 &&
+              get_number(&id, DL_HTTP_ALLOW_SECURE_TO_NONSECURE_REDIRECT, &n) == HR_OK && n == 1,
+          "SecurityFlags and HttpAllowSecureToNonSecureRedirect keep each other's values");
     store_job_clear(&job);
     CHECK_HR(set_number(&id, DL_BLOCKING_MODE, DL_VALUE_BOOL, 2), T_E_INVALIDARG, "a BOOL of 2 is refused");
     CHECK_HR(set_number(&id, DL_BLOCKING_MODE, DL_VALUE_BOOL, 1), HR_OK, "BlockingMode TRUE");

@@ -2,8 +2,10 @@
  * Complete renames a finished temp file onto its local name, Cancel/Complete delete unfinished
  * temp files. Both run on the COM call's thread while impersonating the calling client (or, for a
  * BITS job with BG_TOKEN_LOCAL_FILE, its helper token: helper_tokens.c), so they can do only
- * what that identity may do; without it nothing is done. The one exception is the service's own
- * spool directory (stream downloads). */
+ * what that identity may do; without it nothing is done. The exceptions: the service's own
+ * spool directory (stream downloads), and a temp file the service itself created when no client
+ * is calling (job expiry, volatile downloads dropped at start-up): see remove_service_file. */
+#include <aclapi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +88,56 @@ static int is_own_file(const char *path)
            !strpbrk(path + length, "\\/");
 }
 
+/* Whether token information `which` (TokenUser or TokenOwner: both start with the SID) names sid. */
+static int token_names(HANDLE token, TOKEN_INFORMATION_CLASS which, PSID sid)
+{
+    BYTE buffer[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+    DWORD length = 0;
+    return GetTokenInformation(token, which, buffer, sizeof buffer, &length) &&
+           EqualSid(sid, ((TOKEN_USER *)buffer)->User.Sid);
+}
+
+/* Whether the file is the service's: owned by the service's account or by the owner its token
+ * gives what it creates (TokenOwner; Administrators for LocalSystem). */
+static int service_owns(HANDLE file)
+{
+    PSID owner = NULL;
+    PSECURITY_DESCRIPTOR descriptor = NULL;
+    HANDLE token = NULL;
+    int owned = GetSecurityInfo(file, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, NULL, NULL, NULL,
+                                &descriptor) == ERROR_SUCCESS &&
+                OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token) &&
+                (token_names(token, TokenUser, owner) || token_names(token, TokenOwner, owner));
+    if (token)
+        CloseHandle(token);
+    LocalFree(descriptor);
+    return owned;
+}
+
+/* No client is calling, so there is nobody to impersonate: a temp file is deleted with the
+ * service's identity only when it is a file (not a directory, not followed through a link at its
+ * name) that the service owns, and through the very handle whose owner was checked. A path
+ * redirected since AddFile (a junction, a link) therefore cannot make the service delete a file
+ * it did not create. What is refused stays, and the job manager logs it (file.cleanup). */
+static int remove_service_file(const WCHAR *path)
+{
+    HANDLE file = CreateFileW(path, DELETE | READ_CONTROL, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                              NULL, OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    if (file == INVALID_HANDLE_VALUE)
+        return last_error_hr();
+    BY_HANDLE_FILE_INFORMATION info;
+    FILE_DISPOSITION_INFO gone = {TRUE};
+    int result = 0;
+    if (!GetFileInformationByHandle(file, &info))
+        result = last_error_hr();
+    else if ((info.dwFileAttributes & (FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT)) || !service_owns(file))
+        result = (int)E_ACCESSDENIED;
+    else if (!SetFileInformationByHandle(file, FileDispositionInfo, &gone, sizeof gone))
+        result = last_error_hr();
+    CloseHandle(file);
+    return result;
+}
+
 static int remove_file(void *ctx, const store_guid_t *job, const char *path)
 {
     (void)ctx;
@@ -96,6 +148,8 @@ static int remove_file(void *ctx, const store_guid_t *job, const char *path)
         return (int)HRESULT_FROM_WIN32(ERROR_NO_UNICODE_TRANSLATION);
     if (is_own_file(path)) {
         result = DeleteFileW(wpath) ? 0 : last_error_hr();
+    } else if (!I_RpcGetCurrentCallHandle() && !helper_tokens_has(NULL, job)) { /* no client calling */
+        result = remove_service_file(wpath);
     } else if ((result = begin_impersonation(job, &how, "remove temp file")) == 0) {
         if (!DeleteFileW(wpath))
             result = last_error_hr();

@@ -482,5 +482,39 @@ da /rawreturn /nowrap /wrap /list
 check "doadmin: /wrap and /nowrap are accepted (with /rawreturn, an empty queue prints nothing)" \
     test "$rc:$(wc -c <"$tmp/out")" = "0:0"
 
+# ---- expiry: a job older than the DO limit (30 days) is cancelled when the service starts, and its
+# temporary file, which the service itself wrote, is deleted with the service's identity (no client
+# is calling then: maintenance.c, file_ops.c remove_service_file)
+da /create expiring
+expiring=$(last_guid)
+da /addfile expiring "$url/slow/data.bin" "$win\\expiring.bin"
+da /resume expiring
+expiring_temp=
+for _ in $(seq 100); do
+    expiring_temp=$(find "$dir" -maxdepth 1 -iname "~opendo-${expiring:1:8}-0.tmp" -size +0 | head -n 1)
+    [ -n "$expiring_temp" ] && break
+    sleep 0.1
+done
+da /suspend expiring
+check "doadmin: expiry: the job's temporary file holds bytes before" test -s "$expiring_temp"
+service_stop
+hundred_days=$((100 * 864000000000))
+sqlite3 "$db_path" "UPDATE jobs SET creation_time = creation_time - $hundred_days,
+    modification_time = modification_time - $hundred_days WHERE display_name = 'expiring'" 2>"$tmp/sqlite3.err"
+check "doadmin: expiry: the job is made 100 days old (sqlite3, service stopped)" test ! -s "$tmp/sqlite3.err"
+service_start
+for _ in $(seq 100); do
+    grep -qi "job.expire.*${expiring:1:36}" "$log_path" && [ ! -e "$expiring_temp" ] && break
+    sleep 0.1
+done
+check "doadmin: expiry: the service cancelled the 100-day-old job at start-up (job.expire)" \
+    grep -qi "WARN .*${expiring:1:36}.* job.expire .*older than 30 days" "$log_path"
+check "doadmin: expiry: its temporary file is gone (the service's own file, deleted with its identity)" \
+    test -n "$expiring_temp" -a ! -e "$expiring_temp"
+check "doadmin: expiry: no file.cleanup complaint for it" bash -c '! grep -qi "${1}.* file.cleanup " "$2"' _ \
+    "${expiring:1:36}" "$log_path"
+da /info "$expiring"
+check "doadmin: expiry: /info of the expired job fails" test "$rc" != 0
+
 da /reset
 e2e_exit

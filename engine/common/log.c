@@ -177,13 +177,45 @@ static void write_line(log_level_t level, const char *job, const char *owner, co
         state.sink(state.sink_ctx, level, job, owner, event, details);
 }
 
+/* A URL may carry a password (scheme://user:password@host, as BITS accepts in a remote name):
+ * every line shows it as "***", in the file and to the sink (the event log). The user name stays,
+ * so the administrator still sees which account. A line cut (cut: it was longer than size) inside
+ * a URL's user:password, before its '@', or with no room left for "***", ends before the password
+ * rather than showing it. */
+static void mask_url_passwords(char *text, size_t size, int cut)
+{
+    for (char *mark = strstr(text, "://"); mark; mark = strstr(mark, "://")) {
+        char *authority = mark + 3, *at = NULL;
+        size_t span = strcspn(authority, "/?#\\ \t\"'<>");
+        for (size_t i = 0; i < span; i++)
+            at = authority[i] == '@' ? authority + i : at;
+        int cut_inside = cut && !at && authority[span] == '\0';
+        char *colon = memchr(authority, ':', (size_t)((at ? at : authority + span) - authority));
+        mark = authority;
+        if (!colon || (!at && !cut_inside))
+            continue;
+        char *password = colon + 1;
+        size_t offset = (size_t)(password - text);
+        if (!at || offset + 4 >= size) { /* the line ends here */
+            *password = '\0';
+            return;
+        }
+        size_t tail = strlen(at) + 1, room = size - offset - 3;
+        memmove(password + 3, at, tail < room ? tail : room);
+        text[size - 1] = '\0';
+        memcpy(password, "***", 3);
+        mark = password + 3;
+    }
+}
+
 static void vlog(log_level_t level, const store_guid_t *job, const char *owner, const char *event,
                  const char *fmt, va_list args)
 {
     char job_text[GUID_STRING_SIZE] = "-", details[DETAILS_MAX];
     if (job)
         guid_format(job, job_text);
-    vsnprintf(details, sizeof details, fmt, args);
+    int length = vsnprintf(details, sizeof details, fmt, args);
+    mask_url_passwords(details, sizeof details, length >= (int)sizeof details);
     for (char *c = details; *c; c++)
         if (*c == '\r' || *c == '\n')
             *c = ' ';

@@ -89,6 +89,45 @@ static void test_line(void)
     free(text);
 }
 
+/* ---- passwords in URLs --------------------------------------------------------------------- */
+
+/* What the sink saw of one line logged with details. */
+static const char *details_logged(const char *details)
+{
+    log_set_sink(sink, NULL);
+    log_service(LOG_WARN, "transfer.error", "%s", details);
+    log_set_sink(NULL, NULL);
+    return strstr(sink_seen, "transfer.error|") + strlen("transfer.error|");
+}
+
+static void test_passwords_masked(void)
+{
+    CHECK(strcmp(details_logged("GET https://alice:s3cr3t@example.com:8443/f.bin failed"),
+                 "GET https://alice:***@example.com:8443/f.bin failed") == 0,
+          "a URL's password is logged as *** (the user name stays)");
+    CHECK(strcmp(details_logged("ftp://a:p@h/x and http://b:@h2/ and file://c:q:r@h3?x"),
+                 "ftp://a:***@h/x and http://b:***@h2/ and file://c:***@h3?x") == 0,
+          "every URL of a line is masked: a 1-character, an empty and a colon-holding password");
+    const char *untouched = "http://bob@h/p http://[::1]:80/a@b http://h/p?u=x:y@z \"s://x:y\" @z";
+    CHECK(strcmp(details_logged(untouched), untouched) == 0,
+          "no password, an '@' after the host or a colon without '@': nothing changed");
+    char *text = read_whole(path);
+    CHECK(text && !strstr(text, "s3cr3t") && strstr(text, "https://alice:***@example.com"),
+          "the log file holds the masked line, never the password");
+    free(text);
+    /* the password 2 and 6 bytes before the end of what a line's details can hold (4096) */
+    static char long_lines[2][8192];
+    for (int i = 0; i < 2; i++) {
+        memset(long_lines[i], 'x', sizeof long_lines[i] - 1);
+        memcpy(long_lines[i] + (i ? 4084 : 4080), "http://u:pw@h/", 14);
+        details_logged(long_lines[i]);
+    }
+    text = read_whole(path);
+    CHECK(text && !strstr(text, "u:pw") && strstr(text, "http://u:***@h") && strstr(text, "http://u:\n"),
+          "a password at the end of an over-long line is masked, or the line ends before it");
+    free(text);
+}
+
 /* ---- rotation ------------------------------------------------------------------------------ */
 
 /* Writes lines "seq N" + padding (about 100 bytes each). */
@@ -232,6 +271,7 @@ int main(void)
     snprintf(path, sizeof path, "%s/dosvc.log", dir);
     CHECK(log_open(path) == 0, "the log opens");
     test_line();
+    test_passwords_masked();
     test_rotation();
     test_read();
     log_close();

@@ -238,6 +238,10 @@ HRESULT background_copy_error_create(const store_job_t *job, IBackgroundCopyErro
 /* A local name the caller can use: absolute, its directory exists, and the caller may create a
  * file there (E_ACCESSDENIED otherwise). Checked while impersonating the caller. */
 HRESULT local_path_check(LPCWSTR path);
+/* A remote name that is a local or UNC path or a file:// URL: may the caller open it for reading?
+ * E_ACCESSDENIED when the caller may not (or cannot be impersonated); S_OK for an http(s) URL and
+ * for a source that does not exist (yet): the transfer says so then, as before. */
+HRESULT local_source_check(LPCWSTR remote);
 /* Before a download's first Start: the file must not exist (ERROR_FILE_EXISTS), and missing
  * directories are created; both as the caller. */
 HRESULT local_path_prepare(LPCWSTR path);

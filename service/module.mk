@@ -7,7 +7,7 @@ SERVICE_OBJS := $(SERVICE_SRCS:%.c=$(BUILD)/win/%.o)
 SERVICE_INCLUDES := -Iservice $(patsubst %/,-I%,$(sort $(dir $(SERVICE_SRCS)))) $(ENGINE_INCLUDES)
 # Every Windows program that talks COM links the generated IIDs/CLSID once, from here.
 IDL_I_OBJ := $(BUILD)/win/idl/deliveryoptimization_i.o
-WIN_SYSLIBS := -lole32 -loleaut32 -luuid -lrpcrt4 -ladvapi32 -lshell32 -lcrypt32 -luserenv -lwtsapi32 -liphlpapi -ldhcpcsvc
+WIN_SYSLIBS := -lole32 -loleaut32 -luuid -lrpcrt4 -ladvapi32 -lshlwapi -lshell32 -lcrypt32 -luserenv -lwtsapi32 -liphlpapi -ldhcpcsvc
 include service/messages/messages.mk
 
 $(IDL_I_OBJ): $(BUILD)/idl/deliveryoptimization_i.c

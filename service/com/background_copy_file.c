@@ -180,7 +180,12 @@ static HRESULT STDMETHODCALLTYPE file_set_remote_name(file5_t *iface, LPCWSTR va
         return E_INVALIDARG;
     char *text = utf8_from_wide(value);
     caller_t caller;
-    HRESULT hr = text ? caller_identify(&caller) : E_INVALIDARG;
+    /* The job first (access, state): no probe of a source for a job the caller cannot change. */
+    HRESULT hr = text ? job_answer_after_check(&impl(iface)->job_id, impl(iface)->api, S_OK) : E_INVALIDARG;
+    if (SUCCEEDED(hr))
+        hr = caller_identify(&caller);
+    if (SUCCEEDED(hr))
+        hr = local_source_check(value); /* with the caller's identity, as AddFile */
     if (SUCCEEDED(hr))
         hr = jobs_set_remote_name(dosvc_jobs, &caller, JOB_ID(impl(iface)), impl(iface)->index, text);
     free(text);

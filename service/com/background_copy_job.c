@@ -230,7 +230,7 @@ static HRESULT add_files(job_t *self, const file_args_t *args, ULONG count, uint
         const file_args_t *a = &args[i];
         if (!a->remote || (a->local_required && (!a->local || !a->local[0])))
             hr = E_INVALIDARG;
-        else if (a->local && FAILED(hr = local_path_check(a->local)))
+        else if ((a->local && FAILED(hr = local_path_check(a->local))) || FAILED(hr = local_source_check(a->remote)))
             break;
         char **t = &texts[i * 3];
         if ((a->remote && !(t[0] = utf8_from_wide(a->remote))) ||

@@ -3,6 +3,7 @@
  * own (more powerful) identity for this. */
 #include "dosvc.h"
 
+#include <shlwapi.h>
 #include <wchar.h>
 
 /* Tries to create (and at once delete) a file in path's directory while impersonating. */
@@ -49,6 +50,30 @@ static HRESULT as_caller(HRESULT (*check)(LPCWSTR), LPCWSTR path)
 HRESULT local_path_check(LPCWSTR path)
 {
     return as_caller(probe_directory, path);
+}
+
+/* Opens the source for reading (as the impersonated caller) and closes it again. */
+static HRESULT probe_source(LPCWSTR path)
+{
+    HANDLE file = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                              OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    if (file != INVALID_HANDLE_VALUE) {
+        CloseHandle(file);
+        return S_OK;
+    }
+    DWORD error = GetLastError();
+    return error == ERROR_ACCESS_DENIED ? E_ACCESSDENIED : S_OK;
+}
+
+HRESULT local_source_check(LPCWSTR remote)
+{
+    if (!remote || !remote[0])
+        return E_INVALIDARG;
+    WCHAR path[MAX_PATH * 4];
+    DWORD length = ARRAYSIZE(path);
+    if (_wcsnicmp(remote, L"file:", 5) == 0)
+        return SUCCEEDED(PathCreateFromUrlW(remote, path, &length, 0)) ? as_caller(probe_source, path) : S_OK;
+    return wcsstr(remote, L"://") ? S_OK : as_caller(probe_source, remote);
 }
 
 /* Creates every missing directory above path (as the caller is impersonated). */

@@ -482,6 +482,34 @@ da /rawreturn /nowrap /wrap /list
 check "doadmin: /wrap and /nowrap are accepted (with /rawreturn, an empty queue prints nothing)" \
     test "$rc:$(wc -c <"$tmp/out")" = "0:0"
 
+# ---- a local source is opened for reading as the caller before it is accepted (local_path.c).
+# What the caller may not open for reading is refused: a directory (Windows and Wine answer
+# ERROR_ACCESS_DENIED), and, when the tests do not run as root, a file with mode 000.
+head -c 1000 /dev/urandom >"$dir/readable.bin"
+mkdir -p "$dir/a-directory"
+da /create sources
+da /addfile sources "$win\\a-directory" "$win\\directory-copy.bin"
+refused "doadmin: /addfile of a local source the caller may not open for reading: E_ACCESSDENIED" 1 "0x80070005"
+da /addfile sources "file:///C:/opendo-tests/doadmin/a-directory" "$win\\directory-copy.bin"
+refused "doadmin: /addfile of a file:// source the caller may not open for reading: E_ACCESSDENIED" 1 "0x80070005"
+if [ "$(id -u)" != 0 ]; then
+    head -c 1000 /dev/urandom >"$dir/secret.bin"
+    chmod 000 "$dir/secret.bin"
+    da /addfile sources "$win\\secret.bin" "$win\\secret-copy.bin"
+    refused "doadmin: /addfile of a local file the caller may not read (mode 000): E_ACCESSDENIED" 1 "0x80070005"
+    chmod 600 "$dir/secret.bin"
+else
+    echo "# running as root, who reads every file: the mode-000 source case is not run"
+fi
+da /addfile sources "$win\\readable.bin" "$win\\readable-copy.bin"
+expect "doadmin: /addfile of a local source the caller may read" 0 \
+    "Added $win\\readable.bin -> $win\\readable-copy.bin to the job."
+da /listfiles sources
+check "doadmin: the refused sources left no file in the job" \
+    bash -c 'grep -q "readable.bin" "$1" && ! grep -qE "secret|a-directory" "$1" || { sed "s/^/#   /" "$1"; false; }' \
+    _ "$tmp/out"
+da /cancel sources
+
 # ---- expiry: a job older than the DO limit (30 days) is cancelled when the service starts, and its
 # temporary file, which the service itself wrote, is deleted with the service's identity (no client
 # is calling then: maintenance.c, file_ops.c remove_service_file)

@@ -563,7 +563,9 @@ hr_t jobs_get(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, stor
  * are "not found", whoever asks. */
 static hr_t lookup_locked(jobs_t *jobs, const caller_t *caller, int32_t kind, const store_guid_t *id)
 {
-    store_job_access_t job;
+    /* A job no longer in the store (finished during this run) has no row to read: its answer is
+     * the finished job's, whatever its kind. */
+    store_job_access_t job = {.kind = kind};
     hr_t hr = load_job_access(jobs, caller, id, &job);
     /* someone else's job of another kind is "not found" too */
     int read = HR_SUCCEEDED(hr) || hr == HR_E_ACCESSDENIED;

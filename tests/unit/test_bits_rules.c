@@ -63,6 +63,12 @@ static void test_visibility(void)
              "BITS GetJob of another user's BITS job: E_ACCESSDENIED");
     CHECK_HR(jobs_lookup(fx.jobs, bob(), &bits_job), T_DO_E_JOB_NOT_FOUND,
              "DO GetJob of another user's BITS job: not found (no hint that it exists)");
+    store_guid_t bob_done = new_kind_job(bob(), STORE_KIND_BITS, "bob's cancelled BITS job");
+    CHECK_HR(jobs_cancel(fx.jobs, bob(), &bob_done), HR_OK, "bob cancels his second BITS job");
+    CHECK_HR(jobs_lookup_kind(fx.jobs, alice(), STORE_KIND_BITS, &bob_done), T_E_ACCESSDENIED,
+             "BITS GetJob of another user's job cancelled during this run: E_ACCESSDENIED");
+    CHECK_HR(jobs_lookup_kind(fx.jobs, bob(), STORE_KIND_BITS, &bob_done), T_DO_E_JOB_NOT_FOUND,
+             "BITS GetJob of one's own job cancelled during this run: not found (it left the queue)");
     CHECK_HR(jobs_lookup_kind(fx.jobs, alice(), STORE_KIND_DOWNLOAD, &do_job), T_E_INVALIDARG,
              "lookups are for the job kinds of the two classes only");
 

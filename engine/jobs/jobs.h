@@ -38,6 +38,10 @@ enum job_priority { JOB_PRIORITY_FOREGROUND, JOB_PRIORITY_HIGH, JOB_PRIORITY_NOR
 #define BITS_DEFAULT_NO_PROGRESS_TIMEOUT 1209600u /* seconds (14 days), whatever the priority */
 #define BITS_DEFAULT_JOB_INACTIVITY_DAYS 90u      /* JobInactivityTimeout */
 
+/* A remote name AddFile accepts (http(s)://, file://, a local or UNC path): HR_E_INVALIDARG else.
+ * (The service asks it before it opens a local source as the caller.) */
+hr_t file_check_remote_name(const char *remote);
+
 #define CALLER_SID_MAX STORE_SID_MAX /* a job's owner is a caller's SID */
 
 /* Who is calling: established by the service from the RPC/COM call (or injected by tests). */

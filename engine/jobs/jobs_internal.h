@@ -164,8 +164,6 @@ hr_t change_file(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, u
 
 /* ---- names and ranges (job_files.c) ----------------------------------------------------------- */
 
-/* A remote name AddFile accepts (http(s)://, file://, a local or UNC path): HR_E_INVALIDARG else. */
-hr_t file_check_remote_name(const char *remote);
 /* An absolute Windows file path of at most JOB_LOCAL_NAME_MAX units: HR_E_INVALIDARG else. */
 hr_t file_check_local_name(const char *local);
 /* The hidden temporary file beside local: "<dir>\~opendo-<job>-<index>.tmp" (*out NULL for a

@@ -69,6 +69,11 @@ HRESULT local_source_check(LPCWSTR remote)
 {
     if (!remote || !remote[0])
         return E_INVALIDARG;
+    char *text = utf8_from_wide(remote);
+    int well_formed = text && HR_SUCCEEDED(file_check_remote_name(text));
+    free(text);
+    if (!well_formed)
+        return S_OK; /* nothing is opened for a name the core refuses with its own answer */
     WCHAR path[MAX_PATH * 4];
     DWORD length = ARRAYSIZE(path);
     if (_wcsnicmp(remote, L"file:", 5) == 0)

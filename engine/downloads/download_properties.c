@@ -71,7 +71,6 @@ static const struct {
     {0x2000u, TRANSFER_TLS_IGNORE_DATE, "SECURITY_FLAG_IGNORE_CERT_DATE_INVALID"},
 };
 #define SECURITY_FLAG_COUNT (sizeof security_flags / sizeof security_flags[0])
-#define WINHTTP_IGNORE_FLAGS 0x3300u /* all of them */
 
 static uint32_t tls_ignore_of(uint64_t winhttp)
 {
@@ -148,8 +147,8 @@ static hr_t check_number(int32_t property, uint64_t number)
     switch (property) {
     case DL_COST_POLICY:
         return number <= 5 ? HR_OK : HR_E_INVALIDARG; /* DODownloadCostPolicy */
-    case DL_SECURITY_FLAGS:
-        return number & ~(uint64_t)WINHTTP_IGNORE_FLAGS ? HR_E_INVALIDARG : HR_OK;
+    case DL_SECURITY_FLAGS: /* only the flags of the table: any other bit is lost on the way back */
+        return winhttp_flags_of(tls_ignore_of(number)) == number ? HR_OK : HR_E_INVALIDARG;
     case DL_CALLBACK_FREQ_PERCENT:
         return number <= 100 ? HR_OK : HR_E_INVALIDARG;
     case DL_NO_PROGRESS_TIMEOUT:

@@ -103,13 +103,10 @@ static int service_owns(HANDLE file)
 {
     PSID owner = NULL;
     PSECURITY_DESCRIPTOR descriptor = NULL;
-    HANDLE token = NULL;
+    HANDLE token = GetCurrentProcessToken(); /* a pseudo-handle: nothing to close */
     int owned = GetSecurityInfo(file, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, NULL, NULL, NULL,
                                 &descriptor) == ERROR_SUCCESS &&
-                OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token) &&
                 (token_names(token, TokenUser, owner) || token_names(token, TokenOwner, owner));
-    if (token)
-        CloseHandle(token);
     LocalFree(descriptor);
     return owned;
 }

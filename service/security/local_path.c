@@ -69,6 +69,9 @@ HRESULT local_source_check(LPCWSTR remote)
 {
     if (!remote || !remote[0])
         return E_INVALIDARG;
+    int file_url = _wcsnicmp(remote, L"file:", 5) == 0;
+    if (!file_url && wcsstr(remote, L"://"))
+        return S_OK; /* http(s): nothing local to open */
     char *text = utf8_from_wide(remote);
     int well_formed = text && HR_SUCCEEDED(file_check_remote_name(text));
     free(text);
@@ -76,9 +79,9 @@ HRESULT local_source_check(LPCWSTR remote)
         return S_OK; /* nothing is opened for a name the core refuses with its own answer */
     WCHAR path[MAX_PATH * 4];
     DWORD length = ARRAYSIZE(path);
-    if (_wcsnicmp(remote, L"file:", 5) == 0)
+    if (file_url)
         return SUCCEEDED(PathCreateFromUrlW(remote, path, &length, 0)) ? as_caller(probe_source, path) : S_OK;
-    return wcsstr(remote, L"://") ? S_OK : as_caller(probe_source, remote);
+    return as_caller(probe_source, remote);
 }
 
 /* Creates every missing directory above path (as the caller is impersonated). */

@@ -332,7 +332,7 @@ static char *statement_sql(enum store_stmt id, int schema_version)
     case STMT_JOB_INSERT: return record_insert_sql(&job_record, schema_version);
     case STMT_JOB_SELECT: return record_select_sql(&job_record, schema_version);
     case STMT_JOB_ACCESS: /* kind came with schema v5; older rows are all BITS-shaped jobs */
-        return sqlite3_mprintf("SELECT state, %s, owner_sid FROM jobs WHERE id=?1",
+        return sqlite3_mprintf("SELECT state, %s, owner_sid, display_name FROM jobs WHERE id=?1",
                                schema_version >= 5 ? "kind" : "0");
     case STMT_JOB_UPDATE: return record_update_sql(&job_record, schema_version);
     case STMT_FILE_INSERT: return record_insert_sql(&file_record, schema_version);
@@ -686,6 +686,13 @@ static store_status_t read_access(sqlite3_stmt *st, void *ctx)
     if (length >= (int)sizeof out->owner_sid)
         return STORE_CORRUPT;
     memcpy(out->owner_sid, owner ? (const char *)owner : "", owner ? (size_t)length + 1 : 1);
+    const unsigned char *name = sqlite3_column_text(st, 3);
+    length = sqlite3_column_bytes(st, 3);
+    out->display_name_copied = length < (int)sizeof out->display_name;
+    if (!out->display_name_copied)
+        out->display_name[0] = '\0';
+    else
+        memcpy(out->display_name, name ? (const char *)name : "", name ? (size_t)length + 1 : 1);
     return STORE_OK;
 }
 

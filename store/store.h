@@ -172,17 +172,23 @@ store_status_t store_job_insert(store_t *store, const store_job_t *job);
 /* Inserts count jobs in one transaction: all or nothing (for bulk loads; one fsync in all). */
 store_status_t store_job_insert_many(store_t *store, const store_job_t *jobs, size_t count);
 store_status_t store_job_get(store_t *store, const store_guid_t *id, store_job_t *out);
-/* What the access check of every call reads of a job: its state, kind and owner. Answered from
- * a small in-memory copy of committed rows when the job's copy is there (the read of GetState and
- * GetJob, docs/store.md "The access copy"): a copy is taken only outside any transaction, from a
- * row just read, and every insert, update or delete of the job drops the job's copy first, so the
- * copy never holds what a rollback undid nor a value a later write replaced. STORE_CORRUPT when
- * the owner does not fit. */
+/* What the access check of every call reads of a job: its state, kind and owner, and its display
+ * name. Answered from a small in-memory copy of committed rows when the job's copy is there (the
+ * read of GetState, GetJob and GetDisplayName, docs/store.md "The access copy"): a copy is taken
+ * only outside any transaction, from a row just read, and every insert, update or delete of the
+ * job drops the job's copy first, so the copy never holds what a rollback undid nor a value a
+ * later write replaced. STORE_CORRUPT when the owner does not fit; a display name that does not
+ * fit is left out (display_name_copied 0) and read with the whole row (store_job_get). */
 #define STORE_SID_MAX 192 /* with its NUL; a SID has at most 184 characters */
+/* With its NUL: room for every display name the service accepts (256 UTF-16 units, at most 768
+ * bytes of UTF-8; jobs.h checks it). */
+#define STORE_ACCESS_NAME_MAX 772
 typedef struct store_job_access {
     int32_t state;
     int32_t kind;
     char owner_sid[STORE_SID_MAX]; /* "" when the row has none */
+    int display_name_copied;       /* 0: longer than display_name holds */
+    char display_name[STORE_ACCESS_NAME_MAX]; /* "" when the row has none */
 } store_job_access_t;
 store_status_t store_job_access(store_t *store, const store_guid_t *id, store_job_access_t *out);
 store_status_t store_job_update(store_t *store, const store_job_t *job); /* all columns */

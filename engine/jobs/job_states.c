@@ -165,6 +165,32 @@ hr_t jobs_state(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, in
     return hr;
 }
 
+_Static_assert(STORE_ACCESS_NAME_MAX > JOB_DISPLAY_NAME_MAX * 3,
+               "the store's access copy holds every display name the service accepts");
+
+/* From the access copy, like GetState; a name too long for the copy (only a row written by
+ * something else than this service) from the whole row. */
+hr_t jobs_display_name(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, char **name)
+{
+    if (!name)
+        return HR_E_INVALIDARG;
+    *name = NULL;
+    hr_t hr = lock_for_job(jobs, caller, id);
+    if (HR_FAILED(hr))
+        return hr;
+    store_job_access_t access;
+    store_job_t job = {0};
+    hr = load_job_access(jobs, caller, id, &access);
+    if (hr == HR_OK && !access.display_name_copied)
+        hr = load_job(jobs, caller, id, &job);
+    unlock_store(jobs);
+    if (hr == HR_OK)
+        hr = replace_text(name, access.display_name_copied ? access.display_name
+                                : job.display_name ? job.display_name : "");
+    store_job_clear(&job);
+    return hr;
+}
+
 /* TakeOwnership strips what belonged to the previous owner (BITS rule). */
 static hr_t apply_take_ownership(jobs_t *jobs, store_job_t *job, void *context)
 {

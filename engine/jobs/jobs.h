@@ -174,6 +174,9 @@ hr_t jobs_complete(jobs_t *jobs, const caller_t *caller, const store_guid_t *id)
 hr_t jobs_take_ownership(jobs_t *jobs, const caller_t *caller, const store_guid_t *id);
 /* State of a job object's job, final states included (GetState on a cancelled job). */
 hr_t jobs_state(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, int32_t *state);
+/* GetDisplayName: *name (UTF-8, "" when the job has none) is the caller's to free; the answers of
+ * jobs_get otherwise (a job that left the queue: DO_E_INVALID_STATE). */
+hr_t jobs_display_name(jobs_t *jobs, const caller_t *caller, const store_guid_t *id, char **name);
 /* DO's rule: cancels every DO job and download older than max_age (FILETIME units) with
  * DO_E_JOB_TOO_OLD; returns count. */
 hr_t jobs_expire(jobs_t *jobs, int64_t max_age, size_t *expired);

@@ -460,7 +460,18 @@ static HRESULT STDMETHODCALLTYPE job_set_display_name(job5_t *iface, LPCWSTR val
 
 static HRESULT STDMETHODCALLTYPE job_get_display_name(job5_t *iface, LPWSTR *value)
 {
-    return get_text(iface, MEMBER(display_name), 0, value);
+    if (!value)
+        return E_INVALIDARG;
+    *value = NULL;
+    caller_t caller;
+    char *name = NULL;
+    HRESULT hr = caller_identify(&caller);
+    if (SUCCEEDED(hr))
+        hr = jobs_display_name(dosvc_jobs, &caller, JOB_ID(impl(iface)), &name);
+    if (SUCCEEDED(hr))
+        hr = cotaskmem_from_utf8(name, value);
+    free(name);
+    return reply(impl(iface), hr);
 }
 
 static HRESULT STDMETHODCALLTYPE job_set_description(job5_t *iface, LPCWSTR value)

@@ -171,7 +171,9 @@ static void read_store(void)
         /* the access check reads what the row holds (its copy included) */
         FUZZ_REQUIRE(got != STORE_OK || checked != STORE_OK ||
                      (access.state == job.state && access.kind == job.kind &&
-                      strcmp(access.owner_sid, job.owner_sid ? job.owner_sid : "") == 0));
+                      strcmp(access.owner_sid, job.owner_sid ? job.owner_sid : "") == 0 &&
+                      (!access.display_name_copied ||
+                       strcmp(access.display_name, job.display_name ? job.display_name : "") == 0)));
         require_status(store_credential_count(store, &ids[i], &credentials));
         read_store_files(store, &ids[i]);
         store_job_clear(&job);

@@ -242,6 +242,54 @@ static void test_cancel_complete(void)
     CHECK(stored_credentials(&cancelled) == 0, "the cancelled job's credentials left the store");
 }
 
+/* ---- GetDisplayName (the store's access copy, or the whole row) ------------------------------ */
+
+/* jobs_display_name's answer for caller, and whether the name it gave is want (NULL: none given). */
+static int display_name_is(const caller_t *caller, const store_guid_t *id, hr_t want_hr, const char *want)
+{
+    char *name = NULL;
+    hr_t hr = jobs_display_name(fx.jobs, caller, id, &name);
+    int right = hr == want_hr && (want ? name && strcmp(name, want) == 0 : !name);
+    free(name);
+    return right;
+}
+
+static void test_display_name(void)
+{
+    const char *first = "name \xc3\xbc\xe2\x9c\x93";
+    store_guid_t id = new_job(alice(), first), unknown = {{0x7e}};
+    CHECK(display_name_is(alice(), &id, HR_OK, first) && display_name_is(alice(), &id, HR_OK, first),
+          "display name: the owner reads it (UTF-8), twice");
+    CHECK(display_name_is(admin(), &id, HR_OK, first), "display name: an administrator reads it");
+    CHECK(display_name_is(bob(), &id, T_E_ACCESSDENIED, NULL), "display name: another user is denied, gets nothing");
+    CHECK(display_name_is(alice(), &unknown, T_DO_E_JOB_NOT_FOUND, NULL), "display name: unknown job NOT_FOUND");
+    CHECK_HR(jobs_display_name(fx.jobs, alice(), &id, NULL), T_E_INVALIDARG, "display name: NULL out");
+    CHECK_HR(jobs_set(fx.jobs, alice(), &id, JOB_PROP_DISPLAY_NAME, &(job_value_t){.text = "renamed"}), HR_OK,
+             "display name: rename");
+    CHECK(display_name_is(alice(), &id, HR_OK, "renamed"), "display name: the new name at once");
+
+    /* A name longer than the copy holds (written by something else than the service). */
+    char long_name[STORE_ACCESS_NAME_MAX + 100];
+    memset(long_name, 'n', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    store_t *store = fixture_open_store(&fx);
+    store_job_t row = {0};
+    int written = store && store_job_get(store, &id, &row) == STORE_OK;
+    if (written) {
+        free(row.display_name);
+        row.display_name = strdup(long_name);
+        written = row.display_name && store_job_update(store, &row) == STORE_OK;
+    }
+    store_job_clear(&row);
+    CHECK(fixture_close_store(&fx, store) && written, "display name: a long name written into the store");
+    CHECK(display_name_is(alice(), &id, HR_OK, long_name), "display name: longer than the copy, read whole from the row");
+    CHECK(display_name_is(bob(), &id, T_E_ACCESSDENIED, NULL), "display name: longer than the copy, still denied to another user");
+
+    CHECK_HR(jobs_cancel(fx.jobs, alice(), &id), HR_OK, "display name: cancel the job");
+    CHECK(display_name_is(alice(), &id, T_DO_E_INVALID_STATE, NULL) && display_name_is(bob(), &id, T_E_ACCESSDENIED, NULL),
+          "display name: of a cancelled job, INVALID_STATE to its owner, denied to another user");
+}
+
 /* ---- ownership and credentials ---------------------------------------------------------------- */
 
 static void test_credentials(const store_guid_t *id)
@@ -489,6 +537,7 @@ int main(void)
     test_resume_suspend();
     test_sink_unspecified();
     test_cancel_complete();
+    test_display_name();
     test_take_ownership();
     test_expire();
     test_limits();

@@ -954,6 +954,36 @@ static void test_access_copy_slots(store_t *store)
                  "every answer is the job's own");
 }
 
+/* The display name in the copy: as written, changed at once, and left out (never cut) when it
+ * is longer than the copy holds. */
+static void test_access_display_names(store_t *store)
+{
+    store_job_t job;
+    store_job_access_t got;
+    make_job(&job, 95, ALICE);
+    CHECK(store_job_insert(store, &job) == STORE_OK && store_job_access(store, &job.id, &got) == STORE_OK
+              && store_job_access(store, &job.id, &got) == STORE_OK && got.display_name_copied
+              && strcmp(got.display_name, job.display_name) == 0,
+          "access: the display name as inserted (UTF-8), read twice (the second from the copy)");
+    free(job.display_name);
+    job.display_name = dup_text("%0*d", STORE_ACCESS_NAME_MAX - 1, 5); /* the longest that fits */
+    CHECK(store_job_update(store, &job) == STORE_OK && store_job_access(store, &job.id, &got) == STORE_OK
+              && got.display_name_copied && strcmp(got.display_name, job.display_name) == 0,
+          "access: a renamed job's new display name at once; the longest that fits is whole");
+    free(job.display_name);
+    job.display_name = dup_text("%0*d", STORE_ACCESS_NAME_MAX, 5);
+    CHECK(store_job_update(store, &job) == STORE_OK && store_job_access(store, &job.id, &got) == STORE_OK
+              && !got.display_name_copied && got.display_name[0] == '\0' && got.state == job.state
+              && strcmp(got.owner_sid, ALICE) == 0,
+          "access: a display name longer than the copy is left out, not cut; state and owner still answer");
+    free(job.display_name);
+    job.display_name = NULL;
+    CHECK(store_job_update(store, &job) == STORE_OK && store_job_access(store, &job.id, &got) == STORE_OK
+              && got.display_name_copied && got.display_name[0] == '\0',
+          "access: no display name reads as an empty one");
+    store_job_clear(&job);
+}
+
 static void test_access_copies(const char *path)
 {
     store_t *store;
@@ -971,6 +1001,7 @@ static void test_access_copies(const char *path)
     store_job_access_t got;
     CHECK(store_job_update(store, &job) == STORE_OK && store_job_access(store, &job.id, &got) == STORE_CORRUPT,
           "access: an owner longer than any SID is a damaged row (STORE_CORRUPT), not cut");
+    test_access_display_names(store);
     CHECK(store_job_access(NULL, &job.id, &got) == STORE_INVALID && store_job_access(store, NULL, &got) == STORE_INVALID
               && store_job_access(store, &job.id, NULL) == STORE_INVALID,
           "access: NULL store, id or out gives STORE_INVALID");

@@ -676,23 +676,26 @@ static void access_drop(store_t *store, const store_guid_t *id)
         slot->used = 0;
 }
 
+/* Copies a text column (NULL: "") into buffer when it fits with its NUL; 0 (buffer "") when not. */
+static int copy_text_column(sqlite3_stmt *st, int column, char *buffer, size_t size)
+{
+    const unsigned char *text = sqlite3_column_text(st, column);
+    size_t length = (size_t)sqlite3_column_bytes(st, column);
+    int fits = length < size;
+    buffer[0] = '\0';
+    if (fits && text)
+        memcpy(buffer, text, length + 1);
+    return fits;
+}
+
 static store_status_t read_access(sqlite3_stmt *st, void *ctx)
 {
     store_job_access_t *out = ctx;
     out->state = sqlite3_column_int(st, 0);
     out->kind = sqlite3_column_int(st, 1);
-    const unsigned char *owner = sqlite3_column_text(st, 2);
-    int length = sqlite3_column_bytes(st, 2);
-    if (length >= (int)sizeof out->owner_sid)
+    if (!copy_text_column(st, 2, out->owner_sid, sizeof out->owner_sid))
         return STORE_CORRUPT;
-    memcpy(out->owner_sid, owner ? (const char *)owner : "", owner ? (size_t)length + 1 : 1);
-    const unsigned char *name = sqlite3_column_text(st, 3);
-    length = sqlite3_column_bytes(st, 3);
-    out->display_name_copied = length < (int)sizeof out->display_name;
-    if (!out->display_name_copied)
-        out->display_name[0] = '\0';
-    else
-        memcpy(out->display_name, name ? (const char *)name : "", name ? (size_t)length + 1 : 1);
+    out->display_name_copied = copy_text_column(st, 3, out->display_name, sizeof out->display_name);
     return STORE_OK;
 }
 

@@ -211,6 +211,7 @@ static const field_t file_fields[] = {
     FILE_FIELD_SINCE(http_status, FIELD_I32, 5),
     FILE_FIELD_SINCE(bytes_from_cache, FIELD_U64, 7),
     FILE_FIELD_SINCE(cache_connections, FIELD_U32, 7),
+    FILE_FIELD_SINCE(bytes_durable, FIELD_U64, 8),
 };
 
 static const record_t job_record = { "jobs", job_fields, COUNT_OF(job_fields), 1,
@@ -317,6 +318,19 @@ static const char *const fixed_sql[STMT_COUNT] = {
     [STMT_CREDENTIAL_COUNT] = "SELECT count(*) FROM credentials WHERE job_id=?1",
     [STMT_CREDENTIALS_LIST] = "SELECT target, scheme, user_name, secret FROM credentials"
                               " WHERE job_id=?1 ORDER BY target, scheme",
+    [STMT_BOOT_SELECT] = "SELECT boot_time FROM service_boot WHERE id=1",
+    [STMT_BOOT_UPSERT] = "INSERT INTO service_boot(id,boot_time) VALUES(1,?1)"
+                         " ON CONFLICT(id) DO UPDATE SET boot_time=excluded.boot_time",
+    [STMT_FILES_NOT_DURABLE] = "SELECT job_id, idx FROM files"
+                               " WHERE completed=0 AND bytes_transferred>bytes_durable ORDER BY rowid",
+    [STMT_UNFLUSHED_UPSERT] = "INSERT INTO unflushed_files(job_id,file_idx,local_name,owner_sid,"
+                              "completed_time,bytes) VALUES(?1,?2,?3,?4,?5,?6)"
+                              " ON CONFLICT(job_id,file_idx) DO UPDATE SET"
+                              " local_name=excluded.local_name, owner_sid=excluded.owner_sid,"
+                              " completed_time=excluded.completed_time, bytes=excluded.bytes",
+    [STMT_UNFLUSHED_DELETE] = "DELETE FROM unflushed_files WHERE job_id=?1 AND file_idx=?2",
+    [STMT_UNFLUSHED_LIST] = "SELECT job_id, file_idx, local_name, owner_sid, completed_time, bytes"
+                            " FROM unflushed_files ORDER BY rowid",
 };
 
 /* The schema version that added the table a statement uses; 0 for the tables of v1. */
@@ -324,6 +338,8 @@ static const int statement_since[STMT_COUNT] = {
     [STMT_PROPERTY_UPSERT] = 2,   [STMT_PROPERTY_DELETE] = 2,   [STMT_PROPERTY_SELECT] = 2,
     [STMT_CREDENTIAL_UPSERT] = 2, [STMT_CREDENTIAL_DELETE] = 2, [STMT_CREDENTIALS_CLEAR] = 2,
     [STMT_CREDENTIAL_COUNT] = 2, [STMT_CREDENTIALS_LIST] = 2,
+    [STMT_BOOT_SELECT] = 8, [STMT_BOOT_UPSERT] = 8, [STMT_FILES_NOT_DURABLE] = 8,
+    [STMT_UNFLUSHED_UPSERT] = 8, [STMT_UNFLUSHED_DELETE] = 8, [STMT_UNFLUSHED_LIST] = 8,
 };
 
 static char *statement_sql(enum store_stmt id, int schema_version)
@@ -1252,6 +1268,138 @@ void store_credentials_free(store_credential_t *list, size_t count)
             memset(list[i].secret, 0, list[i].secret_size);
         free(list[i].secret);
         free(list[i].user_name);
+    }
+    free(list);
+}
+
+/* ---- durability after a machine restart (schema v8) ------------------------------------------ */
+
+static store_status_t read_boot(sqlite3_stmt *st, void *boot_time)
+{
+    *(int64_t *)boot_time = sqlite3_column_int64(st, 0);
+    return STORE_OK;
+}
+
+store_status_t store_boot_get(store_t *store, int64_t *boot_time)
+{
+    if (!store || !boot_time)
+        return STORE_INVALID;
+    sqlite3_stmt *st;
+    store_status_t status = statement(store, STMT_BOOT_SELECT, &st);
+    return status == STORE_OK ? fetch_one(store, st, STORE_OK, read_boot, boot_time) : status;
+}
+
+store_status_t store_boot_set(store_t *store, int64_t boot_time)
+{
+    if (!store)
+        return STORE_INVALID;
+    sqlite3_stmt *st;
+    store_status_t status = statement(store, STMT_BOOT_UPSERT, &st);
+    return status == STORE_OK ? run(store, st, bind_int(st, 1, boot_time)) : status;
+}
+
+static int read_file_ref_row(sqlite3_stmt *st, void *item)
+{
+    store_file_ref_t *ref = item;
+    read_guid(st, 0, &ref->job_id);
+    ref->index = (uint32_t)sqlite3_column_int64(st, 1);
+    return 1;
+}
+
+store_status_t store_files_not_durable(store_t *store, store_file_ref_t **files, size_t *count)
+{
+    if (!store || !files || !count)
+        return STORE_INVALID;
+    *files = NULL;
+    *count = 0;
+    sqlite3_stmt *st;
+    store_status_t status = statement(store, STMT_FILES_NOT_DURABLE, &st);
+    if (status != STORE_OK)
+        return status;
+    void *array;
+    size_t rows;
+    status = collect_rows(store, st, STORE_OK, sizeof **files, read_file_ref_row, &array, count, &rows);
+    *files = array;
+    return status;
+}
+
+store_status_t store_unflushed_put(store_t *store, const store_unflushed_t *file)
+{
+    if (!store || !file || !file->local_name)
+        return STORE_INVALID;
+    sqlite3_stmt *st;
+    store_status_t status = statement(store, STMT_UNFLUSHED_UPSERT, &st);
+    if (status != STORE_OK)
+        return status;
+    status = bind_guid(st, 1, &file->job_id);
+    if (status == STORE_OK)
+        status = bind_int(st, 2, file->index);
+    if (status == STORE_OK)
+        status = bind_text(store, st, 3, file->local_name);
+    if (status == STORE_OK)
+        status = bind_text(store, st, 4, file->owner_sid);
+    if (status == STORE_OK)
+        status = bind_int(st, 5, file->completed_time);
+    if (status == STORE_OK)
+        status = bind_int(st, 6, (int64_t)file->bytes);
+    return run(store, st, status);
+}
+
+store_status_t store_unflushed_remove(store_t *store, const store_guid_t *job_id, uint32_t index)
+{
+    if (!store || !job_id)
+        return STORE_INVALID;
+    sqlite3_stmt *st;
+    const int64_t key[] = { index };
+    store_status_t status = statement(store, STMT_UNFLUSHED_DELETE, &st);
+    if (status == STORE_OK)
+        status = bind_job_row(st, job_id, key, COUNT_OF(key));
+    return run_changing_one_row(store, st, status);
+}
+
+static int read_unflushed_row(sqlite3_stmt *st, void *item)
+{
+    store_unflushed_t *u = item;
+    memset(u, 0, sizeof *u);
+    read_guid(st, 0, &u->job_id);
+    u->index = (uint32_t)sqlite3_column_int64(st, 1);
+    u->completed_time = sqlite3_column_int64(st, 4);
+    u->bytes = (uint64_t)sqlite3_column_int64(st, 5);
+    if (read_text(st, 2, &u->local_name) != STORE_OK || !u->local_name)
+        return 0;
+    if (read_text(st, 3, &u->owner_sid) != STORE_OK) {
+        free(u->local_name);
+        return 0;
+    }
+    return 1;
+}
+
+store_status_t store_unflushed_list(store_t *store, store_unflushed_t **list, size_t *count)
+{
+    if (!store || !list || !count)
+        return STORE_INVALID;
+    *list = NULL;
+    *count = 0;
+    sqlite3_stmt *st;
+    store_status_t status = statement(store, STMT_UNFLUSHED_LIST, &st);
+    if (status != STORE_OK)
+        return status;
+    void *array;
+    size_t rows;
+    status = collect_rows(store, st, STORE_OK, sizeof **list, read_unflushed_row, &array, count, &rows);
+    if (status == STORE_OK && *count != rows) {
+        store_unflushed_free(array, *count);
+        return store_fail_with(store, STORE_NOMEM, "out of memory");
+    }
+    *list = array;
+    return status;
+}
+
+void store_unflushed_free(store_unflushed_t *list, size_t count)
+{
+    for (size_t i = 0; list && i < count; i++) {
+        free(list[i].local_name);
+        free(list[i].owner_sid);
     }
     free(list);
 }

@@ -123,6 +123,9 @@ typedef struct store_file {
      * http_connections count the origin's alone) */
     uint64_t bytes_from_cache;  /* body bytes from cache hosts, re-fetched ones included */
     uint32_t cache_connections; /* connections opened to cache hosts */
+    /* schema v8: of bytes_transferred (the bytes written to the temporary file), those known to
+     * be on disk (flushed); the rest may be lost if the machine, not only the service, stops */
+    uint64_t bytes_durable;
 } store_file_t;
 
 typedef struct store_range {
@@ -291,6 +294,38 @@ store_status_t store_credentials_list(store_t *store, const store_guid_t *job_id
                                       store_credential_t **list, size_t *count);
 /* Frees the list and its strings; the secrets are zeroed first. */
 void store_credentials_free(store_credential_t *list, size_t count);
+
+/* Durability after a machine restart (schema v8; docs/transfer.md "Durability"). */
+/* The boot time of the machine in which the service last started (its own clock's seconds;
+ * engine/common/machine_boot.h); STORE_NOT_FOUND when none was recorded yet. */
+store_status_t store_boot_get(store_t *store, int64_t *boot_time);
+store_status_t store_boot_set(store_t *store, int64_t boot_time);
+
+typedef struct store_file_ref {
+    store_guid_t job_id;
+    uint32_t index;
+} store_file_ref_t;
+/* The files not yet completed whose written bytes are not all durable (bytes_durable <
+ * bytes_transferred), in insertion order. *files is malloc'ed (NULL when count is 0). */
+store_status_t store_files_not_durable(store_t *store, store_file_ref_t **files, size_t *count);
+
+/* A completed file (renamed into place) whose last bytes were not yet known to be on disk when its
+ * job ended: kept until its flush ends, so that a start after a machine restart can name it. */
+typedef struct store_unflushed {
+    store_guid_t job_id;
+    uint32_t index;
+    char *local_name;       /* required */
+    char *owner_sid;        /* NULL when none */
+    int64_t completed_time; /* FILETIME */
+    uint64_t bytes;         /* its size */
+} store_unflushed_t;
+/* put upserts (keyed by job and index); remove gives STORE_NOT_FOUND when there is no such row;
+ * list gives them oldest first (*list malloc'ed, NULL when count is 0; free it with
+ * store_unflushed_free). */
+store_status_t store_unflushed_put(store_t *store, const store_unflushed_t *file);
+store_status_t store_unflushed_remove(store_t *store, const store_guid_t *job_id, uint32_t index);
+store_status_t store_unflushed_list(store_t *store, store_unflushed_t **list, size_t *count);
+void store_unflushed_free(store_unflushed_t *list, size_t count);
 
 /* Whether text is a JSON object, by SQLite's JSON parser (DecryptionInfo, IntegrityCheckInfo). */
 int store_json_is_object(store_t *store, const char *text);

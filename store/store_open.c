@@ -137,8 +137,22 @@ static const char schema_v7[] =
     "ALTER TABLE jobs ADD COLUMN cache_host TEXT;"
     "ALTER TABLE jobs ADD COLUMN cache_fallback TEXT;";
 
+/* v7 -> v8: durability after a machine restart (docs/transfer.md "Durability"). Per file, the
+ * bytes known to be on disk (bytes_transferred counts those written, which a restarted service
+ * still finds in the system's cache but a restarted machine may not); the boot of the machine in
+ * which the service last started; and the completed files whose last bytes were not yet known to
+ * be on disk, kept past their job so that a start after a machine restart names them. Rows of
+ * older versions were made durable before they were recorded. */
+static const char schema_v8[] =
+    "ALTER TABLE files ADD COLUMN bytes_durable INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE files SET bytes_durable = bytes_transferred;"
+    "CREATE TABLE service_boot (id INTEGER PRIMARY KEY CHECK (id = 1), boot_time INTEGER NOT NULL);"
+    "CREATE TABLE unflushed_files ("
+    " job_id BLOB NOT NULL, file_idx INTEGER NOT NULL, local_name TEXT NOT NULL, owner_sid TEXT,"
+    " completed_time INTEGER NOT NULL, bytes INTEGER NOT NULL, PRIMARY KEY (job_id, file_idx));";
+
 static const char *const builtin_steps[] = { schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
-                                               schema_v6, schema_v7 };
+                                               schema_v6, schema_v7, schema_v8 };
 const store_migrations_t store_builtin_migrations = {
     builtin_steps, (int)(sizeof builtin_steps / sizeof *builtin_steps)
 };
@@ -487,6 +501,8 @@ enum salvaged_table {
     SALVAGE_RANGES,
     SALVAGE_FILE_PROPERTIES,
     SALVAGE_CREDENTIALS,
+    SALVAGE_SERVICE_BOOT,
+    SALVAGE_UNFLUSHED_FILES,
     SALVAGE_TABLE_COUNT
 };
 static const char *const salvaged_tables[SALVAGE_TABLE_COUNT] = {
@@ -495,6 +511,8 @@ static const char *const salvaged_tables[SALVAGE_TABLE_COUNT] = {
     [SALVAGE_RANGES] = "ranges",
     [SALVAGE_FILE_PROPERTIES] = "file_properties",
     [SALVAGE_CREDENTIALS] = "credentials",
+    [SALVAGE_SERVICE_BOOT] = "service_boot",
+    [SALVAGE_UNFLUSHED_FILES] = "unflushed_files",
 };
 
 /* Copies what can still be read from the quarantined file into the fresh database, in one

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "guid.h"
+#include "machine_boot.h"
 
 static hr_t hr_from_store(store_status_t status)
 {
@@ -37,8 +38,10 @@ hr_t jobs_open(const char *db_path, jobs_t **out, store_open_report_t *report)
     if (!db_path || !out)
         return HR_E_INVALIDARG;
     jobs_t *jobs = calloc(1, sizeof *jobs);
-    if (jobs)
+    if (jobs) {
         atomic_init(&jobs->tls_errors_allowed, 1);
+        jobs->machine_boot = machine_boot_time();
+    }
     if (jobs && !(jobs->cache_hosts = cache_hosts_new())) {
         free(jobs);
         jobs = NULL;
@@ -112,6 +115,12 @@ static int policy_valid(const cache_policy_t *p)
     for (size_t i = 0; ok && i < p->host_count; i++)
         ok = p->hosts[i][0] && memchr(p->hosts[i], '\0', sizeof p->hosts[i]);
     return ok;
+}
+
+void jobs_set_machine_boot(jobs_t *jobs, int64_t boot_time)
+{
+    if (jobs)
+        jobs->machine_boot = boot_time;
 }
 
 void jobs_allow_certificate_errors(jobs_t *jobs, int allowed)

@@ -413,6 +413,10 @@ hr_t jobs_set_cache_policy(jobs_t *jobs, const cache_policy_t *policy);
 /* Whether a job's BG_SSL_IGNORE_* security flags are honoured from the next attempt on (the
  * administrator's AllowJobCertificateErrors; 1 until set): each use is logged (tls.ignore). */
 void jobs_allow_certificate_errors(jobs_t *jobs, int allowed);
+/* The machine's boot time the next jobs_enable_transfers compares with the store's (docs/
+ * transfer.md "Durability"); jobs_open reads it (machine_boot_time). Tests set another to play a
+ * restart of the machine. */
+void jobs_set_machine_boot(jobs_t *jobs, int64_t boot_time);
 /* The cache hosts' figures and bans now (cache_hosts_stats), for doadmin /perfsnap; returns how
  * many entries were filled (at most max). */
 size_t jobs_cache_host_stats(jobs_t *jobs, cache_host_stats_t *out, size_t max);

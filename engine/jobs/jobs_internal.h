@@ -85,6 +85,7 @@ struct jobs {
     char *stream_directory; /* where stream downloads spool (downloads_set_stream_directory); under lock */
     cache_hosts_t *cache_hosts; /* the cache-host policy, bans and figures (its own lock) */
     atomic_int tls_errors_allowed; /* jobs_allow_certificate_errors (1 until told otherwise) */
+    int64_t machine_boot; /* the machine's boot time (machine_boot.h; jobs_set_machine_boot) */
 };
 
 /* Work done on a loaded job row inside the store lock (a read, or a change to commit; a change

@@ -84,7 +84,7 @@ static int missing_file(int rc)
 
 /* ---- in-memory tables (s->mu held) ------------------------------------------------------------- */
 
-static active_t *active_by_token(struct scheduler *s, uint64_t token)
+active_t *scheduler_active_by_token(struct scheduler *s, uint64_t token)
 {
     for (size_t i = 0; i < s->active_count; i++)
         if (s->active[i].token == token)
@@ -431,6 +431,7 @@ static void start_job(struct scheduler *s, store_job_t *job)
     } else
         req.validator = file.validator;
     req.offset_done = on_demand ? 0 : file.bytes_transferred; /* on demand: only missing bytes */
+    req.durable_done = on_demand ? 0 : file.bytes_durable;
     req.ranges = tr;
     req.range_count = tr ? range_count : 0;
     char *download_headers = NULL, *auth_headers = NULL;
@@ -485,8 +486,10 @@ static void start_job(struct scheduler *s, store_job_t *job)
             s->active_count--;
         if (HR_FAILED(hr))
             range_set_free(&a.demand);
-        if (HR_SUCCEEDED(hr))
+        if (HR_SUCCEEDED(hr)) {
             clock_get(s, &job->id);
+            durability_forget(s, &job->id, index); /* flushes of earlier transfers of the file */
+        }
     }
     uv_mutex_unlock(&s->mu);
     if (hr == DO_E_NO_SERVICE) {
@@ -705,7 +708,7 @@ static void scheduler_thread(void *arg)
 static int find_transfer(struct scheduler *s, uint64_t token, active_t *out, int remove)
 {
     uv_mutex_lock(&s->mu);
-    active_t *a = active_by_token(s, token);
+    active_t *a = scheduler_active_by_token(s, token);
     job_clock_t *c = a && remove ? scheduler_clock_find(s, &a->job) : NULL;
     if (c) /* MaximumDownloadTime counts the time spent transferring */
         c->transfer_ms += scheduler_now_ms() - a->started_ms;
@@ -829,7 +832,7 @@ static int record_progress(struct scheduler *s, const store_guid_t *id, uint64_t
     return due;
 }
 
-static void on_checkpoint(void *ctx, uint64_t token, uint64_t durable_bytes)
+static void on_checkpoint(void *ctx, uint64_t token, uint64_t written_bytes)
 {
     struct scheduler *s = ctx;
     jobs_t *jobs = s->jobs;
@@ -841,12 +844,14 @@ static void on_checkpoint(void *ctx, uint64_t token, uint64_t durable_bytes)
     if (find_transfer(s, token, &a, 0) &&
         store_file_get(jobs->store, &a.job, a.index, &file) == STORE_OK &&
         store_job_get(jobs->store, &a.job, &job) == STORE_OK) {
-        uint64_t progress = durable_bytes > file.bytes_transferred ? durable_bytes - file.bytes_transferred : 0;
+        uint64_t progress = written_bytes > file.bytes_transferred ? written_bytes - file.bytes_transferred : 0;
         store_status_t status = store_begin(jobs->store);
         if (!a.on_demand)
-            file.bytes_transferred = durable_bytes;
-        else if (status == STORE_OK && HR_FAILED(demand_checkpoint(s, token, &file, durable_bytes, &progress)))
+            file.bytes_transferred = written_bytes;
+        else if (status == STORE_OK && HR_FAILED(demand_checkpoint(s, token, &file, written_bytes, &progress)))
             status = STORE_IO;
+        if (file.bytes_durable > file.bytes_transferred) /* a restart from zero */
+            file.bytes_durable = file.bytes_transferred;
         if (status == STORE_OK && (status = store_file_update(jobs->store, &file)) == STORE_OK) {
             job.modification_time = store_now_filetime();
             status = store_job_update(jobs->store, &job);
@@ -929,9 +934,13 @@ static void record_transfer_end(jobs_t *jobs, const store_job_t *job, store_file
     int on_demand = a->on_demand;
     int ok = result->result == TRANSFER_OK;
     if (!on_demand)
-        file->bytes_transferred = result->durable_bytes;
+        file->bytes_transferred = result->written_bytes;
     else if (result->code == DO_E_INSUFFICIENT_RANGE_SUPPORT)
         demand_mark(jobs, file, DEMAND_NO_RANGES);
+    if (!on_demand) /* an on-demand file's count is by ranges: its final on_flushed says */
+        file->bytes_durable = result->durable_bytes;
+    if (file->bytes_durable > file->bytes_transferred)
+        file->bytes_durable = file->bytes_transferred;
     if (result->headers) /* the server's answer to a failed request: doadmin /why shows it */
         replace_text(&file->response_headers, result->headers);
     if (result->http_status)
@@ -999,6 +1008,11 @@ static void on_done(void *ctx, uint64_t token, const transfer_result_t *result)
     int ours = 0;
     if (HR_SUCCEEDED(lock_store(jobs))) {
         ours = find_transfer(s, token, &a, 1);
+        if (ours && result->flush_pending) { /* its last flush reports later (on_flushed) */
+            uv_mutex_lock(&s->mu);
+            durability_expect(s, token, &a.job, a.index);
+            uv_mutex_unlock(&s->mu);
+        }
         store_file_t file = {0};
         store_job_t job = {0};
         int loaded = ours && store_job_get(jobs->store, &a.job, &job) == STORE_OK;
@@ -1014,7 +1028,7 @@ static void on_done(void *ctx, uint64_t token, const transfer_result_t *result)
                 s->files_downloaded++;
                 uv_mutex_unlock(&s->mu);
                 log_job(LOG_INFO, &job, "transfer.done", "file %u: downloaded (%llu bytes)", a.index,
-                        (unsigned long long)result->durable_bytes);
+                        (unsigned long long)result->written_bytes);
                 start_job(s, &job); /* the next file, or TRANSFERRED */
                 break;
             case TRANSFER_CANCELLED:
@@ -1074,6 +1088,7 @@ static void free_scheduler(struct scheduler *s)
     uv_mutex_destroy(&s->mu);
     free(s->active);
     free(s->clocks);
+    free(s->flushes);
     free(s);
 }
 
@@ -1089,7 +1104,9 @@ hr_t jobs_enable_transfers(jobs_t *jobs, const transfer_options_t *options, cons
         unlock_store(jobs);
         return HR_FALSE;
     }
-    hr = requeue_transferring(jobs);
+    hr = durability_recover(jobs);
+    if (HR_SUCCEEDED(hr))
+        hr = requeue_transferring(jobs);
     unlock_store(jobs);
     if (HR_FAILED(hr))
         return hr;
@@ -1107,7 +1124,7 @@ hr_t jobs_enable_transfers(jobs_t *jobs, const transfer_options_t *options, cons
     uv_mutex_init(&s->mu);
     uv_cond_init(&s->wake);
     uv_cond_init(&s->ended);
-    static const transfer_callbacks_t callbacks = {on_response, on_checkpoint, on_done};
+    static const transfer_callbacks_t callbacks = {on_response, on_checkpoint, on_done, scheduler_on_flushed};
     hr = transfer_engine_start(&callbacks, s, options, &s->engine);
     if (HR_FAILED(hr)) {
         free_scheduler(s);
@@ -1280,6 +1297,8 @@ static hr_t complete_files(struct scheduler *s, store_job_t *job, path_list_t *r
                 file.completed = 1;
                 if ((status = store_file_update(jobs->store, &file)) != STORE_OK)
                     hr = store_failure(jobs, &job->id, "update file", status);
+                else
+                    durability_note_completed(jobs, job, &file);
             }
         } else if (!file.completed) {
             path_add(remove_list, file.temp_name);

@@ -44,6 +44,14 @@ typedef struct job_clock {       /* per job, in memory: retries and the no-progr
     cache_progress_t cache;      /* its walk through the cache hosts (cache_hosts_route) */
 } job_clock_t;
 
+/* A transfer that ended with its last flush still running (scheduler_durability.c). */
+typedef struct pending_flush {
+    uint64_t token;
+    store_guid_t job;
+    uint32_t index;
+    int stale;                   /* a later transfer of the file started: its report says nothing */
+} pending_flush_t;
+
 struct scheduler {
     jobs_t *jobs;
     transfer_engine_t *engine;
@@ -60,6 +68,8 @@ struct scheduler {
     size_t active_count, active_cap;
     job_clock_t *clocks;
     size_t clock_count, clock_cap;
+    pending_flush_t *flushes;
+    size_t flush_count, flush_cap;
     /* what it has done since it was enabled (doadmin /perfsnap) */
     uint64_t enabled_ms;
     uint64_t caps[TRANSFER_CAP_COUNT]; /* bytes/s (transfer_cap_t); 0: none */
@@ -70,6 +80,11 @@ struct scheduler {
 uint64_t scheduler_now_ms(void);
 /* s->mu held for all of these. */
 active_t *scheduler_active_by_job(struct scheduler *s, const store_guid_t *id);
+active_t *scheduler_active_by_token(struct scheduler *s, uint64_t token);
+/* scheduler_durability.c: the transfer (token) ended with a flush still running. */
+void durability_expect(struct scheduler *s, uint64_t token, const store_guid_t *job, uint32_t index);
+/* A new transfer of the file starts: earlier flush reports no longer say anything of it. */
+void durability_forget(struct scheduler *s, const store_guid_t *job, uint32_t index);
 job_clock_t *scheduler_clock_find(struct scheduler *s, const store_guid_t *id);
 size_t scheduler_background_running(const struct scheduler *s);
 uint64_t rate_meter_now(const rate_meter_t *meter, uint64_t now_ms);
@@ -89,6 +104,15 @@ typedef enum demand_mark {
     DEMAND_NO_RANGES,     /* the server answered a ranged request with the whole file: File6 refused */
 } demand_mark_t;
 hr_t demand_mark(jobs_t *jobs, const store_file_t *file, demand_mark_t mark);
+
+/* scheduler_durability.c, the rest (docs/transfer.md "Durability"). */
+/* The engine's on_flushed (engine thread; takes the store lock). */
+void scheduler_on_flushed(void *ctx, uint64_t token, const transfer_flush_t *flush);
+/* Complete renamed file into place (store lock held): not yet durable, it is remembered. */
+void durability_note_completed(jobs_t *jobs, const store_job_t *job, const store_file_t *file);
+/* At start-up (store lock held): after a machine restart, files fall back to their durable bytes
+ * and unflushed completed files are named; the boot is recorded. */
+hr_t durability_recover(jobs_t *jobs);
 
 /* scheduler_activity.c: the activity hooks (store lock held; they take s->mu). */
 void scheduler_job_activity(jobs_t *jobs, const store_guid_t *id, jobs_job_activity_t *out);

@@ -103,7 +103,12 @@ static void unlink_transfer(transfer_engine_t *e, transfer_t *t)
     t->next = NULL;
 }
 
-/* Ends a transfer: takes it out of curl, makes its bytes durable, reports on_done, frees it. */
+/* Ends a transfer: takes it out of curl, reports its bytes written, reports on_done, hands the
+ * flush of the bytes not yet durable to the thread pool, frees it. The flush starts after
+ * on_done: the caller's record of the end (the service: a SQLite commit) would otherwise wait
+ * for it (ext4's ordered mode writes a file's newly allocated data before the journal commit
+ * that an fsync of the database asks for: measured under Wine, TRANSFERRED came 0.2-0.4 s after
+ * the end of a 1 GiB download). */
 void transfer_engine_finish(transfer_engine_t *e, transfer_t *t)
 {
     if (t->in_multi) {
@@ -112,7 +117,7 @@ void transfer_engine_finish(transfer_engine_t *e, transfer_t *t)
     }
     if (t->file.open && !(t->failed && t->result == TRANSFER_FATAL_LOCAL))
         transfer_checkpoint(t, 1);
-    tfile_close(&t->file);
+    int flush_pending = transfer_checkpoint_flush_due(t);
     unlink_transfer(e, t);
 
     uv_mutex_lock(&e->lock);
@@ -124,7 +129,9 @@ void transfer_engine_finish(transfer_engine_t *e, transfer_t *t)
         .code = t->failed ? t->code : HR_OK,
         .http_status = t->status,
         .retry_after_seconds = t->retry_after,
+        .written_bytes = t->written,
         .durable_bytes = t->durable,
+        .flush_pending = flush_pending,
         .total_size = t->total_size,
         .bytes_received = t->bytes_received,
         .connections = t->connections,
@@ -136,6 +143,9 @@ void transfer_engine_finish(transfer_engine_t *e, transfer_t *t)
     };
     if (e->cb.on_done)
         e->cb.on_done(e->ctx, t->token, &r);
+    if (flush_pending)
+        transfer_checkpoint_detach(t);
+    tfile_close(&t->file);
     transfer_free(t);
     if (!e->transfers && e->tick_running) {
         uv_timer_stop(&e->tick);
@@ -445,6 +455,7 @@ hr_t transfer_engine_start(const transfer_callbacks_t *cb, void *ctx, const tran
     e->ca_info = dup_or_null(opt->ca_info);
     e->checkpoint_bytes = opt->checkpoint_bytes ? opt->checkpoint_bytes : TRANSFER_DEFAULT_CHECKPOINT_BYTES;
     e->checkpoint_ms = opt->checkpoint_ms ? opt->checkpoint_ms : TRANSFER_DEFAULT_CHECKPOINT_MS;
+    e->flush_ms = opt->flush_ms ? opt->flush_ms : TRANSFER_DEFAULT_FLUSH_MS;
     e->verify_tls = opt->verify_tls;
     e->verify_peer = opt->verify_peer;
     e->verify_tls_ctx = opt->verify_tls_ctx;

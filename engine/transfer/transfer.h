@@ -76,6 +76,7 @@ typedef struct transfer_options {
     const char *ca_info;          /* CA bundle file (CURLOPT_CAINFO); NULL: curl's default */
     uint64_t checkpoint_bytes;    /* 0: TRANSFER_DEFAULT_CHECKPOINT_BYTES */
     uint32_t checkpoint_ms;       /* 0: TRANSFER_DEFAULT_CHECKPOINT_MS */
+    uint32_t flush_ms;            /* 0: TRANSFER_DEFAULT_FLUSH_MS */
     transfer_verify_tls_fn verify_tls; /* NULL: curl's own verification only */
     transfer_verify_peer_fn verify_peer; /* NULL: none (verify_tls_ctx is its ctx too) */
     void *verify_tls_ctx;
@@ -84,6 +85,10 @@ typedef struct transfer_options {
 #define TRANSFER_DEFAULT_USER_AGENT "opendo/" OPENDO_VERSION " (Delivery-Optimization-compatible)"
 #define TRANSFER_DEFAULT_CHECKPOINT_BYTES (4u * 1024 * 1024)
 #define TRANSFER_DEFAULT_CHECKPOINT_MS 1000u
+/* While data flows, a flush of the written bytes starts this often (at most one in flight;
+ * docs/transfer.md "Durability"): the disk writes while data arrives, and little is left for
+ * the last flush, which the transfer's end does not wait for. */
+#define TRANSFER_DEFAULT_FLUSH_MS 100u
 #define TRANSFER_BUFFER_SIZE (512 * 1024) /* CURLOPT_BUFFERSIZE */
 
 /* ---- requests ----------------------------------------------------------------------------- */
@@ -115,10 +120,13 @@ typedef struct transfer_request {
     uint64_t token;             /* the caller's id; unique among running transfers */
     const char *url;            /* http://, https:// or file://, or a local path (C:\x, \\server\share\x) */
     const char *temp_path;      /* file written (created if missing, never deleted here); UTF-8 */
-    /* Bytes already durable in temp_path (the last on_checkpoint value): the transfer resumes
+    /* Bytes already written to temp_path (the last on_checkpoint value): the transfer resumes
      * there. Counted like on_checkpoint: from offset 0 for a whole file, in range order for a
      * ranged file. */
     uint64_t offset_done;
+    /* Of those, the bytes known durable (the last on_flushed value; at most offset_done): the
+     * transfer's flushes make the rest durable too. */
+    uint64_t durable_done;
     const char *validator;      /* ETag or Last-Modified of the earlier attempt (If-Range), or NULL */
     const transfer_range_t *ranges; /* NULL/0: the whole file. Sorted, non-overlapping, length > 0 */
     size_t range_count;
@@ -181,7 +189,10 @@ typedef struct transfer_result {
     hr_t code;                    /* HR_OK, or the error (see docs/transfer.md) */
     int http_status;              /* last final HTTP status seen, 0 if none */
     uint32_t retry_after_seconds; /* from a 503/429 Retry-After, else 0 */
-    uint64_t durable_bytes;       /* the last on_checkpoint value (all of it when OK) */
+    uint64_t written_bytes;       /* the last on_checkpoint value (all of it when OK) */
+    uint64_t durable_bytes;       /* the last on_flushed value so far */
+    int flush_pending;            /* an on_flushed with final set follows (written_bytes are not
+                                   * all durable yet) */
     uint64_t total_size;          /* TRANSFER_SIZE_UNKNOWN when never learnt */
     uint64_t bytes_received;      /* body bytes received from the source (incl. restarts) */
     uint32_t connections;         /* new connections opened */
@@ -193,15 +204,27 @@ typedef struct transfer_result {
     int32_t error_context;        /* BG_ERROR_CONTEXT of the failure when verify_peer chose it, else 0 */
 } transfer_result_t;
 
+typedef struct transfer_flush {
+    uint64_t durable_bytes;       /* known on disk now (counted like on_checkpoint) */
+    hr_t code;                    /* HR_OK, or why the flush failed (durable_bytes unchanged) */
+    const char *detail;           /* the failure in words, else NULL */
+    int final;                    /* the last report of this transfer */
+} transfer_flush_t;
+
 typedef struct transfer_callbacks {
     /* Once per final HTTP response whose body is accepted (one per range request for a ranged
      * file), before any of its bytes is written. */
     void (*on_response)(void *ctx, uint64_t token, const transfer_response_t *response);
-    /* durable_bytes are on disk (fsync / FlushFileBuffers) when this is called: at least every
-     * checkpoint_bytes or checkpoint_ms while data flows, and at the end. */
-    void (*on_checkpoint)(void *ctx, uint64_t token, uint64_t durable_bytes);
+    /* written_bytes are written to temp_path (in the system's cache, not necessarily on disk):
+     * at least every checkpoint_bytes or checkpoint_ms while data flows, and at the end. */
+    void (*on_checkpoint)(void *ctx, uint64_t token, uint64_t written_bytes);
     /* Exactly once per accepted transfer_submit. The token is free again when this runs. */
     void (*on_done)(void *ctx, uint64_t token, const transfer_result_t *result);
+    /* A flush of temp_path is over (fsync / FlushFileBuffers): while data flows every flush_ms,
+     * and once after on_done when the result's flush_pending is set (final). The token is the
+     * transfer's, even after on_done; after a restart of the file (restarted), only flushes of
+     * the new bytes are reported. May be NULL. */
+    void (*on_flushed)(void *ctx, uint64_t token, const transfer_flush_t *flush);
 } transfer_callbacks_t;
 
 /* Starts the engine thread. opt may be NULL (defaults). cb is copied; ctx is passed back. */

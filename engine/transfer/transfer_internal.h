@@ -98,13 +98,15 @@ struct transfer {
     unsigned char *copy_buf;
     int paused;                  /* by the bandwidth cap (CURL_WRITEFUNC_PAUSE) */
     tfile_t file;
-    struct tflush *flushing;     /* a checkpoint's flush in flight on the thread pool, or NULL */
-    uint64_t last_flush_ms;      /* when the last checkpoint's flush started (0: none yet) */
+    struct tflush *flushing;     /* a flush in flight on the thread pool, or NULL */
+    uint64_t last_flush_ms;      /* when the last flush started (the transfer's start before any) */
 
     /* progress: logical bytes (from 0 for a whole file, in range order for ranges) */
     uint64_t progress;
-    uint64_t durable;
-    uint64_t last_checkpoint_ms;
+    uint64_t written;           /* the last on_checkpoint value */
+    uint64_t durable;           /* the last on_flushed value (known on disk) */
+    uint64_t last_checkpoint_ms; /* the last on_checkpoint (the transfer's start before any) */
+    uint64_t last_written_ms;    /* the last on_checkpoint while data flows (0: none yet) */
     uint64_t total_size;
     size_t range_index;         /* the range being fetched (range_count: all done) */
 
@@ -189,12 +191,19 @@ int transfer_take_body(transfer_t *t, int status, uint64_t start, uint64_t expec
 int transfer_body_complete(transfer_t *t);
 
 /* transfer_checkpoint.c */
-#define TRANSFER_CHECKPOINT_SPACING_MS 100u /* flushes start at least this far apart */
-/* Makes the written bytes durable and reports them (on_checkpoint) when due: the flush runs on
- * the thread pool and is reported later. With force, everything written so far, before it
- * returns (the transfer's last checkpoint). Returns HR_OK, or the file error (the transfer is
- * then failed FATAL_LOCAL). */
+#define TRANSFER_CHECKPOINT_SPACING_MS 100u /* checkpoints at least this far apart */
+/* Reports the written bytes (on_checkpoint) when due, with force at once (the transfer's last
+ * checkpoint), and starts a flush on the thread pool when one is due (never with force); a flush
+ * that is over is reported (on_flushed). Returns HR_OK, or the file error (the transfer is then
+ * failed FATAL_LOCAL). */
 hr_t transfer_checkpoint(transfer_t *t, int force);
+/* At the transfer's end, after its last checkpoint: 1 when bytes written are not yet durable
+ * (or a flush is in flight) and the file did not fail; on_done then says flush_pending. */
+int transfer_checkpoint_flush_due(const transfer_t *t);
+/* After on_done with flush_pending: hands the flush of the bytes written and not yet durable to
+ * the thread pool, after the flush in flight if any; its end is reported by on_flushed with final
+ * set (also when it cannot be started: with the failure). */
+void transfer_checkpoint_detach(transfer_t *t);
 /* Waits for the flush in flight, if any, and drops its result: before the file restarts from
  * zero, and when the transfer is freed. */
 void transfer_checkpoint_drop(transfer_t *t);
@@ -215,6 +224,7 @@ struct transfer_engine {
     char *ca_info;
     uint64_t checkpoint_bytes;
     uint32_t checkpoint_ms;
+    uint32_t flush_ms;
     transfer_verify_tls_fn verify_tls;
     transfer_verify_peer_fn verify_peer;
     void *verify_tls_ctx;
@@ -247,7 +257,7 @@ struct transfer_engine {
 };
 
 uint64_t transfer_now_ms(void);
-/* Ends t: out of curl, final checkpoint, on_done, freed (transfer.c). */
+/* Ends t: out of curl, final checkpoint, its last flush handed over, on_done, freed (transfer.c). */
 void transfer_engine_finish(transfer_engine_t *e, transfer_t *t);
 /* Handles curl's finished requests (transfer.c). */
 void transfer_engine_check(transfer_engine_t *e);

@@ -147,7 +147,8 @@ hr_t transfer_new(const transfer_request_t *q, transfer_t **out)
     t->flags = q->flags;
     t->is_file_url = transfer_istarts(q->url, "file:") || is_local_path(q->url);
     t->is_https = transfer_istarts(q->url, "https:");
-    t->progress = t->durable = q->offset_done;
+    t->progress = t->written = q->offset_done;
+    t->durable = q->durable_done < q->offset_done ? q->durable_done : q->offset_done;
     t->total_size = UNKNOWN;
     t->h_content_length = UNKNOWN;
     *out = t;
@@ -264,7 +265,7 @@ int transfer_take_body(transfer_t *t, int status, uint64_t start, uint64_t expec
          * a flush still in flight was of the old bytes. */
         transfer_checkpoint_drop(t);
         t->pending_restart = 0;
-        t->progress = t->durable = 0;
+        t->progress = t->written = t->durable = 0;
         t->last_checkpoint_ms = transfer_now_ms();
         if (e->cb.on_checkpoint)
             e->cb.on_checkpoint(e->ctx, t->token, 0);
@@ -337,7 +338,7 @@ int transfer_begin(transfer_t *t)
 {
     transfer_engine_t *e = t->engine;
     char msg[256];
-    t->start_ms = t->last_checkpoint_ms = transfer_now_ms();
+    t->start_ms = t->last_checkpoint_ms = t->last_flush_ms = transfer_now_ms();
     hr_t hr = tfile_open(&t->file, t->temp_path, !!(t->flags & TRANSFER_FLAG_CREATE_HIDDEN), msg,
                          sizeof msg);
     if (HR_FAILED(hr)) {
@@ -353,7 +354,7 @@ int transfer_begin(transfer_t *t)
     if (size < durable_end(t)) {
         /* The file lacks bytes recorded as durable: trust nothing, start again (the restart is
          * flagged in the first on_response). */
-        t->progress = t->durable = 0;
+        t->progress = t->written = t->durable = 0;
         t->pending_restart = 1;
         if (e->cb.on_checkpoint)
             e->cb.on_checkpoint(e->ctx, t->token, 0);

@@ -374,7 +374,7 @@ int wmain(int argc, wchar_t **wargv)
         !WideCharToMultiByte(CP_UTF8, 0, wtemp, -1, temp_dir, sizeof temp_dir, NULL, NULL))
         snprintf(temp_dir, sizeof temp_dir, "C:\\");
     done_event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    transfer_callbacks_t cb = {on_response, on_checkpoint, on_done};
+    transfer_callbacks_t cb = {on_response, on_checkpoint, on_done, NULL}; /* flushes: not its concern */
     transfer_options_t opt;
     memset(&opt, 0, sizeof opt);
     opt.verify_tls = counting_hook;

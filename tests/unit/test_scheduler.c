@@ -8,6 +8,7 @@
 
 #include "guid.h"
 #include "http_fixture.h"
+#include "machine_boot.h"
 #include "jobs.h"
 #include "log.h"
 
@@ -21,6 +22,8 @@ static testfile_t f_s2 = {"s2.bin", 2500, NULL, {0}};
 static testfile_t f_s3 = {"s3.bin", 2500, NULL, {0}};
 static testfile_t f_r = {"r.bin", 2500, NULL, {0}};
 static testfile_t f_e = {"e.bin", 2500, NULL, {0}}; /* the progress events test, over /slow */
+static testfile_t f_m = {"m.bin", 300000, NULL, {0}}; /* the machine restart test */
+static testfile_t f_n = {"n.bin", 200000, NULL, {0}};
 
 static jobs_t *jobs;
 static char db[400];
@@ -823,6 +826,117 @@ static void test_damaged_retry_time(void)
     CHECK(hash_ok("C:/dl/damaged.bin", &f_b), "damaged retry time: content right");
 }
 
+static uint64_t file_durable(const store_guid_t *id)
+{
+    store_file_t f = {0};
+    jobs_get_file(jobs, alice, id, 0, &f);
+    uint64_t n = f.bytes_durable == f.bytes_transferred ? f.bytes_durable : UINT64_MAX;
+    store_file_clear(&f);
+    return n;
+}
+
+/* Until the job's file reports all of its bytes durable (its last flush ended after TRANSFERRED). */
+static int wait_durable(const store_guid_t *id, uint64_t size)
+{
+    for (int t = 0; t < 10000; t += 20) {
+        if (file_durable(id) == size)
+            return 1;
+        sleep_ms(20);
+    }
+    return 0;
+}
+
+/* Plays "the last flush had not ended": the file's durable bytes set in the store (jobs closed). */
+static int set_durable(store_t *store, const store_guid_t *id, uint64_t durable)
+{
+    store_file_t f = {0};
+    int ok = store_file_get(store, id, 0, &f) == STORE_OK;
+    f.bytes_durable = durable;
+    ok = ok && store_file_update(store, &f) == STORE_OK;
+    store_file_clear(&f);
+    return ok;
+}
+
+static int unflushed_count(const char *name)
+{
+    store_t *store = NULL;
+    store_unflushed_t *list = NULL;
+    size_t count = 0;
+    int n = -1;
+    if (store_open(db, &store, NULL) == STORE_OK && store_unflushed_list(store, &list, &count) == STORE_OK) {
+        n = 0;
+        for (size_t i = 0; i < count; i++)
+            n += !strcmp(list[i].local_name, name);
+    }
+    store_unflushed_free(list, count);
+    store_close(store);
+    return n;
+}
+
+static int reopen(int64_t boot, const char *what)
+{
+    jobs_close(jobs);
+    jobs = NULL;
+    int ok = jobs_open(db, &jobs, NULL) == HR_OK;
+    if (ok && boot)
+        jobs_set_machine_boot(jobs, boot);
+    return CHECK(ok && jobs_enable_transfers(jobs, &options, NULL, 4) == HR_OK, what);
+}
+
+/* docs/transfer.md "Durability": after a restart of the service the bytes written count; after a
+ * restart of the machine only those known durable, and completed files whose last flush had not
+ * ended are named. */
+static void test_machine_restart(void)
+{
+    char u1[300], u2[300];
+    store_guid_t m = new_job("machine restart", JOB_PRIORITY_NORMAL, url(u1, fault_port, "/file/m.bin"),
+                             "C:/dl/m.bin", NULL, NULL);
+    store_guid_t n = new_job("unflushed", JOB_PRIORITY_NORMAL, url(u2, fault_port, "/file/n.bin"),
+                             "C:/dl/n.bin", NULL, NULL);
+    jobs_resume(jobs, alice, &m);
+    jobs_resume(jobs, alice, &n);
+    CHECK(wait_state(&m, JOB_STATE_TRANSFERRED, 10000) && wait_state(&n, JOB_STATE_TRANSFERRED, 10000) &&
+              wait_durable(&m, f_m.size) && wait_durable(&n, f_n.size),
+          "durability: TRANSFERRED, then the last flush records every byte durable");
+    jobs_close(jobs);
+    jobs = NULL;
+    store_t *store = NULL;
+    int tampered = store_open(db, &store, NULL) == STORE_OK && set_durable(store, &m, 100000) &&
+                   set_durable(store, &n, 0);
+    store_close(store);
+    CHECK(tampered, "durability: the store says 100000 of m.bin and none of n.bin are durable");
+    if (!reopen(0, "durability: the service restarts, the machine did not"))
+        return;
+    CHECK(state_of(&m) == JOB_STATE_TRANSFERRED && file_bytes(&m, 0) == f_m.size &&
+              !log_has_line("job.recover", "m.bin"),
+          "durability, same boot: the written bytes count (the system kept them): still TRANSFERRED");
+    CHECK_HR(jobs_complete(jobs, alice, &n), HR_OK, "durability: Complete n.bin, its bytes not known durable");
+    jobs_close(jobs);
+    jobs = NULL;
+    CHECK(unflushed_count("C:/dl/n.bin") == 1, "durability: the completed file is remembered as unflushed");
+    char m_text[GUID_STRING_SIZE];
+    guid_format(&m, m_text);
+    if (!reopen(machine_boot_time() + 3600, "durability: the machine restarted"))
+        return;
+    CHECK(log_has_line("file.unflushed", "\"C:/dl/n.bin\" (200000 bytes, file 0 of the job) may be incomplete"),
+          "durability, machine restart: the log names the completed file that may be incomplete");
+    CHECK(log_has_line(m_text, "job.recover the machine restarted before file 0's last 200000 bytes were known "
+                               "to be on disk: it is fetched again from byte 100000 (TRANSFERRED -> QUEUED)"),
+          "durability, machine restart: the log says m.bin falls back to its durable bytes");
+    CHECK(wait_state(&m, JOB_STATE_TRANSFERRED, 10000), "durability, machine restart: m.bin TRANSFERRED again");
+    ull requests, bytes;
+    fault_stats("/file/m.bin", &requests, &bytes);
+    if (!CHECK(requests == 2 && bytes == f_m.size + f_m.size - 100000,
+               "durability, machine restart: fetched again from byte 100000, not before"))
+        printf("#   requests %llu bytes %llu\n", requests, bytes);
+    CHECK_HR(jobs_complete(jobs, alice, &m), HR_OK, "durability: Complete m.bin");
+    CHECK(hash_ok("C:/dl/m.bin", &f_m) && hash_ok("C:/dl/n.bin", &f_n), "durability: both files right (SHA-256)");
+    jobs_close(jobs);
+    jobs = NULL;
+    CHECK(unflushed_count("C:/dl/n.bin") == 0, "durability: the named file is forgotten");
+    CHECK_HR(jobs_open(db, &jobs, NULL), HR_OK, "durability: reopen for the end");
+}
+
 int main(void)
 {
     if (http_fixture_setup("scheduler") != 0)
@@ -832,7 +946,7 @@ int main(void)
 
     int files_ok = make_file(&f_a) == 0 && make_file(&f_b) == 0 && make_file(&f_s1) == 0 &&
                    make_file(&f_s2) == 0 && make_file(&f_s3) == 0 && make_file(&f_r) == 0 &&
-                   make_file(&f_e) == 0;
+                   make_file(&f_e) == 0 && make_file(&f_m) == 0 && make_file(&f_n) == 0;
     CHECK(files_ok, "test files written");
     int servers = CHECK(start_nginx(), "nginx started on a loopback port") &
                   CHECK(start_fault_server(), "fault server started on a loopback port");
@@ -862,6 +976,7 @@ int main(void)
         test_redirect_policy();
         test_rename_failure();
         test_damaged_retry_time();
+        test_machine_restart();
     }
     jobs_close(jobs); /* disables transfers */
     log_close();
@@ -873,5 +988,7 @@ int main(void)
     free(f_s3.data);
     free(f_r.data);
     free(f_e.data);
+    free(f_m.data);
+    free(f_n.data);
     return CHECK_EXIT_CODE();
 }

@@ -21,7 +21,7 @@
 #define BOB       "S-1-5-21-1-1-1-1002"
 #define PATH_SIZE 512
 #define PAGE_SIZE 4096 /* SQLite's default page size */
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 
 /* The built-in migrations cut after the v1 step: opens (and writes) a database as v1 code did. */
 static store_migrations_t v4_migrations(void)
@@ -143,7 +143,7 @@ static void make_job(store_job_t *job, uint32_t seed, const char *owner)
 #define FILE_NUMBERS(X)                                                                            \
     X(index) X(bytes_total) X(bytes_transferred) X(completed) X(validation_state)                \
     X(bytes_from_http) X(http_connections) X(download_ms) X(http_status) X(bytes_from_cache)       \
-    X(cache_connections)
+    X(cache_connections) X(bytes_durable)
 #define SAME_TEXT(member)   same = same && text_equal(a->member, b->member);
 #define SAME_NUMBER(member) same = same && a->member == b->member;
 
@@ -192,6 +192,7 @@ static void make_file(store_file_t *file, const store_guid_t *job_id, uint32_t i
     file->temp_name = dup_text("C:\\Downloads\\BIT%u.tmp", index);
     file->bytes_total = UINT64_MAX; /* unknown */
     file->bytes_transferred = (uint64_t)index << 33;
+    file->bytes_durable = file->bytes_transferred; /* as older versions recorded every file */
     file->bytes_from_http = ((uint64_t)index << 34) + 7; /* v4 */
     file->http_connections = index + 2;
     file->download_ms = (uint64_t)index * 1000 + 5;
@@ -1914,6 +1915,149 @@ static void test_migration_from_v6(const char *path)
         store_file_clear(&files[i]);
 }
 
+static int unflushed_is(const store_unflushed_t *u, const store_guid_t *job, uint32_t index, const char *name,
+                        const char *owner, int64_t completed, uint64_t bytes)
+{
+    return guid_equal(&u->job_id, job) && u->index == index && text_equal(u->local_name, name) &&
+           text_equal(u->owner_sid, owner) && u->completed_time == completed && u->bytes == bytes;
+}
+
+static void test_boot_and_not_durable(store_t *store)
+{
+    int64_t boot = 7;
+    CHECK(store_boot_get(store, &boot) == STORE_NOT_FOUND && boot == 7, "boot: none recorded in a new store");
+    CHECK(store_boot_set(store, 1796680000) == STORE_OK && store_boot_get(store, &boot) == STORE_OK &&
+              boot == 1796680000 && store_boot_set(store, -3) == STORE_OK &&
+              store_boot_get(store, &boot) == STORE_OK && boot == -3,
+          "boot: set, read back, replaced (one row)");
+    CHECK(store_boot_get(NULL, &boot) == STORE_INVALID && store_boot_get(store, NULL) == STORE_INVALID &&
+              store_boot_set(NULL, 1) == STORE_INVALID,
+          "boot: NULL store or out is STORE_INVALID");
+    store_job_t job;
+    store_file_t files[3];
+    make_job(&job, 100, ALICE);
+    for (uint32_t i = 0; i < 3; i++)
+        make_file(&files[i], &job.id, i);
+    files[0].bytes_transferred = files[0].bytes_durable = 10;
+    files[1].bytes_transferred = 20, files[1].bytes_durable = 5;
+    files[2].bytes_transferred = 30, files[2].bytes_durable = 0, files[2].completed = 1;
+    store_file_ref_t *refs = NULL;
+    size_t count = 9;
+    CHECK(store_job_insert(store, &job) == STORE_OK && store_files_insert(store, files, 3, NULL, NULL) == STORE_OK &&
+              stored_file_is(store, &files[1]),
+          "not durable: bytes_durable round-trips apart from bytes_transferred");
+    CHECK(store_files_not_durable(store, &refs, &count) == STORE_OK && count == 1 &&
+              guid_equal(&refs[0].job_id, &job.id) && refs[0].index == 1,
+          "not durable: only the unfinished file with written bytes beyond its durable ones");
+    free(refs);
+    files[1].bytes_durable = 20;
+    CHECK(store_file_update(store, &files[1]) == STORE_OK && store_files_not_durable(store, &refs, &count) == STORE_OK &&
+              count == 0 && refs == NULL,
+          "not durable: none once its bytes are durable");
+    CHECK(store_files_not_durable(store, NULL, &count) == STORE_INVALID &&
+              store_files_not_durable(store, &refs, NULL) == STORE_INVALID,
+          "not durable: NULL out is STORE_INVALID");
+    store_job_clear(&job);
+    for (int i = 0; i < 3; i++)
+        store_file_clear(&files[i]);
+}
+
+static void test_unflushed_rows(store_t *store)
+{
+    store_guid_t a = make_guid(101, 0x10), b = make_guid(102, 0x10);
+    store_unflushed_t one = {a, 0, "C:\\Downloads\\one.bin", ALICE, 1000, 1ull << 40};
+    store_unflushed_t two = {b, 3, "C:\\Downloads\\two.bin", NULL, 2000, 0};
+    store_unflushed_t *list = NULL;
+    size_t count = 0;
+    CHECK(store_unflushed_list(store, &list, &count) == STORE_OK && count == 0 && list == NULL,
+          "unflushed: none in a new store");
+    CHECK(store_unflushed_put(store, &one) == STORE_OK && store_unflushed_put(store, &two) == STORE_OK &&
+              store_unflushed_list(store, &list, &count) == STORE_OK && count == 2 &&
+              unflushed_is(&list[0], &a, 0, one.local_name, ALICE, 1000, 1ull << 40) &&
+              unflushed_is(&list[1], &b, 3, two.local_name, NULL, 2000, 0),
+          "unflushed: two files of jobs that are not in the store, listed oldest first, every value");
+    store_unflushed_free(list, count);
+    one.completed_time = 1500;
+    one.local_name = "C:\\Other\\one.bin";
+    CHECK(store_unflushed_put(store, &one) == STORE_OK && store_unflushed_list(store, &list, &count) == STORE_OK &&
+              count == 2 && unflushed_is(&list[0], &a, 0, one.local_name, ALICE, 1500, 1ull << 40),
+          "unflushed: put again replaces the row of the same job and index");
+    store_unflushed_free(list, count);
+    CHECK(store_unflushed_remove(store, &a, 0) == STORE_OK && store_unflushed_remove(store, &a, 0) == STORE_NOT_FOUND &&
+              store_unflushed_remove(store, &b, 2) == STORE_NOT_FOUND &&
+              store_unflushed_list(store, &list, &count) == STORE_OK && count == 1 &&
+              unflushed_is(&list[0], &b, 3, two.local_name, NULL, 2000, 0),
+          "unflushed: remove takes one row; a missing one is STORE_NOT_FOUND");
+    store_unflushed_free(list, count);
+    store_unflushed_t nameless = {a, 1, NULL, ALICE, 1, 1};
+    CHECK(store_unflushed_put(store, &nameless) == STORE_INVALID && store_unflushed_put(store, NULL) == STORE_INVALID &&
+              store_unflushed_remove(store, NULL, 0) == STORE_INVALID &&
+              store_unflushed_list(store, NULL, &count) == STORE_INVALID,
+          "unflushed: NULL arguments and a missing local name are STORE_INVALID");
+}
+
+static void test_durability_rows(const char *path)
+{
+    store_t *store;
+    if (!CHECK(store_open(path, &store, NULL) == STORE_OK, "open a store for the durability rows"))
+        return;
+    test_boot_and_not_durable(store);
+    test_unflushed_rows(store);
+    store_close(store);
+    int64_t boot = 0;
+    store_unflushed_t *list = NULL;
+    size_t count = 0;
+    if (CHECK(store_open(path, &store, NULL) == STORE_OK, "reopen it")) {
+        CHECK(store_boot_get(store, &boot) == STORE_OK && boot == -3 &&
+                  store_unflushed_list(store, &list, &count) == STORE_OK && count == 1,
+              "the boot and the unflushed row survive a reopen");
+        store_unflushed_free(list, count);
+        store_close(store);
+    }
+}
+
+/* A v7 database migrates to v8: its files' written bytes count as durable (older code flushed
+ * before it recorded them); no boot is known and no file is unflushed. */
+static void test_migration_from_v7(const char *path)
+{
+    store_migrations_t v7 = { store_builtin_migrations.steps, 7 };
+    store_t *store;
+    store_open_report_t report;
+    store_job_t job;
+    store_file_t files[2];
+    make_job(&job, 110, ALICE);
+    make_file(&files[0], &job.id, 0);
+    make_file(&files[1], &job.id, 1);
+    files[1].bytes_transferred = files[1].bytes_durable = 12345;
+    if (!CHECK(store_open_with_migrations(path, &v7, &store, &report) == STORE_OK && report.schema_version == 7 &&
+                   store_job_insert(store, &job) == STORE_OK &&
+                   store_files_insert(store, files, 2, NULL, NULL) == STORE_OK,
+               "v7 code creates a v7 database with a job and two files"))
+        return;
+    int64_t boot = 0;
+    store_unflushed_t *list = NULL;
+    size_t count = 9;
+    CHECK(store_boot_get(store, &boot) == STORE_INVALID && store_unflushed_list(store, &list, &count) == STORE_INVALID,
+          "v7 code: the v8 calls are STORE_INVALID (the schema it knows predates them)");
+    store_close(store);
+    store_file_ref_t *refs = NULL;
+    size_t refs_count = 9;
+    if (CHECK(store_open(path, &store, &report) == STORE_OK && report.migrated_from == 7 &&
+                  report.schema_version == SCHEMA_VERSION && report.integrity_ok,
+              "the v7 database migrates to v8 (migrated_from 7)")) {
+        CHECK(stored_job_is(store, &job) && stored_file_is(store, &files[0]) && stored_file_is(store, &files[1]),
+              "v8: every v7 row survives, its written bytes durable (bytes_durable = bytes_transferred)");
+        CHECK(store_boot_get(store, &boot) == STORE_NOT_FOUND &&
+                  store_unflushed_list(store, &list, &count) == STORE_OK && count == 0 &&
+                  store_files_not_durable(store, &refs, &refs_count) == STORE_OK && refs_count == 0,
+              "v8: no boot recorded, no unflushed file, no file short of durable bytes");
+        store_close(store);
+    }
+    store_job_clear(&job);
+    for (int i = 0; i < 2; i++)
+        store_file_clear(&files[i]);
+}
+
 int main(void)
 {
     if (!CHECK(mkdtemp(test_dir) != NULL, "create a temporary directory"))
@@ -1952,6 +2096,10 @@ int main(void)
     test_migration_from_v4(path);
     db_path(path, "v6.db");
     test_migration_from_v6(path);
+    db_path(path, "v7.db");
+    test_migration_from_v7(path);
+    db_path(path, "durability.db");
+    test_durability_rows(path);
     db_path(path, "downloads.db");
     test_downloads_rows(path);
     db_path(path, "damaged.db");

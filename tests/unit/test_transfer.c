@@ -56,6 +56,10 @@ typedef struct rec {
     uint64_t last_checkpoint;
     int violations;
     char violation[256];
+    int flushes, flush_final;            /* on_flushed reports, the final one seen */
+    int flushes_running;                 /* reports before on_done */
+    uint64_t last_flushed;
+    hr_t flush_code;
     int done;
     transfer_result_t result;
     char detail[1024];
@@ -174,6 +178,34 @@ static void on_checkpoint(void *ctx, uint64_t token, uint64_t durable)
     pthread_mutex_unlock(&mu);
 }
 
+/* A flush never says more is durable than was written, never goes back, and its final report
+ * comes once, after on_done and only when the result announced it. */
+static void on_flushed(void *ctx, uint64_t token, const transfer_flush_t *flush)
+{
+    (void)ctx;
+    pthread_mutex_lock(&mu);
+    rec_t *r = find_rec(token);
+    if (r) {
+        const char *wrong = flush->durable_bytes > r->last_checkpoint ? "durable beyond the bytes written"
+                            : flush->durable_bytes < r->last_flushed  ? "durable bytes went back"
+                            : r->flush_final                          ? "a report after the final one"
+                            : flush->final && !(r->done && r->result.flush_pending)
+                                ? "a final report not announced by on_done"
+                                : NULL;
+        if (wrong) {
+            r->violations++;
+            snprintf(r->violation, sizeof r->violation, "flush %llu: %s", (ull)flush->durable_bytes, wrong);
+        }
+        r->flushes++;
+        r->flushes_running += !r->done;
+        r->last_flushed = flush->durable_bytes;
+        r->flush_code = flush->code;
+        r->flush_final |= flush->final;
+        pthread_cond_broadcast(&cv);
+    }
+    pthread_mutex_unlock(&mu);
+}
+
 static void on_done(void *ctx, uint64_t token, const transfer_result_t *result)
 {
     (void)ctx;
@@ -224,7 +256,7 @@ static hr_t peer_hook(void *ctx, void *curl_easy, const char *url, const char *t
     return (hr_t)0x80EC0001;
 }
 
-static const transfer_callbacks_t callbacks = {on_response, on_checkpoint, on_done};
+static const transfer_callbacks_t callbacks = {on_response, on_checkpoint, on_done, on_flushed};
 
 static rec_t *new_rec(const char *temp_name, const testfile_t *expect)
 {
@@ -242,14 +274,40 @@ static rec_t *new_rec(const char *temp_name, const testfile_t *expect)
     return r;
 }
 
-/* Re-arms a record for another submit of the same token (keeps the temp file). */
+static int wait_done(rec_t *r, int timeout_ms);
+static int wait_flushed(rec_t *r, int timeout_ms);
+
+/* Re-arms a record for another submit of the same token (keeps the temp file), once the last
+ * flush of the earlier submit was reported (the service never reuses a token). */
 static void rearm(rec_t *r)
 {
+    wait_flushed(r, 10000);
     pthread_mutex_lock(&mu);
     r->done = 0;
     r->responses = r->restarted = 0;
     r->last_checkpoint = 0;
+    r->flushes = r->flush_final = r->flushes_running = 0;
+    r->last_flushed = 0;
+    r->flush_code = HR_OK;
     pthread_mutex_unlock(&mu);
+}
+
+/* Waits for the final flush report a finished transfer announced; 1 when all of its written
+ * bytes are then durable (or none was announced and they already were). */
+static int wait_flushed(rec_t *r, int timeout_ms)
+{
+    uint64_t until = now_ms() + (uint64_t)timeout_ms;
+    pthread_mutex_lock(&mu);
+    while (r->result.flush_pending && !r->flush_final && now_ms() < until) {
+        pthread_mutex_unlock(&mu);
+        usleep(5000);
+        pthread_mutex_lock(&mu);
+    }
+    uint64_t durable = r->result.flush_pending ? r->last_flushed : r->result.durable_bytes;
+    int whole = (!r->result.flush_pending || (r->flush_final && r->flush_code == HR_OK)) &&
+                durable == r->result.written_bytes;
+    pthread_mutex_unlock(&mu);
+    return whole;
 }
 
 static int wait_done(rec_t *r, int timeout_ms)
@@ -297,6 +355,9 @@ static hr_t submit(transfer_engine_t *e, rec_t *r, const char *url, const req_op
         snprintf(r->temp_path, sizeof r->temp_path, "%s", o->temp_path);
     q.temp_path = r->temp_path;
     q.offset_done = o->offset_done;
+    pthread_mutex_lock(&mu);
+    r->last_checkpoint = o->offset_done; /* written by an earlier submit */
+    pthread_mutex_unlock(&mu);
     q.validator = o->validator;
     q.ranges = o->ranges;
     q.range_count = o->range_count;
@@ -358,7 +419,7 @@ static void show(const rec_t *r)
 {
     printf("#   result %s code 0x%08lx http %d durable %llu received %llu conns %u: %s\n",
            transfer_class_name(r->result.result), (unsigned long)(uint32_t)r->result.code,
-           r->result.http_status, (ull)r->result.durable_bytes, (ull)r->result.bytes_received,
+           r->result.http_status, (ull)r->result.written_bytes, (ull)r->result.bytes_received,
            r->result.connections, r->detail);
     if (r->violations)
         printf("#   checkpoint violation: %s\n", r->violation);
@@ -378,9 +439,9 @@ static void check_ok_file(const rec_t *r, const testfile_t *f, const char *name)
 {
     char n[256];
     int ok = r->done == 1 && r->result.result == TRANSFER_OK && r->result.code == HR_OK &&
-             file_matches(r->temp_path, f) && r->result.durable_bytes == f->size &&
-             r->result.total_size == f->size && r->violations == 0;
-    snprintf(n, sizeof n, "%s: ok, SHA-256 matches, all bytes durable", name);
+             file_matches(r->temp_path, f) && r->result.written_bytes == f->size &&
+             r->result.total_size == f->size && wait_flushed((rec_t *)r, 10000) && r->violations == 0;
+    snprintf(n, sizeof n, "%s: ok, SHA-256 matches, all bytes written, then flushed", name);
     if (!CHECK(ok, n))
         show(r);
 }
@@ -549,7 +610,7 @@ static void test_ranges(void)
     fault_stats("/file/a.bin", &req1, &bytes1);
     uint64_t want = 50000 + (f_a.size - 700000);
     int ok = check_result(r, TRANSFER_OK, HR_OK, "two ranges: ok");
-    CHECK(ok && durable_content_ok(r, want) && r->result.durable_bytes == want &&
+    CHECK(ok && durable_content_ok(r, want) && r->result.written_bytes == want &&
               file_size(r->temp_path) == want && r->violations == 0,
           "two ranges: the ranges one after another (BITS layout), all durable, checkpoints valid");
     if (!CHECK(req1 - req0 == 2 && bytes1 - bytes0 == want, "two ranges: only those bytes fetched"))
@@ -571,7 +632,7 @@ static void test_ranges(void)
     run(eng, rr, url, &o);
     fault_stats("/file/a.bin", &req1, &bytes1);
     ok = check_result(rr, TRANSFER_OK, HR_OK, "ranged resume inside the second range: ok");
-    CHECK(ok && durable_content_ok(rr, 250000) && rr->result.durable_bytes == 250000,
+    CHECK(ok && durable_content_ok(rr, 250000) && rr->result.written_bytes == 250000,
           "ranged resume: content of both ranges correct");
     CHECK(req1 - req0 == 1 && bytes1 - bytes0 == 80000, "ranged resume: only the missing 80000 bytes fetched");
 
@@ -671,13 +732,13 @@ static void test_network_errors(void)
     run(eng, r, url, NULL);
     check_result(r, TRANSFER_TRANSIENT, DO_E_HTTP_BLOCKSIZE_MISMATCH,
                  "dropped connection: transient DO_E_HTTP_BLOCKSIZE_MISMATCH");
-    CHECK(r->result.durable_bytes == 100000 && r->last_checkpoint == 100000 && r->violations == 0,
+    CHECK(r->result.written_bytes == 100000 && r->last_checkpoint == 100000 && r->violations == 0,
           "dropped connection: the 100000 bytes received are durable");
     int rounds = 1;
     char validator[256];
     while (r->result.result == TRANSFER_TRANSIENT && rounds < 10) {
         snprintf(validator, sizeof validator, "%s", r->validator);
-        req_opts_t o = {.offset_done = r->result.durable_bytes, .validator = validator};
+        req_opts_t o = {.offset_done = r->result.written_bytes, .validator = validator};
         run(eng, r, url, &o);
         rounds++;
     }
@@ -795,9 +856,9 @@ static void test_file_urls(void)
     cancel_token = big->token;
     run(eng, big, url, NULL);
     check_result(big, TRANSFER_CANCELLED, TRANSFER_E_CANCELLED, "file:// 64 MiB copy cancelled as it starts");
-    if (!CHECK(big->result.durable_bytes - cancel_at < 8 * MiB && big->violations == 0,
+    if (!CHECK(big->result.written_bytes - cancel_at < 8 * MiB && big->violations == 0,
                "file:// copy: the engine served the cancel within a few slices"))
-        printf("#   %llu bytes copied after the cancel\n", (ull)(big->result.durable_bytes - cancel_at));
+        printf("#   %llu bytes copied after the cancel\n", (ull)(big->result.written_bytes - cancel_at));
 
     snprintf(url, sizeof url, "file://%s/missing.bin", www);
     r = run(eng, new_rec("file-missing.tmp", NULL), url, NULL);
@@ -838,8 +899,8 @@ static void test_cancel_and_concurrency(void)
     check_result(r, TRANSFER_CANCELLED, TRANSFER_E_CANCELLED, "cancel mid-transfer: cancelled");
     if (!CHECK(done && took < 500, "cancel mid-transfer: on_done within 500 ms"))
         printf("#   took %llu ms\n", (ull)took);
-    CHECK(r->checkpoints >= 1 && r->result.durable_bytes > 0 && r->violations == 0 &&
-              file_size(r->temp_path) >= r->result.durable_bytes,
+    CHECK(r->checkpoints >= 1 && r->result.written_bytes > 0 && r->violations == 0 &&
+              file_size(r->temp_path) >= r->result.written_bytes,
           "slow source: time-based checkpoints while bytes trickle in, temp file kept");
 
     /* Several at once. */
@@ -991,7 +1052,10 @@ static void test_throughput(void)
     transfer_engine_t *big = NULL;
     CHECK_HR(transfer_engine_start(&callbacks, NULL, NULL, &big), HR_OK, "engine with default options");
     rec_t *r = run(big, new_rec("big.tmp", &f_big), url_of(url, sizeof url, nginx_port, "/big.bin"), NULL);
+    int pending = r->result.flush_pending && r->result.durable_bytes < r->result.written_bytes;
     check_ok_file(r, &f_big, "64 MiB over nginx");
+    CHECK(pending, "64 MiB: on_done came before its bytes were flushed (flush_pending, durable < written), "
+                   "the final on_flushed after it");
     CHECK(r->checkpoints >= 2 && r->checkpoints <= 40 && r->violations == 0,
           "64 MiB: checkpoints while the data flows (4 MiB due), each durable");
     double secs = r->result.duration_ms / 1000.0;
@@ -1004,6 +1068,23 @@ static void test_throughput(void)
            secs > 0 ? BIG_SIZE / 1e6 / secs : 0.0, (ull)r->result.duration_ms, r->result.connections,
            r->checkpoints, build);
     transfer_engine_stop(big);
+}
+
+/* While data flows, a flush every flush_ms, reported before the transfer ends. */
+static void test_flushes_while_running(void)
+{
+    char url[256];
+    transfer_engine_t *e = NULL;
+    transfer_options_t opt = {.checkpoint_bytes = 16 * KiB, .flush_ms = 100};
+    CHECK_HR(transfer_engine_start(&callbacks, NULL, &opt, &e), HR_OK, "engine flushing every 100 ms");
+    rec_t *r = new_rec("flushes.tmp", &f_b);
+    run(e, r, url_of(url, sizeof url, fault_port, "/rate/400000/b.bin"), NULL); /* ~1 s */
+    check_ok_file(r, &f_b, "flush_ms 100, a ~1 s download");
+    if (!CHECK(r->flushes_running >= 3 && r->violations == 0 && r->last_flushed == f_b.size,
+               "flush_ms 100: flushes reported while the data flowed, never beyond the bytes written"))
+        printf("#   %d flush reports (%d before on_done), last %llu\n", r->flushes, r->flushes_running,
+               (ull)r->last_flushed);
+    transfer_engine_stop(e);
 }
 
 static void test_stop_while_running(void)
@@ -1028,7 +1109,7 @@ static void test_stop_while_running(void)
     int all = 1;
     for (int i = 0; i < 4; i++)
         all &= r[i]->done == 1 && r[i]->result.result == TRANSFER_CANCELLED && r[i]->result.stopping &&
-               r[i]->violations == 0 && file_size(r[i]->temp_path) >= r[i]->result.durable_bytes;
+               r[i]->violations == 0 && file_size(r[i]->temp_path) >= r[i]->result.written_bytes;
     CHECK(all, "engine stop with transfers running: each cancelled (stopping), progress durable");
     if (!CHECK(took < 2000, "engine stop is prompt"))
         printf("#   took %llu ms\n", (ull)took);
@@ -1071,6 +1152,7 @@ int main(void)
                  "submit without an engine is refused");
         test_tls();
         test_throughput();
+        test_flushes_while_running();
         test_stop_while_running();
     }
 

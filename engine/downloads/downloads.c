@@ -310,7 +310,7 @@ static hr_t read_source(jobs_t *jobs, store_job_t *job, download_stream_source_t
         store_file_property_get(jobs->store, &job->id, 0, download_row(DL_STREAM_INTERFACE), &generation) == STORE_OK) {
         out->generation = (uint32_t)strtoul(generation, NULL, 10);
         out->path = file.temp_name, file.temp_name = NULL;
-        out->durable = file.bytes_transferred;
+        out->written = file.bytes_transferred;
         out->total = file.bytes_total;
         status = store_file_ranges(jobs->store, &job->id, 0, &out->ranges, &out->range_count);
     }

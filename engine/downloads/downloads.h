@@ -159,14 +159,14 @@ hr_t downloads_set_stream_directory(jobs_t *jobs, const char *directory);
 
 /* What the stream writer needs, read under the lock (no access check: the service's own use).
  * *path malloc'ed (NULL: not a stream download); *ranges malloc'ed in offset order (NULL and
- * count 0: the whole file); durable: bytes in the spool so far, counted range after range;
+ * count 0: the whole file); written: bytes in the spool so far, counted range after range;
  * total: all bytes it will hold (JOB_SIZE_UNKNOWN while unknown); generation changes whenever
  * a Start replaces the ranges (the bytes start over). */
 typedef struct download_stream_source {
     char *path;
     store_range_t *ranges;
     size_t range_count;
-    uint64_t durable, total;
+    uint64_t written, total;
     uint32_t generation;
     int32_t state; /* DODownloadState */
 } download_stream_source_t;

@@ -18,7 +18,7 @@
 /* ---- writing (the download's lane) ----------------------------------------------------------- */
 
 /* Where the byte that comes after `delivered` lies in the spool (ranges at their own offsets),
- * and how many follow it in the same range up to `durable`. */
+ * and how many follow it in the same range up to `written`. */
 static uint64_t next_piece(const download_stream_source_t *src, uint64_t delivered, uint64_t *offset)
 {
     uint64_t before = 0;
@@ -27,12 +27,12 @@ static uint64_t next_piece(const download_stream_source_t *src, uint64_t deliver
         uint64_t end = r->length == UINT64_MAX ? UINT64_MAX : before + r->length;
         if (delivered < end) {
             *offset = r->offset + (delivered - before);
-            return (end < src->durable ? end : src->durable) - delivered;
+            return (end < src->written ? end : src->written) - delivered;
         }
         before = end;
     }
     *offset = delivered; /* the whole file */
-    return src->range_count ? 0 : src->durable - delivered;
+    return src->range_count ? 0 : src->written - delivered;
 }
 
 static HRESULT read_at(HANDLE file, uint64_t offset, BYTE *buf, DWORD size)
@@ -45,11 +45,11 @@ static HRESULT read_at(HANDLE file, uint64_t offset, BYTE *buf, DWORD size)
     return got == size ? S_OK : HRESULT_FROM_WIN32(ERROR_HANDLE_EOF);
 }
 
-/* Writes the spool's bytes from *delivered up to src->durable; *delivered follows. */
+/* Writes the spool's bytes from *delivered up to src->written; *delivered follows. */
 static HRESULT write_bytes(IStream *stream, const download_stream_source_t *src, uint64_t *delivered,
                            int *client_failed)
 {
-    if (*delivered >= src->durable)
+    if (*delivered >= src->written)
         return S_OK; /* nothing new (the spool may not even exist yet) */
     WCHAR *path = wide_from_utf8(src->path);
     HANDLE file = path ? CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
@@ -61,7 +61,7 @@ static HRESULT write_bytes(IStream *stream, const download_stream_source_t *src,
     BYTE *buf = malloc(CHUNK);
     HRESULT hr = buf ? S_OK : E_OUTOFMEMORY;
     uint64_t offset, count;
-    while (SUCCEEDED(hr) && *delivered < src->durable && (count = next_piece(src, *delivered, &offset)) > 0) {
+    while (SUCCEEDED(hr) && *delivered < src->written && (count = next_piece(src, *delivered, &offset)) > 0) {
         DWORD size = count < CHUNK ? (DWORD)count : CHUNK;
         ULONG written = 0;
         hr = read_at(file, offset, buf, size);

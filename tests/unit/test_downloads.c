@@ -705,7 +705,7 @@ static void test_streams(void)
     CHECK(wait_download_state(&id, DOWNLOAD_TRANSFERRED, 15000), "stream: Transferred");
     download_stream_source_t src;
     CHECK_HR(downloads_stream_source(jobs, &id, &src), HR_OK, "stream: its source");
-    CHECK(src.path && exists(src.path) && src.range_count == 2 && src.durable == 1100 && src.total == 1100 &&
+    CHECK(src.path && exists(src.path) && src.range_count == 2 && src.written == 1100 && src.total == 1100 &&
               src.generation >= 1 && src.state == DOWNLOAD_TRANSFERRED,
           "stream: a spool file, the two ranges, 1100 bytes durable");
     uint32_t generation = src.generation;
@@ -718,7 +718,7 @@ static void test_streams(void)
     CHECK_HR(downloads_start(jobs, alice(), &id, again, 1, 1), HR_OK, "stream: Start again with other ranges");
     CHECK(wait_download_state(&id, DOWNLOAD_TRANSFERRED, 15000), "stream: the second portion Transferred");
     downloads_stream_source(jobs, &id, &src);
-    CHECK(src.generation > generation && src.durable == f_a.size - 500000 && holds_range(spool, &f_a, 500000, f_a.size - 500000),
+    CHECK(src.generation > generation && src.written == f_a.size - 500000 && holds_range(spool, &f_a, 500000, f_a.size - 500000),
           "stream: new ranges are a new generation, their bytes in the spool");
     downloads_stream_source_clear(&src);
     CHECK_HR(downloads_finalize(jobs, alice(), &id), HR_OK, "stream: Finalize");

@@ -1324,7 +1324,11 @@ static void list_temp_files(jobs_t *jobs, const store_job_t *job, path_list_t *l
 static int hook_end_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id,
                       int32_t final_state, hr_t *out)
 {
-    if (!jobs || !caller_is_valid(caller) || !id || HR_FAILED(lock_store(jobs)))
+    if (!jobs || !caller_is_valid(caller) || !id)
+        return 0;
+    if (final_state == JOB_STATE_ACKNOWLEDGED) /* Complete renames files whose last flush is over */
+        durability_wait_for_job(jobs, caller, id);
+    if (HR_FAILED(lock_store(jobs)))
         return 0;
     struct scheduler *s = jobs->scheduler;
     if (!s) {

@@ -108,6 +108,12 @@ hr_t demand_mark(jobs_t *jobs, const store_file_t *file, demand_mark_t mark);
 /* scheduler_durability.c, the rest (docs/transfer.md "Durability"). */
 /* The engine's on_flushed (engine thread; takes the store lock). */
 void scheduler_on_flushed(void *ctx, uint64_t token, const transfer_flush_t *flush);
+/* Complete first waits, at most DURABILITY_COMPLETE_WAIT_MS, for the last flushes of the job's
+ * transfers (store lock not held; nothing when the caller may not see the job): while a flush
+ * runs, its handle (write access) refuses a reader that shares read only (ERROR_SHARING_VIOLATION),
+ * and the renamed file would not be durable yet. */
+#define DURABILITY_COMPLETE_WAIT_MS 30000u
+void durability_wait_for_job(jobs_t *jobs, const caller_t *caller, const store_guid_t *id);
 /* Complete renamed file into place (store lock held): not yet durable, it is remembered. */
 void durability_note_completed(jobs_t *jobs, const store_job_t *job, const store_file_t *file);
 /* At start-up (store lock held): after a machine restart, files fall back to their durable bytes

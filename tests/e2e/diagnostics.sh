@@ -253,7 +253,7 @@ has_all "diagnostics: /util /version: every binary's version, the registrations,
     'doadmin          : 0.9.0 (' 'dosvc.exe        : 0.9.0 (C:\Program Files\opendo\dosvc.exe)' \
     'doproxy.dll      : 0.9.0 (C:\Program Files\opendo\doproxy.dll)' 'Service DoSvc    : registered, RUNNING; can start: yes' \
     'COM classes      : DeliveryOptimization and OpendoAdmin, started as DoSvc' 'Event log source : opendo (Application)' \
-    'Service       : opendo DoSvc 0.9.0' 'SQLite        : 3.' 'HTTP          : libcurl ' 'SchemaVersion : 7'
+    'Service       : opendo DoSvc 0.9.0' 'SQLite        : 3.' 'HTTP          : libcurl ' 'SchemaVersion : 8'
 reg delete "$admin_class_key" /f
 da /util /version
 check "diagnostics: /util /version with a class registration removed: exit 1, the part named" \

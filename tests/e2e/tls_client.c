@@ -72,7 +72,7 @@ typedef struct outcome {
     transfer_class_t result;
     hr_t code;
     uint32_t connections;
-    uint64_t durable_bytes;
+    uint64_t written_bytes;
     char detail[600];
     char tls_error[600]; /* tls_verify_last_error(), read on the engine thread in on_done */
     hr_t tls_status;
@@ -86,9 +86,9 @@ static void on_response(void *ctx, uint64_t token, const transfer_response_t *r)
     (void)ctx, (void)token, (void)r;
 }
 
-static void on_checkpoint(void *ctx, uint64_t token, uint64_t durable)
+static void on_checkpoint(void *ctx, uint64_t token, uint64_t written)
 {
-    (void)ctx, (void)token, (void)durable;
+    (void)ctx, (void)token, (void)written;
 }
 
 static void on_done(void *ctx, uint64_t token, const transfer_result_t *r)
@@ -97,11 +97,19 @@ static void on_done(void *ctx, uint64_t token, const transfer_result_t *r)
     last.result = r->result;
     last.code = r->code;
     last.connections = r->connections;
-    last.durable_bytes = r->durable_bytes;
+    last.written_bytes = r->written_bytes;
     snprintf(last.detail, sizeof last.detail, "%s", r->detail ? r->detail : "");
     snprintf(last.tls_error, sizeof last.tls_error, "%s", tls_verify_last_error());
     last.tls_status = tls_verify_last_status();
-    SetEvent(done_event);
+    if (!r->flush_pending) /* else the file is read once its last flush let go of it */
+        SetEvent(done_event);
+}
+
+static void on_flushed(void *ctx, uint64_t token, const transfer_flush_t *flush)
+{
+    (void)ctx, (void)token;
+    if (flush->final)
+        SetEvent(done_event);
 }
 
 static char temp_dir[MAX_PATH * 3];
@@ -223,9 +231,9 @@ static void case_refused(transfer_engine_t *engine, const char *url, const char 
     if (!CHECK(calls >= 1, name_of("the certificate hook was called")))
         ok = 0;
     file_sha256(path, hex, &length);
-    if (!CHECK(length == 0 && last.durable_bytes == 0, name_of("nothing written")))
+    if (!CHECK(length == 0 && last.written_bytes == 0, name_of("nothing written")))
         printf("#   %llu bytes in the file, %llu durable\n", (unsigned long long)length,
-               (unsigned long long)last.durable_bytes);
+               (unsigned long long)last.written_bytes);
     if (!CHECK(strstr(last.tls_error, text) != NULL, name_of("the reason names \"%s\"", text)))
         ok = 0;
     if (!ok || last.code != DO_E_HTTP_CERT_VALIDATION)
@@ -374,7 +382,7 @@ int wmain(int argc, wchar_t **wargv)
         !WideCharToMultiByte(CP_UTF8, 0, wtemp, -1, temp_dir, sizeof temp_dir, NULL, NULL))
         snprintf(temp_dir, sizeof temp_dir, "C:\\");
     done_event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    transfer_callbacks_t cb = {on_response, on_checkpoint, on_done, NULL}; /* flushes: not its concern */
+    transfer_callbacks_t cb = {on_response, on_checkpoint, on_done, on_flushed};
     transfer_options_t opt;
     memset(&opt, 0, sizeof opt);
     opt.verify_tls = counting_hook;

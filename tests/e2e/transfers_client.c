@@ -516,14 +516,24 @@ static void complete_job(IBackgroundCopyJob3 *job, int count, WCHAR **pairs)
 {
     CHECK_HR(IBackgroundCopyJob3_Complete(job), S_OK, nm("Complete"));
     CHECK(state_of(job) == BG_JOB_STATE_ACKNOWLEDGED, nm("the completed job is ACKNOWLEDGED"));
-    int visible = 1, temps = 0;
+    int visible = 1, temps = 0, readable = 1;
     for (int i = 0; i < count; i++) {
         const WCHAR *local = local_path(pairs[2 * i]);
         DWORD attributes = GetFileAttributesW(local);
         visible = visible && attributes != INVALID_FILE_ATTRIBUTES && !(attributes & FILE_ATTRIBUTE_HIDDEN);
         temps += temp_files(local, NULL);
+        /* A reader that shares read only, as an installer's signature check does: no handle of the
+         * service (its last flush's) may hold the file for writing once Complete returned. */
+        HANDLE f = CreateFileW(local, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+        if (f == INVALID_HANDLE_VALUE) {
+            printf("#   %ls: CreateFileW(GENERIC_READ, FILE_SHARE_READ) failed: %lu\n", local, GetLastError());
+            readable = 0;
+        } else {
+            CloseHandle(f);
+        }
     }
     CHECK(visible, nm("Complete left every local file in place, not hidden"));
+    CHECK(readable, nm("right after Complete each local file opens for a reader that shares read only"));
     CHECK(temps == 0, nm("no temporary file is left beside the local files"));
 }
 

@@ -921,9 +921,10 @@ else:
         "`svchost -k netsvcs`) from /proc before and after, per GiB downloaded (the client's "
         "10-ms polling included); wineserver's own CPU time is listed apart (every Wine process's "
         "I/O goes through it); curl's from getrusage. Peak memory is the service's VmHWM, reset "
-        "(clear_refs) before each download. DoSvc makes the bytes durable as it goes (a flush and "
-        "a committed progress record at each checkpoint); curl and Wine's BITS do not. This "
-        "section runs before the store is filled for the scaling runs.")
+        "(clear_refs) before each download. DoSvc flushes the file every 100 ms while it downloads "
+        "and Complete waits for the last flush (docs/transfer.md, \"Durability\"), and it commits a "
+        "progress record at each checkpoint; curl and Wine's BITS never flush. This section runs "
+        "before the store is filled for the scaling runs.")
     out()
     table(["| download | " + " | ".join(label for _, label in DL_WHO) + " |", "|---|---:|---:|---:|"]
           + dl_table)

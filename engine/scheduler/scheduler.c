@@ -933,12 +933,12 @@ static void record_transfer_end(jobs_t *jobs, const store_job_t *job, store_file
 {
     int on_demand = a->on_demand;
     int ok = result->result == TRANSFER_OK;
-    if (!on_demand)
+    if (!on_demand) { /* an on-demand file's count is by ranges: its final on_flushed says */
         file->bytes_transferred = result->written_bytes;
-    else if (result->code == DO_E_INSUFFICIENT_RANGE_SUPPORT)
-        demand_mark(jobs, file, DEMAND_NO_RANGES);
-    if (!on_demand) /* an on-demand file's count is by ranges: its final on_flushed says */
         file->bytes_durable = result->durable_bytes;
+    } else if (result->code == DO_E_INSUFFICIENT_RANGE_SUPPORT) {
+        demand_mark(jobs, file, DEMAND_NO_RANGES);
+    }
     if (file->bytes_durable > file->bytes_transferred)
         file->bytes_durable = file->bytes_transferred;
     if (result->headers) /* the server's answer to a failed request: doadmin /why shows it */

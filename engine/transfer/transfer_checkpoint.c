@@ -101,7 +101,7 @@ static void detached_done(struct tflush *f)
         }
     }
     tfile_close(&f->tail_file);
-    if (next && HR_SUCCEEDED(f->hr)) {
+    if (next) { /* queued only after a successful flush */
         report_flushed(f->engine, f->token, durable, HR_OK, NULL, 0);
         return;
     }
